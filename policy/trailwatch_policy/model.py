@@ -1,0 +1,161 @@
+"""The control's resources as plain facts, whoever read them.
+
+The policy pack reads them from Pulumi resources at preview, the audit from AWS APIs.
+Both turn what they read into these types and hand them to the same pure evaluation
+(`trailwatch_policy.chain`), so "a working alarm" means one thing everywhere.
+
+A value that cannot be known yet (an ARN at preview) is `UNKNOWN`, never a guess:
+rules that need it report "cannot be verified" instead of passing or failing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Mapping, TypeVar, Union
+
+
+class Unknown:
+    """A value the engine will only know after `pulumi up` (or the auditor may not read)."""
+
+    _instance: "Unknown | None" = None
+
+    def __new__(cls) -> "Unknown":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:  # an unknown must never be mistaken for a decision
+        raise TypeError("UNKNOWN has no truth value; test `is UNKNOWN` first")
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Final = Unknown()
+T = TypeVar("T")
+Maybe = Union[T, Unknown]
+"""A value, or UNKNOWN. `None` keeps its own meaning: the property is absent."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """How one resource points at another.
+
+    `value` is the literal text (a name or an ARN, `None` when absent); `sources` are the
+    ids (URNs) of the resources it was computed from (Pulumi property dependencies).
+    At preview the value is often UNKNOWN while the sources still tell where it came from.
+    """
+
+    value: Maybe[str] | None = None
+    sources: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Trail:
+    id: str  # where findings about the trail are reported (URN or trail ARN)
+    name: Maybe[str] | None
+    log_group: Ref  # cloudWatchLogsGroupArn / CloudWatchLogsLogGroupArn
+    multi_region: Maybe[bool] | None = None
+    logging: Maybe[bool] | None = None
+    # "all" | "read" | "write" | "none": management events the selectors record.
+    management_events: Maybe[str] | None = "all"
+    region: str | None = None  # home region (audit)
+    account: str | None = None  # owning account (audit)
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    id: str
+    name: Maybe[str] | None
+    arn: Maybe[str] | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class MetricTransformation:
+    name: Maybe[str] | None
+    namespace: Maybe[str] | None
+    value: Maybe[str] | None  # "1", "$.count", ... (CloudWatch takes a string)
+    default_value: Maybe[float] | None = None
+    dimensions: Maybe[Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    id: str
+    name: Maybe[str] | None
+    log_group: Ref  # logGroupName
+    pattern: Maybe[str] | None
+    metrics: tuple[MetricTransformation, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetricStat:
+    namespace: Maybe[str] | None
+    metric_name: Maybe[str] | None
+    stat: Maybe[str] | None
+    period: Maybe[float] | None = None
+    dimensions: Maybe[Mapping[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    id: Maybe[str] | None
+    metric: MetricStat | None = None
+    expression: Maybe[str] | None = None
+    return_data: Maybe[bool] | None = None  # absent = returned when it is the only query
+
+
+@dataclass(frozen=True)
+class Alarm:
+    id: str
+    name: Maybe[str] | None
+    namespace: Maybe[str] | None = None
+    metric_name: Maybe[str] | None = None
+    dimensions: Maybe[Mapping[str, str]] = field(default_factory=dict)
+    statistic: Maybe[str] | None = None
+    extended_statistic: Maybe[str] | None = None
+    period: Maybe[float] | None = None
+    queries: tuple[MetricQuery, ...] = ()
+    threshold: Maybe[float] | None = None
+    comparison: Maybe[str] | None = None
+    evaluation_periods: Maybe[float] | None = None
+    datapoints_to_alarm: Maybe[float] | None = None
+    treat_missing_data: Maybe[str] | None = None
+    actions_enabled: Maybe[bool] | None = None
+    alarm_actions: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: Maybe[str] | None
+    arn: Maybe[str] | None = None
+    kms_master_key_id: Maybe[str] | None = None
+    # Whether the topic policy lets cloudwatch.amazonaws.com publish: True, False, or
+    # None when the default policy applies (the owner account only: CloudWatch alarms
+    # of the same account can publish).
+    cloudwatch_can_publish: Maybe[bool] | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    topic: Ref
+    protocol: Maybe[str] | None
+    endpoint: Maybe[str] | None = None
+    confirmed: Maybe[bool] | None = True  # the audit knows; a declared subscription is expected to be
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything relevant in one stack (pack) or one account and region (audit)."""
+
+    trails: tuple[Trail, ...] = ()
+    log_groups: tuple[LogGroup, ...] = ()
+    filters: tuple[MetricFilter, ...] = ()
+    alarms: tuple[Alarm, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
