@@ -1,0 +1,166 @@
+"""Run the real `__main__.py` under Pulumi's mocks and record what it registers.
+
+Each call resets the Pulumi runtime (root stack, settings, config), so one test process
+can run many stack configurations. The fake AWS answers the invokes the program makes
+(getCallerIdentity, getPartition, getRegion) and computes ARNs the way AWS shapes them.
+"""
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.settings import get_root_resource, reset_options
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCOUNT = "111122223333"
+REGION = "us-east-1"
+
+_ARN_SHAPES: dict[str, str] = {
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
+    "aws:sns/topicSubscription:TopicSubscription": "arn:aws:sns:{region}:{account}:topic:{id}",
+    "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{id}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
+    "aws:cloudtrail/trail:Trail": "arn:aws:cloudtrail:{region}:{account}:trail/{name}",
+    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
+    "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
+}
+_AUTONAMED = {"aws:sns/topic:Topic", "aws:iam/role:Role", "aws:s3/bucket:Bucket"}
+
+
+class FakeAws(pulumi.runtime.Mocks):
+    """Echo inputs as outputs, autoname like the provider, and add the computed ARNs."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        resource_id = f"{args.name}-id"
+        if args.typ in _AUTONAMED and "name" not in state and "bucket" not in state:
+            key = "bucket" if args.typ == "aws:s3/bucket:Bucket" else "name"
+            state[key] = f"{args.name}-1a2b3c4"
+        name = state.get("name") or state.get("bucket") or args.name
+        if args.typ == "aws:s3/bucket:Bucket":
+            resource_id = name
+        if args.typ == "aws:kms/key:Key":
+            resource_id = "0b5b2a3e-1111-2222-3333-444455556666"
+            state["keyId"] = resource_id
+        shape = _ARN_SHAPES.get(args.typ)
+        if shape is not None:
+            state["arn"] = shape.format(region=REGION, account=ACCOUNT, name=name, id=resource_id)
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+                    "userId": "AIDAEXAMPLE", "id": ACCOUNT}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com",
+                    "reverseDnsPrefix": "com.amazonaws", "id": "aws"}
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"region": REGION, "name": REGION, "id": REGION,
+                    "endpoint": f"ec2.{REGION}.amazonaws.com", "description": "US East (N. Virginia)"}
+        raise AssertionError(f"the program made an invoke the offline engine does not answer: {args.token}")
+
+
+@dataclass
+class Registered:
+    """One RegisterResource call as the engine receives it."""
+
+    type: str
+    name: str
+    parent: str
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    urn: str = ""
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that keeps every registration request, in order."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registered] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            from pulumi.runtime import rpc
+            inputs = _sync_await(_deserialize(rpc, request.object))
+            self.registrations.append(Registered(
+                type=request.type, name=request.name, parent=request.parent, inputs=inputs,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                urn=response.urn))
+        return response
+
+
+async def _deserialize(rpc: Any, struct: Any) -> dict[str, Any]:
+    return dict(rpc.deserialize_properties(struct))
+
+
+@dataclass
+class ProgramRun:
+    """What one run of the program registered and exported."""
+
+    resources: list[Registered]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Registered:
+        found = self.of_type(type_)
+        assert len(found) == 1, f"expected one {type_}, got {[r.name for r in found]}"
+        return found[0]
+
+    def by_urn(self, urn: str) -> Registered:
+        return next(r for r in self.resources if r.urn == urn)
+
+    def types(self) -> list[str]:
+        return sorted(r.type for r in self.resources)
+
+
+def raw_value(value: Any) -> str:
+    """A YAML config value as the language host passes it: strings, JSON for structures."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """The `config:` block of Pulumi.<stack>.yaml, as raw strings."""
+    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return {key: raw_value(value) for key, value in document["config"].items()}
+
+
+def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str = "trailwatch") -> ProgramRun:
+    """Run __main__.py with `config` (full keys like `trailwatch:createTrail`) under fresh mocks."""
+    mocks = FakeAws()
+    monitor = RecordingMonitor(mocks)
+    reset_options(project=project, stack=stack, preview=False)
+    pulumi.runtime.set_all_config({key: raw_value(value) for key, value in config.items()})
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    root = get_root_resource()
+    run = ProgramRun(resources=monitor.registrations)
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+    finally:
+        pulumi.runtime.set_all_config({})
+    outputs = getattr(root, "outputs", {})
+    run.outputs = {key: _resolve(value) for key, value in outputs.items()}
+    return run
+
+
+def _resolve(value: Any) -> Any:
+    return _sync_await(pulumi.Output.from_input(value).future())

@@ -1,0 +1,164 @@
+"""The SNS topic the alarm notifies, built so that CloudWatch can actually deliver to it.
+
+Two silent failure modes drive this module: a topic encrypted with `alias/aws/sns`
+drops alarm notifications (CloudWatch may not use that key), and a topic policy that
+does not let `cloudwatch.amazonaws.com` publish drops them too. So the topic gets a
+customer-managed key whose policy admits CloudWatch and SNS, and a topic policy that
+admits CloudWatch alarms of this account only.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from trailwatch.account import Account
+from trailwatch.config import Subscription, TopicEncryption
+
+TYPE = "trailwatch:index:AlarmTopic"
+KMS_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+@dataclass
+class AlarmTopicArgs:
+    """What the alarm topic delivers to, and how it is protected.
+
+    `topic_arn` names an existing topic: then no topic, key or policy is created (its
+    owner keeps them) and only the subscriptions are added. `kms_key_id` names an
+    existing customer-managed key instead of creating one.
+    """
+
+    subscriptions: Sequence[Subscription] = ()
+    topic_arn: str | None = None
+    encryption: TopicEncryption = "cmk"
+    kms_key_id: pulumi.Input[str] | None = None
+    tags: Mapping[str, str] = field(default_factory=lambda: {"managed-by": "trailwatch"})
+
+
+def _root(account: Account) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":root")
+
+
+def key_policy(account: Account) -> pulumi.Output[str]:
+    """Account root administers the key; CloudWatch (alarms) and SNS (delivery) may use it."""
+    return pulumi.Output.json_dumps({
+        "Version": "2012-10-17",
+        "Id": "trailwatch-alarm-topic-key",
+        "Statement": [
+            {"Sid": "AllowAccountAdministration", "Effect": "Allow",
+             "Principal": {"AWS": _root(account)}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "AllowCloudWatchAlarmsToUseTheKey", "Effect": "Allow",
+             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": KMS_USE_ACTIONS, "Resource": "*"},
+            {"Sid": "AllowSnsToUseTheKey", "Effect": "Allow",
+             "Principal": {"Service": "sns.amazonaws.com"}, "Action": KMS_USE_ACTIONS, "Resource": "*"},
+        ],
+    })
+
+
+def topic_policy(topic_arn: pulumi.Input[str], account: Account) -> pulumi.Output[str]:
+    """CloudWatch may publish only for this account's alarms; the account administers; TLS only."""
+    alarms = pulumi.Output.concat("arn:", account.partition, ":cloudwatch:", account.region, ":",
+                                  account.account_id, ":alarm:*")
+    return pulumi.Output.json_dumps({
+        "Version": "2012-10-17",
+        "Id": "trailwatch-alarm-topic",
+        "Statement": [
+            {"Sid": "AllowAccountAdministration", "Effect": "Allow",
+             "Principal": {"AWS": _root(account)},
+             "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission",
+                        "sns:RemovePermission", "sns:DeleteTopic", "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic", "sns:Publish"],
+             "Resource": topic_arn},
+            {"Sid": "AllowCloudWatchAlarmsOfThisAccount", "Effect": "Allow",
+             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+             "Resource": topic_arn,
+             "Condition": {"StringEquals": {"aws:SourceAccount": account.account_id},
+                           "ArnLike": {"aws:SourceArn": alarms}}},
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+             "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ],
+    })
+
+
+def alias_name(name: str) -> str:
+    """`alias/trailwatch/<project>/<stack>/<name>`, so people find the key; unique per stack."""
+    raw = f"trailwatch/{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
+    return "alias/" + re.sub(r"[^A-Za-z0-9/_-]", "-", raw)[:250]
+
+
+def subscription_name(prefix: str, subscription: Subscription) -> str:
+    """A logical name that survives reordering the config lists (keyed by the endpoint)."""
+    digest = hashlib.sha256(f"{subscription.protocol}:{subscription.endpoint}".encode()).hexdigest()[:8]
+    return f"{prefix}-{subscription.protocol}-{digest}"
+
+
+class AlarmTopic(pulumi.ComponentResource):
+    """An SNS topic (new or existing) with subscriptions that CloudWatch alarms can reach."""
+
+    topic_arn: pulumi.Output[str]
+    key_arn: pulumi.Output[str] | None
+    subscription_arns: list[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        self.key_arn = None
+        account = Account.lookup(self)
+
+        if args.topic_arn is not None:
+            self.topic_arn = pulumi.Output.from_input(args.topic_arn)
+        else:
+            kms_key_id: pulumi.Input[str] | None = args.kms_key_id
+            if args.encryption == "cmk" and kms_key_id is None:
+                key = aws.kms.Key(
+                    f"{name}-key",
+                    description=f"Encrypts the trailwatch alarm topic {name}; usable by CloudWatch and SNS",
+                    enable_key_rotation=True,
+                    deletion_window_in_days=30,
+                    policy=key_policy(account),
+                    tags=tags,
+                    opts=child,
+                )
+                aws.kms.Alias(f"{name}-key-alias",
+                              name=alias_name(name),
+                              target_key_id=key.key_id, opts=child)
+                self.key_arn = key.arn
+                kms_key_id = key.arn
+            topic = aws.sns.Topic(
+                f"{name}",
+                kms_master_key_id=kms_key_id if args.encryption == "cmk" else None,
+                tags=tags,
+                opts=child,
+            )
+            aws.sns.TopicPolicy(f"{name}-policy", arn=topic.arn, policy=topic_policy(topic.arn, account),
+                                opts=child)
+            self.topic_arn = topic.arn
+
+        self.subscription_arns = []
+        for subscription in args.subscriptions:
+            logical = subscription_name(name, subscription)
+            if subscription.protocol == "lambda":
+                aws.lambda_.Permission(
+                    f"{logical}-invoke",
+                    action="lambda:InvokeFunction",
+                    function=subscription.endpoint,
+                    principal="sns.amazonaws.com",
+                    source_arn=self.topic_arn,
+                    opts=child,
+                )
+            created = aws.sns.TopicSubscription(
+                logical, topic=self.topic_arn, protocol=subscription.protocol,
+                endpoint=subscription.endpoint, opts=child,
+            )
+            self.subscription_arns.append(created.arn)
+
+        outputs: dict[str, Any] = {"topicArn": self.topic_arn, "subscriptionArns": self.subscription_arns}
+        if self.key_arn is not None:
+            outputs["keyArn"] = self.key_arn
+        self.register_outputs(outputs)
