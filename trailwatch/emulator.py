@@ -41,14 +41,17 @@ _ENDPOINT_BY_TOKEN: tuple[tuple[str, str], ...] = (
     ("aws:kms/", "kms"),
     ("aws:s3/", "s3"),
     ("aws:iam/", "iam"),
+    ("aws:lambda/", "lambda"),
     ("aws:index/getCallerIdentity:", "sts"),
 )
 
 #: What the trailwatch program registers (trail + bucket + log group + filter +
-#: alarm + topic + key + role) and invokes (caller identity): the services the
-#: local stack must redirect. tests/test_delivery_emulator.py derives the same set
-#: from the program itself.
-PROGRAM_SERVICES: tuple[str, ...] = ("cloudtrail", "cloudwatch", "logs", "sns", "kms", "s3", "iam", "sts")
+#: alarm + topic + key + delivery role, and a lambda permission when a Lambda
+#: subscribes) and invokes (caller identity): the services the local stack must
+#: redirect. tests/test_delivery_emulator.py derives the same set from the program.
+PROGRAM_SERVICES: tuple[str, ...] = (
+    "cloudtrail", "cloudwatch", "logs", "sns", "kms", "s3", "iam", "sts", "lambda",
+)
 
 
 class EmulatorConfigError(ValueError):
