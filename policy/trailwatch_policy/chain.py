@@ -1,0 +1,270 @@
+"""The control, end to end: every CloudTrail log group -> filter -> alarm -> topic -> someone.
+
+`evaluate(inventory, options)` is the one judgement shared by the policy pack (resources
+read at preview) and the audit (resources read from AWS). It is pure: the callers map their
+inputs into `trailwatch_policy.model` and findings back to their own reports.
+
+A log group passes when at least one chain through it works; otherwise every broken link
+of every candidate chain is reported once, on the resource a user edits to fix it. A link
+that depends on a value not known yet makes the chain "unknown" (cannot be verified),
+never a pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from trailwatch_policy import alarm as alarm_rules
+from trailwatch_policy.findings import Finding, Link, Problem, best, worst
+from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
+                                         known, log_group_name_from_arn, ref_is_set,
+                                         sns_topic_name_from_arn)
+from trailwatch_policy.metric_filter import filter_snippet, metric_problems, pattern_problems
+from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
+                                     MetricTransformation, Subscription, Topic)
+from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
+from trailwatch_policy.topic import topic_problems
+from trailwatch_policy.trail import trail_problems
+
+__all__ = ["ChainOptions", "ConfigError", "Finding", "LogGroupResult", "CloudTrailLogGroup",
+           "cloudtrail_log_groups", "evaluate", "trail_findings", "options_from_config"]
+
+
+@dataclass(frozen=True)
+class LogGroupResult:
+    """The verdict for one CloudTrail log group.
+
+    `id` is None when the group is not declared (an organisation trail's group, or a
+    trail target not known yet); `trails` are the ids of the trails writing to it.
+    """
+
+    name: object  # str | UNKNOWN
+    id: str | None
+    status: str  # "pass" | "fail" | "unknown"
+    findings: tuple[Finding, ...]
+    trails: tuple[str, ...] = ()
+
+
+Outcome = tuple[str, list[Finding]]
+
+
+def _alternatives(outcomes: Iterable[Outcome]) -> Outcome:
+    """Any one working alternative is enough; otherwise all their findings matter."""
+    outcomes = list(outcomes)
+    status = best(s for s, _ in outcomes)
+    if status == "pass":
+        return "pass", []
+    return status, [f for _, fs in outcomes for f in fs]
+
+
+def _sequence(outcomes: Iterable[Outcome]) -> Outcome:
+    """Every link must work: the weakest decides, all findings add up."""
+    outcomes = list(outcomes)
+    return worst(s for s, _ in outcomes), [f for _, fs in outcomes for f in fs]
+
+
+def _problems(problems: Sequence[Problem], resource_id: str, link: Link,
+              group: str | None) -> Outcome:
+    findings = [Finding.of(p, resource_id, link, group) for p in problems]
+    return worst(p.status for p in problems), findings
+
+
+def _dedupe(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.resource_id, f.code, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return tuple(out)
+
+
+class _Stack:
+    """The inventory indexed once, so linking is linear in the number of resources."""
+
+    def __init__(self, inv: Inventory, options: ChainOptions) -> None:
+        self.inv, self.options = inv, options
+        self.groups: Index[LogGroup] = Index.of(inv.log_groups)
+        self.filters_of_group: dict[str, list[MetricFilter]] = {}
+        self.filters_of_name: dict[str, list[MetricFilter]] = {}
+        self.filters_unresolved: list[MetricFilter] = []
+        for flt in inv.filters:
+            targets = self.groups.resolve(flt.log_group, log_group_name_from_arn)
+            for group in targets:
+                self.filters_of_group.setdefault(group.id, []).append(flt)
+            value = flt.log_group.value
+            if known(value):
+                name = log_group_name_from_arn(value) or value
+                self.filters_of_name.setdefault(name, []).append(flt)
+            elif not targets and ref_is_set(flt.log_group):
+                self.filters_unresolved.append(flt)
+        self.alarms_of_metric: dict[tuple[str, str], list[Alarm]] = {}
+        self.alarms_unresolved: list[Alarm] = []
+        for alarm in inv.alarms:
+            keys = set()
+            unresolved = False
+            for watch in alarm_rules.watches(alarm):
+                if known(watch.namespace) and known(watch.metric_name):
+                    keys.add((watch.namespace, watch.metric_name))
+                elif watch.namespace is UNKNOWN or watch.metric_name is UNKNOWN:
+                    unresolved = True
+            for key in keys:
+                self.alarms_of_metric.setdefault(key, []).append(alarm)
+            if unresolved and not keys:
+                self.alarms_unresolved.append(alarm)
+        self.topics: Index[Topic] = Index.of(inv.topics)
+        self.subs_of_topic: dict[str, list[Subscription]] = {}
+        self.subs_unresolved: list[Subscription] = []
+        for sub in inv.subscriptions:
+            targets = self.topics.resolve(sub.topic, sns_topic_name_from_arn)
+            for topic in targets:
+                self.subs_of_topic.setdefault(topic.id, []).append(sub)
+            if not targets and not known(sub.topic.value) and ref_is_set(sub.topic):
+                self.subs_unresolved.append(sub)
+        self._topic_outcomes: dict[str, Outcome] = {}
+
+    # -- links, from the end of the chain back to the log group --------------------------
+    def topic(self, topic: Topic, group: str | None) -> Outcome:
+        found = self._topic_outcomes.get(topic.id)
+        if found is None:
+            problems = topic_problems(topic, self.subs_of_topic.get(topic.id, ()),
+                                      self.subs_unresolved, self.options.require_subscription)
+            found = self._topic_outcomes[topic.id] = _problems(problems, topic.id, "topic", group)
+        return found
+
+    def actions(self, alarm: Alarm, group: str | None) -> Outcome:
+        if not alarm.alarm_actions:
+            return "fail", []  # reported by alarm_problems as alarm-no-actions
+        outcomes: list[Outcome] = []
+        unknown = 0
+        others: list[str] = []
+        for ref in alarm.alarm_actions:
+            topics = self.topics.resolve(ref, sns_topic_name_from_arn)
+            if topics:
+                outcomes.extend(self.topic(t, group) for t in topics)
+            elif known(ref.value):
+                if sns_topic_name_from_arn(ref.value):
+                    outcomes.append(("pass", []))  # a topic outside the stack: not inspectable
+                else:
+                    others.append(ref.value)
+            elif ref_is_set(ref):
+                unknown += 1
+        if unknown:
+            outcomes.append(_problems([Problem(
+                "unknown", "alarm-action-unknown",
+                f"{unknown} alarm action(s) are not known yet and come from no SNS topic of this "
+                "stack, so whether the alarm notifies a topic is not known",
+                "alarm_actions=[topic.arn] with an aws.sns.Topic declared in the stack")],
+                alarm.id, "alarm", group))
+        if not outcomes:
+            shown = ", ".join(others) or "none"
+            return _problems([Problem(
+                "fail", "alarm-no-topic",
+                f"none of the alarm actions is an SNS topic ({shown}): nobody is notified",
+                "alarm_actions=[topic.arn] with an aws.sns.Topic that has a subscription")],
+                alarm.id, "alarm", group)
+        return _alternatives(outcomes)
+
+    def alarm(self, alarm: Alarm, metric: MetricTransformation, group: str | None) -> Outcome:
+        return _sequence([
+            _problems(alarm_rules.alarm_problems(alarm, metric), alarm.id, "alarm", group),
+            self.actions(alarm, group),
+        ])
+
+    def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None) -> Outcome:
+        value = _problems(metric_problems(metric), flt.id, "metric-filter", group)
+        ns, name = metric.namespace, metric.name
+        if ns is UNKNOWN or name is UNKNOWN:
+            return _sequence([value, _problems([Problem(
+                "unknown", "metric-unknown",
+                "the filter's metric namespace or name is not known yet, so no alarm can be "
+                "matched to it", 'metric_transformation name="UnauthorizedAPICalls", '
+                'namespace="CISBenchmark"')], flt.id, "metric-filter", group)])
+        if not known(ns) or not known(name):
+            return _sequence([value, _problems([Problem(
+                "fail", "no-alarm", "the filter publishes no named metric",
+                'metric_transformation name="UnauthorizedAPICalls", namespace="CISBenchmark"')],
+                flt.id, "metric-filter", group)])
+        alarms = self.alarms_of_metric.get((ns, name), [])
+        outcomes = [self.alarm(a, metric, group) for a in alarms]
+        for alarm in self.alarms_unresolved:
+            outcomes.append(_sequence([
+                _problems([Problem("unknown", "alarm-metric-unknown",
+                                   f"the alarm's namespace or metric name is not known yet: "
+                                   f"whether it watches {ns}/{name} cannot be told",
+                                   f"namespace={ns!r}, metric_name={name!r}")],
+                          alarm.id, "alarm", group),
+                self.alarm(alarm, metric, group)]))
+        if not outcomes:
+            outcomes.append(_problems([Problem(
+                "fail", "no-alarm",
+                f"no alarm watches the filter's metric {ns}/{name}: unauthorized calls are "
+                "counted but nobody is notified",
+                alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group))
+        return _sequence([value, _alternatives(outcomes)])
+
+    def filter(self, flt: MetricFilter, group: str | None) -> Outcome:
+        pattern = _problems(pattern_problems(flt, self.options), flt.id, "metric-filter", group)
+        if not flt.metrics:
+            return _sequence([pattern, _problems([Problem(
+                "fail", "no-alarm", "the filter publishes no metric, so no alarm can watch it",
+                'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
+                'name="UnauthorizedAPICalls", namespace="CISBenchmark", value="1")')],
+                flt.id, "metric-filter", group)])
+        return _sequence([pattern, _alternatives(self.metric(flt, m, group) for m in flt.metrics)])
+
+    def log_group(self, group: CloudTrailLogGroup) -> LogGroupResult:
+        name = group.name if known(group.name) else None
+        where = group.report_id or ""
+        link: Link = "log-group" if group.log_group is not None else "trail"
+        if group.name is UNKNOWN and group.log_group is None:
+            status, findings = _problems([Problem(
+                "unknown", "trail-log-group-unknown",
+                "the log group this trail delivers to is not known yet and is no log group "
+                "of this stack, so its monitoring cannot be checked",
+                "cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f\"{arn}:*\") with "
+                "an aws.cloudwatch.LogGroup of this stack, or a literal ARN")],
+                where, "trail", None)
+            return LogGroupResult(UNKNOWN, None, status, _dedupe(findings), group.trails)
+        if group.log_group is not None:
+            filters = self.filters_of_group.get(group.log_group.id, [])
+        else:
+            filters = self.filters_of_name.get(name or "", [])
+        outcomes = [self.filter(f, name) for f in filters]
+        for flt in self.filters_unresolved:
+            outcomes.append(_sequence([
+                _problems([Problem("unknown", "filter-log-group-unknown",
+                                   f"the filter's log group is not known yet: whether it "
+                                   f"monitors {name!r} cannot be told",
+                                   f"log_group_name={name!r} (or log_group.name)")],
+                          flt.id, "metric-filter", name),
+                self.filter(flt, name)]))
+        if not outcomes:
+            why = ("a trail delivers to it" if group.trails
+                   else "its name marks it as a CloudTrail log group")
+            where_text = "" if group.log_group is not None else " (declared outside this stack)"
+            outcomes.append(_problems([Problem(
+                "fail", "no-metric-filter",
+                f"CloudTrail log group {name!r}{where_text} has no metric filter for "
+                f"unauthorized API calls ({why}): denied calls are logged but nobody is told",
+                filter_snippet(name))], where, link, name))
+        status, findings = _alternatives(outcomes)
+        return LogGroupResult(group.name, group.id, status, _dedupe(findings), group.trails)
+
+
+def evaluate(inv: Inventory, options: ChainOptions | None = None) -> list[LogGroupResult]:
+    """One result per CloudTrail log group (none: the stack owes no monitoring)."""
+    options = options or ChainOptions()
+    stack = _Stack(inv, options)
+    return [stack.log_group(g) for g in cloudtrail_log_groups(inv, options, stack.groups)]
+
+
+def trail_findings(inv: Inventory) -> list[Finding]:
+    """Problems of trails that feed CloudWatch Logs (CIS audit steps 1-3)."""
+    out = []
+    for trail in inv.trails:
+        if not ref_is_set(trail.log_group):
+            continue
+        out.extend(Finding.of(p, trail.id, "trail", None) for p in trail_problems(trail))
+    return out

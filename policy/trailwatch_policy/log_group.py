@@ -1,0 +1,166 @@
+"""Which log groups receive CloudTrail events, and how references point at resources.
+
+Linking must hold on stacks written in any style: a `Ref` points at a resource when its
+sources (Pulumi property dependencies: the only link at preview, when ARNs are unknown)
+contain the resource's id, or when its literal value is the resource's name, its ARN, or
+its ARN + ":*" (a trail's `cloudWatchLogsGroupArn`). Everything is indexed by id/name/ARN
+so linking stays linear in the stack size.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Generic, Iterable, TypeVar
+
+from trailwatch_policy.model import UNKNOWN, Inventory, LogGroup, Ref, Trail
+from trailwatch_policy.options import ChainOptions
+
+_LOG_GROUP_ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?$")
+_SNS_ARN = re.compile(r"^arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+)$")
+
+
+def log_group_name_from_arn(value: str) -> str | None:
+    """`arn:<partition>:logs:<region>:<acct>:log-group:<NAME>[:*]` -> NAME (else None)."""
+    found = _LOG_GROUP_ARN.match(value)
+    return found.group("name") if found else None
+
+
+def sns_topic_name_from_arn(value: str) -> str | None:
+    found = _SNS_ARN.match(value)
+    return found.group("name") if found else None
+
+
+def known(value: object) -> bool:
+    """A literal string we can compare (not absent, not UNKNOWN)."""
+    return isinstance(value, str)
+
+
+R = TypeVar("R")
+
+
+@dataclass
+class Index(Generic[R]):
+    """Resources of one kind by id, by name and by ARN (each value may map to several)."""
+
+    by_id: dict[str, R] = field(default_factory=dict)
+    by_name: dict[str, list[R]] = field(default_factory=dict)
+    by_arn: dict[str, list[R]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, items: Iterable[R]) -> "Index[R]":
+        index: Index[R] = cls()
+        for item in items:
+            index.by_id[item.id] = item  # type: ignore[attr-defined]
+            name = getattr(item, "name", None)
+            if known(name):
+                index.by_name.setdefault(name, []).append(item)
+            arn = getattr(item, "arn", None)
+            if known(arn):
+                index.by_arn.setdefault(arn, []).append(item)
+                if arn.endswith(":*"):
+                    index.by_arn.setdefault(arn[:-2], []).append(item)
+        return index
+
+    def by_sources(self, ref: Ref) -> list[R]:
+        return [self.by_id[s] for s in ref.sources if s in self.by_id]
+
+    def by_value(self, value: str, name_from_arn=None) -> list[R]:
+        """Resources whose name or ARN is `value` (ARN with or without ":*")."""
+        found = list(self.by_arn.get(value, ()))
+        if not found and value.endswith(":*"):
+            found = list(self.by_arn.get(value[:-2], ()))
+        found += self.by_name.get(value, ())
+        if not found and name_from_arn is not None:
+            name = name_from_arn(value)
+            if name is not None:
+                # ARN known, resource ARN not (preview): compare the name inside the ARN.
+                found = [r for r in self.by_name.get(name, ())
+                         if not known(getattr(r, "arn", None))]
+        return _unique(found)
+
+    def resolve(self, ref: Ref, name_from_arn=None) -> list[R]:
+        """Every indexed resource the reference points at (sources first, then value)."""
+        found = self.by_sources(ref)
+        if known(ref.value):
+            found += self.by_value(ref.value, name_from_arn)
+        return _unique(found)
+
+
+def _unique(items: list[R]) -> list[R]:
+    seen: set[int] = set()
+    out = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            out.append(item)
+    return out
+
+
+def ref_is_set(ref: Ref) -> bool:
+    return ref.value is not None or bool(ref.sources)
+
+
+@dataclass(frozen=True)
+class CloudTrailLogGroup:
+    """A log group CloudTrail writes to (or is configured to be CloudTrail's).
+
+    `log_group` is the declared resource, None for a group outside the stack (an
+    organisation trail's) or one whose identity cannot be known yet (`name` UNKNOWN).
+    `trails` are the ids of the trails pointing at it; `by_name` says it was chosen by
+    the configured names/patterns.
+    """
+
+    name: object  # str | UNKNOWN
+    log_group: LogGroup | None
+    trails: tuple[str, ...] = ()
+    by_name: bool = False
+
+    @property
+    def id(self) -> str | None:
+        return self.log_group.id if self.log_group is not None else None
+
+    @property
+    def report_id(self) -> str | None:
+        """Where to report "no filter": the log group, else the first trail pointing at it."""
+        if self.log_group is not None:
+            return self.log_group.id
+        return self.trails[0] if self.trails else None
+
+
+def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
+                          index: Index[LogGroup] | None = None) -> list[CloudTrailLogGroup]:
+    """Declared groups a trail points at or the config names, and groups outside the stack.
+
+    A trail whose target is UNKNOWN and whose sources are no declared log group yields an
+    entry with name UNKNOWN: its monitoring cannot be verified yet.
+    """
+    index = index or Index.of(inv.log_groups)
+    trails_of: dict[str, list[str]] = {}  # declared log group id -> trail ids
+    external: dict[str, list[str]] = {}  # name outside the stack -> trail ids
+    unresolved: list[Trail] = []
+    for trail in inv.trails:
+        ref = trail.log_group
+        if not ref_is_set(ref):
+            continue  # the trail does not deliver to CloudWatch Logs
+        targets = index.resolve(ref, log_group_name_from_arn)
+        if targets:
+            for group in targets:
+                trails_of.setdefault(group.id, []).append(trail.id)
+        elif known(ref.value):
+            name = log_group_name_from_arn(ref.value) or ref.value
+            external.setdefault(name, []).append(trail.id)
+        elif ref.value is UNKNOWN or ref.sources:
+            unresolved.append(trail)
+    result: list[CloudTrailLogGroup] = []
+    for group in inv.log_groups:
+        trails = tuple(trails_of.get(group.id, ()))
+        by_name = known(group.name) and options.is_cloudtrail_name(group.name)
+        if trails or by_name:
+            result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
+    # Configured names/patterns only select declared groups: a stack that declares no
+    # CloudTrail log group (and no trail) owes no monitoring.
+    for name, trails in external.items():
+        result.append(CloudTrailLogGroup(name, None, tuple(trails)))
+    for trail in unresolved:
+        result.append(CloudTrailLogGroup(UNKNOWN, None, (trail.id,)))
+    return result

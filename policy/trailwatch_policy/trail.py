@@ -1,0 +1,121 @@
+"""CIS audit steps 1-3 for a trail that feeds CloudWatch Logs: multi-region, logging,
+management events read and write. Pure: no Pulumi imports.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from trailwatch_policy.findings import Problem
+from trailwatch_policy.model import UNKNOWN, Trail
+
+
+def _get(item: Mapping[str, Any], key: str) -> Any:
+    """camelCase (Pulumi) or PascalCase (AWS API) key."""
+    if key in item:
+        return item[key]
+    return item.get(key[:1].upper() + key[1:])
+
+
+def _merge(kinds: set[str]) -> str:
+    if "all" in kinds or {"read", "write"} <= kinds:
+        return "all"
+    if kinds:
+        return next(iter(kinds))
+    return "none"
+
+
+def management_events(event_selectors: Any, advanced_event_selectors: Any) -> object:
+    """Which management events the selectors record: "all" | "read" | "write" | "none".
+
+    No selectors at all = all management events. UNKNOWN when a selector is not known.
+    Classic selectors: includeManagementEvents (default true) with readWriteType (default
+    All). Advanced: a selector whose eventCategory equals Management, narrowed by readOnly.
+    """
+    if event_selectors is UNKNOWN or advanced_event_selectors is UNKNOWN:
+        return UNKNOWN
+    if advanced_event_selectors:
+        kinds: set[str] = set()
+        for selector in advanced_event_selectors if isinstance(advanced_event_selectors, list) else []:
+            if not isinstance(selector, Mapping):
+                return UNKNOWN
+            fields = _get(selector, "fieldSelectors") or []
+            if fields is UNKNOWN:
+                return UNKNOWN
+            category, read_only = None, "all"
+            for fs in fields if isinstance(fields, list) else []:
+                if not isinstance(fs, Mapping):
+                    continue
+                field = _get(fs, "field")
+                equals = _get(fs, "equals") or []
+                if field is UNKNOWN or equals is UNKNOWN:
+                    return UNKNOWN
+                if field == "eventCategory":
+                    category = "Management" if "Management" in equals else "other"
+                elif field == "readOnly" and isinstance(equals, list) and len(equals) == 1:
+                    read_only = {"true": "read", "false": "write"}.get(str(equals[0]).lower(), "all")
+            if category == "Management":
+                kinds.add(read_only)
+        return _merge(kinds)
+    if event_selectors:
+        kinds = set()
+        for selector in event_selectors if isinstance(event_selectors, list) else []:
+            if not isinstance(selector, Mapping):
+                return UNKNOWN
+            include = _get(selector, "includeManagementEvents")
+            rw = _get(selector, "readWriteType")
+            if include is UNKNOWN or rw is UNKNOWN:
+                return UNKNOWN
+            if include is False:
+                continue
+            kinds.add({"ReadOnly": "read", "WriteOnly": "write"}.get(rw or "All", "all"))
+        return _merge(kinds)
+    return "all"
+
+
+def trail_problems(trail: Trail) -> list[Problem]:
+    """Why a trail feeding CloudWatch Logs misses events the control needs (empty: none).
+
+    `None` means unset: multi-region defaults to false, logging to true (the AWS and
+    provider defaults).
+    """
+    problems: list[Problem] = []
+    if trail.multi_region is UNKNOWN:
+        problems.append(Problem("unknown", "trail-not-multi-region",
+                                "isMultiRegionTrail is not known yet", "is_multi_region_trail=True"))
+    elif trail.multi_region is not True:
+        problems.append(Problem(
+            "fail", "trail-not-multi-region",
+            "the trail records one region only: unauthorized calls in other regions never "
+            "reach the log group", "is_multi_region_trail=True"))
+    if trail.logging is UNKNOWN:
+        problems.append(Problem("unknown", "trail-not-logging",
+                                "enableLogging is not known yet", "enable_logging=True"))
+    elif trail.logging is False:
+        problems.append(Problem(
+            "fail", "trail-not-logging",
+            "the trail is not logging: no event reaches the log group",
+            "enable_logging=True (or leave it unset)"))
+    events = trail.management_events
+    if events is UNKNOWN:
+        problems.append(Problem("unknown", "trail-management-events",
+                                "the trail's event selectors are not known yet",
+                                "no event selectors, or include_management_events=True with "
+                                'read_write_type="All"'))
+    elif events not in ("all", None):
+        problems.append(Problem(
+            "fail", "trail-management-events",
+            f"the trail records {'no' if events == 'none' else events + '-only'} management "
+            "events: denied API calls are management events, so some never reach the log group",
+            'event_selectors=[aws.cloudtrail.TrailEventSelectorArgs(include_management_events=True, '
+            'read_write_type="All")] (or no selectors)'))
+    return problems
+
+
+def trails_problems(trails: Iterable[Trail]) -> list[tuple[Trail, Problem]]:
+    """Problems of every trail that delivers to CloudWatch Logs."""
+    out = []
+    for trail in trails:
+        if trail.log_group.value is None and not trail.log_group.sources:
+            continue
+        out.extend((trail, p) for p in trail_problems(trail))
+    return out
