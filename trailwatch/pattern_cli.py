@@ -1,0 +1,239 @@
+"""`trailwatch pattern`: judge a metric filter pattern and count what it matches, offline.
+
+The offline `TestMetricFilter` AWS does not offer beyond 50 events a call. Exit codes:
+0 the verdict is ok; 1 it is not ok (the pattern misses denials or counts ordinary
+traffic, or a --profile scanner rejects it); 2 bad input (unreadable event file, a
+pattern CloudWatch Logs would reject, bad options) or an indeterminate verdict.
+Imports nothing heavy (no Pulumi, gRPC or boto3).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterator, TextIO
+
+from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
+from trailwatch_policy.judge import PROFILES, Verdict, judge
+
+EXIT_OK, EXIT_NOT_OK, EXIT_INPUT = 0, 1, 2
+
+
+class EventFileError(Exception):
+    """An event file that cannot be read; the message names the file, the line and the fix."""
+
+
+@dataclass
+class Tally:
+    matched: int = 0
+    not_matched: int = 0
+    indeterminate: int = 0
+    files: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    unsure: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.matched + self.not_matched + self.indeterminate
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="trailwatch pattern",
+        description="Judge a CloudWatch Logs metric filter pattern for the unauthorized-API-calls control "
+        "(CIS 4.1 / Security Hub CloudWatch.2) and count the events it matches.",
+        epilog="exit codes: 0 ok, 1 not ok, 2 bad input or indeterminate",
+    )
+    p.add_argument("pattern", help="the filter pattern text (quote it for the shell)")
+    p.add_argument("events", nargs="*", metavar="EVENTS",
+                   help="files of events: a JSON array, JSON lines, or CloudTrail {\"Records\": [...]}; '-' reads stdin")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.add_argument("--examples", type=int, default=5, metavar="N", help="matching events to show (default 5)")
+    p.add_argument("--profile", choices=PROFILES, default="meaning",
+                   help="also require a scanner to accept the text (default: meaning only)")
+    return p
+
+
+def _events_in(name: str, stream: TextIO) -> Iterator[tuple[int, Any]]:
+    """Yield (line, event) from one file; raise EventFileError with file and line."""
+    try:
+        text = stream.read()
+    except UnicodeDecodeError as exc:
+        raise EventFileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start}); give a JSON file") from None
+    stripped = text.lstrip()
+    if not stripped:
+        return
+    if stripped[0] == "[" or (stripped[0] == "{" and _looks_like_one_document(text)):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise EventFileError(f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+        except RecursionError:
+            raise EventFileError(f"{name}: line 1: JSON nested too deeply") from None
+        if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
+            records = doc["Records"]
+        elif isinstance(doc, list):
+            records = doc
+        else:
+            records = [doc]
+        for event in records:
+            yield 0, event
+        return
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            raise EventFileError(
+                f"{name}: line {lineno}: not a JSON event ({msg}); give a JSON array, JSON lines "
+                "or a CloudTrail {\"Records\": [...]} file"
+            ) from None
+        yield lineno, line
+
+
+def _looks_like_one_document(text: str) -> bool:
+    """A '{' file is one document (CloudTrail Records / pretty JSON) unless its first line is a whole event."""
+    first = text.lstrip().splitlines()[0]
+    try:
+        json.loads(first)
+    except (ValueError, RecursionError):
+        return True
+    return len([ln for ln in text.splitlines() if ln.strip()]) == 1
+
+
+def _describe(event: Any) -> str:
+    if isinstance(event, str):
+        try:
+            event = json.loads(event)
+        except ValueError:
+            return event[:80]
+    if not isinstance(event, dict):
+        return json.dumps(event)[:80]
+    source = str(event.get("eventSource", "?")).removesuffix(".amazonaws.com")
+    text = f"{source}:{event.get('eventName', '?')}"
+    code = event.get("errorCode")
+    return f"{text} {code}" if code else text
+
+
+def _count(pattern: FilterPattern, files: list[str], keep: int) -> Tally:
+    tally = Tally()
+    for name in files:
+        try:
+            stream: TextIO = sys.stdin if name == "-" else open(name, encoding="utf-8")
+        except OSError as exc:
+            raise EventFileError(f"{name}: cannot read ({exc.strerror}); give a path to a file of events") from None
+        with stream if name != "-" else _nullcontext(stream):
+            tally.files += 1
+            for index, (lineno, event) in enumerate(_events_in(name, stream)):
+                result = pattern.evaluate(event)
+                where = f"{name}:{lineno}" if lineno else f"{name}[{index}]"
+                if result is True:
+                    tally.matched += 1
+                    if len(tally.examples) < keep:
+                        tally.examples.append({"event": _describe(event), "at": where})
+                elif result is False:
+                    tally.not_matched += 1
+                else:
+                    tally.indeterminate += 1
+                    if len(tally.unsure) < keep:
+                        tally.unsure.append({"event": _describe(event), "at": where})
+    return tally
+
+
+class _nullcontext:
+    def __init__(self, value: TextIO) -> None:
+        self.value = value
+
+    def __enter__(self) -> TextIO:
+        return self.value
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _exit_code(verdict: Verdict) -> int:
+    if verdict.error is not None or verdict.status == "indeterminate":
+        return EXIT_INPUT
+    return EXIT_OK if verdict.ok else EXIT_NOT_OK
+
+
+def _render_text(pattern_text: str, canonical: str | None, verdict: Verdict, tally: Tally | None, out: TextIO) -> None:
+    out.write(f"pattern:   {pattern_text}\n")
+    if canonical is not None and canonical != pattern_text:
+        out.write(f"canonical: {canonical}\n")
+    out.write(f"verdict:   {verdict.status}\n")
+    if verdict.ok:
+        out.write(f"  - {verdict.summary().removeprefix('ok: ')}\n")
+    for reason in verdict.reasons:
+        out.write(f"  - {reason}\n")
+    accepted = [n for n, ok in verdict.scanners.items() if ok]
+    rejected = [n for n, ok in verdict.scanners.items() if not ok]
+    out.write(
+        "scanners:  accepted by " + (", ".join(accepted) or "none")
+        + "; rejected by " + (", ".join(rejected) or "none") + "\n"
+    )
+    if tally is not None:
+        out.write(
+            f"events:    {tally.total} in {tally.files} file(s): {tally.matched} match, "
+            f"{tally.not_matched} do not, {tally.indeterminate} indeterminate\n"
+        )
+        for ex in tally.examples:
+            out.write(f"  match    {ex['event']}  ({ex['at']})\n")
+        for ex in tally.unsure:
+            out.write(f"  unsure   {ex['event']}  ({ex['at']})\n")
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of `python -m trailwatch pattern`."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage and the problem
+        return EXIT_INPUT if exc.code else EXIT_OK
+    if args.examples < 0:
+        sys.stderr.write("trailwatch pattern: --examples must be 0 or more\n")
+        return EXIT_INPUT
+
+    verdict = judge(args.pattern, profile=args.profile)
+    pattern: FilterPattern | None
+    try:
+        pattern = parse(args.pattern)
+    except FilterPatternError:
+        pattern = None
+
+    tally: Tally | None = None
+    if args.events and pattern is not None:
+        try:
+            tally = _count(pattern, args.events, args.examples)
+        except EventFileError as exc:
+            sys.stderr.write(f"trailwatch pattern: {exc}\n")
+            return EXIT_INPUT
+
+    canonical = str(pattern) if pattern is not None else None
+    if args.format == "json":
+        doc: dict[str, Any] = {
+            "pattern": args.pattern,
+            "canonical": canonical,
+            "kind": pattern.kind if pattern is not None else None,
+            "profile": args.profile,
+            "verdict": verdict.to_dict(),
+        }
+        if tally is not None:
+            doc["events"] = {
+                "files": tally.files,
+                "total": tally.total,
+                "matched": tally.matched,
+                "not_matched": tally.not_matched,
+                "indeterminate": tally.indeterminate,
+                "examples": tally.examples,
+                "indeterminate_examples": tally.unsure,
+            }
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _render_text(args.pattern, canonical, verdict, tally, sys.stdout)
+        if verdict.error is not None:
+            sys.stderr.write(f"trailwatch pattern: the pattern does not parse: {verdict.error}\n")
+    return _exit_code(verdict)
