@@ -1,0 +1,192 @@
+"""A real AWS API (moto's server) on 127.0.0.1, for tests and the benchmark.
+
+Tests talk to it over HTTP exactly like the audit talks to AWS, so the boto3 calls,
+pagination and error mapping are exercised for real. Only loopback is ever bound, the
+port is chosen by the OS (port 0), and every server holds its own accounts: a test
+module starts one, and `reset()` empties it between scenarios.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+LOOPBACK = "127.0.0.1"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+
+    def reset(self) -> None:
+        """Forget every resource of every account (moto's `/moto-api/reset`)."""
+        request = urllib.request.Request(self.url + "/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            response.read()
+
+    def client(self, service: str, region: str = "us-east-1", **credentials: Any) -> Any:
+        """A boto3 client on this server (default account 123456789012)."""
+        import boto3
+
+        keys = {
+            "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            "aws_session_token": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        }
+        keys.update(credentials)
+        return boto3.client(service, region_name=region, endpoint_url=self.url, **keys)
+
+
+def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for a subprocess: fake credentials, no user AWS config, no proxies."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env.update(FAKE_CREDENTIALS)
+    env["AWS_CONFIG_FILE"] = os.devnull
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env["NO_PROXY"] = env["no_proxy"] = LOOPBACK
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def threaded_server() -> Iterator[Endpoint]:
+    """moto's ThreadedMotoServer in this process, on a free loopback port."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield Endpoint(f"http://{host}:{port}")
+    finally:
+        server.stop()
+
+
+_CHILD = r"""
+import sys
+from werkzeug.serving import make_server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), True, request_handler=MotoRequestHandler)
+sys.stdout.write(f"{server.server_port}\n"); sys.stdout.flush()
+server.serve_forever()
+"""
+
+
+@contextmanager
+def process_server() -> Iterator[Endpoint]:
+    """moto's server in its own process (own GIL): what a benchmark should measure against.
+
+    The child binds port 0 itself and prints the port it got, so there is no race for a
+    port and no polling: the first line on stdout means the socket is listening.
+    """
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=isolated_env(),
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
+        if not line.isdigit():
+            raise RuntimeError(f"moto server did not start (exit code {child.poll()})")
+        yield Endpoint(f"http://{LOOPBACK}:{line}")
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def describe(endpoint: Endpoint) -> str:
+    return json.dumps({"endpoint": endpoint.url})
+
+
+# -- accounts built through boto3, one knob per link of the chain ------------------------
+CIS_1_2 = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
+ROLE = "arn:aws:iam::{account}:role/CloudTrail_CloudWatchLogs_Role"
+
+
+@dataclass
+class Chain:
+    """A compliant chain by default; change one field to break one link."""
+
+    region: str = "us-east-1"
+    trail: str | None = "main"
+    multi_region: bool = True
+    logging: bool = True
+    selectors: list[dict[str, Any]] | None = None  # basic event selectors
+    log_group: str = "aws-cloudtrail-logs-main"
+    log_group_arn: str | None = None  # override what the trail names (another account...)
+    create_log_group: bool = True
+    pattern: str | None = CIS_1_2  # None: no metric filter
+    namespace: str = "CISBenchmark"
+    metric: str = "UnauthorizedAPICalls"
+    alarm_metric: str | None = None  # None: the filter's metric
+    alarm: bool = True
+    alarm_actions: bool = True
+    topic: str = "security-alerts"
+    kms_key: str | None = None
+    subscribe: bool = True
+
+
+def build(endpoint: Endpoint, chain: Chain, **credentials: Any) -> dict[str, str]:
+    """Create `chain` in moto through boto3; returns the ARNs made."""
+    region = chain.region
+    account = endpoint.client("sts", region, **credentials).get_caller_identity()["Account"]
+    made: dict[str, str] = {"account": account}
+    logs = endpoint.client("logs", region, **credentials)
+    if chain.create_log_group:
+        logs.create_log_group(logGroupName=chain.log_group)
+    if chain.trail:
+        bucket = f"trail-{chain.trail}-{account}".lower()
+        s3 = endpoint.client("s3", region, **credentials)
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        cloudtrail = endpoint.client("cloudtrail", region, **credentials)
+        arn = chain.log_group_arn or f"arn:aws:logs:{region}:{account}:log-group:{chain.log_group}:*"
+        made["trail"] = cloudtrail.create_trail(
+            Name=chain.trail, S3BucketName=bucket, IsMultiRegionTrail=chain.multi_region,
+            CloudWatchLogsLogGroupArn=arn, CloudWatchLogsRoleArn=ROLE.format(account=account),
+        )["TrailARN"]
+        if chain.selectors is not None:
+            cloudtrail.put_event_selectors(TrailName=chain.trail, EventSelectors=chain.selectors)
+        if chain.logging:
+            cloudtrail.start_logging(Name=chain.trail)
+    if chain.pattern is not None and chain.create_log_group:
+        logs.put_metric_filter(
+            logGroupName=chain.log_group, filterName="unauthorized-api-calls",
+            filterPattern=chain.pattern,
+            metricTransformations=[{"metricName": chain.metric, "metricNamespace": chain.namespace,
+                                    "metricValue": "1", "defaultValue": 0}])
+    sns = endpoint.client("sns", region, **credentials)
+    attributes = {"KmsMasterKeyId": chain.kms_key} if chain.kms_key else {}
+    topic = sns.create_topic(Name=chain.topic, Attributes=attributes)["TopicArn"]
+    made["topic"] = topic
+    if chain.subscribe:
+        sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@example.com")
+    if chain.alarm:
+        endpoint.client("cloudwatch", region, **credentials).put_metric_alarm(
+            AlarmName="Unauthorized_API_Calls", MetricName=chain.alarm_metric or chain.metric,
+            Namespace=chain.namespace, Statistic="Sum", Period=300, EvaluationPeriods=1,
+            Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[topic] if chain.alarm_actions else [])
+    return made

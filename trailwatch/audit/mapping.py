@@ -1,0 +1,143 @@
+"""AWS API responses (plain dicts, as boto3 returns them) -> the shared model.
+
+Pure functions, no boto3: each is unit-tested on response shapes that moto cannot
+produce (PendingConfirmation, advanced selectors without management events, ...).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from trailwatch_policy.model import (
+    UNKNOWN, Alarm, MetricFilter, MetricQuery, MetricStat, MetricTransformation, Maybe, Ref,
+    Subscription, Topic, Trail,
+)
+from trailwatch_policy.topic import cloudwatch_can_publish
+from trailwatch_policy.trail import management_events
+
+__all__ = ["management_events", "trail", "metric_filter", "alarm", "topic", "subscription"]
+
+from . import arns
+
+
+def trail(description: Mapping[str, Any], *, logging: Maybe[bool] | None,
+          management: Maybe[str] | None) -> Trail:
+    arn = description.get("TrailARN") or description.get("Name") or "?"
+    parsed = arns.parse(arn)
+    return Trail(
+        id=arn,
+        name=description.get("Name"),
+        log_group=Ref(value=description.get("CloudWatchLogsLogGroupArn")),
+        multi_region=bool(description.get("IsMultiRegionTrail", False)),
+        logging=logging,
+        management_events=management,
+        region=description.get("HomeRegion") or (parsed.region if parsed else None),
+        account=parsed.account if parsed else None,
+    )
+
+
+def metric_filter(response: Mapping[str, Any], *, region: str, account: str) -> MetricFilter:
+    group = response.get("logGroupName", "")
+    name = response.get("filterName", "")
+    return MetricFilter(
+        id=f"arn:aws:logs:{region}:{account}:log-group:{group}:metric-filter:{name}",
+        name=name,
+        log_group=Ref(value=group),
+        pattern=response.get("filterPattern", ""),
+        metrics=tuple(
+            MetricTransformation(
+                name=t.get("metricName"),
+                namespace=t.get("metricNamespace"),
+                value=t.get("metricValue"),
+                default_value=t.get("defaultValue"),
+                dimensions=dict(t.get("dimensions") or {}),
+            )
+            for t in response.get("metricTransformations") or []
+        ),
+    )
+
+
+def _dimensions(items: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
+    return {d["Name"]: d["Value"] for d in items or [] if "Name" in d}
+
+
+def alarm(response: Mapping[str, Any]) -> Alarm:
+    queries = []
+    for query in response.get("Metrics") or []:
+        stat = query.get("MetricStat")
+        metric = None
+        if stat:
+            inner = stat.get("Metric") or {}
+            metric = MetricStat(
+                namespace=inner.get("Namespace"),
+                metric_name=inner.get("MetricName"),
+                stat=stat.get("Stat"),
+                period=stat.get("Period"),
+                dimensions=_dimensions(inner.get("Dimensions")),
+            )
+        queries.append(MetricQuery(
+            id=query.get("Id"),
+            metric=metric,
+            expression=query.get("Expression"),
+            return_data=query.get("ReturnData"),
+        ))
+    return Alarm(
+        id=response.get("AlarmArn") or response.get("AlarmName", "?"),
+        name=response.get("AlarmName"),
+        namespace=response.get("Namespace"),
+        metric_name=response.get("MetricName"),
+        dimensions=_dimensions(response.get("Dimensions")),
+        statistic=response.get("Statistic"),
+        extended_statistic=response.get("ExtendedStatistic"),
+        period=response.get("Period"),
+        queries=tuple(queries),
+        threshold=response.get("Threshold"),
+        comparison=response.get("ComparisonOperator"),
+        evaluation_periods=response.get("EvaluationPeriods"),
+        datapoints_to_alarm=response.get("DatapointsToAlarm"),
+        treat_missing_data=response.get("TreatMissingData"),
+        actions_enabled=response.get("ActionsEnabled"),
+        alarm_actions=tuple(Ref(value=a) for a in response.get("AlarmActions") or []),
+    )
+
+
+def sns_topics(alarm_: Alarm) -> list[str]:
+    """The SNS topic ARNs among an alarm's actions."""
+    found = []
+    for ref in alarm_.alarm_actions:
+        parsed = arns.parse(ref.value) if isinstance(ref.value, str) else None
+        if parsed is not None and parsed.service == "sns":
+            found.append(ref.value)
+    return found
+
+
+def topic(arn: str, attributes: Mapping[str, str] | None) -> Topic:
+    """A topic from `get_topic_attributes`; `None` attributes = the auditor may not read them."""
+    name = arn.rsplit(":", 1)[-1]
+    if attributes is None:
+        return Topic(id=arn, name=name, arn=arn, kms_master_key_id=UNKNOWN,
+                     cloudwatch_can_publish=UNKNOWN)
+    return Topic(
+        id=arn,
+        name=name,
+        arn=arn,
+        kms_master_key_id=attributes.get("KmsMasterKeyId") or None,
+        cloudwatch_can_publish=cloudwatch_can_publish(attributes.get("Policy")),  # type: ignore[arg-type]
+    )
+
+
+def subscription(response: Mapping[str, Any]) -> Subscription:
+    """Confirmed = the SubscriptionArn is an ARN (not `PendingConfirmation`/`Deleted`)."""
+    arn = response.get("SubscriptionArn") or ""
+    return Subscription(
+        id=arn if arn.startswith("arn:") else f"{response.get('TopicArn')}/{response.get('Endpoint')}",
+        topic=Ref(value=response.get("TopicArn")),
+        protocol=response.get("Protocol"),
+        endpoint=response.get("Endpoint"),
+        confirmed=arn.startswith("arn:"),
+    )
+
+
+def unreadable_subscriptions(topic_arn: str) -> Subscription:
+    """Stands for the subscriptions of a topic the auditor may not list: cannot be verified."""
+    return Subscription(id=f"{topic_arn}/subscriptions", topic=Ref(value=topic_arn),
+                        protocol=UNKNOWN, endpoint=UNKNOWN, confirmed=UNKNOWN)

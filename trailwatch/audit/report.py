@@ -1,0 +1,52 @@
+"""Text for people and JSON for machines, from one `Report`."""
+from __future__ import annotations
+
+import json
+
+from .result import AccountResult, AuditFinding, Report
+
+_WORD = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n"
+
+
+def to_text(report: Report) -> str:
+    lines = ["trailwatch audit: CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)", ""]
+    for account in report.accounts:
+        lines.extend(_account(account))
+        lines.append("")
+    counts = {s: sum(1 for a in report.accounts if a.status == s) for s in _WORD}
+    lines.append(
+        f"result: {_WORD[report.status]} ({len(report.accounts)} account(s): "
+        f"{counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown; "
+        f"{report.seconds:.1f}s)")
+    return "\n".join(lines) + "\n"
+
+
+def _account(account: AccountResult) -> list[str]:
+    via = f" via {account.role_arn}" if account.role_arn else ""
+    regions = ",".join(account.regions) if len(account.regions) <= 4 else f"{len(account.regions)} regions"
+    out = [f"account {account.account}{via} [{regions}]: {_WORD[account.status]} - {account.summary}"]
+    for finding in account.findings:
+        out.extend(_finding(finding, "  "))
+    for trail in account.trails:
+        where = f"{trail.home_region}" + (", multi-region" if trail.multi_region else ", single-region")
+        if trail.organization:
+            where += ", organization"
+        out.append(f"  trail {trail.name} ({where}): {_WORD[trail.status]}")
+        out.append(f"    {trail.arn}")
+        if trail.log_group:
+            out.append(f"    log group {trail.log_group}")
+        for finding in trail.findings:
+            out.extend(_finding(finding, "    "))
+    return out
+
+
+def _finding(finding: AuditFinding, indent: str) -> list[str]:
+    return [
+        f"{indent}- {_WORD[finding.status]} [{finding.link}] {finding.code}: {finding.message}",
+        f"{indent}  on:  {finding.resource}",
+        f"{indent}  fix: {finding.fix}",
+    ]

@@ -1,0 +1,124 @@
+"""What the audit concludes, per account and per trail: the shape every format renders.
+
+Status words are the shared ones ("pass" | "fail" | "unknown"); the JSON form of these
+classes is the documented, stable schema (docs/audit.md, `SCHEMA_VERSION`).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+EXIT_CODES = {"pass": 0, "fail": 1, "unknown": 2}
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    """One broken (or unverifiable) link, on the resource to fix, with the fix."""
+
+    status: str  # fail | unknown
+    code: str
+    link: str  # account | region | trail | log-group | metric-filter | alarm | topic | subscription
+    resource: str  # ARN (or name) of the resource to change
+    message: str
+    fix: str
+    region: str | None = None
+
+
+@dataclass
+class TrailResult:
+    """One trail's chain: trail -> log group -> filter -> alarm -> topic -> subscriber."""
+
+    arn: str
+    name: str | None
+    home_region: str | None
+    status: str
+    log_group: str | None = None  # CloudWatchLogsLogGroupArn, as the trail names it
+    multi_region: bool | None = None
+    organization: bool = False
+    findings: list[AuditFinding] = field(default_factory=list)
+
+
+@dataclass
+class AccountResult:
+    account: str  # account id, or the role ARN when the account could not be reached
+    status: str
+    role_arn: str | None = None
+    regions: list[str] = field(default_factory=list)
+    trails: list[TrailResult] = field(default_factory=list)
+    findings: list[AuditFinding] = field(default_factory=list)  # account-wide (no trail, region gaps)
+    api_calls: int = 0
+    seconds: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        if self.status == "pass":
+            passing = [t.name or t.arn for t in self.trails if t.status == "pass"]
+            return f"monitored through trail {passing[0]}" if passing else "monitored"
+        if not self.trails:
+            reasons = [f.message for f in self.findings]
+            return reasons[0] if reasons else "no trail"
+        return f"no trail has a working chain ({len(self.trails)} trail(s) checked)"
+
+
+@dataclass
+class Report:
+    accounts: list[AccountResult]
+    tool_version: str = "0.1.0"
+    started: str = ""
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> str:
+        statuses = {a.status for a in self.accounts}
+        if not statuses:
+            return "unknown"
+        if "unknown" in statuses:
+            return "unknown"
+        return "fail" if "fail" in statuses else "pass"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "trailwatch-audit",
+            "schemaVersion": SCHEMA_VERSION,
+            "tool": {"name": "trailwatch", "version": self.tool_version},
+            "control": "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored",
+            "started": self.started,
+            "seconds": round(self.seconds, 3),
+            "status": self.status,
+            "accounts": [_account_json(a) for a in self.accounts],
+        }
+
+
+def _account_json(account: AccountResult) -> dict[str, Any]:
+    return {
+        "account": account.account,
+        "roleArn": account.role_arn,
+        "status": account.status,
+        "summary": account.summary,
+        "regions": account.regions,
+        "apiCalls": account.api_calls,
+        "seconds": round(account.seconds, 3),
+        "findings": [_finding_json(f) for f in account.findings],
+        "trails": [
+            {
+                "arn": t.arn,
+                "name": t.name,
+                "homeRegion": t.home_region,
+                "status": t.status,
+                "logGroup": t.log_group,
+                "multiRegion": t.multi_region,
+                "organization": t.organization,
+                "findings": [_finding_json(f) for f in t.findings],
+            }
+            for t in account.trails
+        ],
+    }
+
+
+def _finding_json(finding: AuditFinding) -> dict[str, Any]:
+    return {k: v for k, v in asdict(finding).items()}

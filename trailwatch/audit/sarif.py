@@ -1,0 +1,107 @@
+"""SARIF 2.1.0 for GitHub code scanning: rules are finding codes, locations are logical.
+
+There is no source file behind a live account, so each result carries logical
+locations (account > region > resource ARN) and no physical location.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .result import AccountResult, AuditFinding, Report
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/trailwatch/trailwatch/blob/main/docs/audit.md"
+_LEVEL = {"fail": "error", "unknown": "warning", "pass": "note"}
+
+
+def to_sarif(report: Report) -> str:
+    return json.dumps(document(report), indent=2) + "\n"
+
+
+def document(report: Report) -> dict[str, Any]:
+    rules: dict[str, dict[str, Any]] = {}
+    results: list[dict[str, Any]] = []
+    for account in report.accounts:
+        for trail_arn, finding in _findings(account):
+            rule = rules.setdefault(finding.code, _rule(finding))
+            results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"])))
+        if account.status == "pass":
+            rule = rules.setdefault("account-monitored", {
+                "id": "account-monitored",
+                "name": "AccountMonitored",
+                "shortDescription": {"text": "Unauthorized API calls are monitored in the account"},
+                "defaultConfiguration": {"level": "note"},
+                "helpUri": INFO_URI,
+            })
+            results.append({
+                "ruleId": rule["id"],
+                "ruleIndex": list(rules).index(rule["id"]),
+                "kind": "pass",
+                "level": "none",
+                "message": {"text": f"account {account.account}: {account.summary}"},
+                "locations": [{"logicalLocations": [_logical(account.account, "module")]}],
+            })
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "trailwatch",
+                "version": report.tool_version,
+                "informationUri": INFO_URI,
+                "rules": list(rules.values()),
+            }},
+            "automationDetails": {"id": f"trailwatch-audit/{report.started}"},
+            "results": results,
+        }],
+    }
+
+
+def _findings(account: AccountResult) -> list[tuple[str | None, AuditFinding]]:
+    out: list[tuple[str | None, AuditFinding]] = [(None, f) for f in account.findings]
+    for trail in account.trails:
+        out.extend((trail.arn, f) for f in trail.findings)
+    return out
+
+
+def _rule(finding: AuditFinding) -> dict[str, Any]:
+    words = finding.code.replace("audit.", "").replace("_", "-").split("-")
+    return {
+        "id": finding.code,
+        "name": "".join(w.capitalize() for w in words),
+        "shortDescription": {"text": f"{finding.link}: {finding.code}"},
+        "fullDescription": {"text": finding.message},
+        "help": {"text": f"Fix: {finding.fix}"},
+        "defaultConfiguration": {"level": _LEVEL[finding.status]},
+        "helpUri": INFO_URI,
+    }
+
+
+def _logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
+    location: dict[str, Any] = {"name": name, "fullyQualifiedName": name, "kind": kind}
+    if parent is not None:
+        location["parentIndex"] = parent
+    return location
+
+
+def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding,
+            rule_index: int) -> dict[str, Any]:
+    logical = [_logical(account.account, "module")]
+    if finding.region:
+        logical.append(_logical(f"{account.account}/{finding.region}", "namespace", 0))
+    logical.append(_logical(finding.resource, "resource", len(logical) - 1))
+    text = f"account {account.account}: {finding.message} Fix: {finding.fix}"
+    result: dict[str, Any] = {
+        "ruleId": finding.code,
+        "ruleIndex": rule_index,
+        "level": _LEVEL[finding.status],
+        "kind": "fail",  # SARIF: any other kind requires level "none"
+        "message": {"text": text},
+        "locations": [{"logicalLocations": logical}],
+        "partialFingerprints": {"trailwatch/v1": f"{account.account}|{finding.code}|{finding.resource}"},
+        "properties": {"account": account.account, "link": finding.link, "status": finding.status},
+    }
+    if trail_arn:
+        result["properties"]["trail"] = trail_arn
+    return result

@@ -1,0 +1,140 @@
+"""From what was read to PASS/FAIL/UNKNOWN, with the policy pack's own rules.
+
+The chain (filter pattern, alarm, topic, subscription) and the trail rules are judged
+only by `trailwatch_policy.chain` (shared with the pack). This module adds what only a
+live reader knows: a log group or topic that does not exist, a trail that delivers to no
+log group, a log group in another account, and reads the auditor was denied (UNKNOWN).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from trailwatch_policy import chain
+from trailwatch_policy.findings import Finding, best, worst
+from trailwatch_policy.model import Trail
+from trailwatch_policy.options import ChainOptions
+
+from . import arns
+from .collect import AccountScan, Gap
+from .result import AccountResult, AuditFinding, TrailResult
+
+# The audit's CloudTrail log groups are the ones trails deliver to; no name patterns.
+AUDIT_OPTIONS = ChainOptions(log_group_patterns=())
+
+NO_TRAIL_FIX = ("create a multi-region trail that logs management events (read and write) to a "
+                "CloudWatch Logs log group: aws cloudtrail create-trail --is-multi-region-trail "
+                "--cloud-watch-logs-log-group-arn <arn>:* --cloud-watch-logs-role-arn <role>, "
+                "then start-logging (or deploy trailwatch's Pulumi component)")
+
+
+def from_gap(gap: Gap) -> AuditFinding:
+    return AuditFinding("unknown", gap.code, gap.link, gap.resource_id, gap.message, gap.fix, gap.region)
+
+
+def from_finding(finding: Finding, region: str | None) -> AuditFinding:
+    return AuditFinding(finding.status, finding.code, finding.link, finding.resource_id,
+                        finding.message, finding.fix, region)
+
+
+def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountResult:
+    """The account's verdict: one compliant trail is enough."""
+    result = AccountResult(account=scan.account_id, status="fail", role_arn=scan.role_arn,
+                           regions=list(scan.regions), api_calls=scan.calls)
+    gaps_of: dict[str, list[Gap]] = defaultdict(list)
+    for gap in scan.gaps:
+        gaps_of[gap.resource_id].append(gap)
+    region_gaps = [g for g in scan.gaps if g.link == "region"]
+
+    # The shared chain, once per region where log groups were read.
+    group_results: dict[tuple[str, str], chain.LogGroupResult] = {}
+    trail_problems: dict[str, list[Finding]] = defaultdict(list)
+    for region, scope in scan.scopes.items():
+        trails = [t for t in scan.trails if _target_in(t, scan.account_id, region)]
+        inventory = scope.inventory(trails)
+        for group in chain.evaluate(inventory, options):
+            if isinstance(group.name, str):
+                group_results[(region, group.name)] = group
+        for finding in chain.trail_findings(inventory):
+            trail_problems[finding.resource_id].append(finding)
+
+    for trail in scan.trails:
+        result.trails.append(_trail(trail, scan, group_results, trail_problems[trail.id],
+                                    gaps_of[trail.id]))
+    if not scan.trails:
+        result.findings.append(AuditFinding(
+            "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*", 
+            f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
+            "recorded, so unauthorized ones cannot be monitored", NO_TRAIL_FIX))
+    result.status = best(t.status for t in result.trails) if result.trails else "fail"
+    if result.status != "pass" and region_gaps:
+        result.status = "unknown"
+        result.findings.extend(from_gap(g) for g in region_gaps)
+    return result
+
+
+def _target_in(trail: Trail, account: str, region: str) -> bool:
+    target = arns.log_group(trail.log_group.value if isinstance(trail.log_group.value, str) else None)
+    return target is not None and target.account == account and target.region == region
+
+
+def _trail(trail: Trail, scan: AccountScan, group_results: dict[tuple[str, str], chain.LogGroupResult],
+           problems: list[Finding], gaps: list[Gap]) -> TrailResult:
+    value = trail.log_group.value if isinstance(trail.log_group.value, str) else None
+    out = TrailResult(arn=trail.id, name=trail.name if isinstance(trail.name, str) else None,
+                      home_region=trail.region, status="pass", log_group=value,
+                      multi_region=trail.multi_region if isinstance(trail.multi_region, bool) else None,
+                      organization=trail.account is not None and trail.account != scan.account_id)
+    findings: list[AuditFinding] = [from_finding(f, trail.region) for f in problems]
+    findings.extend(from_gap(g) for g in gaps)
+    target = arns.log_group(value)
+    if value is None:
+        findings.append(AuditFinding(
+            "fail", "trail-no-log-group", "trail", trail.id,
+            "the trail does not deliver to CloudWatch Logs: no metric filter can see its events",
+            "aws cloudtrail update-trail --name <trail> --cloud-watch-logs-log-group-arn "
+            "<log group arn>:* --cloud-watch-logs-role-arn <role that can write to it>",
+            trail.region))
+    elif target is None:
+        findings.append(AuditFinding(
+            "fail", "trail-log-group-invalid", "trail", trail.id,
+            f"CloudWatchLogsLogGroupArn {value!r} is not a log group ARN",
+            "set it to arn:aws:logs:<region>:<account>:log-group:<name>:*", trail.region))
+    elif target.account == scan.account_id:
+        scope = scan.scopes.get(target.region)
+        group = group_results.get((target.region, target.name))
+        scope_gaps = [g for g in (scope.gaps if scope else []) if g.resource_id in (target.name, target.region)
+                      or g.link in ("topic", "subscription", "alarm")]
+        names_read = {g.name for g in scope.log_groups} if scope else set()
+        blocking = [g for g in scope_gaps if g.link in ("log-group", "alarm")]
+        if blocking:  # filters or alarms unreadable: the chain cannot be judged at all
+            findings.extend(from_gap(g) for g in blocking)
+        elif target.name not in names_read:
+            findings.append(AuditFinding(
+                "fail", "log-group-missing", "log-group", value,
+                f"the trail delivers to log group {target.name} in {target.region}, which does "
+                "not exist: no event is delivered and no filter can count them",
+                f"aws logs create-log-group --log-group-name {target.name} --region {target.region} "
+                "(then add the metric filter, alarm and topic), or point the trail at an existing group",
+                target.region))
+        elif group is not None:
+            findings.extend(from_finding(f, target.region) for f in group.findings)
+            if group.status == "pass" and scope_gaps:
+                # A read was denied somewhere in this region: a pass cannot be claimed.
+                findings.extend(from_gap(g) for g in scope_gaps)
+            elif group.status != "pass" and not group.findings:
+                findings.append(AuditFinding(group.status, "chain", "log-group", value,
+                                             "the log group's chain does not work", "see the policy pack", target.region))
+    out.findings = _dedupe(findings)
+    out.status = worst(f.status for f in out.findings)
+    return out
+
+
+def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.resource, f.code, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
