@@ -144,15 +144,21 @@ def stack_config(stack: str) -> dict[str, str]:
     return {key: raw_value(value) for key, value in document["config"].items()}
 
 
-def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str = "trailwatch") -> ProgramRun:
-    """Run __main__.py with `config` (full keys like `trailwatch:createTrail`) under fresh mocks."""
+def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str = "trailwatch",
+                run: ProgramRun | None = None) -> ProgramRun:
+    """Run __main__.py with `config` (full keys like `trailwatch:createTrail`) under fresh mocks.
+
+    Pass `run` to see what was registered even when the program raises.
+    """
     mocks = FakeAws()
     monitor = RecordingMonitor(mocks)
+    if run is not None:
+        monitor.registrations = run.resources
     reset_options(project=project, stack=stack, preview=False)
     pulumi.runtime.set_all_config({key: raw_value(value) for key, value in config.items()})
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     root = get_root_resource()
-    run = ProgramRun(resources=monitor.registrations)
+    run = run if run is not None else ProgramRun(resources=monitor.registrations)
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
     finally:

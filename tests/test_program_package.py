@@ -1,0 +1,60 @@
+"""The package surface other teams use: cheap import, lazy component exports, project files."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT)
+
+
+def test_importing_the_package_loads_no_pulumi() -> None:
+    result = _run("import sys, trailwatch; "
+                  "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'grpc')); "
+                  "print(bad); sys.exit(1 if bad else 0)")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_components_are_exported_lazily() -> None:
+    result = _run("import sys, trailwatch; from trailwatch import UnauthorizedApiCallsMonitor, AlarmTopic, "
+                  "CloudTrailLogging, UnauthorizedApiCallsMonitorArgs; "
+                  "assert UnauthorizedApiCallsMonitor.__module__ == 'trailwatch.monitor'; "
+                  "assert 'pulumi_aws' in sys.modules; print(sorted(trailwatch.__all__))")
+    assert result.returncode == 0, result.stderr
+    assert "UnauthorizedApiCallsMonitor" in result.stdout
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    result = _run("import trailwatch\ntry:\n    trailwatch.Nope\nexcept AttributeError as e:\n    print(e)")
+    assert result.returncode == 0 and "no attribute 'Nope'" in result.stdout
+
+
+def test_project_file_names_the_python_runtime_and_venv() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "trailwatch"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+
+
+def test_stack_files_set_region_and_only_known_keys() -> None:
+    from trailwatch.config import KEYS
+    for stack in ("dev", "prod"):
+        config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        assert config["aws:region"] == "us-east-1"
+        unknown = {k for k in config if k.startswith("trailwatch:") and k.split(":", 1)[1] not in KEYS}
+        assert not unknown, (stack, unknown)
+
+
+def test_every_config_key_is_documented_with_its_default() -> None:
+    from trailwatch.config import KEYS
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`"): line for line in doc.splitlines()
+            if line.startswith("| `trailwatch:")}
+    assert sorted(key.split(":", 1)[1] for key in rows) == sorted(KEYS)
+    for key, row in rows.items():
+        assert len([cell for cell in row.split("|") if cell.strip()]) >= 3, key

@@ -1,0 +1,359 @@
+"""The program under Pulumi's mocks: what each configuration registers, property by property."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from program_helpers import ACCOUNT, REGION, ProgramRun, run_program, stack_config
+from trailwatch.patterns import CIS_1_2, CIS_2_0
+
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+KEY = "aws:kms/key:Key"
+ALIAS = "aws:kms/alias:Alias"
+TRAIL = "aws:cloudtrail/trail:Trail"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+PERMISSION = "aws:lambda/permission:Permission"
+MONITOR = "trailwatch:index:UnauthorizedApiCallsMonitor"
+ALARM_TOPIC = "trailwatch:index:AlarmTopic"
+LOGGING = "trailwatch:index:CloudTrailLogging"
+TAGGABLE = {KEY, TOPIC, ALARM, TRAIL, LOG_GROUP, BUCKET, ROLE}
+
+EXISTING: dict[str, Any] = {"trailwatch:logGroupName": "aws-controltower/CloudTrailLogs",
+                            "trailwatch:emails": ["sec@example.com"]}
+TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:trailwatch-topic-1a2b3c4"
+
+
+@pytest.fixture(scope="module")
+def dev() -> ProgramRun:
+    return run_program(stack_config("dev"), stack="dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> ProgramRun:
+    return run_program(stack_config("prod"), stack="prod")
+
+
+def statements(policy: str) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in json.loads(policy)["Statement"]}
+
+
+# --- the stack files ---------------------------------------------------------------------------
+
+def test_dev_stack_creates_a_complete_trail_and_the_monitor(dev: ProgramRun) -> None:
+    assert dev.types() == sorted([
+        MONITOR, ALARM_TOPIC, LOGGING, BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, LOG_GROUP, ROLE,
+        ROLE_POLICY, TRAIL, KEY, ALIAS, TOPIC, TOPIC_POLICY, SUBSCRIPTION, FILTER, ALARM])
+    assert dev.one(SUBSCRIPTION).inputs["endpoint"] == "security-dev@example.com"
+    assert dev.one(LOG_GROUP).inputs["retentionInDays"] == 90
+
+
+def test_prod_stack_attaches_to_control_tower_log_group_with_several_subscriptions(prod: ProgramRun) -> None:
+    assert prod.types() == sorted([MONITOR, ALARM_TOPIC, KEY, ALIAS, TOPIC, TOPIC_POLICY, FILTER, ALARM]
+                                  + [SUBSCRIPTION] * 4)
+    assert prod.one(FILTER).inputs["logGroupName"] == "aws-controltower/CloudTrailLogs"
+    assert sorted((s.inputs["protocol"], s.inputs["endpoint"]) for s in prod.of_type(SUBSCRIPTION)) == [
+        ("email", "cloud-audit@example.com"), ("email", "security-oncall@example.com"),
+        ("https", "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue"),
+        ("sqs", "arn:aws:sqs:us-east-1:111122223333:security-alarms")]
+    assert prod.one(ALARM).inputs["okActions"] == [TOPIC_ARN]
+    assert prod.one(ALARM).inputs["tags"]["data-classification"] == "confidential"
+    assert not prod.of_type(TRAIL) and not prod.of_type(LOG_GROUP)
+
+
+def test_stack_outputs(dev: ProgramRun, prod: ProgramRun) -> None:
+    common = {"topicArn": TOPIC_ARN, "metricNamespace": "CISBenchmark", "metricName": "UnauthorizedAPICalls",
+              "patternProfile": "cis-2.0"}
+    assert dev.outputs == {
+        **common, "alarmName": "Unauthorized_API_Calls-trailwatch-dev",
+        "alarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:Unauthorized_API_Calls-trailwatch-dev",
+        "metricFilterName": "Unauthorized_API_Calls-trailwatch-dev",
+        "logGroupName": "/aws/cloudtrail/trailwatch-trailwatch-dev",
+        "trailArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trailwatch-trailwatch-dev"}
+    assert prod.outputs == {
+        **common, "alarmName": "Unauthorized_API_Calls-trailwatch-prod",
+        "alarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:Unauthorized_API_Calls-trailwatch-prod",
+        "metricFilterName": "Unauthorized_API_Calls-trailwatch-prod",
+        "logGroupName": "aws-controltower/CloudTrailLogs"}
+
+
+# --- the metric filter and the alarm -----------------------------------------------------------
+
+def test_metric_filter_pattern_and_transformation(prod: ProgramRun) -> None:
+    metric_filter = prod.one(FILTER).inputs
+    assert metric_filter["pattern"] == CIS_2_0
+    assert metric_filter["name"] == "Unauthorized_API_Calls-trailwatch-prod"
+    assert metric_filter["metricTransformation"] == {
+        "name": "UnauthorizedAPICalls", "namespace": "CISBenchmark", "value": "1", "defaultValue": "0"}
+
+
+def test_cis_1_2_profile_uses_the_security_hub_text() -> None:
+    run = run_program({**EXISTING, "trailwatch:patternProfile": "cis-1.2"})
+    assert run.one(FILTER).inputs["pattern"] == CIS_1_2
+    assert run.outputs["patternProfile"] == "cis-1.2"
+
+
+def test_alarm_has_the_cis_settings_and_notifies_the_topic(prod: ProgramRun) -> None:
+    alarm = prod.one(ALARM).inputs
+    assert {k: alarm[k] for k in ("name", "metricName", "namespace", "statistic", "period", "threshold",
+                                  "comparisonOperator", "evaluationPeriods", "treatMissingData",
+                                  "actionsEnabled", "alarmActions")} == {
+        "name": "Unauthorized_API_Calls-trailwatch-prod", "metricName": "UnauthorizedAPICalls",
+        "namespace": "CISBenchmark", "statistic": "Sum", "period": 300, "threshold": 1,
+        "comparisonOperator": "GreaterThanOrEqualToThreshold", "evaluationPeriods": 1,
+        "treatMissingData": "notBreaching", "actionsEnabled": True, "alarmActions": [TOPIC_ARN]}
+    assert "datapointsToAlarm" not in alarm
+    assert "extendedStatistic" not in alarm and "dimensions" not in alarm
+
+
+def test_alarm_reads_metric_from_the_filter_outputs(prod: ProgramRun) -> None:
+    alarm, metric_filter = prod.one(ALARM), prod.one(FILTER)
+    assert alarm.property_dependencies["metricName"] == [metric_filter.urn]
+    assert alarm.property_dependencies["namespace"] == [metric_filter.urn]
+    topic = prod.one(TOPIC)
+    assert alarm.property_dependencies["alarmActions"] == [topic.urn]
+
+
+def test_ok_actions_off_by_default_and_tunable_alarm() -> None:
+    run = run_program({**EXISTING, "trailwatch:alarmPeriod": 600, "trailwatch:alarmThreshold": 3,
+                       "trailwatch:alarmEvaluationPeriods": 4, "trailwatch:metricNamespace": "Sec",
+                       "trailwatch:metricName": "Denied", "trailwatch:alarmName": "denied"})
+    alarm = run.one(ALARM).inputs
+    assert "okActions" not in alarm
+    assert (alarm["period"], alarm["threshold"], alarm["evaluationPeriods"]) == (600, 3, 4)
+    assert alarm["datapointsToAlarm"] == 1  # one event still fires over a longer window
+    assert (alarm["name"], alarm["namespace"], alarm["metricName"]) == ("denied", "Sec", "Denied")
+    assert run.one(FILTER).inputs["metricTransformation"]["namespace"] == "Sec"
+
+
+def test_names_do_not_collide_across_two_stacks_in_one_account() -> None:
+    runs = [run_program(EXISTING, stack=stack) for stack in ("staging", "prod")]
+    alarm_names = {run.one(ALARM).inputs["name"] for run in runs}
+    filter_names = {run.one(FILTER).inputs["name"] for run in runs}
+    aliases = {run.one(ALIAS).inputs["name"] for run in runs}
+    assert alarm_names == {"Unauthorized_API_Calls-trailwatch-staging", "Unauthorized_API_Calls-trailwatch-prod"}
+    assert len(filter_names) == 2 and len(aliases) == 2
+    trails = [run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com"}, stack=s)
+              for s in ("dev", "test")]
+    assert {t.one(TRAIL).inputs["name"] for t in trails} == {"trailwatch-trailwatch-dev", "trailwatch-trailwatch-test"}
+    assert len({t.one(LOG_GROUP).inputs["name"] for t in trails}) == 2
+
+
+# --- the topic ---------------------------------------------------------------------------------
+
+def test_topic_is_encrypted_with_a_rotating_customer_managed_key(prod: ProgramRun) -> None:
+    key, topic = prod.one(KEY), prod.one(TOPIC)
+    assert key.inputs["enableKeyRotation"] is True
+    assert topic.inputs["kmsMasterKeyId"] == f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0b5b2a3e-1111-2222-3333-444455556666"
+    assert topic.property_dependencies["kmsMasterKeyId"] == [key.urn]
+    assert "alias/aws/sns" not in json.dumps([r.inputs for r in prod.resources])
+    assert prod.one(ALIAS).inputs["name"] == "alias/trailwatch/trailwatch/prod/trailwatch-topic"
+
+
+def test_key_policy_lets_root_administer_and_cloudwatch_and_sns_use_it(prod: ProgramRun) -> None:
+    policy = statements(prod.one(KEY).inputs["policy"])
+    assert policy["AllowAccountAdministration"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert policy["AllowAccountAdministration"]["Action"] == "kms:*"
+    for sid, service in (("AllowCloudWatchAlarmsToUseTheKey", "cloudwatch.amazonaws.com"),
+                         ("AllowSnsToUseTheKey", "sns.amazonaws.com")):
+        assert policy[sid]["Effect"] == "Allow"
+        assert policy[sid]["Principal"] == {"Service": service}
+        assert policy[sid]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_topic_policy_admits_cloudwatch_of_this_account_only_over_tls(prod: ProgramRun) -> None:
+    topic_policy = prod.one(TOPIC_POLICY)
+    assert topic_policy.inputs["arn"] == TOPIC_ARN
+    policy = statements(topic_policy.inputs["policy"])
+    cloudwatch = policy["AllowCloudWatchAlarmsOfThisAccount"]
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert cloudwatch["Action"] == "sns:Publish" and cloudwatch["Resource"] == TOPIC_ARN
+    assert cloudwatch["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"}}
+    deny = policy["DenyInsecureTransport"]
+    assert (deny["Effect"], deny["Principal"], deny["Condition"]) == (
+        "Deny", "*", {"Bool": {"aws:SecureTransport": "false"}})
+    assert policy["AllowAccountAdministration"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    assert all(s["Principal"] != "*" for s in policy.values() if s["Effect"] == "Allow")
+
+
+def test_subscriptions_point_at_the_topic(prod: ProgramRun) -> None:
+    topic = prod.one(TOPIC)
+    for subscription in prod.of_type(SUBSCRIPTION):
+        assert subscription.inputs["topic"] == TOPIC_ARN
+        assert subscription.property_dependencies["topic"] == [topic.urn]
+        assert subscription.parent == prod.one(ALARM_TOPIC).urn
+
+
+def test_lambda_subscription_gets_an_invoke_permission_for_sns() -> None:
+    function = "arn:aws:lambda:us-east-1:111122223333:function:page-oncall"
+    run = run_program({**EXISTING, "trailwatch:lambdaFunctionArns": [function]})
+    permission = run.one(PERMISSION).inputs
+    assert permission == {"action": "lambda:InvokeFunction", "function": function,
+                          "principal": "sns.amazonaws.com", "sourceArn": TOPIC_ARN}
+    assert {(s.inputs["protocol"], s.inputs["endpoint"]) for s in run.of_type(SUBSCRIPTION)} == {
+        ("email", "sec@example.com"), ("lambda", function)}
+
+
+def test_existing_topic_creates_no_topic_key_or_policy() -> None:
+    existing = "arn:aws:sns:us-east-1:111122223333:org-security-alerts"
+    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:topicArn": existing})
+    assert run.types() == sorted([MONITOR, ALARM_TOPIC, FILTER, ALARM])
+    assert run.one(ALARM).inputs["alarmActions"] == [existing]
+    assert run.outputs["topicArn"] == existing
+    with_subscriber = run_program({"trailwatch:logGroupName": "g", "trailwatch:topicArn": existing,
+                                   "trailwatch:httpsEndpoints": "https://hooks.example.com/a"})
+    assert with_subscriber.one(SUBSCRIPTION).inputs["topic"] == existing
+
+
+def test_existing_kms_key_and_unencrypted_topic() -> None:
+    key_arn = "arn:aws:kms:us-east-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+    run = run_program({**EXISTING, "trailwatch:kmsKeyId": key_arn})
+    assert not run.of_type(KEY) and not run.of_type(ALIAS)
+    assert run.one(TOPIC).inputs["kmsMasterKeyId"] == key_arn
+    plain = run_program({**EXISTING, "trailwatch:topicEncryption": "none"})
+    assert not plain.of_type(KEY)
+    assert "kmsMasterKeyId" not in plain.one(TOPIC).inputs
+    assert plain.of_type(TOPIC_POLICY)
+
+
+# --- the trail ---------------------------------------------------------------------------------
+
+def test_trail_settings(dev: ProgramRun) -> None:
+    trail = dev.one(TRAIL)
+    inputs = trail.inputs
+    assert inputs["name"] == "trailwatch-trailwatch-dev"
+    assert inputs["isMultiRegionTrail"] is True
+    assert inputs["includeGlobalServiceEvents"] is True
+    assert inputs["enableLogFileValidation"] is True
+    assert inputs["enableLogging"] is True
+    assert inputs["eventSelectors"] == [{"readWriteType": "All", "includeManagementEvents": True}]
+    log_group, role, bucket = dev.one(LOG_GROUP), dev.one(ROLE), dev.one(BUCKET)
+    assert inputs["cloudWatchLogsGroupArn"] == \
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/cloudtrail/trailwatch-trailwatch-dev:*"
+    assert trail.property_dependencies["cloudWatchLogsGroupArn"] == [log_group.urn]
+    assert inputs["cloudWatchLogsRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/trailwatch-cloudtrail-delivery-role-1a2b3c4"
+    assert trail.property_dependencies["cloudWatchLogsRoleArn"] == [role.urn]
+    assert trail.property_dependencies["s3BucketName"] == [bucket.urn]
+    assert dev.one(BUCKET_POLICY).urn in trail.dependencies
+    assert dev.one(ROLE_POLICY).urn in trail.dependencies
+    assert inputs["tags"] == {"managed-by": "trailwatch", "environment": "dev", "owner": "platform-security"}
+
+
+def test_bucket_is_private_encrypted_and_admits_only_this_trail(dev: ProgramRun) -> None:
+    name = "trailwatch-cloudtrail-bucket-1a2b3c4"  # autonamed by the (fake) provider
+    assert "bucket" not in dev.one(BUCKET).inputs  # globally unique names come from autonaming
+    public_access = dev.one(PUBLIC_ACCESS).inputs
+    assert {k: public_access[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                          "restrictPublicBuckets")} == dict.fromkeys(
+        ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
+    assert dev.one(ENCRYPTION).inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    bucket_policy = dev.one(BUCKET_POLICY)
+    assert dev.one(PUBLIC_ACCESS).urn in bucket_policy.dependencies
+    policy = statements(bucket_policy.inputs["policy"])
+    trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trailwatch-trailwatch-dev"
+    acl, write, deny = policy["AWSCloudTrailAclCheck"], policy["AWSCloudTrailWrite"], policy["DenyInsecureTransport"]
+    assert acl["Principal"] == write["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+    assert (acl["Action"], acl["Resource"]) == ("s3:GetBucketAcl", f"arn:aws:s3:::{name}")
+    assert acl["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
+    assert (write["Action"], write["Resource"]) == ("s3:PutObject", f"arn:aws:s3:::{name}/AWSLogs/{ACCOUNT}/*")
+    assert write["Condition"] == {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                                   "aws:SourceArn": trail_arn}}
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:*")
+    assert deny["Resource"] == [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_delivery_role_is_trusted_by_cloudtrail_and_limited_to_the_log_group(dev: ProgramRun) -> None:
+    trust = json.loads(dev.one(ROLE).inputs["assumeRolePolicy"])["Statement"]
+    assert trust == [{"Sid": "CloudTrailAssumeRole", "Effect": "Allow",
+                      "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole",
+                      "Condition": {"StringEquals": {
+                          "aws:SourceArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trailwatch-trailwatch-dev"}}}]
+    role_policy = dev.one(ROLE_POLICY)
+    assert role_policy.property_dependencies["role"] == [dev.one(ROLE).urn]
+    assert role_policy.property_dependencies["policy"] == [dev.one(LOG_GROUP).urn]
+    (statement,) = json.loads(role_policy.inputs["policy"])["Statement"]
+    assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statement["Resource"] == (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+                                     "/aws/cloudtrail/trailwatch-trailwatch-dev:log-stream:*")
+
+
+def test_filter_is_linked_to_the_created_log_group(dev: ProgramRun) -> None:
+    metric_filter, log_group = dev.one(FILTER), dev.one(LOG_GROUP)
+    assert metric_filter.inputs["logGroupName"] == log_group.inputs["name"] == "/aws/cloudtrail/trailwatch-trailwatch-dev"
+    assert metric_filter.property_dependencies["logGroupName"] == [log_group.urn]
+
+
+def test_retention_and_trail_name_from_config() -> None:
+    run = run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com",
+                       "trailwatch:trailName": "audit-trail", "trailwatch:logRetentionDays": 0})
+    assert run.one(TRAIL).inputs["name"] == "audit-trail"
+    assert run.one(LOG_GROUP).inputs["name"] == "/aws/cloudtrail/audit-trail"
+    assert run.one(LOG_GROUP).inputs.get("retentionInDays", 0) == 0
+    default = run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com"})
+    assert default.one(LOG_GROUP).inputs["retentionInDays"] == 365
+
+
+# --- structure and tags ------------------------------------------------------------------------
+
+def test_every_resource_is_parented_under_its_component(dev: ProgramRun) -> None:
+    monitor = dev.one(MONITOR)
+    assert monitor.parent.endswith("pulumi:pulumi:Stack::trailwatch-dev")
+    parents = {r.type: dev.by_urn(r.parent).type for r in dev.resources if r.type != MONITOR}
+    assert parents[FILTER] == parents[ALARM] == parents[ALARM_TOPIC] == parents[LOGGING] == MONITOR
+    assert parents[TOPIC] == parents[KEY] == parents[TOPIC_POLICY] == parents[SUBSCRIPTION] == ALARM_TOPIC
+    for child in (BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, LOG_GROUP, ROLE, ROLE_POLICY, TRAIL):
+        assert parents[child] == LOGGING
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_everything_taggable_carries_config_tags_and_managed_by(stack: str) -> None:
+    run = run_program(stack_config(stack), stack=stack)
+    expected_tags = json.loads(stack_config(stack)["trailwatch:tags"])
+    taggable = [r for r in run.resources if r.type in TAGGABLE]
+    assert taggable
+    for resource in taggable:
+        assert resource.inputs["tags"] == {"managed-by": "trailwatch", **expected_tags}, resource.name
+
+
+# --- bad configuration -------------------------------------------------------------------------
+
+def test_bad_config_raises_run_error_before_any_resource() -> None:
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program({**EXISTING, "trailwatch:alarmThreshold": 0})
+    assert str(caught.value).startswith("invalid configuration trailwatch:alarmThreshold: ")
+    assert "a number >= 1" in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+@pytest.mark.parametrize("config", [
+    {"trailwatch:createTrail": True, "trailwatch:logGroupName": "g", "trailwatch:emails": "a@example.com"},
+    {**EXISTING, "trailwatch:patternProfile": "cis-1.4"},
+    {**EXISTING, "trailwatch:alarmTreshold": 1},
+    {"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com", "trailwatch:logRetentionDays": 42},
+], ids=["both-modes", "unknown-profile", "typo-key", "retention"])
+def test_no_resource_is_registered_on_bad_config(config: dict[str, Any]) -> None:
+    run = ProgramRun(resources=[])
+    with pytest.raises(pulumi.RunError, match=r"^invalid configuration trailwatch:\w+: .*; accepted: "):
+        run_program(config, run=run)
+    assert run.resources == []
+
+
+def test_a_good_config_after_a_bad_one_still_runs() -> None:
+    with pytest.raises(pulumi.RunError):
+        run_program({**EXISTING, "trailwatch:okActions": "maybe"})
+    assert run_program(EXISTING).one(ALARM).inputs["alarmActions"] == [TOPIC_ARN]
