@@ -1,0 +1,150 @@
+"""The pack's three policies (their names are part of the interface).
+
+Each validate is wrapped by `_guarded`: whatever goes wrong inside (a trailwatch bug, an
+input nobody foresaw, an `UnknownValueError`) becomes a violation at the policy's own
+enforcement level saying trailwatch could not evaluate -- never a crash, and never the
+SDK's silent downgrade to an advisory "can't run policy during preview".
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
+                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
+                           StackValidationPolicy)
+
+from trailwatch_policy.chain import evaluate, trail_findings
+from trailwatch_policy.findings import Finding
+from trailwatch_policy.model import UNKNOWN, Inventory
+from trailwatch_policy.options import CONFIG_SCHEMA, ConfigError, options_from_config
+from trailwatch_policy.resources import (METRIC_FILTER_TYPES, TRAIL_TYPES, inventory,
+                                         metric_filter_pattern, trail_of)
+
+MONITORED = "unauthorized-api-calls-monitored"
+PATTERN_VALID = "metric-filter-pattern-valid"
+ALL_REGIONS = "cloudtrail-records-all-regions"
+
+_KIND = {"log-group": "log group", "metric-filter": "metric filter", "alarm": "alarm",
+         "topic": "SNS topic", "subscription": "subscription", "trail": "trail"}
+
+
+def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
+    def run(args: Any, report_violation: ReportViolation) -> None:
+        try:
+            validate(args, report_violation)
+        except Exception as exc:  # noqa: BLE001 -- a guardrail must fail loudly, not crash
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            report_violation(
+                f"trailwatch could not evaluate {policy}: {type(exc).__name__}: {exc} "
+                f"(at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}). The stack is not "
+                "known to be compliant; please report this with the resource's properties.",
+                getattr(args, "urn", None))
+    return run
+
+
+def _profile_enum() -> list[str]:
+    from trailwatch_policy.judge import PROFILES
+    return list(PROFILES)
+
+
+def _schema() -> PolicyConfigSchema:
+    properties = {k: dict(v) for k, v in CONFIG_SCHEMA.items()}
+    properties["acceptedPatternProfile"]["enum"] = _profile_enum()
+    return PolicyConfigSchema(properties=properties)
+
+
+def messages_by_resource(findings: list[Finding]) -> list[tuple[str, str]]:
+    """One diagnostic per broken link: (resource id, text) with every problem found on it."""
+    order: list[str] = []
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.resource_id not in grouped:
+            order.append(finding.resource_id)
+            grouped[finding.resource_id] = []
+        if finding not in grouped[finding.resource_id]:
+            grouped[finding.resource_id].append(finding)
+    out = []
+    for resource_id in order:
+        items = grouped[resource_id]
+        groups = sorted({f.log_group for f in items if f.log_group})
+        kind = _KIND.get(items[0].link, items[0].link)
+        about = (f" (monitoring of CloudTrail log group {', '.join(repr(g) for g in groups)})"
+                 if groups else "")
+        lines = [f"{kind} {_short(resource_id)}{about}:"]
+        for f in items:
+            lines.append(f"- [{f.code}] {f.text()}")
+        out.append((resource_id, "\n".join(lines)))
+    return out
+
+
+def _short(urn: str) -> str:
+    return repr(urn.rsplit("::", 1)[-1]) if urn.startswith("urn:") else repr(urn)
+
+
+def _monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    try:
+        options = options_from_config(args.get_config())
+    except ConfigError as exc:
+        report_violation(f"trailwatch configuration error in policy {MONITORED}: {exc}")
+        return
+    inv: Inventory = inventory(args.resources)
+    results = evaluate(inv, options)
+    findings = [f for r in results if r.status != "pass" for f in r.findings]
+    for resource_id, text in messages_by_resource(findings):
+        report_violation(text, resource_id or None)
+
+
+def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in METRIC_FILTER_TYPES:
+        return
+    pattern = metric_filter_pattern(args.resource_type, args.props)
+    if pattern is UNKNOWN or pattern is None:
+        return  # unknown: checked again on the update; absent: the provider requires it
+    from trailwatch_policy.filter_pattern import FilterPatternError, parse
+    try:
+        parse(pattern)
+    except FilterPatternError as exc:
+        report_violation(
+            f"metric filter pattern {pattern!r} is not valid CloudWatch Logs syntax: {exc}. "
+            "AWS rejects it (InvalidParameterException) during `pulumi up`, after part of the "
+            "stack was already changed.\n  fix: correct the pattern, e.g. pattern="
+            "'{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") }'")
+
+
+def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type not in TRAIL_TYPES:
+        return
+    trail = trail_of(args.resource_type, args.urn, args.props)
+    findings = trail_findings(Inventory(trails=(trail,)))
+    if not findings:
+        return
+    report_violation("\n".join(
+        ["this trail delivers to CloudWatch Logs, but CIS audit steps 1-3 expect more:"]
+        + [f"- [{f.code}] {f.text()}" for f in findings]))
+
+
+def policies() -> list:
+    """The pack's policies, in the order they are listed to users."""
+    return [
+        StackValidationPolicy(
+            name=MONITORED,
+            description=("Every CloudTrail log group has a metric filter for unauthorized API "
+                         "calls, an alarm that fires on one such call, and an SNS topic with a "
+                         "subscriber (CIS AWS 4.1 / Security Hub CloudWatch.2)."),
+            validate=_guarded(MONITORED, _monitored),
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=_schema()),
+        ResourceValidationPolicy(
+            name=PATTERN_VALID,
+            description=("A metric filter pattern must be valid CloudWatch Logs syntax (AWS "
+                         "rejects it only during the update)."),
+            validate=_guarded(PATTERN_VALID, _pattern_valid),
+            enforcement_level=EnforcementLevel.MANDATORY),
+        ResourceValidationPolicy(
+            name=ALL_REGIONS,
+            description=("A trail that feeds CloudWatch Logs should be multi-region, logging, and "
+                         "record management events read and write (CIS audit steps 1-3)."),
+            validate=_guarded(ALL_REGIONS, _all_regions),
+            enforcement_level=EnforcementLevel.ADVISORY),
+    ]

@@ -1,0 +1,352 @@
+"""Pulumi resources (as a CrossGuard policy sees them) -> the pure model.
+
+At preview, reading an unknown from `PolicyResource.props` raises `UnknownValueError`
+(even `in`, `.get()`, `dict(props)`): every read here goes item by item through
+`plain()`, which turns unknowns into `UNKNOWN` and never lets the error escape. Numbers
+arrive as floats, secrets plain (or as `Secret` in other SDK paths: unwrapped). A missing
+or wrong-typed property becomes `None`, never an exception.
+
+Only resources of the types below are read (`TYPES`), so large stacks cost little.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Iterable, Mapping, Sequence
+
+from pulumi_policy import Secret
+from pulumi_policy.proxy import UnknownValueError
+
+from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
+                                     MetricQuery, MetricStat, MetricTransformation, Ref,
+                                     Subscription, Topic, Trail)
+from trailwatch_policy.topic import cloudwatch_can_publish
+from trailwatch_policy.trail import management_events
+
+# The engine's sentinels for values not known during preview (pulumi_policy.proxy).
+SENTINELS = frozenset({
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "030794c1-ac77-496b-92df-f27374a8bd58", "e48ece36-62e2-4504-bad9-02848725956a",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+})
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+N_TRAIL = "aws-native:cloudtrail:Trail"
+N_LOG_GROUP = "aws-native:logs:LogGroup"
+N_METRIC_FILTER = "aws-native:logs:MetricFilter"
+N_ALARM = "aws-native:cloudwatch:Alarm"
+N_TOPIC = "aws-native:sns:Topic"
+N_TOPIC_POLICY = "aws-native:sns:TopicPolicy"
+N_SUBSCRIPTION = "aws-native:sns:Subscription"
+METRIC_FILTER_TYPES = frozenset({METRIC_FILTER, N_METRIC_FILTER})
+TRAIL_TYPES = frozenset({TRAIL, N_TRAIL})
+
+
+# -- reading values safely -------------------------------------------------------------
+def _item(container: Any, key: Any) -> Any:
+    try:
+        return container[key]
+    except UnknownValueError:
+        return UNKNOWN
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def plain(value: Any) -> Any:
+    """A props value as plain dicts/lists/scalars, with UNKNOWN for unknowns."""
+    if isinstance(value, Secret):
+        value = value.value
+    if isinstance(value, str):
+        return UNKNOWN if value in SENTINELS else value
+    if isinstance(value, Mapping):
+        return {k: plain(_item(value, k)) for k in list(iter(value))}
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [plain(_item(value, i)) for i in range(len(value))]
+    return value
+
+
+def _str(value: Any) -> Any:
+    if value is UNKNOWN or value is None:
+        return value
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return None
+
+
+def _num(value: Any) -> Any:
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _bool(value: Any) -> Any:
+    if value is UNKNOWN or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [value]  # a single object where a list is allowed
+    return []
+
+
+def _dimensions(value: Any) -> Any:
+    """{name: value} from a map (aws) or a list of {name|key, value} (aws-native)."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, dict):
+        if any(v is UNKNOWN for v in value.values()):
+            return UNKNOWN
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        out = {}
+        for entry in value:
+            if entry is UNKNOWN:
+                return UNKNOWN
+            entry = _dict(entry)
+            key, val = entry.get("name", entry.get("key")), entry.get("value")
+            if key is UNKNOWN or val is UNKNOWN:
+                return UNKNOWN
+            if key is not None:
+                out[str(key)] = str(val)
+        return out
+    return {}
+
+
+class _Res:
+    """One resource: plain props and the URNs each property was computed from."""
+
+    def __init__(self, resource: Any) -> None:
+        self.type: str = getattr(resource, "resource_type", "")
+        self.urn: str = getattr(resource, "urn", "")
+        self.props: dict[str, Any] = _dict(plain(getattr(resource, "props", {})))
+        self._deps = getattr(resource, "property_dependencies", None) or {}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.props.get(key)
+
+    def sources(self, key: str) -> frozenset[str]:
+        deps = _item(self._deps, key) if isinstance(self._deps, Mapping) else None
+        urns = set()
+        for dep in deps or ():
+            urn = dep if isinstance(dep, str) else getattr(dep, "urn", None)
+            if isinstance(urn, str) and urn:
+                urns.add(urn)
+        return frozenset(urns)
+
+    def ref(self, key: str) -> Ref:
+        value = _str(self[key])
+        return Ref(value, self.sources(key) if value is UNKNOWN or value is None else frozenset())
+
+    def refs(self, key: str) -> tuple[Ref, ...]:
+        """One Ref per list element; dependencies are per property, so only unknown
+        elements take them (a literal element is decided by its value)."""
+        raw = self[key]
+        sources = self.sources(key)
+        if raw is UNKNOWN:
+            return (Ref(UNKNOWN, sources),)
+        out = []
+        for element in raw if isinstance(raw, list) else []:
+            value = _str(element)
+            if value is not None:
+                out.append(Ref(value, sources if value is UNKNOWN else frozenset()))
+        return tuple(out)
+
+
+# -- one converter per resource type ---------------------------------------------------
+def _trail(r: _Res, native: bool) -> Trail:
+    key = "cloudWatchLogsLogGroupArn" if native else "cloudWatchLogsGroupArn"
+    ref = r.ref(key)
+    if ref.value is None and ref.sources:
+        ref = Ref(UNKNOWN, ref.sources)
+    return Trail(
+        id=r.urn, name=_str(r["trailName" if native else "name"]), log_group=ref,
+        multi_region=_bool(r["isMultiRegionTrail"]),
+        logging=_bool(r["isLogging" if native else "enableLogging"]),
+        management_events=management_events(r["eventSelectors"], r["advancedEventSelectors"]))
+
+
+def _log_group(r: _Res, native: bool) -> LogGroup:
+    return LogGroup(id=r.urn, name=_str(r["logGroupName" if native else "name"]), arn=_str(r["arn"]))
+
+
+def _transformation(m: Any, native: bool) -> MetricTransformation:
+    if m is UNKNOWN:
+        return MetricTransformation(UNKNOWN, UNKNOWN, UNKNOWN, dimensions=UNKNOWN)
+    m = _dict(m)
+    if native:
+        return MetricTransformation(_str(m.get("metricName")), _str(m.get("metricNamespace")),
+                                    _str(m.get("metricValue")), _num(m.get("defaultValue")),
+                                    _dimensions(m.get("dimensions")))
+    return MetricTransformation(_str(m.get("name")), _str(m.get("namespace")),
+                                _str(m.get("value")), _num(m.get("defaultValue")),
+                                _dimensions(m.get("dimensions")))
+
+
+def _metric_filter(r: _Res, native: bool) -> MetricFilter:
+    raw = r["metricTransformations" if native else "metricTransformation"]
+    metrics = (_transformation(UNKNOWN, native),) if raw is UNKNOWN else tuple(
+        _transformation(m, native) for m in _list(raw))
+    pattern = r["filterPattern" if native else "pattern"]
+    return MetricFilter(id=r.urn, name=_str(r["filterName" if native else "name"]),
+                        log_group=r.ref("logGroupName"),
+                        pattern=pattern if pattern is UNKNOWN or isinstance(pattern, str)
+                        else None, metrics=metrics)
+
+
+def _query(q: Any, native: bool) -> MetricQuery:
+    if q is UNKNOWN:
+        return MetricQuery(UNKNOWN, MetricStat(UNKNOWN, UNKNOWN, UNKNOWN), return_data=UNKNOWN)
+    q = _dict(q)
+    metric = None
+    if native:
+        stat = q.get("metricStat")
+        if stat is UNKNOWN:
+            metric = MetricStat(UNKNOWN, UNKNOWN, UNKNOWN)
+        elif isinstance(stat, dict):
+            inner = stat.get("metric")
+            inner = {"metricName": UNKNOWN, "namespace": UNKNOWN, "dimensions": UNKNOWN} \
+                if inner is UNKNOWN else _dict(inner)
+            metric = MetricStat(_str(inner.get("namespace")), _str(inner.get("metricName")),
+                                _str(stat.get("stat")), _num(stat.get("period")),
+                                _dimensions(inner.get("dimensions")))
+    else:
+        m = q.get("metric")
+        if m is UNKNOWN:
+            metric = MetricStat(UNKNOWN, UNKNOWN, UNKNOWN)
+        elif isinstance(m, dict):
+            metric = MetricStat(_str(m.get("namespace")), _str(m.get("metricName")),
+                                _str(m.get("stat")), _num(m.get("period")),
+                                _dimensions(m.get("dimensions")))
+    return MetricQuery(_str(q.get("id")), metric, _str(q.get("expression")),
+                       _bool(q.get("returnData")))
+
+
+def _alarm(r: _Res, native: bool) -> Alarm:
+    raw_queries = r["metrics" if native else "metricQueries"]
+    queries = (_query(UNKNOWN, native),) if raw_queries is UNKNOWN else tuple(
+        _query(q, native) for q in _list(raw_queries))
+    return Alarm(
+        id=r.urn, name=_str(r["alarmName" if native else "name"]),
+        namespace=_str(r["namespace"]), metric_name=_str(r["metricName"]),
+        dimensions=_dimensions(r["dimensions"]), statistic=_str(r["statistic"]),
+        extended_statistic=_str(r["extendedStatistic"]), period=_num(r["period"]),
+        queries=queries, threshold=_num(r["threshold"]),
+        comparison=_str(r["comparisonOperator"]),
+        evaluation_periods=_num(r["evaluationPeriods"]),
+        datapoints_to_alarm=_num(r["datapointsToAlarm"]),
+        treat_missing_data=_str(r["treatMissingData"]),
+        actions_enabled=_bool(r["actionsEnabled"]), alarm_actions=r.refs("alarmActions"))
+
+
+def _topic(r: _Res, native: bool) -> Topic:
+    if native:
+        return Topic(id=r.urn, name=_str(r["topicName"]), arn=_str(r["topicArn"]),
+                     kms_master_key_id=_str(r["kmsMasterKeyId"]))
+    policy = r["policy"]
+    # An unset policy is computed by the provider (unknown at preview): the default one.
+    can = cloudwatch_can_publish(policy) if policy is not UNKNOWN else None
+    return Topic(id=r.urn, name=_str(r["name"]), arn=_str(r["arn"]),
+                 kms_master_key_id=_str(r["kmsMasterKeyId"]), cloudwatch_can_publish=can)
+
+
+def _subscription(r: _Res, native: bool) -> Subscription:
+    return Subscription(id=r.urn, topic=r.ref("topicArn" if native else "topic"),
+                        protocol=_str(r["protocol"]), endpoint=_str(r["endpoint"]))
+
+
+_CONVERTERS = {
+    TRAIL: (_trail, False), N_TRAIL: (_trail, True),
+    LOG_GROUP: (_log_group, False), N_LOG_GROUP: (_log_group, True),
+    METRIC_FILTER: (_metric_filter, False), N_METRIC_FILTER: (_metric_filter, True),
+    ALARM: (_alarm, False), N_ALARM: (_alarm, True),
+    TOPIC: (_topic, False), N_TOPIC: (_topic, True),
+    SUBSCRIPTION: (_subscription, False), N_SUBSCRIPTION: (_subscription, True),
+}
+TYPES = frozenset(_CONVERTERS) | {TOPIC_POLICY, N_TOPIC_POLICY}
+
+
+def _apply_topic_policies(topics: list[Topic], policies: list[_Res]) -> list[Topic]:
+    """A TopicPolicy replaces its topic's policy: decide whether CloudWatch may publish."""
+    if not policies:
+        return topics
+    by_id = {t.id: i for i, t in enumerate(topics)}
+    by_arn = {t.arn: i for i, t in enumerate(topics) if isinstance(t.arn, str)}
+    for pol in policies:
+        native = pol.type == N_TOPIC_POLICY
+        refs = pol.refs("topics") if native else (pol.ref("arn"),)
+        document = pol["policyDocument" if native else "policy"]
+        can = cloudwatch_can_publish(document)
+        for ref in refs:
+            hits = [by_id[s] for s in ref.sources if s in by_id]
+            if isinstance(ref.value, str) and ref.value in by_arn:
+                hits.append(by_arn[ref.value])
+            for i in hits:
+                topics[i] = replace(topics[i], cloudwatch_can_publish=can)
+    return topics
+
+
+def inventory(resources: Iterable[Any]) -> Inventory:
+    """The control's resources of a stack, in registration order."""
+    buckets: dict[type, list[Any]] = {t: [] for t in (Trail, LogGroup, MetricFilter, Alarm,
+                                                      Topic, Subscription)}
+    policies: list[_Res] = []
+    for resource in resources:
+        kind = getattr(resource, "resource_type", None)
+        if kind not in TYPES:
+            continue  # never touch the props of unrelated resources
+        r = _Res(resource)
+        if kind in (TOPIC_POLICY, N_TOPIC_POLICY):
+            policies.append(r)
+            continue
+        convert, native = _CONVERTERS[kind]
+        item = convert(r, native)
+        buckets[type(item)].append(item)
+    return Inventory(
+        trails=tuple(buckets[Trail]), log_groups=tuple(buckets[LogGroup]),
+        filters=tuple(buckets[MetricFilter]), alarms=tuple(buckets[Alarm]),
+        topics=tuple(_apply_topic_policies(buckets[Topic], policies)),
+        subscriptions=tuple(buckets[Subscription]))
+
+
+def metric_filter_pattern(resource_type: str, props: Any) -> Any:
+    """The pattern of a metric filter resource (str, UNKNOWN, None or a wrong type), read safely."""
+    key = "filterPattern" if resource_type == N_METRIC_FILTER else "pattern"
+    return plain(_item(props, key))
+
+
+def trail_of(resource_type: str, urn: str, props: Any) -> Trail:
+    """A trail read from resource-policy args (no property dependencies there)."""
+    class _Args:
+        pass
+    args = _Args()
+    args.resource_type, args.urn, args.props = resource_type, urn, props  # type: ignore[attr-defined]
+    return _trail(_Res(args), resource_type == N_TRAIL)
