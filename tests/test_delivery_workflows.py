@@ -313,3 +313,25 @@ def test_the_reusable_guardrail_takes_the_documented_inputs() -> None:
     assert step["with"]["command"] == "preview"
     assert step["with"]["policyPacks"] == "${{ env.PACK_ROOT }}/policy"
     assert step["with"]["work-dir"] == "${{ inputs.working-directory }}"
+
+
+def test_the_documented_caller_workflow_lints_clean(tmp_path: Path) -> None:
+    """The YAML users copy from docs/organisation.md is a valid workflow too."""
+    text = (ROOT / "docs" / "organisation.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert blocks, "docs/organisation.md shows no caller workflow"
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for number, block in enumerate(blocks):
+        (folder / f"doc-{number}.yml").write_text(block, encoding="utf-8")
+    result = subprocess.run([actionlint_binary(), "-no-color", *map(str, sorted(folder.iterdir()))],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
+
+
+def test_the_documented_trailwatch_commands_are_real() -> None:
+    text = (ROOT / "docs" / "organisation.md").read_text(encoding="utf-8")
+    used = re.findall(r"python -m trailwatch ([a-z]+)", text)
+    assert used and set(used) <= set(COMMANDS), set(used) - set(COMMANDS)
+    targets = set(re.findall(r"`make ([a-z]+)", text)) | set(re.findall(r"^make ([a-z]+)", text, re.MULTILINE))
+    assert targets and targets <= makefile_targets(), targets - makefile_targets()
