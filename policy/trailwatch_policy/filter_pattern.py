@@ -214,9 +214,9 @@ class JsonPattern(FilterPattern):
         self.text = text
         self.expression = expression
         self.uncertain = tuple(sorted(_uncertain_constructs(expression)))
-        fn, _ = _compile(expression)
-        self._fn = fn
         self._dict_root_only = _keys_only(expression)
+        fn, _ = _compile(expression, self._dict_root_only)
+        self._fn = fn
         self._loads = json.loads
 
     def evaluate(self, event: Event) -> Result:
@@ -805,13 +805,13 @@ def _node_test(cond: Condition) -> tuple[NodeTest, bool]:
     return t_cmp, False
 
 
-def _single_getter(selector: tuple[Step, ...]) -> Callable[[Any], Any] | None:
+def _single_getter(selector: tuple[Step, ...], dict_root: bool) -> Callable[[Any], Any] | None:
     """For selectors made of keys and indexes only: a function returning the one node or MISSING."""
     if any(s.kind == "any" for s in selector):
         return None
-    if len(selector) == 1 and selector[0].kind == "key":
+    if dict_root and len(selector) == 1 and selector[0].kind == "key":
         key = selector[0].key
-        return lambda root: root.get(key, MISSING)  # root is a dict (see _keys_only)
+        return lambda root: root.get(key, MISSING)  # the root is a dict (see _keys_only)
     steps = tuple((s.kind == "key", s.key) for s in selector)
 
     def get(root: Any) -> Any:
@@ -857,8 +857,9 @@ def _multi_getter(selector: tuple[Step, ...]) -> Callable[[Any], list]:
 Compiled = Callable[[Any], Result]
 
 
-def _compile_condition(cond: Condition) -> tuple[Compiled, bool]:
-    single = _single_getter(cond.selector)
+def _compile_condition(cond: Condition, dict_root: bool) -> tuple[Compiled, bool]:
+    """``dict_root``: every selector of the pattern starts with a key, so evaluate passes a dict."""
+    single = _single_getter(cond.selector, dict_root)
     if cond.op == "NOT EXISTS":
         if single is not None:
             return (lambda root: single(root) is MISSING), False
@@ -866,7 +867,7 @@ def _compile_condition(cond: Condition) -> tuple[Compiled, bool]:
         return (lambda root: not multi(root)), False
     test, may_none = _node_test(cond)
     if single is not None:
-        if len(cond.selector) == 1 and cond.selector[0].kind == "key":
+        if dict_root and len(cond.selector) == 1 and cond.selector[0].kind == "key":
             key = cond.selector[0].key
             return (lambda root: test(root.get(key, MISSING))), may_none
         return (lambda root: test(single(root))), may_none
@@ -884,10 +885,10 @@ def _compile_condition(cond: Condition) -> tuple[Compiled, bool]:
     return some, may_none
 
 
-def _compile(node: Node) -> tuple[Compiled, bool]:
+def _compile(node: Node, dict_root: bool) -> tuple[Compiled, bool]:
     if isinstance(node, Condition):
-        return _compile_condition(node)
-    parts = [_compile(c) for c in node.children]
+        return _compile_condition(node, dict_root)
+    parts = [_compile(c, dict_root) for c in node.children]
     fns = tuple(f for f, _ in parts)
     may_none = any(m for _, m in parts)
     if isinstance(node, Or):
