@@ -70,10 +70,25 @@ def test_the_lockfile_check_finds_a_planted_lockfile(tmp_path: Path, where: str)
     assert capturing_lockfiles(tmp_path / "policy", tmp_path) == [(tmp_path / where / "uv.lock").resolve()]
 
 
-def test_the_pack_sources_define_the_three_policies() -> None:
-    sources = "\n".join(p.read_text(encoding="utf-8") for p in PACK.rglob("*.py") if "venv" not in p.parts)
-    for name in POLICIES:
-        assert re.search(rf"""["']{re.escape(name)}["']""", sources), f"no policy named {name} in policy/"
+def pack_defaults() -> dict[str, str]:
+    """The pack's own policies and their default enforcement levels."""
+    from trailwatch_policy.policies import policies
+
+    return {policy.name: policy.enforcement_level.value for policy in policies()}
+
+
+def test_the_pack_defines_exactly_the_three_policies() -> None:
+    assert set(pack_defaults()) == set(POLICIES)
+
+
+def test_the_documented_defaults_are_the_pack_defaults() -> None:
+    text = (ROOT / "docs" / "organisation.md").read_text(encoding="utf-8")
+    (row,) = re.findall(r"^\| pack defaults \|(.*)\|$", text, re.MULTILINE)
+    header = re.search(r"^\| File \| unauthorized(.*)\|$", text, re.MULTILINE)
+    assert header is not None
+    names = [cell.strip() for cell in ("unauthorized" + header.group(1)).split("|")]
+    levels = [cell.strip() for cell in row.split("|")]
+    assert dict(zip(names, levels)) == pack_defaults()
 
 
 # --- example --policy-pack-config files ------------------------------------------------------
