@@ -1,0 +1,116 @@
+"""The Pulumi glue: PolicyResources built by the SDK's own deserialization and
+unknown-checking proxy (reading an unknown raises there) -> the model, never raising."""
+from __future__ import annotations
+
+import pytest
+
+from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
+                            TRAIL, UNKNOWN_ARRAY, UNKNOWN_BOOL, UNKNOWN_NUMBER, UNKNOWN_OBJECT,
+                            UNKNOWN_STRING, Spec, find, policy_resources, stack)
+from pulumi_policy.proxy import UnknownValueError
+from trailwatch_policy.chain import evaluate
+from trailwatch_policy.model import UNKNOWN, Ref
+from trailwatch_policy.resources import inventory
+
+
+def test_the_sdk_proxy_raises_on_unknowns_this_module_must_survive():
+    [lg] = policy_resources([Spec(LOG_GROUP, "lg", {"name": "x", "arn": UNKNOWN_STRING})])
+    with pytest.raises(UnknownValueError):
+        lg.props.get("arn")
+    with pytest.raises(UnknownValueError):
+        dict(lg.props)
+    assert inventory([lg]).log_groups[0].arn is UNKNOWN
+
+
+@pytest.mark.parametrize("style", ["deps", "literal"])
+@pytest.mark.parametrize("preview", [True, False])
+@pytest.mark.parametrize("component", [False, True])
+def test_compliant_stacks_pass(style, preview, component):
+    results = evaluate(inventory(policy_resources(stack(style, preview, component=component))))
+    assert [(r.name, r.status) for r in results] == [("aws-cloudtrail-logs-main", "pass")]
+
+
+def test_preview_links_come_from_property_dependencies():
+    specs = stack("deps", preview=True)
+    inv = inventory(policy_resources(specs))
+    lg = find(specs, LOG_GROUP).urn
+    assert inv.trails[0].log_group == Ref(UNKNOWN, frozenset({lg}))
+    assert inv.alarms[0].alarm_actions == (Ref(UNKNOWN, frozenset({find(specs, TOPIC).urn})),)
+    assert inv.filters[0].log_group == Ref("aws-cloudtrail-logs-main")
+
+
+def test_values_are_typed_and_secrets_plain():
+    inv = inventory(policy_resources(stack()))
+    alarm = inv.alarms[0]
+    assert (alarm.threshold, alarm.evaluation_periods, alarm.comparison) == (1.0, 1.0, "GreaterThanOrEqualToThreshold")
+    assert inv.subscriptions[0].endpoint == "security@example.com"
+    assert inv.filters[0].metrics[0].value == "1"
+
+
+def test_every_kind_of_unknown_becomes_UNKNOWN():
+    props = {"name": "a", "namespace": UNKNOWN_STRING, "metricName": "m", "threshold": UNKNOWN_NUMBER,
+             "actionsEnabled": UNKNOWN_BOOL, "alarmActions": UNKNOWN_ARRAY, "dimensions": UNKNOWN_OBJECT,
+             "metricQueries": [{"id": "m1", "metric": UNKNOWN_OBJECT}]}
+    [alarm] = inventory(policy_resources([Spec(ALARM, "a", props)])).alarms
+    assert alarm.namespace is UNKNOWN and alarm.threshold is UNKNOWN and alarm.actions_enabled is UNKNOWN
+    assert alarm.alarm_actions == (Ref(UNKNOWN),) and alarm.dimensions is UNKNOWN
+    assert alarm.queries[0].metric.namespace is UNKNOWN
+
+
+@pytest.mark.parametrize("props", [
+    {}, {"metricTransformation": "nope", "pattern": 5, "logGroupName": ["x"]},
+    {"metricTransformation": [{"name": 1, "namespace": None, "value": True}]},
+    {"metricTransformation": UNKNOWN_OBJECT, "pattern": UNKNOWN_STRING},
+])
+def test_wrong_types_never_crash(props):
+    specs = [Spec(FILTER, "f", props), Spec(ALARM, "a", props), Spec(TRAIL, "t", props),
+             Spec(TOPIC, "tp", props), Spec(SUBSCRIPTION, "s", props), Spec(LOG_GROUP, "lg", props),
+             Spec(TOPIC_POLICY, "tpp", props), Spec("aws:s3/bucket:Bucket", "b", props),
+             Spec("aws-native:logs:MetricFilter", "nf", props), Spec("aws-native:cloudwatch:Alarm", "na", props)]
+    inv = inventory(policy_resources(specs))
+    evaluate(inv)  # must not raise
+
+
+def test_trail_selectors_and_defaults():
+    props = {"cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:1:log-group:x:*",
+             "eventSelectors": [{"readWriteType": "WriteOnly", "includeManagementEvents": True}]}
+    [trail] = inventory(policy_resources([Spec(TRAIL, "t", props)])).trails
+    assert (trail.multi_region, trail.logging, trail.management_events) == (None, None, "write")
+    adv = {"advancedEventSelectors": [{"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]}
+    assert inventory(policy_resources([Spec(TRAIL, "t", adv)])).trails[0].management_events == "all"
+
+
+def test_topic_policy_resource_decides_cloudwatch_publishing():
+    specs = stack("deps")
+    tp = find(specs, TOPIC)
+    deny = '{"Statement": [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sns:Publish"}]}'
+    specs.append(Spec(TOPIC_POLICY, "tp-policy", {"arn": UNKNOWN_STRING, "policy": deny}, {"arn": [tp.urn]}))
+    [result] = evaluate(inventory(policy_resources(specs)))
+    assert [f.code for f in result.findings] == ["topic-policy-blocks-cloudwatch"]
+    allow = deny.replace("events.amazonaws.com", "cloudwatch.amazonaws.com")
+    specs[-1] = Spec(TOPIC_POLICY, "tp-policy", {"arn": UNKNOWN_STRING, "policy": allow}, {"arn": [tp.urn]})
+    assert evaluate(inventory(policy_resources(specs)))[0].status == "pass"
+
+
+def test_aws_native_resources():
+    group = "aws-cloudtrail-logs-native"
+    arn = f"arn:aws:logs:us-east-1:1:log-group:{group}:*"
+    topic_arn = "arn:aws:sns:us-east-1:1:t"
+    specs = [
+        Spec("aws-native:logs:LogGroup", "lg", {"logGroupName": group, "arn": arn}),
+        Spec("aws-native:cloudtrail:Trail", "t", {"cloudWatchLogsLogGroupArn": arn, "isLogging": True,
+                                                   "isMultiRegionTrail": True}),
+        Spec("aws-native:logs:MetricFilter", "f", {"logGroupName": group, "filterPattern": CIS_12,
+             "metricTransformations": [{"metricName": "U", "metricNamespace": "CIS", "metricValue": "1"}]}),
+        Spec("aws-native:cloudwatch:Alarm", "a", {
+            "comparisonOperator": "GreaterThanOrEqualToThreshold", "threshold": 1.0, "evaluationPeriods": 1.0,
+            "alarmActions": [topic_arn], "metrics": [{"id": "m1", "returnData": True, "metricStat": {
+                "metric": {"metricName": "U", "namespace": "CIS"}, "stat": "Sum", "period": 300.0}}]}),
+        Spec("aws-native:sns:Topic", "tp", {"topicName": "t", "topicArn": topic_arn}),
+        Spec("aws-native:sns:Subscription", "s", {"topicArn": topic_arn, "protocol": "email",
+                                                  "endpoint": "a@b.c"}),
+    ]
+    assert [r.status for r in evaluate(inventory(policy_resources(specs)))] == ["pass"]
+    without = [s for s in specs if s.type != "aws-native:sns:Subscription"]
+    [r] = evaluate(inventory(policy_resources(without)))
+    assert [f.code for f in r.findings] == ["topic-no-subscription"]
