@@ -117,7 +117,11 @@ class Collector:
         return getattr(self.account.client(service, region), operation)(**kwargs)
 
     def _each(self, items: Iterable[T], work: Callable[[T], Any]) -> list[tuple[T, Any, Exception | None]]:
-        """Run `work` on every item on the pool; (item, result, error) in input order."""
+        """Run `work` on every item on the pool; (item, result, error) in input order.
+
+        Only the account's own thread calls this (never a pool task): waiting on the pool
+        from inside it could deadlock a small pool.
+        """
         futures: list[tuple[T, Future[Any]]] = [(item, self.pool.submit(work, item)) for item in items]
         out: list[tuple[T, Any, Exception | None]] = []
         for item, future in futures:
@@ -149,13 +153,7 @@ class Collector:
                 continue
             if target.name not in by_region[target.region]:
                 by_region[target.region].append(target.name)
-        scopes = self._each(sorted(by_region), lambda r: self._scope(r, by_region[r]))
-        for region, scope, error in scopes:
-            if error is not None:  # unexpected: _scope maps its own errors
-                scope = Scope(region, by_region[region])
-                scope.gaps.append(gap_from_error(error, resource_id=region, link="log-group",
-                                                 region=region, action="logs/cloudwatch reads"))
-            scan.scopes[region] = scope
+        scan.scopes = self._scopes(by_region)
         scan.calls = self.calls
         return scan
 
@@ -204,62 +202,81 @@ class Collector:
             return mapping.trail(description, logging=logging, management=management)
         return [trail for _, trail, _ in self._each(sorted(described), read)]
 
-    def _scope(self, region: str, names: list[str]) -> Scope:
-        """Steps 4-7 in one region: log groups, their filters, alarms, topics, subscriptions."""
-        scope = Scope(region, list(names))
+    def _scopes(self, by_region: dict[str, list[str]]) -> dict[str, Scope]:
+        """Steps 4-7 in each log group's region: groups, filters, alarms, then topics.
 
-        def group(name: str) -> tuple[LogGroup | None, list[MetricFilter]]:
-            groups = self._paginate("logs", region, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
-            exact = [g for g in groups if g.get("logGroupName") == name]
-            if not exact:
-                return None, []
-            arn = (exact[0].get("arn") or "").removesuffix(":*") or \
-                f"arn:aws:logs:{region}:{self.account_id}:log-group:{name}"
-            filters = self._paginate("logs", region, "describe_metric_filters", "metricFilters", logGroupName=name)
-            self.tick(f"log group {name}")
-            return (LogGroup(id=arn, name=name, arn=arn, account=self.account_id),
-                    [mapping.metric_filter(f, region=region, account=self.account_id) for f in filters])
+        Two flat waves on the pool (never a task waiting for another task of the same
+        pool, so `--max-workers 1` cannot deadlock): every log group and every region's
+        alarms at once, then every topic the relevant alarms notify.
+        """
+        scopes = {region: Scope(region, list(names)) for region, names in sorted(by_region.items())}
+        jobs: list[tuple[str, str | None]] = [(r, n) for r, names in by_region.items() for n in names]
+        jobs += [(r, None) for r in scopes]  # None: the region's alarms
 
-        def alarms(_: str) -> list[Alarm]:
-            found = self._paginate("cloudwatch", region, "describe_alarms", "MetricAlarms",
-                                   AlarmTypes=["MetricAlarm"])
-            self.tick(f"alarms {region}")
-            return [mapping.alarm(a) for a in found]
+        def read(job: tuple[str, str | None]) -> Any:
+            region, name = job
+            return self._alarms(region) if name is None else self._group(region, name)
 
-        groups = self._each(names, group)
-        alarm_read = self._each(["alarms"], alarms)[0]
-        for name, result, error in groups:
+        all_alarms: dict[str, list[Alarm]] = {}
+        for (region, name), result, error in self._each(jobs, read):
+            scope = scopes[region]
             if error is not None:
-                scope.gaps.append(gap_from_error(error, resource_id=name, link="log-group", region=region,
-                                                 action="logs:DescribeLogGroups/DescribeMetricFilters"))
-                continue
-            log_group, filters = result
-            if log_group is not None:
-                scope.log_groups.append(log_group)
-                scope.filters.extend(filters)
-        if alarm_read[2] is not None:
-            scope.gaps.append(gap_from_error(alarm_read[2], resource_id=region, link="alarm", region=region,
-                                             action="cloudwatch:DescribeAlarms"))
-            return scope
-        metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
-        scope.alarms = [a for a in alarm_read[1] if _watches(a, metrics)]
-        topic_arns = sorted({arn for a in scope.alarms for arn in mapping.sns_topics(a)})
-        missing: set[str] = set()
-        for arn, result, error in self._each(topic_arns, self._topic):
+                if name is None:
+                    scope.gaps.append(gap_from_error(error, resource_id=region, link="alarm", region=region,
+                                                     action="cloudwatch:DescribeAlarms"))
+                else:
+                    scope.gaps.append(gap_from_error(error, resource_id=name, link="log-group", region=region,
+                                                     action="logs:DescribeLogGroups/DescribeMetricFilters"))
+            elif name is None:
+                all_alarms[region] = result
+            elif result[0] is not None:
+                scope.log_groups.append(result[0])
+                scope.filters.extend(result[1])
+        topic_arns: set[str] = set()
+        for region, scope in scopes.items():
+            metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
+            scope.alarms = [a for a in all_alarms.get(region, []) if _watches(a, metrics)]
+            topic_arns |= {arn for a in scope.alarms for arn in mapping.sns_topics(a)}
+        topics: dict[str, tuple[Topic | None, list[Subscription], list[Gap]]] = {}
+        for arn, result, error in self._each(sorted(topic_arns), self._topic):
             if error is not None:
-                gap = gap_from_error(error, resource_id=arn, link="topic", region=region,
+                gap = gap_from_error(error, resource_id=arn, link="topic", region=arns.region_of(arn),
                                      action="sns:GetTopicAttributes")
                 result = (mapping.topic(arn, None), [mapping.unreadable_subscriptions(arn)], [gap])
-            topic_, subscriptions, gaps = result
-            scope.gaps.extend(gaps)
-            if topic_ is not None:
-                scope.topics.append(topic_)
-                scope.subscriptions.extend(subscriptions)
-            elif error is None:
-                missing.add(arn)
-        if missing:
-            scope.alarms = [_without_topics(a, missing) for a in scope.alarms]
-        return scope
+            topics[arn] = result
+        for scope in scopes.values():
+            used = sorted({arn for a in scope.alarms for arn in mapping.sns_topics(a)})
+            missing = {arn for arn in used if topics[arn][0] is None}
+            for arn in used:
+                topic_, subscriptions, gaps = topics[arn]
+                scope.gaps.extend(gaps)
+                if topic_ is not None:
+                    scope.topics.append(topic_)
+                    scope.subscriptions.extend(subscriptions)
+            if missing:
+                scope.alarms = [_without_topics(a, missing) for a in scope.alarms]
+        return scopes
+
+    def _group(self, region: str, name: str) -> tuple[LogGroup | None, list[MetricFilter]]:
+        """One log group (exact name) and its metric filters."""
+        groups = self._paginate("logs", region, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
+        exact = [g for g in groups if g.get("logGroupName") == name]
+        self.tick(f"log group {name}")
+        if not exact:
+            return None, []
+        # moto and AWS both return the ARN with a trailing ":*"; the model wants the group's ARN.
+        arn = (exact[0].get("arn") or "").removesuffix(":*") or \
+            f"arn:aws:logs:{region}:{self.account_id}:log-group:{name}"
+        filters = self._paginate("logs", region, "describe_metric_filters", "metricFilters", logGroupName=name)
+        return (LogGroup(id=arn, name=name, arn=arn, account=self.account_id),
+                [mapping.metric_filter(f, region=region, account=self.account_id) for f in filters])
+
+    def _alarms(self, region: str) -> list[Alarm]:
+        """Every metric alarm of the region (metric-math ones included)."""
+        found = self._paginate("cloudwatch", region, "describe_alarms", "MetricAlarms",
+                               AlarmTypes=["MetricAlarm"])
+        self.tick(f"alarms {region}")
+        return [mapping.alarm(a) for a in found]
 
     def _topic(self, arn: str) -> tuple[Topic | None, list[Subscription], list[Gap]]:
         """Step 7: the topic's key and policy, and its subscriptions (in the topic's region).
