@@ -14,7 +14,7 @@ from trailwatch_policy.scanners import CIS_1_2, CIS_1_4
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = Path(os.environ.get("TRAILWATCH_SAMPLES", "/work/shared/data/cloudtrail-samples"))
+SAMPLES = Path(__file__).resolve().parent / "data" / "cloudtrail-samples"  # vendored, Apache-2.0 (its LICENSE)
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -26,8 +26,6 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 @pytest.fixture(scope="module")
 def sample_files() -> list[str]:
-    if not SAMPLES.is_dir():
-        pytest.skip(f"real CloudTrail samples not found at {SAMPLES}; set TRAILWATCH_SAMPLES")
     return sorted(str(p) for p in SAMPLES.glob("*.json"))
 
 
