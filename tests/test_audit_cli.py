@@ -1,0 +1,93 @@
+"""The audit's command line: bad input and unusable environments give one line, exit 2."""
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from moto_server import isolated_env
+from trailwatch.audit import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(("argv", "names"), [
+    (["--regions", "us east 1"], "--regions"),
+    (["--regions", ","], "--regions"),
+    (["--regions", "us-east-1", "--all-regions"], "not allowed with"),
+    (["--format", "xml"], "--format"),
+    (["--max-workers", "0"], "--max-workers"),
+    (["--endpoint-url", "localhost:5000"], "--endpoint-url"),
+    (["--assume-role", "SecurityAudit"], "--assume-role"),
+    (["--bogus"], "--bogus"),
+])
+def test_bad_arguments_one_line_exit_2(argv: list[str], names: str) -> None:
+    code, out, err = run(argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("trailwatch audit: ") and names in err
+    assert "Traceback" not in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _subprocess(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**env, "PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}
+    return subprocess.run([sys.executable, "-m", "trailwatch", "audit", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.slow
+def test_unreachable_endpoint_one_line_exit_2() -> None:
+    # A port nobody listens on (bound then released): connection refused at once.
+    url = f"http://127.0.0.1:{_free_port()}"
+    done = _subprocess(["--endpoint-url", url, "--regions", "us-east-1"], isolated_env())
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"trailwatch audit: cannot reach the AWS endpoint {url}: check --endpoint-url, " \
+                          "the network or the proxy settings\n"
+
+
+@pytest.mark.slow
+def test_no_credentials_one_line_exit_2() -> None:
+    env = isolated_env()
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(key)
+    url = f"http://127.0.0.1:{_free_port()}"
+    done = _subprocess(["--endpoint-url", url, "--regions", "us-east-1"], env)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("trailwatch audit: no AWS credentials found")
+    assert done.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_unknown_profile_one_line_exit_2() -> None:
+    done = _subprocess(["--profile", "nope", "--regions", "us-east-1"], isolated_env())
+    assert done.returncode == 2
+    assert done.stderr.startswith("trailwatch audit: --profile 'nope': no such profile")
+
+
+def test_progress_only_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    quiet, shown = io.StringIO(), Tty()
+    for stream in (quiet, shown):
+        progress = cli.Progress(stream, enabled=stream.isatty())
+        progress.tick("trails us-east-1")
+        progress.done()
+    assert quiet.getvalue() == ""
+    assert "[1] trails us-east-1" in shown.getvalue()

@@ -1,0 +1,62 @@
+"""`--format sarif` is valid SARIF 2.1.0 (the official OASIS schema, tests/data/)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from moto_server import Chain, build, isolated_env, threaded_server
+from trailwatch.audit.result import AccountResult, AuditFinding, Report, TrailResult
+from trailwatch.audit.sarif import document
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+
+
+def validate(log: dict[str, Any]) -> None:
+    jsonschema.Draft4Validator.check_schema(SCHEMA)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+
+
+def test_every_status_renders_valid_sarif() -> None:
+    fail = AuditFinding("fail", "alarm-no-actions", "alarm", "arn:aws:cloudwatch:us-east-1:1:alarm:a",
+                        "the alarm has no actions", "alarm_actions=[topic.arn]", "us-east-1")
+    unknown = AuditFinding("unknown", "audit.access-denied", "region", "cloudtrail:eu-west-1",
+                           "denied", "grant SecurityAudit", "eu-west-1")
+    accounts = [
+        AccountResult("111111111111", "fail", trails=[TrailResult("arn:aws:cloudtrail:us-east-1:1:trail/t", "t",
+                                                                  "us-east-1", "fail", findings=[fail])]),
+        AccountResult("222222222222", "unknown", findings=[unknown]),
+        AccountResult("333333333333", "pass"),
+    ]
+    log = document(Report(accounts, started="2026-01-01T00:00:00+00:00"))
+    validate(log)
+    [run] = log["runs"]
+    assert [r["level"] for r in run["results"]] == ["error", "warning", "none"]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert rules == ["alarm-no-actions", "audit.access-denied", "account-monitored"]
+    assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in run["results"])
+    names = [loc["name"] for loc in run["results"][0]["locations"][0]["logicalLocations"]]
+    assert names == ["111111111111", "111111111111/us-east-1", "arn:aws:cloudwatch:us-east-1:1:alarm:a"]
+
+
+@pytest.mark.slow
+def test_audit_command_emits_valid_sarif(tmp_path: Path) -> None:
+    with threaded_server() as moto:
+        build(moto, Chain(kms_key="alias/aws/sns"))
+        target = tmp_path / "audit.sarif"
+        done = subprocess.run(
+            [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url, "--regions",
+             "us-east-1", "--format", "sarif", "--output", str(target)],
+            cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
+            capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
+    log = json.loads(target.read_text())
+    validate(log)
+    [result] = log["runs"][0]["results"]
+    assert result["ruleId"] == "topic-aws-managed-key" and result["level"] == "error"
