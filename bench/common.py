@@ -1,0 +1,93 @@
+"""Shared plumbing for the benchmarks: timing, the machine record, the results table."""
+from __future__ import annotations
+
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "tests" / "data" / "cloudtrail-samples"
+PACKAGES = ("pulumi", "pulumi-aws", "pulumi-policy", "boto3", "moto", "grpcio", "protobuf")
+
+
+@dataclass
+class Result:
+    """One benchmark: what was measured, against what, and whether the target holds."""
+
+    name: str
+    measured: float  # seconds (or a ratio when `unit` says so)
+    baseline: float | None = None
+    unit: str = "s"
+    target: str = ""
+    ok: bool | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        return None if not self.baseline else self.measured / self.baseline
+
+
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Fastest wall time of `repeat` runs: the least disturbed by the rest of the machine."""
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def median_of(fn: Callable[[], float], repeat: int = 5) -> float:
+    """Median of `repeat` self-timed runs (for process starts, where outliers are real noise)."""
+    return statistics.median(fn() for _ in range(repeat))
+
+
+def machine() -> dict[str, object]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def sample_records() -> list[dict]:
+    return [r for f in sorted(SAMPLES.glob("*.json")) for r in json.loads(f.read_text())]
+
+
+def table(results: list[Result]) -> str:
+    rows = [("benchmark", "measured", "baseline", "ratio", "target", "ok")]
+    for r in results:
+        rows.append((
+            r.name,
+            f"{r.measured:.4f} {r.unit}",
+            "" if r.baseline is None else f"{r.baseline:.4f} {r.unit}",
+            "" if r.ratio is None else f"{r.ratio:.2f}",
+            r.target,
+            {True: "yes", False: "NO", None: "-"}[r.ok],
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write(results: list[Result], path: Path) -> None:
+    payload = {"machine": machine(), "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
