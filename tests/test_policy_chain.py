@@ -327,3 +327,26 @@ def test_linking_is_linear():
     results = evaluate(big)
     assert len(results) == 2000 and {r.status for r in results} == {"pass"}
     assert time.perf_counter() - start < 5
+
+
+def test_filters_sharing_a_metric_are_judged_each_on_their_own():
+    a, b = good(n="1", group="g1"), good(n="2", group="g2")
+    same = (replace(METRIC, name="Shared"),)
+    inv = merge(a, b)
+    inv = replace(inv, filters=tuple(replace(f, metrics=same) for f in inv.filters), alarms=())
+    assert codes(inv) == [("f1", "fail", "no-alarm"), ("f2", "fail", "no-alarm")]
+    shared = with_alarm(good(), metric_name="Shared", threshold=9.0).alarms
+    results = evaluate(replace(inv, alarms=shared))
+    assert [(r.name, [(f.resource_id, f.code, f.log_group) for f in r.findings]) for r in results] == [
+        ("g1", [("a", "alarm-threshold", "g1")]), ("g2", [("a", "alarm-threshold", "g2")])]
+
+
+def test_many_groups_sharing_one_metric_and_alarm_stay_fast():
+    import time
+    invs = [good("literal", group=f"aws-cloudtrail-logs-{i}", n=str(i)) for i in range(3000)]
+    big = merge(*invs)
+    big = replace(big, filters=tuple(replace(f, metrics=(METRIC,)) for f in big.filters),
+                  alarms=tuple(replace(a, metric_name=METRIC.name) for a in big.alarms))
+    start = time.perf_counter()
+    assert {r.status for r in evaluate(big)} == {"pass"}
+    assert time.perf_counter() - start < 5

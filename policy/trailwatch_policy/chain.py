@@ -11,7 +11,8 @@ never a pass.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
@@ -49,12 +50,14 @@ Outcome = tuple[str, list[Finding]]
 
 
 def _alternatives(outcomes: Iterable[Outcome]) -> Outcome:
-    """Any one working alternative is enough; otherwise all their findings matter."""
-    outcomes = list(outcomes)
-    status = best(s for s, _ in outcomes)
-    if status == "pass":
-        return "pass", []
-    return status, [f for _, fs in outcomes for f in fs]
+    """Any one working alternative is enough (evaluation stops there); otherwise all
+    their findings matter."""
+    seen: list[Outcome] = []
+    for outcome in outcomes:
+        if outcome[0] == "pass":
+            return "pass", []
+        seen.append(outcome)
+    return best(s for s, _ in seen), [f for _, fs in seen for f in fs]
 
 
 def _sequence(outcomes: Iterable[Outcome]) -> Outcome:
@@ -123,6 +126,9 @@ class _Stack:
             if not targets and not known(sub.topic.value) and ref_is_set(sub.topic):
                 self.subs_unresolved.append(sub)
         self._topic_outcomes: dict[str, Outcome] = {}
+        # Many filters may publish the same metric (one per trail log group): the alarms
+        # on it are judged once per metric, not once per filter.
+        self._metric_outcomes: dict[tuple, Outcome] = {}
 
     # -- links, from the end of the chain back to the log group --------------------------
     def topic(self, topic: Topic, group: str | None) -> Outcome:
@@ -186,23 +192,33 @@ class _Stack:
                 "fail", "no-alarm", "the filter publishes no named metric",
                 'metric_transformation name="UnauthorizedAPICalls", namespace="CISBenchmark"')],
                 flt.id, "metric-filter", group)])
-        alarms = self.alarms_of_metric.get((ns, name), [])
-        outcomes = [self.alarm(a, metric, group) for a in alarms]
-        for alarm in self.alarms_unresolved:
-            outcomes.append(_sequence([
+        if (ns, name) not in self.alarms_of_metric and not self.alarms_unresolved:
+            return _sequence([value, _problems([Problem(
+                "fail", "no-alarm",
+                f"no alarm watches the filter's metric {ns}/{name}: unauthorized calls are "
+                "counted but nobody is notified",
+                alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
+        dims = metric.dimensions
+        key = (ns, name, metric.value, "?" if dims is UNKNOWN else
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else ())
+        found = self._metric_outcomes.get(key)
+        if found is None:  # findings below the filter carry no group: log_group() labels them
+            found = self._metric_outcomes[key] = self.alarms_on(metric)
+        return _sequence([value, found])
+
+    def alarms_on(self, metric: MetricTransformation, group: str | None = None) -> Outcome:
+        """The alarms on one metric, as alternatives (judged once per distinct metric)."""
+        ns, name = metric.namespace, metric.name
+        alarms = self.alarms_of_metric.get((ns, name), [])  # type: ignore[arg-type]
+        outcomes = (self.alarm(a, metric, group) for a in alarms)
+        unresolved = (_sequence([
                 _problems([Problem("unknown", "alarm-metric-unknown",
                                    f"the alarm's namespace or metric name is not known yet: "
                                    f"whether it watches {ns}/{name} cannot be told",
                                    f"namespace={ns!r}, metric_name={name!r}")],
                           alarm.id, "alarm", group),
-                self.alarm(alarm, metric, group)]))
-        if not outcomes:
-            outcomes.append(_problems([Problem(
-                "fail", "no-alarm",
-                f"no alarm watches the filter's metric {ns}/{name}: unauthorized calls are "
-                "counted but nobody is notified",
-                alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group))
-        return _sequence([value, _alternatives(outcomes)])
+            self.alarm(alarm, metric, group)]) for alarm in self.alarms_unresolved)
+        return _alternatives(itertools.chain(outcomes, unresolved))
 
     def filter(self, flt: MetricFilter, group: str | None) -> Outcome:
         pattern = _problems(pattern_problems(flt, self.options), flt.id, "metric-filter", group)
@@ -250,7 +266,8 @@ class _Stack:
                 f"unauthorized API calls ({why}): denied calls are logged but nobody is told",
                 filter_snippet(name))], where, link, name))
         status, findings = _alternatives(outcomes)
-        return LogGroupResult(group.name, group.id, status, _dedupe(findings), group.trails)
+        labelled = (f if f.log_group == name else replace(f, log_group=name) for f in findings)
+        return LogGroupResult(group.name, group.id, status, _dedupe(labelled), group.trails)
 
 
 def evaluate(inv: Inventory, options: ChainOptions | None = None) -> list[LogGroupResult]:

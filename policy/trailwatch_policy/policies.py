@@ -62,12 +62,16 @@ def messages_by_resource(findings: list[Finding]) -> list[tuple[str, str]]:
         if finding.resource_id not in grouped:
             order.append(finding.resource_id)
             grouped[finding.resource_id] = []
-        if finding not in grouped[finding.resource_id]:
-            grouped[finding.resource_id].append(finding)
+        grouped[finding.resource_id].append(finding)
     out = []
     for resource_id in order:
-        items = grouped[resource_id]
-        groups = sorted({f.log_group for f in items if f.log_group})
+        every = grouped[resource_id]
+        groups = sorted({f.log_group for f in every if f.log_group})
+        items, seen = [], set()
+        for f in every:  # the same problem met through several log groups is said once
+            if (f.status, f.code, f.message) not in seen:
+                seen.add((f.status, f.code, f.message))
+                items.append(f)
         kind = _KIND.get(items[0].link, items[0].link)
         about = (f" (monitoring of CloudTrail log group {', '.join(repr(g) for g in groups)})"
                  if groups else "")
