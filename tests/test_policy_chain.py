@@ -335,7 +335,7 @@ def test_filters_sharing_a_metric_are_judged_each_on_their_own():
     inv = merge(a, b)
     inv = replace(inv, filters=tuple(replace(f, metrics=same) for f in inv.filters), alarms=())
     assert codes(inv) == [("f1", "fail", "no-alarm"), ("f2", "fail", "no-alarm")]
-    shared = with_alarm(good(), metric_name="Shared", threshold=9.0).alarms
+    shared = with_alarm(a, metric_name="Shared", threshold=9.0).alarms
     results = evaluate(replace(inv, alarms=shared))
     assert [(r.name, [(f.resource_id, f.code, f.log_group) for f in r.findings]) for r in results] == [
         ("g1", [("a", "alarm-threshold", "g1")]), ("g2", [("a", "alarm-threshold", "g2")])]
