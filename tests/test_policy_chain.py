@@ -338,7 +338,7 @@ def test_filters_sharing_a_metric_are_judged_each_on_their_own():
     shared = with_alarm(a, metric_name="Shared", threshold=9.0).alarms
     results = evaluate(replace(inv, alarms=shared))
     assert [(r.name, [(f.resource_id, f.code, f.log_group) for f in r.findings]) for r in results] == [
-        ("g1", [("a", "alarm-threshold", "g1")]), ("g2", [("a", "alarm-threshold", "g2")])]
+        ("g1", [("a1", "alarm-threshold", "g1")]), ("g2", [("a1", "alarm-threshold", "g2")])]
 
 
 def test_many_groups_sharing_one_metric_and_alarm_stay_fast():
