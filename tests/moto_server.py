@@ -63,7 +63,11 @@ def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @contextmanager
 def threaded_server() -> Iterator[Endpoint]:
-    """moto's ThreadedMotoServer in this process, on a free loopback port."""
+    """moto's ThreadedMotoServer in this process, on a free loopback port.
+
+    moto's backends are process-wide: every in-process server (and `mock_aws`) shares one
+    state, so it is reset on entry and exit. Use `process_server` for real isolation.
+    """
     import logging
 
     from moto.server import ThreadedMotoServer
@@ -73,30 +77,43 @@ def threaded_server() -> Iterator[Endpoint]:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        yield Endpoint(f"http://{host}:{port}")
+        endpoint = Endpoint(f"http://{host}:{port}")
+        endpoint.reset()
+        yield endpoint
+        endpoint.reset()
     finally:
         server.stop()
 
 
 _CHILD = r"""
-import sys
+import sys, time
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), True, request_handler=MotoRequestHandler)
+app = DomainDispatcherApplication(create_backend_app)
+latency = float(sys.argv[1])
+def delayed(environ, start_response):
+    # A network round trip's worth of waiting, outside moto (threaded server: waits overlap).
+    if latency and not environ.get("PATH_INFO", "").startswith("/moto-api"):
+        time.sleep(latency)
+    return app(environ, start_response)
+server = make_server("127.0.0.1", 0, delayed, True, request_handler=MotoRequestHandler)
 sys.stdout.write(f"{server.server_port}\n"); sys.stdout.flush()
 server.serve_forever()
 """
 
 
 @contextmanager
-def process_server() -> Iterator[Endpoint]:
+def process_server(latency: float = 0.0) -> Iterator[Endpoint]:
     """moto's server in its own process (own GIL): what a benchmark should measure against.
 
     The child binds port 0 itself and prints the port it got, so there is no race for a
     port and no polling: the first line on stdout means the socket is listening.
+    `latency` (seconds) delays every AWS API response, like a real endpoint's round trip
+    (tens of ms): on a zero-latency local server both sides are CPU-bound and the
+    benchmark measures the machine's cores, not the audit's concurrency.
     """
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD],
+        [sys.executable, "-c", _CHILD, str(latency)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -143,7 +143,7 @@ def test_denied_metric_filters_make_the_account_unknown() -> None:
     assert result.status == "unknown"
     [trail] = result.trails
     assert [f.code for f in trail.findings] == ["audit.access-denied"]
-    assert "logs:DescribeLogGroups/DescribeMetricFilters" in trail.findings[0].message
+    assert "logs:DescribeMetricFilters" in trail.findings[0].message
 
 
 def test_denied_trail_status_is_unknown_not_pass() -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from moto_server import CIS_1_2, Chain, Endpoint, build, isolated_env, threaded_server
+from moto_server import Chain, Endpoint, build, isolated_env, process_server
 
 ROOT = Path(__file__).resolve().parent.parent
 CIS_1_4 = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || '
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Endpoint]:
-    with threaded_server() as endpoint:
+    with process_server() as endpoint:
         yield endpoint
 
 

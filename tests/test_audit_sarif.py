@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from moto_server import Chain, build, isolated_env, threaded_server
+from moto_server import Chain, build, isolated_env, process_server
 from trailwatch.audit.result import AccountResult, AuditFinding, Report, TrailResult
 from trailwatch.audit.sarif import document
 
@@ -21,6 +21,14 @@ SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_t
 def validate(log: dict[str, Any]) -> None:
     jsonschema.Draft4Validator.check_schema(SCHEMA)
     jsonschema.Draft4Validator(SCHEMA).validate(log)
+
+
+def test_the_schema_rejects_what_sarif_forbids() -> None:
+    """The validator is not vacuous: a level SARIF does not define is refused."""
+    bad = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "trailwatch"}},
+                                         "results": [{"message": {"text": "m"}, "level": "critical"}]}]}
+    with pytest.raises(jsonschema.ValidationError, match="critical"):
+        validate(bad)
 
 
 def test_every_status_renders_valid_sarif() -> None:
@@ -47,7 +55,7 @@ def test_every_status_renders_valid_sarif() -> None:
 
 @pytest.mark.slow
 def test_audit_command_emits_valid_sarif(tmp_path: Path) -> None:
-    with threaded_server() as moto:
+    with process_server() as moto:
         build(moto, Chain(kms_key="alias/aws/sns"))
         target = tmp_path / "audit.sarif"
         done = subprocess.run(
