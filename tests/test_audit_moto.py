@@ -198,3 +198,25 @@ def test_text_report_and_output_file(moto: Endpoint, tmp_path: Path) -> None:
     assert "account 123456789012 [us-east-1]: FAIL" in text
     assert "topic-no-subscription" in text and "fix:" in text
     assert text.rstrip().endswith(")") and "result: FAIL" in text
+
+
+def test_organisation_log_group_judged_in_its_own_account_when_audited_together(moto: Endpoint) -> None:
+    """Member account's trail -> log group of the logging account; auditing both resolves it."""
+    sts = moto.client("sts")
+    roles = {a: f"arn:aws:iam::{a}:role/SecurityAudit" for a in ("111111111111", "333333333333")}
+
+    def credentials(account: str) -> dict[str, str]:
+        c = sts.assume_role(RoleArn=roles[account], RoleSessionName="setup")["Credentials"]
+        return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                "aws_session_token": c["SessionToken"]}
+
+    build(moto, Chain(trail="org", log_group="org-trail"), **credentials("111111111111"))
+    build(moto, Chain(log_group_arn="arn:aws:logs:us-east-1:111111111111:log-group:org-trail:*"),
+          **credentials("333333333333"))
+    code, report, _ = audit(moto, "--assume-role", roles["111111111111"], "--assume-role", roles["333333333333"])
+    assert (code, report["status"]) == (0, "pass"), report
+    member = next(a for a in report["accounts"] if a["account"] == "333333333333")
+    assert member["trails"][0]["findings"] == [] and member["status"] == "pass"
+    # Only the member audited: the same trail is UNKNOWN, never PASS.
+    code, report, _ = audit(moto, "--assume-role", roles["333333333333"])
+    assert (code, report["accounts"][0]["status"]) == (2, "unknown")

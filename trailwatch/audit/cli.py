@@ -190,6 +190,8 @@ def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
                                    regions, pool, progress, base) for role in roles]
         results = [f.result() for f in futures]
     progress.done()
+    from .verdict import resolve_across_accounts
+    resolve_across_accounts(results)
     return Report(accounts=results, started=started_at, seconds=time.perf_counter() - started)
 
 

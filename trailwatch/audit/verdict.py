@@ -138,3 +138,39 @@ def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
             seen.add(key)
             out.append(f)
     return out
+
+
+def resolve_across_accounts(results: list[AccountResult]) -> None:
+    """An organisation trail's log group lives in another account: when that account is
+    audited in the same run, its judgement of the log group's chain replaces the member's
+    UNKNOWN (the member's own trail checks still apply)."""
+    def key(arn: str | None) -> str | None:
+        target = arns.log_group(arn)
+        return f"{target.account}:{target.region}:{target.name}" if target else None
+
+    judged: dict[str, TrailResult] = {}
+    for account in results:
+        for trail in account.trails:
+            k = key(trail.log_group)
+            owner = arns.log_group(trail.log_group)
+            if k and owner and owner.account == account.account:
+                best_so_far = judged.get(k)
+                if best_so_far is None or best([best_so_far.status, trail.status]) == trail.status:
+                    judged[k] = trail
+    for account in results:
+        changed = False
+        for trail in account.trails:
+            k = key(trail.log_group)
+            owner_trail = judged.get(k) if k else None
+            if owner_trail is None or not any(f.code == "audit.log-group-other-account" for f in trail.findings):
+                continue
+            chain_findings = [f for f in owner_trail.findings if f.link != "trail"]
+            trail.findings = [f for f in trail.findings if f.code != "audit.log-group-other-account"]
+            trail.findings.extend(chain_findings)
+            trail.status = worst([worst(f.status for f in trail.findings),
+                                  "pass" if not chain_findings else worst(f.status for f in chain_findings)])
+            changed = True
+        if changed:
+            status = best(t.status for t in account.trails)
+            region_unknown = any(f.link == "region" for f in account.findings)
+            account.status = "unknown" if status != "pass" and region_unknown else status
