@@ -1,0 +1,45 @@
+"""Which property the AWS provider's Check autonames, and the `<logical>-<7 hex>` value it assigns.
+
+pulumi-aws applies `SetAutonaming` to every resource whose `name` input is optional (the bridge
+makes it optional precisely because it fills it in), plus a few resources whose physical name
+lives elsewhere (S3's `bucket`). A `namePrefix`/`bucketPrefix` makes the name the provider's
+business at create time: unknown at preview. The 7 hex digits are random in the real provider;
+here they are derived from the URN so that output is stable run to run.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+# Resources whose autonamed property is not `name`, and how the name is shaped.
+SPECIAL_FIELDS: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
+}
+LOWERCASE = {"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"}
+# FIFO queues and topics must end in `.fifo`; the provider keeps the suffix when it autonames.
+FIFO_FLAGS = {"aws:sns/topic:Topic": "fifoTopic", "aws:sqs/queue:Queue": "fifoQueue"}
+PREFIX_FIELDS = ("namePrefix", "bucketPrefix")
+
+
+def autoname_field(type_token: str, optional_inputs: set[str]) -> str | None:
+    if not type_token.startswith("aws:"):
+        return None
+    if type_token in SPECIAL_FIELDS:
+        return SPECIAL_FIELDS[type_token]
+    return "name" if "name" in optional_inputs else None
+
+
+def has_prefix(inputs: dict[str, Any]) -> bool:
+    return any(inputs.get(key) not in (None, "") for key in PREFIX_FIELDS)
+
+
+def provider_name(type_token: str, logical: str, urn: str, inputs: dict[str, Any]) -> str:
+    suffix = hashlib.sha256(urn.encode("utf-8")).hexdigest()[:7]
+    name = f"{logical}-{suffix}"
+    if type_token in LOWERCASE:
+        name = name.lower()
+    flag = FIFO_FLAGS.get(type_token)
+    if flag and inputs.get(flag) is True:
+        name += ".fifo"
+    return name

@@ -1,0 +1,95 @@
+"""Run a program in a worker subprocess and get back its registrations in engine order."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import EngineError
+from .project import Project
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the `trailwatch` package
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it (wire values: unknowns as sentinels, secrets wrapped)."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str
+    options: dict[str, Any] = field(default_factory=dict)
+    default_provider: bool = False
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> "Registration":
+        return cls(
+            urn=raw["urn"], type=raw["type"], name=raw["name"], parent=raw.get("parent", ""),
+            custom=raw.get("custom", False), inputs=raw.get("inputs", {}), outputs=raw.get("outputs", {}),
+            dependencies=raw.get("dependencies", []), property_dependencies=raw.get("propertyDependencies", {}),
+            provider=raw.get("provider", ""), options=raw.get("options", {}),
+            default_provider=raw.get("defaultProvider", False),
+        )
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Registration]
+    output: str  # what the program printed
+
+
+def run_program(
+    project: Project,
+    *,
+    autonames: str = "provider",
+    account_id: str = "123456789012",
+    organization: str = "organization",
+    timeout: float = 300.0,
+) -> ProgramRun:
+    with tempfile.TemporaryDirectory(prefix="trailwatch-") as tmp:
+        request_path = Path(tmp) / "request.json"
+        out_path = Path(tmp) / "result.json"
+        request = {
+            "program_dir": str(project.directory),
+            "main": str(project.main),
+            "project": project.name,
+            "stack": project.stack,
+            "organization": organization,
+            "config": project.config,
+            "secure_keys": sorted(project.secure_keys),
+            "stack_file": project.stack_file.name if project.stack_file else None,
+            "autonames": autonames,
+            "account_id": account_id,
+            "out": str(out_path),
+        }
+        request_path.write_text(json.dumps(request), encoding="utf-8")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+        env["PULUMI_DRY_RUN"] = "true"
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "trailwatch.engine.worker", str(request_path)],
+                cwd=project.directory, env=env, capture_output=True, text=True, timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise EngineError(f"the program in {project.directory} did not finish within {timeout:.0f}s") from None
+        printed = (proc.stdout or "") + (proc.stderr or "")
+        if not out_path.exists():
+            tail = "\n".join(printed.strip().splitlines()[-15:])
+            raise EngineError(f"the program runner died (exit {proc.returncode}) before reporting:\n{tail}")
+        result = json.loads(out_path.read_text(encoding="utf-8"))
+    if not result.get("ok"):
+        raise EngineError(result.get("error") or "the program failed")
+    return ProgramRun([Registration.from_json(r) for r in result["resources"]], printed)

@@ -1,0 +1,304 @@
+"""Subprocess entry point: run one Pulumi program in preview under mocks and dump its registrations as JSON.
+
+A fresh interpreter per run keeps the program's import side effects (its own modules, Pulumi's
+global settings) from leaking between checks. `python -m trailwatch.engine.worker REQUEST.json`
+writes `{"ok": true, "resources": [...]}` or `{"ok": false, "error": "..."}` to the request's
+`out` path; the program's own stdout and stderr stay free for its prints.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import inspect
+import json
+import os
+import runpy
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+import pulumi.config
+import pulumi.resource
+import pulumi.runtime.config
+from google.protobuf import json_format, struct_pb2
+from pulumi import _types
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_in_stack
+
+from trailwatch.engine import autoname, invokes
+from trailwatch.engine.sentinels import UNKNOWN_STRING
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class Shape:
+    """What the SDK knows about a resource class: input names, output-only names, optional `name`."""
+
+    def __init__(self, inputs: set[str], output_only: set[str], optional_inputs: set[str]) -> None:
+        self.inputs = inputs
+        self.output_only = output_only
+        self.optional_inputs = optional_inputs
+
+
+_SHAPES: dict[tuple[str, str], list[Optional[Shape]]] = {}
+_SHAPES_LOCK = threading.Lock()
+
+
+def _shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
+    if typ is None:
+        return None
+    inputs_py = _types.input_type_py_to_pulumi_names(typ)
+    inputs = set(inputs_py.values())
+    outputs = set(_types._py_to_pulumi_names_from_py_properties(cls).values())
+    optional: set[str] = set()
+    try:
+        params = inspect.signature(typ.__init__).parameters
+        for py_name, pulumi_name in inputs_py.items():
+            param = params.get(py_name)
+            if param is not None and param.default is not inspect.Parameter.empty:
+                optional.add(pulumi_name)
+    except (TypeError, ValueError):
+        pass
+    return Shape(inputs, outputs - inputs - {"id", "urn"}, optional)
+
+
+def _patch_register_resource() -> None:
+    original = pulumi.resource.register_resource
+
+    def recording(res, ty, name, custom, remote, new_dependency, props, opts, typ=None, package_ref=None):  # type: ignore[no-untyped-def]
+        try:
+            shape = _shape_of(type(res), typ)
+        except Exception:  # noqa: BLE001 - shape is a best effort; the registration must go on
+            shape = None
+        with _SHAPES_LOCK:
+            _SHAPES.setdefault((ty, name), []).append(shape)
+        return original(res, ty, name, custom, remote, new_dependency, props, opts, typ, package_ref)
+
+    pulumi.resource.register_resource = recording  # type: ignore[assignment]
+
+
+def _patch_secure_config(secure_keys: set[str], stack_file: str) -> None:
+    original = pulumi.runtime.config.get_config
+
+    def get_config(key: str) -> Any:
+        if key in secure_keys:
+            raise pulumi.RunError(
+                f"config key '{key}' is a secret (`secure:` in {stack_file}) that the offline engine cannot "
+                f"decrypt; pass a stand-in value with --config {key}=VALUE"
+            )
+        return original(key)
+
+    pulumi.runtime.config.get_config = get_config  # type: ignore[assignment]
+    pulumi.config.get_config = get_config  # type: ignore[attr-defined]
+
+
+class OfflineMocks(Mocks):
+    """Invokes answered offline; reads return their inputs (the monitor handles registrations)."""
+
+    def __init__(self, ctx: invokes.AwsContext) -> None:
+        self.ctx = ctx
+
+    def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+        return invokes.answer(args.token, dict(args.args), self.ctx), []
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+        return "", dict(args.inputs)
+
+
+def _wire(struct: struct_pb2.Struct) -> dict[str, Any]:
+    return json_format.MessageToDict(struct) if struct is not None else {}
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that answers like the engine and keeps every registration in order."""
+
+    def __init__(self, mocks: OfflineMocks, autonames: str, provider_config: dict[str, dict[str, str]]) -> None:
+        super().__init__(mocks)
+        self.autonames = autonames
+        self.provider_config = provider_config
+        self.records: list[dict[str, Any]] = []
+        self.by_urn: dict[str, dict[str, Any]] = {}
+        self.default_providers: dict[tuple[str, str], str] = {}
+        self.lock = threading.RLock()
+        self.armed = False
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: parent type chain joined by `$`, without the stack's own type."""
+        if parent:
+            parent_types = parent.split("::")[2]
+            if parent_types != STACK_TYPE:
+                type_ = parent_types + "$" + type_
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def _record(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            if record["urn"] in self.by_urn:
+                self.records = [r for r in self.records if r["urn"] != record["urn"]]
+            self.records.append(record)
+            self.by_urn[record["urn"]] = record
+
+    def _default_provider(self, package: str, version: str) -> str:
+        key = (package, version)
+        with self.lock:
+            if key in self.default_providers:
+                return self.default_providers[key]
+            name = "default" + ("_" + version.replace(".", "_").replace("-", "_") if version else "")
+            ptype = f"pulumi:providers:{package}"
+            urn = self.make_urn("", ptype, name)
+            inputs: dict[str, Any] = dict(self.provider_config.get(package, {}))
+            if version:
+                inputs["version"] = version
+            self._record({
+                "urn": urn, "type": ptype, "name": name, "parent": "", "custom": True, "id": UNKNOWN_STRING,
+                "inputs": inputs, "outputs": dict(inputs), "dependencies": [], "propertyDependencies": {},
+                "provider": "", "options": {}, "defaultProvider": True,
+            })
+            self.default_providers[key] = urn
+            return urn
+
+    def _shape(self, type_: str, name: str) -> Optional[Shape]:
+        with _SHAPES_LOCK:
+            queue = _SHAPES.get((type_, name))
+            return queue.pop(0) if queue else None
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            if self.armed:
+                self._record({
+                    "urn": urn, "type": STACK_TYPE, "name": request.name, "parent": "", "custom": False,
+                    "id": "", "inputs": {}, "outputs": {}, "dependencies": [], "propertyDependencies": {},
+                    "provider": "", "options": {},
+                })
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        inputs = _wire(request.object)
+        shape = self._shape(request.type, request.name)
+        provider = request.provider
+        is_provider = request.type.startswith("pulumi:providers:")
+        if request.custom and not provider and not is_provider and not request.remote:
+            package = request.type.split(":")[0]
+            provider = self._default_provider(package, request.version) + "::" + UNKNOWN_STRING
+
+        checked = dict(inputs)
+        outputs: dict[str, Any] = {}
+        if request.custom and not is_provider:
+            field = autoname.autoname_field(request.type, shape.optional_inputs if shape else set())
+            if field and field not in checked and not autoname.has_prefix(checked):
+                checked[field] = (
+                    UNKNOWN_STRING if self.autonames == "unknown"
+                    else autoname.provider_name(request.type, request.name, urn, checked)
+                )
+            outputs = dict(checked)
+            for key in sorted(shape.output_only if shape else {"arn"}):
+                outputs.setdefault(key, UNKNOWN_STRING)
+        elif is_provider:
+            outputs = dict(checked)
+
+        self._record({
+            "urn": urn, "type": request.type, "name": request.name, "parent": request.parent,
+            "custom": bool(request.custom), "id": UNKNOWN_STRING if request.custom else "",
+            "inputs": checked, "outputs": outputs,
+            "dependencies": list(request.dependencies),
+            "propertyDependencies": {
+                k: list(v.urns) for k, v in request.propertyDependencies.items() if len(v.urns) > 0
+            },
+            "provider": provider,
+            "options": {
+                "protect": bool(request.protect),
+                "ignoreChanges": list(request.ignoreChanges),
+                "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                "aliases": list(request.aliasURNs),
+                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                "deleteBeforeReplaceDefined": bool(request.deleteBeforeReplaceDefined),
+                "customTimeouts": {
+                    "create": request.customTimeouts.create,
+                    "update": request.customTimeouts.update,
+                    "delete": request.customTimeouts.delete,
+                },
+            },
+        })
+        obj = struct_pb2.Struct()
+        obj.update(outputs)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=obj)
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        with self.lock:
+            record = self.by_urn.get(request.urn)
+            if record is not None:
+                record["outputs"] = _wire(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def _program_frames(tb: Any, program_dir: Path) -> list[traceback.FrameSummary]:
+    root = str(program_dir)
+    return [
+        frame for frame in traceback.extract_tb(tb)
+        if frame.filename.startswith(root + os.sep)
+        and "site-packages" not in frame.filename
+        and f"{os.sep}.venv{os.sep}" not in frame.filename[len(root):]
+    ]
+
+
+def describe_failure(exc: BaseException, program_dir: Path) -> str:
+    """The program's own error: a RunError's message alone, else its traceback cut to the program's frames."""
+    if isinstance(exc, pulumi.RunError):
+        return str(exc)
+    frames = _program_frames(exc.__traceback__, program_dir)
+    lines = ["Program failed with an unhandled exception:"]
+    if frames:
+        lines.append("Traceback (most recent call last):")
+        lines.extend(s.rstrip("\n") for s in traceback.format_list(frames))
+    lines.extend(s.rstrip("\n") for s in traceback.format_exception_only(type(exc), exc))
+    return "\n".join(lines)
+
+
+def run(request: dict[str, Any]) -> dict[str, Any]:
+    program_dir = Path(request["program_dir"])
+    config: dict[str, str] = request["config"]
+    os.environ["PULUMI_CONFIG"] = json.dumps(config)
+    os.chdir(program_dir)
+    sys.path.insert(0, str(program_dir))
+    _patch_register_resource()
+    _patch_secure_config(set(request.get("secure_keys", [])), request.get("stack_file") or "the stack file")
+
+    region = config.get("aws:region", "us-east-1")
+    ctx = invokes.AwsContext(account_id=request.get("account_id", "123456789012"), region=region)
+    provider_config: dict[str, dict[str, str]] = {}
+    for key, value in config.items():
+        package, _, sub = key.partition(":")
+        if package != request["project"]:
+            provider_config.setdefault(package, {})[sub] = value
+    mocks = OfflineMocks(ctx)
+    loop = asyncio.new_event_loop()  # before set_mocks: its root stack's tasks must live on this loop
+    asyncio.set_event_loop(loop)
+    monitor = RecordingMonitor(mocks, request.get("autonames", "provider"), provider_config)
+    set_mocks(mocks, request["project"], request["stack"], preview=True, monitor=monitor,
+              organization=request.get("organization", "organization"))
+    # set_mocks registers a root stack of its own; run the program as the language host does instead.
+    pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
+    monitor.armed = True
+    main = request["main"]
+    try:
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+    except BaseException as exc:  # noqa: BLE001 - reported to the user as the program's error
+        return {"ok": False, "error": describe_failure(exc, program_dir)}
+    return {"ok": True, "resources": monitor.records}
+
+
+def main(argv: list[str]) -> int:
+    request = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    result = run(request)
+    Path(request["out"]).write_text(json.dumps(result), encoding="utf-8")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    os._exit(main(sys.argv[1:]))  # no lingering gRPC/executor threads at exit
