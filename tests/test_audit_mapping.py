@@ -5,6 +5,7 @@ some reads (botocore's Stubber returns the real AccessDenied error shape).
 """
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -188,3 +189,17 @@ def test_denied_describe_trails_in_a_region_is_unknown() -> None:
     result = scan(account)
     assert result.status == "unknown"
     assert {f.code for f in result.findings} == {"no-trail", "audit.access-denied"}
+
+
+def test_role_that_cannot_be_assumed_is_an_unknown_account() -> None:
+    from trailwatch.audit.cli import Progress, _audit_account
+
+    base = StubbedAccount()
+    denied(base.stub("sts"), "assume_role", "AccessDenied")
+    role = "arn:aws:iam::444455556666:role/SecurityAudit"
+    with ThreadPoolExecutor(1) as pool:
+        result = _audit_account(None, role, "us-east-1", ["us-east-1"], pool,
+                                Progress(io.StringIO(), enabled=False), base)
+    assert (result.account, result.status, result.role_arn) == (role, "unknown", role)
+    [finding] = result.findings
+    assert finding.code == "audit.account-unreachable" and "sts:AssumeRole" in finding.message

@@ -220,3 +220,15 @@ def test_organisation_log_group_judged_in_its_own_account_when_audited_together(
     # Only the member audited: the same trail is UNKNOWN, never PASS.
     code, report, _ = audit(moto, "--assume-role", roles["333333333333"])
     assert (code, report["accounts"][0]["status"]) == (2, "unknown")
+
+
+def test_all_regions_and_missing_region(moto: Endpoint) -> None:
+    build(moto, Chain())
+    code, report, _ = audit(moto, "--all-regions")
+    assert (code, report["status"]) == (0, "pass")
+    # moto lists every region and ignores the opt-in-status filter real AWS applies.
+    assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= set(report["accounts"][0]["regions"])
+    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", "AWS_DEFAULT_REGION": ""}))
+    assert done.returncode == 2 and done.stderr.startswith("trailwatch audit: no region: pass --regions")

@@ -58,6 +58,10 @@ class AccountResult:
         if not self.trails:
             reasons = [f.message for f in self.findings]
             return reasons[0] if reasons else "no trail"
+        unknown = sum(1 for t in self.trails if t.status == "unknown")
+        if self.status == "unknown" and unknown:
+            return (f"no trail is known to work; {unknown} of {len(self.trails)} trail(s) "
+                    "could not be verified")
         return f"no trail has a working chain ({len(self.trails)} trail(s) checked)"
 
 
