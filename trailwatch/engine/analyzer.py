@@ -1,0 +1,406 @@
+"""Start a Python policy pack as the CLI does and drive `pulumirpc.Analyzer` in the engine's order.
+
+Launch: `<python> -u -m pulumi.policy <engineAddress> <absPackDir>`, cwd = pack folder, the
+PULUMI_* environment; the pack prints its port as the first stdout line. The pack talks back to
+<engineAddress> (the `pulumirpc.Engine` service) for logging, so a minimal Engine is served here.
+Sequence: Handshake (UNIMPLEMENTED tolerated), ConfigureStack, GetAnalyzerInfo, Configure,
+Remediate + Analyze per resource in registration order, AnalyzeStack, Cancel, kill.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import grpc
+import yaml
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, plugin_pb2
+
+from .errors import EngineError
+from .policyconfig import PolicyConfig, PolicyMeta, reconcile
+from .program import Registration
+from .project import Project
+
+LEVEL_NAMES = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.DISABLED: "disabled",
+    analyzer_pb2.REMEDIATE: "remediate",
+}
+LEVEL_VALUES = {v: k for k, v in LEVEL_NAMES.items()}
+LOCKFILES = {"uv.lock": "uv", "poetry.lock": "poetry"}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    policy_pack_name: str
+    policy_pack_version: str
+    policy_name: str
+    enforcement_level: str
+    urn: str
+    message: str
+    description: str = ""
+
+
+@dataclass
+class Analysis:
+    pack_name: str
+    pack_version: str
+    diagnostics: list[Diagnostic]
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# --- choosing the interpreter -------------------------------------------------------------------
+
+def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
+    """The CLI's choice: uv/poetry if a lockfile is in the pack folder or any parent, else the
+    PulumiPolicy.yaml virtualenv, else python3. A named virtualenv that does not exist falls back
+    to this interpreter (the CLI would create it; we cannot install offline) with a note."""
+    for folder in [pack_dir, *pack_dir.parents]:
+        for lockfile, tool in LOCKFILES.items():
+            if (folder / lockfile).is_file():
+                exe = shutil.which(tool)
+                if exe is None:
+                    raise EngineError(
+                        f"{folder / lockfile} makes the Pulumi CLI run the pack in {pack_dir} with {tool}, which is "
+                        f"not installed here; install {tool}, or remove the lockfile if it does not belong to the pack"
+                    )
+                return [exe, "run", "python"]
+    spec = _load_pack_project(pack_dir)
+    runtime = spec.get("runtime")
+    options = runtime.get("options") if isinstance(runtime, dict) else None
+    venv = options.get("virtualenv") if isinstance(options, dict) else None
+    if venv:
+        venv_dir = Path(venv) if Path(venv).is_absolute() else pack_dir / venv
+        python = venv_dir / "bin" / "python"
+        if python.exists():
+            return [str(python)]
+        notes.append(
+            f"note: the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}"
+        )
+        return [sys.executable]
+    python3 = shutil.which("python3")
+    if python3 is None:
+        raise EngineError("no python3 on PATH to run the policy pack; name a virtualenv in PulumiPolicy.yaml")
+    return [python3]
+
+
+def _load_pack_project(pack_dir: Path) -> dict[str, Any]:
+    path = pack_dir / "PulumiPolicy.yaml"
+    if not path.is_file():
+        raise EngineError(f"--policy-pack {pack_dir}: no PulumiPolicy.yaml there; pass a policy pack folder")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError:
+        raise EngineError(f"{path}: not valid YAML; fix the file") from None
+    runtime = raw.get("runtime")
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name != "python":
+        raise EngineError(f"{path}: runtime is {name!r}; the offline engine runs Python policy packs only")
+    return raw
+
+
+# --- the engine side the pack talks back to -----------------------------------------------------
+
+class EngineService(engine_pb2_grpc.EngineServicer):
+    """Enough of `pulumirpc.Engine` for a policy pack: its log lines become notes."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.root = ""
+
+    def Log(self, request, context):  # noqa: N802 - gRPC method name
+        level = engine_pb2.LogSeverity.Name(request.severity).lower()
+        self.messages.append(f"{level}: {request.message.rstrip()}")
+        return empty_pb2.Empty()
+
+    def GetRootResource(self, request, context):  # noqa: N802
+        return engine_pb2.GetRootResourceResponse(urn=self.root)
+
+    def SetRootResource(self, request, context):  # noqa: N802
+        self.root = request.urn
+        return engine_pb2.SetRootResourceResponse()
+
+
+# --- the pack process -------------------------------------------------------------------------------
+
+class PackProcess:
+    def __init__(self, command: list[str], pack_dir: Path, env: dict[str, str], startup_timeout: float) -> None:
+        self.proc = subprocess.Popen(
+            command, cwd=pack_dir, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        self.stderr_chunks: list[bytes] = []
+        self._stderr_thread = threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_chunks), daemon=True)
+        self._stderr_thread.start()
+        self.port = self._read_port(pack_dir, startup_timeout)
+        self.stdout_chunks: list[bytes] = []
+        threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout_chunks), daemon=True).start()
+
+    @staticmethod
+    def _drain(stream: Any, sink: list[bytes]) -> None:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            sink.append(chunk)
+
+    def stderr_text(self) -> str:
+        self._stderr_thread.join(timeout=2)
+        return b"".join(self.stderr_chunks).decode("utf-8", "replace").strip()
+
+    def _read_port(self, pack_dir: Path, timeout: float) -> int:
+        assert self.proc.stdout is not None
+        selector = selectors.DefaultSelector()
+        selector.register(self.proc.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise EngineError(self._failure(pack_dir, f"did not print its port within {timeout:.0f}s"))
+            if not selector.select(remaining):
+                continue
+            byte = os.read(self.proc.stdout.fileno(), 1)
+            if not byte:
+                self.proc.wait(timeout=5)
+                raise EngineError(self._failure(pack_dir, f"exited with code {self.proc.returncode} before it started"))
+            line += byte
+        selector.close()
+        text = line.decode("utf-8", "replace").strip()
+        try:
+            return int(text)
+        except ValueError:
+            self.kill()
+            raise EngineError(self._failure(pack_dir, f"printed {text!r} instead of its port")) from None
+
+    def _failure(self, pack_dir: Path, what: str) -> str:
+        err = self.stderr_text()
+        tail = "\n".join(err.splitlines()[-20:])
+        return f"the policy pack in {pack_dir} {what}" + (f":\n{tail}" if tail else "")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+# --- the protocol -------------------------------------------------------------------------------------
+
+def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(values)
+    return s
+
+
+def _options(reg: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
+    o = reg.options or {}
+    timeouts = o.get("customTimeouts") or {}
+    return analyzer_pb2.AnalyzerResourceOptions(
+        protect=bool(o.get("protect")),
+        ignoreChanges=list(o.get("ignoreChanges") or []),
+        deleteBeforeReplace=bool(o.get("deleteBeforeReplace")),
+        deleteBeforeReplaceDefined=bool(o.get("deleteBeforeReplaceDefined")),
+        additionalSecretOutputs=list(o.get("additionalSecretOutputs") or []),
+        aliases=list(o.get("aliases") or []),
+        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
+            create=_seconds(timeouts.get("create")), update=_seconds(timeouts.get("update")),
+            delete=_seconds(timeouts.get("delete")),
+        ),
+        parent=reg.parent,
+    )
+
+
+def _seconds(text: Any) -> float:
+    """Pulumi duration strings ("5m", "1h30m") → seconds, as the engine parses them."""
+    if not text:
+        return 0.0
+    total, number = 0.0, ""
+    units = {"h": 3600, "m": 60, "s": 1}
+    for ch in str(text):
+        if ch.isdigit() or ch == ".":
+            number += ch
+        elif ch in units and number:
+            total += float(number) * units[ch]
+            number = ""
+    return total
+
+
+def _provider_of(reg: Registration, by_urn: dict[str, Registration]) -> analyzer_pb2.AnalyzerProviderResource | None:
+    if not reg.provider:
+        return None
+    urn = reg.provider.rsplit("::", 1)[0]
+    prov = by_urn.get(urn)
+    if prov is None:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(type=prov.type, urn=prov.urn, name=prov.name,
+                                                 properties=_struct(prov.outputs))
+
+
+def _pack_env(project: Project, organization: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for key in list(env):
+        if key.startswith("PULUMI_CONFIG"):
+            del env[key]
+    env.update({
+        "PULUMI_PROJECT": project.name,
+        "PULUMI_STACK": project.stack,
+        "PULUMI_ORGANIZATION": organization,
+        "PULUMI_DRY_RUN": "true",
+    })
+    if project.config:
+        env["PULUMI_CONFIG"] = json.dumps(project.config, separators=(",", ":"))
+    return env
+
+
+def _rpc(what: str, call: Callable[[], Any], pack: PackProcess, tolerate_unimplemented: bool = False) -> Any:
+    try:
+        return call()
+    except grpc.RpcError as exc:
+        if tolerate_unimplemented and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+            return None
+        detail = exc.details() or str(exc.code())
+        raise EngineError(f"the policy pack failed in {what}: {detail.strip()}") from None
+
+
+def analyze(
+    project: Project,
+    resources: list[Registration],
+    pack_dir: Path,
+    user_config: dict[str, PolicyConfig],
+    *,
+    organization: str = "organization",
+    startup_timeout: float = 60.0,
+    config_source: str = "--policy-pack-config",
+) -> Analysis:
+    pack_dir = pack_dir.resolve()
+    notes: list[str] = []
+    command = choose_interpreter(pack_dir, notes)
+    timings: dict[str, float] = {}
+
+    engine = EngineService()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    engine_pb2_grpc.add_EngineServicer_to_server(engine, server)
+    engine_port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    engine_address = f"127.0.0.1:{engine_port}"
+    started = time.perf_counter()
+    pack: PackProcess | None = None
+    try:
+        pack = PackProcess([*command, "-u", "-m", "pulumi.policy", engine_address, str(pack_dir)],
+                           pack_dir, _pack_env(project, organization), startup_timeout)
+        channel = grpc.insecure_channel(f"127.0.0.1:{pack.port}")
+        grpc.channel_ready_future(channel).result(timeout=startup_timeout)
+        stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+        timings["pack start"] = time.perf_counter() - started
+        started = time.perf_counter()
+        result = _drive(stub, pack, project, resources, pack_dir, user_config, organization, engine_address,
+                        config_source)
+        timings["analysis"] = time.perf_counter() - started
+        _rpc("Cancel", lambda: stub.Cancel(empty_pb2.Empty()), pack, tolerate_unimplemented=True)
+        channel.close()
+    except grpc.FutureTimeoutError:
+        raise EngineError(f"the policy pack in {pack_dir} printed port {pack.port if pack else '?'} "
+                          f"but did not answer within {startup_timeout:.0f}s") from None
+    finally:
+        if pack is not None:
+            pack.kill()
+        server.stop(grace=None)
+    result.notes = notes + engine.messages
+    result.timings = timings
+    return result
+
+
+def _drive(
+    stub: analyzer_pb2_grpc.AnalyzerStub, pack: PackProcess, project: Project, resources: list[Registration],
+    pack_dir: Path, user_config: dict[str, PolicyConfig], organization: str, engine_address: str,
+    config_source: str,
+) -> Analysis:
+    _rpc("Handshake", lambda: stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(
+        engine_address=engine_address, root_directory=str(pack_dir), program_directory=str(pack_dir))),
+        pack, tolerate_unimplemented=True)
+    _rpc("ConfigureStack", lambda: stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+        stack=project.stack, project=project.name, organization=organization, dry_run=True,
+        config=dict(project.config))), pack, tolerate_unimplemented=True)
+    info = _rpc("GetAnalyzerInfo", lambda: stub.GetAnalyzerInfo(empty_pb2.Empty()), pack)
+    spec_version = str((_load_pack_project(pack_dir) or {}).get("version") or "")
+    version = spec_version or info.version
+    metas = [
+        PolicyMeta(
+            name=p.name,
+            enforcement_level=LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
+            schema_properties=json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {},
+            required=tuple(p.configSchema.required) if p.HasField("configSchema") else (),
+        )
+        for p in info.policies
+    ]
+    initial = {
+        # An entry without a level arrives as 0 = ADVISORY, and the engine applies it as such.
+        name: PolicyConfig(LEVEL_NAMES.get(cfg.enforcementLevel), json_format.MessageToDict(cfg.properties) or None)
+        for name, cfg in info.initialConfig.items()
+    }
+    merged = reconcile(metas, initial, user_config, config_source)
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, cfg in merged.items():
+        entry = request.policyConfig[name]
+        entry.enforcementLevel = LEVEL_VALUES[cfg.enforcement_level or "advisory"]
+        if cfg.properties:
+            entry.properties.update(cfg.properties)
+    _rpc("Configure", lambda: stub.Configure(request), pack)
+
+    by_urn = {r.urn: r for r in resources}
+    diagnostics: list[Diagnostic] = []
+
+    def convert(d: analyzer_pb2.AnalyzeDiagnostic, urn: str) -> Diagnostic:
+        level = LEVEL_NAMES.get(d.enforcementLevel, "advisory")
+        return Diagnostic(d.policyPackName or info.name, version, d.policyName,
+                          "mandatory" if level == "remediate" else level, urn, d.message, d.description)
+
+    for reg in resources:
+        props = dict(reg.inputs)
+        provider = _provider_of(reg, by_urn)
+        kwargs = dict(type=reg.type, urn=reg.urn, name=reg.name, options=_options(reg))
+        if provider is not None:
+            kwargs["provider"] = provider
+        remediated = _rpc(f"Remediate({reg.urn})", lambda: stub.Remediate(
+            analyzer_pb2.AnalyzeRequest(properties=_struct(props), **kwargs)), pack, tolerate_unimplemented=True)
+        for rem in (remediated.remediations if remediated else []):
+            if rem.diagnostic:
+                diagnostics.append(Diagnostic(rem.policyPackName or info.name, version, rem.policyName,
+                                              "advisory", reg.urn, rem.diagnostic, rem.description))
+            elif rem.HasField("properties"):
+                props = json_format.MessageToDict(rem.properties)
+                reg.inputs = props
+        response = _rpc(f"Analyze({reg.urn})", lambda: stub.Analyze(
+            analyzer_pb2.AnalyzeRequest(properties=_struct(props), **kwargs)), pack)
+        # The engine reports a resource policy's diagnostics against the resource it analysed.
+        diagnostics.extend(convert(d, reg.urn) for d in response.diagnostics)
+
+    stack_request = analyzer_pb2.AnalyzeStackRequest()
+    for reg in resources:
+        item = stack_request.resources.add(
+            type=reg.type, urn=reg.urn, name=reg.name, properties=_struct(reg.outputs),
+            options=_options(reg), parent=reg.parent, dependencies=list(reg.dependencies),
+        )
+        provider = _provider_of(reg, by_urn)
+        if provider is not None:
+            item.provider.CopyFrom(provider)
+        for key, urns in reg.property_dependencies.items():
+            if urns:
+                item.propertyDependencies[key].urns.extend(urns)
+    response = _rpc("AnalyzeStack", lambda: stub.AnalyzeStack(stack_request), pack, tolerate_unimplemented=True)
+    for d in (response.diagnostics if response else []):
+        level = LEVEL_NAMES.get(d.enforcementLevel, "advisory")
+        diagnostics.append(Diagnostic(d.policyPackName or info.name, version, d.policyName,
+                                      "mandatory" if level == "remediate" else level, d.urn, d.message,
+                                      d.description))
+    return Analysis(info.name, version, diagnostics)

@@ -1,0 +1,100 @@
+"""`python -m trailwatch check PROGRAM_DIR ...`: the offline `pulumi preview --policy-pack`.
+
+Exit codes: 0 no mandatory violation, 1 a mandatory violation, 2 the arguments, the program or
+the pack failed (one clear message on stderr, never a traceback).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import EngineError
+
+DEFAULT_PACK = Path(__file__).resolve().parents[2] / "policy"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise EngineError(f"check: {message} (see python -m trailwatch check --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m trailwatch check",
+                description="Run a Pulumi Python program and a policy pack offline, like `pulumi preview --policy-pack`.")
+    p.add_argument("program_dir", metavar="PROGRAM_DIR", help="folder with Pulumi.yaml")
+    p.add_argument("--stack", help="stack name (default: the only Pulumi.<stack>.yaml, else dev)")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (bare keys get the project's namespace); repeatable")
+    p.add_argument("--policy-pack", type=Path, default=None, metavar="DIR",
+                   help=f"policy pack folder (default: {DEFAULT_PACK})")
+    p.add_argument("--policy-pack-config", type=Path, default=None, metavar="FILE",
+                   help='JSON like {"all": "mandatory", "<policy>": "advisory" | {"enforcementLevel": ..., ...}}')
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--autonames", choices=("provider", "unknown"), default="provider",
+                   help="autonamed names as the provider's <name>-<7 hex> (default) or unknown")
+    p.add_argument("--account-id", default="123456789012", help="what getCallerIdentity answers")
+    p.add_argument("--organization", default="organization", help="PULUMI_ORGANIZATION for the pack")
+    p.add_argument("--timings", action="store_true", help="print program/pack/analysis timings on stderr")
+    return p
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"trailwatch: {message}\n")
+        sys.stderr.flush()
+
+
+def run(argv: list[str]) -> int:
+    from .analyzer import analyze
+    from .policyconfig import load_config_file
+    from .program import run_program
+    from .project import load_project
+    from .report import exit_code, render_json, render_text
+
+    args = build_parser().parse_args(argv)
+    if not args.account_id.isdigit() or len(args.account_id) != 12:
+        raise EngineError(f"--account-id {args.account_id!r}: an AWS account id is 12 digits")
+    project = load_project(Path(args.program_dir), args.stack, args.config)
+    pack_dir = (args.policy_pack or DEFAULT_PACK).resolve()
+    if not pack_dir.is_dir():
+        raise EngineError(f"--policy-pack {pack_dir}: no such folder; pass the policy pack's folder")
+    user_config = load_config_file(args.policy_pack_config) if args.policy_pack_config else {}
+
+    _progress(f"running {project.main.name} for stack {project.stack} in preview")
+    started = time.perf_counter()
+    program = run_program(project, autonames=args.autonames, account_id=args.account_id,
+                          organization=args.organization)
+    program_secs = time.perf_counter() - started
+    if program.output.strip():
+        sys.stderr.write(program.output if program.output.endswith("\n") else program.output + "\n")
+    _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}")
+    analysis = analyze(project, program.resources, pack_dir, user_config, organization=args.organization,
+                       config_source=f"--policy-pack-config {args.policy_pack_config}")
+    for note in analysis.notes:
+        sys.stderr.write(note + "\n")
+    if args.timings:
+        parts = {"program": program_secs, **analysis.timings}
+        sys.stderr.write("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in parts.items()) + "\n")
+    if args.format == "json":
+        sys.stdout.write(render_json(program.resources, analysis))
+    else:
+        sys.stdout.write(render_text(project.stack, program.resources, analysis))
+    return exit_code(analysis)
+
+
+def main(argv: list[str]) -> int:
+    try:
+        return run(argv)
+    except EngineError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
