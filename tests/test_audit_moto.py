@@ -232,3 +232,13 @@ def test_all_regions_and_missing_region(moto: Endpoint) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", "AWS_DEFAULT_REGION": ""}))
     assert done.returncode == 2 and done.stderr.startswith("trailwatch audit: no region: pass --regions")
+
+
+def test_pattern_profile_judges_scanner_acceptance_too(moto: Endpoint) -> None:
+    """The CIS 1.2 clauses in reverse order: right by meaning, refused by Prowler's regex."""
+    build(moto, Chain(pattern='{ ($.errorCode = "AccessDenied*") || ($.errorCode = "*UnauthorizedOperation") }'))
+    assert audit(moto, "--pattern-profile", "meaning")[0] == 0
+    code, report, _ = audit(moto, "--pattern-profile", "prowler")
+    assert code == 1 and "pattern-rejected" in codes(report)
+    code, _, stderr = audit(moto, "--pattern-profile", "loose")
+    assert code == 2 and "--pattern-profile" in stderr

@@ -18,6 +18,9 @@ from urllib.parse import urlparse
 from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError,
                                  NoCredentialsError, ProfileNotFound)
 
+from trailwatch_policy.judge import PROFILES
+from trailwatch_policy.options import ChainOptions
+
 from .accounts import DEFAULT_MAX_ATTEMPTS, Account, Connection, base_account
 from .result import AccountResult, AuditFinding, Report
 
@@ -57,6 +60,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"concurrent API reads (default {DEFAULT_WORKERS}; 1 = sequential)")
     p.add_argument("--max-attempts", type=int, default=DEFAULT_MAX_ATTEMPTS, metavar="N",
                    help=f"botocore standard-mode attempts per call (default {DEFAULT_MAX_ATTEMPTS})")
+    p.add_argument("--pattern-profile", choices=PROFILES, default="meaning",
+                   help="how filter patterns are judged: by what they match (meaning, default), "
+                        "or also by what a text-based scanner accepts (" + ", ".join(PROFILES[1:]) + ")")
     p.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     return p
 
@@ -132,7 +138,7 @@ def _all_regions(account: Account, region: str) -> list[str]:
 
 def _audit_account(account: Account | None, role: str | None, base_region: str, regions: list[str],
                    pool: ThreadPoolExecutor, progress: Progress,
-                   base: Account) -> AccountResult:
+                   base: Account, options: ChainOptions | None = None) -> AccountResult:
     from .collect import Collector
     from .verdict import judge
 
@@ -144,7 +150,7 @@ def _audit_account(account: Account | None, role: str | None, base_region: str, 
         account_id = account.identify(base_region)
         progress.tick(f"account {account_id}")
         scan = Collector(account, account_id, pool, progress.tick).run(regions)
-        result = judge(scan)
+        result = judge(scan, options) if options else judge(scan)
     except (ClientError, BotoCoreError) as error:
         what = "sts:AssumeRole" if role and (account is None or account.account_id is None) else "the audit"
         result = AccountResult(account=role or "caller", status="unknown", role_arn=role, regions=regions)
@@ -186,13 +192,23 @@ def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
     workers = args.max_workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws") as pool, \
             ThreadPoolExecutor(max_workers=min(workers, len(roles)), thread_name_prefix="account") as accounts:
+        options = ChainOptions(log_group_patterns=(), pattern_profile=args.pattern_profile)
         futures = [accounts.submit(_audit_account, None if role else base, role, base_region,
-                                   regions, pool, progress, base) for role in roles]
+                                   regions, pool, progress, base, options) for role in roles]
         results = [f.result() for f in futures]
     progress.done()
     from .verdict import resolve_across_accounts
     resolve_across_accounts(results)
-    return Report(accounts=results, started=started_at, seconds=time.perf_counter() - started)
+    return Report(accounts=results, tool_version=_version(), started=started_at,
+                  seconds=time.perf_counter() - started)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("trailwatch")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
 
 
 def render(report: Report, fmt: str) -> str:
