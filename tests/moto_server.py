@@ -7,7 +7,6 @@ module starts one, and `reset()` empties it between scenarios.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -128,10 +127,6 @@ def process_server(latency: float = 0.0) -> Iterator[Endpoint]:
     finally:
         child.terminate()
         child.wait(timeout=10)
-
-
-def describe(endpoint: Endpoint) -> str:
-    return json.dumps({"endpoint": endpoint.url})
 
 
 # -- accounts built through boto3, one knob per link of the chain ------------------------

@@ -7,6 +7,7 @@ A read the auditor may not do becomes a `Gap` (an UNKNOWN with its reason), neve
 """
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,7 @@ class Collector:
         self.pool = pool
         self.tick = tick
         self.calls = 0
+        self._count_lock = threading.Lock()
 
     # -- plumbing -------------------------------------------------------------------------
     def _paginate(self, service: str, region: str, operation: str, key: str, **kwargs: Any) -> list[Any]:
@@ -105,15 +107,19 @@ class Collector:
         items: list[Any] = []
         if client.can_paginate(operation):
             for page in client.get_paginator(operation).paginate(**kwargs):
-                self.calls += 1
+                self._count()
                 items.extend(page.get(key) or [])
         else:
-            self.calls += 1
+            self._count()
             items.extend(getattr(client, operation)(**kwargs).get(key) or [])
         return items
 
+    def _count(self) -> None:
+        with self._count_lock:
+            self.calls += 1
+
     def _call(self, service: str, region: str, operation: str, **kwargs: Any) -> Any:
-        self.calls += 1
+        self._count()
         return getattr(self.account.client(service, region), operation)(**kwargs)
 
     def _each(self, items: Iterable[T], work: Callable[[T], Any]) -> list[tuple[T, Any, Exception | None]]:
