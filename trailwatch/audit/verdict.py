@@ -62,7 +62,7 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountRe
                                     gaps_of[trail.id]))
     if not scan.trails:
         result.findings.append(AuditFinding(
-            "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*", 
+            "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
             f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
             "recorded, so unauthorized ones cannot be monitored", NO_TRAIL_FIX))
     result.status = best(t.status for t in result.trails) if result.trails else "fail"
