@@ -118,6 +118,10 @@ def reconcile(
     return result
 
 
+def _num(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 _TYPES = {
     "string": lambda v: isinstance(v, str),
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
@@ -142,25 +146,25 @@ def check_value(value: Any, schema: dict[str, Any], path: str) -> list[str]:
         errs.append(f"{path} does not match: {json.dumps(schema['const'])}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
-            errs.append(f"{path}: must be greater than or equal to {schema['minimum']}")
+            errs.append(f"{path}: must be greater than or equal to {_num(schema['minimum'])}")
         if "maximum" in schema and value > schema["maximum"]:
-            errs.append(f"{path}: must be less than or equal to {schema['maximum']}")
+            errs.append(f"{path}: must be less than or equal to {_num(schema['maximum'])}")
         if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            errs.append(f"{path}: must be greater than {schema['exclusiveMinimum']}")
+            errs.append(f"{path}: must be greater than {_num(schema['exclusiveMinimum'])}")
         if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
-            errs.append(f"{path}: must be less than {schema['exclusiveMaximum']}")
+            errs.append(f"{path}: must be less than {_num(schema['exclusiveMaximum'])}")
     if isinstance(value, str):
         if "minLength" in schema and len(value) < schema["minLength"]:
-            errs.append(f"{path}: string length must be greater than or equal to {schema['minLength']}")
+            errs.append(f"{path}: string length must be greater than or equal to {_num(schema['minLength'])}")
         if "maxLength" in schema and len(value) > schema["maxLength"]:
-            errs.append(f"{path}: string length must be less than or equal to {schema['maxLength']}")
+            errs.append(f"{path}: string length must be less than or equal to {_num(schema['maxLength'])}")
         if "pattern" in schema and not re.search(schema["pattern"], value):
             errs.append(f"{path}: does not match pattern '{schema['pattern']}'")
     if isinstance(value, list):
         if "minItems" in schema and len(value) < schema["minItems"]:
-            errs.append(f"{path}: array must have at least {schema['minItems']} items")
+            errs.append(f"{path}: array must have at least {_num(schema['minItems'])} items")
         if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errs.append(f"{path}: array must have at most {schema['maxItems']} items")
+            errs.append(f"{path}: array must have at most {_num(schema['maxItems'])} items")
         if isinstance(schema.get("items"), dict):
             for i, item in enumerate(value):
                 errs.extend(check_value(item, schema["items"], f"{path}.{i}"))

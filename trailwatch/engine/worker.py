@@ -104,7 +104,10 @@ class OfflineMocks(Mocks):
         self.ctx = ctx
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
-        return invokes.answer(args.token, dict(args.args), self.ctx), []
+        try:
+            return invokes.answer(args.token, dict(args.args), self.ctx), []
+        except invokes.UnknownInvokeError as exc:
+            raise Exception(str(exc)) from None  # shown as the program's error, without our module path
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
         return "", dict(args.inputs)
