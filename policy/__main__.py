@@ -3,5 +3,7 @@ trailwatch_policy.policies (PolicyPack blocks forever serving gRPC)."""
 from pulumi_policy import PolicyPack
 
 from trailwatch_policy.policies import policies
+from trailwatch_policy.process import tune_for_large_stacks
 
+tune_for_large_stacks()  # linear AnalyzeStack at 50k resources (see process.py)
 PolicyPack(name="trailwatch", policies=policies())

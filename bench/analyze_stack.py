@@ -1,0 +1,45 @@
+"""Benchmark 2: AnalyzeStack at 1k, 10k and 50k resources vs a pack with one no-op stack policy."""
+from __future__ import annotations
+
+import time
+from statistics import median
+
+from .common import Result
+from .packs import NOOP, TRAILWATCH, running
+from .stacks import stack
+
+SIZES = (1_000, 10_000, 50_000)
+RUNS = 3
+TARGET_10K = 1.3
+TARGET_LINEAR = 5.5
+
+
+def _time(stub, request) -> tuple[float, int]:
+    started = time.perf_counter()
+    response = stub.AnalyzeStack(request)
+    return time.perf_counter() - started, len(response.diagnostics)
+
+
+def run() -> list[Result]:
+    results: list[Result] = []
+    measured: dict[int, float] = {}
+    with running(TRAILWATCH) as (ours, _), running(NOOP) as (noop, _):
+        for size in SIZES:
+            request = stack(size)
+            _time(ours, request), _time(noop, request)  # warm-up: first-call costs are not per-stack
+            mine, base, diags = [], [], 0
+            for _ in range(RUNS):
+                took, diags = _time(ours, request)
+                mine.append(took)
+                base.append(_time(noop, request)[0])
+            measured[size] = median(mine)
+            ratio = measured[size] / median(base)
+            target = f"ratio <= {TARGET_10K}" if size == 10_000 else ""
+            results.append(Result(
+                name=f"AnalyzeStack {size:,} resources", measured=measured[size], baseline=median(base),
+                target=target, ok=(ratio <= TARGET_10K) if size == 10_000 else None,
+                details={"runs": RUNS, "diagnostics": diags, "resources": len(request.resources)}))
+    growth = measured[50_000] / measured[10_000]
+    results.append(Result(name="AnalyzeStack 50k / 10k (linearity)", measured=growth, unit="x",
+                          target=f"<= {TARGET_LINEAR}", ok=growth <= TARGET_LINEAR))
+    return results

@@ -1,0 +1,27 @@
+"""Benchmark 1: launching the pack as the CLI does, up to its port line, vs a no-op pack."""
+from __future__ import annotations
+
+from statistics import median
+
+from .common import Result
+from .packs import NOOP, TRAILWATCH, running
+
+RUNS = 7
+TARGET = 1.25
+
+
+def _start(pack) -> float:
+    with running(pack) as (_, took):
+        return took
+
+
+def run() -> list[Result]:
+    _start(TRAILWATCH), _start(NOOP)  # warm the OS file cache for both
+    ours, base = [], []
+    for _ in range(RUNS):  # interleaved, so machine noise hits both alike
+        ours.append(_start(TRAILWATCH))
+        base.append(_start(NOOP))
+    measured, baseline = median(ours), median(base)
+    return [Result(name="pack start (launch to port line)", measured=measured, baseline=baseline,
+                   target=f"ratio <= {TARGET} (vs no-op pack)", ok=measured / baseline <= TARGET,
+                   details={"runs": RUNS, "trailwatch": ours, "noop": base})]
