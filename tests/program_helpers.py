@@ -6,6 +6,7 @@ can run many stack configurations. The fake AWS answers the invokes the program 
 """
 from __future__ import annotations
 
+import contextvars
 import json
 import runpy
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import get_root_resource, reset_options
 from pulumi.runtime.stack import run_pulumi_func
@@ -37,8 +39,17 @@ _ARN_SHAPES: dict[str, str] = {
 _AUTONAMED = {"aws:sns/topic:Topic", "aws:iam/role:Role", "aws:s3/bucket:Bucket"}
 
 
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's "not known until created" string
+
+
 class FakeAws(pulumi.runtime.Mocks):
-    """Echo inputs as outputs, autoname like the provider, and add the computed ARNs."""
+    """Echo inputs as outputs, autoname like the provider, and add the computed ARNs.
+
+    In preview, like the engine on a new stack, computed values (ids, ARNs) are unknown.
+    """
+
+    def __init__(self, preview: bool = False) -> None:
+        self.preview = preview
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -55,6 +66,9 @@ class FakeAws(pulumi.runtime.Mocks):
         shape = _ARN_SHAPES.get(args.typ)
         if shape is not None:
             state["arn"] = shape.format(region=REGION, account=ACCOUNT, name=name, id=resource_id)
+        if self.preview:
+            state.update({k: UNKNOWN for k in ("arn", "keyId") if k in state})
+            resource_id = ""
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -93,18 +107,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            from pulumi.runtime import rpc
-            inputs = _sync_await(_deserialize(rpc, request.object))
+            # The wire form, as a policy pack sees it: unknowns stay the UNKNOWN string.
+            inputs = json_format.MessageToDict(request.object)
             self.registrations.append(Registered(
                 type=request.type, name=request.name, parent=request.parent, inputs=inputs,
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 urn=response.urn))
         return response
-
-
-async def _deserialize(rpc: Any, struct: Any) -> dict[str, Any]:
-    return dict(rpc.deserialize_properties(struct))
 
 
 @dataclass
@@ -145,18 +155,25 @@ def stack_config(stack: str) -> dict[str, str]:
 
 
 def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str = "trailwatch",
-                run: ProgramRun | None = None) -> ProgramRun:
+                run: ProgramRun | None = None, preview: bool = False) -> ProgramRun:
     """Run __main__.py with `config` (full keys like `trailwatch:createTrail`) under fresh mocks.
 
     Pass `run` to see what was registered even when the program raises.
     """
-    mocks = FakeAws()
+    # A copied context keeps the runtime's context variables (settings, root stack, config)
+    # from leaking into other tests that use Pulumi's mocks in the same process.
+    return contextvars.copy_context().run(_run_program, config, stack, project, run, preview)
+
+
+def _run_program(config: Mapping[str, Any], stack: str, project: str, run: ProgramRun | None,
+                 preview: bool) -> ProgramRun:
+    mocks = FakeAws(preview)
     monitor = RecordingMonitor(mocks)
     if run is not None:
         monitor.registrations = run.resources
-    reset_options(project=project, stack=stack, preview=False)
+    reset_options(project=project, stack=stack, preview=preview)
     pulumi.runtime.set_all_config({key: raw_value(value) for key, value in config.items()})
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = get_root_resource()
     run = run if run is not None else ProgramRun(resources=monitor.registrations)
     try:
@@ -169,4 +186,7 @@ def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str =
 
 
 def _resolve(value: Any) -> Any:
-    return _sync_await(pulumi.Output.from_input(value).future())
+    output = pulumi.Output.from_input(value)
+    if not _sync_await(output.is_known()):
+        return UNKNOWN
+    return _sync_await(output.future())

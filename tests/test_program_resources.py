@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from program_helpers import ACCOUNT, REGION, ProgramRun, run_program, stack_config
+from program_helpers import ACCOUNT, REGION, UNKNOWN, ProgramRun, run_program, stack_config
 from trailwatch.patterns import CIS_1_2, CIS_2_0
 
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
@@ -357,3 +357,26 @@ def test_a_good_config_after_a_bad_one_still_runs() -> None:
     with pytest.raises(pulumi.RunError):
         run_program({**EXISTING, "trailwatch:okActions": "maybe"})
     assert run_program(EXISTING).one(ALARM).inputs["alarmActions"] == [TOPIC_ARN]
+
+
+# --- preview: what `pulumi preview` and the policy pack can read on a new stack ------------------
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_in_preview_only_the_kms_key_reference_is_unknown(stack: str) -> None:
+    run = run_program(stack_config(stack), stack=stack, preview=True)
+    unknown = sorted((r.type, key) for r in run.resources for key, value in r.inputs.items()
+                     if UNKNOWN in json.dumps(value))
+    assert unknown == [(ALIAS, "targetKeyId"), (TOPIC, "kmsMasterKeyId")]
+    alarm = run.one(ALARM).inputs
+    assert alarm["alarmActions"] == [f"arn:aws:sns:{REGION}:{ACCOUNT}:trailwatch-topic-1a2b3c4"]
+    assert run.one(TOPIC).property_dependencies["kmsMasterKeyId"] == [run.one(KEY).urn]
+    assert run.outputs["alarmArn"] == UNKNOWN and run.outputs["alarmName"].startswith("Unauthorized_API_Calls-")
+
+
+def test_in_preview_the_trail_names_the_watched_log_group(dev: ProgramRun) -> None:
+    preview = run_program(stack_config("dev"), stack="dev", preview=True)
+    trail = preview.one(TRAIL)
+    assert trail.inputs["cloudWatchLogsGroupArn"] == \
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{preview.one(FILTER).inputs['logGroupName']}:*"
+    assert trail.property_dependencies["cloudWatchLogsGroupArn"] == [preview.one(LOG_GROUP).urn]
+    assert trail.inputs == dev.one(TRAIL).inputs

@@ -136,9 +136,14 @@ class AlarmTopic(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-            aws.sns.TopicPolicy(f"{name}-policy", arn=topic.arn, policy=topic_policy(topic.arn, account),
+            # The topic's ARN built from its (autonamed, so already known) name: the policy,
+            # the subscriptions and the alarm actions are then readable in preview, when
+            # topic.arn is not. The value is the same once the topic exists.
+            known_arn = pulumi.Output.concat("arn:", account.partition, ":sns:", account.region, ":",
+                                             account.account_id, ":", topic.name)
+            aws.sns.TopicPolicy(f"{name}-policy", arn=known_arn, policy=topic_policy(known_arn, account),
                                 opts=child)
-            self.topic_arn = topic.arn
+            self.topic_arn = known_arn
 
         self.subscription_arns = []
         for subscription in args.subscriptions:

@@ -93,20 +93,24 @@ class CloudTrailLogging(pulumi.ComponentResource):
 
         bucket = aws.s3.Bucket(f"{name}-bucket", tags=tags, opts=child)
         public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-bucket-public-access", bucket=bucket.id,
+            f"{name}-bucket-public-access", bucket=bucket.bucket,
             block_public_acls=True, block_public_policy=True,
             ignore_public_acls=True, restrict_public_buckets=True, opts=child)
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-bucket-encryption", bucket=bucket.id,
+            f"{name}-bucket-encryption", bucket=bucket.bucket,
             rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=aws.s3.
                 BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                     sse_algorithm="AES256"),
                 bucket_key_enabled=True)],
             opts=child)
+        # ARNs are built from names (autonamed, hence known in preview) rather than read from
+        # the `arn` outputs, so policies and the trail are fully readable by `pulumi preview`
+        # and the policy pack before anything exists.
+        bucket_arn = pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket.bucket)
         policy = aws.s3.BucketPolicy(
-            f"{name}-bucket-policy", bucket=bucket.id,
-            policy=bucket_policy(bucket.arn, account, args.trail_name),
+            f"{name}-bucket-policy", bucket=bucket.bucket,
+            policy=bucket_policy(bucket_arn, account, args.trail_name),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]))
 
         log_group = aws.cloudwatch.LogGroup(
@@ -116,21 +120,25 @@ class CloudTrailLogging(pulumi.ComponentResource):
                             assume_role_policy=assume_role_policy(account, args.trail_name),
                             description=f"Lets CloudTrail trail {args.trail_name} deliver to CloudWatch Logs",
                             tags=tags, opts=child)
-        role_policy = aws.iam.RolePolicy(f"{name}-delivery-policy", role=role.id,
-                                         policy=delivery_policy(log_group.arn), opts=child)
+        log_group_arn = pulumi.Output.concat("arn:", account.partition, ":logs:", account.region, ":",
+                                             account.account_id, ":log-group:", log_group.name)
+        role_arn = pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":role/",
+                                        role.name)
+        role_policy = aws.iam.RolePolicy(f"{name}-delivery-policy", role=role.name,
+                                         policy=delivery_policy(log_group_arn), opts=child)
 
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",
             name=args.trail_name,
-            s3_bucket_name=bucket.id,
+            s3_bucket_name=bucket.bucket,
             is_multi_region_trail=True,
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
             event_selectors=[aws.cloudtrail.TrailEventSelectorArgs(
                 read_write_type="All", include_management_events=True)],
-            cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*"),
-            cloud_watch_logs_role_arn=role.arn,
+            cloud_watch_logs_group_arn=pulumi.Output.concat(log_group_arn, ":*"),
+            cloud_watch_logs_role_arn=role_arn,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, role_policy]),
         )
@@ -138,6 +146,6 @@ class CloudTrailLogging(pulumi.ComponentResource):
         self.trail_arn = trail.arn
         self.log_group_name = log_group.name
         self.log_group_arn = log_group.arn
-        self.bucket_name = bucket.id
+        self.bucket_name = bucket.bucket
         self.register_outputs({"trailArn": self.trail_arn, "logGroupName": self.log_group_name,
                                "logGroupArn": self.log_group_arn, "bucketName": self.bucket_name})
