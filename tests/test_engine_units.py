@@ -29,6 +29,24 @@ def test_sentinels_match_the_sdks() -> None:
     assert (sentinels.SIG_KEY, sentinels.SECRET_SIG) == (rpc._special_sig_key, rpc._special_secret_sig)
 
 
+
+def test_resource_references_reach_provider_and_pack_as_id_or_urn() -> None:
+    """`topic=topic` in a program: the engine marshals the reference without KeepResources."""
+    from pulumi.runtime import rpc
+
+    assert sentinels.RESOURCE_SIG == rpc._special_resource_sig
+    custom = {sentinels.SIG_KEY: sentinels.RESOURCE_SIG, "urn": "urn:pulumi:s::p::aws:sns/topic:Topic::t",
+              "id": sentinels.UNKNOWN_STRING, "packageVersion": "7.51.1"}
+    component = {sentinels.SIG_KEY: sentinels.RESOURCE_SIG, "urn": "urn:pulumi:s::p::acme:x:Guard::g"}
+    props = {"topic": custom, "alarmActions": [custom, "arn:aws:sns:us-east-1:1:x"],
+             "nested": {"owner": component}, "secret": {sentinels.SIG_KEY: sentinels.SECRET_SIG, "value": custom}}
+    assert sentinels.downgrade_resources(props) == {
+        "topic": sentinels.UNKNOWN_STRING,
+        "alarmActions": [sentinels.UNKNOWN_STRING, "arn:aws:sns:us-east-1:1:x"],
+        "nested": {"owner": "urn:pulumi:s::p::acme:x:Guard::g"},
+        "secret": {sentinels.SIG_KEY: sentinels.SECRET_SIG, "value": sentinels.UNKNOWN_STRING},
+    }
+
 def test_config_precedence_project_default_then_stack_file_then_flag() -> None:
     base = load_project(BASIC, "dev")
     assert base.config["fixture-basic:alarmThreshold"] == "1"  # Pulumi.yaml default

@@ -47,3 +47,20 @@ def reveal(value: Any) -> Any:
     if isinstance(value, list):
         return [reveal(v) for v in value]
     return value
+
+
+def downgrade_resources(value: Any) -> Any:
+    """Resource references replaced the way the engine marshals them for a provider or a policy
+    pack that does not keep resources (rpc.go, `KeepResources: false`): a custom resource becomes
+    its id (unknown at preview), a component its URN.
+
+    The SDK sends a reference when a program passes a resource itself (`topic=topic`); the AWS
+    provider never sees one, and neither does the pack.
+    """
+    if isinstance(value, list):
+        return [downgrade_resources(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if value.get(SIG_KEY) == RESOURCE_SIG:
+        return value["id"] if "id" in value else value.get("urn", "")
+    return {k: downgrade_resources(v) for k, v in value.items()}

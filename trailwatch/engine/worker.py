@@ -31,7 +31,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from trailwatch.engine import autoname, invokes
-from trailwatch.engine.sentinels import UNKNOWN_STRING
+from trailwatch.engine.sentinels import UNKNOWN_STRING, downgrade_resources
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -180,7 +180,7 @@ class RecordingMonitor(MockMonitor):
                 })
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
-        inputs = _wire(request.object)
+        inputs = downgrade_resources(_wire(request.object))
         shape = self._shape(request.type, request.name)
         provider = request.provider
         is_provider = request.type.startswith("pulumi:providers:")
@@ -234,7 +234,7 @@ class RecordingMonitor(MockMonitor):
         with self.lock:
             record = self.by_urn.get(request.urn)
             if record is not None:
-                record["outputs"] = _wire(request.outputs)
+                record["outputs"] = downgrade_resources(_wire(request.outputs))
         return super().RegisterResourceOutputs(request)
 
 
