@@ -6,7 +6,7 @@ import pytest
 
 from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
                             TRAIL, UNKNOWN_ARRAY, UNKNOWN_BOOL, UNKNOWN_NUMBER, UNKNOWN_OBJECT,
-                            UNKNOWN_STRING, Spec, find, policy_resources, stack)
+                            UNKNOWN_STRING, Spec, find, policy_resources, stack, topic_arn)
 from pulumi_policy.proxy import UnknownValueError
 from trailwatch_policy.chain import evaluate
 from trailwatch_policy.model import UNKNOWN, Ref
@@ -91,6 +91,19 @@ def test_topic_policy_resource_decides_cloudwatch_publishing():
     specs[-1] = Spec(TOPIC_POLICY, "tp-policy", {"arn": UNKNOWN_STRING, "policy": allow}, {"arn": [tp.urn]})
     assert evaluate(inventory(policy_resources(specs)))[0].status == "pass"
 
+
+
+@pytest.mark.parametrize("preview", [True, False])
+def test_topic_policy_linked_by_literal_arn_is_applied(preview):
+    """A literal-style stack: at preview the topic's ARN is unknown, the policy names it."""
+    specs = stack("literal", preview)
+    tp = find(specs, TOPIC)
+    arn = topic_arn(tp.props["name"])
+    owner_only = ('{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, '
+                  '"Action": "sns:Publish", "Resource": "%s"}]}' % arn)
+    specs.append(Spec(TOPIC_POLICY, "tp-policy", {"arn": arn, "policy": owner_only}))
+    [result] = evaluate(inventory(policy_resources(specs)))
+    assert [(f.code, f.resource_id) for f in result.findings] == [("topic-policy-blocks-cloudwatch", tp.urn)]
 
 def test_aws_native_resources():
     group = "aws-cloudtrail-logs-native"

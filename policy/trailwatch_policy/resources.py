@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from pulumi_policy import Secret
 from pulumi_policy.proxy import UnknownValueError
 
+from trailwatch_policy.log_group import Index, sns_topic_name_from_arn
 from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
                                      MetricQuery, MetricStat, MetricTransformation, Ref,
                                      Subscription, Topic, Trail)
@@ -295,21 +296,23 @@ TYPES = frozenset(_CONVERTERS) | {TOPIC_POLICY, N_TOPIC_POLICY}
 
 
 def _apply_topic_policies(topics: list[Topic], policies: list[_Res]) -> list[Topic]:
-    """A TopicPolicy replaces its topic's policy: decide whether CloudWatch may publish."""
+    """A TopicPolicy replaces its topic's policy: decide whether CloudWatch may publish.
+
+    The policy points at its topic like any reference: by dependency, or by a literal ARN,
+    which at preview (topic ARN unknown) is matched by the topic name inside it.
+    """
     if not policies:
         return topics
-    by_id = {t.id: i for i, t in enumerate(topics)}
-    by_arn = {t.arn: i for i, t in enumerate(topics) if isinstance(t.arn, str)}
+    index = Index.of(topics)
+    position = {t.id: i for i, t in enumerate(topics)}
     for pol in policies:
         native = pol.type == N_TOPIC_POLICY
         refs = pol.refs("topics") if native else (pol.ref("arn"),)
         document = pol["policyDocument" if native else "policy"]
         can = cloudwatch_can_publish(document)
         for ref in refs:
-            hits = [by_id[s] for s in ref.sources if s in by_id]
-            if isinstance(ref.value, str) and ref.value in by_arn:
-                hits.append(by_arn[ref.value])
-            for i in hits:
+            for topic in index.resolve(ref, sns_topic_name_from_arn):
+                i = position[topic.id]
                 topics[i] = replace(topics[i], cloudwatch_can_publish=can)
     return topics
 
