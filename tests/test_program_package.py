@@ -59,3 +59,13 @@ def test_every_config_key_is_documented_with_its_default() -> None:
     assert sorted(key.split(":", 1)[1] for key in rows) == sorted(KEYS)
     for key, row in rows.items():
         assert len([cell for cell in row.split("|") if cell.strip()]) >= 3, key
+
+
+def test_the_programs_pattern_texts_are_the_packs() -> None:
+    """Two copies (the program cannot import the pack folder); they must never drift."""
+    from trailwatch_policy import scanners
+
+    from trailwatch import patterns
+
+    assert patterns.CIS_1_2 == scanners.CIS_1_2
+    assert patterns.CIS_2_0 == scanners.CIS_2_0

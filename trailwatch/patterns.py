@@ -2,6 +2,9 @@
 
 Pure data: the texts are copied character for character from the benchmark (see
 /work/shared/specs/filter-pattern.md section 6) because scanners compare them literally.
+They are also in the pack (`trailwatch_policy.scanners`), which the program cannot import:
+`pulumi up` installs only requirements.txt and the pack folder is not on its path. A test
+keeps the two copies identical.
 """
 from __future__ import annotations
 
