@@ -180,7 +180,51 @@ def test_denied_subscriptions_cannot_pass() -> None:
     denied(sns, "list_subscriptions_by_topic", "AuthorizationError")
     result = scan(account)
     assert result.status == "unknown"
-    assert [f.link for f in result.trails[0].findings] == ["subscription"]
+    findings = result.trails[0].findings
+    assert [(f.code, f.link) for f in findings] == [
+        ("topic-subscription-unknown", "topic"), ("audit.access-denied", "subscription")]
+    assert all(f.status == "unknown" and f.resource == TOPIC for f in findings)
+    assert "sns:ListSubscriptionsByTopic" in findings[1].message
+
+
+def test_denied_topic_attributes_make_only_that_topic_unknown() -> None:
+    account = StubbedAccount()
+    healthy_trail(account)
+    logs = account.stub("logs")
+    logs.add_response("describe_log_groups", {"logGroups": [{"logGroupName": GROUP, "arn": GROUP_ARN}]})
+    logs.add_response("describe_metric_filters", {"metricFilters": [FILTER]})
+    account.stub("cloudwatch").add_response("describe_alarms", {"MetricAlarms": [ALARM]})
+    sns = account.stub("sns")
+    denied(sns, "get_topic_attributes", "AuthorizationError")
+    sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [
+        {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email", "Endpoint": "a@b.c",
+         "Owner": ACCOUNT}]})
+    result = scan(account)
+    assert result.status == "unknown"
+    assert {f.code for f in result.trails[0].findings} == {
+        "topic-encryption-unknown", "topic-policy-unknown", "audit.access-denied"}
+
+
+def test_an_unreadable_topic_does_not_hide_a_working_chain() -> None:
+    """A second alarm's topic is unreadable; the first chain works: PASS (no region-wide doubt)."""
+    other = TOPIC.replace("security-alerts", "another")
+    account = StubbedAccount()
+    healthy_trail(account)
+    logs = account.stub("logs")
+    logs.add_response("describe_log_groups", {"logGroups": [{"logGroupName": GROUP, "arn": GROUP_ARN}]})
+    logs.add_response("describe_metric_filters", {"metricFilters": [FILTER]})
+    second = {**ALARM, "AlarmName": "second", "AlarmArn": ALARM["AlarmArn"] + "2", "AlarmActions": [other]}
+    account.stub("cloudwatch").add_response("describe_alarms", {"MetricAlarms": [ALARM, second]})
+    sns = account.stub("sns")
+    denied(sns, "get_topic_attributes", "AuthorizationError")  # `another` sorts first
+    denied(sns, "list_subscriptions_by_topic", "AuthorizationError")
+    sns.add_response("get_topic_attributes", {"Attributes": {"TopicArn": TOPIC}})
+    sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [
+        {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email", "Endpoint": "a@b.c",
+         "Owner": ACCOUNT}]})
+    result = scan(account)
+    assert result.status == "pass", result
+    assert result.trails[0].findings == []
 
 
 def test_denied_describe_trails_in_a_region_is_unknown() -> None:

@@ -151,7 +151,9 @@ def test_deleted_topic_is_not_a_pass(moto: Endpoint) -> None:
     moto.client("sns").delete_topic(TopicArn=made["topic"])
     code, report, _ = audit(moto)
     assert (code, report["status"]) == (1, "fail")
-    assert "alarm-no-topic" in codes(report)
+    [finding] = [f for f in report["accounts"][0]["trails"][0]["findings"]]
+    assert (finding["code"], finding["status"], finding["link"]) == ("alarm-topic-missing", "fail", "alarm")
+    assert made["topic"] in finding["message"]
 
 
 def test_assume_role_audits_each_account(moto: Endpoint) -> None:

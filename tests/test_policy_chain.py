@@ -298,6 +298,69 @@ def test_unknown_alarm_action_not_from_a_topic_cannot_be_verified():
     assert codes(inv) == [("a", "unknown", "alarm-action-unknown")]
 
 
+LIVE = ChainOptions(preview=False, topics_complete=True)  # how the audit judges
+
+
+def test_deleted_topic_fails_when_every_topic_was_read():
+    gone = replace(good("literal"), topics=(replace(good("literal").topics[0], exists=False),),
+                   subscriptions=())
+    for options in (None, LIVE):  # a topic known to be gone fails in both modes
+        [f] = evaluate(gone, options)[0].findings
+        assert (f.resource_id, f.link, f.status, f.code) == ("a", "alarm", "fail", "alarm-topic-missing")
+        assert SNS_ARN + "alerts" in f.message and "aws.sns.Topic" in f.fix
+
+
+def test_topic_not_in_inventory_is_external_at_preview_and_unknown_when_topics_are_complete():
+    inv = with_alarm(good(), alarm_actions=(Ref("arn:aws:sns:eu-west-1:999999999999:org-alerts"),))
+    assert statuses(inv) == ["pass"]  # preview: a literal ARN of another stack
+    assert codes(inv, LIVE) == [("a", "unknown", "alarm-topic-unread")]
+
+
+def test_missing_topic_does_not_hide_a_working_one():
+    inv = good("literal")
+    gone = Topic("gone", "gone", SNS_ARN + "gone", exists=False)
+    both = with_alarm(replace(inv, topics=inv.topics + (gone,)),
+                      alarm_actions=(Ref(SNS_ARN + "gone"), Ref(SNS_ARN + "alerts")))
+    assert statuses(both, LIVE) == ["pass"]
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"kms_master_key_id": UNKNOWN}, "topic-encryption-unknown"),
+    ({"cloudwatch_can_publish": UNKNOWN}, "topic-policy-unknown"),
+])
+def test_unreadable_topic_settings_are_unknown_live_and_accepted_at_preview(changes, code):
+    inv = replace(good(), topics=(replace(good().topics[0], **changes),))
+    assert statuses(inv) == ["pass"]  # the pack's deliberate preview exception
+    assert statuses(inv, options_from_config({})) == ["pass"]
+    assert codes(inv, LIVE) == [("tp", "unknown", code)]
+
+
+def test_unreadable_subscriptions_are_unknown_in_both_modes():
+    unread = Subscription("s?", Ref(SNS_ARN + "alerts"), UNKNOWN, UNKNOWN, confirmed=UNKNOWN)
+    inv = replace(good("literal"), subscriptions=(unread,))
+    for options in (None, LIVE):
+        assert codes(inv, options) == [("tp", "unknown", "topic-subscription-unknown")]
+    confirmed = replace(inv, subscriptions=(unread,) + good("literal").subscriptions)
+    assert statuses(confirmed, LIVE) == ["pass"]  # one confirmed subscriber is enough
+    pending = replace(unread, id="p", confirmed=False)
+    assert codes(replace(inv, subscriptions=(pending,)), LIVE) == [
+        ("tp", "fail", "topic-subscription-pending")]
+
+
+def test_unknown_topic_setting_decides_only_its_own_chain():
+    """Two alarms on the metric: one topic unreadable, the other fine -> pass."""
+    inv = good("literal")
+    other = replace(inv.topics[0], id="tp2", name="alerts2", arn=SNS_ARN + "alerts2",
+                    kms_master_key_id=UNKNOWN)
+    alarm2 = replace(inv.alarms[0], id="a2", alarm_actions=(Ref(SNS_ARN + "alerts2"),))
+    sub2 = Subscription("s2", Ref(SNS_ARN + "alerts2"), "email", "y@example.com")
+    both = replace(inv, alarms=inv.alarms + (alarm2,), topics=inv.topics + (other,),
+                   subscriptions=inv.subscriptions + (sub2,))
+    assert statuses(both, LIVE) == ["pass"]
+    only = replace(both, alarms=(alarm2,))
+    assert codes(only, LIVE) == [("tp2", "unknown", "topic-encryption-unknown")]
+
+
 def test_trail_findings():
     ok = good().trails[0]
     assert trail_findings(Inventory(trails=(ok,))) == []

@@ -135,9 +135,20 @@ class _Stack:
         found = self._topic_outcomes.get(topic.id)
         if found is None:
             problems = topic_problems(topic, self.subs_of_topic.get(topic.id, ()),
-                                      self.subs_unresolved, self.options.require_subscription)
+                                      self.subs_unresolved, self.options.require_subscription,
+                                      self.options.preview)
             found = self._topic_outcomes[topic.id] = _problems(problems, topic.id, "topic", group)
         return found
+
+    def missing_topic(self, alarm: Alarm, topic: str, group: str | None) -> Outcome:
+        """The alarm names a topic the reader found gone: notifications go nowhere."""
+        name = sns_topic_name_from_arn(topic) or topic
+        return _problems([Problem(
+            "fail", "alarm-topic-missing",
+            f"the alarm notifies SNS topic {topic}, which does not exist (deleted?): "
+            "its notifications go nowhere",
+            f'alarm_actions=[topic.arn] with an aws.sns.Topic("{name}") that has a subscription')],
+            alarm.id, "alarm", group)
 
     def actions(self, alarm: Alarm, group: str | None) -> Outcome:
         if not alarm.alarm_actions:
@@ -148,12 +159,22 @@ class _Stack:
         for ref in alarm.alarm_actions:
             topics = self.topics.resolve(ref, sns_topic_name_from_arn)
             if topics:
-                outcomes.extend(self.topic(t, group) for t in topics)
+                outcomes.extend(self.topic(t, group) if t.exists else
+                                self.missing_topic(alarm, t.arn if known(t.arn) else t.id, group)
+                                for t in topics)
             elif known(ref.value):
-                if sns_topic_name_from_arn(ref.value):
-                    outcomes.append(("pass", []))  # a topic outside the stack: not inspectable
-                else:
+                if not sns_topic_name_from_arn(ref.value):
                     others.append(ref.value)
+                elif self.options.topics_complete:  # the reader should have read it
+                    outcomes.append(_problems([Problem(
+                        "unknown", "alarm-topic-unread",
+                        f"the alarm notifies SNS topic {ref.value}, which was not read (another "
+                        "account or region, or no permission): whether anyone receives the "
+                        "alarm is not known",
+                        "alarm_actions=[topic.arn] with a topic the auditor can read")],
+                        alarm.id, "alarm", group))
+                else:
+                    outcomes.append(("pass", []))  # a topic outside the stack: not inspectable
             elif ref_is_set(ref):
                 unknown += 1
         if unknown:

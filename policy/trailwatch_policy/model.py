@@ -138,6 +138,9 @@ class Topic:
     # None when the default policy applies (the owner account only: CloudWatch alarms
     # of the same account can publish).
     cloudwatch_can_publish: Maybe[bool] | None = None
+    # False: a reader looked the topic up and it does not exist (deleted): the alarm's
+    # notifications go nowhere. A declared topic (pack) always exists.
+    exists: bool = True
 
 
 @dataclass(frozen=True)

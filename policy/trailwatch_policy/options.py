@@ -34,6 +34,14 @@ class ChainOptions:
     extra_must_match: tuple[str, ...] = ()
     extra_must_not_match: tuple[str, ...] = ()
     pattern_profile: str = "meaning"
+    # True (the pack): a topic policy or KMS key not known yet is not reported, so a first
+    # deploy (policy built from the topic's own ARN) is not blocked; the stack policy runs
+    # again on the outputs. False (the audit): an unreadable one makes the topic "unknown".
+    preview: bool = True
+    # True (the audit): the reader looked up every SNS topic the alarms name, so an action
+    # ARN with no Topic in the inventory was not read ("unknown"). False (the pack): it is a
+    # topic outside the stack, uninspectable and accepted.
+    topics_complete: bool = False
 
     def __post_init__(self) -> None:
         for pattern in self.log_group_patterns:

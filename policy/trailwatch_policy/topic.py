@@ -74,13 +74,21 @@ def cloudwatch_can_publish(policy: object) -> object:
 
 def topic_problems(topic: Topic, subscriptions: Iterable[Subscription],
                    maybe_subscriptions: Iterable[Subscription] = (),
-                   require_subscription: bool = True) -> list[Problem]:
+                   require_subscription: bool = True, preview: bool = True) -> list[Problem]:
     """Why alarm notifications sent to `topic` would reach no one (empty: they would).
 
     `subscriptions` point at the topic; `maybe_subscriptions` point at a topic not known
-    yet (preview) and may be on this one.
+    yet (preview) and may be on this one. With `preview`, an unknown KMS key or topic
+    policy is not reported (see `ChainOptions.preview`); without, it makes the topic unknown.
     """
     problems: list[Problem] = []
+    if topic.kms_master_key_id is UNKNOWN and not preview:
+        problems.append(Problem(
+            "unknown", "topic-encryption-unknown",
+            "the topic's encryption key (KmsMasterKeyId) could not be read: whether CloudWatch "
+            "can publish to it (not alias/aws/sns) is not known",
+            "kms_master_key_id=key.id with a customer-managed aws.kms.Key that lets "
+            f"{CLOUDWATCH} use it, or no encryption; and let the auditor read the topic"))
     if is_aws_managed_sns_key(topic.kms_master_key_id):
         problems.append(Problem(
             "fail", "topic-aws-managed-key",
@@ -95,19 +103,34 @@ def topic_problems(topic: Topic, subscriptions: Iterable[Subscription],
             "the topic policy does not let CloudWatch publish: alarm notifications are dropped",
             f'a statement {{"Effect": "Allow", "Principal": {{"Service": "{CLOUDWATCH}"}}, '
             '"Action": "sns:Publish", "Resource": <topic arn>}'))
-    # An UNKNOWN topic policy (built from the topic's own ARN at preview) is not reported:
+    elif can_publish is UNKNOWN and not preview:
+        problems.append(Problem(
+            "unknown", "topic-policy-unknown",
+            "the topic policy could not be read: whether it lets CloudWatch publish is not known",
+            f'a statement {{"Effect": "Allow", "Principal": {{"Service": "{CLOUDWATCH}"}}, '
+            '"Action": "sns:Publish", "Resource": <topic arn>}; and let the auditor read the topic'))
+    # At preview an UNKNOWN topic policy (built from the topic's own ARN) is not reported:
     # it is evaluated again on the stack's outputs when the update completes.
     if require_subscription:
         subs = list(subscriptions)
-        confirmed = [s for s in subs if s.confirmed is not False]
+        # confirmed None = a declared subscription (pack): expected to be confirmed.
+        confirmed = [s for s in subs if s.confirmed is True or s.confirmed is None]
         if not confirmed:
             maybe = list(maybe_subscriptions)
+            unread = [s for s in subs if s.confirmed is UNKNOWN]
             if maybe:
                 problems.append(Problem(
                     "unknown", "topic-no-subscription",
                     "the topic has no subscription whose topic is known yet "
                     f"({len(maybe)} subscription(s) point at a topic not known at preview)",
                     SUBSCRIPTION_SNIPPET))
+            elif unread:
+                problems.append(Problem(
+                    "unknown", "topic-subscription-unknown",
+                    "the topic's subscriptions could not be read (or their confirmation is not "
+                    "known): whether anyone receives the alarm is not known",
+                    f"{SUBSCRIPTION_SNIPPET}, confirmed from its endpoint; and let the auditor "
+                    "list the topic's subscriptions"))
             elif subs:
                 problems.append(Problem(
                     "fail", "topic-subscription-pending",

@@ -6,6 +6,7 @@ UNKNOWN or the audit could not run (bad arguments, no credentials, endpoint unre
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import sys
@@ -192,7 +193,8 @@ def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
     workers = args.max_workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws") as pool, \
             ThreadPoolExecutor(max_workers=min(workers, len(roles)), thread_name_prefix="account") as accounts:
-        options = ChainOptions(log_group_patterns=(), pattern_profile=args.pattern_profile)
+        from .verdict import AUDIT_OPTIONS
+        options = dataclasses.replace(AUDIT_OPTIONS, pattern_profile=args.pattern_profile)
         futures = [accounts.submit(_audit_account, None if role else base, role, base_region,
                                    regions, pool, progress, base, options) for role in roles]
         results = [f.result() for f in futures]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter, Ref, Subscription, Topic, Trail,
+    UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter, Subscription, Topic, Trail,
 )
 
 from . import arns, mapping
@@ -283,8 +283,8 @@ class Collector:
 
     def _topics(self, scopes: dict[str, Scope]) -> None:
         """Wave 3, steps 6-7: each notified topic's attributes and subscriptions, in the
-        topic's own region. A topic that does not exist is left out and the alarm actions
-        naming it marked; reads the auditor may not do leave UNKNOWN values and a `Gap`."""
+        topic's own region. A topic that does not exist is recorded as such (`exists=False`);
+        reads the auditor may not do leave UNKNOWN values and a `Gap`."""
         used = sorted({arn for scope in scopes.values() for a in scope.alarms for arn in mapping.sns_topics(a)})
         jobs = [(kind, arn) for arn in used for kind in ("attributes", "subscriptions")]
 
@@ -301,11 +301,10 @@ class Collector:
         results = {job: (result, error) for job, result, error in self._each(jobs, read)}
         for scope in scopes.values():
             mine = sorted({arn for a in scope.alarms for arn in mapping.sns_topics(a)})
-            missing: set[str] = set()
             for arn in mine:
                 attributes, error = results[("attributes", arn)]
                 if _not_found(error):
-                    missing.add(arn)
+                    scope.topics.append(mapping.deleted_topic(arn))
                     continue
                 if error is not None:
                     attributes = None
@@ -320,25 +319,11 @@ class Collector:
                     scope.subscriptions.append(mapping.unreadable_subscriptions(arn))
                 else:
                     scope.subscriptions.extend(mapping.subscription(s) for s in subscriptions)
-            if missing:
-                scope.alarms = [_without_topics(a, missing) for a in scope.alarms]
 
 
 def _not_found(error: Exception | None) -> bool:
     return isinstance(error, ClientError) and \
         error.response.get("Error", {}).get("Code") in ("NotFound", "NotFoundException")
-
-
-def _without_topics(alarm: Alarm, missing: set[str]) -> Alarm:
-    """Mark actions naming a topic that does not exist so the chain cannot count them.
-
-    The shared chain accepts a topic ARN it has no record of (a topic outside a Pulumi
-    stack cannot be inspected); the audit read the topic and knows it is gone, so the
-    action is turned into a non-topic value naming the reason.
-    """
-    actions = tuple(Ref(value=f"{r.value}:does-not-exist") if r.value in missing else r
-                    for r in alarm.alarm_actions)
-    return replace(alarm, alarm_actions=actions)
 
 
 def _watches(alarm: Alarm, metrics: set[tuple[Any, Any]]) -> bool:

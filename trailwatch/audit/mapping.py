@@ -125,6 +125,11 @@ def topic(arn: str, attributes: Mapping[str, str] | None) -> Topic:
     )
 
 
+def deleted_topic(arn: str) -> Topic:
+    """A topic an alarm names that `get_topic_attributes` reports as NotFound."""
+    return Topic(id=arn, name=arn.rsplit(":", 1)[-1], arn=arn, exists=False)
+
+
 def subscription(response: Mapping[str, Any]) -> Subscription:
     """Confirmed = the SubscriptionArn is an ARN (not `PendingConfirmation`/`Deleted`)."""
     arn = response.get("SubscriptionArn") or ""

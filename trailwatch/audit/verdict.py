@@ -19,7 +19,9 @@ from .collect import AccountScan, Gap
 from .result import AccountResult, AuditFinding, TrailResult
 
 # The audit's CloudTrail log groups are the ones trails deliver to; no name patterns.
-AUDIT_OPTIONS = ChainOptions(log_group_patterns=())
+# Live values: a topic setting the auditor could not read is "unknown" (not the pack's
+# preview exception), and every topic an alarm names was looked up (a missing one fails).
+AUDIT_OPTIONS = ChainOptions(log_group_patterns=(), preview=False, topics_complete=True)
 
 NO_TRAIL_FIX = ("create a multi-region trail that logs management events (read and write) to a "
                 "CloudWatch Logs log group: aws cloudtrail create-trail --is-multi-region-trail "
@@ -118,10 +120,12 @@ def _trail(trail: Trail, scan: AccountScan, group_results: dict[tuple[str, str],
                 target.region))
         elif group is not None:
             findings.extend(from_finding(f, target.region) for f in group.findings)
-            if group.status == "pass" and scope_gaps:
-                # A read was denied somewhere in this region: a pass cannot be claimed.
-                findings.extend(from_gap(g) for g in scope_gaps)
-            elif group.status != "pass" and not group.findings:
+            # The chain says "unknown" exactly where an unread topic or subscription list
+            # decides; the gap beside it names the call and the permission.
+            involved = {f.resource_id for f in group.findings}
+            findings.extend(from_gap(g) for g in scope_gaps
+                            if g.link in ("topic", "subscription") and g.resource_id in involved)
+            if group.status != "pass" and not group.findings:
                 findings.append(AuditFinding(group.status, "chain", "log-group", value,
                                              "the log group's chain does not work", "see the policy pack", target.region))
     out.findings = _dedupe(findings)
