@@ -2,7 +2,7 @@
 
 The pull-request workflow's offline job is the guardrail for contributors without cloud
 credentials: these tests run its exact `python -m trailwatch check` lines, show that the
-example pack configs change the verdict the way docs/organisation.md says (strict blocks,
+example pack configs change the verdict the way the README says (strict blocks,
 rollout only warns), and that the local emulator stack is a stack the program and the
 pack accept like dev.
 """

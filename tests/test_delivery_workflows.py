@@ -316,10 +316,10 @@ def test_the_reusable_guardrail_takes_the_documented_inputs() -> None:
 
 
 def test_the_documented_caller_workflow_lints_clean(tmp_path: Path) -> None:
-    """The YAML users copy from docs/organisation.md is a valid workflow too."""
-    text = (ROOT / "docs" / "organisation.md").read_text(encoding="utf-8")
+    """The YAML users copy from the README is a valid workflow too."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
-    assert blocks, "docs/organisation.md shows no caller workflow"
+    assert blocks, "the README shows no caller workflow"
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
     for number, block in enumerate(blocks):
@@ -330,7 +330,7 @@ def test_the_documented_caller_workflow_lints_clean(tmp_path: Path) -> None:
 
 
 def test_the_documented_trailwatch_commands_are_real() -> None:
-    text = (ROOT / "docs" / "organisation.md").read_text(encoding="utf-8")
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     used = re.findall(r"python -m trailwatch ([a-z]+)", text)
     assert used and set(used) <= set(COMMANDS), set(used) - set(COMMANDS)
     targets = set(re.findall(r"`make ([a-z]+)", text)) | set(re.findall(r"^make ([a-z]+)", text, re.MULTILINE))
