@@ -18,13 +18,10 @@ from typing import Any, Mapping, Sequence
 
 from .filter_pattern import FilterPattern, FilterPatternError, parse
 from .probes import DENIAL_CODES, EITHER, MUST_MATCH, MUST_NOT_MATCH, PROBES, Probe
+from .profiles import PROFILES
 from .scanners import CIS_1_4, CIS_2_0, REQUIREMENTS, SCANNERS, scanner_verdicts
 
 __all__ = ["PROFILES", "Verdict", "judge"]
-
-#: "meaning" judges what the pattern matches; a scanner profile additionally requires
-#: that scanner to accept the text; "cis-2.0" requires the CIS 2.0 exclusions' meaning.
-PROFILES = ("meaning", "securityhub", "prowler", "steampipe", "cis-2.0")
 
 OK, NOT_OK, INDETERMINATE = "ok", "not_ok", "indeterminate"
 

@@ -129,7 +129,7 @@ def options_from_config(config: Mapping[str, Any] | None) -> ChainOptions:
     if not isinstance(require, bool):
         raise ConfigError(f"requireSubscription must be true or false, got {require!r}")
     profile = config.get("acceptedPatternProfile", DEFAULT_PROFILE)
-    from trailwatch_policy.judge import PROFILES  # the judge defines the profiles
+    from trailwatch_policy.profiles import PROFILES
 
     if profile not in PROFILES:
         raise ConfigError(f"acceptedPatternProfile must be one of {', '.join(PROFILES)}; "

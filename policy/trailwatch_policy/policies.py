@@ -44,7 +44,7 @@ def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
 
 
 def _profile_enum() -> list[str]:
-    from trailwatch_policy.judge import PROFILES
+    from trailwatch_policy.profiles import PROFILES
     return list(PROFILES)
 
 
