@@ -101,6 +101,9 @@ def test_each_broken_link_fails(moto: Endpoint, chain: Chain, expected: str) -> 
         for trail in account["trails"]:
             for finding in trail["findings"]:
                 assert finding["fix"] and finding["resource"] and finding["message"]
+                if finding["code"] == expected:  # the AWS CLI fix leads, Pulumi rides along
+                    assert finding["fix"].startswith("aws "), finding
+                    assert finding["pulumiFix"] and not finding["pulumiFix"].startswith("aws "), finding
 
 
 def test_two_trails_one_compliant_passes(moto: Endpoint) -> None:
@@ -154,6 +157,8 @@ def test_deleted_topic_is_not_a_pass(moto: Endpoint) -> None:
     [finding] = [f for f in report["accounts"][0]["trails"][0]["findings"]]
     assert (finding["code"], finding["status"], finding["link"]) == ("alarm-topic-missing", "fail", "alarm")
     assert made["topic"] in finding["message"]
+    assert finding["fix"].startswith("aws sns create-topic --region us-east-1 --name ")
+    assert "aws.sns.Topic" in finding["pulumiFix"]
 
 
 def test_assume_role_audits_each_account(moto: Endpoint) -> None:

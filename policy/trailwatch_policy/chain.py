@@ -72,6 +72,21 @@ def _problems(problems: Sequence[Problem], resource_id: str, link: Link,
     return worst(p.status for p in problems), findings
 
 
+def _with_args(outcome: Outcome, **args: object) -> Outcome:
+    """Give findings the known values their AWS CLI fix needs (trailwatch_policy.fixes);
+    values already set by a deeper link win."""
+    extra = tuple((k, v) for k, v in args.items() if isinstance(v, str) and v)
+    status, findings = outcome
+    if not extra or not findings:
+        return outcome
+    out = []
+    for f in findings:
+        have = {k for k, _ in f.args}
+        add = tuple((k, v) for k, v in extra if k not in have)
+        out.append(replace(f, args=f.args + add) if add else f)
+    return status, out
+
+
 def _dedupe(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     seen: set[tuple[str, str, str]] = set()
     out = []
@@ -147,7 +162,8 @@ class _Stack:
             "fail", "alarm-topic-missing",
             f"the alarm notifies SNS topic {topic}, which does not exist (deleted?): "
             "its notifications go nowhere",
-            f'alarm_actions=[topic.arn] with an aws.sns.Topic("{name}") that has a subscription')],
+            f'alarm_actions=[topic.arn] with an aws.sns.Topic("{name}") that has a subscription',
+            (("topic", topic),))],
             alarm.id, "alarm", group)
 
     def actions(self, alarm: Alarm, group: str | None) -> Outcome:
@@ -194,10 +210,12 @@ class _Stack:
         return _alternatives(outcomes)
 
     def alarm(self, alarm: Alarm, metric: MetricTransformation, group: str | None) -> Outcome:
-        return _sequence([
+        topic = next((r.value for r in alarm.alarm_actions
+                      if known(r.value) and sns_topic_name_from_arn(r.value)), None)
+        return _with_args(_sequence([
             _problems(alarm_rules.alarm_problems(alarm, metric), alarm.id, "alarm", group),
             self.actions(alarm, group),
-        ])
+        ]), namespace=metric.namespace, metric=metric.name, topic=topic)
 
     def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None) -> Outcome:
         value = _problems(metric_problems(metric), flt.id, "metric-filter", group)
@@ -249,7 +267,10 @@ class _Stack:
                 'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
                 'name="UnauthorizedAPICalls", namespace="CISBenchmark", value="1")')],
                 flt.id, "metric-filter", group)])
-        return _sequence([pattern, _alternatives(self.metric(flt, m, group) for m in flt.metrics)])
+        first = flt.metrics[0]
+        return _with_args(
+            _sequence([pattern, _alternatives(self.metric(flt, m, group) for m in flt.metrics)]),
+            namespace=first.namespace, metric=first.name, filter=flt.name)
 
     def log_group(self, group: CloudTrailLogGroup) -> LogGroupResult:
         name = group.name if known(group.name) else None

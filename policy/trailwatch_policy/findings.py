@@ -33,6 +33,9 @@ class Problem:
     code: str
     message: str  # what is wrong and why it matters
     fix: str  # the values to set, or a Pulumi Python snippet
+    # Values the AWS CLI fix needs beyond the resource's ARN (trailwatch_policy.fixes),
+    # e.g. (("namespace", "CISBenchmark"), ("metric", "UnauthorizedAPICalls")).
+    args: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,19 @@ class Finding:
     message: str
     fix: str
     log_group: str | None = None  # the CloudTrail log group it breaks, when its name is known
+    args: tuple[tuple[str, str], ...] = ()  # see Problem.args
 
     @staticmethod
     def of(problem: Problem, resource_id: str, link: Link, log_group: str | None) -> "Finding":
         return Finding(resource_id, link, problem.status, problem.code, problem.message,
-                       problem.fix, log_group)
+                       problem.fix, log_group, problem.args)
+
+    @property
+    def cli_fix(self) -> str:
+        """The AWS CLI fix (audit reports); `fix` when the code has none."""
+        from trailwatch_policy.fixes import cli_fix  # late: the pack never needs it
+
+        return cli_fix(self.code, self.resource_id, self.log_group, self.args, self.fix)
 
     def text(self) -> str:
         """Human wording: status prefix, message, fix."""

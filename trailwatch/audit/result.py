@@ -21,8 +21,9 @@ class AuditFinding:
     link: str  # account | region | trail | log-group | metric-filter | alarm | topic | subscription
     resource: str  # ARN (or name) of the resource to change
     message: str
-    fix: str
+    fix: str  # AWS CLI / console wording (trailwatch_policy.fixes)
     region: str | None = None
+    pulumi_fix: str = ""  # the same fix for a Pulumi program, when there is one
 
 
 @dataclass
@@ -125,4 +126,6 @@ def _account_json(account: AccountResult) -> dict[str, Any]:
 
 
 def _finding_json(finding: AuditFinding) -> dict[str, Any]:
-    return {k: v for k, v in asdict(finding).items()}
+    out = asdict(finding)
+    out["pulumiFix"] = out.pop("pulumi_fix") or None
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from trailwatch_policy import chain
+from trailwatch_policy import chain, fixes
 from trailwatch_policy.findings import Finding, best, worst
 from trailwatch_policy.model import Trail
 from trailwatch_policy.options import ChainOptions
@@ -23,19 +23,22 @@ from .result import AccountResult, AuditFinding, TrailResult
 # preview exception), and every topic an alarm names was looked up (a missing one fails).
 AUDIT_OPTIONS = ChainOptions(log_group_patterns=(), preview=False, topics_complete=True)
 
-NO_TRAIL_FIX = ("create a multi-region trail that logs management events (read and write) to a "
-                "CloudWatch Logs log group: aws cloudtrail create-trail --is-multi-region-trail "
-                "--cloud-watch-logs-log-group-arn <arn>:* --cloud-watch-logs-role-arn <role>, "
-                "then start-logging (or deploy trailwatch's Pulumi component)")
-
-
 def from_gap(gap: Gap) -> AuditFinding:
     return AuditFinding("unknown", gap.code, gap.link, gap.resource_id, gap.message, gap.fix, gap.region)
 
 
 def from_finding(finding: Finding, region: str | None) -> AuditFinding:
+    """A shared rule's finding: the AWS CLI fix leads, the rule's Pulumi fix rides along."""
     return AuditFinding(finding.status, finding.code, finding.link, finding.resource_id,
-                        finding.message, finding.fix, region)
+                        finding.message, finding.cli_fix, region, pulumi_fix=finding.fix)
+
+
+def _own(status: str, code: str, link: str, resource: str, message: str, region: str | None,
+         log_group: str | None = None) -> AuditFinding:
+    """An audit-only finding, its fixes from the shared table (trailwatch_policy.fixes)."""
+    return AuditFinding(status, code, link, resource, message,
+                        fixes.cli_fix(code, resource, log_group), region,
+                        pulumi_fix=fixes.pulumi_fix(code, resource, log_group))
 
 
 def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountResult:
@@ -63,10 +66,10 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountRe
         result.trails.append(_trail(trail, scan, group_results, trail_problems[trail.id],
                                     gaps_of[trail.id]))
     if not scan.trails:
-        result.findings.append(AuditFinding(
+        result.findings.append(_own(
             "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
             f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
-            "recorded, so unauthorized ones cannot be monitored", NO_TRAIL_FIX))
+            "recorded, so unauthorized ones cannot be monitored", None))
     result.status = best(t.status for t in result.trails) if result.trails else "fail"
     if result.status != "pass" and region_gaps:
         result.status = "unknown"
@@ -90,17 +93,14 @@ def _trail(trail: Trail, scan: AccountScan, group_results: dict[tuple[str, str],
     findings.extend(from_gap(g) for g in gaps)
     target = arns.log_group(value)
     if value is None:
-        findings.append(AuditFinding(
+        findings.append(_own(
             "fail", "trail-no-log-group", "trail", trail.id,
             "the trail does not deliver to CloudWatch Logs: no metric filter can see its events",
-            "aws cloudtrail update-trail --name <trail> --cloud-watch-logs-log-group-arn "
-            "<log group arn>:* --cloud-watch-logs-role-arn <role that can write to it>",
             trail.region))
     elif target is None:
-        findings.append(AuditFinding(
+        findings.append(_own(
             "fail", "trail-log-group-invalid", "trail", trail.id,
-            f"CloudWatchLogsLogGroupArn {value!r} is not a log group ARN",
-            "set it to arn:aws:logs:<region>:<account>:log-group:<name>:*", trail.region))
+            f"CloudWatchLogsLogGroupArn {value!r} is not a log group ARN", trail.region))
     elif target.account == scan.account_id:
         scope = scan.scopes.get(target.region)
         group = group_results.get((target.region, target.name))
@@ -111,13 +111,11 @@ def _trail(trail: Trail, scan: AccountScan, group_results: dict[tuple[str, str],
         if blocking:  # filters or alarms unreadable: the chain cannot be judged at all
             findings.extend(from_gap(g) for g in blocking)
         elif target.name not in names_read:
-            findings.append(AuditFinding(
+            findings.append(_own(
                 "fail", "log-group-missing", "log-group", value,
                 f"the trail delivers to log group {target.name} in {target.region}, which does "
                 "not exist: no event is delivered and no filter can count them",
-                f"aws logs create-log-group --log-group-name {target.name} --region {target.region} "
-                "(then add the metric filter, alarm and topic), or point the trail at an existing group",
-                target.region))
+                target.region, target.name))
         elif group is not None:
             findings.extend(from_finding(f, target.region) for f in group.findings)
             # The chain says "unknown" exactly where an unread topic or subscription list
