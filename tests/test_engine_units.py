@@ -169,3 +169,20 @@ def test_missing_virtualenv_falls_back_with_a_note(tmp_path: Path) -> None:
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
     assert choose_interpreter(tmp_path, []) == [str(tmp_path / "venv" / "bin" / "python")]
+
+
+def test_text_tree_is_drawn_like_the_cli() -> None:
+    """Siblings get ├─ and the last one └─; a parent with more children below keeps a │ line."""
+    from trailwatch.engine.analyzer import Analysis
+    from trailwatch.engine.program import Registration
+    from trailwatch.engine.report import render_text
+
+    def reg(name: str, parent: str = "") -> Registration:
+        return Registration.from_json({"urn": f"urn:{name}", "type": f"t:{name}", "name": name, "parent": parent,
+                                       "custom": True, "inputs": {}, "outputs": {}})
+
+    text = render_text("dev", [reg("stack"), reg("comp", "urn:stack"), reg("a", "urn:comp"),
+                               reg("b", "urn:comp"), reg("c", "urn:stack")], Analysis("p", "1", []))
+    rows = [line[5:].split()[0:2] for line in text.splitlines() if line.startswith(" +   ")]
+    assert [" ".join(r) for r in rows] == ["t:stack stack", "├─ t:comp", "│ ├─", "│ └─", "└─ t:c"]
+    assert "+ 5 to create" in text

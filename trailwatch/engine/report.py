@@ -29,29 +29,26 @@ def render_json(resources: list[Registration], analysis: Analysis) -> str:
     return json.dumps(as_json(resources, analysis), indent=2) + "\n"
 
 
-def _depth(reg: Registration, by_urn: dict[str, Registration]) -> int:
-    depth, parent = 0, reg.parent
-    while parent and parent in by_urn:
-        depth += 1
-        parent = by_urn[parent].parent
-    return depth
-
-
-def tree_order(resources: list[Registration]) -> list[Registration]:
-    """Parents before children, siblings in registration order: how the CLI lays out its tree."""
+def tree_rows(resources: list[Registration]) -> list[tuple[str, Registration]]:
+    """(prefix, resource) in the CLI's layout: parents before children, siblings in registration
+    order, `├─ ` / `└─ ` before each child and `│  ` under a parent that has more children."""
     known = {r.urn for r in resources}
     children: dict[str, list[Registration]] = {}
     for r in resources:
         children.setdefault(r.parent if r.parent in known else "", []).append(r)
-    ordered: list[Registration] = []
+    rows: list[tuple[str, Registration]] = []
 
-    def visit(urn: str) -> None:
-        for child in children.get(urn, []):
-            ordered.append(child)
-            visit(child.urn)
+    def visit(urn: str, indent: str) -> None:
+        kids = children.get(urn, [])
+        for i, child in enumerate(kids):
+            last = i == len(kids) - 1
+            rows.append((indent + ("└─ " if last else "├─ "), child))
+            visit(child.urn, indent + ("   " if last else "│  "))
 
-    visit("")
-    return ordered
+    for root in children.get("", []):
+        rows.append(("", root))
+        visit(root.urn, "")
+    return rows
 
 
 def _resource_label(urn: str, by_urn: dict[str, Registration]) -> str:
@@ -61,14 +58,12 @@ def _resource_label(urn: str, by_urn: dict[str, Registration]) -> str:
 
 def render_text(stack: str, resources: list[Registration], analysis: Analysis) -> str:
     by_urn = {r.urn: r for r in resources}
-    shown = [r for r in tree_order(resources) if not r.default_provider]  # the CLI hides default providers
+    # The CLI hides default providers from the tree.
+    rows = tree_rows([r for r in resources if not r.default_provider])
     lines = [f"Previewing update ({stack}) offline:", ""]
-    width = max((len(r.type) + 3 * _depth(r, by_urn) for r in shown), default=0)
+    width = max((len(prefix) + len(r.type) for prefix, r in rows), default=0)
     lines.append(f"     {'Type':<{width}}  Name")
-    for r in shown:
-        depth = _depth(r, by_urn)
-        label = ("   " * (depth - 1) + " ├─ " if depth else "") + r.type
-        lines.append(f" +   {label:<{width + 1}}  {r.name}")
+    lines.extend(f" +   {prefix + r.type:<{width}}  {r.name}" for prefix, r in rows)
     lines.append("")
     if analysis.diagnostics or analysis.pack_name:
         lines.append("Policies:")
@@ -81,7 +76,7 @@ def render_text(stack: str, resources: list[Registration], analysis: Analysis) -
                 lines.extend(f"          {line}" for line in d.message.splitlines())
         lines.append("")
     lines.append("Resources:")
-    lines.append(f"    + {len(shown)} to create")
+    lines.append(f"    + {len(rows)} to create")
     if exit_code(analysis):
         lines.append("")
         lines.append("error: preview failed: a mandatory policy was violated")
