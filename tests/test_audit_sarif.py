@@ -68,3 +68,18 @@ def test_audit_command_emits_valid_sarif(tmp_path: Path) -> None:
     validate(log)
     [result] = log["runs"][0]["results"]
     assert result["ruleId"] == "topic-aws-managed-key" and result["level"] == "error"
+
+
+def test_results_have_a_repository_relative_location_for_code_scanning() -> None:
+    """GitHub shows a result only at a path (an `arn:` URI is refused): a stable stand-in."""
+    fail = AuditFinding("fail", "alarm-no-actions", "alarm",
+                        "arn:aws:cloudwatch:us-east-1:111111111111:alarm:Unauthorized_API_Calls",
+                        "the alarm has no actions", "fix", "us-east-1")
+    group = AuditFinding("fail", "no-metric-filter", "log-group",
+                         "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/cloudtrail/main:*", "m", "f", "eu-west-1")
+    log = document(Report([AccountResult("111111111111", "fail", findings=[fail, group])], started="t"))
+    validate(log)
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]]
+    assert uris == ["aws/111111111111/us-east-1/cloudwatch/alarm/Unauthorized_API_Calls",
+                    "aws/111111111111/eu-west-1/logs/log-group/aws/cloudtrail/main"]
+    assert not any(":" in uri for uri in uris)

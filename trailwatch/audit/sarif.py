@@ -1,17 +1,19 @@
 """SARIF 2.1.0 for GitHub code scanning: rules are finding codes, locations are logical.
 
 There is no source file behind a live account, so each result carries logical
-locations (account > region > resource ARN) and no physical location.
+locations (account > region > resource ARN) and, because GitHub code scanning displays a
+result only at a repository path (and refuses URI schemes such as `arn:`), a stable
+relative path made from the ARN: `aws/<account>/<region>/<service>/<resource>`.
 """
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .result import AccountResult, AuditFinding, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-INFO_URI = "https://github.com/trailwatch/trailwatch/blob/main/docs/audit.md"
 _LEVEL = {"fail": "error", "unknown": "warning", "pass": "note"}
 
 
@@ -32,7 +34,6 @@ def document(report: Report) -> dict[str, Any]:
                 "name": "AccountMonitored",
                 "shortDescription": {"text": "Unauthorized API calls are monitored in the account"},
                 "defaultConfiguration": {"level": "note"},
-                "helpUri": INFO_URI,
             })
             results.append({
                 "ruleId": rule["id"],
@@ -49,7 +50,6 @@ def document(report: Report) -> dict[str, Any]:
             "tool": {"driver": {
                 "name": "trailwatch",
                 "version": report.tool_version,
-                "informationUri": INFO_URI,
                 "rules": list(rules.values()),
             }},
             "automationDetails": {"id": f"trailwatch-audit/{report.started}"},
@@ -74,8 +74,19 @@ def _rule(finding: AuditFinding) -> dict[str, Any]:
         "fullDescription": {"text": finding.message},
         "help": {"text": f"Fix: {finding.fix}"},
         "defaultConfiguration": {"level": _LEVEL[finding.status]},
-        "helpUri": INFO_URI,
     }
+
+
+def artifact_path(account: str, finding: AuditFinding) -> str:
+    """A repository-relative stand-in path for a cloud resource, stable across runs."""
+    parts = finding.resource.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn":  # arn:partition:service:region:account:resource
+        _, _, service, region, owner, resource = parts
+        segments = [owner or account, region or finding.region or "global", service, *resource.replace(":", "/").split("/")]
+    else:
+        segments = [account, finding.region or "global", *finding.resource.replace(":", "/").split("/")]
+    safe = (re.sub(r"[^A-Za-z0-9._-]", "_", seg) for seg in segments if seg and seg != "*")
+    return "aws/" + "/".join(safe)
 
 
 def _logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
@@ -98,7 +109,8 @@ def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding
         "level": _LEVEL[finding.status],
         "kind": "fail",  # SARIF: any other kind requires level "none"
         "message": {"text": text},
-        "locations": [{"logicalLocations": logical}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_path(account.account, finding)}},
+                       "logicalLocations": logical}],
         "partialFingerprints": {"trailwatch/v1": f"{account.account}|{finding.code}|{finding.resource}"},
         "properties": {"account": account.account, "link": finding.link, "status": finding.status},
     }
