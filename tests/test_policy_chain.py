@@ -259,6 +259,17 @@ def test_metric_queries_alarm_on_an_expression_does_not_count():
     assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", "fail", "alarm-not-on-metric")]
 
 
+def test_metric_queries_alarm_on_fill_of_the_metric_counts():
+    """`FILL(m1, 0)` returned: one event still gives v; only a positive fill could fire with none."""
+    m = MetricQuery("m1", MetricStat("CISBenchmark", "Calls", "Sum", 300.0), return_data=False)
+    for expression in ("FILL(m1, 0)", "FILL( m1 ,0)", "m1"):
+        expr = MetricQuery("e1", expression=expression, return_data=True)
+        assert statuses(with_alarm(good(), **query_alarm(m, expr))) == ["pass"], expression
+    for expression in ("FILL(m1, 5)", "FILL(m1, REPEAT)", "m1 * 0", "FILL(m2, 0)"):
+        expr = MetricQuery("e1", expression=expression, return_data=True)
+        assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", "fail", "alarm-not-on-metric")], expression
+
+
 def test_topic_without_subscription():
     inv = replace(good(), subscriptions=())
     [f] = evaluate(inv)[0].findings

@@ -41,14 +41,29 @@ def watches(alarm: Alarm) -> list[Watch]:
         stat = alarm.statistic if alarm.statistic is not None else alarm.extended_statistic
         return [Watch(alarm.namespace, alarm.metric_name, stat, alarm.dimensions)]
     only = len(alarm.queries) == 1
+    passed_through = {_passes_through(q.expression) for q in alarm.queries
+                      if q.metric is None and q.return_data is True}
     out = []
     for query in alarm.queries:
         if query.metric is None:
             continue
         returned = query.return_data if query.return_data is not None else only
+        if returned is not True and isinstance(query.id, str) and query.id in passed_through:
+            returned = True  # the returned expression is this metric, unchanged for one event
         out.append(Watch(query.metric.namespace, query.metric.metric_name, query.metric.stat,
                          query.metric.dimensions, returned, query.id))
     return out
+
+
+# `m1` or `FILL(m1, 0)`: one event's value passes unchanged, and periods without events
+# become 0 (a positive fill value could fire the alarm with no event at all).
+_PASS_THROUGH = re.compile(r"^\s*(?:FILL\(\s*(\w+)\s*,\s*0+(?:\.0*)?\s*\)|(\w+))\s*$")
+
+
+def _passes_through(expression: object) -> str | None:
+    """The query id an expression returns unchanged, if it is that simple."""
+    match = _PASS_THROUGH.match(expression) if isinstance(expression, str) else None
+    return (match.group(1) or match.group(2)) if match else None
 
 
 def metric_value(metric: MetricTransformation) -> object:
