@@ -154,8 +154,8 @@ def test_secret_endpoint_works(default):
 
 
 def test_a_bug_becomes_a_violation_not_a_crash():
-    class Exploding:
-        resource_type = TOPIC
+    class Exploding:  # a log group: the stack has something to check, so its props are read
+        resource_type = LOG_GROUP
 
         @property
         def props(self):

@@ -4,22 +4,24 @@ Each validate is wrapped by `_guarded`: whatever goes wrong inside (a trailwatch
 input nobody foresaw, an `UnknownValueError`) becomes a violation at the policy's own
 enforcement level saying trailwatch could not evaluate -- never a crash, and never the
 SDK's silent downgrade to an advisory "can't run policy during preview".
+
+The evaluation is imported when a policy first needs it, not at start-up: the pack starts
+on every preview of every stack, and most stacks have no trail or log group at all.
 """
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
                            StackValidationPolicy)
 
-from trailwatch_policy.chain import evaluate, trail_findings
-from trailwatch_policy.findings import Finding
-from trailwatch_policy.model import UNKNOWN, Inventory
 from trailwatch_policy.options import CONFIG_SCHEMA, ConfigError, options_from_config
-from trailwatch_policy.resources import (METRIC_FILTER_TYPES, TRAIL_TYPES, inventory,
-                                         metric_filter_pattern, trail_of)
+from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
+
+if TYPE_CHECKING:
+    from trailwatch_policy.findings import Finding
 
 MONITORED = "unauthorized-api-calls-monitored"
 PATTERN_VALID = "metric-filter-pattern-valid"
@@ -92,8 +94,11 @@ def _monitored(args: StackValidationArgs, report_violation: ReportViolation) -> 
     except ConfigError as exc:
         report_violation(f"trailwatch configuration error in policy {MONITORED}: {exc}")
         return
-    inv: Inventory = inventory(args.resources)
-    results = evaluate(inv, options)
+    if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
+        return  # no trail and no log group: no CloudTrail log group to monitor
+    from trailwatch_policy.chain import evaluate
+    from trailwatch_policy.resources import inventory
+    results = evaluate(inventory(args.resources), options)
     findings = [f for r in results if r.status != "pass" for f in r.findings]
     for resource_id, text in messages_by_resource(findings):
         report_violation(text, resource_id or None)
@@ -102,6 +107,8 @@ def _monitored(args: StackValidationArgs, report_violation: ReportViolation) -> 
 def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in METRIC_FILTER_TYPES:
         return
+    from trailwatch_policy.model import UNKNOWN
+    from trailwatch_policy.resources import metric_filter_pattern
     pattern = metric_filter_pattern(args.resource_type, args.props)
     if pattern is UNKNOWN or pattern is None:
         return  # unknown: checked again on the update; absent: the provider requires it
@@ -119,8 +126,10 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
 def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in TRAIL_TYPES:
         return
-    trail = trail_of(args.resource_type, args.urn, args.props)
-    findings = trail_findings(Inventory(trails=(trail,)))
+    from trailwatch_policy.chain import trail_findings
+    from trailwatch_policy.model import Inventory
+    from trailwatch_policy.resources import trail_of
+    findings = trail_findings(Inventory(trails=(trail_of(args.resource_type, args.urn, args.props),)))
     if not findings:
         return
     report_violation("\n".join(

@@ -22,6 +22,10 @@ from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, Metric
                                      Subscription, Topic, Trail)
 from trailwatch_policy.topic import cloudwatch_can_publish
 from trailwatch_policy.trail import management_events
+from trailwatch_policy.types import (ALARM, LOG_GROUP, METRIC_FILTER, METRIC_FILTER_TYPES, N_ALARM,
+                                     N_LOG_GROUP, N_METRIC_FILTER, N_SUBSCRIPTION, N_TOPIC,
+                                     N_TOPIC_POLICY, N_TRAIL, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
+                                     TRAIL, TRAIL_TYPES)
 
 # The engine's sentinels for values not known during preview (pulumi_policy.proxy).
 SENTINELS = frozenset({
@@ -31,22 +35,6 @@ SENTINELS = frozenset({
     "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 })
 
-TRAIL = "aws:cloudtrail/trail:Trail"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TOPIC = "aws:sns/topic:Topic"
-TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
-SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-N_TRAIL = "aws-native:cloudtrail:Trail"
-N_LOG_GROUP = "aws-native:logs:LogGroup"
-N_METRIC_FILTER = "aws-native:logs:MetricFilter"
-N_ALARM = "aws-native:cloudwatch:Alarm"
-N_TOPIC = "aws-native:sns:Topic"
-N_TOPIC_POLICY = "aws-native:sns:TopicPolicy"
-N_SUBSCRIPTION = "aws-native:sns:Subscription"
-METRIC_FILTER_TYPES = frozenset({METRIC_FILTER, N_METRIC_FILTER})
-TRAIL_TYPES = frozenset({TRAIL, N_TRAIL})
 
 
 # -- reading values safely -------------------------------------------------------------
