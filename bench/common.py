@@ -52,7 +52,7 @@ def median_of(fn: Callable[[], float], repeat: int = 5) -> float:
 
 
 def machine() -> dict[str, object]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

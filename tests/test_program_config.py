@@ -161,6 +161,11 @@ BAD: list[tuple[dict[str, str], str, str]] = [
     ({**EXISTING, "subscriptions": '[{"protocol": "email", "endpoint": "https://x.example"}]'},
      "subscriptions", "email address"),
     ({**EXISTING, "subscriptions": '[{"url": "https://x.example"}]'}, "subscriptions", "objects"),
+    # A protocol given as a list or an object is unhashable: a config error, not a TypeError.
+    ({**EXISTING, "subscriptions": '[{"protocol": ["email"], "endpoint": "a@example.com"}]'},
+     "subscriptions", "email, https, sqs, lambda"),
+    ({**EXISTING, "subscriptions": '[{"protocol": {"p": "sqs"}, "endpoint": "a@example.com"}]'},
+     "subscriptions", "email, https, sqs, lambda"),
     ({**EXISTING, "tags": '["a"]'}, "tags", "a map of strings"),
     ({**EXISTING, "tags": '{"cost-center": 4711}'}, "tags", "quote numbers"),
     ({**EXISTING, "tags": '{"aws:owner": "x"}'}, "tags", "not starting with aws:"),

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final, Literal, TypeGuard
 from urllib.parse import urlsplit
 
 from trailwatch.patterns import DEFAULT_PROFILE, PROFILES
@@ -196,7 +196,7 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str) -
     if topic_arn is not None:
         _match(TOPIC_ARN, topic_arn, "topicArn", "an SNS topic ARN arn:aws:sns:<region>:<account>:<name>")
     encryption = values.get("topicEncryption", "cmk")
-    if encryption not in ("cmk", "none"):
+    if not _is_encryption(encryption):
         raise ConfigError("topicEncryption", f"unknown value {encryption!r}",
                           "cmk (default: a customer-managed KMS key CloudWatch may use) or none")
     kms_key_id = values.get("kmsKeyId")
@@ -228,7 +228,7 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str) -
         metric_namespace=namespace, metric_name=metric_name, metric_filter_name=filter_name,
         alarm_name=alarm_name, alarm_period=period, alarm_threshold=threshold,
         alarm_evaluation_periods=evaluation_periods, ok_actions=ok_actions, topic_arn=topic_arn,
-        topic_encryption=encryption,  # type: ignore[arg-type]  # checked above
+        topic_encryption=encryption,
         kms_key_id=kms_key_id, subscriptions=subscriptions, tags=_tags(values),
     )
 
@@ -257,6 +257,15 @@ _LIST_KEYS: Final[dict[str, Protocol]] = {
 }
 
 
+def _is_protocol(value: object) -> TypeGuard[Protocol]:
+    # A str test first: a protocol given as a JSON list or object is unhashable.
+    return isinstance(value, str) and value in _ENDPOINT_RULES
+
+
+def _is_encryption(value: object) -> TypeGuard[TopicEncryption]:
+    return value in ("cmk", "none")
+
+
 def _valid_endpoint(protocol: Protocol, endpoint: str) -> bool:
     if protocol == "https":
         parts = urlsplit(endpoint)
@@ -275,22 +284,22 @@ def _subscriptions(values: Mapping[str, str]) -> tuple[Subscription, ...]:
                     '{"protocol": "email|https|sqs|lambda", "endpoint": "..."} objects')
     for item in _list(values, "subscriptions", generic_rule):
         if isinstance(item, str):
-            protocol = infer_protocol(item)
-            if protocol is None or not _valid_endpoint(protocol, item):
+            inferred = infer_protocol(item)
+            if inferred is None or not _valid_endpoint(inferred, item):
                 raise ConfigError("subscriptions", f"cannot tell the protocol of {item!r}", generic_rule)
-            found.append(Subscription(protocol, item))
+            found.append(Subscription(inferred, item))
             continue
         if not isinstance(item, dict) or set(item) - {"protocol", "endpoint"} or "endpoint" not in item:
             raise ConfigError("subscriptions", f"{item!r} is not an endpoint", generic_rule)
         endpoint, given = item["endpoint"], item.get("protocol")
-        protocol = infer_protocol(endpoint) if given is None and isinstance(endpoint, str) else given
-        if protocol not in _ENDPOINT_RULES:
+        chosen = infer_protocol(endpoint) if given is None and isinstance(endpoint, str) else given
+        if not _is_protocol(chosen):
             raise ConfigError("subscriptions", f"protocol {given!r} of {endpoint!r}",
                               "protocol one of email, https, sqs, lambda")
-        if not isinstance(endpoint, str) or not _valid_endpoint(protocol, endpoint):
-            raise ConfigError("subscriptions", f"{endpoint!r} is malformed for protocol {protocol}",
-                              _ENDPOINT_RULES[protocol])
-        found.append(Subscription(protocol, endpoint))
+        if not isinstance(endpoint, str) or not _valid_endpoint(chosen, endpoint):
+            raise ConfigError("subscriptions", f"{endpoint!r} is malformed for protocol {chosen}",
+                              _ENDPOINT_RULES[chosen])
+        found.append(Subscription(chosen, endpoint))
     unique = tuple(dict.fromkeys(found))
     return unique
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import UNKNOWN, Alarm, MetricTransformation
+from trailwatch_policy.model import UNKNOWN, Alarm, Maybe, MetricTransformation, Unknown
 
 SNIPPET = ('aws.cloudwatch.MetricAlarm("unauthorized-api-calls", namespace={ns!r}, '
            'metric_name={name!r}, statistic="Sum", period=300, threshold=1, '
@@ -66,13 +66,15 @@ def _passes_through(expression: object) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
-def metric_value(metric: MetricTransformation) -> object:
+def metric_value(metric: MetricTransformation) -> Maybe[float] | None:
     """The filter's metric value as a positive float, UNKNOWN, or None (not a positive constant)."""
     value = metric.value
-    if value is UNKNOWN:
+    if isinstance(value, Unknown):
         return UNKNOWN
+    if value is None:
+        return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
     except (TypeError, ValueError):
         return None
     return number if number > 0 else None
@@ -82,7 +84,7 @@ _TIMES_VALUE = re.compile(r"^(p|tm|wm|ts)\d+(\.\d+)?$|^(iqm)$|^(tm|wm|ts|p)\(.*\
 _TIMES_ONE = re.compile(r"^tc\d+(\.\d+)?$|^tc\(.*\)$", re.I)
 
 
-def one_event_statistic(stat: object, value: object) -> object:
+def one_event_statistic(stat: object, value: object) -> Maybe[float] | None:
     """The statistic of one event with metric value `value` in one period.
 
     v for Sum/Average/Minimum/Maximum/percentiles/trimmed means, 1 for counts;
@@ -96,11 +98,13 @@ def one_event_statistic(stat: object, value: object) -> object:
     if stat == "SampleCount" or _TIMES_ONE.match(stat):
         return 1.0
     if stat in ("Sum", "Average", "Minimum", "Maximum") or _TIMES_VALUE.match(stat):
-        return value if isinstance(value, float) or value is UNKNOWN else None
+        if isinstance(value, float):
+            return value
+        return UNKNOWN if value is UNKNOWN else None
     return None
 
 
-def _dims(value: object) -> object:
+def _dims(value: object) -> Maybe[dict[Any, Any]]:
     if value is UNKNOWN:
         return UNKNOWN
     return dict(value) if isinstance(value, Mapping) else {}
@@ -136,7 +140,7 @@ def alarm_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
             "on the metric directly"))
 
     filter_dims, alarm_dims = _dims(metric.dimensions), _dims(watch.dimensions)
-    if filter_dims is UNKNOWN or alarm_dims is UNKNOWN:
+    if isinstance(filter_dims, Unknown) or isinstance(alarm_dims, Unknown):  # `is UNKNOWN`, narrowed
         problems.append(Problem("unknown", "alarm-dimensions",
                                 "the metric's or the alarm's dimensions are not known yet",
                                 "no dimensions on the filter's metric nor on the alarm"))
@@ -160,7 +164,7 @@ def alarm_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
     if watch.stat is None:
         problems.append(Problem("fail", "alarm-no-statistic",
                                 "the alarm names no statistic for the metric", 'statistic="Sum"'))
-    elif comparison is UNKNOWN or threshold is UNKNOWN or one is UNKNOWN:
+    elif comparison is UNKNOWN or threshold is UNKNOWN or isinstance(one, Unknown):
         problems.append(Problem("unknown", "alarm-threshold",
                                 "whether one unauthorized call crosses the threshold depends on "
                                 "values not known yet (statistic, threshold, comparison or the "

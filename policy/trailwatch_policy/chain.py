@@ -135,10 +135,10 @@ class _Stack:
         self.subs_of_topic: dict[str, list[Subscription]] = {}
         self.subs_unresolved: list[Subscription] = []
         for sub in inv.subscriptions:
-            targets = self.topics.resolve(sub.topic, sns_topic_name_from_arn)
-            for topic in targets:
+            topics = self.topics.resolve(sub.topic, sns_topic_name_from_arn)
+            for topic in topics:
                 self.subs_of_topic.setdefault(topic.id, []).append(sub)
-            if not targets and not known(sub.topic.value) and ref_is_set(sub.topic):
+            if not topics and not known(sub.topic.value) and ref_is_set(sub.topic):
                 self.subs_unresolved.append(sub)
         self._topic_outcomes: dict[str, Outcome] = {}
         # Many filters may publish the same metric (one per trail log group): the alarms
@@ -248,7 +248,7 @@ class _Stack:
     def alarms_on(self, metric: MetricTransformation, group: str | None = None) -> Outcome:
         """The alarms on one metric, as alternatives (judged once per distinct metric)."""
         ns, name = metric.namespace, metric.name
-        alarms = self.alarms_of_metric.get((ns, name), [])  # type: ignore[arg-type]
+        alarms = self.alarms_of_metric.get((ns, name), []) if known(ns) and known(name) else []
         outcomes = (self.alarm(a, metric, group) for a in alarms)
         unresolved = (_sequence([
                 _problems([Problem("unknown", "alarm-metric-unknown",
@@ -321,7 +321,7 @@ def evaluate(inv: Inventory, options: ChainOptions | None = None) -> list[LogGro
 
 def trail_findings(inv: Inventory) -> list[Finding]:
     """Problems of trails that feed CloudWatch Logs (CIS audit steps 1-3)."""
-    out = []
+    out: list[Finding] = []
     for trail in inv.trails:
         if not ref_is_set(trail.log_group):
             continue

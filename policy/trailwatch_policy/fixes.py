@@ -135,7 +135,7 @@ _DEFAULTS: Final[Mapping[str, str]] = {
 }
 
 
-class _Values(dict):  # type: ignore[type-arg]
+class _Values(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return f"<{key.replace('_', ' ')}>"
 

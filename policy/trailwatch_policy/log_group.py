@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Generic, Iterable, TypeVar
+from typing import Callable, Generic, Iterable, Protocol, TypeGuard, TypeVar
 
 from trailwatch_policy.model import UNKNOWN, Inventory, LogGroup, Ref, Trail
 from trailwatch_policy.options import ChainOptions
@@ -30,12 +30,18 @@ def sns_topic_name_from_arn(value: str) -> str | None:
     return found.group("name") if found else None
 
 
-def known(value: object) -> bool:
+def known(value: object) -> TypeGuard[str]:
     """A literal string we can compare (not absent, not UNKNOWN)."""
     return isinstance(value, str)
 
 
-R = TypeVar("R")
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Identified)
+NameFromArn = Callable[[str], "str | None"]  # log_group_name_from_arn, sns_topic_name_from_arn
 
 
 @dataclass
@@ -50,7 +56,7 @@ class Index(Generic[R]):
     def of(cls, items: Iterable[R]) -> "Index[R]":
         index: Index[R] = cls()
         for item in items:
-            index.by_id[item.id] = item  # type: ignore[attr-defined]
+            index.by_id[item.id] = item
             name = getattr(item, "name", None)
             if known(name):
                 index.by_name.setdefault(name, []).append(item)
@@ -64,7 +70,7 @@ class Index(Generic[R]):
     def by_sources(self, ref: Ref) -> list[R]:
         return [self.by_id[s] for s in ref.sources if s in self.by_id]
 
-    def by_value(self, value: str, name_from_arn=None) -> list[R]:
+    def by_value(self, value: str, name_from_arn: NameFromArn | None = None) -> list[R]:
         """Resources whose name or ARN is `value` (ARN with or without ":*")."""
         found = list(self.by_arn.get(value, ()))
         if not found and value.endswith(":*"):
@@ -78,7 +84,7 @@ class Index(Generic[R]):
                          if not known(getattr(r, "arn", None))]
         return _unique(found)
 
-    def resolve(self, ref: Ref, name_from_arn=None) -> list[R]:
+    def resolve(self, ref: Ref, name_from_arn: NameFromArn | None = None) -> list[R]:
         """Every indexed resource the reference points at (sources first, then value)."""
         found = self.by_sources(ref)
         if known(ref.value):
@@ -88,7 +94,7 @@ class Index(Generic[R]):
 
 def _unique(items: list[R]) -> list[R]:
     seen: set[int] = set()
-    out = []
+    out: list[R] = []
     for item in items:
         if id(item) not in seen:
             seen.add(id(item))
@@ -159,8 +165,8 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
             result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
     # Configured names/patterns only select declared groups: a stack that declares no
     # CloudTrail log group (and no trail) owes no monitoring.
-    for name, trails in external.items():
-        result.append(CloudTrailLogGroup(name, None, tuple(trails)))
+    for name, trail_ids in external.items():
+        result.append(CloudTrailLogGroup(name, None, tuple(trail_ids)))
     for trail in unresolved:
         result.append(CloudTrailLogGroup(UNKNOWN, None, (trail.id,)))
     return result

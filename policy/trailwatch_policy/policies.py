@@ -92,7 +92,7 @@ def _monitored(args: StackValidationArgs, report_violation: ReportViolation) -> 
     try:
         options = options_from_config(args.get_config())
     except ConfigError as exc:
-        report_violation(f"trailwatch configuration error in policy {MONITORED}: {exc}")
+        report_violation(f"trailwatch configuration error in policy {MONITORED}: {exc}", None)
         return
     if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
         return  # no trail and no log group: no CloudTrail log group to monitor
@@ -120,7 +120,8 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
             f"metric filter pattern {pattern!r} is not valid CloudWatch Logs syntax: {exc}. "
             "AWS rejects it (InvalidParameterException) during `pulumi up`, after part of the "
             "stack was already changed.\n  fix: correct the pattern, e.g. pattern="
-            "'{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") }'")
+            "'{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") }'",
+            None)
 
 
 def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -134,7 +135,7 @@ def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation
         return
     report_violation("\n".join(
         ["this trail delivers to CloudWatch Logs, but CIS audit steps 1-3 expect more:"]
-        + [f"- [{f.code}] {f.text()}" for f in findings]))
+        + [f"- [{f.code}] {f.text()}" for f in findings]), None)
 
 
 def policies() -> list:

@@ -35,7 +35,7 @@ class Probe:
     expectation: str   # MUST_MATCH | MUST_NOT_MATCH | EITHER
     category: str      # the errorCode, "success", or the CIS 2.0 exclusion it exercises
     why: str           # one phrase, used when the pattern gets it wrong
-    record: Mapping[str, Any]
+    record: dict[str, Any]  # a dict: FilterPattern.evaluate takes JSON values, not any Mapping
 
     def label(self) -> str:
         code = self.record.get("errorCode")

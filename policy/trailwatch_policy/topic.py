@@ -11,7 +11,7 @@ import json
 from typing import Any, Iterable
 
 from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import UNKNOWN, Subscription, Topic
+from trailwatch_policy.model import UNKNOWN, Maybe, Subscription, Topic
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 SUBSCRIPTION_SNIPPET = ('aws.sns.TopicSubscription("security-email", topic=topic.arn, '
@@ -41,15 +41,17 @@ def _names_cloudwatch(principal: Any) -> bool:
     return CLOUDWATCH in services or "*" in aws
 
 
-def cloudwatch_can_publish(policy: object) -> object:
+def cloudwatch_can_publish(policy: object) -> Maybe[bool] | None:
     """Whether a topic policy document (JSON text or dict) lets CloudWatch publish.
 
     True/False, UNKNOWN when the document is not known, None when absent (the default
     policy: same-account CloudWatch alarms can publish). Conditions are not evaluated:
     an Allow naming CloudWatch (or everyone) counts; a Deny naming it blocks.
     """
-    if policy is None or policy is UNKNOWN:
-        return policy
+    if policy is None:
+        return None
+    if policy is UNKNOWN:
+        return UNKNOWN
     if isinstance(policy, str):
         if not policy.strip():
             return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import UNKNOWN, Trail
+from trailwatch_policy.model import UNKNOWN, Maybe, Trail, Unknown
 
 
 def _get(item: Mapping[str, Any], key: str) -> Any:
@@ -24,7 +24,7 @@ def _merge(kinds: set[str]) -> str:
     return "none"
 
 
-def management_events(event_selectors: Any, advanced_event_selectors: Any) -> object:
+def management_events(event_selectors: Any, advanced_event_selectors: Any) -> Maybe[str]:
     """Which management events the selectors record: "all" | "read" | "write" | "none".
 
     No selectors at all = all management events. UNKNOWN when a selector is not known.
@@ -96,7 +96,7 @@ def trail_problems(trail: Trail) -> list[Problem]:
             "the trail is not logging: no event reaches the log group",
             "enable_logging=True (or leave it unset)"))
     events = trail.management_events
-    if events is UNKNOWN:
+    if isinstance(events, Unknown):  # `is UNKNOWN`, in the form mypy narrows
         problems.append(Problem("unknown", "trail-management-events",
                                 "the trail's event selectors are not known yet",
                                 "no event selectors, or include_management_events=True with "
@@ -113,7 +113,7 @@ def trail_problems(trail: Trail) -> list[Problem]:
 
 def trails_problems(trails: Iterable[Trail]) -> list[tuple[Trail, Problem]]:
     """Problems of every trail that delivers to CloudWatch Logs."""
-    out = []
+    out: list[tuple[Trail, Problem]] = []
     for trail in trails:
         if trail.log_group.value is None and not trail.log_group.sources:
             continue

@@ -173,7 +173,7 @@ def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
         raise UsageError(f"--profile {args.profile!r}: no such profile in ~/.aws/config or "
                          "~/.aws/credentials (list them: aws configure list-profiles)") from None
     regions = _regions_arg(args.regions) if args.regions else None
-    base_region = (regions or [None])[0] or base.default_region or "us-east-1"
+    base_region = (regions[0] if regions else None) or base.default_region or "us-east-1"
     try:
         base.check(base_region)
         if args.all_regions:

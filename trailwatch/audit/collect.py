@@ -259,9 +259,10 @@ class Collector:
         for name in names:
             groups, group_error = details[("group", region, name)]
             filters, filter_error = details[("filters", region, name)]
-            if group_error is not None or (filter_error is not None and groups):
+            error = group_error or (filter_error if groups else None)
+            if error is not None:
                 scope.gaps.append(gap_from_error(
-                    group_error or filter_error, resource_id=name, link="log-group", region=region,  # type: ignore[arg-type]
+                    error, resource_id=name, link="log-group", region=region,
                     action="logs:DescribeLogGroups" if group_error else "logs:DescribeMetricFilters"))
                 continue
             if not groups:

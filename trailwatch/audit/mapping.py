@@ -102,11 +102,14 @@ def alarm(response: Mapping[str, Any]) -> Alarm:
 
 def sns_topics(alarm_: Alarm) -> list[str]:
     """The SNS topic ARNs among an alarm's actions."""
-    found = []
+    found: list[str] = []
     for ref in alarm_.alarm_actions:
-        parsed = arns.parse(ref.value) if isinstance(ref.value, str) else None
+        value = ref.value
+        if not isinstance(value, str):
+            continue
+        parsed = arns.parse(value)
         if parsed is not None and parsed.service == "sns":
-            found.append(ref.value)
+            found.append(value)
     return found
 
 
@@ -121,7 +124,7 @@ def topic(arn: str, attributes: Mapping[str, str] | None) -> Topic:
         name=name,
         arn=arn,
         kms_master_key_id=attributes.get("KmsMasterKeyId") or None,
-        cloudwatch_can_publish=cloudwatch_can_publish(attributes.get("Policy")),  # type: ignore[arg-type]
+        cloudwatch_can_publish=cloudwatch_can_publish(attributes.get("Policy")),
     )
 
 

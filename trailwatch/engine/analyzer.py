@@ -368,7 +368,7 @@ def _drive(
     for reg in resources:
         props = dict(reg.inputs)
         provider = _provider_of(reg, by_urn)
-        kwargs = dict(type=reg.type, urn=reg.urn, name=reg.name, options=_options(reg))
+        kwargs: dict[str, Any] = dict(type=reg.type, urn=reg.urn, name=reg.name, options=_options(reg))
         if provider is not None:
             kwargs["provider"] = provider
         remediated = _rpc(f"Remediate({reg.urn})", lambda: stub.Remediate(

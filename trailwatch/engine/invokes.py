@@ -81,7 +81,8 @@ def _one_or_many(values: list[Any]) -> Any:
 
 
 def _principals(entries: list[dict[str, Any]]) -> Any:
-    out: dict[str, Any] = {}
+    # Keyed by `type`, which the provider requires; an entry without one stays under None.
+    out: dict[str | None, Any] = {}
     for entry in entries:
         kind = entry.get("type")
         ids = list(entry.get("identifiers") or [])

@@ -129,8 +129,9 @@ def load_project(
     stack_name = choose_stack(directory, stack)
     config = _project_defaults(raw.get("config"), name)
     secure: set[str] = set()
-    stack_file = directory / f"Pulumi.{stack_name}.yaml"
-    if stack_file.is_file():
+    candidate = directory / f"Pulumi.{stack_name}.yaml"
+    stack_file = candidate if candidate.is_file() else None
+    if stack_file is not None:
         stack_raw = _load_yaml(stack_file) or {}
         if not isinstance(stack_raw, dict):
             raise EngineError(f"{stack_file}: expected a mapping with a `config:` block")
@@ -144,8 +145,6 @@ def load_project(
                 config.pop(full, None)
                 continue
             config[full] = config_string(value)
-    else:
-        stack_file = None
     for text in overrides or []:
         key, value = parse_override(text, name)
         config[key] = value

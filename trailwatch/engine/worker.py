@@ -57,7 +57,7 @@ def _shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
     outputs = set(_types._py_to_pulumi_names_from_py_properties(cls).values())
     optional: set[str] = set()
     try:
-        params = inspect.signature(typ.__init__).parameters
+        params = inspect.signature(typ).parameters  # the class's __init__ without `self`
         for py_name, pulumi_name in inputs_py.items():
             param = params.get(py_name)
             if param is not None and param.default is not inspect.Parameter.empty:
@@ -70,7 +70,7 @@ def _shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
 def _patch_register_resource() -> None:
     original = pulumi.resource.register_resource
 
-    def recording(res, ty, name, custom, remote, new_dependency, props, opts, typ=None, package_ref=None):  # type: ignore[no-untyped-def]
+    def recording(res, ty, name, custom, remote, new_dependency, props, opts, typ=None, package_ref=None):
         try:
             shape = _shape_of(type(res), typ)
         except Exception:  # noqa: BLE001 - shape is a best effort; the registration must go on
@@ -79,22 +79,22 @@ def _patch_register_resource() -> None:
             _SHAPES.setdefault((ty, name), []).append(shape)
         return original(res, ty, name, custom, remote, new_dependency, props, opts, typ, package_ref)
 
-    pulumi.resource.register_resource = recording  # type: ignore[assignment]
+    pulumi.resource.register_resource = recording
 
 
 def _patch_secure_config(secure_keys: set[str], stack_file: str) -> None:
     original = pulumi.runtime.config.get_config
 
-    def get_config(key: str) -> Any:
-        if key in secure_keys:
+    def get_config(k: str) -> Any:  # the SDK's parameter name: a drop-in replacement
+        if k in secure_keys:
             raise pulumi.RunError(
-                f"config key '{key}' is a secret (`secure:` in {stack_file}) that the offline engine cannot "
-                f"decrypt; pass a stand-in value with --config {key}=VALUE"
+                f"config key '{k}' is a secret (`secure:` in {stack_file}) that the offline engine cannot "
+                f"decrypt; pass a stand-in value with --config {k}=VALUE"
             )
-        return original(key)
+        return original(k)
 
-    pulumi.runtime.config.get_config = get_config  # type: ignore[assignment]
-    pulumi.config.get_config = get_config  # type: ignore[attr-defined]
+    pulumi.runtime.config.get_config = get_config
+    pulumi.config.get_config = get_config
 
 
 class OfflineMocks(Mocks):
@@ -287,8 +287,12 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     monitor.armed = True
     main = request["main"]
+
+    def program() -> None:  # run_in_stack awaits what the program returns: nothing
+        runpy.run_path(main, run_name="__main__")
+
     try:
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+        loop.run_until_complete(run_in_stack(program))
     except BaseException as exc:  # noqa: BLE001 - reported to the user as the program's error
         return {"ok": False, "error": describe_failure(exc, program_dir)}
     return {"ok": True, "resources": monitor.records}
