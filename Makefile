@@ -1,4 +1,5 @@
-# trailwatch: `make check` (the main job, offline) and `make test` (the whole suite).
+# trailwatch: `make check` (the main job, offline), `make test` (the whole suite) and
+# `make typecheck` (mypy).
 # Both create the virtual environments from the pinned requirements when missing.
 PYTHON ?= python3
 VENV   := .venv
@@ -6,10 +7,11 @@ PY     := $(VENV)/bin/python
 PACK_VENV := policy/venv
 STACK  ?= dev
 
-.PHONY: help venv check test bench lint clean
+.PHONY: help venv check test typecheck bench lint clean
 help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
+	@echo "make typecheck  mypy on the program, the pack's modules and the benchmarks"
 	@echo "make bench   benchmarks (bench/results.json)"
 	@echo "make lint    actionlint on .github/workflows"
 
@@ -34,6 +36,9 @@ check: venv
 test: venv
 	$(PY) -m pytest
 
+typecheck: venv
+	$(PY) -m mypy
+
 bench: venv
 	$(PY) -m bench
 
@@ -41,4 +46,4 @@ lint: venv
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 clean:
-	rm -rf $(VENV) $(PACK_VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PACK_VENV) .pytest_cache .hypothesis .mypy_cache
