@@ -169,7 +169,9 @@ class RecordingMonitor(MockMonitor):
             queue = _SHAPES.get((type_, name))
             return queue.pop(0) if queue else None
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(  # noqa: N802 - gRPC method name
+        self, request: resource_pb2.RegisterResourceRequest
+    ) -> resource_pb2.RegisterResourceResponse:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
             if self.armed:
