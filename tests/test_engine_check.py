@@ -193,6 +193,8 @@ def test_crashing_program_shows_its_own_traceback() -> None:
     proc = fixture_check("--config", "crash=true")
     assert proc.returncode == 2 and proc.stdout == ""
     assert errors(proc) == ["error: Program failed with an unhandled exception:"]
+    # What the program printed before it failed is shown first: it is often the clue.
+    assert proc.stderr.index("about to crash: last words") < proc.stderr.index("error: Program failed")
     assert f'File "{BASIC / "__main__.py"}"' in proc.stderr
     assert proc.stderr.rstrip().endswith("ValueError: the fixture was told to crash")
     assert "site-packages" not in proc.stderr and "trailwatch/engine" not in proc.stderr

@@ -278,7 +278,7 @@ def _subscriptions(values: Mapping[str, str]) -> tuple[Subscription, ...]:
     for key, protocol in _LIST_KEYS.items():
         for endpoint in _list(values, key, _ENDPOINT_RULES[protocol]):
             if not isinstance(endpoint, str) or not _valid_endpoint(protocol, endpoint):
-                raise ConfigError(key, f"{endpoint!r} is malformed", "a list of " + _ENDPOINT_RULES[protocol] + "s")
+                raise ConfigError(key, f"{endpoint!r} is malformed", "a list, each item " + _ENDPOINT_RULES[protocol])
             found.append(Subscription(protocol, endpoint))
     generic_rule = ('a list of endpoints (email, https URL, SQS or Lambda ARN) or '
                     '{"protocol": "email|https|sqs|lambda", "endpoint": "..."} objects')

@@ -97,7 +97,8 @@ CONFIG_SCHEMA: dict[str, dict[str, Any]] = {
     "acceptedPatternProfile": {
         "type": "string", "default": DEFAULT_PROFILE,
         "description": "How filter patterns are judged: by what they match (meaning), or "
-                       "also by what scanners accept (cis-1.2, strict).",
+                       "also by what one text-based scanner accepts (securityhub, prowler, "
+                       "steampipe), or with the CIS 2.0 exclusions' meaning (cis-2.0).",
     },
 }
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import EngineError
+from .errors import EngineError, ProgramError
 
 DEFAULT_PACK = Path(__file__).resolve().parents[2] / "policy"
 
@@ -89,6 +89,9 @@ def main(argv: list[str]) -> int:
     try:
         return run(argv)
     except EngineError as exc:
+        output = exc.output if isinstance(exc, ProgramError) else ""
+        if output.strip():  # what the program printed before it failed, as the CLI shows it
+            sys.stderr.write(output if output.endswith("\n") else output + "\n")
         sys.stderr.write(f"error: {exc}\n")
         return 2
     except KeyboardInterrupt:

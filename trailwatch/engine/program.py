@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EngineError
+from .errors import EngineError, ProgramError
 from .project import Project
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the `trailwatch` package
@@ -91,5 +91,5 @@ def run_program(
             raise EngineError(f"the program runner died (exit {proc.returncode}) before reporting:\n{tail}")
         result = json.loads(out_path.read_text(encoding="utf-8"))
     if not result.get("ok"):
-        raise EngineError(result.get("error") or "the program failed")
+        raise ProgramError(result.get("error") or "the program failed", printed)
     return ProgramRun([Registration.from_json(r) for r in result["resources"]], printed)
