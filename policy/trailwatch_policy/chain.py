@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
-from trailwatch_policy.findings import Finding, Link, Problem, best, worst
+from trailwatch_policy.findings import Finding, Link, Problem, best, unique, worst
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
                                          known, log_group_name_from_arn, ref_is_set,
                                          sns_topic_name_from_arn)
@@ -88,14 +88,7 @@ def _with_args(outcome: Outcome, **args: object) -> Outcome:
 
 
 def _dedupe(findings: Iterable[Finding]) -> tuple[Finding, ...]:
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for f in findings:
-        key = (f.resource_id, f.code, f.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
-    return tuple(out)
+    return tuple(unique(findings, lambda f: (f.resource_id, f.code, f.message)))
 
 
 class _Stack:

@@ -6,13 +6,27 @@ A rule module (alarm, topic, trail, metric_filter) returns `Problem`s about one 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Callable, Hashable, Iterable, Literal, TypeVar
+
+T = TypeVar("T")
 
 Status = Literal["pass", "fail", "unknown"]
 Link = Literal["trail", "log-group", "metric-filter", "alarm", "topic", "subscription"]
 
 # How good a status is, to pick the best alternative and the worst link of a chain.
 _RANK = {"fail": 0, "unknown": 1, "pass": 2}
+
+
+def unique(items: Iterable[T], key: Callable[[T], Hashable]) -> list[T]:
+    """The items in order, each key once: one problem met through several paths is said once."""
+    seen: set[Hashable] = set()
+    out = []
+    for item in items:
+        k = key(item)
+        if k not in seen:
+            seen.add(k)
+            out.append(item)
+    return out
 
 
 def best(statuses: Iterable[str]) -> str:

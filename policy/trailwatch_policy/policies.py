@@ -58,6 +58,7 @@ def _schema() -> PolicyConfigSchema:
 
 def messages_by_resource(findings: list[Finding]) -> list[tuple[str, str]]:
     """One diagnostic per broken link: (resource id, text) with every problem found on it."""
+    from trailwatch_policy.findings import unique
     order: list[str] = []
     grouped: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -69,11 +70,8 @@ def messages_by_resource(findings: list[Finding]) -> list[tuple[str, str]]:
     for resource_id in order:
         every = grouped[resource_id]
         groups = sorted({f.log_group for f in every if f.log_group})
-        items, seen = [], set()
-        for f in every:  # the same problem met through several log groups is said once
-            if (f.status, f.code, f.message) not in seen:
-                seen.add((f.status, f.code, f.message))
-                items.append(f)
+        # The same problem met through several log groups is said once.
+        items = unique(every, lambda f: (f.status, f.code, f.message))
         kind = _KIND.get(items[0].link, items[0].link)
         about = (f" (monitoring of CloudTrail log group {', '.join(repr(g) for g in groups)})"
                  if groups else "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from trailwatch_policy import chain, fixes
-from trailwatch_policy.findings import Finding, best, worst
+from trailwatch_policy.findings import Finding, best, unique, worst
 from trailwatch_policy.model import Trail
 from trailwatch_policy.options import ChainOptions
 
@@ -126,19 +126,8 @@ def _trail(trail: Trail, scan: AccountScan, group_results: dict[tuple[str, str],
             if group.status != "pass" and not group.findings:
                 findings.append(AuditFinding(group.status, "chain", "log-group", value,
                                              "the log group's chain does not work", "see the policy pack", target.region))
-    out.findings = _dedupe(findings)
+    out.findings = unique(findings, lambda f: (f.resource, f.code, f.message))
     out.status = worst(f.status for f in out.findings)
-    return out
-
-
-def _dedupe(findings: list[AuditFinding]) -> list[AuditFinding]:
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for f in findings:
-        key = (f.resource, f.code, f.message)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
     return out
 
 
