@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Generic, Iterable, Protocol, TypeGuard, TypeVar
 
+from trailwatch_policy.findings import unique
 from trailwatch_policy.model import UNKNOWN, Inventory, LogGroup, Ref, Trail
 from trailwatch_policy.options import ChainOptions
 
@@ -82,24 +83,14 @@ class Index(Generic[R]):
                 # ARN known, resource ARN not (preview): compare the name inside the ARN.
                 found = [r for r in self.by_name.get(name, ())
                          if not known(getattr(r, "arn", None))]
-        return _unique(found)
+        return unique(found, id)  # the same resource reached through several keys
 
     def resolve(self, ref: Ref, name_from_arn: NameFromArn | None = None) -> list[R]:
         """Every indexed resource the reference points at (sources first, then value)."""
         found = self.by_sources(ref)
         if known(ref.value):
             found += self.by_value(ref.value, name_from_arn)
-        return _unique(found)
-
-
-def _unique(items: list[R]) -> list[R]:
-    seen: set[int] = set()
-    out: list[R] = []
-    for item in items:
-        if id(item) not in seen:
-            seen.add(id(item))
-            out.append(item)
-    return out
+        return unique(found, id)  # the same resource reached through several keys
 
 
 def ref_is_set(ref: Ref) -> bool:

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from . import arns
 from .result import AccountResult, AuditFinding, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -79,10 +80,10 @@ def _rule(finding: AuditFinding) -> dict[str, Any]:
 
 def artifact_path(account: str, finding: AuditFinding) -> str:
     """A repository-relative stand-in path for a cloud resource, stable across runs."""
-    parts = finding.resource.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn":  # arn:partition:service:region:account:resource
-        _, _, service, region, owner, resource = parts
-        segments = [owner or account, region or finding.region or "global", service, *resource.replace(":", "/").split("/")]
+    arn = arns.parse(finding.resource)
+    if arn is not None:
+        segments = [arn.account or account, arn.region or finding.region or "global", arn.service,
+                    *arn.resource.replace(":", "/").split("/")]
     else:
         segments = [account, finding.region or "global", *finding.resource.replace(":", "/").split("/")]
     safe = (re.sub(r"[^A-Za-z0-9._-]", "_", seg) for seg in segments if seg and seg != "*")
