@@ -479,7 +479,6 @@ class _JsonParser:
         raise self.error(f"unterminated quoted {what} starting", start)
 
     def condition(self) -> Condition:
-        start = self.i
         sel = self.selector()
         self.ws()
         s = self.s

@@ -22,10 +22,10 @@ from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, Metric
                                      Subscription, Topic, Trail)
 from trailwatch_policy.topic import cloudwatch_can_publish
 from trailwatch_policy.trail import management_events
-from trailwatch_policy.types import (ALARM, LOG_GROUP, METRIC_FILTER, METRIC_FILTER_TYPES, N_ALARM,
+from trailwatch_policy.types import (ALARM, LOG_GROUP, METRIC_FILTER, N_ALARM,
                                      N_LOG_GROUP, N_METRIC_FILTER, N_SUBSCRIPTION, N_TOPIC,
                                      N_TOPIC_POLICY, N_TRAIL, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
-                                     TRAIL, TRAIL_TYPES)
+                                     TRAIL)
 
 # The engine's sentinels for values not known during preview (pulumi_policy.proxy).
 SENTINELS = frozenset({

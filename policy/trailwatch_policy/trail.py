@@ -3,7 +3,7 @@ management events read and write. Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, Maybe, Trail, Unknown
@@ -109,13 +109,3 @@ def trail_problems(trail: Trail) -> list[Problem]:
             'event_selectors=[aws.cloudtrail.TrailEventSelectorArgs(include_management_events=True, '
             'read_write_type="All")] (or no selectors)'))
     return problems
-
-
-def trails_problems(trails: Iterable[Trail]) -> list[tuple[Trail, Problem]]:
-    """Problems of every trail that delivers to CloudWatch Logs."""
-    out: list[tuple[Trail, Problem]] = []
-    for trail in trails:
-        if trail.log_group.value is None and not trail.log_group.sources:
-            continue
-        out.extend((trail, p) for p in trail_problems(trail))
-    return out

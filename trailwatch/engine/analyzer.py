@@ -24,7 +24,7 @@ from typing import Any, Callable
 import grpc
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
 from .errors import EngineError
 from .policyconfig import PolicyConfig, PolicyMeta, reconcile

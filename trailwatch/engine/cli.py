@@ -6,7 +6,6 @@ the pack failed (one clear message on stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path

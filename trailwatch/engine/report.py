@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .analyzer import Analysis, Diagnostic
+from .analyzer import Analysis
 from .program import Registration
 
 SCHEMA_KEYS = ("policyPackName", "policyName", "enforcementLevel", "urn", "message")
@@ -81,7 +81,3 @@ def render_text(stack: str, resources: list[Registration], analysis: Analysis) -
         lines.append("")
         lines.append("error: preview failed: a mandatory policy was violated")
     return "\n".join(lines) + "\n"
-
-
-def describe(d: Diagnostic) -> str:
-    return f"[{d.enforcement_level}] {d.policy_name}: {d.message.splitlines()[0] if d.message else ''}"

@@ -8,7 +8,6 @@ writes `{"ok": true, "resources": [...]}` or `{"ok": false, "error": "..."}` to 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import json
 import os
