@@ -7,13 +7,15 @@ PY     := $(VENV)/bin/python
 PACK_VENV := policy/venv
 STACK  ?= dev
 
-.PHONY: help venv check test typecheck bench lint clean
+.PHONY: help venv check test typecheck bench lint clean cli e2e
 help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
 	@echo "make typecheck  mypy on the program, the pack's modules and the benchmarks"
 	@echo "make bench   benchmarks (bench/results.json)"
 	@echo "make lint    actionlint on .github/workflows"
+	@echo "make cli     build the real Pulumi CLI from source into .tools/ (needs Go and the Go module proxy)"
+	@echo "make e2e     pulumi preview --policy-pack (real CLI) and trailwatch check must agree on every stack"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trailwatch needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
@@ -45,5 +47,19 @@ bench: venv
 lint: venv
 	$(VENV)/bin/actionlint .github/workflows/*.yml
 
+# The real Pulumi CLI (tools/cli/build.sh says what lands in .tools/). Go's build cache makes a
+# rebuild cheap; make skips it entirely while tools/cli is unchanged.
+CLI_SOURCES := $(wildcard tools/cli/*.go tools/cli/*/*.go tools/cli/cmd/*/*.go) tools/cli/go.mod tools/cli/go.sum \
+	tools/cli/build.sh tools/cli/pulumi-language-python-exec
+.tools/.built: $(CLI_SOURCES) $(VENV)/.installed
+	@bash tools/cli/build.sh
+	@touch $@
+
+cli: venv .tools/.built
+
+# Not part of make test/check: it needs `make cli` (Go + the module proxy) and takes minutes.
+e2e: cli
+	$(PY) -m pytest -q e2e
+
 clean:
-	rm -rf $(VENV) $(PACK_VENV) .pytest_cache .hypothesis .mypy_cache
+	rm -rf $(VENV) $(PACK_VENV) .pytest_cache .hypothesis .mypy_cache .tools

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from trailwatch.engine.sentinels import UNKNOWN_STRING
+
 # Resources whose autonamed property is not `name`, and how the name is shaped.
 SPECIAL_FIELDS: dict[str, str] = {
     "aws:s3/bucket:Bucket": "bucket",
@@ -43,3 +45,15 @@ def provider_name(type_token: str, logical: str, urn: str, inputs: dict[str, Any
     if flag and inputs.get(flag) is True:
         name += ".fifo"
     return name
+
+
+def apply(type_token: str, logical: str, urn: str, inputs: dict[str, Any], optional_inputs: set[str],
+          mode: str = "provider") -> dict[str, Any]:
+    """`inputs` as the provider's Check returns them: the autonamed property filled in unless the
+    program set it or a prefix; `mode` "unknown" leaves it unknown (the sentinel) instead."""
+    field = autoname_field(type_token, optional_inputs)
+    if not field or field in inputs or has_prefix(inputs):
+        return inputs
+    checked = dict(inputs)
+    checked[field] = UNKNOWN_STRING if mode == "unknown" else provider_name(type_token, logical, urn, inputs)
+    return checked

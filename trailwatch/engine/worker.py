@@ -8,7 +8,6 @@ writes `{"ok": true, "resources": [...]}` or `{"ok": false, "error": "..."}` to 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import os
 import runpy
@@ -23,47 +22,21 @@ import pulumi.config
 import pulumi.resource
 import pulumi.runtime.config
 from google.protobuf import json_format, struct_pb2
-from pulumi import _types
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from trailwatch.engine import autoname, invokes
 from trailwatch.engine.sentinels import UNKNOWN_STRING, downgrade_resources
+from trailwatch.engine.shapes import Shape, shape_of
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-class Shape:
-    """What the SDK knows about a resource class: input names, output-only names, optional `name`."""
-
-    def __init__(self, inputs: set[str], output_only: set[str], optional_inputs: set[str]) -> None:
-        self.inputs = inputs
-        self.output_only = output_only
-        self.optional_inputs = optional_inputs
-
-
 _SHAPES: dict[tuple[str, str], list[Optional[Shape]]] = {}
 _SHAPES_LOCK = threading.Lock()
-
-
-def _shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
-    if typ is None:
-        return None
-    inputs_py = _types.input_type_py_to_pulumi_names(typ)
-    inputs = set(inputs_py.values())
-    outputs = set(_types._py_to_pulumi_names_from_py_properties(cls).values())
-    optional: set[str] = set()
-    try:
-        params = inspect.signature(typ).parameters  # the class's __init__ without `self`
-        for py_name, pulumi_name in inputs_py.items():
-            param = params.get(py_name)
-            if param is not None and param.default is not inspect.Parameter.empty:
-                optional.add(pulumi_name)
-    except (TypeError, ValueError):
-        pass
-    return Shape(inputs, outputs - inputs - {"id", "urn"}, optional)
 
 
 def _patch_register_resource() -> None:
@@ -71,7 +44,7 @@ def _patch_register_resource() -> None:
 
     def recording(res, ty, name, custom, remote, new_dependency, props, opts, typ=None, package_ref=None):
         try:
-            shape = _shape_of(type(res), typ)
+            shape = shape_of(type(res), typ)
         except Exception:  # noqa: BLE001 - shape is a best effort; the registration must go on
             shape = None
         with _SHAPES_LOCK:
@@ -128,6 +101,9 @@ class RecordingMonitor(MockMonitor):
         self.default_providers: dict[tuple[str, str], str] = {}
         self.lock = threading.RLock()
         self.armed = False
+        self.duplicate: Optional[str] = None  # the first URN registered twice: the engine fails the run
+        self.stack_transforms: list[Any] = []  # callback_pb2.Callback, in registration order
+        self.resource_transforms: dict[str, list[Any]] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN: parent type chain joined by `$`, without the stack's own type."""
@@ -181,7 +157,11 @@ class RecordingMonitor(MockMonitor):
                 })
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
-        inputs = downgrade_resources(_wire(request.object))
+        with self.lock:
+            if urn in self.by_urn:
+                self.duplicate = self.duplicate or urn
+                return resource_pb2.RegisterResourceResponse(urn=urn)
+        inputs = downgrade_resources(_wire(self._transformed(request, urn)))
         shape = self._shape(request.type, request.name)
         provider = request.provider
         is_provider = request.type.startswith("pulumi:providers:")
@@ -192,12 +172,8 @@ class RecordingMonitor(MockMonitor):
         checked = dict(inputs)
         outputs: dict[str, Any] = {}
         if request.custom and not is_provider:
-            field = autoname.autoname_field(request.type, shape.optional_inputs if shape else set())
-            if field and field not in checked and not autoname.has_prefix(checked):
-                checked[field] = (
-                    UNKNOWN_STRING if self.autonames == "unknown"
-                    else autoname.provider_name(request.type, request.name, urn, checked)
-                )
+            checked = autoname.apply(request.type, request.name, urn, checked,
+                                     shape.optional_inputs if shape else set(), self.autonames)
             outputs = dict(checked)
             for key in sorted(shape.output_only if shape else {"arn"}):
                 outputs.setdefault(key, UNKNOWN_STRING)
@@ -231,12 +207,54 @@ class RecordingMonitor(MockMonitor):
         obj.update(outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=obj)
 
+    def RegisterStackTransform(self, request):  # noqa: N802 - gRPC method name
+        with self.lock:
+            self.stack_transforms.append(request)
+        return super().RegisterStackTransform(request)
+
+    def _transformed(self, request: resource_pb2.RegisterResourceRequest, urn: str) -> struct_pb2.Struct:
+        """The inputs after the transforms, run as the engine runs them before anything else: the
+        resource's own (`transforms=`), then each ancestor's, then the stack's (source_eval.go)."""
+        with self.lock:
+            self.resource_transforms[urn] = list(request.transforms)
+            chain = list(request.transforms)
+            parent = request.parent
+            while parent:
+                chain += self.resource_transforms.get(parent, [])
+                parent = self.by_urn.get(parent, {}).get("parent", "")
+            chain += self.stack_transforms
+        props = request.object
+        for callback in chain:
+            props = _run_transform(callback, request, props)
+        return props
+
     def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
         with self.lock:
             record = self.by_urn.get(request.urn)
             if record is not None:
                 record["outputs"] = downgrade_resources(_wire(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+def _run_transform(callback: Any, request: resource_pb2.RegisterResourceRequest,
+                   props: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Call one transform through the SDK's own callback server, as the engine does over gRPC
+    (the SDK deserialises the props, runs the function, serialises what it returns)."""
+    for servicer in _CallbackServicer._servicers:
+        function = servicer._callbacks.get(callback.token)
+        if function is not None:
+            break
+    else:
+        raise Exception(f"transform callback {callback.token} is not registered")
+    options = resource_pb2.TransformResourceOptions(
+        depends_on=list(request.dependencies), protect=bool(request.protect),
+        ignore_changes=list(request.ignoreChanges), version=request.version, provider=request.provider,
+        additional_secret_outputs=list(request.additionalSecretOutputs))
+    transform = resource_pb2.TransformRequest(type=request.type, name=request.name, custom=request.custom,
+                                              parent=request.parent, properties=props, options=options)
+    # RegisterResource runs on an executor thread; the transform runs on the program's loop.
+    response = asyncio.run_coroutine_threadsafe(function(transform.SerializeToString()), servicer._loop).result()
+    return response.properties
 
 
 def _program_frames(tb: Any, program_dir: Path) -> list[traceback.FrameSummary]:
@@ -296,6 +314,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
         loop.run_until_complete(run_in_stack(program))
     except BaseException as exc:  # noqa: BLE001 - reported to the user as the program's error
         return {"ok": False, "error": describe_failure(exc, program_dir)}
+    if monitor.duplicate:  # the engine's words (sdk/go/common/diag/errors.go, code 2001)
+        return {"ok": False, "error": f"Duplicate resource URN '{monitor.duplicate}'; try giving it a unique name"}
     return {"ok": True, "resources": monitor.records}
 
 

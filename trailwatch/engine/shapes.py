@@ -1,0 +1,60 @@
+"""What the pulumi_aws SDK knows about a resource class: its input names, its output-only names
+and which inputs are optional (an optional `name` is the one the provider autonames).
+
+Used by the offline engine's recording monitor (from the class the program registered) and by
+the stand-in AWS provider for the real CLI (from the type token it is asked to Check).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from functools import lru_cache
+from typing import Optional
+
+from pulumi import _types
+
+
+class Shape:
+    """Input names, output-only names and optional input names of one resource class."""
+
+    def __init__(self, inputs: set[str], output_only: set[str], optional_inputs: set[str]) -> None:
+        self.inputs = inputs
+        self.output_only = output_only
+        self.optional_inputs = optional_inputs
+
+
+def shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
+    """The shape of resource class `cls` whose Args class is `typ` (None: unknown)."""
+    if typ is None:
+        return None
+    inputs_py = _types.input_type_py_to_pulumi_names(typ)
+    inputs = set(inputs_py.values())
+    outputs = set(_types._py_to_pulumi_names_from_py_properties(cls).values())
+    optional: set[str] = set()
+    try:
+        params = inspect.signature(typ).parameters  # the class's __init__ without `self`
+        for py_name, pulumi_name in inputs_py.items():
+            param = params.get(py_name)
+            if param is not None and param.default is not inspect.Parameter.empty:
+                optional.add(pulumi_name)
+    except (TypeError, ValueError):
+        pass
+    return Shape(inputs, outputs - inputs - {"id", "urn"}, optional)
+
+
+@lru_cache(maxsize=None)
+def shape_for_token(type_token: str) -> Optional[Shape]:
+    """The shape of `aws:<module>/<camel>:<Class>` from pulumi_aws (None: not a pulumi_aws class)."""
+    package, _, rest = type_token.partition(":")
+    module, _, class_name = rest.rpartition(":")
+    if package != "aws" or not class_name:
+        return None
+    mod_path = module.split("/")[0]
+    mod_name = "pulumi_aws" if mod_path == "index" else f"pulumi_aws.{mod_path.replace('-', '_')}"
+    try:
+        mod = importlib.import_module(mod_name)
+        cls = getattr(mod, class_name)
+        args = getattr(mod, class_name + "Args", None)
+        return shape_of(cls, args)
+    except Exception:  # noqa: BLE001 - an unknown class: no shape, as offline
+        return None
