@@ -58,7 +58,12 @@ CLI_SOURCES := $(wildcard tools/cli/*.go tools/cli/*/*.go tools/cli/cmd/*/*.go) 
 cli: venv .tools/.built
 
 # Not part of make test/check: it needs `make cli` (Go + the module proxy) and takes minutes.
-e2e: cli
+TS_STACK := e2e/typescript
+$(TS_STACK)/node_modules/.installed: $(TS_STACK)/package.json $(TS_STACK)/package-lock.json
+	cd $(TS_STACK) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+e2e: cli $(TS_STACK)/node_modules/.installed
 	$(PY) -m pytest -q e2e
 
 clean:

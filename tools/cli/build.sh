@@ -14,6 +14,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 tools="$root/.tools"
 aws_version="7.51.1"  # pulumi-aws==7.51.1 in requirements.txt: the plugin version its SDK asks for
+ts_aws_version="7.48.0"  # @pulumi/aws in e2e/typescript: the newest the npm registry serves here
 
 if ! command -v go >/dev/null 2>&1; then
   echo "make cli: no Go toolchain (go 1.26+) on this machine: the real Pulumi CLI cannot be built here" >&2
@@ -56,7 +57,9 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 EOF
 # shellcheck source=/dev/null
 . "$tools/env.sh"
-rm -rf "$PULUMI_HOME/plugins/resource-aws-v$aws_version"*
-pulumi plugin install resource aws "$aws_version" --file "$tools/standin/pulumi-resource-aws" >/dev/null
+for v in "$aws_version" "$ts_aws_version"; do
+  rm -rf "$PULUMI_HOME/plugins/resource-aws-v$v"*
+  pulumi plugin install resource aws "$v" --file "$tools/standin/pulumi-resource-aws" >/dev/null
+done
 echo "$version" >"$tools/VERSION"
 echo "make cli: Pulumi CLI $version and stand-ins in .tools/ ($(( $(date +%s) - start )) s); source .tools/env.sh"

@@ -1,0 +1,52 @@
+"""The differences between the offline engine and the real CLI that remain on purpose, each
+asserted exactly as docs/offline-engine.md ("Known differences") states it."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from e2e.harness import POLICY, STACKS, check, preview
+from e2e.test_parity import cli_violations
+
+NO_FILTER = STACKS / "no-filter"
+
+
+def _pack_config(tmp_path: Path, content: object) -> Path:
+    path = tmp_path / "pack-config.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    return path
+
+
+def test_an_unknown_policy_name_in_the_pack_config(tmp_path: Path) -> None:
+    """The engine ignores a policy name the pack does not have; offline it is an error (exit 2),
+    because a typo that silently configures nothing is worse than a failed check."""
+    config = _pack_config(tmp_path, {"unauthorized-api-calls-monitorred": "disabled"})
+    cli = preview(NO_FILTER, "test", pack_config=config)
+    offline = check(NO_FILTER, "test", pack_config=config)
+    assert cli.returncode != 0 and cli_violations(cli)  # the misspelt name disabled nothing
+    assert offline.returncode == 2 and "unauthorized-api-calls-monitorred" in offline.stderr
+
+
+def test_a_rejected_pack_config_fails_both_with_different_codes(tmp_path: Path) -> None:
+    """An enforcement level that does not exist: the CLI refuses the config (non-zero, no
+    verdict), offline exits 2 with one error line."""
+    config = _pack_config(tmp_path, {"unauthorized-api-calls-monitored": "blocking"})
+    cli = preview(NO_FILTER, "test", pack_config=config)
+    offline = check(NO_FILTER, "test", pack_config=config)
+    assert cli.returncode not in (0, 2) and not cli.violations
+    assert "blocking" in cli.stdout + cli.stderr
+    assert offline.returncode == 2 and "blocking" in offline.stderr
+
+
+def test_a_pack_without_its_virtualenv(tmp_path: Path) -> None:
+    """The CLI runs a Python pack only with the virtualenv PulumiPolicy.yaml names and fails to
+    start it when that is missing; offline the pack runs with the current interpreter and a note."""
+    pack = tmp_path / "policy"
+    shutil.copytree(POLICY, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    cli = preview(NO_FILTER, "test", pack=pack)
+    offline = check(NO_FILTER, "test", pack=pack)
+    assert cli.returncode != 0 and not cli.violations
+    assert "failed to start" in cli.stdout + cli.stderr
+    assert offline.returncode == 1 and offline.violations  # judged all the same
+    assert "note:" in offline.stderr and "venv" in offline.stderr

@@ -1,0 +1,138 @@
+"""The real Pulumi CLI judges the offline engine (issue 15).
+
+For every stack the project tests offline -- this repository's dev/prod/local stacks in both
+autoname modes, every fixture stack under tests/fixtures/stacks/ and the example pack configs in
+policy/configs/ -- `pulumi preview --policy-pack policy [--policy-pack-config F] --json` on the
+CLI built by `make cli` and `python -m trailwatch check` must report the same violations
+(policy, enforcement level, URN, message) and the same pass/fail. The few differences that
+cannot be removed are asserted exactly, one test each (docs/offline-engine.md lists them).
+
+Runs start together on a small pool when the module fixture is first used; each test reads its own.
+"""
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from e2e.harness import POLICY, ROOT, STACKS, Outcome, check, cli_version, preview
+
+CONFIGS = sorted((POLICY / "configs").glob("*.json"))
+# Fixture stacks the offline suite (tests/test_guardrail_e2e.py) also runs with unknown autonames.
+UNKNOWN_TOO = {"broken-chains", "second-trail", "component-style", "multi-trail"}
+COLOR = re.compile(r"<\{%[^%]*%\}>")
+
+
+@dataclass(frozen=True)
+class Case:
+    program: Path
+    stack: str
+    autonames: str = "provider"
+    pack_config: Optional[Path] = None
+    config: tuple[str, ...] = ()
+
+
+def _fixture_stack(program: Path) -> str:
+    [stack_file] = [p for p in program.glob("Pulumi.*.yaml") if p.name != "Pulumi.yaml"]
+    return stack_file.name[len("Pulumi."):-len(".yaml")]
+
+
+def _cases() -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for stack in ("dev", "prod", "local"):
+        for mode in ("provider", "unknown"):
+            cases[f"repo-{stack}-{mode}"] = Case(ROOT, stack, mode)
+    cases["repo-threshold-2"] = Case(ROOT, "dev", config=("trailwatch:alarmThreshold=2",))
+    for program in sorted(p for p in STACKS.iterdir() if (p / "Pulumi.yaml").exists()):
+        cases[program.name] = Case(program, _fixture_stack(program))
+        if program.name in UNKNOWN_TOO:
+            cases[f"{program.name}-unknown"] = Case(program, _fixture_stack(program), "unknown")
+    for config in CONFIGS:
+        cases[f"repo-dev-{config.stem}"] = Case(ROOT, "dev", pack_config=config)
+        cases[f"broken-chains-{config.stem}"] = Case(STACKS / "broken-chains", "test", pack_config=config)
+    return cases
+
+
+CASES = _cases()
+# Stacks whose run fails in both engines before any policy verdict (asserted in their own tests).
+FAILING_RUNS = {"duplicate-urn"}
+
+
+def _both(case: Case) -> tuple[Outcome, Outcome]:
+    kwargs = dict(pack_config=case.pack_config, config=case.config, autonames=case.autonames)
+    return preview(case.program, case.stack, **kwargs), check(case.program, case.stack, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, Future[tuple[Outcome, Outcome]]]:
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures = {key: pool.submit(_both, case) for key, case in CASES.items()}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def cli_violations(outcome: Outcome) -> set[tuple[str, str, str, str]]:
+    """The CLI's policy events as (policy, level, URN, message): colour tags and the engine's
+    trailing newline removed, which is all the engine adds to what the pack sent."""
+    return {(p, lvl, urn, COLOR.sub("", msg).rstrip("\n")) for p, lvl, urn, msg in outcome.violations}
+
+
+@pytest.mark.parametrize("key", [k for k in CASES if k not in FAILING_RUNS])
+def test_cli_and_offline_report_the_same_violations(key: str, runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    cli, offline = runs[key].result()
+    assert offline.returncode in (0, 1), offline.stderr
+    assert "error: " not in cli.stderr or cli.violations, f"the CLI failed without a verdict:\n{cli.stdout}\n{cli.stderr}"
+    assert cli_violations(cli) == offline.violations
+    assert cli.passed == offline.passed, (cli.returncode, offline.returncode, cli.stdout[-2000:], cli.stderr)
+
+
+def test_every_kind_of_stack_is_covered() -> None:
+    """Both autoname modes, a failing and a passing stack, every example pack config."""
+    assert {c.autonames for c in CASES.values()} == {"provider", "unknown"}
+    assert {c.pack_config for c in CASES.values() if c.pack_config} == set(CONFIGS) and CONFIGS
+    assert len([k for k in CASES if not k.startswith("repo-")]) >= len(list(STACKS.iterdir()))
+
+
+def test_the_cli_is_the_one_built_from_source() -> None:
+    assert re.fullmatch(r"v3\.\d+\.\d+", cli_version())
+
+
+def test_the_offline_verdicts_are_not_all_trivial(runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    """A parity of two empty reports would prove nothing: the failing fixtures fail in the CLI."""
+    cli, _ = runs["no-filter"].result()
+    assert not cli.passed and cli_violations(cli)
+    cli, _ = runs["repo-dev-provider"].result()
+    assert cli.passed and not cli.violations
+    assert any(e.get("resourcePreEvent") for e in cli.events)  # the CLI really ran the program
+
+
+def test_the_cli_renders_a_mandatory_violation(runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    """The pack is loaded by the CLI from PulumiPolicy.yaml (its runtime, its virtualenv) and the
+    CLI's own rendering of a violation names the pack, the level and the policy."""
+    cli, _ = runs["no-filter"].result()
+    [event] = [e["policyEvent"] for e in cli.events if "policyEvent" in e]
+    assert event["policyPackName"] == "trailwatch" and event["policyPackVersion"] == "0.1.0"
+    assert event["enforcementLevel"] == "mandatory"
+    digest = json.loads(cli.stdout)
+    assert any(s["urn"] == event["resourceUrn"] for s in digest["steps"])
+
+
+def test_a_transform_reaches_the_policies_in_both(runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    """A stack transform that sets alias/aws/sns on every topic: the engine runs it before the
+    pack sees the topic, and so does the offline recording monitor now."""
+    cli, offline = runs["transform-topic-key"].result()
+    assert not cli.passed and not offline.passed
+    assert any("topic-aws-managed-key" in v[3] for v in cli_violations(cli))
+
+
+def test_duplicate_urn_fails_both_with_the_engines_words(runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    cli, offline = runs["duplicate-urn"].result()
+    urn = "urn:pulumi:test::duplicate-urn::aws:sns/topic:Topic::alerts"
+    words = f"Duplicate resource URN '{urn}'; try giving it a unique name"
+    assert cli.returncode != 0 and words in cli.stdout + cli.stderr
+    assert offline.returncode == 2 and f"error: {words}" in offline.stderr
