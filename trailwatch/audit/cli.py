@@ -164,6 +164,8 @@ def _check(args: argparse.Namespace) -> None:
         check_role_name(args.role_name)
         if args.shard:
             parse_shard(args.shard)
+        if args.accounts:
+            from_file(args.accounts, args.role_name)  # bad input before any AWS call
     except TargetError as error:
         text = str(error)
         raise UsageError(text if text.startswith("--") else f"--assume-role {text}") from None
