@@ -265,10 +265,7 @@ def _audit_account(plan: Plan, target: Target, pool: ThreadPoolExecutor,
 def _plan(args: argparse.Namespace) -> Plan:
     from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-    from trailwatch_policy.options import ChainOptions  # noqa: F401 - for the type only
-
     from .accounts import Connection, base_account, partition_regions
-    from .verdict import AUDIT_OPTIONS
 
     connection = Connection(profile=args.profile, endpoint_url=args.endpoint_url,
                             max_attempts=args.max_attempts, pool_size=args.max_workers,
@@ -322,6 +319,7 @@ def _plan(args: argparse.Namespace) -> Plan:
     if shard:
         targets = in_shard(targets, *shard)
         skipped = [s for s in skipped if shard_of(s.account, shard[1]) == shard[0]]
+    from .verdict import AUDIT_OPTIONS  # the shared rules: imported after the first call
     options = dataclasses.replace(AUDIT_OPTIONS, pattern_profile=args.pattern_profile)
     return Plan(base, base_region, None if (args.all_regions or (many and not regions)) else regions,
                 targets, skipped, options, shard)
