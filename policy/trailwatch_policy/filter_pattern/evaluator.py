@@ -40,7 +40,7 @@ _EMPTY: dict = {}
 def _as_text(event: Any) -> str:
     """The raw message of an event: a dict or list is searched as its compact JSON text."""
     if event.__class__ is str:
-        return event  # type: ignore[no-any-return]
+        return event
     if isinstance(event, (dict, list)):
         return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     if isinstance(event, str):
@@ -506,13 +506,13 @@ def _field_test(cond: FieldCondition) -> Callable[[str], Result]:
     text = _text_test(value)
     if text is None:
         return lambda v: None
-    num = value.number
+    num, lit = value.number, value.literal
+    eq: Callable[[str], bool] = text
     if num is not None:
-        def eq(v: str) -> bool:
+        def eq_number(v: str) -> bool:
             n = _number(v)
-            return v == value.literal if n is None else n == num
-    else:
-        eq = text
+            return v == lit if n is None else n == num
+        eq = eq_number
     if op == "=":
         return eq
     return lambda v: not eq(v)

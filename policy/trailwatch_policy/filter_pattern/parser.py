@@ -205,13 +205,13 @@ def _operator(sc: Scanner, what: str) -> str:
     return op
 
 
-def _flat(cls: type, children: list[Node]) -> Node:
+def _flat(cls: type[And] | type[Or], children: list[Node]) -> Node:
     if len(children) == 1:
         return children[0]
     flat: list[Node] = []
     for c in children:
-        flat.extend(c.children if isinstance(c, cls) else (c,))  # type: ignore[attr-defined]
-    return cls(tuple(flat))  # type: ignore[no-any-return]
+        flat.extend(c.children if isinstance(c, cls) else (c,))
+    return cls(tuple(flat))
 
 
 # ---------------------------------------------------------------- space-delimited
@@ -321,8 +321,9 @@ class _SpaceParser(Scanner):
 
 
 def _first_name(node: Node) -> str:
-    while not isinstance(node, FieldCondition):
-        node = node.children[0]  # type: ignore[union-attr]
+    while isinstance(node, (And, Or)):
+        node = node.children[0]
+    assert isinstance(node, FieldCondition)
     return node.name
 
 
