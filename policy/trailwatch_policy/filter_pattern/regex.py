@@ -23,7 +23,8 @@ and the "Filter pattern syntax" page,
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html):
 
 - literals: ASCII letters and digits and the symbols ``: _ # = @ / ; , -``;
-- operators: ``^`` ``$`` (anchors), ``.`` (any character but a newline), ``[...]`` classes
+- operators: ``^`` ``$`` (anchors of the whole text; ``$`` also before a final newline, as
+  in Java's and Python's engines), ``.`` (any character but a newline), ``[...]`` classes
   (ranges ``a-z``, negation ``[^...]``), ``?`` ``*`` ``+`` ``{m,n}`` (``{m}``, ``{m,}``,
   ``{,n}``: "either m or n can be omitted"), ``|`` (alternation), ``\\`` escapes
   (``\\d \\D \\w \\W \\s \\S`` and an escaped operator or symbol stands for itself);
@@ -413,6 +414,19 @@ class LinearRegex:
             return True
         if not text:
             return self._accepting(self._closure(self._sets[sid], at_start=True, at_end=True))
+        final_newline = text[-1] == "\n"
+        sid = self._run(sid, text[:-1] if final_newline else text)
+        if sid == _ACCEPT:
+            return True
+        if not final_newline:
+            return self._ends_ok(sid)
+        # "$" also matches before a final newline (as in Java's and Python's engines)
+        if self._ends_ok(sid):
+            return True
+        sid = self._run(sid, "\n")
+        return sid == _ACCEPT or self._ends_ok(sid)
+
+    def _run(self, sid: int, text: str) -> int:
         table = self._table
         for c in text:
             t = table[sid].get(c)
@@ -420,9 +434,9 @@ class LinearRegex:
                 t = self._step(sid, c)
                 table = self._table
             if t == _ACCEPT:
-                return True
+                return _ACCEPT
             sid = t
-        return self._ends_ok(sid)
+        return sid
 
 
 def parse_branches(source: str, strict: bool = True) -> tuple[tuple[Item, ...], ...]:
