@@ -337,7 +337,10 @@ def documentation() -> str:
 
 def test_the_documented_trailwatch_commands_are_real() -> None:
     text = documentation()
-    used = re.findall(r"(?:python -m |bin/|^\$ |^|`)trailwatch ([a-z]+)", text, re.MULTILINE)
+    code = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", text, re.DOTALL))
+    used = (re.findall(r"(?:python -m |bin/)trailwatch ([a-z]+)", text)
+            + re.findall(r"`trailwatch ([a-z]+)(?=`| -| \.| ')", text)
+            + re.findall(r"^(?:\$ )?trailwatch ([a-z]+)", code, re.MULTILINE))
     assert used and set(used) <= set(COMMANDS), set(used) - set(COMMANDS)
     targets = set(re.findall(r"`make ([a-z]+)", text)) | set(re.findall(r"^make ([a-z]+)", text, re.MULTILINE))
     assert targets and targets <= makefile_targets(), targets - makefile_targets()
