@@ -57,6 +57,7 @@ def cli_env(backend: Path, autonames: str = "provider") -> dict[str, str]:
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "TRAILWATCH_STANDIN_AUTONAMES": autonames,
         "NO_COLOR": "1",
+        "PULUMI_DEBUG_COMMANDS": "true",  # enables `--event-log`
     })
     return env
 
