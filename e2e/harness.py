@@ -64,6 +64,7 @@ def cli_env(backend: Path, autonames: str = "provider") -> dict[str, str]:
 
 def stage(program: Path, dest: Path) -> Path:
     """dest/<name>: the program's entries symlinked, its stack files copied."""
+    program = program.resolve()
     staged = dest / program.name
     staged.mkdir(parents=True)
     for entry in program.iterdir():

@@ -24,18 +24,18 @@ def test_an_unknown_policy_name_in_the_pack_config(tmp_path: Path) -> None:
     config = _pack_config(tmp_path, {"unauthorized-api-calls-monitorred": "disabled"})
     cli = preview(NO_FILTER, "test", pack_config=config)
     offline = check(NO_FILTER, "test", pack_config=config)
-    assert cli.returncode != 0 and cli_violations(cli)  # the misspelt name disabled nothing
+    assert cli.returncode == 1 and cli_violations(cli)  # the misspelt name disabled nothing
     assert offline.returncode == 2 and "unauthorized-api-calls-monitorred" in offline.stderr
 
 
 def test_a_rejected_pack_config_fails_both_with_different_codes(tmp_path: Path) -> None:
-    """An enforcement level that does not exist: the CLI refuses the config (non-zero, no
-    verdict), offline exits 2 with one error line."""
+    """An enforcement level that does not exist: the CLI refuses the config (exit 1, as for a
+    violation, no verdict), offline exits 2 with one error line."""
     config = _pack_config(tmp_path, {"unauthorized-api-calls-monitored": "blocking"})
     cli = preview(NO_FILTER, "test", pack_config=config)
     offline = check(NO_FILTER, "test", pack_config=config)
-    assert cli.returncode not in (0, 2) and not cli.violations
-    assert "blocking" in cli.stdout + cli.stderr
+    assert cli.returncode == 1 and not cli.violations
+    assert '"blocking" is not a valid enforcement level' in cli.stdout + cli.stderr
     assert offline.returncode == 2 and "blocking" in offline.stderr
 
 
@@ -46,7 +46,23 @@ def test_a_pack_without_its_virtualenv(tmp_path: Path) -> None:
     shutil.copytree(POLICY, pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
     cli = preview(NO_FILTER, "test", pack=pack)
     offline = check(NO_FILTER, "test", pack=pack)
-    assert cli.returncode != 0 and not cli.violations
-    assert "failed to start" in cli.stdout + cli.stderr
+    assert cli.returncode == 1 and not cli.violations
+    assert f'policy pack "{pack}" failed to start' in cli.stdout + cli.stderr
     assert offline.returncode == 1 and offline.violations  # judged all the same
     assert "note:" in offline.stderr and "venv" in offline.stderr
+
+
+def test_a_uv_lock_beside_the_pack_switches_both_to_uv(tmp_path: Path) -> None:
+    """A uv.lock in the pack's folder (or any parent) makes the toolchain uv, whatever
+    PulumiPolicy.yaml's virtualenv says; with no `uv` on this machine both fail, naming uv
+    (the CLI with exit 1, offline with 2)."""
+    if shutil.which("uv"):
+        raise AssertionError("this test expects no `uv` on PATH; it would then test uv itself")
+    pack = tmp_path / "policy"
+    shutil.copytree(POLICY, pack, ignore=shutil.ignore_patterns("__pycache__"), symlinks=True)
+    (tmp_path / "uv.lock").write_text("version = 1\n", encoding="utf-8")
+    cli = preview(NO_FILTER, "test", pack=pack)
+    offline = check(NO_FILTER, "test", pack=pack)
+    assert cli.returncode == 1 and not cli.violations
+    assert "Could not find `uv` executable" in cli.stdout + cli.stderr
+    assert offline.returncode == 2 and "uv" in offline.stderr
