@@ -252,8 +252,11 @@ def _run_transform(callback: Any, request: resource_pb2.RegisterResourceRequest,
         additional_secret_outputs=list(request.additionalSecretOutputs))
     transform = resource_pb2.TransformRequest(type=request.type, name=request.name, custom=request.custom,
                                               parent=request.parent, properties=props, options=options)
+    async def call() -> Any:
+        return await function(transform.SerializeToString())
+
     # RegisterResource runs on an executor thread; the transform runs on the program's loop.
-    response = asyncio.run_coroutine_threadsafe(function(transform.SerializeToString()), servicer._loop).result()
+    response: Any = asyncio.run_coroutine_threadsafe(call(), servicer._loop).result()
     return response.properties
 
 
