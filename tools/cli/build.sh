@@ -59,7 +59,10 @@ EOF
 . "$tools/env.sh"
 for v in "$aws_version" "$ts_aws_version"; do
   rm -rf "$PULUMI_HOME/plugins/resource-aws-v$v"*
-  pulumi plugin install resource aws "$v" --file "$tools/standin/pulumi-resource-aws" >/dev/null
+  pulumi plugin install resource aws "$v" --file "$tools/standin/pulumi-resource-aws" >"$tools/plugin-install.log" 2>&1 || {
+    echo "make cli: installing the stand-in aws plugin failed: see $tools/plugin-install.log" >&2
+    exit 3
+  }
 done
 echo "$version" >"$tools/VERSION"
 echo "make cli: Pulumi CLI $version and stand-ins in .tools/ ($(( $(date +%s) - start )) s); source .tools/env.sh"

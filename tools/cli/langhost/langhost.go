@@ -12,6 +12,7 @@ package langhost
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,9 +23,68 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/emptypb"
 )
+
+// An exit code by which a program runner says it already reported the program's error
+// (the Python exec script and @pulumi/pulumi's runner both use it).
+const exitReported = 32
+
+// Base answers what both hosts answer alike: Handshake (remembering the engine) and GetPluginInfo.
+type Base struct {
+	pulumirpc.UnimplementedLanguageRuntimeServer
+	EngineAddress string
+}
+
+func (b *Base) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
+) (*pulumirpc.LanguageHandshakeResponse, error) {
+	b.EngineAddress = req.EngineAddress
+	return &pulumirpc.LanguageHandshakeResponse{}, nil
+}
+
+func (b *Base) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+}
+
+// ConfigEnv is the stack config for the program: PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS.
+func ConfigEnv(req *pulumirpc.RunRequest) ([]string, error) {
+	config, err := json.Marshal(req.GetConfig())
+	if err != nil {
+		return nil, err
+	}
+	secretKeys := req.GetConfigSecretKeys()
+	if secretKeys == nil {
+		secretKeys = []string{}
+	}
+	keys, err := json.Marshal(secretKeys)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"PULUMI_CONFIG=" + string(config), "PULUMI_CONFIG_SECRET_KEYS=" + string(keys)}, nil
+}
+
+// RunProgram runs the program's command with its output on ours (the engine shows it) and
+// turns how it ended into the RunResponse.
+func RunProgram(cmd *exec.Cmd) *pulumirpc.RunResponse {
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		_ = os.Stdout.Sync()
+		_ = os.Stderr.Sync()
+		var exitErr *exec.ExitError
+		switch {
+		case errors.As(err, &exitErr) && exitErr.ExitCode() == exitReported:
+			return &pulumirpc.RunResponse{Bail: true}
+		case errors.As(err, &exitErr):
+			return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited with non-zero exit code: %d", exitErr.ExitCode())}
+		default:
+			return &pulumirpc.RunResponse{Error: fmt.Sprintf("problem executing program: %v", err)}
+		}
+	}
+	return &pulumirpc.RunResponse{}
+}
 
 // Serve parses the flags the CLI may pass (all ignored but the positional engine address), starts
 // the gRPC server for the host made by newHost and prints its port. It returns when serving stops.
@@ -97,18 +157,4 @@ func RunStreaming(cmd *exec.Cmd, req *pulumirpc.RunPluginRequest,
 		return fmt.Errorf("could not run plugin %s: %w", cmd.Path, err)
 	}
 	return closer.Close()
-}
-
-// ExitMessage turns a program's failed run into the RunResponse text the CLI shows.
-func ExitMessage(err error) string {
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		return fmt.Sprintf("program exited with non-zero exit code: %d", exitErr.ExitCode())
-	}
-	return fmt.Sprintf("problem executing program (could not run language executor): %v", err)
-}
-
-// Env returns the process environment plus the extra entries.
-func Env(extra ...string) []string {
-	return append(os.Environ(), extra...)
 }

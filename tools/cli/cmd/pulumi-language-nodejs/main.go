@@ -9,42 +9,25 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
-	"google.golang.org/protobuf/types/known/emptypb"
 
 	"trailwatch.local/tools/cli/langhost"
 )
 
-// The exit code by which @pulumi/pulumi's runner says it already reported the program's error.
-const exitReported = 32
-
 type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
+	langhost.Base
 }
 
 func main() {
 	langhost.Serve(func(engine string) pulumirpc.LanguageRuntimeServer {
-		return &host{engineAddress: engine}
+		return &host{Base: langhost.Base{EngineAddress: engine}}
 	})
-}
-
-func (h *host) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	h.engineAddress = req.EngineAddress
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
 }
 
 // GetRequiredPackages: none declared; the engine loads each provider plugin when the program
@@ -63,7 +46,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 	args := []string{runPath}
 	for _, kv := range [][2]string{
-		{"monitor", req.GetMonitorAddress()}, {"engine", h.engineAddress},
+		{"monitor", req.GetMonitorAddress()}, {"engine", h.EngineAddress},
 		{"organization", req.GetOrganization()}, {"project", req.GetProject()},
 		{"root-directory", req.GetInfo().GetRootDirectory()}, {"stack", req.GetStack()}, {"pwd", programDir},
 	} {
@@ -77,27 +60,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	args = append(args, "--parallel", strconv.Itoa(int(req.GetParallel())), req.GetInfo().GetEntryPoint())
 	args = append(args, req.GetArgs()...)
 
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, err
-	}
-	secretKeys := req.GetConfigSecretKeys()
-	if secretKeys == nil {
-		secretKeys = []string{}
-	}
-	keys, err := json.Marshal(secretKeys)
+	config, err := langhost.ConfigEnv(req)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Dir = programDir
-	cmd.Env = langhost.Env("PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(keys))
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitReported {
-			return &pulumirpc.RunResponse{Bail: true}, nil
-		}
-		return &pulumirpc.RunResponse{Error: langhost.ExitMessage(err)}, nil
-	}
-	return &pulumirpc.RunResponse{}, nil
+	cmd.Env = append(os.Environ(), config...)
+	return langhost.RunProgram(cmd), nil
 }

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -19,21 +18,15 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
-	"google.golang.org/protobuf/types/known/emptypb"
 
 	"trailwatch.local/tools/cli/langhost"
 )
 
-// An exit code by which the exec script says it already reported the program's error.
-const exitReported = 32
-
 type host struct {
-	pulumirpc.UnimplementedLanguageRuntimeServer
-	engineAddress string
-	exec          string
+	langhost.Base
+	exec string
 }
 
 func main() {
@@ -44,17 +37,19 @@ func main() {
 	}
 	execScript := filepath.Join(filepath.Dir(self), "pulumi-language-python-exec")
 	langhost.Serve(func(engine string) pulumirpc.LanguageRuntimeServer {
-		return &host{engineAddress: engine, exec: execScript}
+		return &host{Base: langhost.Base{EngineAddress: engine}, exec: execScript}
 	})
 }
 
-func options(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.PythonOptions, error) {
+// toolchainFor is the toolchain sdk/v3's python/toolchain picks from the program's (or the
+// plugin's) runtime options, as the real host does; a plugin without a virtualenv gets `venv`.
+func toolchainFor(info *pulumirpc.ProgramInfo, isPlugin bool) (toolchain.Toolchain, error) {
 	opts := toolchain.PythonOptions{Root: info.RootDirectory, ProgramDir: info.ProgramDirectory}
 	raw := info.GetOptions().AsMap()
 	if v, ok := raw["virtualenv"]; ok {
 		s, isString := v.(string)
 		if !isString {
-			return opts, errors.New("virtualenv option must be a string")
+			return nil, errors.New("virtualenv option must be a string")
 		}
 		opts.Virtualenv = s
 	}
@@ -67,34 +62,20 @@ func options(info *pulumirpc.ProgramInfo, plugin bool) (toolchain.PythonOptions,
 		case "poetry":
 			opts.Toolchain = toolchain.Poetry
 		default:
-			return opts, fmt.Errorf("unsupported toolchain option: %v", v)
+			return nil, fmt.Errorf("unsupported toolchain option: %v", v)
 		}
 	}
-	if plugin && opts.Toolchain == toolchain.Pip && opts.Virtualenv == "" {
+	if isPlugin && opts.Toolchain == toolchain.Pip && opts.Virtualenv == "" {
 		opts.Virtualenv = "venv" // plugins never run on the ambient interpreter
 	}
-	return opts, nil
-}
-
-func (h *host) Handshake(_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
-) (*pulumirpc.LanguageHandshakeResponse, error) {
-	h.engineAddress = req.EngineAddress
-	return &pulumirpc.LanguageHandshakeResponse{}, nil
-}
-
-func (h *host) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
-	return &pulumirpc.PluginInfo{Version: version.Version}, nil
+	return toolchain.ResolveToolchain(opts)
 }
 
 // GetRequiredPackages lists the resource plugins that installed Pulumi packages declare in
 // their pulumi-plugin.json (pulumi_aws: aws at its version).
 func (h *host) GetRequiredPackages(ctx context.Context, req *pulumirpc.GetRequiredPackagesRequest,
 ) (*pulumirpc.GetRequiredPackagesResponse, error) {
-	opts, err := options(req.Info, false)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := toolchainFor(req.Info, false)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +102,7 @@ func (h *host) GetRequiredPackages(ctx context.Context, req *pulumirpc.GetRequir
 }
 
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	opts, err := options(req.Info, false)
-	if err != nil {
-		return nil, err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := toolchainFor(req.Info, false)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +111,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 	args := []string{h.exec}
 	for _, kv := range [][2]string{
-		{"monitor", req.GetMonitorAddress()}, {"engine", h.engineAddress}, {"project", req.GetProject()},
+		{"monitor", req.GetMonitorAddress()}, {"engine", h.EngineAddress}, {"project", req.GetProject()},
 		{"root_directory", req.GetInfo().GetRootDirectory()}, {"stack", req.GetStack()}, {"pwd", req.GetPwd()},
 		{"dry_run", strconv.FormatBool(req.GetDryRun())}, {"parallel", strconv.Itoa(int(req.GetParallel()))},
 		{"organization", req.GetOrganization()},
@@ -149,15 +126,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if err != nil {
 		return nil, err
 	}
-	config, err := json.Marshal(req.GetConfig())
-	if err != nil {
-		return nil, err
-	}
-	secretKeys := req.GetConfigSecretKeys()
-	if secretKeys == nil {
-		secretKeys = []string{}
-	}
-	keys, err := json.Marshal(secretKeys)
+	config, err := langhost.ConfigEnv(req)
 	if err != nil {
 		return nil, err
 	}
@@ -165,26 +134,13 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.Env = append(env, "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(keys))
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		_ = os.Stdout.Sync()
-		_ = os.Stderr.Sync()
-		if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == exitReported {
-			return &pulumirpc.RunResponse{Bail: true}, nil
-		}
-		return &pulumirpc.RunResponse{Error: langhost.ExitMessage(err)}, nil
-	}
-	return &pulumirpc.RunResponse{}, nil
+	cmd.Env = append(env, config...)
+	return langhost.RunProgram(cmd), nil
 }
 
 // RunPlugin starts a Python plugin (a policy pack) from its folder's __main__.py.
 func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
-	opts, err := options(req.Info, true)
-	if err != nil {
-		return err
-	}
-	tc, err := toolchain.ResolveToolchain(opts)
+	tc, err := toolchainFor(req.Info, true)
 	if err != nil {
 		return err
 	}
