@@ -29,7 +29,7 @@ version="$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3 2>/dev/n
 ldflags="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version"
 mkdir -p "$tools/bin" "$tools/standin" "$tools/pulumi-home"
 build() {  # build OUTPUT PACKAGE
-  if ! nice -n 10 go build -trimpath -ldflags "$ldflags" -o "$tools/bin/$1" "$2" 2>"$tools/build-$1.log"; then
+  if ! nice -n 10 go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tools/bin/$1" "$2" 2>"$tools/build-$1.log"; then
     echo "make cli: building $1 failed (no Go module proxy?): see $tools/build-$1.log" >&2
     exit 3
   fi
