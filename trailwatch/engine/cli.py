@@ -12,7 +12,17 @@ from pathlib import Path
 
 from .errors import EngineError, ProgramError
 
-DEFAULT_PACK = Path(__file__).resolve().parents[2] / "policy"
+# A checkout's pack folder, else the copy a wheel carries (setup.py puts it there).
+CHECKOUT_PACK = Path(__file__).resolve().parents[2] / "policy"
+BUNDLED_PACK = Path(__file__).resolve().parents[1] / "policy_pack"
+
+
+def default_pack() -> Path:
+    for folder in (CHECKOUT_PACK, BUNDLED_PACK):
+        if (folder / "PulumiPolicy.yaml").is_file():
+            return folder
+    raise EngineError("no policy pack found next to trailwatch (neither a checkout's policy/ nor an "
+                      "installed copy); pass --policy-pack DIR, the folder with PulumiPolicy.yaml")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (bare keys get the project's namespace); repeatable")
     p.add_argument("--policy-pack", type=Path, default=None, metavar="DIR",
-                   help=f"policy pack folder (default: {DEFAULT_PACK})")
+                   help="policy pack folder (default: the trailwatch pack, from this checkout or installed)")
     p.add_argument("--policy-pack-config", type=Path, default=None, metavar="FILE",
                    help='JSON like {"all": "mandatory", "<policy>": "advisory" | {"enforcementLevel": ..., ...}}')
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -57,7 +67,10 @@ def run(argv: list[str]) -> int:
     if not args.account_id.isdigit() or len(args.account_id) != 12:
         raise EngineError(f"--account-id {args.account_id!r}: an AWS account id is 12 digits")
     project = load_project(Path(args.program_dir), args.stack, args.config)
-    pack_dir = (args.policy_pack or DEFAULT_PACK).resolve()
+    pack_dir = (args.policy_pack or default_pack()).resolve()
+    # The installed copy has no virtualenv of its own: it runs with this interpreter, which
+    # has pulumi-policy (a dependency of trailwatch), whatever lockfile sits above site-packages.
+    interpreter = [sys.executable] if pack_dir == BUNDLED_PACK.resolve() else None
     if not pack_dir.is_dir():
         raise EngineError(f"--policy-pack {pack_dir}: no such folder; pass the policy pack's folder")
     user_config = load_config_file(args.policy_pack_config) if args.policy_pack_config else {}
@@ -71,7 +84,8 @@ def run(argv: list[str]) -> int:
         sys.stderr.write(program.output if program.output.endswith("\n") else program.output + "\n")
     _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}")
     analysis = analyze(project, program.resources, pack_dir, user_config, organization=args.organization,
-                       config_source=f"--policy-pack-config {args.policy_pack_config}")
+                       config_source=f"--policy-pack-config {args.policy_pack_config}",
+                       interpreter=interpreter)
     for note in analysis.notes:
         sys.stderr.write(note + "\n")
     if args.timings:
