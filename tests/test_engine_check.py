@@ -37,7 +37,7 @@ def fixture_check(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def errors(proc: subprocess.CompletedProcess[str]) -> list[str]:
-    return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    return [line for line in proc.stderr.splitlines() if line.startswith("trailwatch check: error:")]
 
 
 # --- the program under the recording monitor -----------------------------------------------------
@@ -192,9 +192,9 @@ def test_all_advisory_and_disabled_policy(tmp_path: Path) -> None:
 def test_crashing_program_shows_its_own_traceback() -> None:
     proc = fixture_check("--config", "crash=true")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert errors(proc) == ["error: Program failed with an unhandled exception:"]
+    assert errors(proc) == ["trailwatch check: error: Program failed with an unhandled exception:"]
     # What the program printed before it failed is shown first: it is often the clue.
-    assert proc.stderr.index("about to crash: last words") < proc.stderr.index("error: Program failed")
+    assert proc.stderr.index("about to crash: last words") < proc.stderr.index("trailwatch check: error: Program failed")
     assert f'File "{BASIC / "__main__.py"}"' in proc.stderr
     assert proc.stderr.rstrip().endswith("ValueError: the fixture was told to crash")
     assert "site-packages" not in proc.stderr and "trailwatch/engine" not in proc.stderr
@@ -203,7 +203,7 @@ def test_crashing_program_shows_its_own_traceback() -> None:
 def test_run_error_is_its_message_alone() -> None:
     proc = fixture_check("--config", "runError=true")
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == "error: the fixture stopped with a RunError"
+    assert proc.stderr.strip().splitlines()[-1] == "trailwatch check: error: the fixture stopped with a RunError"
     assert "Traceback" not in proc.stderr
 
 
@@ -217,7 +217,7 @@ def test_secure_config_names_the_key() -> None:
 def test_unknown_invoke_names_its_token() -> None:
     proc = fixture_check("--config", "badInvoke=true")
     assert proc.returncode == 2
-    assert errors(proc) == ["error: Program failed with an unhandled exception:"]
+    assert errors(proc) == ["trailwatch check: error: Program failed with an unhandled exception:"]
     assert proc.stderr.rstrip().splitlines()[-1].startswith(
         "Exception: the offline engine has no answer for invoke 'aws:ec2/getVpc:getVpc'")
     assert "trailwatch.engine" not in proc.stderr
@@ -234,7 +234,7 @@ def test_unknown_invoke_names_its_token() -> None:
 def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -> None:
     proc = check(*args) if "--policy-pack" in args else check(*args, "--policy-pack", str(PACK))
     assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and message in proc.stderr and proc.stderr.startswith("error: ")
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr and proc.stderr.startswith("trailwatch check: error: ")
 
 
 def test_invalid_policy_pack_config_property_exits_2(tmp_path: Path) -> None:
@@ -242,14 +242,14 @@ def test_invalid_policy_pack_config_property_exits_2(tmp_path: Path) -> None:
     cfg.write_text(json.dumps({"retention-minimum": {"minimumDays": 0}}))
     proc = fixture_check("--policy-pack-config", str(cfg))
     assert proc.returncode == 2
-    assert errors(proc) == [f"error: --policy-pack-config {cfg}: invalid policy configuration: "
+    assert errors(proc) == [f"trailwatch check: error: --policy-pack-config {cfg}: invalid policy configuration: "
                             "retention-minimum: minimumDays: must be greater than or equal to 1"]
 
 
 def test_a_pack_that_dies_shows_its_stderr() -> None:
     proc = check(str(BASIC), "--policy-pack", str(FIX / "packs" / "broken"))
     assert proc.returncode == 2
-    assert "error: the policy pack in" in proc.stderr and "exited with code" in proc.stderr
+    assert "trailwatch check: error: the policy pack in" in proc.stderr and "exited with code" in proc.stderr
     assert "RuntimeError: the broken fixture pack cannot start" in proc.stderr
 
 

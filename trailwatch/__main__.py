@@ -10,6 +10,8 @@ import importlib
 import importlib.util
 import sys
 
+from trailwatch.output import error_line
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("trailwatch.engine.cli", "run a Pulumi program and the policy pack offline, like `pulumi preview --policy-pack`"),
     "pattern": ("trailwatch.pattern_cli", "judge a metric filter pattern and count the events it matches"),
@@ -40,14 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        sys.stderr.write(f"trailwatch: error: unknown command {name!r}; choose one of: "
-                         f"{', '.join(COMMANDS)} (see trailwatch --help)\n")
+        sys.stderr.write(error_line("", f"unknown command {name!r}; choose one of: "
+                                    f"{', '.join(COMMANDS)} (see trailwatch --help)"))
         return 2
     if name in EXTRAS:
         module, install = EXTRAS[name]
         if importlib.util.find_spec(module) is None:
-            sys.stderr.write(f"trailwatch {name}: error: needs {module}, which is not installed; "
-                             f"install it with: {install}\n")
+            sys.stderr.write(error_line(name, f"needs {module}, which is not installed; "
+                                        f"install it with: {install}"))
             return 2
     command = importlib.import_module(COMMANDS[name][0])
     return int(command.main(rest) or 0)
