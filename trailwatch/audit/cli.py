@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError,
                                  NoCredentialsError, ProfileNotFound)
 
+from trailwatch.output import error_line
 from trailwatch_policy.judge import PROFILES
 from trailwatch_policy.options import ChainOptions
 
@@ -35,12 +36,12 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see: python -m trailwatch audit --help)")
+        raise UsageError(f"{message} (see: trailwatch audit --help)")
 
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="python -m trailwatch audit",
+        prog="trailwatch audit",
         description="Audit live AWS accounts for CIS 4.1 / Security Hub CloudWatch.2: a "
                     "logging multi-region trail -> log group -> metric filter that catches "
                     "unauthorized calls -> alarm that fires on one event -> SNS topic -> "
@@ -242,15 +243,15 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
             stdout.write(text)
         return report.exit_code
     except UsageError as error:
-        stderr.write(f"trailwatch audit: {error}\n")
+        stderr.write(error_line("audit", str(error)))
         return 2
     except KeyboardInterrupt:
-        stderr.write("trailwatch audit: interrupted\n")
+        stderr.write(error_line("audit", "interrupted"))
         return 2
     except Exception as error:  # noqa: BLE001 - one line, never a traceback, unless asked
         if os.environ.get("TRAILWATCH_DEBUG"):
             raise
-        stderr.write(f"trailwatch audit: internal error: {type(error).__name__}: {error} "
-                     "(set TRAILWATCH_DEBUG=1 for the traceback)\n")
+        stderr.write(error_line("audit", f"internal error: {type(error).__name__}: {error} "
+                                         "(set TRAILWATCH_DEBUG=1 for the traceback)"))
         return 2
 
