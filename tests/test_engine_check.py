@@ -119,7 +119,8 @@ def clean_json() -> subprocess.CompletedProcess[str]:
 def test_clean_run_exits_0_with_one_stable_json_object(clean_json: subprocess.CompletedProcess[str]) -> None:
     assert clean_json.returncode == 0, clean_json.stderr
     doc = json.loads(clean_json.stdout)
-    assert list(doc) == ["resources", "diagnostics"] and doc["diagnostics"] == []
+    assert list(doc) == ["schemaVersion", "tool", "resources", "diagnostics"] and doc["diagnostics"] == []
+    assert doc["schemaVersion"] == 1 and doc["tool"]["name"] == "trailwatch"
     assert all(list(r) == ["urn", "type", "name"] for r in doc["resources"])
     assert [r["name"] for r in doc["resources"]][:3] == ["fixture-basic-dev", "cis", "default_7_51_1"]
     assert {"urn": URN + "fixture:index:Guardrail$aws:sns/topic:Topic::cis-alerts", "type": "aws:sns/topic:Topic",
@@ -150,10 +151,13 @@ def test_mandatory_violation_exits_1(violations: dict[str, Any]) -> None:
     assert violations["proc"].returncode == 1
     diags = violations["doc"]["diagnostics"]
     alarm = [d for d in diags if d["policyName"] == "alarm-has-actions"]
+    urn = URN + "fixture:index:Guardrail$aws:cloudwatch/metricAlarm:MetricAlarm::cis-alarm"
     assert alarm == [{"policyPackName": "fixture-pack", "policyName": "alarm-has-actions",
-                      "enforcementLevel": "mandatory",
-                      "urn": URN + "fixture:index:Guardrail$aws:cloudwatch/metricAlarm:MetricAlarm::cis-alarm",
-                      "message": "Alarms notify someone.\nthe alarm notifies nobody"}]
+                      "enforcementLevel": "mandatory", "urn": urn,
+                      "message": "Alarms notify someone.\nthe alarm notifies nobody",
+                      # structured fields: another pack's free text has no codes or fixes
+                      "resource": {"urn": urn, "type": "aws:cloudwatch/metricAlarm:MetricAlarm", "name": "cis-alarm"},
+                      "code": None, "fix": None, "findings": []}]
 
 
 def test_config_file_property_override_reaches_the_policy(violations: dict[str, Any]) -> None:
@@ -169,6 +173,7 @@ def test_reading_an_unknown_is_the_sdks_advisory_as_the_engine_shows_it(violatio
         "policyPackName": "fixture-pack", "policyName": "trail-linked", "enforcementLevel": "advisory", "urn": "",
         "message": "can't run policy 'trail-linked' from policy pack 'fixture-pack@v0.0.1' during preview: "
                    "string value at .cloudWatchLogsGroupArn can't be known during preview",
+        "resource": None, "code": None, "fix": None, "findings": [],
     }
     # With --autonames unknown the log group's name is unknown too: the resource policy cannot run either.
     assert diags["log-group-name"]["enforcementLevel"] == "advisory"
