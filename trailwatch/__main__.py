@@ -31,6 +31,11 @@ EXTRAS: dict[str, tuple[str, str]] = {
 }
 
 
+def _only_help_or_merge(rest: list[str]) -> bool:
+    """`audit --help` and `audit merge` (joining reports) need no AWS SDK."""
+    return rest[:1] == ["merge"] or "-h" in rest or "--help" in rest
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help"):
@@ -45,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(error_line("", f"unknown command {name!r}; choose one of: "
                                     f"{', '.join(COMMANDS)} (see trailwatch --help)"))
         return 2
-    if name in EXTRAS:
+    if name in EXTRAS and not _only_help_or_merge(rest):
         module, install = EXTRAS[name]
         if importlib.util.find_spec(module) is None:
             sys.stderr.write(error_line(name, f"needs {module}, which is not installed; "
