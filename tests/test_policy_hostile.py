@@ -117,9 +117,13 @@ def test_output_is_capped_per_code_with_a_counted_summary(default):
     ("x" * 100_000, "at most 512"),
 ])
 def test_admin_patterns_that_cannot_run_in_linear_time_are_config_errors(pack, pattern, why):
+    """Refused with one clear message; the stack is still judged with the rest of the
+    configuration (the usable patterns, else the default), so the canary stands."""
     pack.configure({MONITORED: {"logGroupNamePatterns": [pattern]}})
-    diags = pack.analyze_stack([Spec(LOG_GROUP, "a", {"name": "a" * 40 + "!", "arn": UNKNOWN_STRING})])
-    [d] = diags
+    diags = pack.analyze_stack([Spec(LOG_GROUP, "a", {"name": "a" * 40 + "!", "arn": UNKNOWN_STRING}),
+                                canary()])
+    assert_canary(diags)
+    [d] = [d for d in diags if not d.urn]
     assert text(d).startswith(f"trailwatch configuration error in policy {MONITORED}: "
                                 "logGroupNamePatterns")
     assert why in d.message and "please report" not in d.message and len(d.message) < 1_000

@@ -215,22 +215,62 @@ def _records(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 
 def options_from_config(config: Mapping[str, Any] | None) -> ChainOptions:
-    """Config properties (camelCase, possibly partial) -> ChainOptions with defaults applied."""
-    config = dict(config or {})
-    require = config.get("requireSubscription", True)
-    if not isinstance(require, bool):
-        raise ConfigError(f"requireSubscription must be true or false, got {cut(require)}")
-    profile = config.get("acceptedPatternProfile", DEFAULT_PROFILE)
-    from trailwatch_policy.profiles import PROFILES
+    """Config properties (camelCase, possibly partial) -> ChainOptions with defaults applied;
+    ConfigError on the first value that cannot be used."""
+    options, errors = options_and_errors(config)
+    if errors:
+        raise ConfigError(errors[0])
+    return options
 
-    if not isinstance(profile, str) or profile not in PROFILES:
-        raise ConfigError(f"acceptedPatternProfile must be one of {', '.join(PROFILES)}; "
-                          f"got {cut(profile)}")
+
+def options_and_errors(config: Mapping[str, Any] | None) -> tuple[ChainOptions, list[str]]:
+    """Like `options_from_config`, but a value that cannot be used is reported (one message
+    each) and left out -- its default applies, or for `logGroupNamePatterns` the patterns
+    that can be used (the default when none can) -- so the pack still judges the stack."""
+    config = dict(config or {})
+    errors: list[str] = []
+
+    def read(key: str, parse: Callable[[], Any], default: Any) -> Any:
+        try:
+            return parse()
+        except ConfigError as exc:
+            errors.append(str(exc))
+            return default
+
+    def require() -> bool:
+        value = config.get("requireSubscription", True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"requireSubscription must be true or false, got {cut(value)}")
+        return value
+
+    def profile() -> str:
+        from trailwatch_policy.profiles import PROFILES
+        value = config.get("acceptedPatternProfile", DEFAULT_PROFILE)
+        if not isinstance(value, str) or value not in PROFILES:
+            raise ConfigError(f"acceptedPatternProfile must be one of {', '.join(PROFILES)}; "
+                              f"got {cut(value)}")
+        return value
+
+    def patterns() -> tuple[str, ...]:
+        given = _strings(config, "logGroupNamePatterns", DEFAULT_PATTERNS)
+        if len(given) > MAX_PATTERNS:
+            raise ConfigError(f"logGroupNamePatterns has {len(given):,} patterns; at most "
+                              f"{MAX_PATTERNS} are accepted: merge them with '|'")
+        usable = []
+        for pattern in given:
+            try:
+                _compiled(pattern)
+                usable.append(pattern)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        return tuple(usable) if usable or not given else DEFAULT_PATTERNS
+
     return ChainOptions(
-        log_group_patterns=_strings(config, "logGroupNamePatterns", DEFAULT_PATTERNS),
-        log_group_names=_strings(config, "logGroupNames", ()),
-        require_subscription=require,
-        extra_must_match=_records(config, "extraMustMatch"),
-        extra_must_not_match=_records(config, "extraMustNotMatch"),
-        pattern_profile=profile,
-    )
+        log_group_patterns=read("logGroupNamePatterns", patterns, DEFAULT_PATTERNS),
+        log_group_names=read("logGroupNames", lambda: _strings(config, "logGroupNames", ()), ()),
+        require_subscription=read("requireSubscription", require, True),
+        extra_must_match=read("extraMustMatch", lambda: _records(config, "extraMustMatch"), ()),
+        extra_must_not_match=read("extraMustNotMatch",
+                                  lambda: _records(config, "extraMustNotMatch"), ()),
+        pattern_profile=read("acceptedPatternProfile", profile, DEFAULT_PROFILE),
+    ), errors

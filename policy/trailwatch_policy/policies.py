@@ -21,7 +21,7 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation
                            StackValidationPolicy)
 
 from trailwatch_policy.findings import clip, cut, failure
-from trailwatch_policy.options import CONFIG_SCHEMA, ConfigError, options_from_config
+from trailwatch_policy.options import CONFIG_SCHEMA, options_and_errors
 from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 
 if TYPE_CHECKING:
@@ -177,11 +177,14 @@ def _short(urn: str) -> str:
 
 
 def _monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    try:
-        options = options_from_config(args.get_config())
-    except ConfigError as exc:
-        report_violation(f"trailwatch configuration error in policy {MONITORED}: {exc}", None)
-        return
+    # A value that cannot be used is a violation of its own; the stack is still judged
+    # with the rest of the configuration, so every other finding stands.
+    options, errors = options_and_errors(args.get_config())
+    for error in errors[:PER_CODE]:
+        report_violation(f"trailwatch configuration error in policy {MONITORED}: {error}", None)
+    if len(errors) > PER_CODE:
+        report_violation(f"trailwatch configuration error in policy {MONITORED}: "
+                         f"{len(errors) - PER_CODE:,} more values cannot be used", None)
     if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
         return  # no trail and no log group: no CloudTrail log group to monitor
     from trailwatch_policy.chain import evaluate
