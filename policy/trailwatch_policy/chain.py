@@ -170,10 +170,10 @@ class _Stack:
             return None
         return _problems([Problem(
             "unknown", "input-unreadable",
-            f"trailwatch could not read this resource's properties ({why}), so whether this "
-            "link works cannot be verified; every other finding of the stack stands",
-            "simplify the property named above (e.g. a policy document nested this deep); if "
-            "it is valid AWS input, please report it with the resource's properties")],
+            f"trailwatch could not read this resource's input ({why}), so whether this link "
+            "works cannot be verified; every other finding of the stack stands",
+            "check the property named above (e.g. a document nested thousands of levels "
+            "deep); if it is valid AWS input, please report it with the resource's properties")],
             resource_id, link, group)
 
     # -- links, from the end of the chain back to the log group --------------------------

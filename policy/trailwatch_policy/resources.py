@@ -144,8 +144,10 @@ class _Res:
         self._raw = getattr(resource, "props", None)
         self._props: dict[str, Any] = {}
         self._deps = getattr(resource, "property_dependencies", None) or {}
+        self.last = ""  # the property read last (the likely culprit when reading fails)
 
     def __getitem__(self, key: str) -> Any:
+        self.last = key
         if key not in self._props:
             raw = self._raw
             self._props[key] = plain(_item(raw, key)) if isinstance(raw, Mapping) else None
@@ -306,11 +308,14 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
     for pol in policies:
         native = pol.type == N_TOPIC_POLICY
         refs = pol.refs("topics") if native else (pol.ref("arn"),)
+        key = "policyDocument" if native else "policy"
         try:
-            can = cloudwatch_can_publish(pol["policyDocument" if native else "policy"])
+            can = cloudwatch_can_publish(pol[key])
         except Exception as exc:  # noqa: BLE001 -- the topics it governs cannot be verified
-            from trailwatch_policy.findings import failure
-            why, can = f"its TopicPolicy {pol.urn.rsplit('::', 1)[-1]}: {failure(exc)}", UNKNOWN
+            from trailwatch_policy.findings import cut, failure
+            why = (f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: "
+                   f"{failure(exc)}")
+            can = UNKNOWN
         else:
             why = None
         for ref in refs:
@@ -385,7 +390,7 @@ def inventory(resources: Iterable[Any],
         try:
             item = convert(r, native)
         except Exception as exc:  # noqa: BLE001 -- contained to this resource
-            unreadable[r.urn] = failure(exc)
+            unreadable[r.urn] = f"property {r.last!r}: {failure(exc)}"
             item = _identity(r, kind, native)
         buckets[type(item)].append(item)
     return Inventory(
