@@ -226,23 +226,30 @@ def _deep_capable(fn: Callable[[], Any]) -> Any:
     return out[0]
 
 
+def _measure(key: str) -> Result:
+    build, label = ATTACKS[key]
+    size = SIZES[key]
+    req, config, analyze = build(size)
+    took, diags = _call(TRAILWATCH, req, config, analyze)
+    try:
+        base: float | None = _call(NOOP, req, {}, analyze)[0]
+    except grpc.RpcError:  # the SDK itself fails without the pack's tuning (deep values)
+        base = None
+    output = sum(len(d.message.encode()) for d in diags)
+    canary = _canary_reported(diags)
+    return Result(
+        name=f"hostile: {label.format(size)}", measured=took, baseline=base,
+        target=f"< {TARGET_SECONDS:g} s, output < 5 MB, canary reported",
+        ok=took < TARGET_SECONDS and output < TARGET_BYTES and canary,
+        details={"output_bytes": output, "diagnostics": len(diags), "canary": canary,
+                 "noop_failed": base is None, "resources": len(req.resources),
+                 "request_bytes": req.ByteSize()})
+
+
 def run() -> list[Result]:
     results = []
-    for key, (build, label) in ATTACKS.items():
-        size = SIZES[key]
+    for key in ATTACKS:
         print(f"  {key} ...", file=sys.stderr, flush=True)
-        req, config, analyze = _deep_capable(lambda: build(size))
-        took, diags = _deep_capable(lambda: _call(TRAILWATCH, req, config, analyze))
-        try:
-            base: float | None = _deep_capable(lambda: _call(NOOP, req, {}, analyze))[0]
-        except grpc.RpcError:  # the SDK itself fails without the pack's tuning (deep values)
-            base = None
-        output = sum(len(d.message.encode()) for d in diags)
-        canary = _canary_reported(diags)
-        results.append(Result(
-            name=f"hostile: {label.format(size)}", measured=took, baseline=base,
-            target=f"< {TARGET_SECONDS:g} s, output < 5 MB, canary reported",
-            ok=took < TARGET_SECONDS and output < TARGET_BYTES and canary,
-            details={"output_bytes": output, "noop_failed": base is None, "diagnostics": len(diags), "canary": canary,
-                     "resources": len(req.resources), "request_bytes": req.ByteSize()}))
+        # built, sent, measured and freed where deep values can be (see _deep_capable)
+        results.append(_deep_capable(lambda: _measure(key)))
     return results

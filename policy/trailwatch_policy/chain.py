@@ -84,7 +84,7 @@ def _sequence(outcomes: Iterable[Outcome]) -> Outcome:
 
 def _problems(problems: Sequence[Problem], resource_id: str, link: Link,
               group: str | None) -> Outcome:
-    findings = [Finding.of(p, resource_id, link, group) for p in problems]
+    findings: list[Finding | Shared] = [Finding.of(p, resource_id, link, group) for p in problems]
     return worst(p.status for p in problems), findings
 
 
@@ -343,7 +343,9 @@ class _Stack:
                 "cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f\"{arn}:*\") with "
                 "an aws.cloudwatch.LogGroup of this stack, or a literal ARN")],
                 where, "trail", None)
-            return LogGroupResult(UNKNOWN, None, status, _dedupe(findings), group.trails)
+            return LogGroupResult(UNKNOWN, None, status,
+                                  _dedupe(f for f in findings if isinstance(f, Finding)),
+                                  group.trails)
         if group.log_group is not None:
             filters = self.filters_of_group.get(group.log_group.id, [])
         else:

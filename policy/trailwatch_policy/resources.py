@@ -309,6 +309,7 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
         native = pol.type == N_TOPIC_POLICY
         refs = pol.refs("topics") if native else (pol.ref("arn"),)
         key = "policyDocument" if native else "policy"
+        why: str | None = None
         try:
             can = cloudwatch_can_publish(pol[key])
         except Exception as exc:  # noqa: BLE001 -- the topics it governs cannot be verified
@@ -316,8 +317,6 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
             why = (f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: "
                    f"{failure(exc)}")
             can = UNKNOWN
-        else:
-            why = None
         for ref in refs:
             for topic in index.resolve(ref, sns_topic_name_from_arn):
                 i = position[topic.id]
