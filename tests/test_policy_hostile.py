@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from policy_helpers import (FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING, PackProcess,
+from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING, PackProcess,
                             Spec, find, stack)
 from pulumi.runtime.proto import analyzer_pb2
 
@@ -93,6 +93,33 @@ def test_unresolved_links_are_judged_once_and_output_stays_linear(default):
     [summary] = [d for d in diags if not d.urn]
     assert text(summary).startswith(f"{n - 10} more resources have [filter-log-group-unknown]")
     assert len(diags) == 11 and size(diags) < 30_000  # was one line per (group, filter) pair
+
+
+def test_alarms_with_an_unknown_metric_are_judged_once(default):
+    """n filters x n alarms whose metric name is unknown: each alarm is one diagnostic
+    (not one per metric it might watch), the canary's finding stands."""
+    n = 60
+    specs: list[Spec] = [canary()]
+    for i in range(n):
+        group = f"aws-cloudtrail-logs-{i}"
+        specs += [
+            Spec(LOG_GROUP, f"g{i}", {"name": group, "arn": UNKNOWN_STRING}),
+            Spec(FILTER, f"f{i}", {"name": f"f{i}", "logGroupName": group, "pattern": CIS_12,
+                                   "metricTransformation": {"name": f"M{i}", "namespace": "CIS",
+                                                            "value": "1"}}),
+            Spec(ALARM, f"a{i}", {"name": f"a{i}", "metricName": UNKNOWN_STRING, "namespace": "CIS",
+                                  "statistic": "Sum", "period": 300.0, "threshold": 1.0,
+                                  "evaluationPeriods": 1.0, "alarmActions": [UNKNOWN_STRING],
+                                  "comparisonOperator": "GreaterThanOrEqualToThreshold"},
+                 {"metricName": [f"urn:pulumi:dev::trailwatch::x::m{i}"]})]
+    diags = default.analyze_stack(specs)
+    assert_canary(diags)
+    alarms = [d for d in diags if d.urn and "[alarm-metric-unknown]" in d.message]
+    assert len(alarms) == 10 and all(f"and {n - 5} more" in d.message for d in alarms)
+    assert all(d.message.count("[alarm-metric-unknown]") == 1 for d in alarms)
+    [summary] = [d for d in diags if not d.urn]
+    assert text(summary).startswith(f"{n - 10} more resources have [alarm-metric-unknown]")
+    assert size(diags) < 30_000
 
 
 def test_output_is_capped_per_code_with_a_counted_summary(default):
