@@ -69,8 +69,10 @@ def _schema() -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=properties)
 
 
-def messages_by_resource(results: Iterable[LogGroupResult]) -> list[tuple[str, str, list[str]]]:
-    """One diagnostic per broken link: (resource id, text, its problem codes).
+def messages_by_resource(results: Iterable[LogGroupResult]
+                         ) -> Iterator[tuple[str, list[str], Callable[[], str]]]:
+    """One diagnostic per broken link: (resource id, its problem codes, its text when
+    called -- only the diagnostics shown are rendered).
 
     Linear in the findings: a shared finding (a link any group may use) is met once, with
     a reference to the list of groups it concerns, never copied per group.
@@ -102,17 +104,20 @@ def messages_by_resource(results: Iterable[LogGroupResult]) -> list[tuple[str, s
         for f in s.findings:
             add(f)
             lists[f.resource_id][id(names)] = names
-    out = []
-    for resource_id, every in grouped.items():
-        # The same problem met through several log groups is said once.
-        items = unique(every, lambda f: (f.status, f.code, f.message))
+
+    def render(resource_id: str, items: list[Finding]) -> str:
         kind = _KIND.get(items[0].link, items[0].link)
         about = _about(list(own[resource_id]), list(lists[resource_id].values()))
         lines = [f"{kind} {_short(resource_id)}{about}:"]
         for f in items:
             lines.append(f"- [{f.code}] {f.text()}")
-        out.append((resource_id, "\n".join(lines), [f.code for f in items]))
-    return out
+        return "\n".join(lines)
+
+    for resource_id, every in grouped.items():
+        # The same problem met through several log groups is said once.
+        items = unique(every, lambda f: (f.status, f.code, f.message))
+        yield (resource_id, [f.code for f in items],
+               lambda rid=resource_id, items=items: render(rid, items))
 
 
 def _about(own: list[str], lists: list[list[str]]) -> str:
@@ -151,17 +156,18 @@ def _as_set(names: list[str]) -> frozenset[str]:
     return found[1]
 
 
-def bounded(messages: Iterable[tuple[str, str, list[str]]]) -> Iterator[tuple[str | None, str]]:
+def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
+            ) -> Iterator[tuple[str | None, str]]:
     """The first PER_CODE diagnostics of each problem code in full, then one summary per
     code counting the rest (and naming the first SUMMARY_NAMES): a stack with 30,000
     unmonitored log groups gets a readable, bounded answer -- and still a violation."""
     seen: dict[str, int] = {}
     rest: dict[str, list[str]] = {}
-    for resource_id, text, codes in messages:
+    for resource_id, codes, text in messages:
         if any(seen.get(c, 0) < PER_CODE for c in codes):
             for c in codes:
                 seen[c] = seen.get(c, 0) + 1
-            yield resource_id, text
+            yield resource_id, text()
         else:
             rest.setdefault(codes[0], []).append(resource_id)
     for code, ids in rest.items():

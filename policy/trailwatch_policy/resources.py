@@ -11,7 +11,8 @@ Only resources of the types below are read (`TYPES`), so large stacks cost littl
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence  # isinstance: 10x typing's
+from typing import Any
 
 from pulumi_policy import Secret
 from pulumi_policy.proxy import UnknownValueError
@@ -141,7 +142,11 @@ class _Res:
     def __init__(self, resource: Any) -> None:
         self.type: str = getattr(resource, "resource_type", "")
         self.urn: str = getattr(resource, "urn", "")
-        self._raw = getattr(resource, "props", None)
+        raw = getattr(resource, "props", None)
+        self._raw = raw if isinstance(raw, Mapping) else None
+        # The keys present: an absent one is None without asking the SDK's proxy (which
+        # raises KeyError through two layers for each).
+        self._keys = frozenset(iter(raw)) if self._raw is not None else frozenset()
         self._props: dict[str, Any] = {}
         self._deps = getattr(resource, "property_dependencies", None) or {}
         self.last = ""  # the property read last (the likely culprit when reading fails)
@@ -150,7 +155,7 @@ class _Res:
         self.last = key
         if key not in self._props:
             raw = self._raw
-            self._props[key] = plain(_item(raw, key)) if isinstance(raw, Mapping) else None
+            self._props[key] = None if key not in self._keys else plain(_item(raw, key))
         return self._props[key]
 
     def sources(self, key: str) -> frozenset[str]:
