@@ -14,6 +14,7 @@ PER_CODE diagnostics with one problem code the rest are counted in one summary.
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
@@ -116,8 +117,7 @@ def messages_by_resource(results: Iterable[LogGroupResult]
     for resource_id, every in grouped.items():
         # The same problem met through several log groups is said once.
         items = unique(every, lambda f: (f.status, f.code, f.message))
-        yield (resource_id, [f.code for f in items],
-               lambda rid=resource_id, items=items: render(rid, items))
+        yield resource_id, [f.code for f in items], functools.partial(render, resource_id, items)
 
 
 def _about(own: list[str], lists: list[list[str]]) -> str:

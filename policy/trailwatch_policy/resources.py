@@ -146,7 +146,7 @@ class _Res:
         self._raw = raw if isinstance(raw, Mapping) else None
         # The keys present: an absent one is None without asking the SDK's proxy (which
         # raises KeyError through two layers for each).
-        self._keys = frozenset(iter(raw)) if self._raw is not None else frozenset()
+        self._keys = frozenset(iter(self._raw)) if self._raw is not None else frozenset()
         self._props: dict[str, Any] = {}
         self._deps = getattr(resource, "property_dependencies", None) or {}
         self.last = ""  # the property read last (the likely culprit when reading fails)
