@@ -15,11 +15,11 @@ import time
 from typing import Any, Callable
 
 import grpc
-from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from .common import Result
 from .packs import NOOP, TRAILWATCH, running
+from .stacks import _add, _urn
 
 TARGET_SECONDS = 10.0
 TARGET_BYTES = 5 * 1024 * 1024
@@ -47,22 +47,6 @@ SIZES = {
     "deep": 2_000,  # levels; ~200 exceeded Python's limit
     "deeper": 20_000,  # levels; 5,000 crashed protobuf; ~21,000 is protobuf's own ceiling
 }
-
-
-def _urn(type_: str, name: str) -> str:
-    return f"urn:pulumi:bench::bench::{type_}::{name}"
-
-
-def _add(req: analyzer_pb2.AnalyzeStackRequest, type_: str, name: str, props: dict,
-         deps: dict[str, list[str]] | None = None) -> str:
-    urn = _urn(type_, name)
-    s = struct_pb2.Struct()
-    s.update(props)
-    item = req.resources.add(type=type_, urn=urn, name=name, properties=s)
-    for key, urns in (deps or {}).items():
-        item.propertyDependencies[key].urns.extend(urns)
-        item.dependencies.extend(urns)
-    return urn
 
 
 def _with_canary() -> analyzer_pb2.AnalyzeStackRequest:

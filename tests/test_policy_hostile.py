@@ -11,26 +11,14 @@ import sys
 
 import pytest
 
-from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING, PackProcess,
+from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING,
                             Spec, find, stack)
 from pulumi.runtime.proto import analyzer_pb2
+from test_policy_pack import default, pack  # noqa: F401 -- the same real-pack fixtures
 
 pytestmark = pytest.mark.slow
 MONITORED = "unauthorized-api-calls-monitored"
 CANARY = "aws-cloudtrail-logs-canary"
-
-
-@pytest.fixture(scope="module")
-def pack():
-    process = PackProcess(dry_run=True)
-    yield process
-    process.close()
-
-
-@pytest.fixture
-def default(pack):
-    pack.configure()
-    return pack
 
 
 def canary() -> Spec:
