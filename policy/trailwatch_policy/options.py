@@ -114,7 +114,7 @@ def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
 def _linear_compiler() -> Callable[[str], Callable[[str], bool]]:
     """The linear-time matcher of the filter-pattern engine, else the literal subset."""
     try:
-        from trailwatch_policy.filter_pattern.regex import compile_linear  # type: ignore[import-not-found]
+        from trailwatch_policy.filter_pattern.regex import compile_linear
     except ImportError:
         return _literal_search
     return lambda pattern: compile_linear(pattern, strict=False).search
