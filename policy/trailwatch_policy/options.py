@@ -89,8 +89,7 @@ def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
 
     Patterns use CloudWatch Logs' regular-expression subset (no parentheses, hence no
     nested quantifier like `(a+)+` that makes a backtracking engine take exponential
-    time), matched by `trailwatch_policy.filter_pattern.regex` when present. Until then
-    (see `_literal_search`) only literal text with optional `^` / `$` anchors is accepted.
+    time), matched by the filter-pattern engine's `filter_pattern.regex.compile_linear`.
     """
     fix = 'e.g. "^aws-cloudtrail-logs-" or "^org-trail-logs$"'
     if not isinstance(pattern, str) or not pattern:
@@ -99,57 +98,14 @@ def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
         raise ConfigError(f"logGroupNamePatterns: a pattern of {len(pattern):,} characters "
                           f"({cut(pattern, 60)}); at most {MAX_PATTERN_LENGTH} are accepted "
                           f"(a log group name has at most {MAX_NAME_LENGTH}); {fix}")
+    from trailwatch_policy.filter_pattern.regex import compile_linear
     try:
-        compile_linear = _linear_compiler()
-        return compile_linear(pattern)
-    except ConfigError:
-        raise
+        return compile_linear(pattern, strict=False).search
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         raise ConfigError(
             f"logGroupNamePatterns: {cut(pattern)} cannot be used: {clip(str(exc), 200)}. "
             "Patterns are matched in linear time (CloudWatch Logs' regular-expression "
             f"subset: no parentheses or back-references); {fix}") from None
-
-
-def _linear_compiler() -> Callable[[str], Callable[[str], bool]]:
-    """The linear-time matcher of the filter-pattern engine, else the literal subset."""
-    try:
-        from trailwatch_policy.filter_pattern.regex import compile_linear
-    except ImportError:
-        return _literal_search
-    return lambda pattern: compile_linear(pattern, strict=False).search
-
-
-_SPECIAL = set("\\.[]{}()*+?|^$")
-
-
-def _literal_search(pattern: str) -> Callable[[str], bool]:
-    """`^`? literal text `$`? as a str search (linear); any other operator is refused."""
-    start = pattern.startswith("^")
-    end = pattern.endswith("$") and not pattern.endswith("\\$")
-    body = pattern[1 if start else 0: len(pattern) - 1 if end else len(pattern)]
-    text, escaped = [], False
-    for i, c in enumerate(body):
-        if escaped:
-            text.append(c)
-            escaped = False
-        elif c == "\\":
-            escaped = True
-        elif c in _SPECIAL:
-            raise ValueError(f"{c!r} at {i + int(start)} is not supported: only literal text "
-                             "(operators escaped with \\) between optional ^ and $ anchors")
-        else:
-            text.append(c)
-    if escaped:
-        raise ValueError("the pattern ends with a lone \\")
-    literal = "".join(text)
-    if start and end:
-        return literal.__eq__
-    if start:
-        return lambda name: name.startswith(literal)
-    if end:
-        return lambda name: name.endswith(literal)
-    return lambda name: literal in name
 
 
 def canonical_record(record: Any) -> str:
