@@ -237,3 +237,30 @@ def test_no_color_env_is_inherited_by_subprocesses_only_when_set() -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     proc = trailwatch("pattern", CIS_12, "--no-color", env=env)
     assert proc.returncode == 0 and ESC not in proc.stdout
+
+
+# --- the program: did you mean, and a misspelt namespace -----------------------------------------
+
+def test_a_misspelt_program_key_gets_a_suggestion() -> None:
+    import pulumi
+    from program_helpers import run_program
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program({"trailwatch:logGroupName": "g", "trailwatch:emials": "a@example.com"})
+    assert str(caught.value).startswith(
+        "invalid configuration trailwatch:emials: unknown key (did you mean trailwatch:emails?); accepted: one of ")
+
+
+def test_a_misspelt_program_namespace_is_an_error() -> None:
+    import pulumi
+    from program_helpers import ProgramRun, run_program
+
+    run = ProgramRun(resources=[])
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program({"trailwatch:logGroupName": "g", "trailwach:emails": "a@example.com"}, run=run)
+    assert str(caught.value) == ("invalid configuration trailwach:emails: unknown namespace 'trailwach' (did you "
+                                 "mean trailwatch:emails?); accepted: trailwatch:<key>, the only namespace this "
+                                 "program reads")
+    assert run.resources == []
+    from trailwatch.config import misspelt_namespace
+    assert misspelt_namespace(["aws:region", "trailwatch:emails", "awsx:x", "mycorp:team"]) is None
