@@ -264,3 +264,14 @@ def test_a_misspelt_program_namespace_is_an_error() -> None:
     assert run.resources == []
     from trailwatch.config import misspelt_namespace
     assert misspelt_namespace(["aws:region", "trailwatch:emails", "awsx:x", "mycorp:team"]) is None
+
+
+def test_an_infix_wildcard_on_a_string_is_judged_not_blamed_on_numbers() -> None:
+    """Issue 13: an infix wildcard on errorCode is a string comparison; the verdict says what the
+    pattern misses, not that a wildcard is 'compared with a number' (filter_pattern's public API)."""
+    proc = trailwatch("pattern", '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "Access*Denied") }',
+                      "--format", "json")
+    verdict = json.loads(proc.stdout)["verdict"]
+    assert proc.returncode == 1 and verdict["status"] == "not_ok"
+    assert any("misses AccessDeniedException" in r for r in verdict["reasons"])
+    assert not any("number" in r for r in verdict["reasons"])
