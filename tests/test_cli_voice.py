@@ -275,3 +275,15 @@ def test_an_infix_wildcard_on_a_string_is_judged_not_blamed_on_numbers() -> None
     assert proc.returncode == 1 and verdict["status"] == "not_ok"
     assert any("misses AccessDeniedException" in r for r in verdict["reasons"])
     assert not any("number" in r for r in verdict["reasons"])
+
+
+def test_audit_verdict_words_are_coloured_only_when_enabled() -> None:
+    from trailwatch.audit.cli import parser
+    from trailwatch.output import paint_verdicts
+
+    text = "account 1 [us-east-1]: FAIL - no trail\n  - UNKNOWN [trail] x\nresult: PASS (FAILED-LOGIN stays)\n"
+    painted = paint_verdicts(text, Painter(True))
+    assert "\033[31mFAIL\033[0m - no trail" in painted and "\033[33mUNKNOWN\033[0m" in painted
+    assert "result: \033[32mPASS\033[0m" in painted and "FAILED-LOGIN" in painted
+    assert paint_verdicts(text, Painter(False)) == text
+    assert parser().parse_args(["--no-color"]).no_color
