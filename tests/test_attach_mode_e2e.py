@@ -102,3 +102,15 @@ def test_the_readme_library_example_with_broken_arguments_fails(tmp_path: Path, 
     status, doc, stderr = check(library_program(tmp_path, broken))
     assert status == 1, stderr
     assert mandatory_codes(doc) == {code}
+
+
+def test_the_readme_library_example_with_a_broken_email_stops_at_construction(tmp_path: Path) -> None:
+    """The component validates its arguments like the stack config (issue 13): the run stops
+    before the pack is ever asked, naming the bad address and what is accepted."""
+    program = library_program(tmp_path)
+    code = (program / "__main__.py").read_text()
+    assert '"security@example.com"' in code
+    (program / "__main__.py").write_text(code.replace('"security@example.com"', '"not-an-email"'))
+    status, doc, stderr = check(program)
+    assert status == 2 and doc == {}
+    assert "'not-an-email' is malformed" in stderr and "an email address like" in stderr
