@@ -7,13 +7,14 @@ PY     := $(VENV)/bin/python
 PACK_VENV := policy/venv
 STACK  ?= dev
 
-.PHONY: help venv check test typecheck bench lint clean cli e2e
+.PHONY: help venv check test typecheck bench lint release-tags clean cli e2e
 help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
 	@echo "make typecheck  mypy on the program, the pack's modules and the benchmarks"
-	@echo "make bench   benchmarks (bench/results.json)"
+	@echo "make bench   benchmarks, printed as docs/performance.md shows them (SAVE=1: write bench/results.json)"
 	@echo "make lint    actionlint on .github/workflows"
+	@echo "make release-tags  tag v<version> and move v<major> (docs/organisation.md)"
 	@echo "make cli     build the real Pulumi CLI from source into .tools/ (needs Go and the Go module proxy)"
 	@echo "make e2e     pulumi preview --policy-pack (real CLI) and trailwatch check must agree on every stack"
 
@@ -41,8 +42,9 @@ test: venv
 typecheck: venv
 	$(PY) -m mypy
 
+# Results go to bench/out/ (git-ignored); SAVE=1 writes the committed bench/results.json.
 bench: venv
-	$(PY) -m bench
+	$(PY) -m bench $(if $(SAVE),--save,)
 
 lint: venv
 	$(VENV)/bin/actionlint .github/workflows/*.yml
@@ -65,6 +67,19 @@ $(TS_STACK)/node_modules/.installed: $(TS_STACK)/package.json $(TS_STACK)/packag
 
 e2e: cli $(TS_STACK)/node_modules/.installed
 	$(PY) -m pytest -q e2e
+
+# The version of pyproject.toml (evaluated only by the targets that use it).
+VERSION = $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
+MAJOR   = $(firstword $(subst ., ,$(VERSION)))
+
+release-tags:
+	@test -n "$(VERSION)" || { echo "release-tags: no version = \"...\" line in pyproject.toml"; exit 2; }
+	@test -z "$$(git status --porcelain)" || { echo "release-tags: the work tree has uncommitted changes; commit or stash them first"; exit 2; }
+	@grep -q '^## \[$(VERSION)\]' CHANGELOG.md || { echo "release-tags: CHANGELOG.md has no '## [$(VERSION)]' section; add the release notes first"; exit 2; }
+	@! git rev-parse -q --verify refs/tags/v$(VERSION) >/dev/null || { echo "release-tags: v$(VERSION) exists already; bump version in pyproject.toml and policy/PulumiPolicy.yaml"; exit 2; }
+	git tag -a v$(VERSION) -m "trailwatch $(VERSION)"
+	git tag -f -a v$(MAJOR) -m "trailwatch $(VERSION) (v$(MAJOR) follows the latest $(MAJOR).x release)"
+	@echo "push with: git push origin v$(VERSION) && git push --force origin v$(MAJOR)"
 
 clean:
 	rm -rf $(VENV) $(PACK_VENV) .pytest_cache .hypothesis .mypy_cache .tools

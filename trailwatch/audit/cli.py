@@ -22,6 +22,8 @@ from urllib.parse import urlparse
 
 from trailwatch_policy.profiles import PROFILES
 
+from trailwatch.output import Painter, colour_enabled, paint_verdicts
+
 from .result import AccountResult, AuditFinding, Report, SkippedAccount
 from .targets import (DEFAULT_ROLE_NAME, Target, TargetError, check_role_name, from_file,
                       in_shard, parse_role_arn, parse_shard, shard_of)
@@ -99,6 +101,8 @@ def parser() -> argparse.ArgumentParser:
                    help="how filter patterns are judged: by what they match (meaning, default), "
                         "or also by what a text-based scanner accepts (" + ", ".join(PROFILES[1:]) + ")")
     p.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    p.add_argument("--no-color", action="store_true",
+                   help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal")
     return p
 
 
@@ -458,6 +462,7 @@ def _merge_main(argv: list[str], stdout: IO[str]) -> int:
 def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    # The one error format of every trailwatch command: "<command>: error: <message>".
     prefix = "trailwatch audit merge" if argv[:1] == ["merge"] else "trailwatch audit"
     try:
         if argv[:1] == ["merge"]:
@@ -465,17 +470,20 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
         args = parser().parse_args(argv)
         _check(args)
         report = run(args, stderr)
-        _write(render(report, args.format), args.output, stdout)
+        text = render(report, args.format)
+        if args.format == "text" and not args.output:
+            text = paint_verdicts(text, Painter(colour_enabled(stdout, args.no_color)))
+        _write(text, args.output, stdout)
         return report.exit_code
     except UsageError as error:
-        stderr.write(f"{prefix}: {error}\n")
+        stderr.write(f"{prefix}: error: {error}\n")
         return 2
     except KeyboardInterrupt:
-        stderr.write(f"{prefix}: interrupted\n")
+        stderr.write(f"{prefix}: error: interrupted\n")
         return 2
     except Exception as error:  # noqa: BLE001 - one line, never a traceback, unless asked
         if os.environ.get("TRAILWATCH_DEBUG"):
             raise
-        stderr.write(f"{prefix}: internal error: {type(error).__name__}: {error} "
+        stderr.write(f"{prefix}: error: internal error: {type(error).__name__}: {error} "
                      "(set TRAILWATCH_DEBUG=1 for the traceback)\n")
         return 2

@@ -252,6 +252,7 @@ def _run_transform(callback: Any, request: resource_pb2.RegisterResourceRequest,
         additional_secret_outputs=list(request.additionalSecretOutputs))
     transform = resource_pb2.TransformRequest(type=request.type, name=request.name, custom=request.custom,
                                               parent=request.parent, properties=props, options=options)
+
     async def call() -> Any:
         return await function(transform.SerializeToString())
 
