@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ PASSPHRASE = "trailwatch-e2e-fixed-passphrase"
 TIMEOUT = 300
 
 Violation = tuple[str, str, str, str]  # (policy, enforcement level, URN, message)
+COLOR = re.compile(r"<\{%[^%]*%\}>")  # the engine's colour tags, e.g. <{%fg 12%}>
 
 
 @dataclass
@@ -114,6 +116,12 @@ def preview(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Opti
     }
     resources = [e["resourcePreEvent"]["metadata"]["urn"] for e in events if "resourcePreEvent" in e]
     return Outcome(proc.returncode, violations, proc.stdout, proc.stderr, resources, events)
+
+
+def cli_violations(outcome: Outcome) -> set[Violation]:
+    """The CLI's policy events as (policy, level, URN, message): colour tags and the engine's
+    trailing newline removed, which is all the engine adds to what the pack sent."""
+    return {(p, lvl, urn, COLOR.sub("", msg).rstrip("\n")) for p, lvl, urn, msg in outcome.violations}
 
 
 def check(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Optional[Path] = None,

@@ -6,8 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from e2e.harness import POLICY, STACKS, check, preview
-from e2e.test_parity import cli_violations
+from e2e.harness import POLICY, STACKS, check, cli_violations, preview
 
 NO_FILTER = STACKS / "no-filter"
 

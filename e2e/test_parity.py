@@ -20,12 +20,11 @@ from typing import Optional
 
 import pytest
 
-from e2e.harness import POLICY, ROOT, STACKS, Outcome, check, cli_version, preview
+from e2e.harness import POLICY, ROOT, STACKS, Outcome, check, cli_version, cli_violations, preview
 
 CONFIGS = sorted((POLICY / "configs").glob("*.json"))
 # Fixture stacks the offline suite (tests/test_guardrail_e2e.py) also runs with unknown autonames.
 UNKNOWN_TOO = {"broken-chains", "second-trail", "component-style", "multi-trail"}
-COLOR = re.compile(r"<\{%[^%]*%\}>")
 
 
 @dataclass(frozen=True)
@@ -74,12 +73,6 @@ def runs() -> dict[str, Future[tuple[Outcome, Outcome]]]:
     futures = {key: pool.submit(_both, case) for key, case in CASES.items()}
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
-
-
-def cli_violations(outcome: Outcome) -> set[tuple[str, str, str, str]]:
-    """The CLI's policy events as (policy, level, URN, message): colour tags and the engine's
-    trailing newline removed, which is all the engine adds to what the pack sent."""
-    return {(p, lvl, urn, COLOR.sub("", msg).rstrip("\n")) for p, lvl, urn, msg in outcome.violations}
 
 
 @pytest.mark.parametrize("key", [k for k in CASES if k not in FAILING_RUNS])

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.harness import preview
-from e2e.test_parity import cli_violations
+from e2e.harness import cli_violations, preview
 
 TS = Path(__file__).resolve().parent / "typescript"
 LOG_GROUP = "urn:pulumi:unmonitored::trailwatch-ts::aws:cloudwatch/logGroup:LogGroup::trail-logs"
