@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from e2e.harness import POLICY, STACKS, check, cli_violations, preview
+from e2e.harness import POLICY, ROOT, STACKS, check, cli_violations, preview
 
 NO_FILTER = STACKS / "no-filter"
 
@@ -65,3 +65,20 @@ def test_a_uv_lock_beside_the_pack_switches_both_to_uv(tmp_path: Path) -> None:
     assert cli.returncode == 1 and not cli.violations
     assert "Could not find `uv` executable" in cli.stdout + cli.stderr
     assert offline.returncode == 2 and "uv" in offline.stderr
+
+
+def test_a_secret_endpoint_is_subscribed_by_the_cli_only() -> None:
+    """Pulumi.prod.yaml's trailwatch:httpsEndpoints is `secure:`. The CLI decrypts it (the
+    example passphrase) and the program subscribes the endpoint; offline it cannot be decrypted,
+    so the program leaves it out (with a warning). The verdicts agree (test_parity); the
+    resources differ by exactly that subscription."""
+    cli = preview(ROOT, "prod")
+    offline = check(ROOT, "prod")
+    def aws(urns: list[str]) -> set[str]:  # the AWS resources (their own type, after any parents')
+        return {u for u in urns if u.split("::")[2].split("$")[-1].startswith("aws:")}
+
+    extra = aws(cli.resources) - aws(offline.resources)
+    assert len(extra) == 1 and aws(offline.resources) < aws(cli.resources), extra
+    [urn] = extra
+    assert "aws:sns/topicSubscription:TopicSubscription::trailwatch-topic-https-" in urn
+    assert "httpsEndpoints is a secret this run cannot decrypt" in offline.stderr
