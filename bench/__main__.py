@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks, print a table, write bench/results.json.
 
-`python -m bench [NAME ...]` runs some of them (names: filter, pack, analyze, check, audit).
+`python -m bench [NAME ...]` runs some of them (names: filter, regex, pack, analyze, check, audit).
 Targets are reported, not asserted: a missed target is a finding to profile, not a flaky test.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from .common import table, write
 
 BENCHES = {
     "filter": "bench.filter_eval",
+    "regex": "bench.filter_regex",
     "pack": "bench.pack_start",
     "analyze": "bench.analyze_stack",
     "check": "bench.check_e2e",

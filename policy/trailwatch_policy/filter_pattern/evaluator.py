@@ -565,8 +565,9 @@ class SpaceDelimitedPattern(FilterPattern):
                 for k in range(ti, n - later + 1):
                     yield from walk(fi + 1, k, acc)
             elif ti < n:
-                acc = dict(acc)
-                acc[f.name] = tokens[ti]  # type: ignore[index]
+                if f.name:
+                    acc = dict(acc)
+                    acc[f.name] = tokens[ti]
                 yield from walk(fi + 1, ti + 1, acc)
         return walk(0, 0, {})
 

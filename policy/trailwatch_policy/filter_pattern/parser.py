@@ -187,6 +187,7 @@ class _JsonParser(Scanner):
 
 
 def _operator(sc: Scanner, what: str) -> str:
+    start = sc.i
     two = sc.peek(2)
     if two == "==":
         raise sc.error("'==' is not an operator, use '='")
@@ -199,9 +200,9 @@ def _operator(sc: Scanner, what: str) -> str:
     sc.i += len(op)
     nxt = sc.peek()
     if nxt == "=":
-        raise sc.error(f"'{op}=' is not an operator")
+        raise sc.error(f"'{op}=' is not an operator", start)
     if nxt in ("!", "<", ">"):
-        raise sc.error(f"malformed comparison '{op}{nxt}': write one operator (=, !=, <, <=, >, >=)")
+        raise sc.error(f"malformed comparison '{op}{nxt}': write one operator (=, !=, <, <=, >, >=)", start)
     return op
 
 
@@ -231,8 +232,6 @@ class _SpaceParser(Scanner):
             raise self.error("a space-delimited pattern needs at least one field")
         while True:
             self.ws()
-            if self.peek() == "]" and fields:  # AWS's own example ends with "4*,]"
-                break
             fields.append(self.field())
             self.ws()
             c = self.peek()
@@ -257,6 +256,10 @@ class _SpaceParser(Scanner):
         return SpaceDelimitedPattern(self.s, tuple(fields), unknown, tuple(self.too_large))
 
     def field(self) -> Field:
+        if self.peek() in (",", "]"):
+            # an empty field is a field without a name: AWS's own example
+            # "[..., request=*.html*, status_code=4*,]" ends with one (the bytes field)
+            return Field("")
         if self.peek(3) == "...":
             self.i += 3
             return Field(None)

@@ -34,9 +34,9 @@ def value_text(v: Value, compact: bool = False) -> str:
             and lit.isascii() and not any(c in _BARE_UNSAFE for c in lit):
         return bare
     body = _escape(lit)
-    if body.startswith("*"):
+    if lit.startswith("*"):  # a literal star where a wildcard would be read
         body = "\\" + body
-    if body.endswith("*") and not body.endswith("\\*"):
+    if lit.endswith("*") and len(lit) > 1:
         body = body[:-1] + "\\*"
     return '"' + ("*" if v.lead else "") + body + ("*" if v.trail else "") + '"'
 
@@ -49,7 +49,8 @@ def _step_text(step: Step) -> str:
     key = str(step.key)
     if key and all(c in _NAME_CHARS for c in key):
         return "." + key
-    return "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
+    quote = '"' if "'" in key and '"' not in key else "'"
+    return "[" + quote + key.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote + "]"
 
 
 def selector_text(selector: tuple[Step, ...]) -> str:
