@@ -58,15 +58,15 @@ conditions = st.one_of(
     st.builds(lambda s, ov, sp: f"{s}{sp}{ov[0]}{sp}{ov[1]}", selectors, comparisons, st.sampled_from(["", " "])),
     st.builds(lambda s, k: f"{s} {k}", selectors, st.sampled_from(["IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"])),
 )
-expressions = st.recursive(
-    conditions,
-    lambda inner: st.one_of(
+def combined(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
         st.builds(lambda a, b: f"{a} && {b}", inner, inner),
         st.builds(lambda a, b: f"{a} || {b}", inner, inner),
         inner.map(lambda e: f"({e})"),
-    ),
-    max_leaves=6,
-)
+    )
+
+
+expressions = st.recursive(conditions, combined, max_leaves=6)
 json_patterns = expressions.map(lambda e: "{ " + e + " }")
 term_patterns = st.lists(
     st.tuples(st.sampled_from(["", "-", "?"]), st.sampled_from(["ERROR", "AccessDenied", "x y", "line", "{", "-z"])),
