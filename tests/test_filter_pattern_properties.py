@@ -31,7 +31,7 @@ steps = st.one_of(
 selectors = st.lists(steps, min_size=1, max_size=3).map(lambda s: "$" + "".join(s))
 words = st.sampled_from(["x", "1", "2.5", "-3", "+1000", "10e3", "-1.5e-3", "AccessDenied",
                          "Client.UnauthorizedOperation", "HeadBucket", "two", "k", "g", "x y",
-                         "delivery.logs.amazonaws.com", "q\"t", "a*b", "a@b", "back\\slash"])
+                         "delivery.logs.amazonaws.com", "q\"t", "a*b", "a@b", "back\\slash", "a,b[0]"])
 numbers = st.sampled_from(["1", "2.5", "-3", "+1000", "10e3", "-1.5e-3", ".5", "0"])
 regexes = st.sampled_from(["%Denied%", "%^Acc%", "%[0-9]+%", "%x|y$%", r"%\d{1,3}%", "%a.c%"])
 
