@@ -54,23 +54,17 @@ def parse(text: str) -> FilterPattern:
 
 # ---------------------------------------------------------------------- JSON
 
-class _JsonParser(Scanner):
+class _ExprParser(Scanner):
+    """``or_expr = and_expr {"||" and_expr}``, ``and_expr = primary {"&&" primary}``,
+    ``primary = "(" or_expr ")" | leaf``: the boolean grammar JSON and space-delimited
+    conditions share (``()`` > ``&&`` > ``||``)."""
+
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.depth = 0
 
-    def parse(self) -> JsonPattern:
-        self.ws()
-        self.i += 1  # "{" (checked by the caller)
-        expr = self.or_expr()
-        self.ws()
-        if self.peek() != "}":
-            raise self.error(self.expected("'}'"))
-        self.i += 1
-        self.ws()
-        if self.i < self.n:
-            raise self.error("unexpected text after the closing '}'")
-        return JsonPattern(self.s, expr, tuple(self.too_large))
+    def leaf(self) -> Node:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def or_expr(self) -> Node:
         children = [self.and_expr()]
@@ -94,20 +88,37 @@ class _JsonParser(Scanner):
 
     def primary(self) -> Node:
         self.ws()
-        c = self.peek()
-        if c == "(":
-            if self.depth >= MAX_NESTING:
-                raise self.error(f"parentheses nested deeper than {MAX_NESTING}")
-            self.depth += 1
-            self.i += 1
-            node = self.or_expr()
-            self.ws()
-            if self.peek() != ")":
-                raise self.error(self.expected("'&&', '||' or ')'"))
-            self.i += 1
-            self.depth -= 1
-            return node
-        if c == "$":
+        if self.peek() != "(":
+            return self.leaf()
+        if self.depth >= MAX_NESTING:
+            raise self.error(f"parentheses nested deeper than {MAX_NESTING}")
+        self.depth += 1
+        self.i += 1
+        node = self.or_expr()
+        self.ws()
+        if self.peek() != ")":
+            raise self.error(self.expected("'&&', '||' or ')'"))
+        self.i += 1
+        self.depth -= 1
+        return node
+
+
+class _JsonParser(_ExprParser):
+    def parse(self) -> JsonPattern:
+        self.ws()
+        self.i += 1  # "{" (checked by the caller)
+        expr = self.or_expr()
+        self.ws()
+        if self.peek() != "}":
+            raise self.error(self.expected("'}'"))
+        self.i += 1
+        self.ws()
+        if self.i < self.n:
+            raise self.error("unexpected text after the closing '}'")
+        return JsonPattern(self.s, expr, tuple(self.too_large))
+
+    def leaf(self) -> Node:
+        if self.peek() == "$":
             return self.condition()
         raise self.error(self.expected("'(' or a selector starting with '$'"))
 
@@ -217,10 +228,9 @@ def _flat(cls: type[And] | type[Or], children: list[Node]) -> Node:
 
 # ---------------------------------------------------------------- space-delimited
 
-class _SpaceParser(Scanner):
+class _SpaceParser(_ExprParser):
     def __init__(self, text: str) -> None:
         super().__init__(text)
-        self.depth = 0
         self.names: list[tuple[str, int]] = []  # names used in conditions, with their position
 
     def parse(self) -> SpaceDelimitedPattern:
@@ -278,40 +288,7 @@ class _SpaceParser(Scanner):
         expr = self.or_expr()
         return Field(_first_name(expr), expr)
 
-    def or_expr(self) -> Node:
-        children = [self.and_expr()]
-        while True:
-            self.ws()
-            if self.peek(2) != "||":
-                break
-            self.i += 2
-            children.append(self.and_expr())
-        return _flat(Or, children)
-
-    def and_expr(self) -> Node:
-        children = [self.primary()]
-        while True:
-            self.ws()
-            if self.peek(2) != "&&":
-                break
-            self.i += 2
-            children.append(self.primary())
-        return _flat(And, children)
-
-    def primary(self) -> Node:
-        self.ws()
-        if self.peek() == "(":
-            if self.depth >= MAX_NESTING:
-                raise self.error(f"parentheses nested deeper than {MAX_NESTING}")
-            self.depth += 1
-            self.i += 1
-            node = self.or_expr()
-            self.ws()
-            if self.peek() != ")":
-                raise self.error(self.expected("'&&', '||' or ')'"))
-            self.i += 1
-            self.depth -= 1
-            return node
+    def leaf(self) -> Node:
         m = NAME_RE.match(self.s, self.i)
         if not m:
             raise self.error(self.expected("a field name"))
