@@ -10,9 +10,8 @@ subscription filters, filter log events, and Live Tail"
 from __future__ import annotations
 
 from .errors import FilterPatternError, error_at
-from .evaluator import (
-    FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, SpaceDelimitedPattern, TermsPattern,
-)
+from .evaluator import FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, TermsPattern
+from .fields import SpaceDelimitedPattern
 from .lexer import NAME_RE, Scanner
 from .nodes import And, Condition, Field, FieldCondition, Node, Or, Step, Term
 
