@@ -287,3 +287,13 @@ def test_audit_verdict_words_are_coloured_only_when_enabled() -> None:
     assert "result: \033[32mPASS\033[0m" in painted and "FAILED-LOGIN" in painted
     assert paint_verdicts(text, Painter(False)) == text
     assert parser().parse_args(["--no-color"]).no_color
+
+
+def test_an_invalid_pack_config_names_the_line_and_column(tmp_path: Path) -> None:
+    from trailwatch.engine.policyconfig import load_config_file
+
+    bad = tmp_path / "pack.json"
+    bad.write_text('{\n  "all": "mandatory",\n}\n')
+    with pytest.raises(EngineError) as caught:
+        load_config_file(bad)
+    assert "line 3, column 1: not valid JSON (Expecting property name enclosed in double quotes)" in str(caught.value)
