@@ -84,7 +84,7 @@ def test_errors_name_the_offending_character(pattern: str, fragment: str, index:
 def test_counted_repetition_beyond_the_engine_limit_is_too_large_not_wrong() -> None:
     with pytest.raises(RegexTooLarge):
         compile_linear("a{%d}" % (MAX_REPEAT + 1))
-    assert compile_linear("a{,2}b").search("b") is True   # "either m or n can be omitted"
+    assert compile_linear("a{,2}b").search("b") is True   # m or n may be left out (the regex page)
     assert compile_linear("a{2,}b").search("ab") is False
 
 
@@ -108,6 +108,15 @@ def test_matching_never_uses_python_re(monkeypatch: pytest.MonkeyPatch) -> None:
     assert p.evaluate({"m": "a" * 10_000}) is False
     assert p.evaluate({"m": "aab"}) is True
     assert q.evaluate("an Error here") is True
+
+
+def test_a_full_dfa_cache_is_replaced_without_changing_answers() -> None:
+    import random
+    rng = random.Random(7)
+    rx = compile_linear("[ab]*a[ab]{11}c")  # up to 2**12 DFA states: more than the cache holds
+    for _ in range(4):
+        text = "".join(rng.choice("ab") for _ in range(2500)) + rng.choice(["c", "", "bc"])
+        assert rx.search(text) is (re.search("[ab]*a[ab]{11}c", text) is not None)
 
 
 # --- hypothesis: same answers as a backtracking engine on small inputs -----------
