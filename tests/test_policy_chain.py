@@ -218,7 +218,7 @@ def test_each_alarm_rule(changes, code):
     {"statistic": "Maximum"}, {"statistic": "Average"}, {"statistic": None, "extended_statistic": "p99"},
     {"threshold": 0.5, "comparison": "GreaterThanThreshold"},
     {"evaluation_periods": 5.0, "datapoints_to_alarm": 1.0},
-    {"treat_missing_data": "ignore"}, {"treat_missing_data": None}, {"actions_enabled": None},
+    {"treat_missing_data": None}, {"actions_enabled": None},
 ])
 def test_alarms_that_fire_on_one_event(changes):
     assert statuses(with_alarm(good(), **changes)) == ["pass"]
@@ -255,7 +255,7 @@ def test_metric_queries_alarm_counts():
 
 def test_metric_queries_alarm_on_an_expression_does_not_count():
     m = MetricQuery("m1", MetricStat("CISBenchmark", "Calls", "Sum", 300.0), return_data=False)
-    expr = MetricQuery("e1", expression="m1 * 0", return_data=True)
+    expr = MetricQuery("e1", expression="m2 * 2", return_data=True)
     assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", "fail", "alarm-not-on-metric")]
 
 
@@ -265,9 +265,13 @@ def test_metric_queries_alarm_on_fill_of_the_metric_counts():
     for expression in ("FILL(m1, 0)", "FILL( m1 ,0)", "m1"):
         expr = MetricQuery("e1", expression=expression, return_data=True)
         assert statuses(with_alarm(good(), **query_alarm(m, expr))) == ["pass"], expression
-    for expression in ("FILL(m1, 5)", "FILL(m1, REPEAT)", "m1 * 0", "FILL(m2, 0)"):
+    for expression, status, code in (
+            ("FILL(m1, 5)", "fail", "alarm-fires-without-event"),  # 5 >= 1 with no call at all
+            ("FILL(m1, REPEAT)", "unknown", "alarm-expression"),  # depends on earlier periods
+            ("m1 * 0", "fail", "alarm-threshold"),  # one call gives 0
+            ("FILL(m2, 0)", "fail", "alarm-not-on-metric")):  # another metric
         expr = MetricQuery("e1", expression=expression, return_data=True)
-        assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", "fail", "alarm-not-on-metric")], expression
+        assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", status, code)], expression
 
 
 def test_topic_without_subscription():
