@@ -8,7 +8,7 @@ import pytest
 
 from policy_helpers import CIS_12, CIS_14, CIS_20
 from trailwatch_policy.chain import ChainOptions, evaluate, trail_findings
-from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
+from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, Key, LogGroup, MetricFilter,
                                      MetricQuery, MetricStat, MetricTransformation, Ref,
                                      Subscription, Topic, Trail)
 from trailwatch_policy.options import ConfigError, options_from_config
@@ -290,8 +290,15 @@ def test_subscription_to_an_unknown_topic_cannot_be_verified():
 def test_topic_with_aws_managed_key_drops_notifications():
     inv = replace(good(), topics=(replace(good().topics[0], kms_master_key_id="alias/aws/sns"),))
     assert codes(inv) == [("tp", "fail", "topic-aws-managed-key")]
+    # a key computed from nothing of this stack: cannot be verified, even at preview
     cmk = replace(good(), topics=(replace(good().topics[0], kms_master_key_id=UNKNOWN),))
-    assert statuses(cmk) == ["pass"]
+    assert codes(cmk) == [("tp", "unknown", "topic-encryption-unknown")]
+    # the stack's own key (key.arn, unknown at preview) whose policy lets CloudWatch use it
+    policy = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]}
+    own = replace(cmk, topics=(replace(cmk.topics[0], kms_key_sources=frozenset({"key"})),),
+                  keys=(Key("key", policy=policy),))
+    assert statuses(own) == ["pass"]
 
 
 def test_topic_policy_that_blocks_cloudwatch():
@@ -340,7 +347,7 @@ def test_missing_topic_does_not_hide_a_working_one():
 
 
 @pytest.mark.parametrize(("changes", "code"), [
-    ({"kms_master_key_id": UNKNOWN}, "topic-encryption-unknown"),
+    ({"kms_master_key_id": UNKNOWN, "kms_key_sources": frozenset({"tp"})}, "topic-encryption-unknown"),
     ({"cloudwatch_can_publish": UNKNOWN}, "topic-policy-unknown"),
 ])
 def test_unreadable_topic_settings_are_unknown_live_and_accepted_at_preview(changes, code):

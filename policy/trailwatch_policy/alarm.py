@@ -18,7 +18,8 @@ from typing import Any, Iterable, Mapping
 from trailwatch_policy import datapoints as dp
 from trailwatch_policy import metric_math as mm
 from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import UNKNOWN, Alarm, Maybe, MetricQuery, MetricTransformation, Unknown
+from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery,
+                                     MetricTransformation, Unknown)
 
 SNIPPET = ('aws.cloudwatch.MetricAlarm("unauthorized-api-calls", namespace={ns!r}, '
            'metric_name={name!r}, statistic="Sum", period=300, threshold=1, '
@@ -335,12 +336,16 @@ def _periods_problems(alarm: Alarm, metric: MetricTransformation, returned: Metr
             return [Problem("fail", "alarm-threshold", why, fix)]
         for period in dp.QUIET:
             x, st = run(period)
-            if st is UNKNOWN:
-                code = "alarm-missing-data" if x is None else "alarm-threshold"
-                return [Problem("unknown", code,
-                                f"with {period.describe()}, the alarm's state depends on values not "
-                                "known yet (treatMissingData, or another metric)",
+            if st is UNKNOWN and x is None:
+                return [Problem("unknown", "alarm-missing-data",
+                                f"with {period.describe()} the alarm has no datapoint, and "
+                                "treatMissingData is not known yet",
                                 'treat_missing_data="notBreaching"')]
+            if st is UNKNOWN:
+                return [Problem("unknown", "alarm-threshold",
+                                f"with {period.describe()}, {what} depends on another metric or a "
+                                "value not known yet: whether the alarm stays out of ALARM cannot "
+                                "be told", FIX_THRESHOLD)]
             if st == "ALARM" and x is None:
                 return [Problem(
                     "fail", "alarm-missing-data",
@@ -479,7 +484,7 @@ def _datapoints_problems(alarm: Alarm) -> list[Problem]:
     return []
 
 
-def action_problems(alarm: Alarm) -> list[Problem]:
+def action_problems(alarm: Alarm | CompositeAlarm) -> list[Problem]:
     """Why the alarm's own actions would notify no one (their targets are the chain's job)."""
     problems: list[Problem] = []
     if alarm.actions_enabled is UNKNOWN:
