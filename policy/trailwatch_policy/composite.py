@@ -42,12 +42,13 @@ def _tokens(rule: str) -> list[tuple[str, str]]:
     return out
 
 
+_NAMED = re.compile(r'\b(?:ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?:"([^"]*)"|([^)\s"]+))')
+
+
 def referenced(rule: str) -> set[str]:
-    """The alarm names/ARNs a rule names (empty when it cannot be read)."""
-    try:
-        return {arg for kind, arg in _tokens(rule) if kind in ("ALARM", "OK", "INSUFFICIENT_DATA")}
-    except RuleError:
-        return set()
+    """The alarm names/ARNs a rule names, read even from a rule `evaluate` refuses (so the
+    composite is still linked, and reported)."""
+    return {quoted or bare for quoted, bare in _NAMED.findall(rule)}
 
 
 def evaluate(rule: str, state_of: Callable[[str], object]) -> object:
