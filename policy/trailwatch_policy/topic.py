@@ -186,8 +186,10 @@ def _one_key(key: Key, preview: bool, stack_ids: frozenset[str]) -> list[Problem
     where = key.arn if isinstance(key.arn, str) else "the topic's KMS key (key.arn)"
     if key.enabled is False:
         return [Problem("fail", "topic-key-disabled",
-                        f"{where} is disabled: SNS cannot encrypt the alarm's notification, so "
-                        "it is dropped", "enable the key (is_enabled=True), or no encryption")]
+                        f"{where} is not enabled (disabled, pending deletion or deleted): SNS "
+                        "cannot encrypt the alarm's notification, so it is dropped",
+                        "enable the key (is_enabled=True) or point kms_master_key_id at an enabled "
+                        "key, or no encryption")]
     if key.aws_managed is True:
         return [Problem("fail", "topic-aws-managed-key",
                         f"{where} is an AWS-managed key, whose policy CloudWatch cannot use: alarm "

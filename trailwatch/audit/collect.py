@@ -10,13 +10,13 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter, Subscription, Topic, Trail,
+    UNKNOWN, Alarm, Inventory, Key, LogGroup, MetricFilter, Subscription, Topic, Trail,
 )
 
 from . import arns, mapping
@@ -51,12 +51,14 @@ class Scope:
     alarms: list[Alarm] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)  # the topics' KMS keys
     gaps: list[Gap] = field(default_factory=list)  # gaps that make every log group here unknown
 
     def inventory(self, trails: Iterable[Trail]) -> Inventory:
         return Inventory(trails=tuple(trails), log_groups=tuple(self.log_groups),
                          filters=tuple(self.filters), alarms=tuple(self.alarms),
-                         topics=tuple(self.topics), subscriptions=tuple(self.subscriptions))
+                         topics=tuple(self.topics), subscriptions=tuple(self.subscriptions),
+                         keys=tuple(self.keys))
 
 
 @dataclass
@@ -78,7 +80,8 @@ def gap_from_error(error: Exception, *, resource_id: str, link: str, region: str
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "ClientError")
         text = error.response.get("Error", {}).get("Message", "") or str(error)
-        if code in DENIED:
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in DENIED or status == 403:  # 403: forbidden whatever the code's spelling
             return Gap(resource_id, link, region, "audit.access-denied",
                        f"the auditor may not call {action} ({code}): {text}",
                        f"grant {action} to the auditing role (the AWS managed policy "
@@ -151,7 +154,7 @@ class Collector:
         scan.trails = [self._trail(described[arn], details, scan) for arn in sorted(described)]
         scan.scopes = {region: self._scope(region, names, details)
                        for region, names in sorted(by_region.items())}
-        self._topics(scan.scopes)  # wave 3: steps 6-7
+        self._topics(scan.scopes)  # wave 3: steps 6-7 (wave 4: the topics' KMS keys)
         scan.calls = self.calls
         return scan
 
@@ -300,6 +303,10 @@ class Collector:
                 self.tick(f"{kind} {arn}")
 
         results = {job: (result, error) for job, result, error in self._each(jobs, read)}
+        keys = self._keys(sorted({(arns.region_of(arn) or "us-east-1", ref)
+                                  for (kind, arn), (attributes, error) in results.items()
+                                  if kind == "attributes" and error is None
+                                  for ref in [mapping.topic_key(attributes)] if ref}))
         for scope in scopes.values():
             mine = sorted({arn for a in scope.alarms for arn in mapping.sns_topics(a)})
             for arn in mine:
@@ -312,6 +319,12 @@ class Collector:
                     scope.gaps.append(gap_from_error(error, resource_id=arn, link="topic",
                                                      region=arns.region_of(arn), action="sns:GetTopicAttributes"))
                 scope.topics.append(mapping.topic(arn, attributes))
+                ref = mapping.topic_key(attributes)
+                if ref is not None:
+                    region = arns.region_of(arn) or "us-east-1"
+                    key, gaps = keys[(region, ref)]
+                    scope.keys.append(key)
+                    scope.gaps.extend(replace(g, resource_id=arn) for g in gaps)
                 subscriptions, error = results[("subscriptions", arn)]
                 if error is not None:
                     scope.gaps.append(gap_from_error(error, resource_id=arn, link="subscription",
@@ -320,6 +333,44 @@ class Collector:
                     scope.subscriptions.append(mapping.unreadable_subscriptions(arn))
                 else:
                     scope.subscriptions.extend(mapping.subscription(s) for s in subscriptions)
+
+
+    def _keys(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[Key, list[Gap]]]:
+        """Wave 4: each topic's customer-managed KMS key, in the topic's region:
+        kms:DescribeKey (enabled, AWS- or customer-managed) then kms:GetKeyPolicy (the
+        `default` policy, the only one a key has), both in SecurityAudit."""
+        def read(job: tuple[str, str]) -> tuple[Key, list[Gap]]:
+            region, ref = job
+            gaps: list[Gap] = []
+            description: Any = None
+            described = policy_read = False
+            policy = None
+            try:
+                try:
+                    description = self._call("kms", region, "describe_key", KeyId=ref)
+                    described = True
+                except (ClientError, BotoCoreError) as error:
+                    if _not_found(error):
+                        described = True  # gone: SNS cannot use it
+                    else:
+                        gaps.append(gap_from_error(error, resource_id=ref, link="topic", region=region,
+                                                   action="kms:DescribeKey"))
+                key_id = ((description or {}).get("KeyMetadata") or {}).get("KeyId")
+                if key_id or not ref.startswith("alias/"):
+                    try:
+                        policy = self._call("kms", region, "get_key_policy", KeyId=key_id or ref,
+                                            PolicyName="default").get("Policy")
+                        policy_read = True
+                    except (ClientError, BotoCoreError) as error:
+                        if not _not_found(error):
+                            gaps.append(gap_from_error(error, resource_id=ref, link="topic",
+                                                       region=region, action="kms:GetKeyPolicy"))
+                return mapping.key(ref, description, policy, described=described,
+                                   policy_read=policy_read), gaps
+            finally:
+                self.tick(f"key {ref}")
+
+        return {job: result for job, result, _ in self._each(refs, read)}
 
 
 def _not_found(error: Exception | None) -> bool:
