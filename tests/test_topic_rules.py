@@ -174,9 +174,9 @@ def test_a_subscription_whose_filter_drops_alarms_does_not_count():
     inv = good("literal")
     sub = inv.subscriptions[0]
     dropped = replace(inv, subscriptions=(replace(sub, filter_policy='{"severity": ["high"]}'),))
-    assert codes(dropped) == [("tp", "fail", "topic-subscription-filtered")]
+    assert codes(dropped) == [("s", "fail", "topic-subscription-filtered")]  # the resource to edit
     assert "they carry no message attributes" in evaluate(dropped)[0].findings[0].message
     other = Subscription("s2", sub.topic, "sqs", "arn:aws:sqs:us-east-1:1:q")
     assert statuses(replace(dropped, subscriptions=dropped.subscriptions + (other,))) == ["pass"]
     unsure = replace(inv, subscriptions=(replace(sub, filter_policy=UNKNOWN),))
-    assert codes(unsure) == [("tp", "unknown", "topic-subscription-filtered")]
+    assert codes(unsure) == [("s", "unknown", "topic-subscription-filtered")]

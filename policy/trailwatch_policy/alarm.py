@@ -13,7 +13,7 @@ stack). Pure: no Pulumi imports.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from trailwatch_policy import datapoints as dp
 from trailwatch_policy import metric_math as mm
@@ -254,7 +254,7 @@ class _Values(Mapping[str, mm.Value]):
                    if q.metric is not None and isinstance(q.metric.period, (int, float))}
         return mm.Env(self, metrics, periods)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self.by_id)
 
     def __len__(self) -> int:

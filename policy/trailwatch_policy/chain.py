@@ -154,7 +154,8 @@ class _Stack:
             self._topic_outcomes[(topic.id, publisher.id)] = found
         return found
 
-    def missing_topic(self, alarm: Alarm, topic: str, group: str | None) -> Outcome:
+    def missing_topic(self, alarm: Alarm | notifiers.CompositeAlarm, topic: str,
+                      group: str | None) -> Outcome:
         """The alarm names a topic the reader found gone: notifications go nowhere."""
         name = sns_topic_name_from_arn(topic) or topic
         return _problems([Problem(

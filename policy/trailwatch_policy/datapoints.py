@@ -47,7 +47,8 @@ class Period:
         calls = "one unauthorized call" if self.matching else "no unauthorized call"
         if not self.others:
             return f"{calls} and no other log event in a period"
-        return f"{calls} among {self.others:,} other log events in a period"
+        events = "event" if self.others == 1 else "events"
+        return f"{calls} among {self.others:,} other log {events} in a period"
 
 
 FIRE = tuple(Period(1, n) for n in OTHERS)

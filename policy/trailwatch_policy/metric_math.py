@@ -86,8 +86,7 @@ _HISTORY = {
 _OTHER = ("SEARCH", "SERVICE_QUOTA", "INSIGHT_RULE_METRIC", "LAMBDA", "ANOMALY_DETECTION_BAND",
           "SLICE", "SORT", "STDDEV", "TIME_SERIES", "DATAPOINT_COUNT", "REMOVE_EMPTY",
           "FIRST", "LAST", "LOG", "LOG10", "MINUTE", "HOUR", "DAY", "DATETIME", "EPOCH", "CONCAT")
-_ARRAY_FUNCTIONS = {"SUM": sum, "MAX": max, "MIN": min,
-                    "AVG": lambda xs: sum(xs) / len(xs)}
+_ARRAY_FUNCTIONS = ("SUM", "MAX", "MIN", "AVG")
 
 
 def _tokens(text: str) -> list[str]:
@@ -307,7 +306,9 @@ def _call(node: Call, env: Env) -> Value:
         value = evaluate(args[0], env)
         if not isinstance(value, float):
             return value
-        return {"ABS": abs, "CEIL": math.ceil, "FLOOR": math.floor}[name](value) * 1.0
+        if name == "ABS":
+            return abs(value)
+        return float(math.ceil(value) if name == "CEIL" else math.floor(value))
     if name == "PERIOD":
         if len(args) != 1 or not isinstance(args[0], Id):
             raise MathError("PERIOD takes one query id")
@@ -323,7 +324,10 @@ def _call(node: Call, env: Env) -> Value:
         if any(v is UNKNOWN for v in items):
             return UNKNOWN
         present = [v for v in items if isinstance(v, float)]
-        return float(_ARRAY_FUNCTIONS[name](present)) if present else None
+        if not present:
+            return None
+        return {"SUM": sum(present), "MAX": max(present), "MIN": min(present),
+                "AVG": sum(present) / len(present)}[name]
     if name == "METRICS":
         raise MathError("METRICS() is an array: use it inside SUM, MAX, MIN or AVG")
     if name in _OTHER:

@@ -6,6 +6,8 @@ watches an alarm (see `composite`). Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from trailwatch_policy import composite as rules
 from trailwatch_policy.alarm import action_problems
 from trailwatch_policy.findings import Problem
@@ -91,7 +93,7 @@ def composite_problems(comp: CompositeAlarm, alarm: Alarm) -> list[Problem]:
         return problems + [Problem("fail", "composite-rule", "the composite alarm has no rule", fix)]
     mine = {v for v in (alarm.name, alarm.arn) if isinstance(v, str)}
 
-    def when(ours: str, others: object):  # type: ignore[no-untyped-def]
+    def when(ours: str, others: object) -> Callable[[str], object]:
         return lambda name: ours if name in mine else others
 
     try:

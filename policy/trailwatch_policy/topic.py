@@ -248,7 +248,8 @@ def _subscription_problems(subs: list[Subscription], maybe: list[Subscription],
             f"whether the filter policy of subscription {_label(unsure[0].id)} lets the alarm "
             "through cannot be verified (not known yet, or a rule trailwatch does not model)",
             "remove filter_policy from the subscription, or match a field of the alarm JSON "
-            'with filter_policy_scope="MessageBody", e.g. {"NewStateValue": ["ALARM"]}')]
+            'with filter_policy_scope="MessageBody", e.g. {"NewStateValue": ["ALARM"]}',
+            on=unsure[0].id if len(unsure) == 1 else None)]
     if dropped:
         names = ", ".join(_label(s.id) for s in dropped)
         return [Problem(
@@ -257,7 +258,8 @@ def _subscription_problems(subs: list[Subscription], maybe: list[Subscription],
             "(they carry no message attributes; with filterPolicyScope MessageBody the body is "
             "the alarm JSON): no subscriber receives the alarm",
             "remove filter_policy from the subscription, or use filter_policy_scope="
-            '"MessageBody" with {"NewStateValue": ["ALARM"]}')]
+            '"MessageBody" with {"NewStateValue": ["ALARM"]}',
+            on=dropped[0].id if len(dropped) == 1 else None)]
     unread = [s for s in subs if s.confirmed is UNKNOWN]
     if maybe:
         return [Problem(
