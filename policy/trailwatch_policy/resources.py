@@ -257,7 +257,13 @@ def _alarm(r: _Res, native: bool) -> Alarm:
         unit=_str(r["unit"]), threshold_metric_id=_str(r["thresholdMetricId"]),
         evaluate_low_sample_count_percentiles=_str(
             r["evaluateLowSampleCountPercentile" if native else "evaluateLowSampleCountPercentiles"]),
-        arn=_str(r["arn"]))
+        arn=_str(r["arn"]), account=_account(r["arn"]))
+
+
+def _account(arn: Any) -> Any:
+    """The account in a known ARN (an alarm's, once it exists), else None."""
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    return parts[4] if len(parts) == 6 and parts[4] else None
 
 
 def _composite(r: _Res, native: bool) -> CompositeAlarm:
@@ -265,7 +271,7 @@ def _composite(r: _Res, native: bool) -> CompositeAlarm:
     return CompositeAlarm(
         id=r.urn, name=_str(r["alarmName"]), rule=rule.value, rule_sources=r.sources("alarmRule"),
         actions_enabled=_bool(r["actionsEnabled"]), alarm_actions=r.refs("alarmActions"),
-        suppressor=_str(r["actionsSuppressor"]), arn=_str(r["arn"]))
+        suppressor=_str(r["actionsSuppressor"]), arn=_str(r["arn"]), account=_account(r["arn"]))
 
 
 def _document(r: _Res, key: str) -> tuple[Any, frozenset[str]]:

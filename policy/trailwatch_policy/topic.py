@@ -236,8 +236,15 @@ def _subscription_problems(subs: list[Subscription], maybe: list[Subscription],
                            publisher: Publisher) -> list[Problem]:
     # confirmed None = a declared subscription (pack): expected to be confirmed.
     confirmed = [s for s in subs if s.confirmed is True or s.confirmed is None]
-    verdicts = [(s, delivers(s.filter_policy, s.filter_policy_scope, publisher.body()))
-                for s in confirmed]
+    body: dict[str, Any] = {}
+
+    def verdict(s: Subscription) -> object:
+        if s.filter_policy is None:
+            return True
+        body.update(body or publisher.body())
+        return delivers(s.filter_policy, s.filter_policy_scope, body)
+
+    verdicts = [(s, verdict(s)) for s in confirmed]
     if any(v is True for _, v in verdicts):
         return []
     unsure = [s for s, v in verdicts if v is UNKNOWN]
