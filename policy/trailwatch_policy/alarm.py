@@ -290,7 +290,8 @@ def _periods_problems(alarm: Alarm, metric: MetricTransformation, returned: Metr
                         "whether one unauthorized call crosses the threshold depends on values not "
                         "known yet (statistic, threshold, comparison or the filter's metric value "
                         "or defaultValue)", FIX_THRESHOLD)]
-    assert isinstance(value, float) and isinstance(threshold, float) and isinstance(comparison, str)
+    assert isinstance(value, float) and isinstance(threshold, (int, float)) and isinstance(comparison, str)
+    threshold = float(threshold)
     d = float(default) if isinstance(default, (int, float)) else None
     what = _what(returned, stat)
     op = dp.SYMBOL[comparison]
