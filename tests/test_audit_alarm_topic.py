@@ -177,3 +177,4 @@ def test_alarm_settings_read_from_describe_alarms(moto: Endpoint, changes: dict[
     put_alarm(moto, made["topic"], **changes)
     code, report = audit(moto)
     assert code == 1 and expected in findings(report), findings(report)
+

@@ -15,8 +15,10 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from trailwatch_policy.composite import referenced
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, Inventory, Key, LogGroup, MetricFilter, Subscription, Topic, Trail,
+    UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup, MetricFilter, Subscription, Topic,
+    Trail,
 )
 
 from . import arns, mapping
@@ -52,13 +54,18 @@ class Scope:
     topics: list[Topic] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     keys: list[Key] = field(default_factory=list)  # the topics' KMS keys
+    composite_alarms: list[CompositeAlarm] = field(default_factory=list)  # naming those alarms
     gaps: list[Gap] = field(default_factory=list)  # gaps that make every log group here unknown
+
+    def notifiers(self) -> list[Alarm | CompositeAlarm]:
+        """The alarms and composite alarms whose actions are read (their SNS topics)."""
+        return [*self.alarms, *self.composite_alarms]
 
     def inventory(self, trails: Iterable[Trail]) -> Inventory:
         return Inventory(trails=tuple(trails), log_groups=tuple(self.log_groups),
                          filters=tuple(self.filters), alarms=tuple(self.alarms),
                          topics=tuple(self.topics), subscriptions=tuple(self.subscriptions),
-                         keys=tuple(self.keys))
+                         keys=tuple(self.keys), composite_alarms=tuple(self.composite_alarms))
 
 
 @dataclass
@@ -256,8 +263,7 @@ class Collector:
                 if kind == "filters":
                     return self._paginate("logs", job[1], "describe_metric_filters", "metricFilters",
                                           logGroupName=job[2])
-                return self._paginate("cloudwatch", job[1], "describe_alarms", "MetricAlarms",
-                                      AlarmTypes=["MetricAlarm"])
+                return self._alarms(job[1])
             finally:
                 self.tick(" ".join(job[:1] + job[-1:]))
 
@@ -312,15 +318,32 @@ class Collector:
             scope.gaps.append(gap_from_error(error, resource_id=region, link="alarm", region=region,
                                              action="cloudwatch:DescribeAlarms"))
             return scope
+        metric_alarms, composites = alarms
         metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
-        scope.alarms = [a for a in (mapping.alarm(raw) for raw in alarms) if _watches(a, metrics)]
+        scope.alarms = [a for a in (mapping.alarm(raw) for raw in metric_alarms) if _watches(a, metrics)]
+        watched = {v for a in scope.alarms for v in (a.name, a.arn) if isinstance(v, str)}
+        scope.composite_alarms = [c for c in (mapping.composite_alarm(raw) for raw in composites)
+                                  if isinstance(c.rule, str) and referenced(c.rule) & watched]
         return scope
+
+    def _alarms(self, region: str) -> tuple[list[Any], list[Any]]:
+        """Metric alarms and composite alarms of a region, in one paginated read."""
+        client = self.account.client("cloudwatch", region)
+        metric: list[Any] = []
+        composite: list[Any] = []
+        for page in client.get_paginator("describe_alarms").paginate(
+                AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
+            self._count()
+            metric.extend(page.get("MetricAlarms") or [])
+            composite.extend(page.get("CompositeAlarms") or [])
+        return metric, composite
 
     def _topics(self, scopes: dict[str, Scope]) -> None:
         """Wave 3, steps 6-7: each notified topic's attributes and subscriptions, in the
         topic's own region. A topic that does not exist is recorded as such (`exists=False`);
         reads the auditor may not do leave UNKNOWN values and a `Gap`."""
-        used = sorted({arn for scope in scopes.values() for a in scope.alarms for arn in mapping.sns_topics(a)})
+        used = sorted({arn for scope in scopes.values() for a in scope.notifiers()
+                       for arn in mapping.sns_topics(a)})
         jobs = [(kind, arn) for arn in used for kind in ("attributes", "subscriptions")]
 
         def read(job: tuple[str, str]) -> Any:
@@ -339,7 +362,8 @@ class Collector:
                                   if kind == "attributes" and error is None
                                   for ref in [mapping.topic_key(attributes)] if ref}))
         for scope in scopes.values():
-            mine = sorted({arn for a in scope.alarms for arn in mapping.sns_topics(a)})
+            mine = sorted({arn for a in scope.notifiers()
+                           for arn in mapping.sns_topics(a)})
             for arn in mine:
                 attributes, error = results[("attributes", arn)]
                 if _not_found(error):

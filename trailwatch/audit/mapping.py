@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, Key, MetricFilter, MetricQuery, MetricStat, MetricTransformation, Maybe, Ref,
+    UNKNOWN, Alarm, CompositeAlarm, Key, MetricFilter, MetricQuery, MetricStat, MetricTransformation, Maybe, Ref,
     Subscription, Topic, Trail,
 )
 from trailwatch_policy.topic import is_aws_managed_sns_key
@@ -110,7 +110,23 @@ def alarm(response: Mapping[str, Any]) -> Alarm:
     )
 
 
-def sns_topics(alarm_: Alarm) -> list[str]:
+def composite_alarm(response: Mapping[str, Any]) -> CompositeAlarm:
+    """A composite alarm from `describe_alarms` (AlarmTypes CompositeAlarm)."""
+    arn = response.get("AlarmArn")
+    parsed = arns.parse(arn) if isinstance(arn, str) else None
+    return CompositeAlarm(
+        id=arn or response.get("AlarmName", "?"),
+        name=response.get("AlarmName"),
+        rule=response.get("AlarmRule"),
+        actions_enabled=response.get("ActionsEnabled"),
+        alarm_actions=tuple(Ref(value=a) for a in response.get("AlarmActions") or []),
+        suppressor=response.get("ActionsSuppressor") or None,
+        arn=arn,
+        account=parsed.account if parsed else None,
+    )
+
+
+def sns_topics(alarm_: Alarm | CompositeAlarm) -> list[str]:
     """The SNS topic ARNs among an alarm's actions."""
     found: list[str] = []
     for ref in alarm_.alarm_actions:
