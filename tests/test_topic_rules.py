@@ -133,6 +133,18 @@ def test_customer_managed_key_policy_must_let_cloudwatch_use_the_key(key, status
             assert codes(inv) == [("tp", status, code)], value
 
 
+def test_key_policy_conditions_on_the_alarms_account_and_arn():
+    statement = {**KEY_OK["Statement"][1], "Condition": {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"}}}
+    inv = encrypted(Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy={"Statement": [statement]}))
+    assert statuses(inv) == ["pass"]  # preview: only the alarm's own ARN/account are unknown
+    alarm = replace(inv.alarms[0], arn=f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:a", account=ACCOUNT)
+    assert statuses(replace(inv, alarms=(alarm,)), LIVE) == ["pass"]
+    other = replace(alarm, account="999999999999", arn="arn:aws:cloudwatch:us-east-1:999999999999:alarm:a")
+    assert codes(replace(inv, alarms=(other,)), LIVE) == [("tp", "fail", "topic-key-policy-blocks-cloudwatch")]
+
+
 def test_key_policy_unknown_at_preview_only_when_built_from_the_stack():
     own = Key("k", policy=UNKNOWN, policy_sources=frozenset({"tp"}))
     inv = replace(with_topic(good(), kms_master_key_id=UNKNOWN, kms_key_sources=frozenset({"k"})), keys=(own,))

@@ -138,9 +138,12 @@ def _policy_problems(topic: Topic, publisher: Publisher, preview: bool,
 
 
 def key_problems(topic: Topic, keys: Sequence[Key], preview: bool, keys_complete: bool,
-                 stack_ids: frozenset[str]) -> list[Problem]:
+                 stack_ids: frozenset[str], publisher: Publisher | None = None) -> list[Problem]:
     """The topic's KMS key lets CloudWatch use it (see module docs). `keys` are the keys
-    `topic.kms_master_key_id` resolved to (stack keys, or the audit's reads)."""
+    `topic.kms_master_key_id` resolved to (stack keys, or the audit's reads); `publisher`
+    gives aws:SourceArn / aws:SourceAccount, the global keys present when a service principal
+    acts for a resource (confused-deputy conditions in key policies:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn)."""
     key_id = topic.kms_master_key_id
     if key_id is None:
         return []
@@ -178,11 +181,11 @@ def key_problems(topic: Topic, keys: Sequence[Key], preview: bool, keys_complete
         return []  # a key outside the stack: not inspectable here (the audit reads it)
     problems: list[Problem] = []
     for key in keys:
-        problems += _one_key(key, preview, stack_ids)
+        problems += _one_key(key, preview, stack_ids, publisher or Publisher())
     return problems
 
 
-def _one_key(key: Key, preview: bool, stack_ids: frozenset[str]) -> list[Problem]:
+def _one_key(key: Key, preview: bool, stack_ids: frozenset[str], publisher: Publisher) -> list[Problem]:
     where = key.arn if isinstance(key.arn, str) else "the topic's KMS key (key.arn)"
     if key.enabled is False:
         return [Problem("fail", "topic-key-disabled",
@@ -216,14 +219,16 @@ def _one_key(key: Key, preview: bool, stack_ids: frozenset[str]) -> list[Problem
             "topic or key, or not readable): whether CloudWatch can use the key cannot be verified",
             f"a key policy with the statement {KEY_STATEMENT}; and let the auditor call "
             "kms:GetKeyPolicy")]
-    decision = iam_policy.evaluate(key.policy, iam_policy.Request(CLOUDWATCH, KEY_ACTIONS))
+    context = {k: v for k, v in publisher.context().items() if k != "aws:sourceowner"}
+    decision = iam_policy.evaluate(key.policy, iam_policy.Request(CLOUDWATCH, KEY_ACTIONS,
+                                                                  context=context))
     if decision.allowed is False:
         problems.append(Problem(
             "fail", "topic-key-policy-blocks-cloudwatch",
             f"the key policy of {where} does not let {CLOUDWATCH} call kms:Decrypt and "
             f"kms:GenerateDataKey ({decision.reason}): the alarm's notification is dropped",
             f"add the statement {KEY_STATEMENT} to the key policy"))
-    elif decision.allowed is UNKNOWN:
+    elif decision.allowed is UNKNOWN and not (decision.context_only and preview):
         problems.append(Problem(
             "unknown", "topic-key-policy-unknown",
             f"whether the key policy of {where} lets {CLOUDWATCH} use the key cannot be "
@@ -319,7 +324,7 @@ def topic_problems(topic: Topic, subscriptions: Iterable[Subscription],
     elif topic.fifo is UNKNOWN:
         problems.append(Problem("unknown", "topic-fifo", "whether the topic is FIFO is not known yet",
                                 "fifo_topic=False (or leave it unset)"))
-    problems += key_problems(topic, keys, preview, keys_complete, stack_ids)
+    problems += key_problems(topic, keys, preview, keys_complete, stack_ids, publisher)
     problems += _policy_problems(topic, publisher, preview, stack_ids)
     if require_subscription:
         problems += _subscription_problems(list(subscriptions), list(maybe_subscriptions), publisher)
