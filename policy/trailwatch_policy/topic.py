@@ -21,6 +21,7 @@ accepted; the audit reads them. Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -84,6 +85,20 @@ def cloudwatch_can_publish(policy: object) -> Maybe[bool] | None:
         return None
     decision = iam_policy.evaluate(policy, _request(Publisher(), None, None))
     return decision.allowed if isinstance(decision.allowed, bool) else UNKNOWN
+
+
+def read_policy(document: object) -> object:
+    """A policy document decoded once: a dict, UNKNOWN (not known, not valid JSON) or None
+    (blank). A document Python cannot decode at all (RecursionError) raises, for the caller
+    to contain to the resources it governs."""
+    if isinstance(document, str):
+        if not document.strip():
+            return None
+        try:
+            return json.loads(document)
+        except ValueError:
+            return UNKNOWN
+    return document
 
 
 def _request(publisher: Publisher, arn: object, name: object) -> iam_policy.Request:
