@@ -328,7 +328,7 @@ def _periods_problems(alarm: Alarm, metric: MetricTransformation, returned: Metr
                 fix = FIX_THRESHOLD
             else:
                 assert isinstance(x, float)
-                why = (f"{period.describe()} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
+                why = (f"one unauthorized call gives {what} = {x:g} in a period, and {x:g} {op} "
                        f"{threshold:g} is false: the alarm stays quiet until several calls happen "
                        "in the same period" if period.others == 0 or d is None else
                        f"{period.describe()} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
