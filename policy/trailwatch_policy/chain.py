@@ -26,6 +26,7 @@ from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, Metric
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
 from trailwatch_policy.topic import topic_problems
 from trailwatch_policy.trail import trail_problems
+from trailwatch_policy import where as places
 
 __all__ = ["ChainOptions", "ConfigError", "Finding", "LogGroupResult", "CloudTrailLogGroup",
            "cloudtrail_log_groups", "evaluate", "trail_findings", "options_from_config"]
@@ -100,9 +101,19 @@ class _Stack:
         self.filters_of_group: dict[str, list[MetricFilter]] = {}
         self.filters_of_name: dict[str, list[MetricFilter]] = {}
         self.filters_unresolved: list[MetricFilter] = []
+        # A filter reaches a log group of its own account and Region only (trailwatch_policy.where).
+        self.misplaced: dict[str, list[MetricFilter]] = {}  # group id -> filters elsewhere
+        self.uncertain: dict[tuple[str, str], str] = {}  # (referrer, target) -> why unknown
         for flt in inv.filters:
             targets = self.groups.resolve(flt.log_group, log_group_name_from_arn)
             for group in targets:
+                rel = places.placed(flt.log_group, flt.where, group.id, group.where, True)
+                if rel == "different":
+                    self.misplaced.setdefault(group.id, []).append(flt)
+                    continue
+                if rel == "unknown":
+                    self.uncertain[(flt.id, group.id)] = places.unsure(
+                        "the filter", flt.where, f"log group {places.short(group.id)}", group.where)
                 self.filters_of_group.setdefault(group.id, []).append(flt)
             value = flt.log_group.value
             if known(value):
@@ -130,6 +141,14 @@ class _Stack:
         for sub in inv.subscriptions:
             topics = self.topics.resolve(sub.topic, sns_topic_name_from_arn)
             for topic in topics:
+                rel = places.placed(sub.topic, sub.where, topic.id, topic.where, False)
+                if rel == "different":
+                    continue  # a same-named topic of another account or Region
+                if rel == "unknown":
+                    self.uncertain[(sub.id, topic.id)] = places.unsure(
+                        f"the subscription's topic {sub.topic.value or ''}".rstrip(),
+                        places.ref_where(sub.topic, sub.where), f"topic {places.short(topic.id)}",
+                        topic.where)
                 self.subs_of_topic.setdefault(topic.id, []).append(sub)
             if not topics and not known(sub.topic.value) and ref_is_set(sub.topic):
                 self.subs_unresolved.append(sub)
@@ -142,11 +161,30 @@ class _Stack:
     def topic(self, topic: Topic, group: str | None) -> Outcome:
         found = self._topic_outcomes.get(topic.id)
         if found is None:
-            problems = topic_problems(topic, self.subs_of_topic.get(topic.id, ()),
+            subs = self.subs_of_topic.get(topic.id, ())
+            problems = topic_problems(topic, subs,
                                       self.subs_unresolved, self.options.require_subscription,
                                       self.options.preview)
-            found = self._topic_outcomes[topic.id] = _problems(problems, topic.id, "topic", group)
+            found = _problems(problems, topic.id, "topic", group)
+            if subs and all((s.id, topic.id) in self.uncertain for s in subs):
+                found = _sequence([found, *(self.place_unknown(
+                    s.id, "subscription", (s.id, topic.id), "topic=topic.arn", group)
+                    for s in subs)])
+            self._topic_outcomes[topic.id] = found
         return found
+
+    def place_unknown(self, resource_id: str, link: Link, key: tuple[str, str], fix: str,
+                      group: str | None) -> Outcome:
+        """A link whose account or Region cannot be shown to match: cannot be verified."""
+        return _problems([Problem(
+            "unknown", "place-unknown", f"{self.uncertain[key]}: the link cannot be verified",
+            f"{fix}, or {places.PLACE_FIX}; for an account written in an ARN, set "
+            "aws:allowedAccountIds (or the provider's allowed_account_ids / assume_roles) to it")],
+            resource_id, link, group)
+
+    def elsewhere(self, resource_id: str, link: Link, text: str, group: str | None) -> Outcome:
+        return _problems([Problem("fail", "other-account-or-region", text, places.PLACE_FIX)],
+                         resource_id, link, group)
 
     def missing_topic(self, alarm: Alarm, topic: str, group: str | None) -> Outcome:
         """The alarm names a topic the reader found gone: notifications go nowhere."""
@@ -166,11 +204,23 @@ class _Stack:
         unknown = 0
         others: list[str] = []
         for ref in alarm.alarm_actions:
-            topics = self.topics.resolve(ref, sns_topic_name_from_arn)
+            topics = []  # a same-named topic of another account or Region is not this one
+            for t in self.topics.resolve(ref, sns_topic_name_from_arn):
+                rel = places.placed(ref, alarm.where, t.id, t.where, False)
+                if rel == "unknown":
+                    self.uncertain[(alarm.id, t.id)] = places.unsure(
+                        f"the alarm's action {ref.value or ''}".rstrip(),
+                        places.ref_where(ref, alarm.where), f"topic {places.short(t.id)}", t.where)
+                if rel != "different":
+                    topics.append(t)
             if topics:
-                outcomes.extend(self.topic(t, group) if t.exists else
-                                self.missing_topic(alarm, t.arn if known(t.arn) else t.id, group)
-                                for t in topics)
+                outcomes.extend(_sequence([
+                    self.place_unknown(alarm.id, "alarm", (alarm.id, t.id),
+                                       "alarm_actions=[topic.arn]", group)
+                    if (alarm.id, t.id) in self.uncertain else ("pass", []),
+                    self.topic(t, group) if t.exists else
+                    self.missing_topic(alarm, t.arn if known(t.arn) else t.id, group)])
+                    for t in topics)
             elif known(ref.value):
                 if not sns_topic_name_from_arn(ref.value):
                     others.append(ref.value)
@@ -232,17 +282,38 @@ class _Stack:
                 alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
         dims = metric.dimensions
         key = (ns, name, metric.value, "?" if dims is UNKNOWN else
-               tuple(sorted(dims.items())) if isinstance(dims, dict) else ())
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where)
         found = self._metric_outcomes.get(key)
         if found is None:  # findings below the filter carry no group: log_group() labels them
-            found = self._metric_outcomes[key] = self.alarms_on(metric)
+            found = self._metric_outcomes[key] = self.alarms_on(metric, None, flt)
         return _sequence([value, found])
 
-    def alarms_on(self, metric: MetricTransformation, group: str | None = None) -> Outcome:
+    def alarms_on(self, metric: MetricTransformation, group: str | None = None,
+                  flt: MetricFilter | None = None) -> Outcome:
         """The alarms on one metric, as alternatives (judged once per distinct metric)."""
         ns, name = metric.namespace, metric.name
         alarms = self.alarms_of_metric.get((ns, name), []) if known(ns) and known(name) else []
-        outcomes = (self.alarm(a, metric, group) for a in alarms)
+        if flt is not None:  # metrics exist only in their own account and Region
+            rel = {a.id: places.relation(flt.where, a.where) for a in alarms}
+            away = [a for a in alarms if rel[a.id] == "different"]
+            alarms = [a for a in alarms if rel[a.id] != "different"]
+            if away and not alarms and not self.alarms_unresolved:
+                return _alternatives(self.elsewhere(a.id, "alarm", (
+                    f"the alarm watches {ns}/{name} in {places.describe(a.where, flt.where)}, but the "
+                    f"metric filter {places.short(flt.id)} publishes it in "
+                    f"{places.describe(flt.where, a.where)}: "
+                    "a CloudWatch metric exists only in the account and Region it is published "
+                    "in, so this alarm watches nothing"), group) for a in away)
+            for a in alarms:
+                if rel[a.id] == "unknown":
+                    self.uncertain[(a.id, flt.id)] = places.unsure(
+                        "the alarm", a.where, f"the metric filter {places.short(flt.id)} "
+                        "publishing its metric", flt.where)
+        outcomes = (_sequence([
+            self.place_unknown(a.id, "alarm", (a.id, flt.id),
+                               "the alarm and the filter with one provider", group)
+            if flt is not None and (a.id, flt.id) in self.uncertain else ("pass", []),
+            self.alarm(a, metric, group)]) for a in alarms)
         unresolved = (_sequence([
                 _problems([Problem("unknown", "alarm-metric-unknown",
                                    f"the alarm's namespace or metric name is not known yet: "
@@ -254,6 +325,16 @@ class _Stack:
 
     def filter(self, flt: MetricFilter, group: str | None) -> Outcome:
         pattern = _problems(pattern_problems(flt, self.options), flt.id, "metric-filter", group)
+        value = flt.log_group.value
+        if known(value) and value.startswith("arn:"):
+            # PutMetricFilter's logGroupName matches [\.\-_/#A-Za-z0-9]+ (no ":"): AWS refuses
+            # an ARN (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
+            pattern = _sequence([pattern, _problems([Problem(
+                "fail", "filter-log-group-arn",
+                f"log_group_name is an ARN ({value}): CloudWatch Logs accepts only a log group "
+                "name here and rejects the filter (InvalidParameterException), so it monitors "
+                "nothing", "log_group_name=log_group.name (the name, not the ARN)")],
+                flt.id, "metric-filter", group)])
         if not flt.metrics:
             return _sequence([pattern, _problems([Problem(
                 "fail", "no-alarm", "the filter publishes no metric, so no alarm can watch it",
@@ -268,6 +349,15 @@ class _Stack:
     def log_group(self, group: CloudTrailLogGroup) -> LogGroupResult:
         name = group.name if known(group.name) else None
         where = group.report_id or ""
+        # A name the provider invents (autoname) is never shown: it changes on replacement
+        # and the offline engine's is not the one AWS will get. Say which resource instead.
+        label, literal = name, name
+        declared = group.log_group
+        if declared is not None and (declared.autonamed or name is None):
+            prefix = declared.name_prefix
+            label = places.short(declared.id)[1:-1] + (
+                f" (name_prefix {prefix!r})" if known(prefix) and name is None else " (autonamed)")
+            literal = None
         link: Link = "log-group" if group.log_group is not None else "trail"
         if group.name is UNKNOWN and group.log_group is None:
             status, findings = _problems([Problem(
@@ -280,28 +370,50 @@ class _Stack:
             return LogGroupResult(UNKNOWN, None, status, _dedupe(findings), group.trails)
         if group.log_group is not None:
             filters = self.filters_of_group.get(group.log_group.id, [])
-        else:
-            filters = self.filters_of_name.get(name or "", [])
-        outcomes = [self.filter(f, name) for f in filters]
+            gid = group.log_group.id
+        else:  # a group outside the stack: in the account and Region its ARN names
+            gid = where
+            filters = []
+            for f in self.filters_of_name.get(name or "", []):
+                rel = places.relation(f.where, group.where)
+                if rel == "unknown":
+                    self.uncertain[(f.id, gid)] = places.unsure(
+                        "the filter", f.where, f"log group {name!r}", group.where)
+                if rel != "different":
+                    filters.append(f)
+        outcomes = [_sequence([
+            self.place_unknown(f.id, "metric-filter", (f.id, gid),
+                               "log_group_name=log_group.name", label)
+            if (f.id, gid) in self.uncertain else ("pass", []),
+            self.filter(f, label)]) for f in filters]
         for flt in self.filters_unresolved:
             outcomes.append(_sequence([
                 _problems([Problem("unknown", "filter-log-group-unknown",
                                    f"the filter's log group is not known yet: whether it "
-                                   f"monitors {name!r} cannot be told",
-                                   f"log_group_name={name!r} (or log_group.name)")],
-                          flt.id, "metric-filter", name),
-                self.filter(flt, name)]))
+                                   f"monitors {label!r} cannot be told",
+                                   f"log_group_name={literal!r} (or log_group.name)" if literal
+                                   else "log_group_name=log_group.name")],
+                          flt.id, "metric-filter", label),
+                self.filter(flt, label)]))
         if not outcomes:
             why = ("a trail delivers to it" if group.trails
                    else "its name marks it as a CloudTrail log group")
             where_text = "" if group.log_group is not None else " (declared outside this stack)"
             outcomes.append(_problems([Problem(
                 "fail", "no-metric-filter",
-                f"CloudTrail log group {name!r}{where_text} has no metric filter for "
+                f"CloudTrail log group {label!r}{where_text} has no metric filter for "
                 f"unauthorized API calls ({why}): denied calls are logged but nobody is told",
-                filter_snippet(name))], where, link, name))
+                filter_snippet(literal))], where, link, label))
+            gwhere = group.log_group.where if group.log_group is not None else group.where
+            outcomes.extend(self.elsewhere(f.id, "metric-filter", (
+                f"the filter is created in {places.describe(f.where, gwhere)}, where its "
+                f"log_group_name names another log group than {label!r} (in "
+                f"{places.describe(gwhere, f.where)}): "
+                "CloudWatch Logs resolves the name in the filter's own account and Region, so "
+                "this group is not monitored"), label)
+                for f in self.misplaced.get(gid or "", []))
         status, findings = _alternatives(outcomes)
-        labelled = (f if f.log_group == name else replace(f, log_group=name) for f in findings)
+        labelled = (f if f.log_group == label else replace(f, log_group=label) for f in findings)
         return LogGroupResult(group.name, group.id, status, _dedupe(labelled), group.trails)
 
 

@@ -53,6 +53,21 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Where:
+    """The account and Region a resource is created in; see `trailwatch_policy.where`.
+
+    Each is a literal, a `~symbol` (provably shared but not written down), UNKNOWN, or
+    None (not modelled: the audit reads one account and Region at a time).
+    """
+
+    account: Maybe[str] | None = None
+    region: Maybe[str] | None = None
+
+
+ANYWHERE: Final = Where()
+
+
+@dataclass(frozen=True)
 class Trail:
     id: str  # where findings about the trail are reported (URN or trail ARN)
     name: Maybe[str] | None
@@ -63,6 +78,9 @@ class Trail:
     management_events: Maybe[str] | None = "all"
     region: str | None = None  # home region (audit)
     account: str | None = None  # owning account (audit)
+    # Management event sources the selectors exclude (e.g. "kms.amazonaws.com").
+    excluded_sources: Maybe[tuple[str, ...]] = ()
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,10 @@ class LogGroup:
     name: Maybe[str] | None
     arn: Maybe[str] | None = None
     account: str | None = None
+    where: Where = ANYWHERE
+    # `namePrefix`: the provider completes the name at create time (unknown at preview).
+    name_prefix: Maybe[str] | None = None
+    autonamed: bool = False  # `name` is `<logical>-<7 hex>`, chosen by the provider
 
 
 @dataclass(frozen=True)
@@ -89,6 +111,7 @@ class MetricFilter:
     log_group: Ref  # logGroupName
     pattern: Maybe[str] | None
     metrics: tuple[MetricTransformation, ...] = ()
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -126,6 +149,7 @@ class Alarm:
     treat_missing_data: Maybe[str] | None = None
     actions_enabled: Maybe[bool] | None = None
     alarm_actions: tuple[Ref, ...] = ()
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -141,6 +165,7 @@ class Topic:
     # False: a reader looked the topic up and it does not exist (deleted): the alarm's
     # notifications go nowhere. A declared topic (pack) always exists.
     exists: bool = True
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -150,6 +175,7 @@ class Subscription:
     protocol: Maybe[str] | None
     endpoint: Maybe[str] | None = None
     confirmed: Maybe[bool] | None = True  # the audit knows; a declared subscription is expected to be
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)

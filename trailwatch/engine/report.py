@@ -16,7 +16,8 @@ def exit_code(analysis: Analysis) -> int:
 
 def as_json(resources: list[Registration], analysis: Analysis) -> dict[str, Any]:
     return {
-        "resources": [{"urn": r.urn, "type": r.type, "name": r.name} for r in resources],
+        "resources": [{"urn": r.urn, "type": r.type, "name": r.name, **({"read": True} if r.external else {})}
+                      for r in resources],
         "diagnostics": [
             {"policyPackName": d.policy_pack_name, "policyName": d.policy_name,
              "enforcementLevel": d.enforcement_level, "urn": d.urn, "message": d.message}
