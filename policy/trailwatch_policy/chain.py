@@ -326,7 +326,15 @@ class _Stack:
     def filter(self, flt: MetricFilter, group: str | None) -> Outcome:
         pattern = _problems(pattern_problems(flt, self.options), flt.id, "metric-filter", group)
         value = flt.log_group.value
-        if known(value) and value.startswith("arn:"):
+        computed = [g for g in self.groups.by_sources(flt.log_group) if known(g.name)]
+        if value is UNKNOWN and computed:
+            pattern = _sequence([pattern, _problems([Problem(
+                "unknown", "filter-log-group-arn",
+                f"log_group_name is computed from log group {places.short(computed[0].id)} but "
+                "is not its name (that is known already): if it is the ARN, CloudWatch Logs "
+                "rejects the filter and it monitors nothing",
+                "log_group_name=log_group.name")], flt.id, "metric-filter", group)])
+        elif known(value) and value.startswith("arn:"):
             # PutMetricFilter's logGroupName matches [\.\-_/#A-Za-z0-9]+ (no ":"): AWS refuses
             # an ARN (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
             pattern = _sequence([pattern, _problems([Problem(
@@ -420,6 +428,7 @@ class _Stack:
 def evaluate(inv: Inventory, options: ChainOptions | None = None) -> list[LogGroupResult]:
     """One result per CloudTrail log group (none: the stack owes no monitoring)."""
     options = options or ChainOptions()
+    inv = places.bind_accounts(inv)
     stack = _Stack(inv, options)
     return [stack.log_group(g) for g in cloudtrail_log_groups(inv, options, stack.groups)]
 

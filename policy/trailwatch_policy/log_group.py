@@ -168,8 +168,7 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
     for group in inv.log_groups:
         trails = tuple(trails_of.get(group.id, ()))
         by_name = ((known(group.name) and options.is_cloudtrail_name(group.name))
-                   or (group.name is not None and not known(group.name)
-                       and prefix_is_cloudtrail(group.name_prefix, options)))
+                   or (not known(group.name) and prefix_is_cloudtrail(group.name_prefix, options)))
         if trails or by_name:
             result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
     # Configured names/patterns only select declared groups: a stack that declares no

@@ -20,12 +20,15 @@ Pure: no Pulumi imports.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from dataclasses import replace
+from typing import Literal, TypeVar
 
-from trailwatch_policy.model import ANYWHERE, UNKNOWN, Ref, Where
+from trailwatch_policy.model import ANYWHERE, UNKNOWN, Inventory, Ref, Where
+
+T = TypeVar("T")
 
 __all__ = ["ANYWHERE", "Where", "Relation", "relation", "describe", "of_arn", "symbol", "is_symbol",
-           "placed", "PLACE_FIX"]
+           "placed", "PLACE_FIX", "bind_accounts"]
 
 Relation = Literal["same", "different", "unknown"]
 
@@ -127,3 +130,35 @@ def unsure(what: str, here: Where, target: str, there: Where) -> str:
 def ref_where(ref: Ref, referrer: Where) -> Where:
     """Where a reference points: the account and Region its ARN names, else the referrer's."""
     return of_arn(ref.value) or referrer
+
+
+def bind_accounts(inv: Inventory) -> Inventory:
+    """Learn the account behind a credentials symbol from the stack's own trails.
+
+    CloudTrail delivers only to a log group of the trail's own account
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html),
+    so a trail whose log group ARN names account X, created with credentials whose account
+    is not written down, runs in X (or AWS refuses the trail): every resource with the same
+    credentials is in X. Two trails naming different accounts teach nothing.
+    """
+    learned: dict[str, set[str]] = {}
+    for trail in inv.trails:
+        named = of_arn(trail.log_group.value)
+        if is_symbol(trail.where.account) and named is not None and isinstance(named.account, str):
+            learned.setdefault(str(trail.where.account), set()).add(named.account)
+    binding = {k: next(iter(v)) for k, v in learned.items() if len(v) == 1}
+    if not binding:
+        return inv
+
+    def bound(items: tuple[T, ...]) -> tuple[T, ...]:
+        out = []
+        for item in items:
+            where: Where = getattr(item, "where")
+            account = where.account
+            if isinstance(account, str) and account in binding:
+                item = replace(item, where=Where(binding[account], where.region))  # type: ignore[type-var]
+            out.append(item)
+        return tuple(out)
+    return Inventory(trails=bound(inv.trails), log_groups=bound(inv.log_groups),
+                     filters=bound(inv.filters), alarms=bound(inv.alarms),
+                     topics=bound(inv.topics), subscriptions=bound(inv.subscriptions))

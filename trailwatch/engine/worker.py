@@ -257,6 +257,8 @@ class RecordingMonitor(MockMonitor):
                     else autoname.provider_name(request.type, request.name, urn, checked)
                 )
             outputs = dict(checked)
+            if field and field not in checked:  # a namePrefix: the provider names it at create time
+                outputs[field] = UNKNOWN_STRING
             for key in sorted(shape.output_only if shape else {"arn"}):
                 outputs.setdefault(key, UNKNOWN_STRING)
         elif is_provider:
