@@ -425,7 +425,7 @@ def inventory(resources: Iterable[Any]) -> Inventory:
         item = convert(r, native)
         where = _where(resource, r, providers)
         if where is not ANYWHERE:
-            item = replace(item, where=where)
+            item = replace(item, where=where)  # type: ignore[type-var]  # every model type has one
         buckets[type(item)].append(item)
         if kind == N_TOPIC:  # AWS::SNS::Topic's inline `Subscription` list: real subscriptions
             buckets[Subscription].extend(_inline_subscriptions(r, where))

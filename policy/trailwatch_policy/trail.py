@@ -114,13 +114,13 @@ def excluded_event_sources(event_selectors: Any, advanced_event_selectors: Any) 
                 elif field == "eventSource":
                     not_equals = _sources(_get(fs, "notEquals"))
                     equals = _get(fs, "equals")
-                    if not_equals is UNKNOWN or equals is UNKNOWN:
+                    if not isinstance(not_equals, frozenset) or equals is UNKNOWN:
                         return UNKNOWN
                     out = out | not_equals
                     if equals:
                         only = _sources(equals)
             if management:
-                if only is UNKNOWN:
+                if isinstance(only, Unknown):
                     return UNKNOWN
                 if only is not None:  # only the listed sources: every other one is out
                     out = out | {"every source but " + ", ".join(sorted(only))}
