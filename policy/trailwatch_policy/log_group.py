@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Generic, Iterable, Protocol, TypeGuard, TypeVar
 
 from trailwatch_policy.findings import unique
+from trailwatch_policy.metric_filter import attempts_the_control
 from trailwatch_policy.model import ANYWHERE, UNKNOWN, Inventory, LogGroup, Ref, Trail, Where
 from trailwatch_policy.options import ChainOptions
-from trailwatch_policy.where import of_arn, placed
+from trailwatch_policy.where import of_arn, placed, relation
 
 _LOG_GROUP_ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?$")
 _SNS_ARN = re.compile(r"^arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+)$")
@@ -171,10 +172,29 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
                    or (not known(group.name) and prefix_is_cloudtrail(group.name_prefix, options)))
         if trails or by_name:
             result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
-    # Configured names/patterns only select declared groups: a stack that declares no
-    # CloudTrail log group (and no trail) owes no monitoring.
-    for (name, where), trail_ids in external.items():
-        result.append(CloudTrailLogGroup(name, None, tuple(trail_ids), where=where))
+    # Attach mode: a group outside the stack is CloudTrail's when a trail points at it, or
+    # when a filter of the stack targets it and the config names it or the filter is an
+    # attempt at the control (docs/policy-pack.md). A stack declaring nothing on a
+    # configured name owes nothing for it. The group is in the filter's account and Region.
+    by_config: set[tuple[str, Where]] = set()
+    places_of: dict[str, list[Where]] = {}
+    for name, where in external:
+        places_of.setdefault(name, []).append(where)
+    for flt in inv.filters:
+        ref = flt.log_group
+        if not known(ref.value) or index.resolve(ref, log_group_name_from_arn):
+            continue  # not a literal name, or a declared group (judged above)
+        name = log_group_name_from_arn(ref.value) or ref.value
+        key = (name, next((w for w in places_of.get(name, ()) if relation(w, flt.where) != "different"),
+                          flt.where))
+        if options.is_cloudtrail_name(name):
+            by_config.add(key)
+        elif key not in external and not attempts_the_control(flt):
+            continue
+        external.setdefault(key, [])
+    for key, trail_ids in external.items():
+        result.append(CloudTrailLogGroup(key[0], None, tuple(trail_ids), key in by_config,
+                                         where=key[1]))
     for trail in unresolved:
         result.append(CloudTrailLogGroup(UNKNOWN, None, (trail.id,)))
     return result
