@@ -240,3 +240,15 @@ def test_invoke_result_files(tmp_path: Path) -> None:
                        (f"aws:ssm/getParameter:getParameter={bad}", "holds a JSON list")]:
         with pytest.raises(EngineError, match=text):
             load_invoke_results([item])
+
+
+def test_an_arn_built_from_the_resource_itself_names_it() -> None:
+    """`"arn:...:" + account_id + ":" + topic.name` (account from get_caller_identity), as
+    trailwatch's own component builds it: derived from the topic, it names the topic unless a
+    literal account or Region in it differs from the topic's."""
+    arn = "arn:aws:sns:us-east-1:123456789012:alarms"
+    built = Ref(arn, derived=frozenset({"t"}))
+    assert placed(built, Where(CREDS, "us-east-1"), "t", Where(CREDS, "us-east-1"), False) == "same"
+    assert placed(Ref(arn), Where(CREDS, "us-east-1"), "t", Where(CREDS, "us-east-1"), False) == "unknown"
+    assert placed(built, Where(CREDS, "us-east-1"), "t", Where("444455556666", "us-east-1"), False) == "different"
+    assert built == Ref(arn)  # derivation never changes what a reference is

@@ -50,6 +50,10 @@ class Ref:
 
     value: Maybe[str] | None = None
     sources: frozenset[str] = frozenset()
+    # The resources a *known* value was computed from. Never used to link (a value built
+    # from a name may name another resource); only to place an ARN built from its own
+    # resource's name, e.g. "arn:...:<account from getCallerIdentity>:" + topic.name.
+    derived: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,9 @@ class _Res:
 
     def ref(self, key: str) -> Ref:
         value = _str(self[key])
-        return Ref(value, self.sources(key) if value is UNKNOWN or value is None else frozenset())
+        if value is UNKNOWN or value is None:
+            return Ref(value, self.sources(key))
+        return Ref(value, derived=self.sources(key))
 
     def refs(self, key: str) -> tuple[Ref, ...]:
         """One Ref per list element; dependencies are per property, so only unknown
@@ -169,7 +171,7 @@ class _Res:
         for element in raw if isinstance(raw, list) else []:
             value = _str(element)
             if value is not None:
-                out.append(Ref(value, sources if value is UNKNOWN else frozenset()))
+                out.append(Ref(value, sources) if value is UNKNOWN else Ref(value, derived=sources))
         return tuple(out)
 
 

@@ -109,7 +109,15 @@ def placed(ref: Ref, referrer: Where, target_id: str, target: Where, by_name: bo
     if target_id in ref.sources:
         return "same"
     named = of_arn(ref.value)
-    return relation(named, target) if named is not None else relation(referrer, target)
+    if named is None:
+        return relation(referrer, target)
+    found = relation(named, target)
+    if found == "unknown" and target_id in ref.derived:
+        # An ARN computed from the target itself (its name + the account and Region of the
+        # deployment, e.g. from get_caller_identity): it names the target, unless a literal
+        # account or Region in it differs from the target's (then "different" above).
+        return "same"
+    return found
 
 
 PLACE_FIX = ("create both with the same provider (opts=pulumi.ResourceOptions(provider=...)) "
