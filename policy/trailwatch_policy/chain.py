@@ -326,15 +326,9 @@ class _Stack:
     def filter(self, flt: MetricFilter, group: str | None) -> Outcome:
         pattern = _problems(pattern_problems(flt, self.options), flt.id, "metric-filter", group)
         value = flt.log_group.value
-        computed = [g for g in self.groups.by_sources(flt.log_group) if known(g.name)]
-        if value is UNKNOWN and computed:
-            pattern = _sequence([pattern, _problems([Problem(
-                "unknown", "filter-log-group-arn",
-                f"log_group_name is computed from log group {places.short(computed[0].id)} but "
-                "is not its name (that is known already): if it is the ARN, CloudWatch Logs "
-                "rejects the filter and it monitors nothing",
-                "log_group_name=log_group.name")], flt.id, "metric-filter", group)])
-        elif known(value) and value.startswith("arn:"):
+        # At preview `log_group.arn` is as unknown as `log_group.id` (the name: valid); the
+        # ARN is refused during `pulumi up`, loudly. A known ARN is refused here.
+        if known(value) and value.startswith("arn:"):
             # PutMetricFilter's logGroupName matches [\.\-_/#A-Za-z0-9]+ (no ":"): AWS refuses
             # an ARN (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
             pattern = _sequence([pattern, _problems([Problem(
