@@ -61,7 +61,8 @@ def log_group(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
     if not name:
         raise UnknownInvokeError("aws:cloudwatch/getLogGroup:getLogGroup", " without a name")
     return {"id": name, "name": name, "arn": _arn(ctx, "logs", f"log-group:{name}"),
-            "creationTime": 0, "kmsKeyId": "", "logGroupClass": "STANDARD",
+            "creationTime": 0, "deletionProtectionEnabled": False, "kmsKeyId": "",
+            "logGroupClass": "STANDARD",
             "retentionInDays": 0, "tags": {}, "region": ctx.region}
 
 
