@@ -16,6 +16,19 @@ def _get(item: Mapping[str, Any], key: str) -> Any:
     return item.get(key[:1].upper() + key[1:])
 
 
+def _advanced(selectors: Any) -> Maybe[list[list[Mapping[str, Any]]]]:
+    """Each advanced selector's field selectors; UNKNOWN when a selector is not known."""
+    out: list[list[Mapping[str, Any]]] = []
+    for selector in selectors if isinstance(selectors, list) else []:
+        if not isinstance(selector, Mapping):
+            return UNKNOWN
+        fields = _get(selector, "fieldSelectors") or []
+        if fields is UNKNOWN:
+            return UNKNOWN
+        out.append([fs for fs in fields if isinstance(fs, Mapping)] if isinstance(fields, list) else [])
+    return out
+
+
 def _merge(kinds: set[str]) -> str:
     if "all" in kinds or {"read", "write"} <= kinds:
         return "all"
@@ -35,16 +48,12 @@ def management_events(event_selectors: Any, advanced_event_selectors: Any) -> Ma
         return UNKNOWN
     if advanced_event_selectors:
         kinds: set[str] = set()
-        for selector in advanced_event_selectors if isinstance(advanced_event_selectors, list) else []:
-            if not isinstance(selector, Mapping):
-                return UNKNOWN
-            fields = _get(selector, "fieldSelectors") or []
-            if fields is UNKNOWN:
-                return UNKNOWN
+        advanced = _advanced(advanced_event_selectors)
+        if isinstance(advanced, Unknown):
+            return UNKNOWN
+        for fields in advanced:
             category, read_only = None, "all"
-            for fs in fields if isinstance(fields, list) else []:
-                if not isinstance(fs, Mapping):
-                    continue
+            for fs in fields:
                 field = _get(fs, "field")
                 equals = _get(fs, "equals") or []
                 if field is UNKNOWN or equals is UNKNOWN:
@@ -96,16 +105,12 @@ def excluded_event_sources(event_selectors: Any, advanced_event_selectors: Any) 
         return UNKNOWN
     excluded: list[Maybe[frozenset[str]]] = []
     if advanced_event_selectors:
-        for selector in advanced_event_selectors if isinstance(advanced_event_selectors, list) else []:
-            if not isinstance(selector, Mapping):
-                return UNKNOWN
-            fields = _get(selector, "fieldSelectors") or []
-            if fields is UNKNOWN:
-                return UNKNOWN
+        advanced = _advanced(advanced_event_selectors)
+        if isinstance(advanced, Unknown):
+            return UNKNOWN
+        for fields in advanced:
             management, out, only = False, frozenset[str](), None
-            for fs in fields if isinstance(fields, list) else []:
-                if not isinstance(fs, Mapping):
-                    continue
+            for fs in fields:
                 field = _get(fs, "field")
                 if field is UNKNOWN:
                     return UNKNOWN
