@@ -189,7 +189,7 @@ def test_group_from_get_is_judged_against_the_filters_of_that_group(run: Run) ->
 @pytest.mark.parametrize("run", ["lookups-ssm"], indirect=True)
 def test_invoke_the_engine_cannot_answer_is_exit_2_naming_it_and_the_way_out(run: Run) -> None:
     assert run.returncode == 2
-    [line] = [x for x in run.stderr.splitlines() if x.startswith("error:")]
+    [line] = [x for x in run.stderr.splitlines() if x.startswith("trailwatch check: error:")]
     assert SSM in line and f"--invoke-result {SSM}=FILE" in line and "/security/oncall-email" in line
     assert "Traceback" not in run.stderr
 

@@ -125,11 +125,12 @@ FIXES: Final[Mapping[str, Fix]] = {
         'aws.cloudwatch.LogGroup("trail-logs", name="{log_group}") with its filter, alarm and topic'),
 }
 
-# Codes only the pack emits: a value not known before `pulumi up`. AWS always answers
+# Codes only the pack emits: a value not known before `pulumi up` (or, input-unreadable, one
+# the pack could not read). AWS always answers
 # with values, so an audit never sees them and they need no command.
 PREVIEW_ONLY: Final = frozenset({
     "pattern-unknown", "metric-unknown", "filter-log-group-unknown", "alarm-action-unknown",
-    "alarm-metric-unknown", "trail-log-group-unknown",
+    "alarm-metric-unknown", "trail-log-group-unknown", "input-unreadable",
     # A stack mixes accounts and Regions; the audit reads one account and Region at a time,
     # and AWS refuses a metric filter on a log group ARN.
     "place-unknown", "other-account-or-region", "filter-log-group-arn",
