@@ -167,6 +167,7 @@ def bind_accounts(inv: Inventory) -> Inventory:
                 item = replace(item, where=Where(binding[account], where.region))  # type: ignore[type-var]
             out.append(item)
         return tuple(out)
-    return Inventory(trails=bound(inv.trails), log_groups=bound(inv.log_groups),
-                     filters=bound(inv.filters), alarms=bound(inv.alarms),
-                     topics=bound(inv.topics), subscriptions=bound(inv.subscriptions))
+    return replace(inv, trails=bound(inv.trails), log_groups=bound(inv.log_groups),
+                   filters=bound(inv.filters), alarms=bound(inv.alarms),
+                   topics=bound(inv.topics), subscriptions=bound(inv.subscriptions),
+                   composite_alarms=bound(inv.composite_alarms))
