@@ -583,7 +583,7 @@ def inventory(resources: Iterable[Any],
         except Exception:  # noqa: BLE001 -- contained: its place is then not known
             where, inline = Where(UNKNOWN, UNKNOWN), []
         if where is not ANYWHERE and "where" in getattr(type(item), "__dataclass_fields__", {}):
-            item = replace(item, where=where)
+            item = replace(item, where=where)  # type: ignore[type-var]
         buckets[type(item)].append(item)
         # AWS::SNS::Topic's inline `Subscription` list: real subscriptions
         buckets[Subscription].extend(inline)
