@@ -17,6 +17,9 @@ from typing import Any, Iterator, TextIO
 from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
 from trailwatch_policy.judge import PROFILES, Verdict, judge
 
+from trailwatch.output import Painter, colour_enabled, error_line
+from trailwatch.version import SCHEMA_VERSION, version
+
 EXIT_OK, EXIT_NOT_OK, EXIT_INPUT = 0, 1, 2
 
 
@@ -52,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--examples", type=int, default=5, metavar="N", help="matching events to show (default 5)")
     p.add_argument("--profile", choices=PROFILES, default="meaning",
                    help="also require a scanner to accept the text (default: meaning only)")
+    p.add_argument("--no-color", action="store_true",
+                   help="no colour in the text output (also: NO_COLOR=1); colour is used only on a terminal")
     return p
 
 
@@ -71,8 +76,11 @@ def _events_in(name: str, stream: TextIO) -> Iterator[tuple[int, Any]]:
             raise EventFileError(f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})") from None
         except RecursionError:
             raise EventFileError(f"{name}: line 1: JSON nested too deeply") from None
-        if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
+        if isinstance(doc, dict) and "Records" in doc:
             records = doc["Records"]
+            if not isinstance(records, list):
+                raise EventFileError(f"{name}: \"Records\" is {type(records).__name__}, not a list of events; "
+                                     "give CloudTrail's {\"Records\": [{...}, ...]}")
         elif isinstance(doc, list):
             records = doc
         else:
@@ -127,6 +135,7 @@ def _count(pattern: FilterPattern, files: list[str], keep: int) -> Tally:
             raise EventFileError(f"{name}: cannot read ({exc.strerror}); give a path to a file of events") from None
         with stream if name != "-" else _nullcontext(stream):
             tally.files += 1
+            before = tally.total
             for index, (lineno, event) in enumerate(_events_in(name, stream)):
                 result = pattern.evaluate(event)
                 where = f"{name}:{lineno}" if lineno else f"{name}[{index}]"
@@ -140,6 +149,9 @@ def _count(pattern: FilterPattern, files: list[str], keep: int) -> Tally:
                     tally.indeterminate += 1
                     if len(tally.unsure) < keep:
                         tally.unsure.append({"event": _describe(event), "at": where})
+            if tally.total == before:
+                raise EventFileError(f"{name}: no events in it; give a JSON array, JSON lines or a "
+                                     "CloudTrail {\"Records\": [...]} file with at least one event")
     return tally
 
 
@@ -160,11 +172,16 @@ def _exit_code(verdict: Verdict) -> int:
     return EXIT_OK if verdict.ok else EXIT_NOT_OK
 
 
-def _render_text(pattern_text: str, canonical: str | None, verdict: Verdict, tally: Tally | None, out: TextIO) -> None:
+_VERDICT_COLOUR = {"ok": "green", "not_ok": "red", "indeterminate": "yellow"}
+
+
+def _render_text(pattern_text: str, canonical: str | None, verdict: Verdict, tally: Tally | None, out: TextIO,
+                 paint: Painter | None = None) -> None:
+    paint = paint or Painter(False)
     out.write(f"pattern:   {pattern_text}\n")
     if canonical is not None and canonical != pattern_text:
         out.write(f"canonical: {canonical}\n")
-    out.write(f"verdict:   {verdict.status}\n")
+    out.write(f"verdict:   {paint(_VERDICT_COLOUR.get(verdict.status, 'bold'), verdict.status)}\n")
     if verdict.ok:
         out.write(f"  - {verdict.summary().removeprefix('ok: ')}\n")
     for reason in verdict.reasons:
@@ -193,7 +210,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:  # argparse already printed the usage and the problem
         return EXIT_INPUT if exc.code else EXIT_OK
     if args.examples < 0:
-        sys.stderr.write("trailwatch pattern: --examples must be 0 or more\n")
+        sys.stderr.write(error_line("pattern", f"--examples {args.examples}: give 0 or more"))
         return EXIT_INPUT
 
     verdict = judge(args.pattern, profile=args.profile)
@@ -208,12 +225,14 @@ def main(argv: list[str]) -> int:
         try:
             tally = _count(pattern, args.events, args.examples)
         except EventFileError as exc:
-            sys.stderr.write(f"trailwatch pattern: {exc}\n")
+            sys.stderr.write(error_line("pattern", str(exc)))
             return EXIT_INPUT
 
     canonical = str(pattern) if pattern is not None else None
     if args.format == "json":
         doc: dict[str, Any] = {
+            "schemaVersion": SCHEMA_VERSION,
+            "tool": {"name": "trailwatch", "version": version()},
             "pattern": args.pattern,
             "canonical": canonical,
             "kind": pattern.kind if pattern is not None else None,
@@ -233,7 +252,8 @@ def main(argv: list[str]) -> int:
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _render_text(args.pattern, canonical, verdict, tally, sys.stdout)
+        paint = Painter(colour_enabled(sys.stdout, args.no_color))
+        _render_text(args.pattern, canonical, verdict, tally, sys.stdout, paint)
         if verdict.error is not None:
-            sys.stderr.write(f"trailwatch pattern: the pattern does not parse: {verdict.error}\n")
+            sys.stderr.write(error_line("pattern", f"the pattern does not parse: {verdict.error}"))
     return _exit_code(verdict)
