@@ -4,8 +4,9 @@ Pure (no Pulumi import), like the whole `trailwatch.config` package.
 """
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -61,6 +62,17 @@ EMAIL: Final = re.compile(r"[^@\s\"'<>,;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A
 LOG_GROUP_NAME: Final = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 TRAIL_NAME: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]")
 METRIC_NAMESPACE: Final = re.compile(r"[A-Za-z0-9 .\-_/#:]{1,255}")
+
+
+def misspelt_namespace(keys: Iterable[str]) -> str | None:
+    """The error for a config key whose namespace is nearly `trailwatch` (`trailwach:emails`),
+    which the program would otherwise never read; None when there is none."""
+    for key in sorted(keys):
+        namespace, sep, rest = key.partition(":")
+        if sep and namespace != NAMESPACE and difflib.get_close_matches(namespace, [NAMESPACE], cutoff=0.75):
+            return (f"invalid configuration {key}: unknown namespace {namespace!r} (did you mean "
+                    f"{NAMESPACE}:{rest}?); accepted: {NAMESPACE}:<key>, the only namespace this program reads")
+    return None
 
 
 class ConfigError(ValueError):

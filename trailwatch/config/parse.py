@@ -5,6 +5,7 @@ Values are strings, lists and maps as JSON text; every rule on the typed values 
 """
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -35,7 +36,9 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str,
     values = {k: v for k, v in raw.items() if v is not None}
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
-        raise ConfigError(unknown[0], "unknown key (a typo?)", "one of " + ", ".join(KEYS))
+        close = difflib.get_close_matches(unknown[0], KEYS, n=1, cutoff=0.6)
+        hint = f"did you mean {NAMESPACE}:{close[0]}?" if close else "a typo?"
+        raise ConfigError(unknown[0], f"unknown key ({hint})", "one of " + ", ".join(KEYS))
 
     create_trail = _bool(values, "createTrail", False)
     log_group_name = values.get("logGroupName")
