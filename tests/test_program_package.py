@@ -108,3 +108,12 @@ def test_the_prod_secret_is_a_real_pulumi_passphrase_encryption() -> None:
     assert decrypt(":".join(check)) == "pulumi"
     assert decrypt(document["config"]["trailwatch:httpsEndpoints"]["secure"]) == \
         SECURE_VALUES["trailwatch:httpsEndpoints"]
+
+
+def test_every_config_key_is_at_a_glance_in_the_readme() -> None:
+    """The README's table names every key (details in docs/configuration.md)."""
+    from trailwatch.config import KEYS
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration at a glance", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(\w+)`", section))
+    assert set(KEYS) <= named, sorted(set(KEYS) - named)
