@@ -98,6 +98,9 @@ class StandInAws(provider_pb2_grpc.ResourceProviderServicer):
         type_token = request.type or _type_and_name(request.urn)[0]
         outputs = _dict(request.properties)
         shape = shape_for_token(type_token)
+        field = autoname.autoname_field(type_token, shape.optional_inputs if shape else set())
+        if field and field not in outputs:  # a namePrefix: the provider names it at create time
+            outputs[field] = UNKNOWN_STRING
         for key in sorted(shape.output_only if shape else {"arn"}):
             outputs.setdefault(key, UNKNOWN_STRING)
         return provider_pb2.CreateResponse(id="", properties=_struct(outputs))

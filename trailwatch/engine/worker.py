@@ -230,9 +230,10 @@ class RecordingMonitor(MockMonitor):
         checked = dict(inputs)
         outputs: dict[str, Any] = {}
         if request.custom and not is_provider:
-            checked = autoname.apply(request.type, request.name, urn, checked,
-                                     shape.optional_inputs if shape else set(), self.autonames)
+            optional = shape.optional_inputs if shape else set()
+            checked = autoname.apply(request.type, request.name, urn, checked, optional, self.autonames)
             outputs = dict(checked)
+            field = autoname.autoname_field(request.type, optional)
             if field and field not in checked:  # a namePrefix: the provider names it at create time
                 outputs[field] = UNKNOWN_STRING
             for key in sorted(shape.output_only if shape else {"arn"}):
