@@ -252,7 +252,7 @@ def _build(c: table.Control) -> tuple[Probe, ...]:
                             others=((_EC2, "CreateVpc"),))
     if c.id == "4.14":
         return _api_control(c, _EC2, table.VPC_APIS, noise=("DescribeVpcs", "DescribeVpcAttribute"),
-                            gaps=tuple((_EC2, api, "ClassicLink calls (retired in 2023)") for api in table.CLASSIC_LINK_APIS),
+                            gaps=tuple((_EC2, api, "ClassicLink calls (deprecated with EC2-Classic)") for api in table.CLASSIC_LINK_APIS),
                             others=((_EC2, "CreateRouteTable"),))
     if c.id == "4.15":
         return _api_control(c, "organizations.amazonaws.com", table.ORG_APIS,

@@ -177,7 +177,7 @@ CONTROLS: tuple[Control, ...] = (
             {**_same(_names(*VPC_APIS, *CLASSIC_LINK_APIS), *ALL),
              "securityhub": _names(*VPC_APIS, *CLASSIC_LINK_APIS)},
             _names(*VPC_APIS, *CLASSIC_LINK_APIS), _eq(*VPC_APIS, *CLASSIC_LINK_APIS),
-            ("its four ClassicLink clauses can never be true: EC2-Classic and ClassicLink were retired in 2023",)),
+            ("its four ClassicLink clauses can never be true any more: EC2-Classic is retired and AWS marks the ClassicLink actions deprecated",)),
     Control("4.15", None, None, "organizations-changes-monitored", "AWS Organizations changes",
             "OrganizationsChanges",
             _same(_names(*ORG_APIS, source="organizations.amazonaws.com", quoted=True), *LATER),
@@ -266,15 +266,15 @@ def scanner_verdicts(control: Control, text: object) -> dict[str, bool]:
         from trailwatch_policy.scanners import scanner_verdicts as unauthorized
         return unauthorized(text)  # type: ignore[arg-type]
     out: dict[str, bool] = {}
-    ok = isinstance(text, str)
+    given = text if isinstance(text, str) else None
     if "securityhub" in control.texts:
-        out["securityhub"] = ok and (_without_blanks_outside_quotes(text)  # type: ignore[arg-type]
-                                     == _without_blanks_outside_quotes(control.texts["securityhub"]))
+        out["securityhub"] = given is not None and (
+            _without_blanks_outside_quotes(given) == _without_blanks_outside_quotes(control.texts["securityhub"]))
     if control.prowler:
         rx = _PROWLER.get(control.id)
         if rx is None:
             rx = _PROWLER[control.id] = _prowler_regex(control.prowler)
-        out["prowler"] = ok and rx.search(text) is not None  # type: ignore[arg-type]
+        out["prowler"] = given is not None and rx.search(given) is not None
     return out
 
 
