@@ -1,8 +1,12 @@
-"""The control, end to end: every CloudTrail log group -> filter -> alarm -> topic -> someone.
+"""A control, end to end: every CloudTrail log group -> filter -> alarm -> topic -> someone.
 
-`evaluate(inventory, options)` is the one judgement shared by the policy pack (resources
-read at preview) and the audit (resources read from AWS). It is pure: the callers map their
-inputs into `trailwatch_policy.model` and findings back to their own reports.
+`evaluate(inventory, options, control)` is the one judgement shared by the policy pack
+(resources read at preview) and the audit (resources read from AWS), for any control of the
+CIS monitoring section (`trailwatch_policy.controls`; 4.1 by default): only the filter's
+pattern is judged per control, the delivery path (alarm, topic, subscription) is the same
+rules for every control. `evaluate_controls` indexes the inventory once for several. It is
+pure: the callers map their inputs into `trailwatch_policy.model` and findings back to their
+own reports.
 
 A log group passes when at least one chain through it works; otherwise every broken link
 of every candidate chain is reported once, on the resource a user edits to fix it. A link
@@ -16,11 +20,13 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
+from trailwatch_policy.controls import DEFAULT, Control, find
 from trailwatch_policy.findings import Finding, Link, Problem, best, unique, worst
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
                                          known, log_group_name_from_arn, ref_is_set,
                                          sns_topic_name_from_arn)
-from trailwatch_policy.metric_filter import filter_snippet, metric_problems, pattern_problems
+from trailwatch_policy.metric_filter import (filter_snippet, metric_problems, pattern_problems,
+                                            meant_for_another_control)
 from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
                                      MetricTransformation, Subscription, Topic)
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
@@ -28,7 +34,8 @@ from trailwatch_policy.topic import topic_problems
 from trailwatch_policy.trail import trail_problems
 
 __all__ = ["ChainOptions", "ConfigError", "Finding", "LogGroupResult", "CloudTrailLogGroup",
-           "cloudtrail_log_groups", "evaluate", "trail_findings", "options_from_config"]
+           "cloudtrail_log_groups", "evaluate", "evaluate_controls", "Evaluation", "trail_findings",
+           "options_from_config"]
 
 
 @dataclass(frozen=True)
@@ -210,24 +217,26 @@ class _Stack:
             self.actions(alarm, group),
         ]), namespace=metric.namespace, metric=metric.name, topic=topic)
 
-    def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None) -> Outcome:
+    def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None,
+               control: Control) -> Outcome:
         value = _problems(metric_problems(metric), flt.id, "metric-filter", group)
         ns, name = metric.namespace, metric.name
         if ns is UNKNOWN or name is UNKNOWN:
             return _sequence([value, _problems([Problem(
                 "unknown", "metric-unknown",
                 "the filter's metric namespace or name is not known yet, so no alarm can be "
-                "matched to it", 'metric_transformation name="UnauthorizedAPICalls", '
+                "matched to it", f'metric_transformation name="{control.metric}", '
                 'namespace="CISBenchmark"')], flt.id, "metric-filter", group)])
         if not known(ns) or not known(name):
             return _sequence([value, _problems([Problem(
                 "fail", "no-alarm", "the filter publishes no named metric",
-                'metric_transformation name="UnauthorizedAPICalls", namespace="CISBenchmark"')],
+                f'metric_transformation name="{control.metric}", namespace="CISBenchmark"')],
                 flt.id, "metric-filter", group)])
         if (ns, name) not in self.alarms_of_metric and not self.alarms_unresolved:
+            counted = "unauthorized calls are" if control.id == DEFAULT else f"{control.what} are"
             return _sequence([value, _problems([Problem(
                 "fail", "no-alarm",
-                f"no alarm watches the filter's metric {ns}/{name}: unauthorized calls are "
+                f"no alarm watches the filter's metric {ns}/{name}: {counted} "
                 "counted but nobody is notified",
                 alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
         dims = metric.dimensions
@@ -252,20 +261,27 @@ class _Stack:
             self.alarm(alarm, metric, group)]) for alarm in self.alarms_unresolved)
         return _alternatives(itertools.chain(outcomes, unresolved))
 
-    def filter(self, flt: MetricFilter, group: str | None) -> Outcome:
-        pattern = _problems(pattern_problems(flt, self.options), flt.id, "metric-filter", group)
+    def filter(self, flt: MetricFilter, group: str | None, control: Control) -> Outcome:
+        pattern = _problems(pattern_problems(flt, self.options, control), flt.id, "metric-filter", group)
         if not flt.metrics:
             return _sequence([pattern, _problems([Problem(
                 "fail", "no-alarm", "the filter publishes no metric, so no alarm can watch it",
                 'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
-                'name="UnauthorizedAPICalls", namespace="CISBenchmark", value="1")')],
+                f'name="{control.metric}", namespace="CISBenchmark", value="1")')],
                 flt.id, "metric-filter", group)])
         first = flt.metrics[0]
         return _with_args(
-            _sequence([pattern, _alternatives(self.metric(flt, m, group) for m in flt.metrics)]),
+            _sequence([pattern, _alternatives(self.metric(flt, m, group, control) for m in flt.metrics)]),
             namespace=first.namespace, metric=first.name, filter=flt.name)
 
-    def log_group(self, group: CloudTrailLogGroup) -> LogGroupResult:
+    def candidates(self, filters: Sequence[MetricFilter], control: Control) -> list[MetricFilter]:
+        """The filters that may be meant for this control: all but those meant for another
+        control of the section, so a log group with a filter per control is not told the
+        other 14 count the wrong thing."""
+        return [f for f in filters if not meant_for_another_control(f, self.options, control)]
+
+    def log_group(self, group: CloudTrailLogGroup, control: Control | None = None) -> LogGroupResult:
+        control = control or find(DEFAULT)
         name = group.name if known(group.name) else None
         where = group.report_id or ""
         link: Link = "log-group" if group.log_group is not None else "trail"
@@ -282,7 +298,7 @@ class _Stack:
             filters = self.filters_of_group.get(group.log_group.id, [])
         else:
             filters = self.filters_of_name.get(name or "", [])
-        outcomes = [self.filter(f, name) for f in filters]
+        outcomes = [self.filter(f, name, control) for f in self.candidates(filters, control)]
         for flt in self.filters_unresolved:
             outcomes.append(_sequence([
                 _problems([Problem("unknown", "filter-log-group-unknown",
@@ -290,7 +306,7 @@ class _Stack:
                                    f"monitors {name!r} cannot be told",
                                    f"log_group_name={name!r} (or log_group.name)")],
                           flt.id, "metric-filter", name),
-                self.filter(flt, name)]))
+                self.filter(flt, name, control)]))
         if not outcomes:
             why = ("a trail delivers to it" if group.trails
                    else "its name marks it as a CloudTrail log group")
@@ -298,18 +314,41 @@ class _Stack:
             outcomes.append(_problems([Problem(
                 "fail", "no-metric-filter",
                 f"CloudTrail log group {name!r}{where_text} has no metric filter for "
-                f"unauthorized API calls ({why}): denied calls are logged but nobody is told",
-                filter_snippet(name))], where, link, name))
+                f"{control.what} ({why}): "
+                + ("denied calls" if control.id == DEFAULT else "they")
+                + " are logged but nobody is told",
+                filter_snippet(name, control))], where, link, name))
         status, findings = _alternatives(outcomes)
         labelled = (f if f.log_group == name else replace(f, log_group=name) for f in findings)
         return LogGroupResult(group.name, group.id, status, _dedupe(labelled), group.trails)
 
 
-def evaluate(inv: Inventory, options: ChainOptions | None = None) -> list[LogGroupResult]:
-    """One result per CloudTrail log group (none: the stack owes no monitoring)."""
-    options = options or ChainOptions()
-    stack = _Stack(inv, options)
-    return [stack.log_group(g) for g in cloudtrail_log_groups(inv, options, stack.groups)]
+def evaluate(inv: Inventory, options: ChainOptions | None = None,
+             control: str | Control = DEFAULT) -> list[LogGroupResult]:
+    """One result per CloudTrail log group for one control (none: the stack owes no monitoring)."""
+    c = control if isinstance(control, Control) else find(control)
+    return evaluate_controls(inv, options, (c,))[c.id]
+
+
+def evaluate_controls(inv: Inventory, options: ChainOptions | None,
+                      controls: Sequence[Control]) -> dict[str, list[LogGroupResult]]:
+    """`evaluate` for several controls, the inventory indexed and the alarms judged once."""
+    evaluation = Evaluation(inv, options)
+    return {c.id: evaluation.control(c) for c in controls}
+
+
+class Evaluation:
+    """One inventory indexed once, judged for any number of controls (the pack keeps one
+    per preview, shared by its per-control policies)."""
+
+    def __init__(self, inv: Inventory, options: ChainOptions | None = None) -> None:
+        self.options = options or ChainOptions()
+        self._stack = _Stack(inv, self.options)
+        self._groups = cloudtrail_log_groups(inv, self.options, self._stack.groups)
+
+    def control(self, control: str | Control = DEFAULT) -> list[LogGroupResult]:
+        c = control if isinstance(control, Control) else find(control)
+        return [self._stack.log_group(g, c) for g in self._groups]
 
 
 def trail_findings(inv: Inventory) -> list[Finding]:
