@@ -7,6 +7,7 @@ module starts one, and `reset()` empties it between scenarios.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,19 @@ class Endpoint:
         request = urllib.request.Request(self.url + "/moto-api/reset", method="POST", data=b"")
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             response.read()
+
+    def control(self, latency: float | None = None, faults: dict[str, Any] | None = None) -> dict[str, Any]:
+        """process_server only: set latency or faults (resets the request counts); returns
+        {"counts": {operation: requests}, "first": epoch of the first AWS request, "latency"}."""
+        if latency is not None:
+            request = urllib.request.Request(f"{self.url}/trailwatch-test/latency?seconds={latency}")
+        elif faults is not None:
+            request = urllib.request.Request(self.url + "/trailwatch-test/faults", method="POST",
+                                             data=json.dumps(faults).encode())
+        else:
+            request = urllib.request.Request(self.url + "/trailwatch-test/state")
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            return dict(json.loads(response.read()))
 
     def client(self, service: str, region: str = "us-east-1", **credentials: Any) -> Any:
         """A boto3 client on this server (default account 123456789012)."""
@@ -85,24 +99,74 @@ def threaded_server() -> Iterator[Endpoint]:
 
 
 _CHILD = r"""
-import sys, time
+import io, json, re, sys, threading, time
+from urllib.parse import parse_qs
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 app = DomainDispatcherApplication(create_backend_app)
-latency = float(sys.argv[1])
-def delayed(environ, start_response):
+state = {"latency": float(sys.argv[1]), "faults": json.loads(sys.argv[2]), "counts": {}, "first": None}
+lock = threading.Lock()
+
+def operation(environ):
+    # JSON protocols name the operation in X-Amz-Target, query protocols in the form's Action.
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if "/operation/" in environ.get("PATH_INFO", ""):  # smithy-rpc-v2-cbor
+        return environ["PATH_INFO"].rsplit("/", 1)[-1], b""
+    if target:
+        return target.rsplit(".", 1)[-1].rsplit("_", 1)[-1] if "." in target else target, b""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    form = parse_qs(body.decode("utf-8", "replace"))
+    return (form.get("Action") or [""])[0], body
+
+def control(environ, start_response):
+    # Test-only controls (not moto's): latency, faults, request counts, first-request time.
+    path = environ["PATH_INFO"]
+    if path == "/trailwatch-test/latency":
+        state["latency"] = float(parse_qs(environ.get("QUERY_STRING", ""))["seconds"][0])
+    elif path == "/trailwatch-test/faults":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        state["faults"] = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        state["counts"] = {}
+    payload = json.dumps({"counts": state["counts"], "first": state["first"], "latency": state["latency"]})
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [payload.encode()]
+
+def serve(environ, start_response):
+    if environ.get("PATH_INFO", "").startswith("/trailwatch-test/"):
+        return control(environ, start_response)
+    if environ.get("PATH_INFO", "").startswith("/moto-api"):
+        return app(environ, start_response)
+    name, body = operation(environ)
+    with lock:
+        state["first"] = state["first"] or time.time()
+        state["counts"][name] = state["counts"].get(name, 0) + 1
     # A network round trip's worth of waiting, outside moto (threaded server: waits overlap).
-    if latency and not environ.get("PATH_INFO", "").startswith("/moto-api"):
-        time.sleep(latency)
+    if state["latency"]:
+        time.sleep(state["latency"])
+    faults = state["faults"]
+    denied = [r for r in faults.get("deny_assume", []) if name == "AssumeRole" and r.encode() in body.replace(b"%3A", b":").replace(b"%2F", b"/")]
+    if denied:
+        start_response("403 Forbidden", [("Content-Type", "text/xml")])
+        return [b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>"]
+    scope = re.search(r"Credential=[^/]+/\d+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
+    region = scope.group(1) if scope else ""
+    reply = faults.get("reply", {}).get(f"{name}@{region}") or faults.get("reply", {}).get(name)
+    if reply:
+        status, content_type, text = reply
+        start_response(status, [("Content-Type", content_type)])
+        return [text.encode()]
     return app(environ, start_response)
-server = make_server("127.0.0.1", 0, delayed, True, request_handler=MotoRequestHandler)
+
+server = make_server("127.0.0.1", 0, serve, True, request_handler=MotoRequestHandler)
 sys.stdout.write(f"{server.server_port}\n"); sys.stdout.flush()
 server.serve_forever()
 """
 
 
 @contextmanager
-def process_server(latency: float = 0.0) -> Iterator[Endpoint]:
+def process_server(latency: float = 0.0, faults: dict[str, Any] | None = None) -> Iterator[Endpoint]:
     """moto's server in its own process (own GIL): what a benchmark should measure against.
 
     The child binds port 0 itself and prints the port it got, so there is no race for a
@@ -110,9 +174,15 @@ def process_server(latency: float = 0.0) -> Iterator[Endpoint]:
     `latency` (seconds) delays every AWS API response, like a real endpoint's round trip
     (tens of ms): on a zero-latency local server both sides are CPU-bound and the
     benchmark measures the machine's cores, not the audit's concurrency.
+
+    `faults` (a test double in front of moto, which can deny nothing): {"deny_assume":
+    [role ARN, ...]} answers sts:AssumeRole of those roles with AccessDenied; {"reply":
+    {Operation or Operation@region: [status line, content type, body]}} answers an operation
+    (in one region) with that reply instead of moto's (a proxy's HTML page, a 5xx). `Endpoint.control()` changes latency
+    and faults while running and reports requests per operation.
     """
     child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(latency)],
+        [sys.executable, "-c", _CHILD, str(latency), json.dumps(faults or {})],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

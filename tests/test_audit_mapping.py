@@ -9,8 +9,8 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 import pytest
+from botocore.session import Session
 from botocore.stub import Stubber
 
 from trailwatch.audit import arns, mapping
@@ -104,8 +104,10 @@ class StubbedAccount(Account):
     """An Account whose clients are stubbed: responses queued per (service, region)."""
 
     def __init__(self) -> None:
-        session = boto3.Session(aws_access_key_id="t", aws_secret_access_key="t", region_name="us-east-1")
-        super().__init__(session, Connection())
+        session = Session()
+        session.set_config_variable("region", "us-east-1")
+        super().__init__(session, Connection(), credentials={
+            "aws_access_key_id": "t", "aws_secret_access_key": "t"})
         self.stubs: dict[tuple[str, str], Stubber] = {}
 
     def stub(self, service: str, region: str = "us-east-1") -> Stubber:
@@ -236,14 +238,19 @@ def test_denied_describe_trails_in_a_region_is_unknown() -> None:
 
 
 def test_role_that_cannot_be_assumed_is_an_unknown_account() -> None:
-    from trailwatch.audit.cli import Progress, _audit_account
+    from trailwatch.audit.cli import Plan, Progress, _audit_account
+    from trailwatch.audit.targets import Target
+    from trailwatch.audit.verdict import AUDIT_OPTIONS
 
     base = StubbedAccount()
+    base.account_id = "111111111111"
     denied(base.stub("sts"), "assume_role", "AccessDenied")
     role = "arn:aws:iam::444455556666:role/SecurityAudit"
+    plan = Plan(base, "us-east-1", ["us-east-1"], [], [], AUDIT_OPTIONS)
     with ThreadPoolExecutor(1) as pool:
-        result = _audit_account(None, role, "us-east-1", ["us-east-1"], pool,
-                                Progress(io.StringIO(), enabled=False), base)
-    assert (result.account, result.status, result.role_arn) == (role, "unknown", role)
+        result = _audit_account(plan, Target("444455556666", role), pool,
+                                Progress(io.StringIO(), enabled=False))
+    assert (result.account, result.status, result.role_arn) == ("444455556666", "unknown", role)
     [finding] = result.findings
     assert finding.code == "audit.account-unreachable" and "sts:AssumeRole" in finding.message
+    assert "trust policy" in finding.fix

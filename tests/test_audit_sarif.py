@@ -83,3 +83,14 @@ def test_results_have_a_repository_relative_location_for_code_scanning() -> None
     assert uris == ["aws/111111111111/us-east-1/cloudwatch/alarm/Unauthorized_API_Calls",
                     "aws/111111111111/eu-west-1/logs/log-group/aws/cloudtrail/main"]
     assert not any(":" in uri for uri in uris)
+
+
+def test_a_broken_legacy_trail_in_a_passing_account_is_a_note() -> None:
+    legacy = AuditFinding("fail", "trail-not-multi-region", "trail", "arn:aws:cloudtrail:us-east-1:1:trail/legacy",
+                          "single-region", "--is-multi-region-trail", "us-east-1")
+    account = AccountResult("111111111111", "pass", trails=[
+        TrailResult("arn:aws:cloudtrail:us-east-1:1:trail/legacy", "legacy", "us-east-1", "fail", findings=[legacy]),
+        TrailResult("arn:aws:cloudtrail:us-east-1:1:trail/main", "main", "us-east-1", "pass")])
+    log = document(Report([account], started="2026-01-01T00:00:00+00:00"))
+    validate(log)
+    assert [r["level"] for r in log["runs"][0]["results"]] == ["note", "none"]

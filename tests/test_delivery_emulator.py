@@ -273,3 +273,25 @@ def test_moto_serves_every_endpoint_and_the_control_with_the_stack_credentials(m
         assert alarm["AlarmActions"] == [topic]
         assert aws["sns"].list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"][0]["Protocol"] == "email"
         assert group == {} or "ResponseMetadata" in group
+
+
+# --- the documented flow keeps the committed file ----------------------------------------------
+
+def test_following_the_local_emulation_doc_keeps_the_committed_stack() -> None:
+    """docs/local-emulation.md, followed literally, must not change Pulumi.local.yaml: only the
+    generator's defaults may write it, and secrets go to a git-ignored stack of one's own."""
+    doc = (ROOT / "docs" / "local-emulation.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", doc, re.DOTALL)
+    lines = [line.split("#", 1)[0].strip() for block in blocks for line in block.splitlines()]
+    writes = [line for line in lines if ">" in line and "Pulumi." in line.split(">", 1)[1]]
+    assert writes, "the doc shows no generator command"
+    for line in writes:
+        target = line.split(">", 1)[1].strip()
+        if target == "Pulumi.local.yaml":
+            assert line.split(">", 1)[0].split() == ["python", "-m", "trailwatch.emulator"], line
+        else:
+            assert re.fullmatch(r"Pulumi\.sandbox[\w.-]*\.yaml", target), line
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert "/Pulumi.sandbox*.yaml" in ignored
+    assert not [line for line in lines if "config set" in line and "--stack local" in line]
+    assert "pulumi config set --secret --stack sandbox" in doc

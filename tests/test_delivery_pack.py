@@ -82,7 +82,7 @@ def test_the_pack_defines_exactly_the_three_policies() -> None:
 
 
 def test_the_documented_defaults_are_the_pack_defaults() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "organisation.md").read_text(encoding="utf-8")
     (row,) = re.findall(r"^\| pack defaults \|(.*)\|$", text, re.MULTILINE)
     header = re.search(r"^\| File \| unauthorized(.*)\|$", text, re.MULTILINE)
     assert header is not None

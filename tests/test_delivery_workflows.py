@@ -316,10 +316,10 @@ def test_the_reusable_guardrail_takes_the_documented_inputs() -> None:
 
 
 def test_the_documented_caller_workflow_lints_clean(tmp_path: Path) -> None:
-    """The YAML users copy from the README is a valid workflow too."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The YAML users copy from the README and docs/ is a valid workflow too."""
+    text = documentation()
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
-    assert blocks, "the README shows no caller workflow"
+    assert blocks, "the documentation shows no caller workflow"
     folder = tmp_path / ".github" / "workflows"
     folder.mkdir(parents=True)
     for number, block in enumerate(blocks):
@@ -329,9 +329,18 @@ def test_the_documented_caller_workflow_lints_clean(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
 
 
+def documentation() -> str:
+    """The README and every docs/*.md, as one text."""
+    files = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    return "\n".join(path.read_text(encoding="utf-8") for path in files)
+
+
 def test_the_documented_trailwatch_commands_are_real() -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    used = re.findall(r"python -m trailwatch ([a-z]+)", text)
+    text = documentation()
+    code = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", text, re.DOTALL))
+    used = (re.findall(r"(?:python -m |bin/)trailwatch ([a-z]+)", text)
+            + re.findall(r"`trailwatch ([a-z]+)(?=`| -| \.| ')", text)
+            + re.findall(r"^(?:\$ )?trailwatch ([a-z]+)", code, re.MULTILINE))
     assert used and set(used) <= set(COMMANDS), set(used) - set(COMMANDS)
     targets = set(re.findall(r"`make ([a-z]+)", text)) | set(re.findall(r"^make ([a-z]+)", text, re.MULTILINE))
     assert targets and targets <= makefile_targets(), targets - makefile_targets()

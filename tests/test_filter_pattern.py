@@ -62,12 +62,12 @@ def test_length_limit_is_1024_characters() -> None:
     ('{ $.a[x] = 1 }', r"expected an index, '\*' or a quoted field name after '\['.* at column 7"),
     ('{ $.a[0 = 1 }', r"expected '\]'.* at column 8"),
     ('{}', r"at column 2"),
-    ('{ $.a = %(% }', r"invalid regular expression .* at column 9"),
+    ('{ $.a = %(% }', r"invalid regular expression .*parentheses.* at column 10"),
     ('{ $.a > %x% }', r"regular expression can only be compared with = or !=, not > at column 9"),
     ('{ $.a = %x% || $.b = %y% || $.c = %z% }', r"more than 2 regular expressions .* at column 35"),
-    ("[a, b", r"expected '\]' but the pattern ended at column 6"),
+    ("[a, b", r"expected ',' or '\]' but the pattern ended at column 6"),
     ("[a] b", r"unexpected text after the closing '\]' at column 5"),
-    ('- x', r"expected a term after '-' at column 2"),
+    ('ERROR -', r"expected a term after '-' at column 8"),
     ('"abc', r"unterminated quoted phrase starting at column 1"),
 ])
 def test_grammar_errors(text: str, message: str) -> None:
@@ -123,8 +123,10 @@ def test_cis_2_0_precedence() -> None:
 @pytest.mark.parametrize("event", [{}, {"errorCode": None}, {"errorCode": True}, {"errorCode": ["AccessDenied"]},
                                    {"errorCode": {"code": "AccessDenied"}}])
 def test_missing_field_rule_comparisons_are_false_even_not_equal(event: dict) -> None:
-    for op in ("=", "!=", "<", "<=", ">", ">="):
+    for op in ("=", "!="):
         assert ev(f'{{ $.errorCode {op} "AccessDenied" }}', event) is False
+    for op in ("<", "<=", ">", ">="):
+        assert ev(f'{{ $.errorCode {op} 5 }}', event) is False
     assert ev('{ $.errorCode != "x" }', event) is False
     assert ev('{ $.errorCode = * }', event) is False
 
@@ -154,7 +156,8 @@ def test_string_equality_is_exact_and_case_sensitive() -> None:
     ("AccessDenied*", "VpceAccessDenied", False),
     ("*Denied*", "VpceAccessDeniedX", True),
     ("*Denied*", "Throttling", False),
-    ("Ac*ss", "Access", None),   # infix: uncertain
+    ("Ac*ss", "Access", False),  # infix: a literal star (AWS: "Ev*ent will only match the actual string Ev*ent")
+    ("Ac*ss", "Ac*ss", True),
 ])
 def test_wildcards(value: str, code: str, expected: object) -> None:
     assert ev(f'{{ $.errorCode = "{value}" }}', {"errorCode": code}) is expected
@@ -189,7 +192,6 @@ def test_escaped_star_is_literal() -> None:
     ("{ $.n < -1.5 }", {"n": -2}, True),
     ("{ $.n <= 0 }", {"n": 0.0}, True),
     ("{ $.n > 10 }", {"n": "11"}, False),        # needs a number on both sides
-    ("{ $.n > abc }", {"n": 11}, False),
     ("{ $.n > 0 }", {"n": True}, False),         # booleans are not numbers
 ])
 def test_numbers(pattern: str, event: dict, expected: bool) -> None:
@@ -255,10 +257,9 @@ def test_regex_is_an_unanchored_search_over_strings() -> None:
     assert ev("{ $.errorCode = %Denied% }", SUCCESS) is False
 
 
-def test_costly_regex_is_indeterminate_never_a_hang() -> None:
-    p = parse("{ $.m = %(a+)+b% }")
-    assert p.evaluate({"m": "a" * 5000}) is None
-    assert p.uncertain
+def test_a_regex_outside_aws_subset_is_a_parse_error_not_a_slow_match() -> None:
+    with pytest.raises(FilterPatternError, match="parentheses"):
+        parse("{ $.m = %(a+)+b% }")
 
 
 # --- 5. terms ---------------------------------------------------------------
@@ -283,10 +284,11 @@ def test_terms_search_the_whole_cloudtrail_json_text() -> None:
 
 # --- space-delimited ----------------------------------------------------------
 
-def test_space_delimited_is_recognised_and_indeterminate() -> None:
+def test_space_delimited_is_evaluated() -> None:
     p = parse('[ip, user, username, timestamp, request = "GET*", status_code = 4*, bytes]')
     assert p.kind == "space-delimited"
-    assert p.evaluate('127.0.0.1 - frank [10/Oct/2000] "GET /x" 404 2326') is None
+    assert p.evaluate('127.0.0.1 - frank [10/Oct/2000] "GET /x" 404 2326') is True
+    assert p.evaluate('127.0.0.1 - frank [10/Oct/2000] "GET /x" 200 2326') is False
     assert str(p).startswith("[ip")
 
 
@@ -297,7 +299,7 @@ def test_space_delimited_is_recognised_and_indeterminate() -> None:
     '{ $.errorCode = *UnauthorizedOperation || $.errorCode = AccessDenied* }',
     '{ ($.a = 1 || $.b = "x y") && $.c != "q\\"uote" }',
     "{ $.tags['team.name'] IS NULL && $.r[0].x NOT EXISTS || $.z IS TRUE }",
-    "{ $.m = %Den(ied)?% }",
+    "{ $.m = %Den[i]?ed% }",
     '{ $.a = "x\\*" }',
     'ERROR -"DEBUG mode" ?WARN',
 ])

@@ -99,7 +99,7 @@ def test_unparseable_pattern_exits_2_with_the_column() -> None:
 
 
 def test_indeterminate_exits_2() -> None:
-    r = run("[ip, user, status = 403]")
+    r = run("[..., code != 1 && nope = 2]")
     assert r.returncode == 2
     assert "verdict:   indeterminate" in r.stdout
 

@@ -53,7 +53,7 @@ def test_stack_files_set_region_and_only_known_keys() -> None:
 
 def test_every_config_key_is_documented_with_its_default() -> None:
     from trailwatch.config import KEYS
-    doc = (ROOT / "README.md").read_text()
+    doc = (ROOT / "docs" / "configuration.md").read_text()
     rows = {line.split("|")[1].strip().strip("`"): line for line in doc.splitlines()
             if re.match(r"\| `trailwatch:\w+` \|", line)}
     assert sorted(key.split(":", 1)[1] for key in rows) == sorted(KEYS)

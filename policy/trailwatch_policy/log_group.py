@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Generic, Iterable, Protocol, TypeGuard, TypeVar
 
 from trailwatch_policy.findings import unique
+from trailwatch_policy.metric_filter import attempts_the_control
 from trailwatch_policy.model import UNKNOWN, Inventory, LogGroup, Ref, Trail
 from trailwatch_policy.options import ChainOptions
 
@@ -154,10 +155,23 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
         by_name = known(group.name) and options.is_cloudtrail_name(group.name)
         if trails or by_name:
             result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
-    # Configured names/patterns only select declared groups: a stack that declares no
-    # CloudTrail log group (and no trail) owes no monitoring.
+    # Attach mode: a group outside the stack is CloudTrail's when a trail points at it, or
+    # when a filter of the stack targets it and the config names it or the filter is an
+    # attempt at the control (docs/policy-pack.md). A stack declaring nothing on a
+    # configured name owes nothing for it.
+    by_config: set[str] = set()
+    for flt in inv.filters:
+        ref = flt.log_group
+        if not known(ref.value) or index.resolve(ref, log_group_name_from_arn):
+            continue  # not a literal name, or a declared group (judged above)
+        name = log_group_name_from_arn(ref.value) or ref.value
+        if options.is_cloudtrail_name(name):
+            by_config.add(name)
+        elif name not in external and not attempts_the_control(flt):
+            continue
+        external.setdefault(name, [])
     for name, trail_ids in external.items():
-        result.append(CloudTrailLogGroup(name, None, tuple(trail_ids)))
+        result.append(CloudTrailLogGroup(name, None, tuple(trail_ids), name in by_config))
     for trail in unresolved:
         result.append(CloudTrailLogGroup(UNKNOWN, None, (trail.id,)))
     return result

@@ -8,6 +8,7 @@ patterns. Pure: no Pulumi imports.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from trailwatch_policy.alarm import metric_value
@@ -53,6 +54,26 @@ def verdict(pattern: str, options: ChainOptions, control: Control | None = None)
             _VERDICTS.clear()
         _VERDICTS[key] = found
     return found
+
+
+_ERROR_CODE = re.compile(r"errorcode", re.IGNORECASE)
+_DENIAL = re.compile(r"accessdenied|unauthori[sz]ed", re.IGNORECASE)
+
+
+def attempts_the_control(flt: MetricFilter) -> bool:
+    """Whether a filter is an attempt at this control, whatever log group it targets.
+
+    True when its pattern mentions `errorCode` together with a denial code (AccessDenied,
+    UnauthorizedOperation), or when the filter or one of its metrics is named for
+    unauthorized calls (CIS's `UnauthorizedAPICalls`). Textual on purpose: a wrong or even
+    unparsable attempt must still be judged -- catching those is the point. Filters for
+    other CIS controls (root usage, console sign-in failures, ...) do not mention both.
+    """
+    pattern = flt.pattern
+    if isinstance(pattern, str) and _ERROR_CODE.search(pattern) and _DENIAL.search(pattern):
+        return True
+    names = [flt.name] + [m.name for m in flt.metrics]
+    return any(isinstance(n, str) and _DENIAL.search(n) for n in names)
 
 
 def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control: Control) -> bool:

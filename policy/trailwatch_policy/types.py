@@ -22,5 +22,6 @@ N_SUBSCRIPTION = "aws-native:sns:Subscription"
 METRIC_FILTER_TYPES = frozenset({METRIC_FILTER, N_METRIC_FILTER})
 TRAIL_TYPES = frozenset({TRAIL, N_TRAIL})
 LOG_GROUP_TYPES = frozenset({LOG_GROUP, N_LOG_GROUP})
-# Without a trail or a log group a stack has no CloudTrail log group: nothing to monitor.
-CLOUDTRAIL_SIGNS = TRAIL_TYPES | LOG_GROUP_TYPES
+# Without a trail, a log group or a metric filter (attach mode: a filter on a group outside
+# the stack) a stack has no CloudTrail log group: nothing to monitor.
+CLOUDTRAIL_SIGNS = TRAIL_TYPES | LOG_GROUP_TYPES | METRIC_FILTER_TYPES

@@ -1,65 +1,136 @@
-"""Who the audit reads as: one boto3 Session per account, clients shared across threads.
+"""Who the audit reads as: one botocore session for the whole run, a client per
+(account, service, region), and a bound on the calls in flight per (account, service, region).
 
-boto3 Sessions are not thread-safe but clients are: each account gets its own Session,
-clients are created under that account's lock, cached per (service, region), then used
-from any worker thread. Retries use botocore's standard mode (throttling back-off).
+Cost per account must stay flat across an organisation of hundreds of accounts:
+- botocore's loader (service models, endpoint rules: most of a client's creation cost) is
+  per session, so every account's clients are made from ONE botocore session with the
+  account's own credentials passed explicitly; an `Account` keeps its clients for its
+  own audit and they go away with it.
+- boto3 is not imported at all (it adds s3transfer and ~0.1 s of start-up per process,
+  paid by every shard of a sharded run).
+- Retries use botocore's *adaptive* mode (standard retries plus client-side rate limiting
+  after throttling errors), and `Limits` bounds the calls in flight per account, service
+  and region, where AWS applies its API rate quotas (CloudTrail, CloudWatch and CloudWatch
+  Logs read APIs have low TPS quotas):
+  https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+  https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/logs/cloudwatch_limits_cwl.html
+- `total_max_attempts` is the number of attempts in total (botocore's `max_attempts`
+  counts retries, one fewer).
+
+botocore sessions are not documented as thread-safe for client creation, so clients are
+created under one lock; the clients themselves are thread-safe.
 """
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
+from contextlib import contextmanager
 
-import boto3
+import json
+
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
+from botocore.session import Session
 
 DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_CALLS_PER_SERVICE = 4
+ROLE_SESSION_NAME = "trailwatch-audit"
+
+_CREATE = threading.Lock()  # one botocore session for the run: client creation is serialised
 
 
 @dataclass(frozen=True)
 class Connection:
-    """How to reach AWS: a named profile, an emulator endpoint, retry budget."""
+    """How to reach AWS: a named profile, an emulator endpoint, retry and concurrency budget."""
 
     profile: str | None = None
     endpoint_url: str | None = None
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     pool_size: int = 10
+    calls_per_service: int = DEFAULT_CALLS_PER_SERVICE
 
     def config(self) -> Config:
         return Config(
-            retries={"mode": "standard", "max_attempts": self.max_attempts},
-            max_pool_connections=max(10, self.pool_size),
+            retries={"mode": "adaptive", "total_max_attempts": self.max_attempts},
+            max_pool_connections=max(10, min(self.pool_size, 50)),
             connect_timeout=10,
             read_timeout=60,
             user_agent_extra="trailwatch-audit",
         )
 
+    def probe_config(self) -> Config:
+        """The start-up reachability check: one attempt, short timeouts."""
+        return Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5,
+                      read_timeout=20, user_agent_extra="trailwatch-audit")
+
+
+class Limits:
+    """At most `per_service` calls in flight per (account, service, region)."""
+
+    def __init__(self, per_service: int):
+        self.per_service = per_service
+        self._lock = threading.Lock()
+        self._slots: dict[tuple[str, str, str], threading.BoundedSemaphore] = {}
+
+    @contextmanager
+    def slot(self, account: str, service: str, region: str) -> Iterator[None]:
+        key = (account, service, region)
+        with self._lock:
+            semaphore = self._slots.get(key)
+            if semaphore is None:
+                semaphore = self._slots[key] = threading.BoundedSemaphore(self.per_service)
+        with semaphore:
+            yield
+
+    def forget(self, account: str) -> None:
+        """Drop an audited account's semaphores (memory stays flat over an organisation)."""
+        with self._lock:
+            for key in [k for k in self._slots if k[0] == account]:
+                del self._slots[key]
+
 
 class Account:
-    """One audited account: its session, its clients, and the role it was reached through."""
+    """One audited account: its credentials, its clients, and the role it was reached through."""
 
-    def __init__(self, session: boto3.Session, connection: Connection, role_arn: str | None = None):
+    def __init__(self, session: Session, connection: Connection, role_arn: str | None = None,
+                 credentials: dict[str, str] | None = None, limits: Limits | None = None):
         self._session = session
         self._connection = connection
         self._config = connection.config()
-        self._lock = threading.Lock()
+        self._credentials = credentials or {}
         self._clients: dict[tuple[str, str], Any] = {}
+        self.limits = limits or Limits(connection.calls_per_service)
         self.role_arn = role_arn
         self.account_id: str | None = None
+        self.caller_arn: str | None = None
+
+    @property
+    def connection(self) -> Connection:
+        return self._connection
 
     @property
     def default_region(self) -> str | None:
-        return self._session.region_name
+        region = self._session.get_config_variable("region")
+        return region if isinstance(region, str) and region else None
+
+    def _create(self, service: str, region: str, config: Config) -> Any:
+        with _CREATE:
+            return self._session.create_client(
+                service, region_name=region, endpoint_url=self._connection.endpoint_url,
+                config=config, **self._credentials)
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
-        with self._lock:
-            found = self._clients.get(key)
-            if found is None:
-                found = self._clients[key] = self._session.client(
-                    service, region_name=region, endpoint_url=self._connection.endpoint_url,
-                    config=self._config)
-            return found
+        found = self._clients.get(key)
+        if found is None:
+            with _CREATE:
+                found = self._clients.get(key)
+                if found is None:
+                    found = self._clients[key] = self._session.create_client(
+                        service, region_name=region, endpoint_url=self._connection.endpoint_url,
+                        config=self._config, **self._credentials)
+        return found
 
     def identify(self, region: str) -> str:
         """The account id behind the credentials (sts:GetCallerIdentity)."""
@@ -69,28 +140,81 @@ class Account:
 
     def check(self, region: str) -> str:
         """Fail fast (one attempt, short timeouts) when credentials or the endpoint are bad."""
-        probe = self._session.client(
-            "sts", region_name=region, endpoint_url=self._connection.endpoint_url,
-            config=Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5,
-                          read_timeout=20))
-        self.account_id = probe.get_caller_identity()["Account"]
+        probe = self._create("sts", region, self._connection.probe_config())
+        identity = probe.get_caller_identity()
+        self.account_id, self.caller_arn = identity["Account"], identity.get("Arn")
         return self.account_id
+
+    @property
+    def partition(self) -> str:
+        """The partition of the caller's ARN (aws, aws-cn, aws-us-gov...); aws before `check`."""
+        parts = (self.caller_arn or "").split(":")
+        return parts[1] if len(parts) > 2 and parts[1] else "aws"
 
     def assume(self, role_arn: str, region: str) -> "Account":
         """The account behind `role_arn`, reached with these credentials (sts:AssumeRole)."""
         response = self.client("sts", region).assume_role(
-            RoleArn=role_arn, RoleSessionName="trailwatch-audit")
+            RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)
         credentials = response["Credentials"]
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=self._session.region_name,
-        )
-        return Account(session, self._connection, role_arn=role_arn)
+        return Account(self._session, self._connection, role_arn=role_arn, limits=self.limits,
+                       credentials={"aws_access_key_id": credentials["AccessKeyId"],
+                                    "aws_secret_access_key": credentials["SecretAccessKey"],
+                                    "aws_session_token": credentials["SessionToken"]})
+
+    def release(self) -> None:
+        """Close this account's clients once its audit is done."""
+        for client in self._clients.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        self._clients.clear()
+        if self.account_id:
+            self.limits.forget(self.account_id)
+
+
+class UnreadableReply(BotoCoreError):
+    """A success status whose body is not an AWS API reply (a proxy's or captive portal's
+    HTML page with HTTP 200): botocore would read it as an empty result."""
+
+    fmt = "the reply to {operation} was not an AWS API response (HTTP {status}, {what})"
+
+
+def _check_reply(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """`before-parse` hook: refuse a 2xx reply that the service's protocol cannot have sent.
+
+    botocore's JSON parser turns an unparseable body into `{"message": body}`, so without
+    this an HTML page answering DescribeTrails reads as "no trail" (a false FAIL).
+    """
+    status = response_dict.get("status_code") or 0
+    body = response_dict.get("body") or b""
+    if not 200 <= status < 300 or not body or not isinstance(body, (bytes, bytearray)):
+        return
+    protocol = operation_model.service_model.resolved_protocol
+    head = bytes(body[:200]).lstrip().lower()
+    what = ""
+    if head.startswith((b"<!doctype", b"<html")) or b"<html" in head:
+        what = "an HTML page"
+    elif protocol in ("json", "rest-json"):
+        try:
+            if not isinstance(json.loads(body), dict):
+                what = "JSON that is not an object"
+        except ValueError:
+            what = "a body that is not JSON"
+    elif protocol in ("query", "ec2", "rest-xml") and not head.startswith(b"<"):
+        what = "a body that is not XML"
+    if what:
+        raise UnreadableReply(operation=operation_model.name, status=status, what=what)
 
 
 def base_account(connection: Connection) -> Account:
     """The caller's own credentials (profile, environment, SSO...); raises ProfileNotFound."""
-    session = boto3.Session(profile_name=connection.profile) if connection.profile else boto3.Session()
+    session = Session(profile=connection.profile) if connection.profile else Session()
+    session.register("before-parse", _check_reply)
+    if connection.profile:
+        session.get_scoped_config()  # ProfileNotFound now, not at the first call
     return Account(session, connection)
+
+
+def partition_regions(account: Account, partition: str = "aws") -> set[str]:
+    """Every region name the partition has (botocore's offline endpoint data)."""
+    return set(account._session.get_available_regions("cloudtrail", partition))

@@ -76,9 +76,8 @@ def gap_from_error(error: Exception, *, resource_id: str, link: str, region: str
                    action: str) -> Gap:
     """A botocore error as an UNKNOWN reason naming the API call and the permission."""
     if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "ClientError")
-        text = error.response.get("Error", {}).get("Message", "") or str(error)
-        if code in DENIED:
+        code, text = error_code(error), error_text(error)
+        if code in DENIED or http_status(error) == 403:
             return Gap(resource_id, link, region, "audit.access-denied",
                        f"the auditor may not call {action} ({code}): {text}",
                        f"grant {action} to the auditing role (the AWS managed policy "
@@ -86,7 +85,36 @@ def gap_from_error(error: Exception, *, resource_id: str, link: str, region: str
         return Gap(resource_id, link, region, "audit.api-error",
                    f"{action} failed ({code}): {text}", "retry the audit; if it persists, check the resource")
     return Gap(resource_id, link, region, "audit.api-error",
-               f"{action} failed: {error}", "check the network path to the AWS endpoint and retry")
+               f"{action} failed: {_clip(str(error))}", "check the network path to the AWS endpoint and retry")
+
+
+def http_status(error: ClientError) -> int | None:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code") or "ClientError")
+
+
+def error_text(error: ClientError) -> str:
+    """The service's own message, never a raw HTML page (proxies and load balancers answer
+    with one): a message that is not AWS's is replaced by the HTTP status."""
+    text = str(error.response.get("Error", {}).get("Message") or "")
+    if not text or looks_like_markup(text):
+        status = http_status(error)
+        return f"HTTP {status} with a body that is not an AWS error" if status else "no message"
+    return _clip(text)
+
+
+def looks_like_markup(text: str) -> bool:
+    head = text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype", "<html", "<head", "<body")) or "<html" in head
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 class Collector:
@@ -105,14 +133,16 @@ class Collector:
     def _paginate(self, service: str, region: str, operation: str, key: str, **kwargs: Any) -> list[Any]:
         client = self.account.client(service, region)
         items: list[Any] = []
-        if client.can_paginate(operation):
-            for page in client.get_paginator(operation).paginate(**kwargs):
-                self._count()
-                items.extend(page.get(key) or [])
-        else:
+        if not client.can_paginate(operation):
+            return list(self._call(service, region, operation, **kwargs).get(key) or [])
+        pages = iter(client.get_paginator(operation).paginate(**kwargs))
+        while True:
+            with self.account.limits.slot(self.account_id, service, region):
+                page = next(pages, None)  # each page is one API call
+            if page is None:
+                return items
             self._count()
-            items.extend(getattr(client, operation)(**kwargs).get(key) or [])
-        return items
+            items.extend(page.get(key) or [])
 
     def _count(self) -> None:
         with self._count_lock:
@@ -120,7 +150,9 @@ class Collector:
 
     def _call(self, service: str, region: str, operation: str, **kwargs: Any) -> Any:
         self._count()
-        return getattr(self.account.client(service, region), operation)(**kwargs)
+        client = self.account.client(service, region)
+        with self.account.limits.slot(self.account_id, service, region):
+            return getattr(client, operation)(**kwargs)
 
     def _each(self, items: Iterable[T], work: Callable[[T], Any]) -> list[tuple[T, Any, Exception | None]]:
         """Run `work` on every item on the pool; (item, result, error) in input order.

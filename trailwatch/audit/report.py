@@ -13,14 +13,25 @@ def to_json(report: Report) -> str:
 
 
 def to_text(report: Report) -> str:
-    lines = ["trailwatch audit: CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)", ""]
+    title = "trailwatch audit: CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)"
+    if report.shard:
+        title += f", shard {report.shard[0]}/{report.shard[1]}"
+    lines = [title, ""]
     for account in report.accounts:
         lines.extend(_account(account))
+        lines.append("")
+    for skipped in report.skipped:
+        lines.append(f"account {skipped.account} ({skipped.name}): skipped, {skipped.status} in the organisation")
+    if report.skipped:
+        lines.append("")
+    if report.missing_shards:
+        lines.append(f"missing shard reports: {', '.join(report.missing_shards)} (their accounts were not judged)")
         lines.append("")
     counts = {s: sum(1 for a in report.accounts if a.status == s) for s in _WORD}
     lines.append(
         f"result: {_WORD[report.status]} ({len(report.accounts)} account(s): "
-        f"{counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown; "
+        f"{counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown"
+        + (f", {len(report.skipped)} skipped" if report.skipped else "") + "; "
         f"{report.seconds:.1f}s)")
     return "\n".join(lines) + "\n"
 

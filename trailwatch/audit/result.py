@@ -66,25 +66,39 @@ class AccountResult:
         return f"no trail has a working chain ({len(self.trails)} trail(s) checked)"
 
 
+@dataclass(frozen=True)
+class SkippedAccount:
+    """An organisation account the run did not audit (suspended, closing), with its state."""
+
+    account: str
+    name: str
+    status: str
+
+
 @dataclass
 class Report:
     accounts: list[AccountResult]
     tool_version: str = "0.1.0"
     started: str = ""
     seconds: float = 0.0
-
-    @property
-    def status(self) -> str:
-        statuses = {a.status for a in self.accounts}
-        if not statuses:
-            return "unknown"
-        if "unknown" in statuses:
-            return "unknown"
-        return "fail" if "fail" in statuses else "pass"
+    skipped: list[SkippedAccount] = field(default_factory=list)
+    shard: tuple[int, int] | None = None  # (index, count) of a sharded run; None: the whole set
+    missing_shards: list[str] = field(default_factory=list)  # a merge without every shard
 
     @property
     def exit_code(self) -> int:
         return EXIT_CODES[self.status]
+
+    @property
+    def status(self) -> str:
+        statuses = {a.status for a in self.accounts}
+        if self.missing_shards:  # a merge without every shard is never a verdict
+            return "unknown"
+        if not statuses:  # an empty shard owes nothing; an empty run judged nothing
+            return "pass" if self.shard else "unknown"
+        if "unknown" in statuses:
+            return "unknown"
+        return "fail" if "fail" in statuses else "pass"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,8 +109,46 @@ class Report:
             "started": self.started,
             "seconds": round(self.seconds, 3),
             "status": self.status,
+            "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
+            "missingShards": self.missing_shards,
+            "skippedAccounts": [asdict(s) for s in self.skipped],
             "accounts": [_account_json(a) for a in self.accounts],
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Report":
+        """The inverse of `to_json` (for `trailwatch audit merge`); KeyError/TypeError on a
+        document that is not one."""
+        shard = data.get("shard")
+        return cls(
+            accounts=[_account_from(a) for a in data["accounts"]],
+            tool_version=str(data["tool"]["version"]),
+            started=str(data.get("started") or ""),
+            seconds=float(data.get("seconds") or 0.0),
+            skipped=[SkippedAccount(str(s["account"]), str(s.get("name") or ""), str(s["status"]))
+                     for s in data.get("skippedAccounts") or []],
+            shard=(int(shard["index"]), int(shard["count"])) if shard else None,
+            missing_shards=[str(m) for m in data.get("missingShards") or []],
+        )
+
+
+def _finding_from(data: dict[str, Any]) -> AuditFinding:
+    return AuditFinding(status=data["status"], code=data["code"], link=data["link"],
+                        resource=data["resource"], message=data["message"], fix=data["fix"],
+                        region=data.get("region"), pulumi_fix=data.get("pulumiFix") or "")
+
+
+def _account_from(data: dict[str, Any]) -> AccountResult:
+    return AccountResult(
+        account=data["account"], status=data["status"], role_arn=data.get("roleArn"),
+        regions=list(data.get("regions") or []),
+        trails=[TrailResult(arn=t["arn"], name=t.get("name"), home_region=t.get("homeRegion"),
+                            status=t["status"], log_group=t.get("logGroup"),
+                            multi_region=t.get("multiRegion"), organization=bool(t.get("organization")),
+                            findings=[_finding_from(f) for f in t.get("findings") or []])
+                for t in data.get("trails") or []],
+        findings=[_finding_from(f) for f in data.get("findings") or []],
+        api_calls=int(data.get("apiCalls") or 0), seconds=float(data.get("seconds") or 0.0))
 
 
 def _account_json(account: AccountResult) -> dict[str, Any]:

@@ -97,6 +97,12 @@ def _logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
     return location
 
 
+def _level(account: AccountResult, finding: AuditFinding) -> str:
+    """A broken link in an account that passes anyway (a legacy trail beside a working one)
+    is worth knowing, not an error: the account is monitored."""
+    return "note" if account.status == "pass" else _LEVEL[finding.status]
+
+
 def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding,
             rule_index: int) -> dict[str, Any]:
     logical = [_logical(account.account, "module")]
@@ -107,7 +113,7 @@ def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding
     result: dict[str, Any] = {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
-        "level": _LEVEL[finding.status],
+        "level": _level(account, finding),
         "kind": "fail",  # SARIF: any other kind requires level "none"
         "message": {"text": text},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_path(account.account, finding)}},

@@ -66,10 +66,20 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountRe
         result.trails.append(_trail(trail, scan, group_results, trail_problems[trail.id],
                                     gaps_of[trail.id]))
     if not scan.trails:
-        result.findings.append(_own(
-            "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
-            f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
-            "recorded, so unauthorized ones cannot be monitored", None))
+        unread = sorted({g.region for g in region_gaps if g.region})
+        read = [r for r in scan.regions if r not in unread]
+        if unread:
+            # Trails could not be listed somewhere: "no trail" is not known (never a FAIL).
+            result.findings.append(_own(
+                "unknown", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
+                f"no CloudTrail trail is visible in {', '.join(read) or 'any region'}, and trails could "
+                f"not be listed in {', '.join(unread)}: whether API calls are recorded is not known",
+                None))
+        else:
+            result.findings.append(_own(
+                "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
+                f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
+                "recorded, so unauthorized ones cannot be monitored", None))
     result.status = best(t.status for t in result.trails) if result.trails else "fail"
     if result.status != "pass" and region_gaps:
         result.status = "unknown"

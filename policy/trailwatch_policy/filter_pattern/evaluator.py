@@ -1,0 +1,596 @@
+"""What a parsed pattern matches: the pattern classes and their compiled closures.
+
+``evaluate`` is three-valued: ``True`` / ``False`` / ``None`` where ``None`` means a
+construct whose AWS behaviour is not documented was needed to decide (listed in the
+pattern's ``uncertain``). Patterns are compiled into closures once, at parse time,
+because the policy pack and the CLI evaluate them over very many events. No Python
+``re`` runs on user input: regexes use the linear-time matcher in ``regex``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterator, Union
+
+from .nodes import And, Condition, Field, FieldCondition, Node, Or, Term, Value
+from .printer import json_text, space_text, terms_text
+from .regex import compile_linear
+
+__all__ = [
+    "Event", "FilterPattern", "JsonPattern", "MatchAllPattern", "RegexPattern", "Result",
+    "SpaceDelimitedPattern", "TermsPattern",
+]
+
+Result = Union[bool, None]
+Event = Union[str, dict, list]
+
+
+class _Missing:
+    """Sentinel for "the selector resolves to no node" (distinct from JSON null)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+_EMPTY: dict = {}
+
+
+def _as_text(event: Any) -> str:
+    """The raw message of an event: a dict or list is searched as its compact JSON text."""
+    if event.__class__ is str:
+        return event
+    if isinstance(event, (dict, list)):
+        return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(event, str):
+        return str(event)
+    raise TypeError(f"an event is a str or a parsed JSON value, not {type(event).__name__}")
+
+
+class FilterPattern:
+    """A parsed filter pattern. ``kind``: match-all, json, space-delimited, terms or regex."""
+
+    kind: str = ""
+    text: str = ""
+    #: constructs whose AWS behaviour is uncertain (may make ``evaluate`` return None)
+    uncertain: tuple[str, ...] = ()
+
+    def evaluate(self, event: Event) -> Result:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class MatchAllPattern(FilterPattern):
+    """The empty pattern (and the quoted blank ``" "``): CloudWatch Logs counts every event."""
+
+    kind = "match-all"
+
+    def __init__(self, text: str, quoted_blank: bool = False) -> None:
+        self.text = text
+        self.quoted_blank = quoted_blank
+
+    def evaluate(self, event: Event) -> Result:
+        return True
+
+    def __str__(self) -> str:
+        return '" "' if self.quoted_blank else ""
+
+
+class RegexPattern(FilterPattern):
+    """``%regex%`` alone: a regex searched over the whole raw event (linear time)."""
+
+    kind = "regex"
+
+    def __init__(self, text: str, source: str, too_large: bool) -> None:
+        self.text = text
+        self.source = source
+        if too_large:
+            self.uncertain = (f"regular expression %{source}% (too large for trailwatch to evaluate)",)
+            self._search: Callable[[str], bool] | None = None
+        else:
+            self._search = compile_linear(source).search
+
+    def evaluate(self, event: Event) -> Result:
+        if self._search is None:
+            return None
+        return self._search(_as_text(event))
+
+    def __str__(self) -> str:
+        return f"%{self.source}%"
+
+
+class TermsPattern(FilterPattern):
+    """Case-sensitive substring terms over the raw message.
+
+    Plain terms must all appear, ``-term`` must not; ``?term`` starts an OR group that
+    the following plain and ``-`` terms join (``?ERROR MainThread ?WARN Deadlock`` is
+    ``(ERROR and MainThread) or (WARN and Deadlock)``, the form the AWS CDK generates
+    for ``FilterPattern.anyTermGroup``). Plain terms before the first ``?`` are not
+    documented: they are read both as a group of their own and as required by every
+    group, and the answer is None where the two readings differ.
+    """
+
+    kind = "terms"
+
+    def __init__(self, text: str, terms: tuple[Term, ...]) -> None:
+        self.text = text
+        self.terms = terms
+        groups: list[list[Term]] = [[]]
+        for t in terms:
+            if t.sign == "?":
+                groups.append([t])
+            else:
+                groups[-1].append(t)
+        lead, rest = groups[0], groups[1:]
+        self._lead = _group(lead)
+        self._groups = tuple(_group(g) for g in rest)
+        if lead and rest:
+            self.uncertain = ("plain terms before the first ?term (AWS documents ?terms only on their own)",)
+
+    def evaluate(self, event: Event) -> Result:
+        text = _as_text(event)
+        if not self._groups:
+            return _group_matches(self._lead, text)
+        any_group = any(_group_matches(g, text) for g in self._groups)
+        if not self._lead[0] and not self._lead[1]:
+            return any_group
+        lead = _group_matches(self._lead, text)
+        own_group = lead or any_group      # reading 1: the leading terms are one more group
+        required = lead and any_group      # reading 2: they are required alongside the groups
+        return own_group if own_group == required else None
+
+    def __str__(self) -> str:
+        return terms_text(self.terms)
+
+
+def _group(terms: list[Term]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return (tuple(t.text for t in terms if t.sign != "-"), tuple(t.text for t in terms if t.sign == "-"))
+
+
+def _group_matches(group: tuple[tuple[str, ...], tuple[str, ...]], text: str) -> bool:
+    required, excluded = group
+    return all(t in text for t in required) and not any(t in text for t in excluded)
+
+
+# ------------------------------------------------------------------ value tests
+
+def _is_number(v: Any) -> bool:
+    return (v.__class__ is int or v.__class__ is float) or (
+        isinstance(v, (int, float)) and not isinstance(v, bool)
+    )
+
+
+NodeTest = Callable[[Any], Result]
+
+
+def _text_test(value: Value) -> Callable[[str], bool] | None:
+    """A test on text for ``= value`` (None: the regex is too large to evaluate)."""
+    if value.regex is not None:
+        try:
+            return compile_linear(value.regex).search
+        except ValueError:  # RegexTooLarge: valid for AWS, too large here
+            return None
+    lit = value.literal
+    if value.is_any:
+        return lambda v: True
+    if value.lead and value.trail:
+        return lambda v: lit in v
+    if value.lead:
+        return lambda v: v.endswith(lit)
+    if value.trail:
+        return lambda v: v.startswith(lit)
+    return lit.__eq__
+
+
+def _eq_test(value: Value) -> NodeTest:
+    """JSON: a test "node = value" on one node."""
+    text = _text_test(value)
+    if text is None:
+        return lambda v: None if (v.__class__ is str or _is_number(v)) else False
+    if value.regex is not None or (value.has_wildcard and not value.is_any):
+        def t_text_only(v: Any) -> Result:
+            if v.__class__ is str:
+                return text(v)
+            if _is_number(v):
+                return None  # a regex or partial wildcard against a JSON number: undocumented
+            return False
+        return t_text_only
+    if value.is_any:
+        return lambda v: v.__class__ is str or _is_number(v)
+    lit, num = value.literal, value.number
+
+    def t_exact(v: Any) -> Result:
+        if v.__class__ is str:
+            return v == lit
+        if v.__class__ is int or v.__class__ is float:
+            return num is not None and v == num
+        if _is_number(v):
+            return num is not None and v == num
+        return False
+    return t_exact
+
+
+def _cmp(op: str, num: float) -> Callable[[Any], bool]:
+    return {
+        "<": lambda v: v < num,
+        "<=": lambda v: v <= num,
+        ">": lambda v: v > num,
+        ">=": lambda v: v >= num,
+    }[op]
+
+
+def _node_test(cond: Condition) -> NodeTest:
+    op = cond.op
+    if op == "IS NULL":
+        return lambda v: v is None
+    if op == "IS TRUE":
+        return lambda v: v is True
+    if op == "IS FALSE":
+        return lambda v: v is False
+    value = cond.value
+    assert value is not None
+    if op == "=":
+        return _eq_test(value)
+    if op == "!=":
+        eq = _eq_test(value)
+
+        def t_ne(v: Any) -> Result:
+            if v.__class__ is str or _is_number(v):
+                r = eq(v)
+                return None if r is None else not r
+            return False
+        return t_ne
+    assert value.number is not None  # the parser requires a number after < <= > >=
+    cmp = _cmp(op, value.number)
+
+    def t_cmp(v: Any) -> Result:
+        return _is_number(v) and cmp(v)
+    return t_cmp
+
+
+def _may_be_none(value: Value | None) -> bool:
+    return value is not None and (value.regex is not None or (value.has_wildcard and not value.is_any))
+
+
+# ------------------------------------------------------------------ JSON patterns
+
+def _single_getter(selector: tuple, dict_root: bool) -> Callable[[Any], Any] | None:
+    """For selectors made of keys and indexes only: a function returning the one node or MISSING."""
+    if any(s.kind == "any" for s in selector):
+        return None
+    if dict_root and len(selector) == 1 and selector[0].kind == "key":
+        key = selector[0].key
+        return lambda root: root.get(key, MISSING)  # the root is a dict (see _keys_only)
+    steps = tuple((s.kind == "key", s.key) for s in selector)
+
+    def get(root: Any) -> Any:
+        node = root
+        for is_key, key in steps:
+            if is_key:
+                if node.__class__ is not dict:
+                    return MISSING
+                node = node.get(key, MISSING)
+                if node is MISSING:
+                    return MISSING
+            else:
+                if node.__class__ is not list or key >= len(node):
+                    return MISSING
+                node = node[key]
+        return node
+    return get
+
+
+def _multi_getter(selector: tuple) -> Callable[[Any], list]:
+    def get(root: Any) -> list:
+        nodes = [root]
+        for step in selector:
+            nxt: list = []
+            for node in nodes:
+                if step.kind == "key":
+                    if isinstance(node, dict) and step.key in node:
+                        nxt.append(node[step.key])
+                elif step.kind == "index":
+                    if isinstance(node, list) and step.key < len(node):
+                        nxt.append(node[step.key])
+                elif isinstance(node, dict):
+                    nxt.extend(node.values())
+                elif isinstance(node, list):
+                    nxt.extend(node)
+            nodes = nxt
+            if not nodes:
+                break
+        return nodes
+    return get
+
+
+Compiled = Callable[[Any], Result]
+
+
+def _compile_condition(cond: Condition, dict_root: bool) -> tuple[Compiled, bool]:
+    """``dict_root``: every selector of the pattern starts with a key, so evaluate passes a dict."""
+    single = _single_getter(cond.selector, dict_root)
+    if cond.op == "NOT EXISTS":
+        if single is not None:
+            return (lambda root: single(root) is MISSING), False
+        multi = _multi_getter(cond.selector)
+        return (lambda root: not multi(root)), False
+    test = _node_test(cond)
+    may_none = _may_be_none(cond.value)
+    if single is not None:
+        if dict_root and len(cond.selector) == 1 and cond.selector[0].kind == "key":
+            key = cond.selector[0].key
+            return (lambda root: test(root.get(key, MISSING))), may_none
+        return (lambda root: test(single(root))), may_none
+    multi = _multi_getter(cond.selector)
+
+    def some(root: Any) -> Result:
+        unknown = False
+        for node in multi(root):
+            r = test(node)
+            if r:
+                return True
+            if r is None:
+                unknown = True
+        return None if unknown else False
+    return some, may_none
+
+
+def _combine(node: Node, parts: list[tuple[Compiled, bool]]) -> tuple[Compiled, bool]:
+    fns = tuple(f for f, _ in parts)
+    may_none = any(m for _, m in parts)
+    if isinstance(node, Or):
+        if not may_none:
+            if len(fns) == 2:
+                a, b = fns
+                return (lambda r: a(r) or b(r)), False
+            return (lambda r: any(f(r) for f in fns)), False
+
+        def tri_or(r: Any) -> Result:
+            unknown = False
+            for f in fns:
+                x = f(r)
+                if x:
+                    return True
+                if x is None:
+                    unknown = True
+            return None if unknown else False
+        return tri_or, True
+    if not may_none:
+        if len(fns) == 2:
+            a, b = fns
+            return (lambda r: a(r) and b(r)), False
+        return (lambda r: all(f(r) for f in fns)), False
+
+    def tri_and(r: Any) -> Result:
+        unknown = False
+        for f in fns:
+            x = f(r)
+            if x is False:
+                return False
+            if x is None:
+                unknown = True
+        return None if unknown else True
+    return tri_and, True
+
+
+def _compile(node: Node, dict_root: bool) -> tuple[Compiled, bool]:
+    if isinstance(node, Condition):
+        return _compile_condition(node, dict_root)
+    assert isinstance(node, (And, Or))
+    return _combine(node, [_compile(c, dict_root) for c in node.children])
+
+
+def conditions(node: Node) -> Iterator[Condition | FieldCondition]:
+    if isinstance(node, (Condition, FieldCondition)):
+        yield node
+        return
+    for c in node.children:
+        yield from conditions(c)
+
+
+def _uncertain_values(node: Node, too_large: tuple[str, ...]) -> set[str]:
+    found: set[str] = set()
+    for c in conditions(node):
+        v = c.value
+        if v is None:
+            continue
+        if v.regex is not None:
+            if v.regex in too_large:
+                found.add(f"regular expression %{v.regex}% (too large for trailwatch to evaluate)")
+            elif isinstance(c, Condition):
+                found.add(f"regular expression %{v.regex}% compared with a JSON number")
+        elif isinstance(c, Condition) and v.has_wildcard and not v.is_any:
+            found.add(f"wildcard {v.raw!r} compared with a JSON number")
+    return found
+
+
+class JsonPattern(FilterPattern):
+    """``{ ... }``: conditions on fields of JSON events; non-JSON events never match."""
+
+    kind = "json"
+
+    def __init__(self, text: str, expression: Node, too_large: tuple[str, ...] = ()) -> None:
+        self.text = text
+        self.expression = expression
+        self.uncertain = tuple(sorted(_uncertain_values(expression, too_large)))
+        self._dict_root_only = all(
+            isinstance(c, Condition) and c.selector and c.selector[0].kind == "key" for c in conditions(expression)
+        )
+        self._fn, _ = _compile(expression, self._dict_root_only)
+        self._loads = json.loads
+
+    def evaluate(self, event: Event) -> Result:
+        if event.__class__ is str:
+            try:
+                event = self._loads(event)
+            except (ValueError, RecursionError):
+                return False
+        elif not isinstance(event, (dict, list, str, int, float, bool)) and event is not None:
+            raise TypeError(f"an event is a str or a parsed JSON value, not {type(event).__name__}")
+        if event.__class__ is not dict and self._dict_root_only:
+            event = _EMPTY
+        return self._fn(event)
+
+    def __str__(self) -> str:
+        return json_text(self.expression)
+
+
+# ---------------------------------------------------------------- space-delimited
+
+#: most field assignments tried when several "..." make the split ambiguous
+MAX_ASSIGNMENTS = 10_000
+
+
+def split_fields(text: str) -> list[str]:
+    """Split a log line into fields: blanks separate; "..." and [...] are one field each.
+
+    AWS: "The characters between a pair of square brackets [] or two double quotes ("")
+    are treated as a single field" (the quotes and brackets are not part of the value,
+    as the documented extracted fields show).
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == " " or c == "\t":
+            i += 1
+            continue
+        if c == '"':
+            j = text.find('"', i + 1)
+            if j < 0:
+                j = n
+            out.append(text[i + 1:j])
+            i = j + 1
+            continue
+        if c == "[":
+            depth, j = 0, i
+            while j < n:
+                if text[j] == "[":
+                    depth += 1
+                elif text[j] == "]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            out.append(text[i + 1:j])
+            i = j + 1
+            continue
+        j = i
+        while j < n and text[j] != " " and text[j] != "\t":
+            j += 1
+        out.append(text[i:j])
+        i = j
+    return out
+
+
+def _number(text: str) -> float | None:
+    from .lexer import NUMBER_RE  # a fixed pattern, not user input
+    if NUMBER_RE.fullmatch(text):
+        return float(text)
+    return None
+
+
+def _field_test(cond: FieldCondition) -> Callable[[str], Result]:
+    value, op = cond.value, cond.op
+    if op in ("<", "<=", ">", ">="):
+        assert value.number is not None
+        cmp = _cmp(op, value.number)
+
+        def t_cmp(v: str) -> Result:
+            num = _number(v)
+            return num is not None and cmp(num)
+        return t_cmp
+    text = _text_test(value)
+    if text is None:
+        return lambda v: None
+    num, lit = value.number, value.literal
+    eq: Callable[[str], bool] = text
+    if num is not None:
+        def eq_number(v: str) -> bool:
+            n = _number(v)
+            return v == lit if n is None else n == num
+        eq = eq_number
+    if op == "=":
+        return eq
+    return lambda v: not eq(v)
+
+
+class SpaceDelimitedPattern(FilterPattern):
+    """``[ip, user, ..., status = 4*]``: positional fields of a blank-separated log line."""
+
+    kind = "space-delimited"
+
+    def __init__(self, text: str, fields: tuple[Field, ...], unknown_names: tuple[str, ...] = (),
+                 too_large: tuple[str, ...] = ()) -> None:
+        self.text = text
+        self.fields = fields
+        self.unknown_names = unknown_names
+        found: set[str] = set()
+        for f in fields:
+            if f.expression is not None:
+                found |= _uncertain_values(f.expression, too_large)
+        if unknown_names:
+            found.add("conditions on " + ", ".join(repr(n) for n in unknown_names)
+                      + ", which name no field of the pattern")
+        self.uncertain = tuple(sorted(found))
+        self._fixed = sum(1 for f in fields if not f.ellipsis)
+        self._ellipses = sum(1 for f in fields if f.ellipsis)
+        self._checks = tuple((f.name, self._compile(f.expression)) for f in fields if f.expression is not None)
+
+    def _compile(self, node: Node) -> Callable[[dict[str, str]], Result]:
+        if isinstance(node, FieldCondition):
+            test, name = _field_test(node), node.name
+            if name in self.unknown_names:
+                return lambda values: None
+            return lambda values: test(values[name])
+        assert isinstance(node, (And, Or))
+        parts = [self._compile(c) for c in node.children]
+        wrapped = _combine(node, [(p, True) for p in parts])[0]
+        return wrapped
+
+    def _assignments(self, tokens: list[str]) -> Iterator[dict[str, str]]:
+        fields, n = self.fields, len(tokens)
+
+        def walk(fi: int, ti: int, acc: dict[str, str]) -> Iterator[dict[str, str]]:
+            if fi == len(fields):
+                if ti == n:
+                    yield acc
+                return
+            f = fields[fi]
+            if f.ellipsis:
+                later = sum(1 for g in fields[fi + 1:] if not g.ellipsis)
+                for k in range(ti, n - later + 1):
+                    yield from walk(fi + 1, k, acc)
+            elif ti < n:
+                acc = dict(acc)
+                acc[f.name] = tokens[ti]  # type: ignore[index]
+                yield from walk(fi + 1, ti + 1, acc)
+        return walk(0, 0, {})
+
+    def evaluate(self, event: Event) -> Result:
+        tokens = split_fields(_as_text(event))
+        if len(tokens) < self._fixed or (not self._ellipses and len(tokens) != self._fixed):
+            return False
+        unknown = False
+        for tried, values in enumerate(self._assignments(tokens)):
+            if tried >= MAX_ASSIGNMENTS:
+                return None
+            result: Result = True
+            for _, check in self._checks:
+                r = check(values)
+                if r is False:
+                    result = False
+                    break
+                if r is None:
+                    result = None
+            if result:
+                return True
+            if result is None:
+                unknown = True
+        return None if unknown else False
+
+    def __str__(self) -> str:
+        return space_text(self.fields)

@@ -1,0 +1,121 @@
+"""Attach mode: a stack whose filter targets a CloudTrail log group it does not declare.
+
+The rule (docs/policy-pack.md, "Which log groups are CloudTrail's"): a group outside the stack
+is judged when a metric filter of the stack targets it and either the pack config names it
+(`logGroupNames`, `logGroupNamePatterns`) or the filter is an attempt at the control (its
+pattern mentions errorCode with a denial code, or it is named for unauthorized calls).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from policy_helpers import CIS_12, CIS_20
+from trailwatch_policy.chain import ChainOptions, evaluate
+from trailwatch_policy.metric_filter import attempts_the_control
+from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, MetricFilter, MetricTransformation,
+                                     Ref, Subscription, Topic, Trail)
+from trailwatch_policy.options import options_from_config
+
+SNS_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"
+LG_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:"
+CONTROL_TOWER = "aws-controltower/CloudTrailLogs"
+ROOT_USAGE = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }'
+
+
+def attached(group: str = CONTROL_TOWER, pattern: object = CIS_20, metric: str = "UnauthorizedAPICalls",
+             threshold: float = 1.0, name: str = "Unauthorized_API_Calls") -> Inventory:
+    """What the component registers in attach mode: no trail, no log group, a literal name."""
+    return Inventory(
+        filters=(MetricFilter("f", name, Ref(group), pattern,
+                              (MetricTransformation(metric, "CISBenchmark", "1"),)),),
+        alarms=(Alarm("a", "a", "CISBenchmark", metric, statistic="Sum", period=300.0,
+                      threshold=threshold, comparison="GreaterThanOrEqualToThreshold",
+                      evaluation_periods=1.0, treat_missing_data="notBreaching",
+                      alarm_actions=(Ref(UNKNOWN, frozenset({"tp"})),)),),
+        topics=(Topic("tp", "alerts", UNKNOWN),),
+        subscriptions=(Subscription("s", Ref(UNKNOWN, frozenset({"tp"})), "email", "x@example.com"),),
+    )
+
+
+def results(inv: Inventory, options: ChainOptions | None = None) -> list[tuple[object, str, list[str]]]:
+    return [(r.name, r.status, [f.code for f in r.findings]) for r in evaluate(inv, options)]
+
+
+def test_a_working_attached_chain_passes_and_is_judged():
+    assert results(attached()) == [(CONTROL_TOWER, "pass", [])]
+
+
+def test_a_broken_alarm_behind_an_attempt_fails_without_any_config():
+    assert results(attached(threshold=5)) == [(CONTROL_TOWER, "fail", ["alarm-threshold"])]
+
+
+def test_a_pattern_that_misses_denials_fails():
+    [(name, status, codes)] = results(attached(pattern='{ $.errorCode = "AccessDenied" }'))
+    assert (name, status, codes) == (CONTROL_TOWER, "fail", ["pattern-rejected"])
+
+
+def test_configured_name_makes_any_filter_on_it_judged():
+    inv = attached(group="org-logs", pattern=ROOT_USAGE, metric="RootUsage", name="root")
+    assert results(inv) == []  # not an attempt, not configured: another control's filter
+    named = options_from_config({"logGroupNames": ["org-logs"]})
+    assert results(inv, named) == [("org-logs", "fail", ["pattern-rejected"])]
+    patterned = options_from_config({"logGroupNamePatterns": ["^org-"]})
+    assert results(inv, patterned) == [("org-logs", "fail", ["pattern-rejected"])]
+
+
+def test_default_pattern_names_the_consoles_groups():
+    inv = attached(group="aws-cloudtrail-logs-123-abc", pattern=ROOT_USAGE, metric="RootUsage", name="root")
+    assert results(inv) == [("aws-cloudtrail-logs-123-abc", "fail", ["pattern-rejected"])]
+
+
+def test_a_stack_declaring_nothing_on_a_configured_group_owes_nothing():
+    assert evaluate(Inventory(), options_from_config({"logGroupNames": [CONTROL_TOWER]})) == []
+    alarm_only = replace(attached(), filters=())
+    assert evaluate(alarm_only, options_from_config({"logGroupNames": [CONTROL_TOWER]})) == []
+
+
+def test_a_filter_by_arn_is_the_same_group_and_one_working_filter_is_enough():
+    by_arn = replace(attached(), filters=(replace(attached().filters[0], log_group=Ref(LG_ARN + CONTROL_TOWER)),))
+    assert results(by_arn) == [(CONTROL_TOWER, "pass", [])]
+    broken = replace(attached().filters[0], id="f2", pattern='{ $.errorCode = "AccessDenied" }')
+    both = replace(attached(), filters=attached().filters + (broken,))
+    assert results(both) == [(CONTROL_TOWER, "pass", [])]
+
+
+def test_an_organisation_trail_and_a_filter_on_its_group_give_one_result():
+    inv = replace(attached(threshold=5), trails=(Trail("trail", "org", Ref(LG_ARN + CONTROL_TOWER + ":*")),))
+    [result] = evaluate(inv)
+    assert (result.name, result.id, result.status, result.trails) == (CONTROL_TOWER, None, "fail", ("trail",))
+    assert [f.code for f in result.findings] == ["alarm-threshold"]
+
+
+def test_a_filter_on_a_declared_group_is_not_attach_mode():
+    from trailwatch_policy.model import LogGroup
+    inv = replace(attached(group="app-logs"), log_groups=(LogGroup("lg", "app-logs"),))
+    assert evaluate(inv) == []  # a declared group that is not CloudTrail's: nothing owed
+
+
+@pytest.mark.parametrize("pattern, name, metric, attempt", [
+    (CIS_20, "x", "x", True),
+    (CIS_12, "x", "x", True),
+    ('{ $.errorCode = "AccessDenied" }', "x", "x", True),
+    ('{ $.errorcode = "*unauthorizedoperation" }', "x", "x", True),
+    ('{ ($.errorCode = "AccessDenied"', "x", "x", True),  # does not parse: still an attempt, and it fails
+    (ROOT_USAGE, "x", "RootUsage", False),
+    ('{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }', "x", "x", False),
+    ('{ $.errorCode = "ThrottlingException" }', "x", "x", False),
+    ('{ $.eventName = "x" }', "Unauthorized_API_Calls", "x", True),
+    ('{ $.eventName = "x" }', "x", "UnauthorizedAPICalls", True),
+    (UNKNOWN, "x", "x", False),
+    (UNKNOWN, "x", "UnauthorisedCalls", True),
+])
+def test_what_counts_as_an_attempt_at_the_control(pattern, name, metric, attempt):
+    flt = MetricFilter("f", name, Ref("g"), pattern, (MetricTransformation(metric, "ns", "1"),))
+    assert attempts_the_control(flt) is attempt
+
+
+def test_an_unknown_pattern_on_an_attempt_cannot_be_verified():
+    [(name, status, codes)] = results(attached(pattern=UNKNOWN))
+    assert (name, status, codes) == (CONTROL_TOWER, "unknown", ["pattern-unknown"])
