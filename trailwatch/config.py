@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, TypeGuard
 from urllib.parse import urlsplit
 
-from trailwatch.patterns import DEFAULT_PROFILE, PROFILES
+from trailwatch.patterns import ALL_CONTROLS, DEFAULT_PROFILE, PROFILES, find_control
 
 NAMESPACE: Final = "trailwatch"
 
@@ -33,7 +33,7 @@ RETENTION_DAYS: Final = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 
 #: Every key the program reads, in documentation order.
 KEYS: Final = (
-    "logGroupName", "createTrail", "trailName", "logRetentionDays",
+    "logGroupName", "createTrail", "trailName", "logRetentionDays", "controls",
     "patternProfile", "metricNamespace", "metricName", "metricFilterName",
     "alarmName", "alarmPeriod", "alarmThreshold", "alarmEvaluationPeriods", "okActions",
     "topicArn", "topicEncryption", "kmsKeyId",
@@ -100,6 +100,8 @@ class Settings:
     kms_key_id: str | None
     subscriptions: tuple[Subscription, ...]
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: CIS 1.4 ids of the monitoring controls to deploy (default: the whole section)
+    controls: tuple[str, ...] = ALL_CONTROLS
 
     @property
     def pattern(self) -> str:
@@ -230,7 +232,32 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str) -
         alarm_evaluation_periods=evaluation_periods, ok_actions=ok_actions, topic_arn=topic_arn,
         topic_encryption=encryption,
         kms_key_id=kms_key_id, subscriptions=subscriptions, tags=_tags(values),
+        controls=_controls(values),
     )
+
+
+_CONTROLS_RULE = ('"all" (default) or a list of controls: CIS 1.4 ids 4.1 .. 4.15, Security Hub ids '
+                  'CloudWatch.1 .. CloudWatch.14 or policy names, e.g. ["4.1", "4.3"] (docs/controls.md)')
+
+
+def _controls(values: Mapping[str, str]) -> tuple[str, ...]:
+    """`trailwatch:controls`: which CIS monitoring controls this stack deploys."""
+    text = values.get("controls")
+    if text is None:
+        return ALL_CONTROLS
+    items: list[object] = (_list(values, "controls", "control ids") if text.lstrip().startswith("[")
+                           else [p for p in re.split(r"[,\s]+", text) if p])
+    if items in (["all"], ["ALL"]):
+        return ALL_CONTROLS
+    if not items:
+        raise ConfigError("controls", "empty: no control would be deployed", _CONTROLS_RULE)
+    chosen: set[str] = set()
+    for item in items:
+        control = find_control(item) if isinstance(item, str) else None
+        if control is None:
+            raise ConfigError("controls", f"unknown control {item!r}", _CONTROLS_RULE)
+        chosen.add(control.id)
+    return tuple(c for c in ALL_CONTROLS if c in chosen)
 
 
 def infer_protocol(endpoint: str) -> Protocol | None:

@@ -1,13 +1,16 @@
-"""The control itself: metric filter -> alarm -> topic on a CloudTrail log group.
+"""The controls themselves: metric filter -> alarm -> topic on a CloudTrail log group.
 
-`UnauthorizedApiCallsMonitor` creates the CIS AWS 4.1 / Security Hub CloudWatch.2
-remediation with the values everyone uses (metric value 1, default 0, Sum over 300 s,
-threshold 1, >=, one period, missing data not breaching) and the parts scanners do not
-check but a working alarm needs (a topic CloudWatch can publish to, a subscriber).
+`UnauthorizedApiCallsMonitor` creates the CIS AWS Foundations monitoring section's
+remediation -- 4.1 (unauthorized API calls, Security Hub CloudWatch.2) and, selected by
+`controls=` (default: all), the other 14 controls (docs/controls.md): one filter and one
+alarm per control, one shared topic -- with the values everyone uses (metric value 1,
+default 0, Sum over 300 s, threshold 1, >=, one period, missing data not breaching) and the
+parts scanners do not check but a working alarm needs (a topic CloudWatch can publish to, a
+subscriber). 4.1's resources, names and outputs are those of earlier versions.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -15,7 +18,7 @@ import pulumi_aws as aws
 
 from trailwatch.config import (DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD,
                                Settings, default_name)
-from trailwatch.patterns import CIS_2_0
+from trailwatch.patterns import ALL_CONTROLS, CIS_2_0, CONTROLS, Control, ControlId, find_control
 from trailwatch.topic import AlarmTopic, AlarmTopicArgs
 from trailwatch.trail import CloudTrailLogging, CloudTrailLoggingArgs
 
@@ -26,8 +29,11 @@ TYPE = "trailwatch:index:UnauthorizedApiCallsMonitor"
 class UnauthorizedApiCallsMonitorArgs:
     """Set exactly one of `log_group_name` (an existing CloudTrail log group) or `trail`.
 
-    `metric_filter_name` and `alarm_name` default to `Unauthorized_API_Calls-<project>-<stack>`
-    so that several stacks in one account and region do not collide.
+    `metric_filter_name` and `alarm_name` (4.1's) default to `Unauthorized_API_Calls-<project>-<stack>`
+    so that several stacks in one account and region do not collide; the other controls'
+    filters and alarms are named `<metric>-<project>-<stack>` (e.g. `RootAccountUsage-app-prod`).
+    `controls`: the CIS 1.4 ids to deploy (Security Hub ids and policy names are accepted too);
+    None deploys the whole section.
     """
 
     topic: AlarmTopicArgs
@@ -43,11 +49,27 @@ class UnauthorizedApiCallsMonitorArgs:
     alarm_evaluation_periods: int = 1
     ok_actions: bool = False
     tags: Mapping[str, str] = field(default_factory=lambda: {"managed-by": "trailwatch"})
+    controls: Sequence[ControlId] | None = None
 
     def __post_init__(self) -> None:
         if (self.log_group_name is None) == (self.trail is None):
             raise ValueError("UnauthorizedApiCallsMonitorArgs: set exactly one of log_group_name "
                              "(existing CloudTrail log group) or trail (create one)")
+        if self.controls is not None:
+            if isinstance(self.controls, str) or not self.controls:
+                raise ValueError("UnauthorizedApiCallsMonitorArgs: controls is a non-empty list of control "
+                                 "ids such as [\"4.1\", \"4.3\"] (None: all 15)")
+            for ident in self.controls:
+                if not isinstance(ident, str) or find_control(ident) is None:
+                    raise ValueError(f"UnauthorizedApiCallsMonitorArgs: unknown control {ident!r}; give CIS "
+                                     "1.4 ids 4.1 .. 4.15 (or Security Hub ids, policy names); see docs/controls.md")
+
+    def selected(self) -> tuple[Control, ...]:
+        """The controls to deploy, in table order."""
+        if self.controls is None:
+            return CONTROLS
+        chosen = {c.id for c in (find_control(i) for i in self.controls) if c is not None}
+        return tuple(c for c in CONTROLS if c.id in chosen)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "UnauthorizedApiCallsMonitorArgs":
@@ -71,6 +93,7 @@ class UnauthorizedApiCallsMonitorArgs:
             alarm_evaluation_periods=settings.alarm_evaluation_periods,
             ok_actions=settings.ok_actions,
             tags=tags,
+            controls=None if settings.controls == ALL_CONTROLS else list(settings.controls),  # type: ignore[arg-type]
         )
 
 
@@ -78,12 +101,14 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
     """Metric filter, alarm and alarm topic (and optionally the trail) for unauthorized API calls."""
 
     topic_arn: pulumi.Output[str]
-    alarm_name: pulumi.Output[str]
-    alarm_arn: pulumi.Output[str]
-    metric_filter_name: pulumi.Output[str]
-    metric_namespace: pulumi.Output[str]
-    metric_name: pulumi.Output[str]
+    alarm_name: pulumi.Output[str] | None  # 4.1's (None when 4.1 is not selected)
+    alarm_arn: pulumi.Output[str] | None
+    metric_filter_name: pulumi.Output[str] | None
+    metric_namespace: pulumi.Output[str] | None
+    metric_name: pulumi.Output[str] | None
     log_group_name: pulumi.Output[str]
+    #: per deployed control (CIS 1.4 id): its alarm's name
+    control_alarm_names: dict[str, pulumi.Output[str]]
     trail_arn: pulumi.Output[str] | None
     topic: AlarmTopic
     trail: CloudTrailLogging | None
@@ -109,23 +134,63 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
 
         self.topic = AlarmTopic(f"{name}-topic", args.topic, opts=child)
 
+        selected = args.selected()
+        self.control_alarm_names = {}
+        first: tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm] | None = None
+        for control in selected:
+            made = self._control(name, control, args, log_group_name, unique, tags, child)
+            self.control_alarm_names[control.id] = made[1].name
+            if control.id == "4.1":
+                first = made
+
+        self.topic_arn = self.topic.topic_arn
+        self.log_group_name = pulumi.Output.from_input(log_group_name)
+        self.alarm_name = self.alarm_arn = self.metric_filter_name = None
+        self.metric_namespace = self.metric_name = None
+        if first is not None:
+            metric_filter, alarm = first
+            self.alarm_name = alarm.name
+            self.alarm_arn = alarm.arn
+            self.metric_filter_name = metric_filter.name
+            self.metric_namespace = metric_filter.metric_transformation.namespace
+            self.metric_name = metric_filter.metric_transformation.name
+            self.log_group_name = metric_filter.log_group_name
+        outputs: dict[str, object] = {
+            "topicArn": self.topic_arn, "alarmName": self.alarm_name, "alarmArn": self.alarm_arn,
+            "metricFilterName": self.metric_filter_name, "metricNamespace": self.metric_namespace,
+            "metricName": self.metric_name, "logGroupName": self.log_group_name,
+            "controlAlarmNames": self.control_alarm_names,
+        }
+        if self.trail_arn is not None:
+            outputs["trailArn"] = self.trail_arn
+        self.register_outputs(outputs)
+
+    def _control(self, name: str, control: Control, args: UnauthorizedApiCallsMonitorArgs,
+                 log_group_name: pulumi.Input[str], unique: str, tags: dict[str, str],
+                 child: pulumi.ResourceOptions) -> tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm]:
+        """One control's filter and alarm on the log group, notifying the shared topic.
+        4.1 keeps its historical resource names, metric name and pattern profile."""
+        legacy = control.id == "4.1"
+        slug = "" if legacy else "-" + control.policy.removesuffix("-monitored")
+        own_name = f"{control.metric}-{unique.split('-', 1)[1]}" if not legacy else None
         metric_filter = aws.cloudwatch.LogMetricFilter(
-            f"{name}-filter",
-            name=args.metric_filter_name or unique,
+            f"{name}{slug}-filter",
+            name=(args.metric_filter_name or unique) if legacy else own_name,
             log_group_name=log_group_name,
-            pattern=args.pattern,
+            pattern=args.pattern if legacy else control.pattern,
             metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                name=args.metric_name, namespace=args.metric_namespace, value="1", default_value="0"),
+                name=args.metric_name if legacy else control.metric, namespace=args.metric_namespace,
+                value="1", default_value="0"),
             opts=child,
         )
         transformation = metric_filter.metric_transformation
         topic_actions = [self.topic.topic_arn]
+        label = f"CIS AWS {control.id}" + (f" / Security Hub {control.securityhub}" if control.securityhub else "")
         alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}-alarm",
-            name=args.alarm_name or unique,
+            f"{name}{slug}-alarm",
+            name=(args.alarm_name or unique) if legacy else own_name,
             alarm_description=pulumi.Output.concat(
-                "CIS AWS 4.1 / Security Hub CloudWatch.2: unauthorized API calls recorded in ",
-                log_group_name, " (trailwatch)"),
+                f"{label}: {control.what} recorded in ", log_group_name, " (trailwatch)"),
             # Read from the filter's outputs so the alarm provably watches the filter's metric.
             metric_name=transformation.name,
             namespace=transformation.namespace,
@@ -143,19 +208,4 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-
-        self.topic_arn = self.topic.topic_arn
-        self.alarm_name = alarm.name
-        self.alarm_arn = alarm.arn
-        self.metric_filter_name = metric_filter.name
-        self.metric_namespace = transformation.namespace
-        self.metric_name = transformation.name
-        self.log_group_name = metric_filter.log_group_name
-        outputs = {
-            "topicArn": self.topic_arn, "alarmName": self.alarm_name, "alarmArn": self.alarm_arn,
-            "metricFilterName": self.metric_filter_name, "metricNamespace": self.metric_namespace,
-            "metricName": self.metric_name, "logGroupName": self.log_group_name,
-        }
-        if self.trail_arn is not None:
-            outputs["trailArn"] = self.trail_arn
-        self.register_outputs(outputs)
+        return metric_filter, alarm

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from trailwatch_policy import chain, fixes
+from trailwatch_policy.controls import DEFAULT, find
 from trailwatch_policy.findings import Finding, best, unique, worst
 from trailwatch_policy.model import Trail
 from trailwatch_policy.options import ChainOptions
@@ -41,8 +42,9 @@ def _own(status: str, code: str, link: str, resource: str, message: str, region:
                         pulumi_fix=fixes.pulumi_fix(code, resource, log_group))
 
 
-def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountResult:
-    """The account's verdict: one compliant trail is enough."""
+def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS, control: str = DEFAULT) -> AccountResult:
+    """The account's verdict for one control (CIS 4.1 by default): one compliant trail is enough."""
+    c = find(control)
     result = AccountResult(account=scan.account_id, status="fail", role_arn=scan.role_arn,
                            regions=list(scan.regions), api_calls=scan.calls)
     gaps_of: dict[str, list[Gap]] = defaultdict(list)
@@ -56,7 +58,7 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountRe
     for region, scope in scan.scopes.items():
         trails = [t for t in scan.trails if _target_in(t, scan.account_id, region)]
         inventory = scope.inventory(trails)
-        for group in chain.evaluate(inventory, options):
+        for group in chain.evaluate(inventory, options, c):
             if isinstance(group.name, str):
                 group_results[(region, group.name)] = group
         for finding in chain.trail_findings(inventory):
@@ -79,7 +81,8 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountRe
             result.findings.append(_own(
                 "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
                 f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
-                "recorded, so unauthorized ones cannot be monitored", None))
+                "recorded, so " + ("unauthorized ones" if c.id == DEFAULT else c.what) + " cannot be monitored",
+                None))
     result.status = best(t.status for t in result.trails) if result.trails else "fail"
     if result.status != "pass" and region_gaps:
         result.status = "unknown"
