@@ -3,33 +3,62 @@ group (trailwatch:controls, default all; 4.1's outputs and keys as before).
 
 Configuration is read once, here, and validated before any resource is registered; a bad
 value stops the run with one message naming the key (a RunError prints without a traceback).
+Keys set as secrets (`pulumi config set --secret`) keep their endpoints secret.
 """
 from __future__ import annotations
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from trailwatch.config import KEYS, NAMESPACE, ConfigError, parse_settings
+from trailwatch.config import ENDPOINT_KEYS, KEYS, NAMESPACE, ConfigError, parse_settings
 
 
-def read_raw_config() -> dict[str, str | None]:
-    """Every `trailwatch:*` key the stack sets (known or not, so typos are reported)."""
+def _present() -> set[str]:
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
+def read_raw_config() -> tuple[dict[str, str | None], frozenset[str], frozenset[str]]:
+    """Every `trailwatch:*` key the stack sets (known or not, so typos are reported), the secret
+    ones, and the endpoint keys whose secret value this run cannot read.
+
+    The Pulumi CLI decrypts `secure:` values before the program starts. The offline engine
+    (`trailwatch check`) cannot, and refuses to hand one over: an endpoint list it cannot read
+    is left out of that run (with a warning), any other such key stops it.
+    """
     config = pulumi.Config(NAMESPACE)
     prefix = NAMESPACE + ":"
-    present = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    keys = set(KEYS) | {k[len(prefix):] for k in present if k.startswith(prefix)}
-    return {key: config.get(key) for key in sorted(keys)}
+    keys = set(KEYS) | {k[len(prefix):] for k in _present() if k.startswith(prefix)}
+    secret = frozenset(k for k in keys if runtime_config.is_config_secret(prefix + k))
+    raw: dict[str, str | None] = {}
+    unreadable: set[str] = set()
+    for key in sorted(keys):
+        try:
+            raw[key] = config.get(key)
+        except pulumi.RunError:
+            if key not in ENDPOINT_KEYS:
+                raise
+            raw[key] = None
+            unreadable.add(key)
+    return raw, secret | unreadable, frozenset(unreadable)
 
 
 try:
-    settings = parse_settings(read_raw_config(), project=pulumi.get_project(), stack=pulumi.get_stack())
+    raw, secret_keys, unreadable = read_raw_config()
+    settings = parse_settings(raw, project=pulumi.get_project(), stack=pulumi.get_stack(),
+                              region=pulumi.Config("aws").get("region"), secret_keys=secret_keys,
+                              unreadable=unreadable)
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
+for warning in settings.warnings:
+    pulumi.log.warn(warning)
 
 # Imported after validation so a bad configuration fails fast, before pulumi_aws loads.
 from trailwatch.monitor import UnauthorizedApiCallsMonitor, UnauthorizedApiCallsMonitorArgs  # noqa: E402
 
-monitor = UnauthorizedApiCallsMonitor("trailwatch", UnauthorizedApiCallsMonitorArgs.from_settings(settings))
+try:
+    monitor = UnauthorizedApiCallsMonitor("trailwatch", UnauthorizedApiCallsMonitorArgs.from_settings(settings))
+except ConfigError as error:  # what only the account can tell: where the log group and endpoints are
+    raise pulumi.RunError(str(error)) from None
 
 pulumi.export("topicArn", monitor.topic_arn)
 pulumi.export("alarmName", monitor.alarm_name)

@@ -97,7 +97,7 @@ def _growth(endpoint: Endpoint) -> list[Result]:
             details={"per_account_region_s": round(per_unit[row["accounts"]], 4),
                      "calls": row["calls"], "calls_per_s": round(row["calls"] / row["seconds"], 1),
                      "cpu_s_per_account": round(row["cpu_s"] / row["accounts"], 4)}))
-    results.append(Result(name="audit growth: per account-region, 500 vs 10 accounts", measured=large,
+    results.append(Result(name=f"audit growth: per account-region, {SIZES[-1]} vs {SIZES[0]} accounts", measured=large,
                           baseline=small, unit="s", target=f"ratio <= {GROWTH_TARGET}",
                           ok=large / small <= GROWTH_TARGET))
     return results

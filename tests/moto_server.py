@@ -37,7 +37,7 @@ class Endpoint:
             response.read()
 
     def control(self, latency: float | None = None, faults: dict[str, Any] | None = None) -> dict[str, Any]:
-        """process_server only: set latency or faults (resets the request counts); returns
+        """process_server only: set latency or faults (setting faults resets the request counts and the first-request time); returns
         {"counts": {operation: requests}, "first": epoch of the first AWS request, "latency"}."""
         if latency is not None:
             request = urllib.request.Request(f"{self.url}/trailwatch-test/latency?seconds={latency}")
@@ -128,7 +128,7 @@ def control(environ, start_response):
     elif path == "/trailwatch-test/faults":
         length = int(environ.get("CONTENT_LENGTH") or 0)
         state["faults"] = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        state["counts"] = {}
+        state["counts"], state["first"] = {}, None
     payload = json.dumps({"counts": state["counts"], "first": state["first"], "latency": state["latency"]})
     start_response("200 OK", [("Content-Type", "application/json")])
     return [payload.encode()]

@@ -2,18 +2,21 @@
 
 Each call resets the Pulumi runtime (root stack, settings, config), so one test process
 can run many stack configurations. The fake AWS answers the invokes the program makes
-(getCallerIdentity, getPartition, getRegion) and computes ARNs the way AWS shapes them.
+(getCallerIdentity, getPartition, getRegion, getLogGroup) and computes ARNs the way AWS shapes
+them. Its account has the log groups in `log_groups` (by default Control Tower's); reading any
+other fails the way the provider does.
 """
 from __future__ import annotations
 
 import contextvars
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi
 import yaml
 from google.protobuf import json_format
@@ -40,6 +43,22 @@ _AUTONAMED = {"aws:sns/topic:Topic", "aws:iam/role:Role", "aws:s3/bucket:Bucket"
 
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's "not known until created" string
+#: The log groups the fake account has (what `aws.cloudwatch.get_log_group` finds).
+LOG_GROUPS = frozenset({"aws-controltower/CloudTrailLogs", "g", "org-trail"})
+
+
+class InvokeFailed(grpc.RpcError):
+    """A failed invoke as the engine reports it over gRPC."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__(details)
+        self._details = details
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._details
 
 
 class FakeAws(pulumi.runtime.Mocks):
@@ -48,8 +67,10 @@ class FakeAws(pulumi.runtime.Mocks):
     In preview, like the engine on a new stack, computed values (ids, ARNs) are unknown.
     """
 
-    def __init__(self, preview: bool = False) -> None:
+    def __init__(self, preview: bool = False, log_groups: frozenset[str] = LOG_GROUPS) -> None:
         self.preview = preview
+        self.log_groups = log_groups
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -72,6 +93,16 @@ class FakeAws(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        self.calls.append((args.token, dict(args.args)))
+        if args.token == "aws:cloudwatch/getLogGroup:getLogGroup":
+            name = args.args.get("name")
+            if name not in self.log_groups:
+                # The provider's words for a data source that finds nothing, as the engine
+                # returns them: a gRPC error (the SDK turns it into an exception for the caller).
+                raise InvokeFailed(f"reading CloudWatch Logs Log Group ({name}): empty result")
+            return {"name": name, "id": name, "arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
+                    "retentionInDays": 365, "kmsKeyId": "", "logGroupClass": "STANDARD", "tags": {},
+                    "creationTime": 0, "deletionProtectionEnabled": False, "region": REGION}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
                     "userId": "AIDAEXAMPLE", "id": ACCOUNT}
@@ -95,6 +126,9 @@ class Registered:
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     urn: str = ""
+    protect: bool = False
+    retain_on_delete: bool = False
+    additional_secret_outputs: list[str] = field(default_factory=list)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -113,16 +147,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 type=request.type, name=request.name, parent=request.parent, inputs=inputs,
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                urn=response.urn))
+                urn=response.urn, protect=request.protect, retain_on_delete=request.retainOnDelete,
+                additional_secret_outputs=list(request.additionalSecretOutputs)))
         return response
 
 
 @dataclass
 class ProgramRun:
-    """What one run of the program registered and exported."""
+    """What one run of the program registered and exported, and the invokes it made."""
 
     resources: list[Registered]
     outputs: dict[str, Any] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Registered]:
         return [r for r in self.resources if r.type == type_]
@@ -154,38 +191,73 @@ def raw_value(value: Any) -> str:
     return json.dumps(value)
 
 
+#: The plain text of the stack files' `secure:` values, as the Pulumi CLI decrypts them for the
+#: program (the committed prod value is this stand-in, encrypted with the example passphrase).
+SECURE_VALUES: dict[str, str] = {
+    "trailwatch:httpsEndpoints": "https://events.pagerduty.com/integration/REPLACE-WITH-YOUR-INTEGRATION-KEY/enqueue",
+}
+
+
+def _document(stack: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    return document
+
+
 def stack_config(stack: str) -> dict[str, str]:
-    """The `config:` block of Pulumi.<stack>.yaml, as raw strings."""
-    document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
-    return {key: raw_value(value) for key, value in document["config"].items()}
+    """The `config:` block of Pulumi.<stack>.yaml, as raw strings (secure values decrypted)."""
+    return {key: SECURE_VALUES[key] if isinstance(value, dict) and set(value) == {"secure"} else raw_value(value)
+            for key, value in _document(stack)["config"].items()}
+
+
+def secure_keys(stack: str) -> list[str]:
+    """The keys Pulumi.<stack>.yaml sets as secrets (`secure:`)."""
+    return [key for key, value in _document(stack)["config"].items()
+            if isinstance(value, dict) and set(value) == {"secure"}]
+
+
+def run_stack(stack: str, *, preview: bool = False) -> "ProgramRun":
+    """The program on a committed stack file, as the Pulumi CLI would run it."""
+    return run_program(stack_config(stack), stack=stack, preview=preview, secret_keys=secure_keys(stack))
 
 
 def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str = "trailwatch",
-                run: ProgramRun | None = None, preview: bool = False) -> ProgramRun:
+                run: ProgramRun | None = None, preview: bool = False, secret_keys: Sequence[str] = (),
+                log_groups: frozenset[str] = LOG_GROUPS) -> ProgramRun:
     """Run __main__.py with `config` (full keys like `trailwatch:createTrail`) under fresh mocks.
 
-    Pass `run` to see what was registered even when the program raises.
+    `secret_keys` are config keys set as secrets. Pass `run` to see what was registered even
+    when the program raises.
     """
     # A copied context keeps the runtime's context variables (settings, root stack, config)
     # from leaking into other tests that use Pulumi's mocks in the same process.
-    return contextvars.copy_context().run(_run_program, config, stack, project, run, preview)
+    return contextvars.copy_context().run(_run_program, config, stack, project, run, preview, secret_keys,
+                                          log_groups)
 
 
 def _run_program(config: Mapping[str, Any], stack: str, project: str, run: ProgramRun | None,
-                 preview: bool) -> ProgramRun:
-    mocks = FakeAws(preview)
+                 preview: bool, secret_keys: Sequence[str], log_groups: frozenset[str]) -> ProgramRun:
+    mocks = FakeAws(preview, log_groups)
     monitor = RecordingMonitor(mocks)
     if run is not None:
         monitor.registrations = run.resources
     reset_options(project=project, stack=stack, preview=preview)
-    pulumi.runtime.set_all_config({key: raw_value(value) for key, value in config.items()})
+    pulumi.runtime.set_all_config({key: raw_value(value) for key, value in config.items()}, list(secret_keys))
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     root = get_root_resource()
     run = run if run is not None else ProgramRun(resources=monitor.registrations)
+    run.calls = mocks.calls
+    original_warn = pulumi.log.warn
+
+    def warn(message: str, *args: Any, **kwargs: Any) -> None:
+        run.warnings.append(message)
+        original_warn(message, *args, **kwargs)
+
+    pulumi.log.warn = warn
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
     finally:
-        pulumi.runtime.set_all_config({})
+        pulumi.log.warn = original_warn
+        pulumi.runtime.set_all_config({}, [])
     outputs = getattr(root, "outputs", {})
     run.outputs = {key: _resolve(value) for key, value in outputs.items()}
     return run

@@ -129,11 +129,22 @@ def recorded_program_run(config: dict[str, Any]) -> set[str]:
     return set(run.types()) | set(invokes)
 
 
+def program_account() -> str:
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        import program_helpers
+    finally:
+        sys.path.remove(str(ROOT / "tests"))
+    return program_helpers.ACCOUNT
+
+
 def test_endpoints_cover_every_service_the_program_uses() -> None:
     config = local_config()
     used = recorded_program_run(config)
-    # The optional Lambda subscriber adds a lambda permission: cover it too.
-    with_lambda = dict(config, **{"trailwatch:lambdaFunctionArns": ["arn:aws:lambda:us-east-1:123456789012:function:pager"]})
+    # The optional Lambda subscriber adds a lambda permission: cover it too (a function in the
+    # deploying account: the program refuses one in another account).
+    function = f"arn:aws:lambda:us-east-1:{program_account()}:function:pager"
+    with_lambda = dict(config, **{"trailwatch:lambdaFunctionArns": [function]})
     used |= recorded_program_run(with_lambda)
     assert "aws:cloudtrail/trail:Trail" in used and "aws:cloudwatch/metricAlarm:MetricAlarm" in used
     unmapped = {t for t in used if t.startswith("aws:") and emulator.endpoint_for_type(t) is None

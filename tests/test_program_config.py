@@ -23,7 +23,8 @@ def test_defaults_are_the_cis_remediation_values_with_stack_unique_names() -> No
     assert settings.log_group_name == "aws-controltower/CloudTrailLogs"
     assert settings.create_trail is False
     assert settings.pattern_profile == "cis-2.0" and settings.pattern == CIS_2_0
-    assert (settings.metric_namespace, settings.metric_name) == ("CISBenchmark", "UnauthorizedAPICalls")
+    # Unique per stack by default: two stacks in one account and region must not count each other's events.
+    assert (settings.metric_namespace, settings.metric_name) == ("CISBenchmark", "UnauthorizedAPICalls-trailwatch-dev")
     assert settings.alarm_name == "Unauthorized_API_Calls-trailwatch-dev"
     assert settings.metric_filter_name == "Unauthorized_API_Calls-trailwatch-dev"
     assert (settings.alarm_period, settings.alarm_threshold, settings.alarm_evaluation_periods) == (300, 1.0, 1)
@@ -56,7 +57,7 @@ def test_every_key_parsed_when_set() -> None:
         okActions="True", topicEncryption="cmk",
         kmsKeyId="arn:aws:kms:us-east-1:111122223333:key/0b5b2a3e-1111-2222-3333-444455556666",
         emails='["a@example.com", "b@example.org"]', httpsEndpoints='["https://hooks.example.com/x?a=1"]',
-        sqsQueueArns='["arn:aws:sqs:eu-west-1:111122223333:alarms.fifo"]',
+        sqsQueueArns='["arn:aws:sqs:eu-west-1:111122223333:alarms"]',
         lambdaFunctionArns='["arn:aws:lambda:us-east-1:111122223333:function:notify:live"]',
         subscriptions=json.dumps(["c@example.com", {"protocol": "https", "endpoint": "https://h.example.com"},
                                   {"endpoint": "arn:aws-us-gov:sqs:us-gov-west-1:111122223333:q"}]),
@@ -71,7 +72,7 @@ def test_every_key_parsed_when_set() -> None:
     assert settings.kms_key_id.endswith("key/0b5b2a3e-1111-2222-3333-444455556666")
     assert [(s.protocol, s.endpoint) for s in settings.subscriptions] == [
         ("email", "a@example.com"), ("email", "b@example.org"), ("https", "https://hooks.example.com/x?a=1"),
-        ("sqs", "arn:aws:sqs:eu-west-1:111122223333:alarms.fifo"),
+        ("sqs", "arn:aws:sqs:eu-west-1:111122223333:alarms"),
         ("lambda", "arn:aws:lambda:us-east-1:111122223333:function:notify:live"),
         ("email", "c@example.com"), ("https", "https://h.example.com"),
         ("sqs", "arn:aws-us-gov:sqs:us-gov-west-1:111122223333:q"),

@@ -52,6 +52,7 @@ def test_stack_files_set_region_and_only_known_keys() -> None:
 
 
 def test_every_config_key_is_documented_with_its_default() -> None:
+    """docs/configuration.md is the program's configuration reference: one row per key."""
     from trailwatch.config import KEYS
     doc = (ROOT / "docs" / "configuration.md").read_text()
     rows = {line.split("|")[1].strip().strip("`"): line for line in doc.splitlines()
@@ -73,3 +74,16 @@ def test_the_programs_pattern_texts_are_the_packs() -> None:
     assert [(c.id, c.cis12, c.securityhub, c.policy, c.metric, c.what) for c in patterns.CONTROLS] == [
         (c.id, c.cis12, c.securityhub, c.policy, c.metric, c.what) for c in CONTROLS]
     assert [c.pattern for c in patterns.CONTROLS[1:]] == [c.pattern for c in CONTROLS[1:]]
+
+
+def test_which_scanner_accepts_which_profile_is_what_the_pack_says() -> None:
+    """The program's table (it cannot import the pack) against the pack's scanner rules."""
+    from trailwatch_policy import scanners
+
+    from trailwatch import patterns
+
+    assert set(patterns.SCANNERS) == set(scanners.SCANNERS)
+    for name, text in patterns.PROFILES.items():
+        verdicts = scanners.scanner_verdicts(text)
+        assert patterns.ACCEPTED_BY[name] == {s for s, ok in verdicts.items() if ok}, name
+    assert patterns.profiles_accepted_by(["securityhub", "steampipe"]) == []

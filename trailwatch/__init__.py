@@ -1,4 +1,4 @@
-"""trailwatch: CIS AWS 4.1 / Security Hub CloudWatch.2 (unauthorized API calls) end to end.
+"""trailwatch: the CIS AWS unauthorized-API-calls control (CIS 4.1; Security Hub CloudWatch.2 with the CIS 1.2 text) end to end.
 
 Components are exported lazily: `python -m trailwatch pattern` imports this package and
 must not pay for importing Pulumi and pulumi_aws. `from trailwatch import

@@ -28,3 +28,18 @@ class Account:
             partition=aws.get_partition_output(opts=opts).partition,
             region=aws.get_region_output(opts=opts).region,
         )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The deploying account and region as plain text, for checks made before any resource exists."""
+
+    account_id: str
+    region: str
+
+    @staticmethod
+    def lookup(parent: pulumi.Resource) -> "Placement":
+        """The same provider answers as `Account.lookup`, read synchronously (also in preview)."""
+        opts = pulumi.InvokeOptions(parent=parent)
+        return Placement(account_id=aws.get_caller_identity(opts=opts).account_id,
+                         region=aws.get_region(opts=opts).region)

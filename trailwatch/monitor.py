@@ -1,12 +1,14 @@
 """The controls themselves: metric filter -> alarm -> topic on a CloudTrail log group.
 
-`UnauthorizedApiCallsMonitor` creates the CIS AWS Foundations monitoring section's
-remediation -- 4.1 (unauthorized API calls, Security Hub CloudWatch.2) and, selected by
-`controls=` (default: all), the other 14 controls (docs/controls.md): one filter and one
-alarm per control, one shared topic -- with the values everyone uses (metric value 1,
-default 0, Sum over 300 s, threshold 1, >=, one period, missing data not breaching) and the
-parts scanners do not check but a working alarm needs (a topic CloudWatch can publish to, a
-subscriber). 4.1's resources, names and outputs are those of earlier versions.
+`UnauthorizedApiCallsMonitor` creates the CIS AWS unauthorized-API-calls monitor (CIS 1.2
+§3.1, 1.4-2.0 §4.1) and, selected by `controls=` (default: all), the other 14 controls of
+the CIS monitoring section (docs/controls.md) -- one filter and one alarm per control, one
+shared topic; 4.1's resources, names and outputs are those of earlier versions -- with the
+values everyone uses (metric value 1, default 0, Sum over
+300 s, threshold 1, >=, one period, missing data not breaching) and the parts scanners do
+not check but a working alarm needs (a topic CloudWatch can publish to, a subscriber).
+Its arguments are validated at construction by the same rules, and with the same
+one-line messages, as the stack configuration (`trailwatch.config`).
 """
 from __future__ import annotations
 
@@ -16,32 +18,57 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from trailwatch.config import (DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD,
-                               Settings, default_name)
-from trailwatch.patterns import ALL_CONTROLS, CIS_2_0, CONTROLS, Control, ControlId, find_control
+from trailwatch.account import Placement
+from trailwatch.config import (DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD, SEED_ALARM_NAME,
+                               ConfigError, MetricNaming, Settings, check_alarm, check_log_group_name,
+                               check_names, check_pattern, check_placement, check_topic, metric_name_for)
+from trailwatch.patterns import CIS_2_0, CONTROLS, ControlId, accepting_scanners, find_control
+from trailwatch.patterns import Control as Listed
 from trailwatch.topic import AlarmTopic, AlarmTopicArgs
 from trailwatch.trail import CloudTrailLogging, CloudTrailLoggingArgs
 
 TYPE = "trailwatch:index:UnauthorizedApiCallsMonitor"
 
 
+@dataclass(frozen=True)
+class Control:
+    """One CIS monitoring control: a filter pattern, the metric it publishes, the alarm on it.
+
+    `metric_base` and `alarm_base` are the benchmark's names; the stack makes them unique
+    (`metric_name_for`, `default_name`). Further controls (CIS 4.2-4.15) are more `Control`s
+    watched by `watch()` with the same topic.
+    """
+
+    key: str
+    title: str
+    pattern: str
+    metric_base: str
+    alarm_base: str
+
+
+UNAUTHORIZED_API_CALLS = Control("unauthorized-api-calls", "unauthorized API calls", CIS_2_0,
+                                 DEFAULT_METRIC_NAME, SEED_ALARM_NAME)
+
+
 @dataclass
 class UnauthorizedApiCallsMonitorArgs:
     """Set exactly one of `log_group_name` (an existing CloudTrail log group) or `trail`.
 
-    `metric_filter_name` and `alarm_name` (4.1's) default to `Unauthorized_API_Calls-<project>-<stack>`
-    so that several stacks in one account and region do not collide; the other controls'
-    filters and alarms are named `<metric>-<project>-<stack>` (e.g. `RootAccountUsage-app-prod`).
-    `controls`: the CIS 1.4 ids to deploy (Security Hub ids and policy names are accepted too);
-    None deploys the whole section.
+    `metric_filter_name` and `alarm_name` default to `Unauthorized_API_Calls-<project>-<stack>`
+    and `metric_name` to `UnauthorizedAPICalls-<project>-<stack>` (`metric_naming="cis"`: the
+    bare CIS name) so that several stacks in one account and region do not collide.
+    `audited_by` names the scanners that audit the account: the pattern must be a text all of
+    them accept. Invalid values raise `ConfigError` here, with the stack config's message.
     """
 
     topic: AlarmTopicArgs
     log_group_name: pulumi.Input[str] | None = None
     trail: CloudTrailLoggingArgs | None = None
     pattern: str = CIS_2_0
+    audited_by: Sequence[str] = ()
     metric_namespace: str = DEFAULT_METRIC_NAMESPACE
-    metric_name: str = DEFAULT_METRIC_NAME
+    metric_naming: MetricNaming = "stack"
+    metric_name: str | None = None
     metric_filter_name: str | None = None
     alarm_name: str | None = None
     alarm_period: int = DEFAULT_PERIOD
@@ -49,27 +76,43 @@ class UnauthorizedApiCallsMonitorArgs:
     alarm_evaluation_periods: int = 1
     ok_actions: bool = False
     tags: Mapping[str, str] = field(default_factory=lambda: {"managed-by": "trailwatch"})
+    #: CIS 1.4 ids of the monitoring controls to deploy (Security Hub ids and the pack's policy
+    #: names are accepted too); None: all 15. 4.1 uses the arguments above; the others the
+    #: benchmark's patterns, `<Metric>-<project>-<stack>` names and the same alarm settings.
     controls: Sequence[ControlId] | None = None
 
-    def __post_init__(self) -> None:
-        if (self.log_group_name is None) == (self.trail is None):
-            raise ValueError("UnauthorizedApiCallsMonitorArgs: set exactly one of log_group_name "
-                             "(existing CloudTrail log group) or trail (create one)")
-        if self.controls is not None:
-            if isinstance(self.controls, str) or not self.controls:
-                raise ValueError("UnauthorizedApiCallsMonitorArgs: controls is a non-empty list of control "
-                                 "ids such as [\"4.1\", \"4.3\"] (None: all 15)")
-            for ident in self.controls:
-                if not isinstance(ident, str) or find_control(ident) is None:
-                    raise ValueError(f"UnauthorizedApiCallsMonitorArgs: unknown control {ident!r}; give CIS "
-                                     "1.4 ids 4.1 .. 4.15 (or Security Hub ids, policy names); see docs/controls.md")
-
-    def selected(self) -> tuple[Control, ...]:
+    def selected(self) -> tuple[Listed, ...]:
         """The controls to deploy, in table order."""
         if self.controls is None:
             return CONTROLS
         chosen = {c.id for c in (find_control(i) for i in self.controls) if c is not None}
         return tuple(c for c in CONTROLS if c.id in chosen)
+
+    def __post_init__(self) -> None:
+        if self.controls is not None:
+            rule = ('None (all 15) or a non-empty list of control ids such as ["4.1", "4.3"] '
+                    "(docs/controls.md)")
+            if isinstance(self.controls, str) or not self.controls:
+                raise ConfigError("controls", f"{self.controls!r} is not a non-empty list", rule)
+            for ident in self.controls:
+                if not isinstance(ident, str) or find_control(ident) is None:
+                    raise ConfigError("controls", f"unknown control {ident!r}", rule)
+        if (self.log_group_name is None) == (self.trail is None):
+            raise ConfigError("logGroupName", "both or neither of log_group_name and trail are set",
+                              "exactly one of log_group_name (an existing CloudTrail log group) "
+                              "or trail (create one)")
+        if isinstance(self.log_group_name, str):
+            check_log_group_name(self.log_group_name)
+        check_pattern(self.pattern, self.audited_by)
+        if self.metric_naming not in ("stack", "cis"):
+            raise ConfigError("metricNaming", f"unknown value {self.metric_naming!r}", "stack or cis")
+        placeholder = "x"  # names left to their per-stack default are checked when built
+        check_names(metric_namespace=self.metric_namespace,
+                    metric_name=placeholder if self.metric_name is None else self.metric_name,
+                    metric_filter_name=placeholder if self.metric_filter_name is None else self.metric_filter_name,
+                    alarm_name=placeholder if self.alarm_name is None else self.alarm_name)
+        check_alarm(period=self.alarm_period, threshold=self.alarm_threshold,
+                    evaluation_periods=self.alarm_evaluation_periods)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "UnauthorizedApiCallsMonitorArgs":
@@ -81,10 +124,16 @@ class UnauthorizedApiCallsMonitorArgs:
                                  tags=tags),
             log_group_name=settings.log_group_name,
             trail=CloudTrailLoggingArgs(trail_name=settings.trail_name,
-                                        log_retention_days=settings.log_retention_days, tags=tags)
+                                        log_retention_days=settings.log_retention_days,
+                                        log_encryption=settings.log_encryption,
+                                        access_logging=settings.access_logging,
+                                        bucket_versioning=settings.bucket_versioning,
+                                        on_destroy=settings.on_destroy, tags=tags)
             if settings.create_trail else None,
             pattern=settings.pattern,
+            audited_by=settings.audited_by,
             metric_namespace=settings.metric_namespace,
+            metric_naming=settings.metric_naming,
             metric_name=settings.metric_name,
             metric_filter_name=settings.metric_filter_name,
             alarm_name=settings.alarm_name,
@@ -93,15 +142,35 @@ class UnauthorizedApiCallsMonitorArgs:
             alarm_evaluation_periods=settings.alarm_evaluation_periods,
             ok_actions=settings.ok_actions,
             tags=tags,
-            controls=None if settings.controls == ALL_CONTROLS else list(settings.controls),  # type: ignore[arg-type]
+            controls=None if len(settings.controls) == len(CONTROLS) else list(settings.controls),  # type: ignore[arg-type]
         )
+
+
+def require_log_group(name: str, placement: Placement, parent: pulumi.Resource) -> None:
+    """Stop before anything is created when the log group to attach to is not in this account and region.
+
+    AWS Control Tower (landing zone 3.0 and later) runs one organization trail from the
+    management account; its log group aws-controltower/CloudTrailLogs is in that account,
+    not in the member accounts.
+    https://docs.aws.amazon.com/controltower/latest/userguide/about-logging.html
+    """
+    try:
+        aws.cloudwatch.get_log_group(name=name, opts=pulumi.InvokeOptions(parent=parent))
+    except Exception as error:  # noqa: BLE001 - the provider's error, shown on one line
+        said = " ".join(str(error).split())[:300]
+        raise ConfigError(
+            "logGroupName",
+            f"log group {name!r} cannot be read in account {placement.account_id}, region {placement.region} "
+            f"(the provider said: {said})",
+            "the name of a CloudTrail log group in the account and region the stack deploys to; "
+            "Control Tower's aws-controltower/CloudTrailLogs is in the management account") from None
 
 
 class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
     """Metric filter, alarm and alarm topic (and optionally the trail) for unauthorized API calls."""
 
     topic_arn: pulumi.Output[str]
-    alarm_name: pulumi.Output[str] | None  # 4.1's (None when 4.1 is not selected)
+    alarm_name: pulumi.Output[str] | None  # 4.1's (None when 4.1 is not selected), and below
     alarm_arn: pulumi.Output[str] | None
     metric_filter_name: pulumi.Output[str] | None
     metric_namespace: pulumi.Output[str] | None
@@ -117,8 +186,16 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
-        unique = default_name(pulumi.get_project(), pulumi.get_stack())
+        self._args = args
+        self._tags = dict(args.tags)
+
+        # Checked before any resource: what only the deploying account and region can tell.
+        placement = Placement.lookup(self)
+        check_topic(topic_arn=args.topic.topic_arn, encryption=args.topic.encryption,
+                    kms_key_id=args.topic.kms_key_id, region=placement.region)
+        check_placement(args.topic.subscriptions, account_id=placement.account_id)
+        if isinstance(args.log_group_name, str):
+            require_log_group(args.log_group_name, placement, self)
 
         self.trail = None
         self.trail_arn = None
@@ -131,30 +208,35 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
         else:
             assert args.log_group_name is not None  # __post_init__
             log_group_name = args.log_group_name
+        self._log_group_name = log_group_name
 
         self.topic = AlarmTopic(f"{name}-topic", args.topic, opts=child)
-
-        selected = args.selected()
-        self.control_alarm_names = {}
-        first: tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm] | None = None
-        for control in selected:
-            made = self._control(name, control, args, log_group_name, unique, tags, child)
-            self.control_alarm_names[control.id] = made[1].name
-            if control.id == "4.1":
-                first = made
 
         self.topic_arn = self.topic.topic_arn
         self.log_group_name = pulumi.Output.from_input(log_group_name)
         self.alarm_name = self.alarm_arn = self.metric_filter_name = None
         self.metric_namespace = self.metric_name = None
-        if first is not None:
-            metric_filter, alarm = first
-            self.alarm_name = alarm.name
-            self.alarm_arn = alarm.arn
-            self.metric_filter_name = metric_filter.name
-            self.metric_namespace = metric_filter.metric_transformation.namespace
-            self.metric_name = metric_filter.metric_transformation.name
-            self.log_group_name = metric_filter.log_group_name
+        self.control_alarm_names = {}
+        for listed in args.selected():
+            if listed.id == "4.1":
+                control = Control(UNAUTHORIZED_API_CALLS.key, UNAUTHORIZED_API_CALLS.title, args.pattern,
+                                  UNAUTHORIZED_API_CALLS.metric_base, UNAUTHORIZED_API_CALLS.alarm_base)
+                metric_filter, alarm = self.watch(
+                    name, control, metric_name=args.metric_name, filter_name=args.metric_filter_name,
+                    alarm_name=args.alarm_name)
+                transformation = metric_filter.metric_transformation
+                self.alarm_name = alarm.name
+                self.alarm_arn = alarm.arn
+                self.metric_filter_name = metric_filter.name
+                self.metric_namespace = transformation.namespace
+                self.metric_name = transformation.name
+                self.log_group_name = metric_filter.log_group_name
+            else:
+                assert listed.pattern is not None  # every control but 4.1 has its benchmark text
+                slug = listed.policy.removesuffix("-monitored")
+                _, alarm = self.watch(f"{name}-{slug}", Control(slug, listed.what, listed.pattern,
+                                                                listed.metric, listed.metric))
+            self.control_alarm_names[listed.id] = alarm.name
         outputs: dict[str, object] = {
             "topicArn": self.topic_arn, "alarmName": self.alarm_name, "alarmArn": self.alarm_arn,
             "metricFilterName": self.metric_filter_name, "metricNamespace": self.metric_namespace,
@@ -165,32 +247,43 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
             outputs["trailArn"] = self.trail_arn
         self.register_outputs(outputs)
 
-    def _control(self, name: str, control: Control, args: UnauthorizedApiCallsMonitorArgs,
-                 log_group_name: pulumi.Input[str], unique: str, tags: dict[str, str],
-                 child: pulumi.ResourceOptions) -> tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm]:
-        """One control's filter and alarm on the log group, notifying the shared topic.
-        4.1 keeps its historical resource names, metric name and pattern profile."""
-        legacy = control.id == "4.1"
-        slug = "" if legacy else "-" + control.policy.removesuffix("-monitored")
-        own_name = f"{control.metric}-{unique.split('-', 1)[1]}" if not legacy else None
+    def watch(self, logical: str, control: Control, *, metric_name: str | None = None,
+              filter_name: str | None = None,
+              alarm_name: str | None = None) -> tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm]:
+        """One control's metric filter and alarm on this monitor's log group and topic.
+
+        Logical names are `<logical>-filter` / `<logical>-alarm`; names in AWS default to the
+        control's CIS names made unique per stack (project and stack in each), so stacks and
+        controls never share a metric.
+        """
+        args = self._args
+        project, stack = pulumi.get_project(), pulumi.get_stack()
+        metric = metric_name or metric_name_for(control.metric_base, args.metric_naming, project, stack)
+        unique = f"{control.alarm_base}-{project}-{stack}"  # default_name() for this control
+        check_names(metric_namespace=args.metric_namespace, metric_name=metric,
+                    metric_filter_name=filter_name or unique, alarm_name=alarm_name or unique)
+        child = pulumi.ResourceOptions(parent=self)
         metric_filter = aws.cloudwatch.LogMetricFilter(
-            f"{name}{slug}-filter",
-            name=(args.metric_filter_name or unique) if legacy else own_name,
-            log_group_name=log_group_name,
-            pattern=args.pattern if legacy else control.pattern,
+            f"{logical}-filter",
+            name=filter_name or unique,
+            log_group_name=self._log_group_name,
+            pattern=control.pattern,
             metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                name=args.metric_name if legacy else control.metric, namespace=args.metric_namespace,
-                value="1", default_value="0"),
+                name=metric, namespace=args.metric_namespace, value="1", default_value="0"),
             opts=child,
         )
         transformation = metric_filter.metric_transformation
         topic_actions = [self.topic.topic_arn]
-        label = f"CIS AWS {control.id}" + (f" / Security Hub {control.securityhub}" if control.securityhub else "")
+        scanners = sorted(accepting_scanners(control.pattern))
+        # Say which scanners accept the text only when it is true (Security Hub CloudWatch.2
+        # accepts the CIS 1.2 text only).
+        accepted = f"; pattern accepted by {', '.join(scanners)}" if scanners else ""
         alarm = aws.cloudwatch.MetricAlarm(
-            f"{name}{slug}-alarm",
-            name=(args.alarm_name or unique) if legacy else own_name,
+            f"{logical}-alarm",
+            name=alarm_name or unique,
             alarm_description=pulumi.Output.concat(
-                f"{label}: {control.what} recorded in ", log_group_name, " (trailwatch)"),
+                f"CIS AWS Foundations: {control.title} recorded in ", self._log_group_name,
+                f" (trailwatch{accepted})"),
             # Read from the filter's outputs so the alarm provably watches the filter's metric.
             metric_name=transformation.name,
             namespace=transformation.namespace,
@@ -205,7 +298,7 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
             actions_enabled=True,
             alarm_actions=topic_actions,
             ok_actions=topic_actions if args.ok_actions else None,
-            tags=tags,
+            tags=self._tags,
             opts=child,
         )
         return metric_filter, alarm

@@ -3,8 +3,9 @@
 Two silent failure modes drive this module: a topic encrypted with `alias/aws/sns`
 drops alarm notifications (CloudWatch may not use that key), and a topic policy that
 does not let `cloudwatch.amazonaws.com` publish drops them too. So the topic gets a
-customer-managed key whose policy admits CloudWatch and SNS, and a topic policy that
-admits CloudWatch alarms of this account only.
+customer-managed key whose policy admits CloudWatch alarms of this account, and a topic
+policy that admits CloudWatch alarms of this account only. Endpoints marked secret (https
+URLs carry integration keys) stay secret in the state.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from trailwatch.account import Account
-from trailwatch.config import Subscription, TopicEncryption
+from trailwatch.config import Subscription, TopicEncryption, check_subscriptions, check_topic
 
 TYPE = "trailwatch:index:AlarmTopic"
 KMS_USE_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
@@ -39,13 +40,37 @@ class AlarmTopicArgs:
     kms_key_id: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=lambda: {"managed-by": "trailwatch"})
 
+    def __post_init__(self) -> None:
+        # The stack config's rules (the region is checked by the component, which knows it).
+        check_topic(topic_arn=self.topic_arn, encryption=self.encryption, kms_key_id=self.kms_key_id, region=None)
+        check_subscriptions(self.subscriptions, topic_arn=self.topic_arn)
+
 
 def _root(account: Account) -> pulumi.Output[str]:
     return pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":root")
 
 
+def alarms_of(account: Account) -> pulumi.Output[str]:
+    """`arn:<partition>:cloudwatch:<region>:<account>:alarm:*`: this account's alarms in this region."""
+    return pulumi.Output.concat("arn:", account.partition, ":cloudwatch:", account.region, ":",
+                                account.account_id, ":alarm:*")
+
+
+def _from_alarms_of(account: Account) -> dict[str, Any]:
+    # Confused-deputy guard: CloudWatch uses the key only for this account's alarms.
+    return {"StringEquals": {"aws:SourceAccount": account.account_id},
+            "ArnLike": {"aws:SourceArn": alarms_of(account)}}
+
+
 def key_policy(account: Account) -> pulumi.Output[str]:
-    """Account root administers the key; CloudWatch (alarms) and SNS (delivery) may use it."""
+    """Account root administers the key; CloudWatch may use it for this account's alarms only.
+
+    A CloudWatch alarm publishing to an encrypted topic needs kms:Decrypt and
+    kms:GenerateDataKey* on the topic's key; that is the only service grant SNS's guide
+    lists for CloudWatch (no statement for sns.amazonaws.com is needed: SNS uses the key
+    on the publisher's behalf).
+    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+    """
     return pulumi.Output.json_dumps({
         "Version": "2012-10-17",
         "Id": "trailwatch-alarm-topic-key",
@@ -53,17 +78,14 @@ def key_policy(account: Account) -> pulumi.Output[str]:
             {"Sid": "AllowAccountAdministration", "Effect": "Allow",
              "Principal": {"AWS": _root(account)}, "Action": "kms:*", "Resource": "*"},
             {"Sid": "AllowCloudWatchAlarmsToUseTheKey", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": KMS_USE_ACTIONS, "Resource": "*"},
-            {"Sid": "AllowSnsToUseTheKey", "Effect": "Allow",
-             "Principal": {"Service": "sns.amazonaws.com"}, "Action": KMS_USE_ACTIONS, "Resource": "*"},
+             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": KMS_USE_ACTIONS, "Resource": "*",
+             "Condition": _from_alarms_of(account)},
         ],
     })
 
 
 def topic_policy(topic_arn: pulumi.Input[str], account: Account) -> pulumi.Output[str]:
     """CloudWatch may publish only for this account's alarms; the account administers; TLS only."""
-    alarms = pulumi.Output.concat("arn:", account.partition, ":cloudwatch:", account.region, ":",
-                                  account.account_id, ":alarm:*")
     return pulumi.Output.json_dumps({
         "Version": "2012-10-17",
         "Id": "trailwatch-alarm-topic",
@@ -76,9 +98,7 @@ def topic_policy(topic_arn: pulumi.Input[str], account: Account) -> pulumi.Outpu
              "Resource": topic_arn},
             {"Sid": "AllowCloudWatchAlarmsOfThisAccount", "Effect": "Allow",
              "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
-             "Resource": topic_arn,
-             "Condition": {"StringEquals": {"aws:SourceAccount": account.account_id},
-                           "ArnLike": {"aws:SourceArn": alarms}}},
+             "Resource": topic_arn, "Condition": _from_alarms_of(account)},
             {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
              "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
         ],
@@ -118,7 +138,7 @@ class AlarmTopic(pulumi.ComponentResource):
             if args.encryption == "cmk" and kms_key_id is None:
                 key = aws.kms.Key(
                     f"{name}-key",
-                    description=f"Encrypts the trailwatch alarm topic {name}; usable by CloudWatch and SNS",
+                    description=f"Encrypts the trailwatch alarm topic {name}; usable by this account's alarms",
                     enable_key_rotation=True,
                     deletion_window_in_days=30,
                     policy=key_policy(account),
@@ -155,11 +175,20 @@ class AlarmTopic(pulumi.ComponentResource):
                     function=subscription.endpoint,
                     principal="sns.amazonaws.com",
                     source_arn=self.topic_arn,
+                    # The permission lives with the function, which may be in another region.
+                    region=subscription.endpoint.split(":")[3],
                     opts=child,
                 )
+            endpoint: pulumi.Input[str] = subscription.endpoint
+            sub_opts = child
+            if subscription.secret:
+                # Encrypted in the state and masked in logs; the provider's copy of the endpoint
+                # (an output) is marked secret too.
+                endpoint = pulumi.Output.secret(subscription.endpoint)
+                sub_opts = pulumi.ResourceOptions(parent=self, additional_secret_outputs=["endpoint"])
             created = aws.sns.TopicSubscription(
                 logical, topic=self.topic_arn, protocol=subscription.protocol,
-                endpoint=subscription.endpoint, opts=child,
+                endpoint=endpoint, opts=sub_opts,
             )
             self.subscription_arns.append(created.arn)
 

@@ -78,14 +78,19 @@ def attempts_the_control(flt: MetricFilter) -> bool:
 
 def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control: Control) -> bool:
     """The filter is no attempt at this control: it publishes another control's metric name
-    (trailwatch_policy.controls), or an unlisted name and counts correctly what another
-    control names. A filter judged ok for this control is always an attempt at it."""
-    names = {m.name for m in flt.metrics}
-    if control.metric in names:
+    (trailwatch_policy.controls; trailwatch's programs suffix it with -<project>-<stack>), or
+    an unlisted name and counts correctly what another control names. A filter judged ok for
+    this control is always an attempt at it."""
+    names = [m.name for m in flt.metrics if isinstance(m.name, str)]
+
+    def publishes(c: Control) -> bool:  # the CIS name, or trailwatch's per-stack `<name>-<project>-<stack>`
+        return any(n == c.metric or n.startswith(c.metric + "-") for n in names)
+
+    if publishes(control):
         return False
     if isinstance(flt.pattern, str) and flt.pattern.strip() and verdict(flt.pattern, options, control).ok:
         return False
-    if any(other.metric in names for other in CONTROLS if other.id != control.id):
+    if any(publishes(other) for other in CONTROLS if other.id != control.id):
         return True
     if not isinstance(flt.pattern, str) or not flt.pattern.strip():
         return False

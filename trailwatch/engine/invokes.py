@@ -75,6 +75,24 @@ def availability_zones(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
     }
 
 
+def log_group(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    """cloudwatch.getLogGroup: offline, a named log group is taken to exist (nothing can be
+    read); its attributes are the service defaults. Whether it really exists is for `pulumi preview`."""
+    name = str(args.get("name") or "")
+    return {
+        "name": name,
+        "id": name,
+        "arn": f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:log-group:{name}",
+        "creationTime": 0,
+        "deletionProtectionEnabled": False,
+        "kmsKeyId": "",
+        "logGroupClass": "STANDARD",
+        "region": args.get("region") or ctx.region,
+        "retentionInDays": 0,
+        "tags": {},
+    }
+
+
 def _one_or_many(values: list[Any]) -> Any:
     """Terraform renders a one-element set as a bare string."""
     return values[0] if len(values) == 1 else list(values)
@@ -136,6 +154,7 @@ INVOKES: dict[str, Callable[[dict[str, Any], AwsContext], dict[str, Any]]] = {
     "aws:index/getPartition:getPartition": partition,
     "aws:index/getAvailabilityZones:getAvailabilityZones": availability_zones,
     "aws:iam/getPolicyDocument:getPolicyDocument": lambda args, _ctx: render_policy_document(args),
+    "aws:cloudwatch/getLogGroup:getLogGroup": log_group,
 }
 
 
