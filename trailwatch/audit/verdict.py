@@ -8,6 +8,7 @@ log group, a log group in another account, and reads the auditor was denied (UNK
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Sequence
 
 from trailwatch_policy import chain, fixes
 from trailwatch_policy.controls import DEFAULT, find
@@ -88,6 +89,42 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS, control: str
         result.status = "unknown"
         result.findings.extend(from_gap(g) for g in region_gaps)
     return result
+
+
+def judge_controls(scan: AccountScan, options: ChainOptions, controls: Sequence[str]) -> AccountResult:
+    """The account's verdict for each control, combined (see `combine`)."""
+    return combine({c: judge(scan, options, c) for c in controls})
+
+
+def combine(per_control: dict[str, AccountResult]) -> AccountResult:
+    """One account, several controls: its status is the worst control's (fail, then unknown);
+    its trails and findings are the first control's, for readers of the one-control report;
+    `controls` keeps every control's own verdict."""
+    first = next(iter(per_control.values()))
+    if len(per_control) == 1:
+        first.controls = {next(iter(per_control)): _copy(first)}
+        return first
+    statuses = [r.status for r in per_control.values()]
+    status = "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
+    return AccountResult(account=first.account, status=status, role_arn=first.role_arn,
+                         regions=first.regions, trails=first.trails, findings=first.findings,
+                         api_calls=first.api_calls, controls=dict(per_control))
+
+
+def _copy(result: AccountResult) -> AccountResult:
+    return AccountResult(account=result.account, status=result.status, role_arn=result.role_arn,
+                         regions=result.regions, trails=result.trails, findings=result.findings,
+                         api_calls=result.api_calls)
+
+
+def recombine(account: AccountResult) -> None:
+    """After organisation trails were resolved per control: the account's status again."""
+    if len(account.controls) > 1:
+        statuses = [r.status for r in account.controls.values()]
+        account.status = "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
+    elif account.controls:
+        only = next(iter(account.controls.values()))
+        only.status = account.status
 
 
 def _target_in(trail: Trail, account: str, region: str) -> bool:
