@@ -3,7 +3,6 @@ per control and per account, JSON keyed by control id, SARIF rules per control, 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,26 +10,14 @@ import jsonschema
 import pytest
 
 from control_cases import CASES, KNOWN_WRONG
-from moto_server import CIS_1_2, Chain, Endpoint, build, process_server
-from test_audit_moto import audit
+from moto_server import CIS_1_2, Chain, Endpoint, build
+from test_audit_moto import audit, moto, server  # noqa: F401 -- the moto server fixtures
 from trailwatch_policy.controls import CONTROLS
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 IDS = [c.id for c in CONTROLS]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Endpoint]:
-    with process_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def moto(server: Endpoint) -> Endpoint:
-    server.reset()
-    return server
 
 
 def deploy(endpoint: Endpoint, patterns: dict[str, str] | None = None, drop: frozenset[str] = frozenset()) -> None:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from trailwatch_policy.scanners import _without_blanks_outside_quotes
+
 DEFAULT = "4.1"
 
 
@@ -220,26 +222,7 @@ def select(idents: object) -> tuple[Control, ...]:
 
 
 # -- what text-comparing scanners accept, per control -------------------------------------
-
-def _without_blanks_outside_quotes(text: str) -> str:
-    out: list[str] = []
-    in_quote = escaped = False
-    for ch in text:
-        if in_quote:
-            out.append(ch)
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_quote = False
-        elif ch == '"':
-            in_quote = True
-            out.append(ch)
-        elif not ch.isspace():
-            out.append(ch)
-    return "".join(out)
-
+# (Security Hub's comparison, blanks outside quotes ignored, is scanners.py's for 4.1.)
 
 def _prowler_regex(clauses: tuple[str, ...]) -> re.Pattern[str]:
     """Prowler's construction: each clause as ``\\$\\.field\\s*op\\s*.?VALUE``, in order, joined by ``.+``."""
