@@ -129,3 +129,26 @@ def test_each_control_policy_has_its_own_enforcement_level() -> None:
     finally:
         process.close()
     assert got == {("root-usage-monitored", analyzer_pb2.ADVISORY), ("vpc-changes-monitored", analyzer_pb2.MANDATORY)}
+
+
+def _check(*args: str) -> tuple[int, list[dict]]:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev", "--format", "json",
+                           "--policy-pack-config", "policy/configs/strict.json", *args],
+                          cwd=root, capture_output=True, text=True, timeout=300)
+    return done.returncode, json.loads(done.stdout)["diagnostics"] if done.stdout else []
+
+
+def test_trailwatch_check_runs_the_repository_program_with_every_control_on() -> None:
+    assert _check() == (0, [])
+    code, diagnostics = _check("--config", "trailwatch:controls=4.1,CloudWatch.1")
+    assert code != 0
+    owed = {c.policy for c in CONTROLS if c.id not in ("4.1", "4.3")}
+    assert {d["policyName"] for d in diagnostics} == owed
+    assert {d["enforcementLevel"] for d in diagnostics} == {"mandatory"}
+    assert all("[no-metric-filter]" in d["message"] and d["urn"].endswith("LogGroup::trailwatch-cloudtrail-log-group")
+               for d in diagnostics), diagnostics[0]
