@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks, print a table, write bench/results.json.
 
-`python -m bench [NAME ...]` runs some of them (names: filter, pack, analyze, check, audit, org).
+`python -m bench [NAME ...]` runs some of them (names: filter, pack, analyze, hostile, check, audit, org).
 Targets are reported, not asserted: a missed target is a finding to profile, not a flaky test.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ BENCHES = {
     "filter": "bench.filter_eval",
     "pack": "bench.pack_start",
     "analyze": "bench.analyze_stack",
+    "hostile": "bench.hostile",
     "check": "bench.check_e2e",
     "audit": "bench.audit_regions",
     "org": "bench.audit_org",

@@ -22,7 +22,7 @@ TARGET_ALL = 2.0
 
 def _analyze_once(pack, request, level: int | None = None,
                   env: dict[str, str] | None = None) -> tuple[float, int]:
-    with running(pack, level, env) as (stub, _):
+    with running(pack, level=level, env=env) as (stub, _):
         started = time.perf_counter()
         response = stub.AnalyzeStack(request)
         return time.perf_counter() - started, len(response.diagnostics)

@@ -5,7 +5,7 @@ import time
 from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
 import grpc
 from google.protobuf import empty_pb2
@@ -28,10 +28,11 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @contextmanager
-def running(pack_dir: Path, level: int | None = None,
-            env: dict[str, str] | None = None) -> Iterator[tuple[analyzer_pb2_grpc.AnalyzerStub, float]]:
-    """The pack started and configured (every policy at its default level, or all at `level`):
-    (stub, start seconds)."""
+def running(pack_dir: Path, config: Mapping[str, Mapping[str, Any]] | None = None,
+            level: int | None = None, env: dict[str, str] | None = None
+            ) -> Iterator[tuple[analyzer_pb2_grpc.AnalyzerStub, float]]:
+    """The pack started and configured (every policy at its default level, or all at `level`;
+    `config`'s properties per policy name; `env` added to the pack's): (stub, start seconds)."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     engine_pb2_grpc.add_EngineServicer_to_server(EngineService(), server)
     engine = f"127.0.0.1:{server.add_insecure_port('127.0.0.1:0')}"
@@ -50,6 +51,7 @@ def running(pack_dir: Path, level: int | None = None,
         for policy in info.policies:
             request.policyConfig[policy.name].enforcementLevel = (
                 policy.enforcementLevel if level is None else level)
+            request.policyConfig[policy.name].properties.update((config or {}).get(policy.name, {}))
         stub.Configure(request)
         yield stub, took
     finally:

@@ -184,3 +184,19 @@ def test_probes_cover_the_brief() -> None:
     assert any(p.record["eventName"] == "HeadBucket" for p in either)
     assert any(p.record.get("sourceIPAddress") == "delivery.logs.amazonaws.com" for p in either)
     assert any("sourceIPAddress" not in p.record for p in either)
+
+
+def test_scanners_measure_the_size_before_any_regex(monkeypatch):
+    """A pattern longer than CloudWatch Logs accepts never meets the scanners' regexes."""
+    from trailwatch_policy import scanners
+
+    class Refuse:
+        def search(self, text):
+            raise AssertionError("a regex ran on an oversized pattern")
+    monkeypatch.setattr(scanners, "_PROWLER_RE", Refuse())
+    monkeypatch.setattr(scanners, "_STEAMPIPE_RES", (Refuse(),))
+    huge = "$.errorCode = *UnauthorizedOperation " * 30
+    assert scanners.scanner_verdicts(huge) == {"securityhub": False, "prowler": False,
+                                               "steampipe": False}
+    with pytest.raises(AssertionError):
+        scanners.scanner_verdicts(huge[:1024])

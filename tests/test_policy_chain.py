@@ -424,3 +424,39 @@ def test_many_groups_sharing_one_metric_and_alarm_stay_fast():
     start = time.perf_counter()
     assert {r.status for r in evaluate(big)} == {"pass"}
     assert time.perf_counter() - start < 5
+
+
+def test_a_failure_judging_one_group_is_kept_to_that_group(monkeypatch):
+    """One chain's evaluation raising makes that group "cannot be verified" (naming the
+    pack's frame); every other group keeps its own verdict."""
+    import trailwatch_policy.chain as chain
+
+    real = chain.pattern_problems
+
+    def exploding(flt, options):
+        if flt.id == "f1":
+            raise RecursionError("deep")
+        return real(flt, options)
+    monkeypatch.setattr(chain, "pattern_problems", exploding)
+    inv = merge(good(n="1", group="g1"), replace(good(n="2", group="g2"), filters=()))
+    [one, two] = evaluate(inv)
+    assert (one.status, [(f.resource_id, f.code) for f in one.findings]) == (
+        "unknown", [("lg1", "evaluation-failed")])
+    assert "RecursionError: deep (at chain.py:" in one.findings[0].message  # the pack's frame
+    assert (two.status, [f.code for f in two.findings]) == ("fail", ["no-metric-filter"])
+
+
+def test_unresolved_links_are_shared_not_copied():
+    """n groups x n filters whose log group is unknown: each group's result refers to the
+    same Shared findings (judged once), and `findings` still lists them per group."""
+    n = 50
+    invs = [replace(good(n=str(i), group=f"g{i}"), filters=()) for i in range(n)]
+    loose = tuple(MetricFilter(f"x{i}", "x", Ref(UNKNOWN, frozenset({"elsewhere"})), CIS_12,
+                               (replace(METRIC, name=f"Calls{i}"),)) for i in range(n))
+    results = evaluate(replace(merge(*invs), filters=loose))
+    assert {r.status for r in results} == {"unknown"}
+    assert all(r.own == () and len(r.shared) == 1 for r in results)
+    assert len({id(r.shared[0]) for r in results}) == 1
+    assert {f.code for f in results[3].findings} == {"filter-log-group-unknown"}
+    assert {f.log_group for f in results[3].findings} == {"g3"}
+    assert len(results[0].shared[0].findings) == n

@@ -1,12 +1,12 @@
 """A control, end to end: every CloudTrail log group -> filter -> alarm -> topic -> someone.
 
-`evaluate(inventory, options, control)` is the one judgement shared by the policy pack
+`evaluate(inventory, options, control=...)` is the one judgement shared by the policy pack
 (resources read at preview) and the audit (resources read from AWS), for any control of the
 CIS monitoring section (`trailwatch_policy.controls`; 4.1 by default): only the filter's
 pattern is judged per control, the delivery path (alarm, topic, subscription) is the same
-rules for every control. `evaluate_controls` indexes the inventory once for several. It is
-pure: the callers map their inputs into `trailwatch_policy.model` and findings back to their
-own reports.
+rules for every control. `Evaluation` indexes the inventory once for several controls. It
+is pure: the callers map their inputs into `trailwatch_policy.model` and findings back to
+their own reports.
 
 A log group passes when at least one chain through it works; otherwise every broken link
 of every candidate chain is reported once, on the resource a user edits to fix it. A link
@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
 from trailwatch_policy.controls import DEFAULT, Control, find
-from trailwatch_policy.findings import Finding, Link, Problem, best, unique, worst
+from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cut, failure,
+                                        unique, worst)
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
                                          known, log_group_name_from_arn, ref_is_set,
                                          sns_topic_name_from_arn)
-from trailwatch_policy.metric_filter import (filter_snippet, metric_problems, pattern_problems,
-                                            meant_for_another_control)
+from trailwatch_policy.metric_filter import (filter_snippet, meant_for_another_control, metric_problems,
+                                            pattern_problems)
 from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
                                      MetricTransformation, Subscription, Topic)
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
@@ -44,16 +45,31 @@ class LogGroupResult:
 
     `id` is None when the group is not declared (an organisation trail's group, or a
     trail target not known yet); `trails` are the ids of the trails writing to it.
+    `own` are the findings of this group's chains; `shared` hold the findings of links
+    that may belong to any group (a filter whose log group, an alarm whose metric is not
+    known yet), judged once and the same objects in every result that meets them (report
+    each once: see `findings.Shared`). `findings` is both, for small inventories.
     """
 
     name: object  # str | UNKNOWN
     id: str | None
     status: str  # "pass" | "fail" | "unknown"
-    findings: tuple[Finding, ...]
+    own: tuple[Finding, ...]
     trails: tuple[str, ...] = ()
+    shared: tuple[Shared, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """Own and shared findings, the shared ones labelled with this group's name."""
+        if not self.shared:
+            return self.own
+        name = self.name if known(self.name) else None
+        extra = (f if f.log_group is not None else replace(f, log_group=name)
+                 for f in Shared(self.shared).findings)
+        return _dedupe(itertools.chain(self.own, extra))
 
 
-Outcome = tuple[str, list[Finding]]
+Outcome = tuple[str, list["Finding | Shared"]]
 
 
 def _alternatives(outcomes: Iterable[Outcome]) -> Outcome:
@@ -75,7 +91,7 @@ def _sequence(outcomes: Iterable[Outcome]) -> Outcome:
 
 def _problems(problems: Sequence[Problem], resource_id: str, link: Link,
               group: str | None) -> Outcome:
-    findings = [Finding.of(p, resource_id, link, group) for p in problems]
+    findings: list[Finding | Shared] = [Finding.of(p, resource_id, link, group) for p in problems]
     return worst(p.status for p in problems), findings
 
 
@@ -86,8 +102,11 @@ def _with_args(outcome: Outcome, **args: object) -> Outcome:
     status, findings = outcome
     if not extra or not findings:
         return outcome
-    out = []
+    out: list[Finding | Shared] = []
     for f in findings:
+        if isinstance(f, Shared):  # judged without this chain's values: left as they are
+            out.append(f)
+            continue
         have = {k for k, _ in f.args}
         add = tuple((k, v) for k, v in extra if k not in have)
         out.append(replace(f, args=f.args + add) if add else f)
@@ -101,8 +120,10 @@ def _dedupe(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 class _Stack:
     """The inventory indexed once, so linking is linear in the number of resources."""
 
-    def __init__(self, inv: Inventory, options: ChainOptions) -> None:
+    def __init__(self, inv: Inventory, options: ChainOptions,
+                 unreadable: Mapping[str, str] | None = None) -> None:
         self.inv, self.options = inv, options
+        self.unreadable = dict(unreadable or {})  # resource id -> why its input was not read
         self.groups: Index[LogGroup] = Index.of(inv.log_groups)
         self.filters_of_group: dict[str, list[MetricFilter]] = {}
         self.filters_of_name: dict[str, list[MetricFilter]] = {}
@@ -144,11 +165,34 @@ class _Stack:
         # Many filters may publish the same metric (one per trail log group): the alarms
         # on it are judged once per metric, not once per filter.
         self._metric_outcomes: dict[tuple, Outcome] = {}
+        # Links not resolved yet are judged once, not once per chain that may use them.
+        self._unresolved_filters: dict[str, Outcome] = {}  # per control
+        self._unresolved_alarms: dict[tuple, Outcome] = {}
+
+    def cannot_read(self, resource_id: str, link: Link, group: str | None) -> Outcome | None:
+        """The resource's own input could not be read (see resources.inventory): it cannot
+        be verified, and only it -- every other link is judged as usual."""
+        why = self.unreadable.get(resource_id)
+        if why is None:
+            return None
+        return _problems([Problem(
+            "unknown", "input-unreadable",
+            f"trailwatch could not read this resource's input ({why}), so whether this link "
+            "works cannot be verified; every other finding of the stack stands",
+            "check the property named above (e.g. a document nested thousands of levels "
+            "deep); if it is valid AWS input, please report it with the resource's properties")],
+            resource_id, link, group)
 
     # -- links, from the end of the chain back to the log group --------------------------
     def topic(self, topic: Topic, group: str | None) -> Outcome:
         found = self._topic_outcomes.get(topic.id)
         if found is None:
+            unreadable = self.cannot_read(topic.id, "topic", group) or next(
+                (self.cannot_read(s.id, "subscription", group)
+                 for s in self.subs_of_topic.get(topic.id, ()) if s.id in self.unreadable), None)
+            if unreadable is not None:
+                found = self._topic_outcomes[topic.id] = unreadable
+                return found
             problems = topic_problems(topic, self.subs_of_topic.get(topic.id, ()),
                                       self.subs_unresolved, self.options.require_subscription,
                                       self.options.preview)
@@ -210,6 +254,9 @@ class _Stack:
         return _alternatives(outcomes)
 
     def alarm(self, alarm: Alarm, metric: MetricTransformation, group: str | None) -> Outcome:
+        unreadable = self.cannot_read(alarm.id, "alarm", group)
+        if unreadable is not None:
+            return unreadable
         topic = next((r.value for r in alarm.alarm_actions
                       if known(r.value) and sns_topic_name_from_arn(r.value)), None)
         return _with_args(_sequence([
@@ -251,17 +298,36 @@ class _Stack:
         """The alarms on one metric, as alternatives (judged once per distinct metric)."""
         ns, name = metric.namespace, metric.name
         alarms = self.alarms_of_metric.get((ns, name), []) if known(ns) and known(name) else []
-        outcomes = (self.alarm(a, metric, group) for a in alarms)
-        unresolved = (_sequence([
+        outcomes: Iterable[Outcome] = (self.alarm(a, metric, group) for a in alarms)
+        if self.alarms_unresolved:
+            outcomes = itertools.chain(outcomes, [self.unresolved_alarms(metric)])
+        return _alternatives(outcomes)
+
+    def unresolved_alarms(self, metric: MetricTransformation) -> Outcome:
+        """Alarms whose metric is not known yet, each judged once per kind of metric (value,
+        default, dimensions) -- not once per metric -- as one shared alternative."""
+        dims = metric.dimensions
+        key = (metric.value, metric.default_value, "?" if dims is UNKNOWN else
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else ())
+        found = self._unresolved_alarms.get(key)
+        if found is None:
+            anonymous = replace(metric, namespace=UNKNOWN, name=UNKNOWN)
+            status, items = _alternatives(_sequence([
                 _problems([Problem("unknown", "alarm-metric-unknown",
-                                   f"the alarm's namespace or metric name is not known yet: "
-                                   f"whether it watches {ns}/{name} cannot be told",
-                                   f"namespace={ns!r}, metric_name={name!r}")],
-                          alarm.id, "alarm", group),
-            self.alarm(alarm, metric, group)]) for alarm in self.alarms_unresolved)
-        return _alternatives(itertools.chain(outcomes, unresolved))
+                                   "the alarm's namespace or metric name is not known yet: "
+                                   "whether it watches a CloudTrail log group's filter metric "
+                                   "cannot be told",
+                                   'namespace="CISBenchmark", metric_name="UnauthorizedAPICalls" '
+                                   "(the filter's metric, as literals)")],
+                          alarm.id, "alarm", None),
+                self.alarm(alarm, anonymous, None)]) for alarm in self.alarms_unresolved)
+            found = self._unresolved_alarms[key] = (status, [Shared(items)])
+        return found
 
     def filter(self, flt: MetricFilter, group: str | None, control: Control) -> Outcome:
+        unreadable = self.cannot_read(flt.id, "metric-filter", group)
+        if unreadable is not None:
+            return unreadable
         pattern = _problems(pattern_problems(flt, self.options, control), flt.id, "metric-filter", group)
         if not flt.metrics:
             return _sequence([pattern, _problems([Problem(
@@ -293,20 +359,16 @@ class _Stack:
                 "cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f\"{arn}:*\") with "
                 "an aws.cloudwatch.LogGroup of this stack, or a literal ARN")],
                 where, "trail", None)
-            return LogGroupResult(UNKNOWN, None, status, _dedupe(findings), group.trails)
+            return LogGroupResult(UNKNOWN, None, status,
+                                  _dedupe(f for f in findings if isinstance(f, Finding)),
+                                  group.trails)
         if group.log_group is not None:
             filters = self.filters_of_group.get(group.log_group.id, [])
         else:
             filters = self.filters_of_name.get(name or "", [])
         outcomes = [self.filter(f, name, control) for f in self.candidates(filters, control)]
-        for flt in self.filters_unresolved:
-            outcomes.append(_sequence([
-                _problems([Problem("unknown", "filter-log-group-unknown",
-                                   f"the filter's log group is not known yet: whether it "
-                                   f"monitors {name!r} cannot be told",
-                                   f"log_group_name={name!r} (or log_group.name)")],
-                          flt.id, "metric-filter", name),
-                self.filter(flt, name, control)]))
+        if self.filters_unresolved:
+            outcomes.append(self.unresolved_filters(control))
         if not outcomes:
             why = ("a trail delivers to it" if group.trails
                    else "its name marks it as a CloudTrail log group")
@@ -318,16 +380,58 @@ class _Stack:
                 + ("denied calls" if control.id == DEFAULT else "they")
                 + " are logged but nobody is told",
                 filter_snippet(name, control))], where, link, name))
-        status, findings = _alternatives(outcomes)
-        labelled = (f if f.log_group == name else replace(f, log_group=name) for f in findings)
-        return LogGroupResult(group.name, group.id, status, _dedupe(labelled), group.trails)
+        if group.log_group is not None:
+            unreadable = self.cannot_read(group.log_group.id, "log-group", name)
+            if unreadable is not None:
+                outcomes = [_sequence([unreadable, _alternatives(outcomes)])]
+        status, items = _alternatives(outcomes)
+        shared = tuple(unique((i for i in items if isinstance(i, Shared)), id))
+        labelled = (f if f.log_group == name else replace(f, log_group=name)
+                    for f in items if isinstance(f, Finding))
+        return LogGroupResult(group.name, group.id, status, _dedupe(labelled), group.trails,
+                              shared)
+
+    def unresolved_filters(self, control: Control) -> Outcome:
+        """Filters whose log group is not known yet, judged once per control: any of them may
+        be the filter of any CloudTrail log group (one shared alternative for every group)."""
+        found = self._unresolved_filters.get(control.id)
+        if found is None:
+            status, items = _alternatives(_sequence([
+                _problems([Problem("unknown", "filter-log-group-unknown",
+                                   "the filter's log group is not known yet: whether it "
+                                   "monitors a CloudTrail log group cannot be told",
+                                   "log_group_name=log_group.name of the CloudTrail log group "
+                                   "(or its literal name)")],
+                          flt.id, "metric-filter", None),
+                self.filter(flt, None, control)]) for flt in self.candidates(self.filters_unresolved, control))
+            found = self._unresolved_filters[control.id] = (status, [Shared(items)])
+        return found
+
+    def contained(self, group: CloudTrailLogGroup, control: Control | None = None) -> LogGroupResult:
+        """`log_group`, with a failure kept to this group: it cannot be verified, every
+        other group's verdict stands."""
+        try:
+            return self.log_group(group, control)
+        except Exception as exc:  # noqa: BLE001 -- a guardrail reports, it does not crash
+            name = group.name if known(group.name) else None
+            return LogGroupResult(group.name, group.id, "unknown", (Finding(
+                group.report_id or "", "log-group" if group.log_group is not None else "trail",
+                "unknown", "evaluation-failed",
+                f"trailwatch could not evaluate the monitoring of CloudTrail log group "
+                f"{cut(name)}: {failure(exc)}; it is not known to be monitored",
+                "please report this with the properties of the resources of this chain",
+                name),), group.trails)
 
 
 def evaluate(inv: Inventory, options: ChainOptions | None = None,
+             unreadable: Mapping[str, str] | None = None,
              control: str | Control = DEFAULT) -> list[LogGroupResult]:
-    """One result per CloudTrail log group for one control (none: the stack owes no monitoring)."""
-    c = control if isinstance(control, Control) else find(control)
-    return evaluate_controls(inv, options, (c,))[c.id]
+    """One result per CloudTrail log group for one control (none: the stack owes no monitoring).
+
+    `unreadable`: ids of resources whose input could not be read, with why; each is
+    "cannot be verified" on its own link (see `resources.inventory`).
+    """
+    return Evaluation(inv, options, unreadable).control(control)
 
 
 def evaluate_controls(inv: Inventory, options: ChainOptions | None,
@@ -341,14 +445,15 @@ class Evaluation:
     """One inventory indexed once, judged for any number of controls (the pack keeps one
     per preview, shared by its per-control policies)."""
 
-    def __init__(self, inv: Inventory, options: ChainOptions | None = None) -> None:
+    def __init__(self, inv: Inventory, options: ChainOptions | None = None,
+                 unreadable: Mapping[str, str] | None = None) -> None:
         self.options = options or ChainOptions()
-        self._stack = _Stack(inv, self.options)
+        self._stack = _Stack(inv, self.options, unreadable)
         self._groups = cloudtrail_log_groups(inv, self.options, self._stack.groups)
 
     def control(self, control: str | Control = DEFAULT) -> list[LogGroupResult]:
         c = control if isinstance(control, Control) else find(control)
-        return [self._stack.log_group(g, c) for g in self._groups]
+        return [self._stack.contained(g, c) for g in self._groups]
 
 
 def trail_findings(inv: Inventory) -> list[Finding]:

@@ -5,6 +5,7 @@ A rule module (alarm, topic, trail, metric_filter) returns `Problem`s about one 
 """
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Literal, TypeVar
 
@@ -27,6 +28,37 @@ def unique(items: Iterable[T], key: Callable[[T], Hashable]) -> list[T]:
             seen.add(k)
             out.append(item)
     return out
+
+
+def clip(text: str, limit: int = 120) -> str:
+    """`text` at most `limit` characters, the rest replaced by an ellipsis and the length:
+    user values echoed in a message must not make it unbounded (a 1 MB pattern, a long name)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\u2026 ({len(text):,} characters)"
+
+
+def cut(value: object, limit: int = 120) -> str:
+    """`repr(value)`, clipped (see `clip`). A huge container is not rendered whole first."""
+    if isinstance(value, (list, tuple, dict, set, frozenset)) and len(value) > limit:
+        return f"<{type(value).__name__} of {len(value):,} items>"
+    if isinstance(value, str) and len(value) > limit:
+        return f"{repr(value[:limit])[:-1]}\u2026 ({len(value):,} characters)"
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deep to show>"
+    return clip(text, limit)
+
+
+def failure(exc: BaseException) -> str:
+    """`Type: message (at module.py:line)` naming trailwatch's own innermost frame -- the
+    pack line that met the input -- rather than the standard library's (json, re)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/trailwatch_policy/" in f.filename.replace("\\", "/")]
+    where = (ours or frames)[-1] if frames else None
+    at = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
+    return f"{type(exc).__name__}: {clip(str(exc), 300)}{at}"
 
 
 def best(statuses: Iterable[str]) -> str:
@@ -81,3 +113,32 @@ class Finding:
         """Human wording: status prefix, message, fix."""
         prefix = "cannot be verified at preview: " if self.status == "unknown" else ""
         return f"{prefix}{self.message}\n  fix: {self.fix}"
+
+
+class Shared:
+    """Findings judged once and met by many chains, kept by reference.
+
+    A filter whose log group is not known yet may be any CloudTrail log group's, and an
+    alarm whose metric is not known yet may watch any filter's metric: their findings
+    belong to every such chain. Holding them once (not copied into each chain) keeps
+    n chains x m unresolved links at n + m work and output. `findings` is flattened
+    (nested `Shared` included, each once) and deduplicated.
+    """
+
+    __slots__ = ("findings",)
+
+    def __init__(self, items: Iterable["Finding | Shared"]) -> None:
+        flat: list[Finding] = []
+        seen: set[int] = set()
+        for item in items:
+            if isinstance(item, Shared):
+                if id(item) not in seen:
+                    seen.add(id(item))
+                    flat.extend(item.findings)
+            else:
+                flat.append(item)
+        self.findings: tuple[Finding, ...] = tuple(
+            unique(flat, lambda f: (f.resource_id, f.code, f.message)))
+
+    def __repr__(self) -> str:
+        return f"Shared({len(self.findings)} findings)"

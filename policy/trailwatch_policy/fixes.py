@@ -121,11 +121,12 @@ FIXES: Final[Mapping[str, Fix]] = {
         'aws.cloudwatch.LogGroup("trail-logs", name="{log_group}") with its filter, alarm and topic'),
 }
 
-# Codes only the pack emits: a value not known before `pulumi up`. AWS always answers
+# Codes only the pack emits: a value not known before `pulumi up` (or, input-unreadable, one
+# the pack could not read). AWS always answers
 # with values, so an audit never sees them and they need no command.
 PREVIEW_ONLY: Final = frozenset({
     "pattern-unknown", "metric-unknown", "filter-log-group-unknown", "alarm-action-unknown",
-    "alarm-metric-unknown", "trail-log-group-unknown",
+    "alarm-metric-unknown", "trail-log-group-unknown", "input-unreadable",
 })
 
 _DEFAULTS: Final[Mapping[str, str]] = {

@@ -19,16 +19,18 @@ from trailwatch_policy.options import ChainOptions
 
 _LOG_GROUP_ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?$")
 _SNS_ARN = re.compile(r"^arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+)$")
+# Size first: no ARN is longer (log group names <= 512, topic names <= 256 characters).
+MAX_ARN_LENGTH = 2048
 
 
 def log_group_name_from_arn(value: str) -> str | None:
     """`arn:<partition>:logs:<region>:<acct>:log-group:<NAME>[:*]` -> NAME (else None)."""
-    found = _LOG_GROUP_ARN.match(value)
+    found = _LOG_GROUP_ARN.match(value) if len(value) <= MAX_ARN_LENGTH else None
     return found.group("name") if found else None
 
 
 def sns_topic_name_from_arn(value: str) -> str | None:
-    found = _SNS_ARN.match(value)
+    found = _SNS_ARN.match(value) if len(value) <= MAX_ARN_LENGTH else None
     return found.group("name") if found else None
 
 

@@ -6,14 +6,22 @@ pack run by other tools may get nothing: `options_from_config` applies the defau
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from trailwatch_policy.findings import clip, cut
 
 # Profiles are defined by trailwatch_policy.judge; "meaning" judges what a pattern matches.
 DEFAULT_PROFILE = "meaning"
 
 DEFAULT_PATTERNS = ("^aws-cloudtrail-logs-",)
+
+# Sizes checked before any value meets a regular expression or a parser. A log group name
+# has 1-512 characters (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html);
+# a name pattern longer than a name, or thousands of patterns, is a mistake, not a need.
+MAX_NAME_LENGTH = 512
+MAX_PATTERN_LENGTH = 512
+MAX_PATTERNS = 100
 
 
 class ConfigError(ValueError):
@@ -43,28 +51,61 @@ class ChainOptions:
     # topic outside the stack, uninspectable and accepted.
     topics_complete: bool = False
 
+    # Derived in __post_init__: names as a set (100k names x 20k groups stay lookups) and
+    # the patterns compiled to linear-time matchers.
+    _names: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
+    _matchers: tuple[Callable[[str], bool], ...] = field(default=(), init=False, repr=False,
+                                                         compare=False)
+
     def __post_init__(self) -> None:
-        for pattern in self.log_group_patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ConfigError(
-                    f"logGroupNamePatterns: {pattern!r} is not a valid regular expression ({exc}); "
-                    "fix the pattern, e.g. \"^aws-cloudtrail-logs-\"") from None
+        if len(self.log_group_patterns) > MAX_PATTERNS:
+            raise ConfigError(f"logGroupNamePatterns has {len(self.log_group_patterns):,} "
+                              f"patterns; at most {MAX_PATTERNS} are accepted: merge them with '|'")
+        object.__setattr__(self, "_names", frozenset(self.log_group_names))
+        object.__setattr__(self, "_matchers",
+                           tuple(_compiled(p) for p in self.log_group_patterns))
 
     def is_cloudtrail_name(self, name: str) -> bool:
-        return name in self.log_group_names or any(
-            _compiled(p).search(name) for p in self.log_group_patterns)
+        if len(name) > MAX_NAME_LENGTH:
+            name = name[:MAX_NAME_LENGTH + 1]  # AWS rejects it anyway; never scan it whole
+        return name in self._names or any(search(name) for search in self._matchers)
 
 
-_CACHE: dict[str, re.Pattern[str]] = {}
+_CACHE: dict[str, Callable[[str], bool]] = {}
 
 
-def _compiled(pattern: str) -> re.Pattern[str]:
+def _compiled(pattern: str) -> Callable[[str], bool]:
     found = _CACHE.get(pattern)
     if found is None:
-        found = _CACHE[pattern] = re.compile(pattern)
+        if len(_CACHE) > 1024:
+            _CACHE.clear()
+        found = _CACHE[pattern] = compile_name_pattern(pattern)
     return found
+
+
+def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
+    """A `logGroupNamePatterns` entry as a search function that runs in time linear in the
+    name, whatever the pattern; ConfigError when it cannot be run so.
+
+    Patterns use CloudWatch Logs' regular-expression subset (no parentheses, hence no
+    nested quantifier like `(a+)+` that makes a backtracking engine take exponential
+    time), matched by the filter-pattern engine's `filter_pattern.regex.compile_linear`.
+    """
+    fix = 'e.g. "^aws-cloudtrail-logs-" or "^org-trail-logs$"'
+    if not isinstance(pattern, str) or not pattern:
+        raise ConfigError(f"logGroupNamePatterns: {cut(pattern)} is not a pattern; {fix}")
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise ConfigError(f"logGroupNamePatterns: a pattern of {len(pattern):,} characters "
+                          f"({cut(pattern, 60)}); at most {MAX_PATTERN_LENGTH} are accepted "
+                          f"(a log group name has at most {MAX_NAME_LENGTH}); {fix}")
+    from trailwatch_policy.filter_pattern.regex import compile_linear
+    try:
+        return compile_linear(pattern, strict=False).search
+    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
+        raise ConfigError(
+            f"logGroupNamePatterns: {cut(pattern)} cannot be used: {clip(str(exc), 200)}. "
+            "Patterns are matched in linear time (CloudWatch Logs' regular-expression "
+            f"subset: no parentheses or back-references); {fix}") from None
 
 
 def canonical_record(record: Any) -> str:
@@ -74,8 +115,9 @@ def canonical_record(record: Any) -> str:
 CONFIG_SCHEMA: dict[str, dict[str, Any]] = {
     "logGroupNamePatterns": {
         "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_PATTERNS),
-        "description": "Regular expressions (Python re.search) naming CloudTrail log groups "
-                       "even when no trail in the stack points at them.",
+        "description": "Regular expressions (CloudWatch Logs' subset, no parentheses; "
+                       "matched anywhere in the name, in linear time) naming CloudTrail log "
+                       "groups even when no trail in the stack points at them.",
     },
     "logGroupNames": {
         "type": "array", "items": {"type": "string"}, "default": [],
@@ -109,7 +151,7 @@ def _strings(config: Mapping[str, Any], key: str, default: tuple[str, ...]) -> t
         return default
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
             isinstance(v, str) for v in value):
-        raise ConfigError(f"{key} must be a list of strings, got {value!r}; "
+        raise ConfigError(f"{key} must be a list of strings, got {cut(value)}; "
                           f"e.g. \"{key}\": [\"aws-cloudtrail-logs-main\"]")
     return tuple(value)
 
@@ -119,27 +161,72 @@ def _records(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, Mapping) for v in value):
-        raise ConfigError(f"{key} must be a list of CloudTrail records (JSON objects), got {value!r}")
-    return tuple(canonical_record(dict(v)) for v in value)
+        raise ConfigError(f"{key} must be a list of CloudTrail records (JSON objects), got {cut(value)}")
+    try:
+        return tuple(canonical_record(dict(v)) for v in value)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise ConfigError(f"{key}: a record cannot be used ({type(exc).__name__}: "
+                          f"{clip(str(exc), 200)}); give plain CloudTrail records "
+                          "(JSON objects as CloudTrail writes them)") from None
 
 
 def options_from_config(config: Mapping[str, Any] | None) -> ChainOptions:
-    """Config properties (camelCase, possibly partial) -> ChainOptions with defaults applied."""
-    config = dict(config or {})
-    require = config.get("requireSubscription", True)
-    if not isinstance(require, bool):
-        raise ConfigError(f"requireSubscription must be true or false, got {require!r}")
-    profile = config.get("acceptedPatternProfile", DEFAULT_PROFILE)
-    from trailwatch_policy.profiles import PROFILES
+    """Config properties (camelCase, possibly partial) -> ChainOptions with defaults applied;
+    ConfigError on the first value that cannot be used."""
+    options, errors = options_and_errors(config)
+    if errors:
+        raise ConfigError(errors[0])
+    return options
 
-    if profile not in PROFILES:
-        raise ConfigError(f"acceptedPatternProfile must be one of {', '.join(PROFILES)}; "
-                          f"got {profile!r}")
+
+def options_and_errors(config: Mapping[str, Any] | None) -> tuple[ChainOptions, list[str]]:
+    """Like `options_from_config`, but a value that cannot be used is reported (one message
+    each) and left out -- its default applies, or for `logGroupNamePatterns` the patterns
+    that can be used (the default when none can) -- so the pack still judges the stack."""
+    config = dict(config or {})
+    errors: list[str] = []
+
+    def read(key: str, parse: Callable[[], Any], default: Any) -> Any:
+        try:
+            return parse()
+        except ConfigError as exc:
+            errors.append(str(exc))
+            return default
+
+    def require() -> bool:
+        value = config.get("requireSubscription", True)
+        if not isinstance(value, bool):
+            raise ConfigError(f"requireSubscription must be true or false, got {cut(value)}")
+        return value
+
+    def profile() -> str:
+        from trailwatch_policy.profiles import PROFILES
+        value = config.get("acceptedPatternProfile", DEFAULT_PROFILE)
+        if not isinstance(value, str) or value not in PROFILES:
+            raise ConfigError(f"acceptedPatternProfile must be one of {', '.join(PROFILES)}; "
+                              f"got {cut(value)}")
+        return value
+
+    def patterns() -> tuple[str, ...]:
+        given = _strings(config, "logGroupNamePatterns", DEFAULT_PATTERNS)
+        if len(given) > MAX_PATTERNS:
+            raise ConfigError(f"logGroupNamePatterns has {len(given):,} patterns; at most "
+                              f"{MAX_PATTERNS} are accepted: merge them with '|'")
+        usable = []
+        for pattern in given:
+            try:
+                _compiled(pattern)
+                usable.append(pattern)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        return tuple(usable) if usable or not given else DEFAULT_PATTERNS
+
     return ChainOptions(
-        log_group_patterns=_strings(config, "logGroupNamePatterns", DEFAULT_PATTERNS),
-        log_group_names=_strings(config, "logGroupNames", ()),
-        require_subscription=require,
-        extra_must_match=_records(config, "extraMustMatch"),
-        extra_must_not_match=_records(config, "extraMustNotMatch"),
-        pattern_profile=profile,
-    )
+        log_group_patterns=read("logGroupNamePatterns", patterns, DEFAULT_PATTERNS),
+        log_group_names=read("logGroupNames", lambda: _strings(config, "logGroupNames", ()), ()),
+        require_subscription=read("requireSubscription", require, True),
+        extra_must_match=read("extraMustMatch", lambda: _records(config, "extraMustMatch"), ()),
+        extra_must_not_match=read("extraMustNotMatch",
+                                  lambda: _records(config, "extraMustNotMatch"), ()),
+        pattern_profile=read("acceptedPatternProfile", profile, DEFAULT_PROFILE),
+    ), errors

@@ -13,22 +13,27 @@ SDK's silent downgrade to an advisory "can't run policy during preview".
 
 The evaluation is imported when a policy first needs it, not at start-up: the pack starts
 on every preview of every stack, and most stacks have no trail or log group at all.
+
+Output is bounded whatever the stack (docs/policy-pack.md, "Limits"): every message is cut
+at MESSAGE_LIMIT characters, user values in it are cut with an ellipsis, and past
+PER_CODE diagnostics with one problem code the rest are counted in one summary.
 """
 from __future__ import annotations
 
-import traceback
-from typing import TYPE_CHECKING, Any, Callable
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
                            StackValidationPolicy)
 
 from trailwatch_policy.controls import CONTROLS, Control
-from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, ConfigError, options_from_config
+from trailwatch_policy.findings import clip, cut, failure
+from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors
 from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 
 if TYPE_CHECKING:
-    from trailwatch_policy.chain import Evaluation
+    from trailwatch_policy.chain import Evaluation, LogGroupResult
     from trailwatch_policy.findings import Finding
 
 MONITORED = "unauthorized-api-calls-monitored"
@@ -38,18 +43,26 @@ ALL_REGIONS = "cloudtrail-records-all-regions"
 _KIND = {"log-group": "log group", "metric-filter": "metric filter", "alarm": "alarm",
          "topic": "SNS topic", "subscription": "subscription", "trail": "trail"}
 
+#: full diagnostics per problem code; the rest are counted in one summary diagnostic
+PER_CODE = 10
+#: characters of one diagnostic message (longer ones are cut with an ellipsis)
+MESSAGE_LIMIT = 4000
+#: CloudTrail log group names listed in a diagnostic's heading (then "and N more")
+GROUPS_SHOWN = 5
+#: resources named in a summary diagnostic
+SUMMARY_NAMES = 20
+
 
 def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
     def run(args: Any, report_violation: ReportViolation) -> None:
+        def report(message: str, urn: str | None = None) -> None:
+            report_violation(clip(message, MESSAGE_LIMIT), urn)
         try:
-            validate(args, report_violation)
+            validate(args, report)
         except Exception as exc:  # noqa: BLE001 -- a guardrail must fail loudly, not crash
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            report_violation(
-                f"trailwatch could not evaluate {policy}: {type(exc).__name__}: {exc} "
-                f"(at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}). The stack is not "
-                "known to be compliant; please report this with the resource's properties.",
-                getattr(args, "urn", None))
+            report(f"trailwatch could not evaluate {policy}: {failure(exc)}. The stack is not "
+                   "known to be compliant; please report this with the resource's properties.",
+                   getattr(args, "urn", None))
     return run
 
 
@@ -64,38 +77,120 @@ def _schema() -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=properties)
 
 
-def messages_by_resource(findings: list[Finding]) -> list[tuple[str, str]]:
-    """One diagnostic per broken link: (resource id, text) with every problem found on it."""
+def messages_by_resource(results: Iterable[LogGroupResult]
+                         ) -> Iterator[tuple[str, list[str], Callable[[], str]]]:
+    """One diagnostic per broken link: (resource id, its problem codes, its text when
+    called -- only the diagnostics shown are rendered).
+
+    Linear in the findings: a shared finding (a link any group may use) is met once, with
+    a reference to the list of groups it concerns, never copied per group.
+    """
     from trailwatch_policy.findings import unique
-    order: list[str] = []
-    grouped: dict[str, list[Finding]] = {}
-    for finding in findings:
-        if finding.resource_id not in grouped:
-            order.append(finding.resource_id)
-            grouped[finding.resource_id] = []
-        grouped[finding.resource_id].append(finding)
-    out = []
-    for resource_id in order:
-        every = grouped[resource_id]
-        groups = sorted({f.log_group for f in every if f.log_group})
-        # The same problem met through several log groups is said once.
-        items = unique(every, lambda f: (f.status, f.code, f.message))
+    from trailwatch_policy.log_group import known
+    grouped: dict[str, list[Finding]] = {}  # in order of first appearance
+    own: dict[str, dict[str, None]] = {}  # resource -> names of its own groups (ordered)
+    lists: dict[str, dict[int, list[str]]] = {}  # resource -> shared lists of group names
+    shared: dict[int, tuple[Any, list[str]]] = {}
+
+    def add(finding: Finding) -> None:
+        rid = finding.resource_id
+        if rid not in grouped:
+            grouped[rid], own[rid], lists[rid] = [], {}, {}
+        grouped[rid].append(finding)
+
+    for result in results:
+        if result.status == "pass":
+            continue
+        for f in result.own:
+            add(f)
+            if f.log_group:
+                own[f.resource_id][f.log_group] = None
+        for s in result.shared:
+            shared.setdefault(id(s), (s, []))[1].append(
+                result.name if known(result.name) else "(not known yet)")
+    for s, names in shared.values():
+        for f in s.findings:
+            add(f)
+            lists[f.resource_id][id(names)] = names
+
+    def render(resource_id: str, items: list[Finding]) -> str:
         kind = _KIND.get(items[0].link, items[0].link)
-        about = (f" (monitoring of CloudTrail log group {', '.join(repr(g) for g in groups)})"
-                 if groups else "")
+        about = _about(list(own[resource_id]), list(lists[resource_id].values()))
         lines = [f"{kind} {_short(resource_id)}{about}:"]
         for f in items:
             lines.append(f"- [{f.code}] {f.text()}")
-        out.append((resource_id, "\n".join(lines)))
-    return out
+        return "\n".join(lines)
+
+    for resource_id, every in grouped.items():
+        # The same problem met through several log groups is said once.
+        items = unique(every, lambda f: (f.status, f.code, f.message))
+        yield resource_id, [f.code for f in items], functools.partial(render, resource_id, items)
+
+
+def _about(own: list[str], lists: list[list[str]]) -> str:
+    """"(monitoring of CloudTrail log group(s) 'a', 'b' and N more)", names cut.
+
+    `own` are a resource's own groups, `lists` the (shared, possibly long) lists of groups
+    its shared findings concern; each list holds distinct names.
+    """
+    if len(lists) > 1:  # rare (a topic of alarms in several shared lists): merge exactly
+        lists = [list(dict.fromkeys(n for names in lists for n in names))]
+    if lists:
+        base = lists[0]
+        extra = [n for n in own if n not in _as_set(base)] if own else []
+        names = (extra + base)[:GROUPS_SHOWN] if extra else base[:GROUPS_SHOWN]
+        total = len(base) + len(extra)
+    else:
+        names, total = own[:GROUPS_SHOWN], len(own)
+    if not names:
+        return ""
+    text = ", ".join(cut(n, 100) for n in names)
+    if total > len(names):
+        return f" (monitoring of CloudTrail log groups {text} and {total - len(names):,} more)"
+    return f" (monitoring of CloudTrail log group{'s' if len(names) > 1 else ''} {text})"
+
+
+_SETS: dict[int, tuple[list[str], frozenset[str]]] = {}
+
+
+def _as_set(names: list[str]) -> frozenset[str]:
+    """A set of a shared list, made once per list (not once per resource that meets it)."""
+    found = _SETS.get(id(names))
+    if found is None or found[0] is not names:
+        if len(_SETS) > 64:
+            _SETS.clear()
+        found = _SETS[id(names)] = (names, frozenset(names))
+    return found[1]
+
+
+def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
+            ) -> Iterator[tuple[str | None, str]]:
+    """The first PER_CODE diagnostics of each problem code in full, then one summary per
+    code counting the rest (and naming the first SUMMARY_NAMES): a stack with 30,000
+    unmonitored log groups gets a readable, bounded answer -- and still a violation."""
+    seen: dict[str, int] = {}
+    rest: dict[str, list[str]] = {}
+    for resource_id, codes, text in messages:
+        if any(seen.get(c, 0) < PER_CODE for c in codes):
+            for c in codes:
+                seen[c] = seen.get(c, 0) + 1
+            yield resource_id, text()
+        else:
+            rest.setdefault(codes[0], []).append(resource_id)
+    for code, ids in rest.items():
+        names = ", ".join(_short(i) for i in ids[:SUMMARY_NAMES])
+        more = f" and {len(ids) - SUMMARY_NAMES:,} others" if len(ids) > SUMMARY_NAMES else ""
+        yield None, (f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
+                     f"diagnostics per problem are shown in full): {names}{more}. Each is a "
+                     f"violation; the fix is the one shown above for [{code}].")
 
 
 def _short(urn: str) -> str:
-    return repr(urn.rsplit("::", 1)[-1]) if urn.startswith("urn:") else repr(urn)
+    return cut(urn.rsplit("::", 1)[-1] if urn.startswith("urn:") else urn, 200)
 
 
-# The last evaluation, keyed by the resources list it read (kept alive so its id stays
-# unique) and the options: the per-control policies of one preview share it.
+# The last evaluation, keyed by the resources list it read (kept alive so its identity
+# stays unique) and the options: the per-control policies of one preview share it.
 _LAST: list[tuple[Any, ChainOptions, "Evaluation"]] = []
 
 
@@ -105,7 +200,8 @@ def _evaluation(resources: Any, options: ChainOptions) -> "Evaluation":
             return evaluation
     from trailwatch_policy.chain import Evaluation
     from trailwatch_policy.resources import inventory
-    evaluation = Evaluation(inventory(resources), options)
+    unreadable: dict[str, str] = {}  # resources whose input could not be read, and why
+    evaluation = Evaluation(inventory(resources, unreadable), options, unreadable)
     if _LAST and _LAST[0][0] is not resources:
         _LAST.clear()  # a new preview: forget the last stack
     _LAST.append((resources, options, evaluation))
@@ -114,16 +210,18 @@ def _evaluation(resources: Any, options: ChainOptions) -> "Evaluation":
 
 def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportViolation], None]:
     def monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        try:
-            options = options_from_config(args.get_config())
-        except ConfigError as exc:
-            report_violation(f"trailwatch configuration error in policy {control.policy}: {exc}", None)
-            return
+        # A value that cannot be used is a violation of its own; the stack is still judged
+        # with the rest of the configuration, so every other finding stands.
+        options, errors = options_and_errors(args.get_config())
+        for error in errors[:PER_CODE]:
+            report_violation(f"trailwatch configuration error in policy {control.policy}: {error}", None)
+        if len(errors) > PER_CODE:
+            report_violation(f"trailwatch configuration error in policy {control.policy}: "
+                             f"{len(errors) - PER_CODE:,} more values cannot be used", None)
         if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
             return  # no trail and no log group: no CloudTrail log group to monitor
         results = _evaluation(args.resources, options).control(control)
-        findings = [f for r in results if r.status != "pass" for f in r.findings]
-        for resource_id, text in messages_by_resource(findings):
+        for resource_id, text in bounded(messages_by_resource(results)):
             report_violation(text, resource_id or None)
     return monitored
 
@@ -144,7 +242,7 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
         parse(pattern)
     except FilterPatternError as exc:
         report_violation(
-            f"metric filter pattern {pattern!r} is not valid CloudWatch Logs syntax: {exc}. "
+            f"metric filter pattern {cut(pattern, 200)} is not valid CloudWatch Logs syntax: {exc}. "
             "AWS rejects it (InvalidParameterException) during `pulumi up`, after part of the "
             "stack was already changed.\n  fix: correct the pattern, e.g. pattern="
             "'{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") }'",

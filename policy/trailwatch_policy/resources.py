@@ -11,7 +11,8 @@ Only resources of the types below are read (`TYPES`), so large stacks cost littl
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence  # isinstance: 10x typing's
+from typing import Any
 
 from pulumi_policy import Secret
 from pulumi_policy.proxy import UnknownValueError
@@ -131,16 +132,31 @@ def _dimensions(value: Any) -> Any:
 
 
 class _Res:
-    """One resource: plain props and the URNs each property was computed from."""
+    """One resource: plain props and the URNs each property was computed from.
+
+    Properties are read when asked for, one by one: a property the control does not use
+    (tags nested 5,000 deep) is never converted, and one that fails to convert fails
+    only the reads that need it.
+    """
 
     def __init__(self, resource: Any) -> None:
         self.type: str = getattr(resource, "resource_type", "")
         self.urn: str = getattr(resource, "urn", "")
-        self.props: dict[str, Any] = _dict(plain(getattr(resource, "props", {})))
+        raw = getattr(resource, "props", None)
+        self._raw = raw if isinstance(raw, Mapping) else None
+        # The keys present: an absent one is None without asking the SDK's proxy (which
+        # raises KeyError through two layers for each).
+        self._keys = frozenset(iter(self._raw)) if self._raw is not None else frozenset()
+        self._props: dict[str, Any] = {}
         self._deps = getattr(resource, "property_dependencies", None) or {}
+        self.last = ""  # the property read last (the likely culprit when reading fails)
 
     def __getitem__(self, key: str) -> Any:
-        return self.props.get(key)
+        self.last = key
+        if key not in self._props:
+            raw = self._raw
+            self._props[key] = None if key not in self._keys else plain(_item(raw, key))
+        return self._props[key]
 
     def sources(self, key: str) -> frozenset[str]:
         deps = _item(self._deps, key) if isinstance(self._deps, Mapping) else None
@@ -283,7 +299,8 @@ _CONVERTERS = {
 TYPES = frozenset(_CONVERTERS) | {TOPIC_POLICY, N_TOPIC_POLICY}
 
 
-def _apply_topic_policies(topics: list[Topic], policies: list[_Res]) -> list[Topic]:
+def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
+                          unreadable: dict[str, str]) -> list[Topic]:
     """A TopicPolicy replaces its topic's policy: decide whether CloudWatch may publish.
 
     The policy points at its topic like any reference: by dependency, or by a literal ARN,
@@ -296,17 +313,72 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res]) -> list[Top
     for pol in policies:
         native = pol.type == N_TOPIC_POLICY
         refs = pol.refs("topics") if native else (pol.ref("arn"),)
-        document = pol["policyDocument" if native else "policy"]
-        can = cloudwatch_can_publish(document)
+        key = "policyDocument" if native else "policy"
+        why: str | None = None
+        try:
+            can = cloudwatch_can_publish(pol[key])
+        except Exception as exc:  # noqa: BLE001 -- the topics it governs cannot be verified
+            from trailwatch_policy.findings import cut, failure
+            why = (f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: "
+                   f"{failure(exc)}")
+            can = UNKNOWN
         for ref in refs:
             for topic in index.resolve(ref, sns_topic_name_from_arn):
                 i = position[topic.id]
                 topics[i] = replace(topics[i], cloudwatch_can_publish=can)
+                if why is not None:
+                    unreadable[topic.id] = why
     return topics
 
 
-def inventory(resources: Iterable[Any]) -> Inventory:
-    """The control's resources of a stack, in registration order."""
+def _identity(r: _Res, kind: str, native: bool) -> Any:
+    """What links a resource whose properties could not be read: its URN, and its name,
+    ARN and references where those still read; every other value UNKNOWN (so no rule
+    passes it: the chain reports it "cannot be verified", see chain.evaluate)."""
+    def safe(read: Any, default: Any = UNKNOWN) -> Any:
+        try:
+            return read()
+        except Exception:  # noqa: BLE001 -- this one value stays unknown
+            return default
+
+    name = safe(lambda: _str(r[{TRAIL: "name", N_TRAIL: "trailName", LOG_GROUP: "name",
+                                N_LOG_GROUP: "logGroupName", METRIC_FILTER: "name",
+                                N_METRIC_FILTER: "filterName", ALARM: "name",
+                                N_ALARM: "alarmName", TOPIC: "name", N_TOPIC: "topicName",
+                                }.get(kind, "name")]))
+    unknown_ref = Ref(UNKNOWN, safe(lambda: frozenset().union(*(r.sources(k) for k in r._deps)),
+                                    frozenset()))
+    if kind in (TRAIL, N_TRAIL):
+        key = "cloudWatchLogsLogGroupArn" if native else "cloudWatchLogsGroupArn"
+        return Trail(id=r.urn, name=name, log_group=safe(lambda: r.ref(key), unknown_ref),
+                     multi_region=UNKNOWN, logging=UNKNOWN, management_events=UNKNOWN)
+    if kind in (LOG_GROUP, N_LOG_GROUP):
+        return LogGroup(id=r.urn, name=name, arn=safe(lambda: _str(r["arn"])))
+    if kind in (METRIC_FILTER, N_METRIC_FILTER):
+        return MetricFilter(id=r.urn, name=name,
+                            log_group=safe(lambda: r.ref("logGroupName"), unknown_ref),
+                            pattern=UNKNOWN, metrics=(_transformation(UNKNOWN, native),))
+    if kind in (ALARM, N_ALARM):
+        return Alarm(id=r.urn, name=name, namespace=UNKNOWN, metric_name=UNKNOWN,
+                     alarm_actions=safe(lambda: r.refs("alarmActions"), (unknown_ref,)))
+    if kind in (TOPIC, N_TOPIC):
+        return Topic(id=r.urn, name=name, arn=safe(lambda: _str(r["topicArn" if native else "arn"])),
+                     kms_master_key_id=UNKNOWN, cloudwatch_can_publish=UNKNOWN)
+    return Subscription(id=r.urn, topic=safe(lambda: r.ref("topicArn" if native else "topic"),
+                                             unknown_ref), protocol=UNKNOWN, endpoint=UNKNOWN)
+
+
+def inventory(resources: Iterable[Any],
+              unreadable: dict[str, str] | None = None) -> Inventory:
+    """The control's resources of a stack, in registration order.
+
+    A resource whose properties cannot be read (a document nested too deep to decode, an
+    input nobody foresaw) does not sink the stack's verdict: it is kept by its identity
+    (`_identity`) and its URN goes into `unreadable` with the reason, for
+    `chain.evaluate` to report it alone as "cannot be verified".
+    """
+    from trailwatch_policy.findings import failure
+    unreadable = {} if unreadable is None else unreadable
     buckets: dict[type, list[Any]] = {t: [] for t in (Trail, LogGroup, MetricFilter, Alarm,
                                                       Topic, Subscription)}
     policies: list[_Res] = []
@@ -319,12 +391,16 @@ def inventory(resources: Iterable[Any]) -> Inventory:
             policies.append(r)
             continue
         convert, native = _CONVERTERS[kind]
-        item = convert(r, native)
+        try:
+            item = convert(r, native)
+        except Exception as exc:  # noqa: BLE001 -- contained to this resource
+            unreadable[r.urn] = f"property {r.last!r}: {failure(exc)}"
+            item = _identity(r, kind, native)
         buckets[type(item)].append(item)
     return Inventory(
         trails=tuple(buckets[Trail]), log_groups=tuple(buckets[LogGroup]),
         filters=tuple(buckets[MetricFilter]), alarms=tuple(buckets[Alarm]),
-        topics=tuple(_apply_topic_policies(buckets[Topic], policies)),
+        topics=tuple(_apply_topic_policies(buckets[Topic], policies, unreadable)),
         subscriptions=tuple(buckets[Subscription]))
 
 

@@ -111,7 +111,12 @@ REQUIREMENTS: Mapping[str, str] = {
 
 
 def scanner_verdicts(text: str) -> dict[str, bool]:
-    """Would each scanner accept this pattern text?"""
-    if not isinstance(text, str):
+    """Would each scanner accept this pattern text?
+
+    Size first: a pattern longer than CloudWatch Logs accepts never exists in AWS, so no
+    scanner sees it -- and the regexes above are not run on it (Prowler's `.+` makes a
+    1 MB text take most of a minute)."""
+    from trailwatch_policy.filter_pattern import MAX_LENGTH
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
         return {name: False for name in SCANNERS}
     return {name: accepts(text) for name, accepts in SCANNERS.items()}

@@ -59,7 +59,7 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS, control: str
     for region, scope in scan.scopes.items():
         trails = [t for t in scan.trails if _target_in(t, scan.account_id, region)]
         inventory = scope.inventory(trails)
-        for group in chain.evaluate(inventory, options, c):
+        for group in chain.evaluate(inventory, options, control=c):
             if isinstance(group.name, str):
                 group_results[(region, group.name)] = group
         for finding in chain.trail_findings(inventory):
