@@ -166,3 +166,15 @@ def test_pattern_cli_without_control_stays_4_1_and_rejects_unknown_ids() -> None
     assert r.returncode == 0 and not r.stdout.startswith("control:")
     r = _pattern("--control", "4.99", CIS_1_2)
     assert r.returncode == 2 and "unknown control '4.99'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("control", IDS[1:])
+def test_the_cli_fix_of_a_missing_filter_is_the_controls_own(control: str) -> None:
+    from trailwatch_policy.chain import evaluate
+    from trailwatch_policy.model import Inventory, LogGroup
+    [result] = evaluate(Inventory(log_groups=(LogGroup("lg", "aws-cloudtrail-logs-x"),)), control=control)
+    [finding] = result.findings
+    c = find(control)
+    assert finding.code == "no-metric-filter" and c.what in finding.message
+    assert f"--filter-pattern '{c.pattern}'" in finding.cli_fix and f"metricName={c.metric}," in finding.cli_fix
+    assert c.pattern in finding.fix  # the Pulumi snippet too

@@ -26,8 +26,8 @@ from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cu
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
                                          known, log_group_name_from_arn, ref_is_set,
                                          sns_topic_name_from_arn)
-from trailwatch_policy.metric_filter import (filter_snippet, meant_for_another_control, metric_problems,
-                                            pattern_problems)
+from trailwatch_policy.metric_filter import (filter_snippet, fix_args, meant_for_another_control,
+                                            metric_problems, pattern_problems)
 from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
                                      MetricTransformation, Subscription, Topic)
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
@@ -379,7 +379,7 @@ class _Stack:
                 f"{control.what} ({why}): "
                 + ("denied calls" if control.id == DEFAULT else "they")
                 + " are logged but nobody is told",
-                filter_snippet(name, control))], where, link, name))
+                filter_snippet(name, control), fix_args(control))], where, link, name))
         if group.log_group is not None:
             unreadable = self.cannot_read(group.log_group.id, "log-group", name)
             if unreadable is not None:

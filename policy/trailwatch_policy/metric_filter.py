@@ -98,27 +98,36 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
     return any(judge(flt.pattern, control=other.id).ok for other in CONTROLS if other.id != control.id)
 
 
+def fix_args(control: Control) -> tuple[tuple[str, str], ...]:
+    """The values a control's AWS CLI fix needs (trailwatch_policy.fixes) beyond 4.1's defaults."""
+    if control.id == DEFAULT:
+        return ()
+    return (("pattern", control.pattern), ("metric", control.metric),
+            ("filter", control.policy.removesuffix("-monitored")), ("alarm", control.metric))
+
+
 def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control | None = None) -> list[Problem]:
     """Why the filter's pattern does not count exactly what the control names (empty: it does)."""
     control = control or find(DEFAULT)
     fix = f"pattern={_pattern_of(control)!r}"
+    args = fix_args(control)
     if flt.pattern is UNKNOWN:
         return [Problem("unknown", "pattern-unknown",
-                        "the filter pattern is computed from values not known yet", fix)]
+                        "the filter pattern is computed from values not known yet", fix, args)]
     if not isinstance(flt.pattern, str) or not flt.pattern.strip():
         return [Problem("fail", "pattern-rejected",
                         "the filter has an empty pattern: it counts every event, so the alarm "
-                        "fires on normal activity and is soon ignored", fix)]
+                        "fires on normal activity and is soon ignored", fix, args)]
     v = verdict(flt.pattern, options, control)
     reasons = "; ".join(v.reasons) if v.reasons else (v.error or v.summary())
     if v.status == "ok":
         return []
     if v.status == "indeterminate":
         return [Problem("unknown", "pattern-indeterminate",
-                        f"trailwatch cannot decide what the pattern matches: {reasons}", fix)]
+                        f"trailwatch cannot decide what the pattern matches: {reasons}", fix, args)]
     return [Problem("fail", "pattern-rejected",
                     f"the pattern does not count exactly the {control.what}: {reasons}",
-                    fix)]
+                    fix, args)]
 
 
 def metric_problems(metric: MetricTransformation) -> list[Problem]:
