@@ -7,13 +7,14 @@ PY     := $(VENV)/bin/python
 PACK_VENV := policy/venv
 STACK  ?= dev
 
-.PHONY: help venv check test typecheck bench lint clean
+.PHONY: help venv check test typecheck bench lint release-tags clean
 help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
 	@echo "make typecheck  mypy on the program, the pack's modules and the benchmarks"
 	@echo "make bench   benchmarks (bench/results.json)"
 	@echo "make lint    actionlint on .github/workflows"
+	@echo "make release-tags  tag v<version> and move v<major> (docs/organisation.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trailwatch needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
@@ -45,6 +46,19 @@ bench: venv
 
 lint: venv
 	$(VENV)/bin/actionlint .github/workflows/*.yml
+
+# The version of pyproject.toml (evaluated only by the targets that use it).
+VERSION = $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
+MAJOR   = $(firstword $(subst ., ,$(VERSION)))
+
+release-tags:
+	@test -n "$(VERSION)" || { echo "release-tags: no version = \"...\" line in pyproject.toml"; exit 2; }
+	@test -z "$$(git status --porcelain)" || { echo "release-tags: the work tree has uncommitted changes; commit or stash them first"; exit 2; }
+	@grep -q '^## \[$(VERSION)\]' CHANGELOG.md || { echo "release-tags: CHANGELOG.md has no '## [$(VERSION)]' section; add the release notes first"; exit 2; }
+	@! git rev-parse -q --verify refs/tags/v$(VERSION) >/dev/null || { echo "release-tags: v$(VERSION) exists already; bump version in pyproject.toml and policy/PulumiPolicy.yaml"; exit 2; }
+	git tag -a v$(VERSION) -m "trailwatch $(VERSION)"
+	git tag -f -a v$(MAJOR) -m "trailwatch $(VERSION) (v$(MAJOR) follows the latest $(MAJOR).x release)"
+	@echo "push with: git push origin v$(VERSION) && git push --force origin v$(MAJOR)"
 
 clean:
 	rm -rf $(VENV) $(PACK_VENV) .pytest_cache .hypothesis .mypy_cache

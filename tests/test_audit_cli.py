@@ -34,7 +34,7 @@ def run(argv: list[str]) -> tuple[int, str, str]:
 def test_bad_arguments_one_line_exit_2(argv: list[str], names: str) -> None:
     code, out, err = run(argv)
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("trailwatch audit: ") and names in err
+    assert err.count("\n") == 1 and err.startswith("trailwatch audit: error: ") and names in err
     assert "Traceback" not in err
 
 
@@ -56,7 +56,7 @@ def test_unreachable_endpoint_one_line_exit_2() -> None:
     url = f"http://127.0.0.1:{_free_port()}"
     done = _subprocess(["--endpoint-url", url, "--regions", "us-east-1"], isolated_env())
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"trailwatch audit: cannot reach the AWS endpoint {url}: check --endpoint-url, " \
+    assert done.stderr == f"trailwatch audit: error: cannot reach the AWS endpoint {url}: check --endpoint-url, " \
                           "the network or the proxy settings\n"
 
 
@@ -68,7 +68,7 @@ def test_no_credentials_one_line_exit_2() -> None:
     url = f"http://127.0.0.1:{_free_port()}"
     done = _subprocess(["--endpoint-url", url, "--regions", "us-east-1"], env)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith("trailwatch audit: no AWS credentials found")
+    assert done.stderr.startswith("trailwatch audit: error: no AWS credentials found")
     assert done.stderr.count("\n") == 1
 
 
@@ -76,7 +76,7 @@ def test_no_credentials_one_line_exit_2() -> None:
 def test_unknown_profile_one_line_exit_2() -> None:
     done = _subprocess(["--profile", "nope", "--regions", "us-east-1"], isolated_env())
     assert done.returncode == 2
-    assert done.stderr.startswith("trailwatch audit: --profile 'nope': no such profile")
+    assert done.stderr.startswith("trailwatch audit: error: --profile 'nope': no such profile")
 
 
 def test_progress_only_on_a_terminal() -> None:

@@ -102,7 +102,7 @@ def test_a_failing_sts_at_start_up_is_one_attempt_and_not_a_credentials_problem(
     code, report, stderr = audit(moto)
     assert (code, report) == (2, None)
     assert moto.control()["counts"]["GetCallerIdentity"] == 1
-    assert stderr.startswith("trailwatch audit: the AWS STS service failed at start-up")
+    assert stderr.startswith("trailwatch audit: error: the AWS STS service failed at start-up")
     assert "credentials were not judged" in stderr and stderr.count("\n") == 1 and "<html" not in stderr
 
 
@@ -111,10 +111,10 @@ def test_rejected_credentials_are_a_credentials_problem(moto: Endpoint) -> None:
             "<Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>")
     moto.control(faults={"reply": {"GetCallerIdentity": ["403 Forbidden", "text/xml", body]}})
     code, _, stderr = audit(moto)
-    assert code == 2 and stderr.startswith("trailwatch audit: AWS rejected the credentials (InvalidClientTokenId")
+    assert code == 2 and stderr.startswith("trailwatch audit: error: AWS rejected the credentials (InvalidClientTokenId")
 
 
 def test_an_unknown_region_name_is_an_error(moto: Endpoint) -> None:
     code, report, stderr = audit(moto, "--regions", "us-east-1,eu-north-9")
     assert (code, report) == (2, None)
-    assert stderr.startswith("trailwatch audit: --regions: 'eu-north-9' is not a region of the aws partition")
+    assert stderr.startswith("trailwatch audit: error: --regions: 'eu-north-9' is not a region of the aws partition")

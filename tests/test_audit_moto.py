@@ -238,7 +238,7 @@ def test_all_regions_and_missing_region(moto: Endpoint) -> None:
     done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url],
                           cwd=ROOT, capture_output=True, text=True, timeout=60,
                           env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", "AWS_DEFAULT_REGION": ""}))
-    assert done.returncode == 2 and done.stderr.startswith("trailwatch audit: no region: pass --regions")
+    assert done.returncode == 2 and done.stderr.startswith("trailwatch audit: error: no region: pass --regions")
 
 
 def test_pattern_profile_judges_scanner_acceptance_too(moto: Endpoint) -> None:

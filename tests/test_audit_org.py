@@ -166,5 +166,5 @@ def test_four_shards_merged_equal_the_single_run(org: tuple[Endpoint, dict[str, 
                              cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2
-    assert missing.stderr == ("trailwatch audit merge: shard(s) 4/4 missing: pass every shard's report "
+    assert missing.stderr == ("trailwatch audit merge: error: shard(s) 4/4 missing: pass every shard's report "
                               "(or --allow-missing-shards)\n")

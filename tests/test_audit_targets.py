@@ -64,7 +64,7 @@ def test_merge_bad_input_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "r.json"
     bad.write_text("{\"schema\": \"other\"}")
     code, err = run(["merge", str(bad)])
-    assert code == 2 and err == f"trailwatch audit merge: {str(bad)!r}: not a trailwatch audit report (--format json)\n"
+    assert code == 2 and err == f"trailwatch audit merge: error: {str(bad)!r}: not a trailwatch audit report (--format json)\n"
     code, err = run(["merge", str(tmp_path / "missing.json")])
     assert code == 2 and "cannot read it" in err
 

@@ -342,5 +342,5 @@ def test_the_documented_trailwatch_commands_are_real() -> None:
             + re.findall(r"`trailwatch ([a-z]+)(?=`| -| \.| ')", text)
             + re.findall(r"^(?:\$ )?trailwatch ([a-z]+)", code, re.MULTILINE))
     assert used and set(used) <= set(COMMANDS), set(used) - set(COMMANDS)
-    targets = set(re.findall(r"`make ([a-z]+)", text)) | set(re.findall(r"^make ([a-z]+)", text, re.MULTILINE))
+    targets = set(re.findall(r"`make ([a-z-]+)", text)) | set(re.findall(r"^make ([a-z-]+)", text, re.MULTILINE))
     assert targets and targets <= makefile_targets(), targets - makefile_targets()

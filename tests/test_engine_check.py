@@ -37,7 +37,7 @@ def fixture_check(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def errors(proc: subprocess.CompletedProcess[str]) -> list[str]:
-    return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    return [line for line in proc.stderr.splitlines() if line.startswith("trailwatch check: error:")]
 
 
 # --- the program under the recording monitor -----------------------------------------------------
@@ -119,7 +119,8 @@ def clean_json() -> subprocess.CompletedProcess[str]:
 def test_clean_run_exits_0_with_one_stable_json_object(clean_json: subprocess.CompletedProcess[str]) -> None:
     assert clean_json.returncode == 0, clean_json.stderr
     doc = json.loads(clean_json.stdout)
-    assert list(doc) == ["resources", "diagnostics"] and doc["diagnostics"] == []
+    assert list(doc) == ["schemaVersion", "tool", "resources", "diagnostics"] and doc["diagnostics"] == []
+    assert doc["schemaVersion"] == 1 and doc["tool"]["name"] == "trailwatch"
     assert all(list(r) == ["urn", "type", "name"] for r in doc["resources"])
     assert [r["name"] for r in doc["resources"]][:3] == ["fixture-basic-dev", "cis", "default_7_51_1"]
     assert {"urn": URN + "fixture:index:Guardrail$aws:sns/topic:Topic::cis-alerts", "type": "aws:sns/topic:Topic",
@@ -150,10 +151,13 @@ def test_mandatory_violation_exits_1(violations: dict[str, Any]) -> None:
     assert violations["proc"].returncode == 1
     diags = violations["doc"]["diagnostics"]
     alarm = [d for d in diags if d["policyName"] == "alarm-has-actions"]
+    urn = URN + "fixture:index:Guardrail$aws:cloudwatch/metricAlarm:MetricAlarm::cis-alarm"
     assert alarm == [{"policyPackName": "fixture-pack", "policyName": "alarm-has-actions",
-                      "enforcementLevel": "mandatory",
-                      "urn": URN + "fixture:index:Guardrail$aws:cloudwatch/metricAlarm:MetricAlarm::cis-alarm",
-                      "message": "Alarms notify someone.\nthe alarm notifies nobody"}]
+                      "enforcementLevel": "mandatory", "urn": urn,
+                      "message": "Alarms notify someone.\nthe alarm notifies nobody",
+                      # structured fields: another pack's free text has no codes or fixes
+                      "resource": {"urn": urn, "type": "aws:cloudwatch/metricAlarm:MetricAlarm", "name": "cis-alarm"},
+                      "code": None, "fix": None, "findings": []}]
 
 
 def test_config_file_property_override_reaches_the_policy(violations: dict[str, Any]) -> None:
@@ -169,6 +173,7 @@ def test_reading_an_unknown_is_the_sdks_advisory_as_the_engine_shows_it(violatio
         "policyPackName": "fixture-pack", "policyName": "trail-linked", "enforcementLevel": "advisory", "urn": "",
         "message": "can't run policy 'trail-linked' from policy pack 'fixture-pack@v0.0.1' during preview: "
                    "string value at .cloudWatchLogsGroupArn can't be known during preview",
+        "resource": None, "code": None, "fix": None, "findings": [],
     }
     # With --autonames unknown the log group's name is unknown too: the resource policy cannot run either.
     assert diags["log-group-name"]["enforcementLevel"] == "advisory"
@@ -192,9 +197,9 @@ def test_all_advisory_and_disabled_policy(tmp_path: Path) -> None:
 def test_crashing_program_shows_its_own_traceback() -> None:
     proc = fixture_check("--config", "crash=true")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert errors(proc) == ["error: Program failed with an unhandled exception:"]
+    assert errors(proc) == ["trailwatch check: error: Program failed with an unhandled exception:"]
     # What the program printed before it failed is shown first: it is often the clue.
-    assert proc.stderr.index("about to crash: last words") < proc.stderr.index("error: Program failed")
+    assert proc.stderr.index("about to crash: last words") < proc.stderr.index("trailwatch check: error: Program failed")
     assert f'File "{BASIC / "__main__.py"}"' in proc.stderr
     assert proc.stderr.rstrip().endswith("ValueError: the fixture was told to crash")
     assert "site-packages" not in proc.stderr and "trailwatch/engine" not in proc.stderr
@@ -203,7 +208,7 @@ def test_crashing_program_shows_its_own_traceback() -> None:
 def test_run_error_is_its_message_alone() -> None:
     proc = fixture_check("--config", "runError=true")
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1] == "error: the fixture stopped with a RunError"
+    assert proc.stderr.strip().splitlines()[-1] == "trailwatch check: error: the fixture stopped with a RunError"
     assert "Traceback" not in proc.stderr
 
 
@@ -217,7 +222,7 @@ def test_secure_config_names_the_key() -> None:
 def test_unknown_invoke_names_its_token() -> None:
     proc = fixture_check("--config", "badInvoke=true")
     assert proc.returncode == 2
-    assert errors(proc) == ["error: Program failed with an unhandled exception:"]
+    assert errors(proc) == ["trailwatch check: error: Program failed with an unhandled exception:"]
     assert proc.stderr.rstrip().splitlines()[-1].startswith(
         "Exception: the offline engine has no answer for invoke 'aws:ec2/getVpc:getVpc'")
     assert "trailwatch.engine" not in proc.stderr
@@ -234,7 +239,7 @@ def test_unknown_invoke_names_its_token() -> None:
 def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -> None:
     proc = check(*args) if "--policy-pack" in args else check(*args, "--policy-pack", str(PACK))
     assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and message in proc.stderr and proc.stderr.startswith("error: ")
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr and proc.stderr.startswith("trailwatch check: error: ")
 
 
 def test_invalid_policy_pack_config_property_exits_2(tmp_path: Path) -> None:
@@ -242,14 +247,14 @@ def test_invalid_policy_pack_config_property_exits_2(tmp_path: Path) -> None:
     cfg.write_text(json.dumps({"retention-minimum": {"minimumDays": 0}}))
     proc = fixture_check("--policy-pack-config", str(cfg))
     assert proc.returncode == 2
-    assert errors(proc) == [f"error: --policy-pack-config {cfg}: invalid policy configuration: "
+    assert errors(proc) == [f"trailwatch check: error: --policy-pack-config {cfg}: invalid policy configuration: "
                             "retention-minimum: minimumDays: must be greater than or equal to 1"]
 
 
 def test_a_pack_that_dies_shows_its_stderr() -> None:
     proc = check(str(BASIC), "--policy-pack", str(FIX / "packs" / "broken"))
     assert proc.returncode == 2
-    assert "error: the policy pack in" in proc.stderr and "exited with code" in proc.stderr
+    assert "trailwatch check: error: the policy pack in" in proc.stderr and "exited with code" in proc.stderr
     assert "RuntimeError: the broken fixture pack cannot start" in proc.stderr
 
 

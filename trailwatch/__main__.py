@@ -1,35 +1,63 @@
-"""`python -m trailwatch <command>`: one entry point, each command imported only when used.
+"""`trailwatch <command>` (or `python -m trailwatch <command>`): one entry point.
 
 Commands are imported lazily so that `trailwatch pattern` does not pay for Pulumi, gRPC
-or boto3 imports it does not need.
+or boto3 imports it does not need, and `trailwatch --version` imports nothing heavy.
+Every error line of every command reads `trailwatch <command>: error: <what and the fix>`.
 """
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
+
+from trailwatch.output import error_line
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("trailwatch.engine.cli", "run a Pulumi program and the policy pack offline, like `pulumi preview --policy-pack`"),
     "pattern": ("trailwatch.pattern_cli", "judge a metric filter pattern and count the events it matches"),
-    "audit": ("trailwatch.audit.cli", "audit live AWS accounts for the control"),
+    "audit": ("trailwatch.audit.cli", "audit live AWS accounts for the control (needs the [audit] extra)"),
 }
 
-USAGE = "usage: python -m trailwatch {" + ",".join(COMMANDS) + "} [-h] ...\n\ncommands:\n" + "".join(
-    f"  {name:<8} {summary}\n" for name, (_, summary) in COMMANDS.items()
+USAGE = (
+    "usage: trailwatch [--version] {" + ",".join(COMMANDS) + "} [-h] ...\n"
+    "       (python -m trailwatch ... is the same)\n\ncommands:\n"
+    + "".join(f"  {name:<8} {summary}\n" for name, (_, summary) in COMMANDS.items())
+    + "\n`trailwatch <command> --help` describes each command's options.\n"
 )
+
+#: What a command needs beyond the base install, and how to get it.
+EXTRAS: dict[str, tuple[str, str]] = {
+    "audit": ("boto3", 'pip install "trailwatch[audit]"'),
+}
+
+
+def _only_help_or_merge(rest: list[str]) -> bool:
+    """`audit --help` and `audit merge` (joining reports) need no AWS SDK."""
+    return rest[:1] == ["merge"] or "-h" in rest or "--help" in rest
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help"):
-        sys.stdout.write(USAGE)
+        (sys.stdout if args else sys.stderr).write(USAGE)
         return 0 if args else 2
+    if args[0] in ("-V", "--version"):
+        from trailwatch.version import version
+        sys.stdout.write(f"trailwatch {version()}\n")
+        return 0
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        sys.stderr.write(f"trailwatch: unknown command {name!r}; choose one of: {', '.join(COMMANDS)}\n")
+        sys.stderr.write(error_line("", f"unknown command {name!r}; choose one of: "
+                                    f"{', '.join(COMMANDS)} (see trailwatch --help)"))
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
-    return int(module.main(rest) or 0)
+    if name in EXTRAS and not _only_help_or_merge(rest):
+        module, install = EXTRAS[name]
+        if importlib.util.find_spec(module) is None:
+            sys.stderr.write(error_line(name, f"needs {module}, which is not installed; "
+                                        f"install it with: {install}"))
+            return 2
+    command = importlib.import_module(COMMANDS[name][0])
+    return int(command.main(rest) or 0)
 
 
 if __name__ == "__main__":

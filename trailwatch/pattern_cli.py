@@ -21,6 +21,9 @@ from trailwatch_policy.controls import DEFAULT, Control, UnknownControl, find
 from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
 from trailwatch_policy.judge import PROFILES, Verdict, judge
 
+from trailwatch.output import Painter, colour_enabled, error_line
+from trailwatch.version import SCHEMA_VERSION, version
+
 EXIT_OK, EXIT_NOT_OK, EXIT_INPUT = 0, 1, 2
 
 
@@ -60,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                    "id (CloudWatch.1 .. CloudWatch.14) or a policy name (default 4.1); see docs/controls.md")
     p.add_argument("--profile", choices=PROFILES, default="meaning",
                    help="also require a scanner to accept the text (default: meaning only)")
+    p.add_argument("--no-color", action="store_true",
+                   help="no colour in the text output (also: NO_COLOR=1); colour is used only on a terminal")
     return p
 
 
@@ -79,8 +84,11 @@ def _events_in(name: str, stream: TextIO) -> Iterator[tuple[int, Any]]:
             raise EventFileError(f"{name}: line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno})") from None
         except RecursionError:
             raise EventFileError(f"{name}: line 1: JSON nested too deeply") from None
-        if isinstance(doc, dict) and isinstance(doc.get("Records"), list):
+        if isinstance(doc, dict) and "Records" in doc:
             records = doc["Records"]
+            if not isinstance(records, list):
+                raise EventFileError(f"{name}: \"Records\" is {type(records).__name__}, not a list of events; "
+                                     "give CloudTrail's {\"Records\": [{...}, ...]}")
         elif isinstance(doc, list):
             records = doc
         else:
@@ -135,6 +143,7 @@ def _count(pattern: FilterPattern, files: list[str], keep: int) -> Tally:
             raise EventFileError(f"{name}: cannot read ({exc.strerror}); give a path to a file of events") from None
         with stream if name != "-" else _nullcontext(stream):
             tally.files += 1
+            before = tally.total
             for index, (lineno, event) in enumerate(_events_in(name, stream)):
                 result = pattern.evaluate(event)
                 where = f"{name}:{lineno}" if lineno else f"{name}[{index}]"
@@ -148,6 +157,9 @@ def _count(pattern: FilterPattern, files: list[str], keep: int) -> Tally:
                     tally.indeterminate += 1
                     if len(tally.unsure) < keep:
                         tally.unsure.append({"event": _describe(event), "at": where})
+            if tally.total == before:
+                raise EventFileError(f"{name}: no events in it; give a JSON array, JSON lines or a "
+                                     "CloudTrail {\"Records\": [...]} file with at least one event")
     return tally
 
 
@@ -168,14 +180,18 @@ def _exit_code(verdict: Verdict) -> int:
     return EXIT_OK if verdict.ok else EXIT_NOT_OK
 
 
+_VERDICT_COLOUR = {"ok": "green", "not_ok": "red", "indeterminate": "yellow"}
+
+
 def _render_text(pattern_text: str, canonical: str | None, verdict: Verdict, tally: Tally | None, out: TextIO,
-                 control: Control | None = None) -> None:
+                 paint: Painter | None = None, control: Control | None = None) -> None:
+    paint = paint or Painter(False)
     if control is not None:
         out.write(f"control:   {control.label()}: {control.what} ({control.policy})\n")
     out.write(f"pattern:   {pattern_text}\n")
     if canonical is not None and canonical != pattern_text:
         out.write(f"canonical: {canonical}\n")
-    out.write(f"verdict:   {verdict.status}\n")
+    out.write(f"verdict:   {paint(_VERDICT_COLOUR.get(verdict.status, 'bold'), verdict.status)}\n")
     if verdict.ok:
         out.write(f"  - {verdict.summary().removeprefix('ok: ')}\n")
     for reason in verdict.reasons:
@@ -204,13 +220,13 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:  # argparse already printed the usage and the problem
         return EXIT_INPUT if exc.code else EXIT_OK
     if args.examples < 0:
-        sys.stderr.write("trailwatch pattern: --examples must be 0 or more\n")
+        sys.stderr.write(error_line("pattern", f"--examples {args.examples}: give 0 or more"))
         return EXIT_INPUT
 
     try:
         control = find(args.control)
     except UnknownControl as exc:
-        sys.stderr.write(f"trailwatch pattern: --control: {exc}\n")
+        sys.stderr.write(error_line("pattern", f"--control: {exc}"))
         return EXIT_INPUT
     verdict = judge(args.pattern, control=control.id, profile=args.profile)
     pattern: FilterPattern | None
@@ -224,12 +240,14 @@ def main(argv: list[str]) -> int:
         try:
             tally = _count(pattern, args.events, args.examples)
         except EventFileError as exc:
-            sys.stderr.write(f"trailwatch pattern: {exc}\n")
+            sys.stderr.write(error_line("pattern", str(exc)))
             return EXIT_INPUT
 
     canonical = str(pattern) if pattern is not None else None
     if args.format == "json":
         doc: dict[str, Any] = {
+            "schemaVersion": SCHEMA_VERSION,
+            "tool": {"name": "trailwatch", "version": version()},
             "pattern": args.pattern,
             "canonical": canonical,
             "kind": pattern.kind if pattern is not None else None,
@@ -251,8 +269,9 @@ def main(argv: list[str]) -> int:
         json.dump(doc, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        _render_text(args.pattern, canonical, verdict, tally, sys.stdout,
+        paint = Painter(colour_enabled(sys.stdout, args.no_color))
+        _render_text(args.pattern, canonical, verdict, tally, sys.stdout, paint,
                      control if args.control != DEFAULT else None)
         if verdict.error is not None:
-            sys.stderr.write(f"trailwatch pattern: the pattern does not parse: {verdict.error}\n")
+            sys.stderr.write(error_line("pattern", f"the pattern does not parse: {verdict.error}"))
     return _exit_code(verdict)

@@ -482,6 +482,7 @@ def _merge_main(argv: list[str], stdout: IO[str]) -> int:
 def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
+    # The one error format of every trailwatch command: "<command>: error: <message>".
     prefix = "trailwatch audit merge" if argv[:1] == ["merge"] else "trailwatch audit"
     try:
         if argv[:1] == ["merge"]:
@@ -492,14 +493,14 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
         _write(render(report, args.format), args.output, stdout)
         return report.exit_code
     except UsageError as error:
-        stderr.write(f"{prefix}: {error}\n")
+        stderr.write(f"{prefix}: error: {error}\n")
         return 2
     except KeyboardInterrupt:
-        stderr.write(f"{prefix}: interrupted\n")
+        stderr.write(f"{prefix}: error: interrupted\n")
         return 2
     except Exception as error:  # noqa: BLE001 - one line, never a traceback, unless asked
         if os.environ.get("TRAILWATCH_DEBUG"):
             raise
-        stderr.write(f"{prefix}: internal error: {type(error).__name__}: {error} "
+        stderr.write(f"{prefix}: error: internal error: {type(error).__name__}: {error} "
                      "(set TRAILWATCH_DEBUG=1 for the traceback)\n")
         return 2

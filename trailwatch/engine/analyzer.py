@@ -281,10 +281,13 @@ def analyze(
     organization: str = "organization",
     startup_timeout: float = 60.0,
     config_source: str = "--policy-pack-config",
+    interpreter: list[str] | None = None,
 ) -> Analysis:
+    """`interpreter` overrides the CLI's choice (choose_interpreter), e.g. for the pack a
+    wheel carries, which runs with the interpreter trailwatch is installed in."""
     pack_dir = pack_dir.resolve()
     notes: list[str] = []
-    command = choose_interpreter(pack_dir, notes)
+    command = interpreter or choose_interpreter(pack_dir, notes)
     timings: dict[str, float] = {}
 
     engine = EngineService()

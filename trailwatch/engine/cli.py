@@ -10,25 +10,38 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import EngineError, ProgramError
+from trailwatch.output import Painter, colour_enabled, error_line
 
-DEFAULT_PACK = Path(__file__).resolve().parents[2] / "policy"
+from .errors import EngineError, ProgramError
+from .program import DEFAULT_TIMEOUT
+
+# A checkout's pack folder, else the copy a wheel carries (setup.py puts it there).
+CHECKOUT_PACK = Path(__file__).resolve().parents[2] / "policy"
+BUNDLED_PACK = Path(__file__).resolve().parents[1] / "policy_pack"
+
+
+def default_pack() -> Path:
+    for folder in (CHECKOUT_PACK, BUNDLED_PACK):
+        if (folder / "PulumiPolicy.yaml").is_file():
+            return folder
+    raise EngineError("no policy pack found next to trailwatch (neither a checkout's policy/ nor an "
+                      "installed copy); pass --policy-pack DIR, the folder with PulumiPolicy.yaml")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise EngineError(f"check: {message} (see python -m trailwatch check --help)")
+        raise EngineError(f"{message} (see trailwatch check --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m trailwatch check",
+    p = _Parser(prog="trailwatch check",
                 description="Run a Pulumi Python program and a policy pack offline, like `pulumi preview --policy-pack`.")
     p.add_argument("program_dir", metavar="PROGRAM_DIR", help="folder with Pulumi.yaml")
     p.add_argument("--stack", help="stack name (default: the only Pulumi.<stack>.yaml, else dev)")
     p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (bare keys get the project's namespace); repeatable")
     p.add_argument("--policy-pack", type=Path, default=None, metavar="DIR",
-                   help=f"policy pack folder (default: {DEFAULT_PACK})")
+                   help="policy pack folder (default: the trailwatch pack, from this checkout or installed)")
     p.add_argument("--policy-pack-config", type=Path, default=None, metavar="FILE",
                    help='JSON like {"all": "mandatory", "<policy>": "advisory" | {"enforcementLevel": ..., ...}}')
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -37,12 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--account-id", default="123456789012", help="what getCallerIdentity answers")
     p.add_argument("--organization", default="organization", help="PULUMI_ORGANIZATION for the pack")
     p.add_argument("--timings", action="store_true", help="print program/pack/analysis timings on stderr")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"stop the program if it runs longer than this (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--no-color", action="store_true",
+                   help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal")
     return p
 
 
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
-        sys.stderr.write(f"trailwatch: {message}\n")
+        sys.stderr.write(f"trailwatch check: {message}\n")
         sys.stderr.flush()
 
 
@@ -54,10 +71,15 @@ def run(argv: list[str]) -> int:
     from .report import exit_code, render_json, render_text
 
     args = build_parser().parse_args(argv)
+    if not args.timeout > 0 or args.timeout == float("inf"):
+        raise EngineError(f"--timeout {args.timeout:g}: give a number of seconds above 0, e.g. --timeout 600")
     if not args.account_id.isdigit() or len(args.account_id) != 12:
         raise EngineError(f"--account-id {args.account_id!r}: an AWS account id is 12 digits")
     project = load_project(Path(args.program_dir), args.stack, args.config)
-    pack_dir = (args.policy_pack or DEFAULT_PACK).resolve()
+    pack_dir = (args.policy_pack or default_pack()).resolve()
+    # The installed copy has no virtualenv of its own: it runs with this interpreter, which
+    # has pulumi-policy (a dependency of trailwatch), whatever lockfile sits above site-packages.
+    interpreter = [sys.executable] if pack_dir == BUNDLED_PACK.resolve() else None
     if not pack_dir.is_dir():
         raise EngineError(f"--policy-pack {pack_dir}: no such folder; pass the policy pack's folder")
     user_config = load_config_file(args.policy_pack_config) if args.policy_pack_config else {}
@@ -65,13 +87,12 @@ def run(argv: list[str]) -> int:
     _progress(f"running {project.main.name} for stack {project.stack} in preview")
     started = time.perf_counter()
     program = run_program(project, autonames=args.autonames, account_id=args.account_id,
-                          organization=args.organization)
+                          organization=args.organization, timeout=args.timeout, echo=sys.stderr)
     program_secs = time.perf_counter() - started
-    if program.output.strip():
-        sys.stderr.write(program.output if program.output.endswith("\n") else program.output + "\n")
     _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}")
     analysis = analyze(project, program.resources, pack_dir, user_config, organization=args.organization,
-                       config_source=f"--policy-pack-config {args.policy_pack_config}")
+                       config_source=f"--policy-pack-config {args.policy_pack_config}",
+                       interpreter=interpreter)
     for note in analysis.notes:
         sys.stderr.write(note + "\n")
     if args.timings:
@@ -80,7 +101,8 @@ def run(argv: list[str]) -> int:
     if args.format == "json":
         sys.stdout.write(render_json(program.resources, analysis))
     else:
-        sys.stdout.write(render_text(project.stack, program.resources, analysis))
+        paint = Painter(colour_enabled(sys.stdout, args.no_color))
+        sys.stdout.write(render_text(project.stack, program.resources, analysis, paint))
     return exit_code(analysis)
 
 
@@ -88,13 +110,13 @@ def main(argv: list[str]) -> int:
     try:
         return run(argv)
     except EngineError as exc:
-        output = exc.output if isinstance(exc, ProgramError) else ""
+        output = exc.output if isinstance(exc, ProgramError) and not exc.shown else ""
         if output.strip():  # what the program printed before it failed, as the CLI shows it
             sys.stderr.write(output if output.endswith("\n") else output + "\n")
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(error_line("check", str(exc)))
         return 2
     except KeyboardInterrupt:
-        sys.stderr.write("error: interrupted\n")
+        sys.stderr.write(error_line("check", "interrupted"))
         return 2
 
 

@@ -12,3 +12,4 @@ class ProgramError(EngineError):
     def __init__(self, message: str, output: str = "") -> None:
         super().__init__(message)
         self.output = output
+        self.shown = False  # the output was already streamed to the user as the program ran

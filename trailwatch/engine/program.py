@@ -6,14 +6,16 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TextIO
 
 from .errors import EngineError, ProgramError
 from .project import Project
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the `trailwatch` package
+DEFAULT_TIMEOUT = 300.0  # seconds; `trailwatch check --timeout`
 
 
 @dataclass
@@ -56,8 +58,11 @@ def run_program(
     autonames: str = "provider",
     account_id: str = "123456789012",
     organization: str = "organization",
-    timeout: float = 300.0,
+    timeout: float = DEFAULT_TIMEOUT,
+    echo: TextIO | None = None,
 ) -> ProgramRun:
+    """Run the program; what it prints is returned, and written to `echo` line by line as it
+    runs when one is given. More than `timeout` seconds stops it (EngineError)."""
     with tempfile.TemporaryDirectory(prefix="trailwatch-") as tmp:
         request_path = Path(tmp) / "request.json"
         out_path = Path(tmp) / "result.json"
@@ -78,18 +83,47 @@ def run_program(
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
         env["PULUMI_DRY_RUN"] = "true"
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "trailwatch.engine.worker", str(request_path)],
-                cwd=project.directory, env=env, capture_output=True, text=True, timeout=timeout,
-            )
-        except subprocess.TimeoutExpired:
-            raise EngineError(f"the program in {project.directory} did not finish within {timeout:.0f}s") from None
-        printed = (proc.stdout or "") + (proc.stderr or "")
+        env["PYTHONUNBUFFERED"] = "1"  # the program's prints arrive as they happen
+        returncode, printed = _run_worker([sys.executable, "-m", "trailwatch.engine.worker", str(request_path)],
+                                          project, env, timeout, echo)
         if not out_path.exists():
             tail = "\n".join(printed.strip().splitlines()[-15:])
-            raise EngineError(f"the program runner died (exit {proc.returncode}) before reporting:\n{tail}")
+            raise EngineError(f"the program runner died (exit {returncode}) before reporting:\n{tail}")
         result = json.loads(out_path.read_text(encoding="utf-8"))
     if not result.get("ok"):
-        raise ProgramError(result.get("error") or "the program failed", printed)
+        error = ProgramError(result.get("error") or "the program failed", printed)
+        error.shown = echo is not None
+        raise error
     return ProgramRun([Registration.from_json(r) for r in result["resources"]], printed)
+
+
+def _run_worker(command: list[str], project: Project, env: dict[str, str], timeout: float,
+                echo: TextIO | None) -> tuple[int, str]:
+    """Run the worker, collecting (and echoing) stdout and stderr line by line as they come."""
+    proc = subprocess.Popen(command, cwd=project.directory, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    lines: list[str] = []
+    lock = threading.Lock()
+
+    def pump(stream: IO[str]) -> None:
+        for line in stream:
+            with lock:
+                lines.append(line)
+                if echo is not None:
+                    echo.write(line)
+                    echo.flush()
+
+    pumps = [threading.Thread(target=pump, args=(s,), daemon=True) for s in (proc.stdout, proc.stderr) if s]
+    for thread in pumps:
+        thread.start()
+    try:
+        returncode = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise EngineError(f"the program in {project.directory} did not finish within {timeout:g}s; "
+                          "raise the limit with --timeout SECONDS if it is just slow") from None
+    finally:
+        for thread in pumps:
+            thread.join(timeout=5)
+    return returncode, "".join(lines)

@@ -7,6 +7,7 @@ they are left out and remembered, so a program that asks for one gets an error n
 """
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +32,29 @@ class Project:
     stack_file: Path | None = None
 
 
+# The attributes of a stack settings file
+# (https://www.pulumi.com/docs/iac/concepts/projects/stack-settings-file/): anything else is a
+# typo that would silently drop the whole block (a `confg:` leaves the stack unconfigured).
+STACK_FILE_KEYS = ("config", "environment", "encryptedkey", "encryptionsalt", "secretsprovider")
+# Config namespaces in common use: a namespace that is none of these nor the project's, but
+# close to one of them, is a typo (`trailwach:emails` would be ignored by the program).
+KNOWN_NAMESPACES = ("aws", "aws-native", "awsx", "pulumi", "trailwatch", "random", "tls", "command",
+                    "kubernetes", "docker", "gcp", "azure", "azure-native", "cloudflare", "github")
+
+
+def _did_you_mean(word: str, choices: list[str] | tuple[str, ...], cutoff: float = 0.6) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _load_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = " ".join(filter(None, [exc.context, exc.problem])) or "not valid YAML"
+        raise EngineError(f"{path}: {where}not valid YAML ({what}); fix the file there") from None
     except yaml.YAMLError as exc:
         raise EngineError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the file") from None
     except OSError as exc:
@@ -94,10 +115,23 @@ def _project_defaults(raw: Any, project: str) -> dict[str, str]:
     return result
 
 
+def check_namespace(key: str, project: str, where: str) -> None:
+    """A config key whose namespace looks like a misspelt known one is an error."""
+    namespace = key.split(":", 1)[0] if ":" in key else project
+    known = (project, *KNOWN_NAMESPACES)
+    if namespace in known:
+        return
+    hint = _did_you_mean(namespace, known, cutoff=0.75)
+    if hint:
+        raise EngineError(f"{where}: config key {key!r}: unknown namespace {namespace!r}{hint}; "
+                          "the program would never read this key")
+
+
 def parse_override(text: str, project: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise EngineError(f"--config {text!r}: expected KEY=VALUE, e.g. --config aws:region=eu-west-1")
+    check_namespace(key.strip(), project, "--config")
     return namespaced(key.strip(), project), value
 
 
@@ -135,10 +169,15 @@ def load_project(
         stack_raw = _load_yaml(stack_file) or {}
         if not isinstance(stack_raw, dict):
             raise EngineError(f"{stack_file}: expected a mapping with a `config:` block")
+        for top in stack_raw:
+            if top not in STACK_FILE_KEYS:
+                raise EngineError(f"{stack_file}: unknown top-level key {str(top)!r}{_did_you_mean(str(top), STACK_FILE_KEYS)}; "
+                                  f"a stack file has only {', '.join(STACK_FILE_KEYS)}, and config keys go under `config:`")
         block = stack_raw.get("config") or {}
         if not isinstance(block, dict):
             raise EngineError(f"{stack_file}: `config:` must be a mapping of keys to values")
         for key, value in block.items():
+            check_namespace(str(key), name, str(stack_file))
             full = namespaced(str(key), name)
             if isinstance(value, dict) and set(value) == {"secure"}:
                 secure.add(full)

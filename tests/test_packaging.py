@@ -1,0 +1,188 @@
+"""A real package: the sdist and the wheel carry the policy pack, an installed `trailwatch`
+finds it without --policy-pack, `--version` works, and the audit without boto3 says how
+to install it. Built offline with the pinned setuptools (PEP 517 hooks, no build isolation).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+PACK_FILES = ["PulumiPolicy.yaml", "__main__.py", "requirements.txt", "configs/strict.json", "configs/rollout.json"]
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def source_tree(dest: Path) -> Path:
+    """The files git would put in a clean clone (tracked, plus new ones not ignored)."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def build(hook: str, source: Path, out: Path) -> Path:
+    code = f"from setuptools import build_meta; print(build_meta.{hook}({str(out)!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=source, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out / proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("dist")
+    source = source_tree(base / "src")
+    (base / "out").mkdir()
+    sdist = build("build_sdist", source, base / "out")
+    with tarfile.open(sdist) as tar:  # the wheel is built from the sdist: it must be enough
+        tar.extractall(base / "unpacked", filter="data")
+    (unpacked,) = (base / "unpacked").iterdir()
+    wheel = build("build_wheel", unpacked, base / "out")
+    return {"sdist": sdist, "wheel": wheel}
+
+
+def pack_sources() -> list[str]:
+    """Every file of the pack folder a published pack needs (no venv, no caches)."""
+    rules = sorted(str(p.relative_to(ROOT / "policy")) for p in (ROOT / "policy" / "trailwatch_policy").rglob("*.py"))
+    return PACK_FILES + rules
+
+
+def test_the_sdist_carries_the_pack_licence_and_changelog(dists: dict[str, Path]) -> None:
+    with tarfile.open(dists["sdist"]) as tar:
+        names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
+    assert {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "setup.py"} <= names
+    assert {f"policy/{f}" for f in pack_sources()} <= names
+    assert not [n for n in names if n.startswith("policy/venv") or "__pycache__" in n]
+
+
+def test_the_wheel_carries_the_pack_as_trailwatch_policy_pack(dists: dict[str, Path]) -> None:
+    with zipfile.ZipFile(dists["wheel"]) as whl:
+        names = set(whl.namelist())
+        for name in pack_sources():
+            assert f"trailwatch/policy_pack/{name}" in names, name
+            assert whl.read(f"trailwatch/policy_pack/{name}") == (ROOT / "policy" / name).read_bytes(), name
+        assert "trailwatch_policy/chain.py" in names and "trailwatch/engine/cli.py" in names
+        info = f"trailwatch-{VERSION}.dist-info"
+        metadata = whl.read(f"{info}/METADATA").decode()
+        entry_points = whl.read(f"{info}/entry_points.txt").decode()
+        assert any(n.startswith(info) and n.endswith("LICENSE") for n in names)
+    assert "License-Expression: Apache-2.0" in metadata
+    assert re.search(r"^Requires-Dist: boto3.*extra == \"audit\"", metadata, re.MULTILINE)
+    assert "trailwatch = trailwatch.__main__:main" in entry_points
+
+
+@pytest.fixture(scope="module")
+def installed(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel in a fresh virtualenv, without its dependencies (offline)."""
+    venv = tmp_path_factory.mktemp("venv") / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+                           "--quiet", "--disable-pip-version-check", "--no-deps", "--no-index", str(dists["wheel"])],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return venv
+
+
+def run_installed(venv: Path, *args: str, with_dependencies: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    if with_dependencies:  # pulumi, pulumi-policy, grpc... from this interpreter's site-packages
+        env["PYTHONPATH"] = sysconfig.get_paths()["purelib"]
+    return subprocess.run([str(venv / "bin" / "trailwatch"), *args], cwd=venv, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_installed_command_prints_its_version(installed: Path) -> None:
+    proc = run_installed(installed, "--version")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"trailwatch {VERSION}\n", "")
+
+
+def test_the_installed_audit_without_boto3_says_how_to_install_it(installed: Path) -> None:
+    proc = run_installed(installed, "audit", "--regions", "us-east-1")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == ('trailwatch audit: error: needs boto3, which is not installed; install it with: '
+                           'pip install "trailwatch[audit]"\n')
+
+
+def test_the_installed_check_finds_the_bundled_pack(installed: Path) -> None:
+    bundled = next(installed.glob("lib/python*/site-packages/trailwatch/policy_pack"))
+    assert (bundled / "PulumiPolicy.yaml").is_file()
+    proc = run_installed(installed, "check", str(ROOT / "tests" / "fixtures" / "stacks" / "no-filter"),
+                         "--stack", "test", "--format", "json", with_dependencies=True)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {d["policyPackName"] for d in doc["diagnostics"]} == {"trailwatch"}
+    assert any("no-metric-filter" in d["message"] for d in doc["diagnostics"])
+    assert "virtualenv" not in proc.stderr  # the bundled pack runs with the installed interpreter
+
+
+# --- one version, and a tag callers can pin -----------------------------------------------------
+
+def test_one_version_everywhere() -> None:
+    from trailwatch.version import version
+    assert version() == VERSION
+    pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    assert str(pack["version"]) == VERSION
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[{re.escape(VERSION)}\]", changelog, re.MULTILINE)
+    proc = subprocess.run([sys.executable, "-m", "trailwatch", "--version"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.stdout == f"trailwatch {VERSION}\n"
+
+
+def test_the_licence_matches_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text()
+    assert text.lstrip().startswith("Apache License") and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text
+
+
+def test_documented_pins_are_the_current_major_tag() -> None:
+    major = "v" + VERSION.split(".")[0]
+    for path in (ROOT / "docs" / "organisation.md", ROOT / ".github" / "workflows" / "guardrail.yml"):
+        text = path.read_text()
+        pins = re.findall(r"guardrail\.yml@([\w.]+)", text) + re.findall(r"pack-ref: (v[\w.]*)", text)
+        assert pins and set(pins) == {major}, (path.name, pins)
+
+
+def git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_make_release_tags_creates_the_version_and_moves_the_major_tag(tmp_path: Path) -> None:
+    for name in ("Makefile", "pyproject.toml", "CHANGELOG.md"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "release")
+    env_make = ["make", "-s", "release-tags"]
+    env = {**os.environ, "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    done = subprocess.run(env_make, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    major = "v" + VERSION.split(".")[0]
+    assert set(git(tmp_path, "tag").stdout.split()) == {f"v{VERSION}", major}
+    again = subprocess.run(env_make, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode != 0 and f"v{VERSION} exists already" in again.stdout
+    (tmp_path / "CHANGELOG.md").write_text("# Changelog\n")
+    git(tmp_path, "commit", "-qam", "no notes")
+    git(tmp_path, "tag", "-d", f"v{VERSION}")
+    missing = subprocess.run(env_make, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "no '## [" in missing.stdout

@@ -1,0 +1,30 @@
+"""The one version of trailwatch: pyproject.toml in a checkout, the installed metadata otherwise.
+
+Imports nothing heavy: `trailwatch --version` must work without Pulumi or boto3.
+"""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+#: The version of the machine-readable output formats (`check --format json`,
+#: `pattern --format json`); bumped when a field changes meaning or disappears.
+SCHEMA_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def version() -> str:
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    if pyproject.is_file():  # a checkout: the file is the truth (an editable install may be stale)
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            project = {}
+        if project.get("name") == "trailwatch" and isinstance(project.get("version"), str):
+            return project["version"]
+    try:
+        return metadata.version("trailwatch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
