@@ -12,7 +12,7 @@ help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
 	@echo "make typecheck  mypy on the program, the pack's modules and the benchmarks"
-	@echo "make bench   benchmarks (bench/results.json)"
+	@echo "make bench   benchmarks, printed as docs/performance.md shows them (SAVE=1: write bench/results.json)"
 	@echo "make lint    actionlint on .github/workflows"
 	@echo "make release-tags  tag v<version> and move v<major> (docs/organisation.md)"
 
@@ -41,8 +41,9 @@ test: venv
 typecheck: venv
 	$(PY) -m mypy
 
+# Results go to bench/out/ (git-ignored); SAVE=1 writes the committed bench/results.json.
 bench: venv
-	$(PY) -m bench
+	$(PY) -m bench $(if $(SAVE),--save,)
 
 lint: venv
 	$(VENV)/bin/actionlint .github/workflows/*.yml

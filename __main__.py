@@ -10,7 +10,7 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from trailwatch.config import ENDPOINT_KEYS, KEYS, NAMESPACE, ConfigError, parse_settings
+from trailwatch.config import ENDPOINT_KEYS, KEYS, NAMESPACE, ConfigError, misspelt_namespace, parse_settings
 
 
 def _present() -> set[str]:
@@ -42,6 +42,9 @@ def read_raw_config() -> tuple[dict[str, str | None], frozenset[str], frozenset[
     return raw, secret | unreadable, frozenset(unreadable)
 
 
+misspelt = misspelt_namespace(_present())
+if misspelt:
+    raise pulumi.RunError(misspelt)
 try:
     raw, secret_keys, unreadable = read_raw_config()
     settings = parse_settings(raw, project=pulumi.get_project(), stack=pulumi.get_stack(),

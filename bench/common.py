@@ -1,4 +1,4 @@
-"""Shared plumbing for the benchmarks: timing, the machine record, the results table."""
+"""Shared plumbing for the benchmarks: timing, the machine record, the results table (markdown)."""
 from __future__ import annotations
 
 import gc
@@ -71,23 +71,30 @@ def sample_records() -> list[dict]:
     return [r for f in sorted(SAMPLES.glob("*.json")) for r in json.loads(f.read_text())]
 
 
-def table(results: list[Result]) -> str:
-    rows = [("benchmark", "measured", "baseline", "ratio", "target", "ok")]
+def _amount(value: float, unit: str) -> str:
+    if unit == "x":
+        return f"{value:.2f}x"
+    return f"{value:.3f} {unit}"
+
+
+def markdown(results: list[Result], info: dict[str, object]) -> str:
+    """The table docs/performance.md shows, with the line that says where it was measured."""
+    packages = info.get("packages") or {}
+    versions = ", ".join(f"{name} {v}" for name, v in packages.items() if v) if isinstance(packages, dict) else ""
+    lines = [f"Measured {info.get('date')} on {info.get('cores')} cores, Python {info.get('python')}"
+             + (f", {versions}" if versions else "") + ". Reproduce with `make bench`.", "",
+             "| benchmark | measured | baseline | ratio | target | met |",
+             "|---|---|---|---|---|---|"]
     for r in results:
-        rows.append((
-            r.name,
-            f"{r.measured:.4f} {r.unit}",
-            "" if r.baseline is None else f"{r.baseline:.4f} {r.unit}",
-            "" if r.ratio is None else f"{r.ratio:.2f}",
-            r.target,
-            {True: "yes", False: "NO", None: "-"}[r.ok],
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+        cells = [r.name.strip(), _amount(r.measured, r.unit),
+                 "" if r.baseline is None else _amount(r.baseline, r.unit),
+                 "" if r.ratio is None else f"{r.ratio:.2f}", r.target,
+                 {True: "yes", False: "**no**", None: "—"}[r.ok]]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def write(results: list[Result], path: Path) -> None:
-    payload = {"machine": machine(), "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
+def write_payload(results: list[Result], info: dict[str, object], path: Path) -> None:
+    payload = {"machine": info, "results": [asdict(r) | {"ratio": r.ratio} for r in results]}
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2) + "\n")

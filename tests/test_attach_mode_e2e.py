@@ -102,3 +102,37 @@ def test_the_readme_library_example_with_broken_arguments_fails(tmp_path: Path, 
     status, doc, stderr = check(library_program(tmp_path, broken))
     assert status == 1, stderr
     assert mandatory_codes(doc) == {code}
+
+
+def test_the_readme_library_example_with_a_broken_email_stops_at_construction(tmp_path: Path) -> None:
+    """The component validates its arguments like the stack config (issue 13): the run stops
+    before the pack is ever asked, naming the bad address and what is accepted."""
+    program = library_program(tmp_path)
+    code = (program / "__main__.py").read_text()
+    assert '"security@example.com"' in code
+    (program / "__main__.py").write_text(code.replace('"security@example.com"', '"not-an-email"'))
+    status, doc, stderr = check(program)
+    assert status == 2 and doc == {}
+    assert "'not-an-email' is malformed" in stderr and "an email address like" in stderr
+
+
+def test_the_readme_quick_start_samples_are_what_check_prints() -> None:
+    """The README's quick start shows real output: the resource count and the broken-knob lines."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```[a-z]*\n(.*?)^```$", readme, re.DOTALL | re.MULTILINE)
+    clean = next(b for b in blocks if b.startswith("Previewing update (dev) offline:"))
+    broken = next(b for b in blocks if "--config trailwatch:alarmThreshold=2" in b)
+    ok = subprocess.run([sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev"], cwd=ROOT,
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    (count,) = re.findall(r"\+ \d+ to create", clean)
+    assert count in ok.stdout
+    for line in clean.splitlines():
+        if line.startswith(" +") and "..." not in line:  # tree rows, shown with shorter padding
+            kind, name = line[4:].split()[-2:]
+            assert re.search(rf"{re.escape(kind)}\s+{re.escape(name)}$", ok.stdout, re.MULTILINE), line
+    bad = subprocess.run([sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev", "--config",
+                          "trailwatch:alarmThreshold=2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1, bad.stderr
+    shown = [line.strip() for line in broken.splitlines()[2:] if line.strip()]
+    assert shown and all(line in bad.stdout for line in shown), [line for line in shown if line not in bad.stdout]

@@ -237,3 +237,53 @@ def test_no_color_env_is_inherited_by_subprocesses_only_when_set() -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     proc = trailwatch("pattern", CIS_12, "--no-color", env=env)
     assert proc.returncode == 0 and ESC not in proc.stdout
+
+
+# --- the program: did you mean, and a misspelt namespace -----------------------------------------
+
+def test_a_misspelt_program_key_gets_a_suggestion() -> None:
+    import pulumi
+    from program_helpers import run_program
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program({"trailwatch:logGroupName": "g", "trailwatch:emials": "a@example.com"})
+    assert str(caught.value).startswith(
+        "invalid configuration trailwatch:emials: unknown key (did you mean trailwatch:emails?); accepted: one of ")
+
+
+def test_a_misspelt_program_namespace_is_an_error() -> None:
+    import pulumi
+    from program_helpers import ProgramRun, run_program
+
+    run = ProgramRun(resources=[])
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program({"trailwatch:logGroupName": "g", "trailwach:emails": "a@example.com"}, run=run)
+    assert str(caught.value) == ("invalid configuration trailwach:emails: unknown namespace 'trailwach' (did you "
+                                 "mean trailwatch:emails?); accepted: trailwatch:<key>, the only namespace this "
+                                 "program reads")
+    assert run.resources == []
+    from trailwatch.config import misspelt_namespace
+    assert misspelt_namespace(["aws:region", "trailwatch:emails", "awsx:x", "mycorp:team"]) is None
+
+
+def test_an_infix_wildcard_on_a_string_is_judged_not_blamed_on_numbers() -> None:
+    """Issue 13: an infix wildcard on errorCode is a string comparison; the verdict says what the
+    pattern misses, not that a wildcard is 'compared with a number' (filter_pattern's public API)."""
+    proc = trailwatch("pattern", '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "Access*Denied") }',
+                      "--format", "json")
+    verdict = json.loads(proc.stdout)["verdict"]
+    assert proc.returncode == 1 and verdict["status"] == "not_ok"
+    assert any("misses AccessDeniedException" in r for r in verdict["reasons"])
+    assert not any("number" in r for r in verdict["reasons"])
+
+
+def test_audit_verdict_words_are_coloured_only_when_enabled() -> None:
+    from trailwatch.audit.cli import parser
+    from trailwatch.output import paint_verdicts
+
+    text = "account 1 [us-east-1]: FAIL - no trail\n  - UNKNOWN [trail] x\nresult: PASS (FAILED-LOGIN stays)\n"
+    painted = paint_verdicts(text, Painter(True))
+    assert "\033[31mFAIL\033[0m - no trail" in painted and "\033[33mUNKNOWN\033[0m" in painted
+    assert "result: \033[32mPASS\033[0m" in painted and "FAILED-LOGIN" in painted
+    assert paint_verdicts(text, Painter(False)) == text
+    assert parser().parse_args(["--no-color"]).no_color

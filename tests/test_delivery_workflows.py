@@ -344,3 +344,21 @@ def test_the_documented_trailwatch_commands_are_real() -> None:
     assert used and set(used) <= set(COMMANDS), set(used) - set(COMMANDS)
     targets = set(re.findall(r"`make ([a-z-]+)", text)) | set(re.findall(r"^make ([a-z-]+)", text, re.MULTILINE))
     assert targets and targets <= makefile_targets(), targets - makefile_targets()
+
+
+def test_the_readme_links_every_doc_and_every_link_resolves() -> None:
+    """A newcomer finds every reference document from the README, and no link is dead."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\((docs/[\w.-]+\.md)\)", readme))
+    present = {f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")}
+    assert present - linked == set(), "README does not link: " + ", ".join(sorted(present - linked))
+    assert linked - present == set(), "README links missing files: " + ", ".join(sorted(linked - present))
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(((?!https?://|#)[^)#\s]+)", text):
+            assert (path.parent / target).exists(), f"{path.name}: dead link {target}"
+
+
+def test_the_readme_stays_a_newcomers_page() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 320, f"README.md has {len(lines)} lines; move reference material to docs/"

@@ -27,7 +27,7 @@ USAGE = (
 
 #: What a command needs beyond the base install, and how to get it.
 EXTRAS: dict[str, tuple[str, str]] = {
-    "audit": ("boto3", 'pip install "trailwatch[audit]"'),
+    "audit": ("botocore", 'pip install "trailwatch[audit]"'),  # the extra brings boto3 and botocore
 }
 
 

@@ -6,9 +6,10 @@ the key as the user writes it (`trailwatch:alarmThreshold`) and what it accepts.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeGuard
 from urllib.parse import urlsplit
@@ -67,6 +68,17 @@ LOG_GROUP_NAME: Final = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 TRAIL_NAME: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]")
 METRIC_NAMESPACE: Final = re.compile(r"[A-Za-z0-9 .\-_/#:]{1,255}")
 _TRUE, _FALSE = ("true", "True"), ("false", "False")
+
+
+def misspelt_namespace(keys: Iterable[str]) -> str | None:
+    """The error for a config key whose namespace is nearly `trailwatch` (`trailwach:emails`),
+    which the program would otherwise never read; None when there is none."""
+    for key in sorted(keys):
+        namespace, sep, rest = key.partition(":")
+        if sep and namespace != NAMESPACE and difflib.get_close_matches(namespace, [NAMESPACE], cutoff=0.75):
+            return (f"invalid configuration {key}: unknown namespace {namespace!r} (did you mean "
+                    f"{NAMESPACE}:{rest}?); accepted: {NAMESPACE}:<key>, the only namespace this program reads")
+    return None
 
 
 class ConfigError(ValueError):
@@ -165,7 +177,9 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str,
     values = {k: v for k, v in raw.items() if v is not None}
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
-        raise ConfigError(unknown[0], "unknown key (a typo?)", "one of " + ", ".join(KEYS))
+        close = difflib.get_close_matches(unknown[0], KEYS, n=1, cutoff=0.6)
+        hint = f"did you mean {NAMESPACE}:{close[0]}?" if close else "a typo?"
+        raise ConfigError(unknown[0], f"unknown key ({hint})", "one of " + ", ".join(KEYS))
 
     create_trail = _bool(values, "createTrail", False)
     log_group_name = values.get("logGroupName")

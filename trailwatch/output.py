@@ -7,7 +7,8 @@ and never with `--no-color` or a non-empty NO_COLOR environment variable (https:
 from __future__ import annotations
 
 import os
-from typing import TextIO
+import re
+from typing import IO
 
 _CODES = {"red": "31", "green": "32", "yellow": "33", "bold": "1"}
 
@@ -18,7 +19,7 @@ def error_line(command: str, message: str) -> str:
     return f"{who}: error: {message}\n"
 
 
-def colour_enabled(stream: TextIO, no_color: bool = False) -> bool:
+def colour_enabled(stream: IO[str], no_color: bool = False) -> bool:
     if no_color or os.environ.get("NO_COLOR"):
         return False
     isatty = getattr(stream, "isatty", None)
@@ -35,3 +36,14 @@ class Painter:
         if not self.enabled or not text:
             return text
         return f"\033[{_CODES[colour]}m{text}\033[0m"
+
+
+_VERDICT = re.compile(r"(?<![\w-])(PASS|FAIL|UNKNOWN)(?![\w-])")
+_VERDICT_COLOUR = {"PASS": "green", "FAIL": "red", "UNKNOWN": "yellow"}
+
+
+def paint_verdicts(text: str, paint: Painter) -> str:
+    """The audit's PASS / FAIL / UNKNOWN words in their colours (nothing else changes)."""
+    if not paint.enabled:
+        return text
+    return _VERDICT.sub(lambda m: paint(_VERDICT_COLOUR[m.group(1)], m.group(1)), text)

@@ -22,6 +22,8 @@ from urllib.parse import urlparse
 
 from trailwatch_policy.profiles import PROFILES
 
+from trailwatch.output import Painter, colour_enabled, paint_verdicts
+
 from .result import AccountResult, AuditFinding, Report, SkippedAccount
 from .targets import (DEFAULT_ROLE_NAME, Target, TargetError, check_role_name, from_file,
                       in_shard, parse_role_arn, parse_shard, shard_of)
@@ -103,6 +105,8 @@ def parser() -> argparse.ArgumentParser:
                    "Security Hub ids (CloudWatch.1 ..) or policy names, or 'all' (default 4.1; "
                    "docs/controls.md)")
     p.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    p.add_argument("--no-color", action="store_true",
+                   help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal")
     return p
 
 
@@ -490,7 +494,10 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
         args = parser().parse_args(argv)
         _check(args)
         report = run(args, stderr)
-        _write(render(report, args.format), args.output, stdout)
+        text = render(report, args.format)
+        if args.format == "text" and not args.output:
+            text = paint_verdicts(text, Painter(colour_enabled(stdout, args.no_color)))
+        _write(text, args.output, stdout)
         return report.exit_code
     except UsageError as error:
         stderr.write(f"{prefix}: error: {error}\n")
