@@ -2,7 +2,7 @@
 results where `git status` stays clean (bench/out/results.json, git-ignored); `make bench
 SAVE=1` (`--save`) writes the committed bench/results.json instead, to update the docs.
 
-`python -m bench [NAME ...]` runs some of them (names: filter, pack, analyze, hostile, check, audit, org).
+`python -m bench [NAME ...]` runs some of them (names: filter, regex, pack, analyze, hostile, check, audit, org).
 Targets are reported, not asserted: a missed target is a finding to profile, not a flaky test.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ SAVED = HERE / "results.json"  # committed: the numbers docs/performance.md show
 
 BENCHES = {
     "filter": "bench.filter_eval",
+    "regex": "bench.filter_regex",
     "pack": "bench.pack_start",
     "analyze": "bench.analyze_stack",
     "hostile": "bench.hostile",

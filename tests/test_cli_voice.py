@@ -287,3 +287,22 @@ def test_audit_verdict_words_are_coloured_only_when_enabled() -> None:
     assert "result: \033[32mPASS\033[0m" in painted and "FAILED-LOGIN" in painted
     assert paint_verdicts(text, Painter(False)) == text
     assert parser().parse_args(["--no-color"]).no_color
+
+
+def test_an_invalid_pack_config_names_the_line_and_column(tmp_path: Path) -> None:
+    from trailwatch.engine.policyconfig import load_config_file
+
+    bad = tmp_path / "pack.json"
+    bad.write_text('{\n  "all": "mandatory",\n}\n')
+    with pytest.raises(EngineError) as caught:
+        load_config_file(bad)
+    assert "line 3, column 1: not valid JSON (Expecting property name enclosed in double quotes)" in str(caught.value)
+
+
+def test_a_program_that_kills_its_runner_is_one_error_after_its_output(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: dies\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("import os\nprint('last words', flush=True)\nos._exit(3)\n")
+    proc = trailwatch("check", str(tmp_path), "--policy-pack", str(PACK))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == ("last words\ntrailwatch check: error: the program runner died (exit 3) before "
+                           "reporting; its last output is above\n")

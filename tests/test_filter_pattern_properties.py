@@ -1,5 +1,6 @@
-"""Property tests: the parser never fails with anything but FilterPatternError, and
-printing a pattern and parsing it again keeps its meaning (checked on sample events)."""
+"""Property tests: the parser never fails with anything but FilterPatternError; printing a
+pattern and parsing it again gives the same tree (and so the same meaning), within 1024
+characters when the input was; evaluating a dict and its JSON text agree."""
 from __future__ import annotations
 
 import json
@@ -25,11 +26,14 @@ names = st.sampled_from(["a", "b", "c", "d", "e", "h", "errorCode", "eventName",
 steps = st.one_of(
     names.map(lambda n: "." + n),
     st.integers(0, 3).map(lambda i: f"[{i}]"),
-    st.just(".*"), st.just("[*]"), st.just("['i.j']"),
+    st.just(".*"), st.just("[*]"), st.just("['i.j']"), st.just(".['i.j']"), st.just('["a b"]'),
 )
 selectors = st.lists(steps, min_size=1, max_size=3).map(lambda s: "$" + "".join(s))
-words = st.sampled_from(["x", "1", "2.5", "-3", "AccessDenied", "Client.UnauthorizedOperation", "HeadBucket",
-                         "two", "k", "g", "x y", "delivery.logs.amazonaws.com", "q\"t"])
+words = st.sampled_from(["x", "1", "2.5", "-3", "+1000", "10e3", "-1.5e-3", "AccessDenied",
+                         "Client.UnauthorizedOperation", "HeadBucket", "two", "k", "g", "x y",
+                         "delivery.logs.amazonaws.com", "q\"t", "a*b", "a@b", "back\\slash", "a,b[0]"])
+numbers = st.sampled_from(["1", "2.5", "-3", "+1000", "10e3", "-1.5e-3", ".5", "0"])
+regexes = st.sampled_from(["%Denied%", "%^Acc%", "%[0-9]+%", "%x|y$%", r"%\d{1,3}%", "%a.c%"])
 
 
 def value_text(word: str, star: int, quoted: bool) -> str:
@@ -39,26 +43,52 @@ def value_text(word: str, star: int, quoted: bool) -> str:
     return w
 
 
-values = st.builds(value_text, words, st.integers(0, 4), st.booleans())
-ops = st.sampled_from(["=", "!=", "<", "<=", ">", ">="])
+def must_quote(w: str) -> bool:
+    return any(c in w for c in ' "@\\') or w.startswith("*") and len(w) > 1 and w[1] == "*"
+
+
+values = st.builds(value_text, words, st.integers(0, 4), st.booleans()).map(
+    lambda v: v if v.startswith('"') or not must_quote(v) else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+eq_ops = st.sampled_from(["=", "!="])
+num_ops = st.sampled_from(["=", "!=", "<", "<=", ">", ">="])
+comparisons = st.one_of(
+    st.tuples(eq_ops, values), st.tuples(num_ops, numbers), st.tuples(eq_ops, regexes),
+)
 conditions = st.one_of(
-    st.builds(lambda s, o, v, sp: f"{s}{sp}{o}{sp}{v}", selectors, ops, values, st.sampled_from(["", " "])),
+    st.builds(lambda s, ov, sp: f"{s}{sp}{ov[0]}{sp}{ov[1]}", selectors, comparisons, st.sampled_from(["", " "])),
     st.builds(lambda s, k: f"{s} {k}", selectors, st.sampled_from(["IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"])),
 )
-expressions = st.recursive(
-    conditions,
-    lambda inner: st.one_of(
+def combined(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
         st.builds(lambda a, b: f"{a} && {b}", inner, inner),
         st.builds(lambda a, b: f"{a} || {b}", inner, inner),
         inner.map(lambda e: f"({e})"),
-    ),
-    max_leaves=6,
-)
+    )
+
+
+expressions = st.recursive(conditions, combined, max_leaves=6)
 json_patterns = expressions.map(lambda e: "{ " + e + " }")
 term_patterns = st.lists(
     st.tuples(st.sampled_from(["", "-", "?"]), st.sampled_from(["ERROR", "AccessDenied", "x y", "line", "{", "-z"])),
     min_size=1, max_size=4,
 ).map(lambda ts: " ".join(sign + (f'"{t}"' if (" " in t or t[0] in "{-") else t) for sign, t in ts))
+field_names = st.sampled_from(["a", "b", "c", "status", "w1"])
+field_conditions = st.builds(lambda n, ov: f"{n} {ov[0]} {ov[1]}", field_names, comparisons)
+space_fields = st.one_of(
+    st.just("..."), st.just(""), field_names,
+    st.lists(field_conditions, min_size=1, max_size=3).flatmap(
+        lambda cs: st.sampled_from([" && ", " || "]).map(lambda sep: sep.join(cs))),
+)
+space_patterns = st.lists(space_fields, min_size=1, max_size=5).map(lambda fs: "[" + ", ".join(fs) + "]")
+SPACE_EVENTS = ["a b c", "1 2 3", "ERROR x", '127.0.0.1 - f [10/Oct/2000] "GET /x" 404 12', "", "AccessDenied 2.5 -3"]
+
+
+def tree(p: object) -> object:
+    """What a pattern means, as comparable data (spelling such as quotes left out)."""
+    for attr in ("expression", "fields", "terms", "source"):
+        if hasattr(p, attr):
+            return (p.kind, getattr(p, attr))  # type: ignore[attr-defined]
+    return (p.kind,)  # type: ignore[attr-defined]
 
 
 def outcomes(pattern_text: str) -> list:
@@ -74,14 +104,54 @@ def test_print_then_parse_keeps_the_meaning_of_json_patterns(text: str) -> None:
     except FilterPatternError:
         return  # e.g. generated a pattern over the length limit
     printed = str(p)
+    again = parse(printed)
+    assert tree(again) == tree(p)             # parse -> print -> parse is the identity
+    assert str(again) == printed              # printing is a fixed point
+    assert len(printed) <= 1024                # parse() refused anything longer
     assert outcomes(printed) == outcomes(text)
-    assert str(parse(printed)) == printed  # printing is a fixed point
+
+
+@SETTINGS
+@given(json_patterns)
+def test_a_dict_and_its_json_text_evaluate_the_same(text: str) -> None:
+    try:
+        p = parse(text)
+    except FilterPatternError:
+        return
+    for e in EVENTS:
+        assert p.evaluate(e) == p.evaluate(json.dumps(e)) == p.evaluate(json.dumps(e, indent=2))
+
+
+@SETTINGS
+@given(space_patterns)
+def test_print_then_parse_is_the_identity_for_space_delimited_patterns(text: str) -> None:
+    try:
+        p = parse(text)
+    except FilterPatternError:
+        return
+    printed = str(p)
+    assert tree(parse(printed)) == tree(p)
+    assert str(parse(printed)) == printed
+    assert [p.evaluate(e) for e in SPACE_EVENTS] == [parse(printed).evaluate(e) for e in SPACE_EVENTS]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(expressions, min_size=1, max_size=40))
+def test_printed_text_stays_within_1024_characters_when_the_input_did(parts: list[str]) -> None:
+    text = "{" + "||".join(f"({e})" for e in parts) + "}"
+    try:
+        p = parse(text)
+    except FilterPatternError:
+        return  # over the limit, or more than two regexes
+    assert len(str(p)) <= 1024
 
 
 @SETTINGS
 @given(term_patterns)
 def test_print_then_parse_keeps_the_meaning_of_term_patterns(text: str) -> None:
-    printed = str(parse(text))
+    p = parse(text)
+    printed = str(p)
+    assert tree(parse(printed)) == tree(p)
     assert outcomes(printed) == outcomes(text)
 
 

@@ -110,6 +110,15 @@ def test_matching_never_uses_python_re(monkeypatch: pytest.MonkeyPatch) -> None:
     assert q.evaluate("an Error here") is True
 
 
+def test_a_full_dfa_cache_is_replaced_without_changing_answers() -> None:
+    import random
+    rng = random.Random(7)
+    rx = compile_linear("[ab]*a[ab]{11}c")  # up to 2**12 DFA states: more than the cache holds
+    for _ in range(4):
+        text = "".join(rng.choice("ab") for _ in range(2500)) + rng.choice(["c", "", "bc"])
+        assert rx.search(text) is (re.search("[ab]*a[ab]{11}c", text) is not None)
+
+
 # --- hypothesis: same answers as a backtracking engine on small inputs -----------
 
 atoms = st.sampled_from(["a", "b", "c", ".", "[ab]", "[^a]", r"\d", r"\w", r"\s", "[a-c]", r"\.", "1", "-"])

@@ -121,3 +121,11 @@ def test_what_counts_as_an_attempt_at_the_control(pattern, name, metric, attempt
 def test_an_unknown_pattern_on_an_attempt_cannot_be_verified():
     [(name, status, codes)] = results(attached(pattern=UNKNOWN))
     assert (name, status, codes) == (CONTROL_TOWER, "unknown", ["pattern-unknown"])
+
+
+def test_an_attempt_with_nothing_behind_it_fails_on_the_filter():
+    alone = replace(attached(), alarms=(), topics=(), subscriptions=())
+    [(name, status, codes)] = results(alone)
+    assert (name, status, codes) == (CONTROL_TOWER, "fail", ["no-alarm"])
+    [finding] = evaluate(alone)[0].findings
+    assert finding.resource_id == "f" and finding.log_group == CONTROL_TOWER

@@ -87,3 +87,12 @@ def test_which_scanner_accepts_which_profile_is_what_the_pack_says() -> None:
         verdicts = scanners.scanner_verdicts(text)
         assert patterns.ACCEPTED_BY[name] == {s for s, ok in verdicts.items() if ok}, name
     assert patterns.profiles_accepted_by(["securityhub", "steampipe"]) == []
+
+
+def test_every_config_key_is_at_a_glance_in_the_readme() -> None:
+    """The README's table names every key (details in docs/configuration.md)."""
+    from trailwatch.config import KEYS
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration at a glance", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(\w+)`", section))
+    assert set(KEYS) <= named, sorted(set(KEYS) - named)

@@ -129,7 +129,9 @@ class CloudTrailLogGroup:
 
 def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
                           index: Index[LogGroup] | None = None) -> list[CloudTrailLogGroup]:
-    """Declared groups a trail points at or the config names, and groups outside the stack.
+    """Declared groups a trail points at or the config names, and groups outside the stack:
+    a trail's target, or (attach mode) a filter's target that the config names or whose
+    filter is an attempt at the control (`metric_filter.attempts_the_control`).
 
     A trail whose target is UNKNOWN and whose sources are no declared log group yields an
     entry with name UNKNOWN: its monitoring cannot be verified yet.

@@ -45,7 +45,7 @@ def parse_config_text(text: str, source: str) -> dict[str, PolicyConfig]:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise EngineError(f"{source}: not valid JSON (line {exc.lineno}: {exc.msg}); fix the file") from None
+        raise EngineError(f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); fix the file there") from None
     if not isinstance(raw, dict):
         raise EngineError(f"{source}: expected a JSON object of policy names to levels or settings")
     result: dict[str, PolicyConfig] = {}

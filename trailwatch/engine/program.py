@@ -87,6 +87,9 @@ def run_program(
         returncode, printed = _run_worker([sys.executable, "-m", "trailwatch.engine.worker", str(request_path)],
                                           project, env, timeout, echo)
         if not out_path.exists():
+            if echo is not None:  # its output was shown as it ran
+                raise EngineError(f"the program runner died (exit {returncode}) before reporting; "
+                                  "its last output is above")
             tail = "\n".join(printed.strip().splitlines()[-15:])
             raise EngineError(f"the program runner died (exit {returncode}) before reporting:\n{tail}")
         result = json.loads(out_path.read_text(encoding="utf-8"))

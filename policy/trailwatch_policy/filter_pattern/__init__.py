@@ -10,16 +10,14 @@ metric filter really counts here. Semantics and sources: ``docs/filter-pattern.m
     str(p)                       # canonical text; parse(str(p)) means the same
 
 One module per job: ``lexer`` (reading the text), ``parser`` (the grammar), ``nodes``
-(the tree), ``evaluator`` (meaning), ``printer`` (canonical text), ``regex`` (AWS's
+(the tree), ``evaluator`` (meaning; ``fields`` for space-delimited patterns), ``printer`` (canonical text), ``regex`` (AWS's
 regex subset in linear time; ``regex.compile_linear`` is public), ``errors``.
 """
 from __future__ import annotations
 
 from .errors import FilterPatternError
-from .evaluator import (
-    Event, FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, Result, SpaceDelimitedPattern,
-    TermsPattern,
-)
+from .evaluator import Event, FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, Result, TermsPattern
+from .fields import SpaceDelimitedPattern
 from .nodes import And, Condition, Field, FieldCondition, Or, Step, Term, Value
 from .parser import MAX_LENGTH, MAX_NESTING, MAX_REGEXES, parse
 from .regex import LinearRegex, RegexError, compile_linear

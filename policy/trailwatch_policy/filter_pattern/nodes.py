@@ -2,7 +2,7 @@
 ``evaluator`` (meaning) and ``printer`` (canonical text)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 __all__ = ["And", "Condition", "Field", "FieldCondition", "Node", "Or", "Step", "Term", "Value"]
@@ -25,8 +25,9 @@ class Value:
     trail: bool = False
     number: float | None = None
     regex: str | None = None
-    quoted: bool = False
-    raw: str = ""
+    # spelling only (not meaning): left out of ==, so parse(print(p)) == p holds
+    quoted: bool = field(default=False, compare=False)
+    raw: str = field(default="", compare=False)
 
     @property
     def is_any(self) -> bool:
@@ -79,7 +80,8 @@ Node = Union[Condition, FieldCondition, And, Or]
 
 @dataclass(frozen=True)
 class Field:
-    """One field of a space-delimited pattern: ``...`` (``name`` None), a name, or conditions."""
+    """One field of a space-delimited pattern: ``...`` (``name`` None), a name ("" when the
+    field is left empty between commas), or conditions (``name`` is the first one's field)."""
 
     name: str | None
     expression: Node | None = None

@@ -10,9 +10,8 @@ subscription filters, filter log events, and Live Tail"
 from __future__ import annotations
 
 from .errors import FilterPatternError, error_at
-from .evaluator import (
-    FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, SpaceDelimitedPattern, TermsPattern,
-)
+from .evaluator import FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, TermsPattern
+from .fields import SpaceDelimitedPattern
 from .lexer import NAME_RE, Scanner
 from .nodes import And, Condition, Field, FieldCondition, Node, Or, Step, Term
 
@@ -54,23 +53,17 @@ def parse(text: str) -> FilterPattern:
 
 # ---------------------------------------------------------------------- JSON
 
-class _JsonParser(Scanner):
+class _ExprParser(Scanner):
+    """``or_expr = and_expr {"||" and_expr}``, ``and_expr = primary {"&&" primary}``,
+    ``primary = "(" or_expr ")" | leaf``: the boolean grammar JSON and space-delimited
+    conditions share (``()`` > ``&&`` > ``||``)."""
+
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.depth = 0
 
-    def parse(self) -> JsonPattern:
-        self.ws()
-        self.i += 1  # "{" (checked by the caller)
-        expr = self.or_expr()
-        self.ws()
-        if self.peek() != "}":
-            raise self.error(self.expected("'}'"))
-        self.i += 1
-        self.ws()
-        if self.i < self.n:
-            raise self.error("unexpected text after the closing '}'")
-        return JsonPattern(self.s, expr, tuple(self.too_large))
+    def leaf(self) -> Node:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def or_expr(self) -> Node:
         children = [self.and_expr()]
@@ -94,20 +87,37 @@ class _JsonParser(Scanner):
 
     def primary(self) -> Node:
         self.ws()
-        c = self.peek()
-        if c == "(":
-            if self.depth >= MAX_NESTING:
-                raise self.error(f"parentheses nested deeper than {MAX_NESTING}")
-            self.depth += 1
-            self.i += 1
-            node = self.or_expr()
-            self.ws()
-            if self.peek() != ")":
-                raise self.error(self.expected("'&&', '||' or ')'"))
-            self.i += 1
-            self.depth -= 1
-            return node
-        if c == "$":
+        if self.peek() != "(":
+            return self.leaf()
+        if self.depth >= MAX_NESTING:
+            raise self.error(f"parentheses nested deeper than {MAX_NESTING}")
+        self.depth += 1
+        self.i += 1
+        node = self.or_expr()
+        self.ws()
+        if self.peek() != ")":
+            raise self.error(self.expected("'&&', '||' or ')'"))
+        self.i += 1
+        self.depth -= 1
+        return node
+
+
+class _JsonParser(_ExprParser):
+    def parse(self) -> JsonPattern:
+        self.ws()
+        self.i += 1  # "{" (checked by the caller)
+        expr = self.or_expr()
+        self.ws()
+        if self.peek() != "}":
+            raise self.error(self.expected("'}'"))
+        self.i += 1
+        self.ws()
+        if self.i < self.n:
+            raise self.error("unexpected text after the closing '}'")
+        return JsonPattern(self.s, expr, tuple(self.too_large))
+
+    def leaf(self) -> Node:
+        if self.peek() == "$":
             return self.condition()
         raise self.error(self.expected("'(' or a selector starting with '$'"))
 
@@ -187,6 +197,7 @@ class _JsonParser(Scanner):
 
 
 def _operator(sc: Scanner, what: str) -> str:
+    start = sc.i
     two = sc.peek(2)
     if two == "==":
         raise sc.error("'==' is not an operator, use '='")
@@ -199,9 +210,9 @@ def _operator(sc: Scanner, what: str) -> str:
     sc.i += len(op)
     nxt = sc.peek()
     if nxt == "=":
-        raise sc.error(f"'{op}=' is not an operator")
+        raise sc.error(f"'{op}=' is not an operator", start)
     if nxt in ("!", "<", ">"):
-        raise sc.error(f"malformed comparison '{op}{nxt}': write one operator (=, !=, <, <=, >, >=)")
+        raise sc.error(f"malformed comparison '{op}{nxt}': write one operator (=, !=, <, <=, >, >=)", start)
     return op
 
 
@@ -216,10 +227,9 @@ def _flat(cls: type[And] | type[Or], children: list[Node]) -> Node:
 
 # ---------------------------------------------------------------- space-delimited
 
-class _SpaceParser(Scanner):
+class _SpaceParser(_ExprParser):
     def __init__(self, text: str) -> None:
         super().__init__(text)
-        self.depth = 0
         self.names: list[tuple[str, int]] = []  # names used in conditions, with their position
 
     def parse(self) -> SpaceDelimitedPattern:
@@ -231,8 +241,6 @@ class _SpaceParser(Scanner):
             raise self.error("a space-delimited pattern needs at least one field")
         while True:
             self.ws()
-            if self.peek() == "]" and fields:  # AWS's own example ends with "4*,]"
-                break
             fields.append(self.field())
             self.ws()
             c = self.peek()
@@ -257,6 +265,10 @@ class _SpaceParser(Scanner):
         return SpaceDelimitedPattern(self.s, tuple(fields), unknown, tuple(self.too_large))
 
     def field(self) -> Field:
+        if self.peek() in (",", "]"):
+            # an empty field is a field without a name: AWS's own example
+            # "[..., request=*.html*, status_code=4*,]" ends with one (the bytes field)
+            return Field("")
         if self.peek(3) == "...":
             self.i += 3
             return Field(None)
@@ -275,40 +287,7 @@ class _SpaceParser(Scanner):
         expr = self.or_expr()
         return Field(_first_name(expr), expr)
 
-    def or_expr(self) -> Node:
-        children = [self.and_expr()]
-        while True:
-            self.ws()
-            if self.peek(2) != "||":
-                break
-            self.i += 2
-            children.append(self.and_expr())
-        return _flat(Or, children)
-
-    def and_expr(self) -> Node:
-        children = [self.primary()]
-        while True:
-            self.ws()
-            if self.peek(2) != "&&":
-                break
-            self.i += 2
-            children.append(self.primary())
-        return _flat(And, children)
-
-    def primary(self) -> Node:
-        self.ws()
-        if self.peek() == "(":
-            if self.depth >= MAX_NESTING:
-                raise self.error(f"parentheses nested deeper than {MAX_NESTING}")
-            self.depth += 1
-            self.i += 1
-            node = self.or_expr()
-            self.ws()
-            if self.peek() != ")":
-                raise self.error(self.expected("'&&', '||' or ')'"))
-            self.i += 1
-            self.depth -= 1
-            return node
+    def leaf(self) -> Node:
         m = NAME_RE.match(self.s, self.i)
         if not m:
             raise self.error(self.expected("a field name"))

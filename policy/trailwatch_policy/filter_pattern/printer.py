@@ -15,15 +15,18 @@ __all__ = ["json_text", "selector_text", "space_text", "terms_text", "value_text
 MAX_LENGTH = 1024
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _WORD_CHARS = _NAME_CHARS - {"-"}
-# a bare value stops at these (JSON and space-delimited stops together) and may not hold these
-_BARE_UNSAFE = frozenset(" \t\r\n\f\v(){}[],\"&|@$\\%")
+# characters a bare value may not hold: where it would stop (JSON / space-delimited), and
+# the ones AWS requires quoted (the lexer's rules)
+_MUST_QUOTE = frozenset("\"@$\\%")
+_BARE_UNSAFE_JSON = frozenset(" \t\r\n\f\v(){}&|") | _MUST_QUOTE
+_BARE_UNSAFE_SPACE = frozenset(" \t\r\n\f\v()[],&|") | _MUST_QUOTE
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def value_text(v: Value, compact: bool = False) -> str:
+def value_text(v: Value, compact: bool = False, space: bool = False) -> str:
     if v.regex is not None:
         return f"%{v.regex}%"
     if v.is_any:
@@ -31,12 +34,12 @@ def value_text(v: Value, compact: bool = False) -> str:
     lit = v.literal
     bare = (("*" if v.lead else "") + lit + ("*" if v.trail else ""))
     if compact and lit and not lit.startswith("*") and not lit.endswith("*") and lit[0] not in "=!<>" \
-            and lit.isascii() and not any(c in _BARE_UNSAFE for c in lit):
+            and lit.isascii() and not any(c in (_BARE_UNSAFE_SPACE if space else _BARE_UNSAFE_JSON) for c in lit):
         return bare
     body = _escape(lit)
-    if body.startswith("*"):
+    if lit.startswith("*"):  # a literal star where a wildcard would be read
         body = "\\" + body
-    if body.endswith("*") and not body.endswith("\\*"):
+    if lit.endswith("*") and len(lit) > 1:
         body = body[:-1] + "\\*"
     return '"' + ("*" if v.lead else "") + body + ("*" if v.trail else "") + '"'
 
@@ -49,7 +52,8 @@ def _step_text(step: Step) -> str:
     key = str(step.key)
     if key and all(c in _NAME_CHARS for c in key):
         return "." + key
-    return "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
+    quote = '"' if "'" in key and '"' not in key else "'"
+    return "[" + quote + key.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote + "]"
 
 
 def selector_text(selector: tuple[Step, ...]) -> str:
@@ -61,7 +65,7 @@ def _condition_text(c: Condition | FieldCondition, compact: bool) -> str:
     if c.value is None:
         return f"{left} {c.op}"
     if compact:
-        return f"{left}{c.op}{value_text(c.value, True)}"
+        return f"{left}{c.op}{value_text(c.value, True, isinstance(c, FieldCondition))}"
     return f"{left} {c.op} {value_text(c.value)}"
 
 

@@ -43,6 +43,7 @@ this engine, not one AWS documents, and callers report such a pattern as not eva
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 __all__ = ["MAX_POSITIONS", "MAX_REPEAT", "LinearRegex", "RegexError", "RegexTooLarge", "compile_linear"]
 
@@ -312,41 +313,65 @@ def _expand(branch: list[tuple[Item, int, int | None]]) -> tuple[Item, ...]:
 _ACCEPT = -1
 
 
-class LinearRegex:
-    """A compiled pattern; ``search(text)`` tells whether it matches anywhere in ``text``."""
+Positions = frozenset  # of (branch, index): "items[:index] of the branch have matched"
 
-    __slots__ = ("source", "_branches", "_literals", "_ids", "_sets", "_table", "_end_ok", "_start",
-                 "_inject")
+
+class _Cache:
+    """The DFA built so far: state ids, their NFA position sets and transitions."""
+
+    __slots__ = ("ids", "sets", "table", "end_ok", "start")
+
+    def __init__(self) -> None:
+        self.ids: dict[Positions, int] = {}
+        self.sets: list[Positions] = []
+        self.table: list[dict[str, int]] = []
+        self.end_ok: list[bool | None] = []
+        self.start = _ACCEPT
+
+    def register(self, positions: Positions) -> int:
+        sid = self.ids.get(positions)
+        if sid is None:
+            sid = len(self.sets)
+            self.ids[positions] = sid
+            self.sets.append(positions)
+            self.table.append({})
+            self.end_ok.append(None)
+        return sid
+
+
+class LinearRegex:
+    """A compiled pattern; ``search(text)`` tells whether it matches anywhere in ``text``.
+
+    The DFA cache is built lazily and shared between calls; a search keeps using the cache
+    it started with (a full cache is replaced, never emptied under a running search), so
+    concurrent searches from several threads stay correct.
+    """
+
+    __slots__ = ("source", "_branches", "_literals", "_inject", "_cache")
 
     def __init__(self, source: str, branches: tuple[tuple[Item, ...], ...]) -> None:
         self.source = source
         self._branches = branches
-        # a branch of plain characters only: search it with str.__contains__
+        # a pattern of plain characters only: search each branch with str.__contains__
         self._literals: tuple[str, ...] | None = None
         if all(all(it.kind == "one" and it.chars is not None and not it.chars.negated
                    and not it.chars.dot and not it.chars.ranges and len(it.chars.chars) == 1
                    for it in b) for b in branches):
             self._literals = tuple("".join(next(iter(it.chars.chars)) for it in b if it.chars) for b in branches)
-        self._reset()
-
-    def _reset(self) -> None:
-        self._inject = self._closure(((b, 0) for b in range(len(self._branches))), at_start=False)
-        self._new_cache()
-
-    def _new_cache(self) -> None:
-        """Fresh DFA cache (new containers: a search in progress notices the swap)."""
-        self._ids: dict[frozenset[tuple[int, int]], int] = {}
-        self._sets: list[frozenset[tuple[int, int]]] = []
-        self._table: list[dict[str, int]] = []
-        self._end_ok: list[bool | None] = []
-        start = self._closure(((b, 0) for b in range(len(self._branches))), at_start=True)
-        self._start = _ACCEPT if self._accepting(start) else self._register(start)
+        every_start = [(b, 0) for b in range(len(branches))]
+        self._inject = self._closure(every_start, at_start=False)
+        self._cache = self._fresh_cache()
 
     def __repr__(self) -> str:
         return f"compile_linear({self.source!r})"
 
-    # NFA positions are (branch, index): "items[:index] of the branch have matched"
-    def _closure(self, positions, at_start: bool, at_end: bool = False) -> frozenset[tuple[int, int]]:
+    def _fresh_cache(self) -> _Cache:
+        cache = _Cache()
+        start = self._closure([(b, 0) for b in range(len(self._branches))], at_start=True)
+        cache.start = _ACCEPT if self._accepting(start) else cache.register(start)
+        return cache
+
+    def _closure(self, positions: Iterable[tuple[int, int]], at_start: bool, at_end: bool = False) -> Positions:
         out: set[tuple[int, int]] = set()
         stack = list(positions)
         while stack:
@@ -361,29 +386,12 @@ class LinearRegex:
                     stack.append((b, k + 1))
         return frozenset(out)
 
-    def _accepting(self, positions: frozenset[tuple[int, int]]) -> bool:
+    def _accepting(self, positions: Positions) -> bool:
         return any(k == len(self._branches[b]) for b, k in positions)
 
-    def _state(self, positions: frozenset[tuple[int, int]]) -> int:
-        if self._accepting(positions):
-            return _ACCEPT
-        sid = self._ids.get(positions)
-        if sid is None:
-            if len(self._sets) >= _MAX_DFA_STATES:
-                self._new_cache()
-            sid = self._register(positions)
-        return sid
-
-    def _register(self, positions: frozenset[tuple[int, int]]) -> int:
-        sid = len(self._sets)
-        self._ids[positions] = sid
-        self._sets.append(positions)
-        self._table.append({})
-        self._end_ok.append(None)
-        return sid
-
-    def _step(self, sid: int, c: str) -> int:
-        positions = self._sets[sid]
+    def _step(self, cache: _Cache, sid: int, c: str) -> tuple[_Cache, int]:
+        """The transition from state ``sid`` on ``c``, computed and recorded."""
+        positions = cache.sets[sid]
         moved: list[tuple[int, int]] = []
         for b, k in positions:
             items = self._branches[b]
@@ -392,51 +400,57 @@ class LinearRegex:
                 if item.chars is not None and c in item.chars:
                     moved.append((b, k) if item.kind == "star" else (b, k + 1))
         nxt = self._closure(moved, at_start=False) | self._inject
-        table = self._table
-        t = self._state(nxt)  # may swap in a new cache: then sid is stale, do not record
-        if table is self._table:
-            table[sid][c] = t
-        return t
+        if self._accepting(nxt):
+            cache.table[sid][c] = _ACCEPT
+            return cache, _ACCEPT
+        if nxt not in cache.ids and len(cache.sets) >= _MAX_DFA_STATES:
+            cache = self._fresh_cache()  # bounded memory; this search moves to the new cache
+            self._cache = cache
+            sid = cache.register(positions)
+        t = cache.register(nxt)
+        cache.table[sid][c] = t
+        return cache, t
 
-    def _ends_ok(self, sid: int) -> bool:
-        ok = self._end_ok[sid]
+    def _run(self, cache: _Cache, sid: int, text: str) -> tuple[_Cache, int]:
+        table = cache.table
+        for c in text:
+            t = table[sid].get(c)
+            if t is None:
+                cache, t = self._step(cache, sid, c)
+                table = cache.table
+            if t == _ACCEPT:
+                return cache, _ACCEPT
+            sid = t
+        return cache, sid
+
+    def _ends_ok(self, cache: _Cache, sid: int) -> bool:
+        ok = cache.end_ok[sid]
         if ok is None:
-            ok = self._accepting(self._closure(self._sets[sid], at_start=False, at_end=True))
-            self._end_ok[sid] = ok
+            ok = self._accepting(self._closure(cache.sets[sid], at_start=False, at_end=True))
+            cache.end_ok[sid] = ok
         return ok
 
     def search(self, text: str) -> bool:
         """True when the pattern matches somewhere in ``text`` (linear in ``len(text)``)."""
         if self._literals is not None:
             return any(lit in text for lit in self._literals)
-        sid = self._start
+        cache = self._cache
+        sid = cache.start
         if sid == _ACCEPT:
             return True
         if not text:
-            return self._accepting(self._closure(self._sets[sid], at_start=True, at_end=True))
+            return self._accepting(self._closure(cache.sets[sid], at_start=True, at_end=True))
         final_newline = text[-1] == "\n"
-        sid = self._run(sid, text[:-1] if final_newline else text)
+        cache, sid = self._run(cache, sid, text[:-1] if final_newline else text)
         if sid == _ACCEPT:
             return True
         if not final_newline:
-            return self._ends_ok(sid)
+            return self._ends_ok(cache, sid)
         # "$" also matches before a final newline (as in Java's and Python's engines)
-        if self._ends_ok(sid):
+        if self._ends_ok(cache, sid):
             return True
-        sid = self._run(sid, "\n")
-        return sid == _ACCEPT or self._ends_ok(sid)
-
-    def _run(self, sid: int, text: str) -> int:
-        table = self._table
-        for c in text:
-            t = table[sid].get(c)
-            if t is None:
-                t = self._step(sid, c)
-                table = self._table
-            if t == _ACCEPT:
-                return _ACCEPT
-            sid = t
-        return sid
+        cache, sid = self._run(cache, sid, "\n")
+        return sid == _ACCEPT or self._ends_ok(cache, sid)
 
 
 def parse_branches(source: str, strict: bool = True) -> tuple[tuple[Item, ...], ...]:
