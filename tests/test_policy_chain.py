@@ -460,3 +460,14 @@ def test_unresolved_links_are_shared_not_copied():
     assert {f.code for f in results[3].findings} == {"filter-log-group-unknown"}
     assert {f.log_group for f in results[3].findings} == {"g3"}
     assert len(results[0].shared[0].findings) == n
+
+
+@pytest.mark.parametrize("pattern", ["^aws-cloudtrail-logs-", "-trail$", "^exact$", "mid", "^$",
+                                     "a^b", "^a$b", "x.y", "^org-[a-z]+$"])
+def test_name_patterns_plain_text_fast_path_agrees_with_the_linear_regex(pattern):
+    from trailwatch_policy.filter_pattern.regex import compile_linear
+    from trailwatch_policy.options import compile_name_pattern
+    names = ["aws-cloudtrail-logs-x", "org-trail", "exact", "exact\n", "xmidx", "a^b", "a$b", "",
+             "x.y", "xzy", "org-abc", "org-trail\n", "\naws-cloudtrail-logs-x", "exactly"]
+    ours, theirs = compile_name_pattern(pattern), compile_linear(pattern, strict=False).search
+    assert [ours(n) for n in names] == [theirs(n) for n in names]

@@ -124,6 +124,8 @@ def test_output_is_capped_per_code_with_a_counted_summary(default):
     assert summary.enforcementLevel == analyzer_pb2.MANDATORY
     assert text(summary).startswith(f"{n + 1 - 10:,} more resources have [no-metric-filter]")
     assert "and 271 others" in summary.message and size(diags) < 15_000
+    from trailwatch.engine.report import findings_of  # the check command's structured output
+    assert [f["code"] for f in findings_of(summary.message)[0]] == ["no-metric-filter"]
 
 
 @pytest.mark.parametrize("pattern, why", [

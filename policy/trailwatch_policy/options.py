@@ -83,6 +83,9 @@ def _compiled(pattern: str) -> Callable[[str], bool]:
     return found
 
 
+_OPERATORS = frozenset("\\.[]{}()*+?|^$")
+
+
 def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
     """A `logGroupNamePatterns` entry as a search function that runs in time linear in the
     name, whatever the pattern; ConfigError when it cannot be run so.
@@ -98,6 +101,20 @@ def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
         raise ConfigError(f"logGroupNamePatterns: a pattern of {len(pattern):,} characters "
                           f"({cut(pattern, 60)}); at most {MAX_PATTERN_LENGTH} are accepted "
                           f"(a log group name has at most {MAX_NAME_LENGTH}); {fix}")
+    plain = pattern.isascii() and pattern.isprintable() and \
+        _OPERATORS.isdisjoint(pattern.strip("^$")) and pattern.count("^") <= 1 and \
+        pattern.count("$") <= 1 and pattern.find("^") in (-1, 0) and \
+        pattern.find("$") in (-1, len(pattern) - 1)
+    if plain:  # the common case (the default): literal text, maybe anchored -- str methods
+        text = pattern.strip("^$")
+        ends = (text, text + "\n")  # `$` also matches before a final newline (as in regex.py)
+        if pattern.startswith("^"):
+            if pattern.endswith("$"):
+                return lambda name: name in ends
+            return lambda name: name.startswith(text)
+        if pattern.endswith("$"):
+            return lambda name: name.endswith(ends)
+        return lambda name: text in name
     from trailwatch_policy.filter_pattern.regex import compile_linear
     try:
         return compile_linear(pattern, strict=False).search

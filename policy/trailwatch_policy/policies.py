@@ -181,8 +181,9 @@ def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
         names = ", ".join(_short(i) for i in ids[:SUMMARY_NAMES])
         more = f" and {len(ids) - SUMMARY_NAMES:,} others" if len(ids) > SUMMARY_NAMES else ""
         yield None, (f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
-                     f"diagnostics per problem are shown in full): {names}{more}. Each is a "
-                     f"violation; the fix is the one shown above for [{code}].")
+                     f"diagnostics per problem are shown in full): {names}{more}.\n"
+                     f"- [{code}] the same problem on {len(ids):,} more resources; each is a "
+                     f"violation\n  fix: the fix shown above for [{code}], on each of them")
 
 
 def _short(urn: str) -> str:
