@@ -253,3 +253,13 @@ def test_condition_on_a_name_that_is_no_field_is_indeterminate() -> None:
 def test_space_delimited_errors(pattern: str, fragment: str) -> None:
     with pytest.raises(FilterPatternError, match=fragment):
         parse(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["ERROR", "%5%", "[a]", '{ $.a = 1 }', ""])
+def test_every_kind_takes_any_json_value_as_event_and_refuses_other_objects(pattern: str) -> None:
+    p = parse(pattern)
+    for event in (5, 2.5, True, None, [1], {"a": 1}, "text"):
+        assert p.evaluate(event) in (True, False, None)  # type: ignore[arg-type]
+    if pattern:
+        with pytest.raises(TypeError, match="an event is a str or a parsed JSON value"):
+            p.evaluate(object())  # type: ignore[arg-type]

@@ -40,10 +40,13 @@ def _as_text(event: Any) -> str:
     """The raw message of an event: a dict or list is searched as its compact JSON text."""
     if event.__class__ is str:
         return event
-    if isinstance(event, (dict, list)):
-        return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     if isinstance(event, str):
         return str(event)
+    if event is None or isinstance(event, (dict, list, int, float, bool)):
+        try:
+            return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError):
+            pass  # not a JSON value after all (e.g. a dict with tuple keys)
     raise TypeError(f"an event is a str or a parsed JSON value, not {type(event).__name__}")
 
 

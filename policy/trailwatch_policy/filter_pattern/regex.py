@@ -26,7 +26,7 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.
 - operators: ``^`` ``$`` (anchors of the whole text; ``$`` also before a final newline, as
   in Java's and Python's engines), ``.`` (any character but a newline), ``[...]`` classes
   (ranges ``a-z``, negation ``[^...]``), ``?`` ``*`` ``+`` ``{m,n}`` (``{m}``, ``{m,}``,
-  ``{,n}``: "either m or n can be omitted"), ``|`` (alternation), ``\\`` escapes
+  ``{,n}``: the regex page notes that m or n may be left out), ``|`` (alternation), ``\\`` escapes
   (``\\d \\D \\w \\W \\s \\S`` and an escaped operator or symbol stands for itself);
 - no parentheses (AWS: "You cannot use parentheses to define a subpattern"), so every
   quantifier applies to one character, a class or an escape;
