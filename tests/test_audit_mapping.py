@@ -254,3 +254,28 @@ def test_role_that_cannot_be_assumed_is_an_unknown_account() -> None:
     [finding] = result.findings
     assert finding.code == "audit.account-unreachable" and "sts:AssumeRole" in finding.message
     assert "trust policy" in finding.fix
+
+def test_composite_alarm_is_read_and_notifies_for_an_alarm_without_actions() -> None:
+    """describe_alarms returns both kinds; a composite naming the alarm is a notifier (moto's
+    server cannot store composite alarms, so the Stubber answers)."""
+    def run(rule: str) -> Any:
+        account = StubbedAccount()
+        healthy_trail(account)
+        logs = account.stub("logs")
+        logs.add_response("describe_log_groups", {"logGroups": [{"logGroupName": GROUP, "arn": GROUP_ARN}]})
+        logs.add_response("describe_metric_filters", {"metricFilters": [FILTER]})
+        composite = {"AlarmName": "rollup", "AlarmArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:rollup",
+                     "AlarmRule": rule, "ActionsEnabled": True, "AlarmActions": [TOPIC]}
+        account.stub("cloudwatch").add_response("describe_alarms", {
+            "MetricAlarms": [{**ALARM, "AlarmActions": []}], "CompositeAlarms": [composite]})
+        sns = account.stub("sns")
+        sns.add_response("get_topic_attributes", {"Attributes": {"TopicArn": TOPIC}})
+        sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [
+            {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email", "Endpoint": "a@b.c",
+             "Owner": ACCOUNT}]})
+        return scan(account)
+
+    assert run('ALARM("Unauthorized_API_Calls") OR ALARM(other)').status == "pass"
+    failed = run('ALARM("Unauthorized_API_Calls") AND ALARM(other)')
+    assert failed.status == "fail"
+    assert "composite-rule" in {f.code for f in failed.trails[0].findings}

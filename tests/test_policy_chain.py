@@ -8,7 +8,7 @@ import pytest
 
 from policy_helpers import CIS_12, CIS_14, CIS_20
 from trailwatch_policy.chain import ChainOptions, evaluate, trail_findings
-from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
+from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, Key, LogGroup, MetricFilter,
                                      MetricQuery, MetricStat, MetricTransformation, Ref,
                                      Subscription, Topic, Trail)
 from trailwatch_policy.options import ConfigError, options_from_config
@@ -218,7 +218,7 @@ def test_each_alarm_rule(changes, code):
     {"statistic": "Maximum"}, {"statistic": "Average"}, {"statistic": None, "extended_statistic": "p99"},
     {"threshold": 0.5, "comparison": "GreaterThanThreshold"},
     {"evaluation_periods": 5.0, "datapoints_to_alarm": 1.0},
-    {"treat_missing_data": "ignore"}, {"treat_missing_data": None}, {"actions_enabled": None},
+    {"treat_missing_data": None}, {"actions_enabled": None},
 ])
 def test_alarms_that_fire_on_one_event(changes):
     assert statuses(with_alarm(good(), **changes)) == ["pass"]
@@ -255,7 +255,7 @@ def test_metric_queries_alarm_counts():
 
 def test_metric_queries_alarm_on_an_expression_does_not_count():
     m = MetricQuery("m1", MetricStat("CISBenchmark", "Calls", "Sum", 300.0), return_data=False)
-    expr = MetricQuery("e1", expression="m1 * 0", return_data=True)
+    expr = MetricQuery("e1", expression="m2 * 2", return_data=True)
     assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", "fail", "alarm-not-on-metric")]
 
 
@@ -265,9 +265,13 @@ def test_metric_queries_alarm_on_fill_of_the_metric_counts():
     for expression in ("FILL(m1, 0)", "FILL( m1 ,0)", "m1"):
         expr = MetricQuery("e1", expression=expression, return_data=True)
         assert statuses(with_alarm(good(), **query_alarm(m, expr))) == ["pass"], expression
-    for expression in ("FILL(m1, 5)", "FILL(m1, REPEAT)", "m1 * 0", "FILL(m2, 0)"):
+    for expression, status, code in (
+            ("FILL(m1, 5)", "fail", "alarm-fires-without-event"),  # 5 >= 1 with no call at all
+            ("FILL(m1, REPEAT)", "unknown", "alarm-expression"),  # depends on earlier periods
+            ("m1 * 0", "fail", "alarm-threshold"),  # one call gives 0
+            ("FILL(m2, 0)", "fail", "alarm-not-on-metric")):  # another metric
         expr = MetricQuery("e1", expression=expression, return_data=True)
-        assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", "fail", "alarm-not-on-metric")], expression
+        assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", status, code)], expression
 
 
 def test_topic_without_subscription():
@@ -286,8 +290,15 @@ def test_subscription_to_an_unknown_topic_cannot_be_verified():
 def test_topic_with_aws_managed_key_drops_notifications():
     inv = replace(good(), topics=(replace(good().topics[0], kms_master_key_id="alias/aws/sns"),))
     assert codes(inv) == [("tp", "fail", "topic-aws-managed-key")]
+    # a key computed from nothing of this stack: cannot be verified, even at preview
     cmk = replace(good(), topics=(replace(good().topics[0], kms_master_key_id=UNKNOWN),))
-    assert statuses(cmk) == ["pass"]
+    assert codes(cmk) == [("tp", "unknown", "topic-encryption-unknown")]
+    # the stack's own key (key.arn, unknown at preview) whose policy lets CloudWatch use it
+    policy = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]}
+    own = replace(cmk, topics=(replace(cmk.topics[0], kms_key_sources=frozenset({"key"})),),
+                  keys=(Key("key", policy=policy),))
+    assert statuses(own) == ["pass"]
 
 
 def test_topic_policy_that_blocks_cloudwatch():
@@ -336,7 +347,7 @@ def test_missing_topic_does_not_hide_a_working_one():
 
 
 @pytest.mark.parametrize(("changes", "code"), [
-    ({"kms_master_key_id": UNKNOWN}, "topic-encryption-unknown"),
+    ({"kms_master_key_id": UNKNOWN, "kms_key_sources": frozenset({"tp"})}, "topic-encryption-unknown"),
     ({"cloudwatch_can_publish": UNKNOWN}, "topic-policy-unknown"),
 ])
 def test_unreadable_topic_settings_are_unknown_live_and_accepted_at_preview(changes, code):

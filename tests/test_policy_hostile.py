@@ -195,8 +195,12 @@ def test_deep_but_legal_documents_are_judged(default, deep_recursion):
     find(specs, LOG_GROUP).props["tags"] = deep
     topic = find(specs, TOPIC)
     condition = '{"k": ' * 2_000 + '"leaf"' + "}" * 2_000
+    # the deep condition sits on a statement for another principal (an unmodelled condition
+    # key on CloudWatch's own statement would make the policy "cannot be verified")
     allow = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
-             '{"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": "*", '
+             '{"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": "*"}, '
+             '{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, '
+             '"Action": "sns:Subscribe", "Resource": "*", '
              '"Condition": {"StringEquals": ' + condition + "}}]}")
     specs.append(Spec(TOPIC_POLICY, "policy", {"arn": UNKNOWN_STRING, "policy": allow},
                       {"arn": [topic.urn]}))

@@ -1,26 +1,38 @@
-"""When an alarm on a filter's metric "works": one unauthorized call makes it notify.
+"""When an alarm on a filter's metric "works": one unauthorized call makes it notify, again.
 
-The rules of control.md ("what an alarm that works means"): it watches the metric (a
-returned metric, same dimensions), the statistic of ONE event in one period crosses the
-threshold with `>=`/`>`, one datapoint is enough, missing data is not breaching, and its
-actions are enabled. Which alarm actions are SNS topics is decided by `chain` (it needs
-the stack). Pure: no Pulumi imports.
+The rules of control.md ("what an alarm that works means"), decided from the whole alarm:
+it reads the filter's metric (directly, or in the metric-math expression it returns,
+evaluated by `metric_math`), with the dimensions, unit and account the filter publishes in;
+ONE unauthorized call in a period puts it in ALARM, and a period without one takes it out
+of ALARM (so the next call notifies again) -- both checked on the datapoints the filter
+really publishes (`datapoints`: its value and its defaultValue for every other event); one
+datapoint is enough; and it notifies (actions enabled, actions present). Which actions are
+SNS topics, and composite alarms that notify for it, are decided by `chain` (it needs the
+stack). Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
+from trailwatch_policy import datapoints as dp
+from trailwatch_policy import metric_math as mm
 from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import UNKNOWN, Alarm, Maybe, MetricTransformation, Unknown
+from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery,
+                                     MetricTransformation, Unknown)
 
 SNIPPET = ('aws.cloudwatch.MetricAlarm("unauthorized-api-calls", namespace={ns!r}, '
            'metric_name={name!r}, statistic="Sum", period=300, threshold=1, '
            'comparison_operator="GreaterThanOrEqualToThreshold", evaluation_periods=1, '
            'treat_missing_data="notBreaching", alarm_actions=[topic.arn])')
+FIX_THRESHOLD = 'statistic="Sum", threshold=1, comparison_operator="GreaterThanOrEqualToThreshold"'
+FIX_EXPRESSION = ("alarm on the metric directly (" + FIX_THRESHOLD + "), or return an expression "
+                  "of + - * / with constants, FILL(m, 0), IF, or SUM/MAX/MIN/AVG(METRICS())")
 
 FIRES_ON = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold")
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Anomaly_Detection.html
+ANOMALY_OPERATORS = ("LessThanLowerOrGreaterThanUpperThreshold", "LessThanLowerThreshold",
+                     "GreaterThanUpperThreshold")
 
 
 @dataclass(frozen=True)
@@ -33,37 +45,67 @@ class Watch:
     dimensions: object = field(default_factory=dict)
     returned: object = True  # the alarm evaluates this metric (not another query)
     query_id: object = None
+    unit: object = None
+    account_id: object = None
+
+
+def _returned(alarm: Alarm) -> MetricQuery | Unknown | None:
+    """The query the alarm alarms on (returnData true; the only query when unset)."""
+    true = [q for q in alarm.queries if q.return_data is True]
+    if true:
+        return true[0]
+    if any(q.return_data is UNKNOWN for q in alarm.queries):
+        return UNKNOWN
+    if len(alarm.queries) == 1 and alarm.queries[0].return_data is None:
+        return alarm.queries[0]
+    return None
 
 
 def watches(alarm: Alarm) -> list[Watch]:
     """The metrics an alarm reads, with whether each one is what it alarms on."""
     if not alarm.queries:
         stat = alarm.statistic if alarm.statistic is not None else alarm.extended_statistic
-        return [Watch(alarm.namespace, alarm.metric_name, stat, alarm.dimensions)]
-    only = len(alarm.queries) == 1
-    passed_through = {_passes_through(q.expression) for q in alarm.queries
-                      if q.metric is None and q.return_data is True}
+        return [Watch(alarm.namespace, alarm.metric_name, stat, alarm.dimensions, True, None,
+                      alarm.unit)]
+    returned = _returned(alarm)
+    used: set[str] = set()
+    if isinstance(returned, MetricQuery) and isinstance(returned.expression, str):
+        try:
+            node = mm.parse(returned.expression)
+            used = mm.ids(node) | ({q.id for q in alarm.queries if isinstance(q.id, str)}
+                                   if mm.uses_all_metrics(node) else set())
+        except mm.MathError:
+            pass
+    used = _closure(alarm, used)
     out = []
     for query in alarm.queries:
         if query.metric is None:
             continue
-        returned = query.return_data if query.return_data is not None else only
-        if returned is not True and isinstance(query.id, str) and query.id in passed_through:
-            returned = True  # the returned expression is this metric, unchanged for one event
+        flag: object = query is returned or query.id in used
+        if not flag and returned is UNKNOWN:
+            flag = UNKNOWN
         out.append(Watch(query.metric.namespace, query.metric.metric_name, query.metric.stat,
-                         query.metric.dimensions, returned, query.id))
+                         query.metric.dimensions, flag, query.id, query.metric.unit,
+                         query.account_id))
     return out
 
 
-# `m1` or `FILL(m1, 0)`: one event's value passes unchanged, and periods without events
-# become 0 (a positive fill value could fire the alarm with no event at all).
-_PASS_THROUGH = re.compile(r"^\s*(?:FILL\(\s*(\w+)\s*,\s*0+(?:\.0*)?\s*\)|(\w+))\s*$")
-
-
-def _passes_through(expression: object) -> str | None:
-    """The query id an expression returns unchanged, if it is that simple."""
-    match = _PASS_THROUGH.match(expression) if isinstance(expression, str) else None
-    return (match.group(1) or match.group(2)) if match else None
+def _closure(alarm: Alarm, ids: set[str]) -> set[str]:
+    """Ids an expression reads, through the expressions it names."""
+    by_id = {q.id: q for q in alarm.queries if isinstance(q.id, str)}
+    todo, seen = list(ids), set(ids)
+    while todo:
+        query = by_id.get(todo.pop())
+        if query is None or not isinstance(query.expression, str):
+            continue
+        try:
+            node = mm.parse(query.expression)
+        except mm.MathError:
+            continue
+        for name in mm.ids(node) - seen:
+            seen.add(name)
+            todo.append(name)
+    return seen
 
 
 def metric_value(metric: MetricTransformation) -> Maybe[float] | None:
@@ -80,146 +122,372 @@ def metric_value(metric: MetricTransformation) -> Maybe[float] | None:
     return number if number > 0 else None
 
 
-_TIMES_VALUE = re.compile(r"^(p|tm|wm|ts)\d+(\.\d+)?$|^(iqm)$|^(tm|wm|ts|p)\(.*\)$", re.I)
-_TIMES_ONE = re.compile(r"^tc\d+(\.\d+)?$|^tc\(.*\)$", re.I)
-
-
-def one_event_statistic(stat: object, value: object) -> Maybe[float] | None:
-    """The statistic of one event with metric value `value` in one period.
-
-    v for Sum/Average/Minimum/Maximum/percentiles/trimmed means, 1 for counts;
-    UNKNOWN when the statistic or value is not known; None for a statistic trailwatch
-    does not model (e.g. percentile rank).
-    """
-    if stat is UNKNOWN:
-        return UNKNOWN
-    if not isinstance(stat, str):
-        return None
-    if stat == "SampleCount" or _TIMES_ONE.match(stat):
-        return 1.0
-    if stat in ("Sum", "Average", "Minimum", "Maximum") or _TIMES_VALUE.match(stat):
-        if isinstance(value, float):
-            return value
-        return UNKNOWN if value is UNKNOWN else None
-    return None
-
-
 def _dims(value: object) -> Maybe[dict[Any, Any]]:
     if value is UNKNOWN:
         return UNKNOWN
     return dict(value) if isinstance(value, Mapping) else {}
 
 
-def alarm_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
-    """Why `alarm` would not notify on one event counted by `metric` (empty: it would).
+def _on_metric(watch: Watch, metric: MetricTransformation) -> bool:
+    return watch.namespace == metric.namespace and watch.metric_name == metric.name
 
-    `alarm` is assumed to read `metric` (same namespace and name, checked by the caller).
-    Alarm actions are checked here only for presence; their targets are the chain's job.
-    """
+
+# -- what the alarm reads -----------------------------------------------------------------
+def _dimension_problems(watch: Watch, metric: MetricTransformation) -> list[Problem]:
+    """https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Dimension
+    (each dimension combination is a separate metric) and
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+    (a filter's dimension value is the event's field, e.g. `$.eventName`)."""
+    filter_dims, alarm_dims = _dims(metric.dimensions), _dims(watch.dimensions)
+    if isinstance(filter_dims, Unknown) or isinstance(alarm_dims, Unknown):
+        return [Problem("unknown", "alarm-dimensions",
+                        "the metric's or the alarm's dimensions are not known yet",
+                        "no dimensions on the filter's metric nor on the alarm")]
+    if not filter_dims and not alarm_dims:
+        return []
+    fix = "remove `dimensions` from the filter's metric_transformation and from the alarm"
+    if not filter_dims:
+        return [Problem("fail", "alarm-dimensions",
+                        f"the alarm filters on dimensions {sorted(alarm_dims)} the filter never "
+                        "publishes, so it sees no data", "remove `dimensions` from the alarm")]
+    names = sorted(filter_dims)
+    if not alarm_dims:
+        why = "an alarm without them sees no data"
+    elif set(alarm_dims) != set(filter_dims):
+        why = (f"the alarm asks for dimensions {sorted(alarm_dims)}, another combination, so it "
+               "sees no data")
+    elif any(isinstance(v, str) and v.startswith("$") for v in alarm_dims.values()):
+        why = ("the alarm's dimension value is the filter's field selector (e.g. "
+               f"{next(v for v in alarm_dims.values() if str(v).startswith('$'))!r}), a value no "
+               "event publishes: the metric's dimension value is each event's field value, so it "
+               "sees no data")
+    else:
+        why = (f"the alarm sees one combination only ({dict(sorted(alarm_dims.items()))}), so "
+               "unauthorized calls with other values are missed")
+    return [Problem("fail", "alarm-dimensions",
+                    f"the filter publishes the metric with dimensions {names}: {why}", fix)]
+
+
+def _unit_problems(watch: Watch, metric: MetricTransformation) -> list[Problem]:
+    """PutMetricAlarm `Unit`: with a unit set, the alarm only sees datapoints published with
+    it; a metric filter without `unit` publishes with unit None.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
+    https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricTransformation.html"""
+    if watch.unit is None:
+        return []
+    if watch.unit is UNKNOWN or metric.unit is UNKNOWN:
+        return [Problem("unknown", "alarm-unit", "the alarm's or the filter's unit is not known yet",
+                        "remove `unit` from the alarm")]
+    published = metric.unit if metric.unit is not None else "None"
+    if watch.unit == published:
+        return []
+    return [Problem("fail", "alarm-unit",
+                    f"the alarm asks for unit {watch.unit!r} but the filter publishes the metric "
+                    f"with unit {published!r}: CloudWatch gives the alarm no datapoint, so it never "
+                    "fires", "remove `unit` from the alarm (or set the same unit on the filter's "
+                    "metric_transformation)")]
+
+
+def _account_problems(watch: Watch, alarm: Alarm) -> list[Problem]:
+    """A metric query's `accountId` reads that account's metric
+    (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Cross-Account-Cross-Region.html),
+    not the one this filter publishes in the alarm's account."""
+    if watch.account_id is None:
+        return []
+    fix = "remove account_id from the metric query (an alarm reads its own account's metric)"
+    if watch.account_id is UNKNOWN:
+        return [Problem("unknown", "alarm-cross-account",
+                        f"query {watch.query_id!r} reads the metric of an account not known yet", fix)]
+    if isinstance(alarm.account, str) and watch.account_id == alarm.account:
+        return []
+    if isinstance(alarm.account, str):
+        return [Problem("fail", "alarm-cross-account",
+                        f"query {watch.query_id!r} reads the metric in account {watch.account_id}, "
+                        f"not in the alarm's account {alarm.account} where the filter publishes it: "
+                        "the alarm watches another account's metric", fix)]
+    return [Problem("unknown", "alarm-cross-account",
+                    f"query {watch.query_id!r} reads the metric in account {watch.account_id}; "
+                    "whether that is the account the filter publishes in is not known", fix)]
+
+
+# -- what one period does to the alarm ----------------------------------------------------
+class _Values(Mapping[str, mm.Value]):
+    """Each query id's value in one period, computed when an expression reads it."""
+
+    def __init__(self, alarm: Alarm, ours: set[str], period: dp.Period, value: float,
+                 default: float | None) -> None:
+        self.by_id = {q.id: q for q in alarm.queries if isinstance(q.id, str)}
+        self.ours, self.period, self.value, self.default = ours, period, value, default
+        self.memo: dict[str, mm.Value] = {}
+        self.busy: set[str] = set()
+
+    def __getitem__(self, key: str) -> mm.Value:
+        if key in self.memo:
+            return self.memo[key]
+        query = self.by_id[key]
+        if key in self.busy:
+            raise mm.MathError(f"query {key!r} refers to itself")
+        self.busy.add(key)
+        try:
+            result = self._compute(query)
+        finally:
+            self.busy.discard(key)
+        self.memo[key] = result
+        return result
+
+    def _compute(self, query: MetricQuery) -> mm.Value:
+        if query.metric is not None:
+            if query.id not in self.ours:
+                return UNKNOWN  # another metric: its value is not known
+            if not isinstance(query.metric.stat, str):
+                return UNKNOWN
+            return dp.statistic(query.metric.stat, self.value, self.default, self.period)
+        if query.expression is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(query.expression, str):
+            raise mm.MathError(f"query {query.id!r} has neither a metric nor an expression")
+        return mm.evaluate(mm.parse(query.expression), self.env())
+
+    def env(self) -> mm.Env:
+        metrics = tuple(i for i, q in self.by_id.items() if q.metric is not None)
+        periods = {i: float(q.metric.period) for i, q in self.by_id.items()
+                   if q.metric is not None and isinstance(q.metric.period, (int, float))}
+        return mm.Env(self, metrics, periods)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.by_id)
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+
+def _datapoint(alarm: Alarm, returned: MetricQuery | None, ours: set[str], period: dp.Period,
+               value: float, default: float | None, stat: object) -> mm.Value:
+    if returned is None:
+        if not isinstance(stat, str):
+            return UNKNOWN
+        return dp.statistic(stat, value, default, period)
+    values = _Values(alarm, ours, period, value, default)
+    return values[returned.id] if isinstance(returned.id, str) else values._compute(returned)
+
+
+def _what(returned: MetricQuery | None, stat: object) -> str:
+    if returned is None or returned.metric is not None:
+        return str(stat)
+    return f"the expression {returned.expression!r}"
+
+
+def _periods_problems(alarm: Alarm, metric: MetricTransformation, returned: MetricQuery | None,
+                      ours: set[str], stat: object) -> list[Problem]:
+    """One call must put the alarm in ALARM; no call must take it out of ALARM."""
+    value = metric_value(metric)
+    if value is None:
+        return []  # the filter's metric value is reported on the filter
+    default = metric.default_value
+    comparison, threshold = alarm.comparison, alarm.threshold
+    if value is UNKNOWN or default is UNKNOWN or comparison is UNKNOWN or threshold is UNKNOWN:
+        return [Problem("unknown", "alarm-threshold",
+                        "whether one unauthorized call crosses the threshold depends on values not "
+                        "known yet (statistic, threshold, comparison or the filter's metric value "
+                        "or defaultValue)", FIX_THRESHOLD)]
+    assert isinstance(value, float) and isinstance(threshold, (int, float)) and isinstance(comparison, str)
+    threshold = float(threshold)
+    d = float(default) if isinstance(default, (int, float)) else None
+    what = _what(returned, stat)
+    op = dp.SYMBOL[comparison]
+    percentile_ignores = (dp.is_percentile(stat) and
+                          alarm.evaluate_low_sample_count_percentiles == "ignore")
+    defaulted = (f" (the filter publishes its defaultValue {d:g} for every other log event)"
+                 if d is not None else "")
+
+    def run(period: dp.Period) -> tuple[mm.Value, object]:
+        x = _datapoint(alarm, returned, ours, period, value, d, stat)
+        st = dp.state(x, comparison, threshold, alarm.treat_missing_data)
+        if percentile_ignores and dp.count(d, period) <= dp.LOW_SAMPLES:
+            st = "STAY"
+        return x, st
+
+    try:
+        for period in dp.FIRE:
+            x, st = run(period)
+            if st is UNKNOWN:
+                return [Problem("unknown", "alarm-threshold",
+                                f"with {period.describe()}, {what} depends on another metric or a "
+                                "value not known yet: whether one call fires the alarm cannot be told",
+                                FIX_THRESHOLD)]
+            if st == "ALARM":
+                continue
+            if st == "STAY":
+                why = (f"{what} is a percentile and evaluateLowSampleCountPercentile is \"ignore\": "
+                       f"with {period.describe()} there are too few datapoints, so the alarm keeps "
+                       "its state and never fires on one call")
+                fix = 'evaluate_low_sample_count_percentiles="evaluate", or ' + FIX_THRESHOLD
+            elif x is None:
+                why = (f"{period.describe()} gives {what} no datapoint{defaulted}, so the alarm "
+                       f"does not fire (treatMissingData {alarm.treat_missing_data or 'missing'!s})")
+                fix = FIX_THRESHOLD
+            else:
+                assert isinstance(x, float)
+                why = (f"one unauthorized call gives {what} = {x:g} in a period, and {x:g} {op} "
+                       f"{threshold:g} is false: the alarm stays quiet until several calls happen "
+                       "in the same period" if period.others == 0 or d is None else
+                       f"{period.describe()} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
+                       f"{threshold:g} is false: in a busy log group one call never fires it")
+                fix = FIX_THRESHOLD
+            return [Problem("fail", "alarm-threshold", why, fix)]
+        for period in dp.QUIET:
+            x, st = run(period)
+            if st is UNKNOWN and x is None:
+                return [Problem("unknown", "alarm-missing-data",
+                                f"with {period.describe()} the alarm has no datapoint, and "
+                                "treatMissingData is not known yet",
+                                'treat_missing_data="notBreaching"')]
+            if st is UNKNOWN:
+                return [Problem("unknown", "alarm-threshold",
+                                f"with {period.describe()}, {what} depends on another metric or a "
+                                "value not known yet: whether the alarm stays out of ALARM cannot "
+                                "be told", FIX_THRESHOLD)]
+            if st == "ALARM" and x is None:
+                return [Problem(
+                    "fail", "alarm-missing-data",
+                    f'treatMissingData is "breaching": with {period.describe()} {what} has no '
+                    "datapoint, so the alarm is in ALARM without events and a real unauthorized "
+                    "call raises no new notification", 'treat_missing_data="notBreaching"')]
+            if st == "ALARM":
+                assert isinstance(x, float)
+                return [Problem(
+                    "fail", "alarm-fires-without-event",
+                    f"{period.describe()} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
+                    f"{threshold:g} is true: the alarm is in ALARM without any unauthorized call, "
+                    "so it stays there and a real one raises no new notification", FIX_THRESHOLD)]
+            if st == "STAY" and period.others > 0:
+                cause = ('treatMissingData is "ignore"' if x is None else
+                         "the percentile ignores low sample counts")
+                return [Problem(
+                    "fail", "alarm-missing-data",
+                    f"with {period.describe()} {what} has no datapoint{defaulted} and {cause}"
+                    ": after the first unauthorized call the alarm stays in ALARM, so later calls "
+                    "raise no new notification",
+                    'treat_missing_data="notBreaching" (or default_value="0" on the filter\'s metric)'
+                    if x is None else 'evaluate_low_sample_count_percentiles="evaluate"')]
+    except (mm.MathError, dp.NotModelled) as error:
+        return [Problem("unknown", "alarm-expression",
+                        f"trailwatch cannot evaluate {what}: {error}; whether one unauthorized call "
+                        "fires the alarm (and no call does not) cannot be verified", FIX_EXPRESSION)]
+    return []
+
+
+def _threshold_problems(alarm: Alarm, stat: object) -> list[Problem] | None:
+    """Problems that make the period evaluation moot (None: evaluate the periods)."""
+    if stat is None:
+        return [Problem("fail", "alarm-no-statistic",
+                        "the alarm names no statistic for the metric", 'statistic="Sum"')]
+    if alarm.threshold_metric_id is not None or alarm.comparison in ANOMALY_OPERATORS:
+        return [Problem(
+            "fail", "alarm-anomaly-band",
+            "the alarm compares the metric with an anomaly-detection band, which CloudWatch learns "
+            "from the metric's own history: nothing guarantees that one unauthorized call leaves "
+            "the band (a burst of calls widens it), so trailwatch cannot count it as firing on one "
+            "call", "a static threshold: " + FIX_THRESHOLD)]
+    if alarm.comparison is UNKNOWN or alarm.threshold is UNKNOWN:
+        return None
+    if alarm.comparison not in dp.SYMBOL:
+        return [Problem("fail", "alarm-threshold",
+                        f"comparison {alarm.comparison!r} does not fire when unauthorized calls "
+                        "appear: only GreaterThanOrEqualToThreshold or GreaterThanThreshold do",
+                        FIX_THRESHOLD)]
+    if not isinstance(alarm.threshold, (int, float)) or isinstance(alarm.threshold, bool):
+        return [Problem("fail", "alarm-threshold", "the alarm has no static threshold",
+                        FIX_THRESHOLD)]
+    return None
+
+
+def state_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
+    """Why one unauthorized call counted by `metric` would not move `alarm` to ALARM (and
+    back) -- everything but its actions. `alarm` reads `metric` (checked by the caller)."""
     problems: list[Problem] = []
-    candidates = [w for w in watches(alarm)
-                  if w.namespace == metric.namespace and w.metric_name == metric.name] or [
-        w for w in watches(alarm) if w.namespace is UNKNOWN or w.metric_name is UNKNOWN]
+    all_watches = watches(alarm)
+    candidates = [w for w in all_watches if _on_metric(w, metric)] or [
+        w for w in all_watches if w.namespace is UNKNOWN or w.metric_name is UNKNOWN]
     if not candidates:
         return [Problem("fail", "alarm-not-on-metric",
                         f"the alarm does not read the filter's metric {metric.namespace}/{metric.name}",
                         f"namespace={metric.namespace!r}, metric_name={metric.name!r}")]
-    watch = next((w for w in candidates if w.returned is True), None) or \
-        next((w for w in candidates if w.returned is UNKNOWN), None) or candidates[0]
-    if watch.returned is UNKNOWN:
-        problems.append(Problem("unknown", "alarm-not-on-metric",
-                                f"whether the alarm evaluates query {watch.query_id!r} (returnData) "
-                                "is not known yet", "return_data=True on the metric query"))
-    elif watch.returned is not True:
-        problems.append(Problem(
+    returned = _returned(alarm) if alarm.queries else None
+    used = [w for w in candidates if w.returned is True]
+    if not used:
+        watch = next((w for w in candidates if w.returned is UNKNOWN), None)
+        if watch is not None:
+            return [Problem("unknown", "alarm-not-on-metric",
+                            f"whether the alarm evaluates query {watch.query_id!r} (returnData) "
+                            "is not known yet", "return_data=True on the metric query")]
+        watch = candidates[0]
+        how = ("alarms on another query's result (returnData is not true)"
+               if not isinstance(returned, MetricQuery) or returned.metric is not None else
+               f"alarms on the expression {returned.expression!r}, which does not use it")
+        if isinstance(returned, MetricQuery) and isinstance(returned.expression, str):
+            try:
+                mm.parse(returned.expression)
+            except mm.MathError as error:
+                return [Problem("unknown", "alarm-expression",
+                                f"trailwatch cannot read the alarm's expression "
+                                f"{returned.expression!r}: {error}", FIX_EXPRESSION)]
+        return [Problem(
             "fail", "alarm-not-on-metric",
             f"the alarm reads {metric.namespace}/{metric.name} in query {watch.query_id!r} but "
-            "alarms on another query's result (returnData is not true), so it does not "
-            "fire on the filter's count",
+            f"{how}, so it does not fire on the filter's count",
             f"return_data=True on query {watch.query_id!r} (and False on the others), or alarm "
-            "on the metric directly"))
-
-    filter_dims, alarm_dims = _dims(metric.dimensions), _dims(watch.dimensions)
-    if isinstance(filter_dims, Unknown) or isinstance(alarm_dims, Unknown):  # `is UNKNOWN`, narrowed
-        problems.append(Problem("unknown", "alarm-dimensions",
-                                "the metric's or the alarm's dimensions are not known yet",
-                                "no dimensions on the filter's metric nor on the alarm"))
-    elif filter_dims != alarm_dims:
-        if filter_dims:
-            why = (f"the filter publishes the metric with dimensions {sorted(filter_dims)}: an "
-                   f"alarm {'without them sees no data' if not alarm_dims else 'sees one dimension combination only'}"
-                   ", so unauthorized calls would not all reach it")
-            fix = "remove `dimensions` from the filter's metric_transformation (and from the alarm)"
-        else:
-            why = (f"the alarm filters on dimensions {sorted(alarm_dims)} the filter never "
-                   "publishes, so it sees no data")
-            fix = "remove `dimensions` from the alarm"
-        problems.append(Problem("fail", "alarm-dimensions", why, fix))
-
-    value = metric_value(metric)
-    one = one_event_statistic(watch.stat, value)
-    threshold, comparison = alarm.threshold, alarm.comparison
-    fix_threshold = ('statistic="Sum", threshold=1, '
-                     'comparison_operator="GreaterThanOrEqualToThreshold"')
-    if watch.stat is None:
-        problems.append(Problem("fail", "alarm-no-statistic",
-                                "the alarm names no statistic for the metric", 'statistic="Sum"'))
-    elif comparison is UNKNOWN or threshold is UNKNOWN or isinstance(one, Unknown):
+            "on the metric directly")]
+    for watch in used:
+        problems += _dimension_problems(watch, metric)
+        problems += _unit_problems(watch, metric)
+        problems += _account_problems(watch, alarm)
+    stats = [w.stat for w in used]
+    stat = next((s for s in stats if s is None), stats[0])
+    moot = _threshold_problems(alarm, stat)
+    if moot is not None:
+        problems += moot
+    elif stat is UNKNOWN:
         problems.append(Problem("unknown", "alarm-threshold",
-                                "whether one unauthorized call crosses the threshold depends on "
-                                "values not known yet (statistic, threshold, comparison or the "
-                                "filter's metric value)", fix_threshold))
-    elif comparison not in FIRES_ON:
-        problems.append(Problem(
-            "fail", "alarm-threshold",
-            f"comparison {comparison!r} does not fire when unauthorized calls appear: only "
-            "GreaterThanOrEqualToThreshold or GreaterThanThreshold do", fix_threshold))
-    elif not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
-        problems.append(Problem("fail", "alarm-threshold",
-                                "the alarm has no static threshold (anomaly-band alarms are not "
-                                "counted)", fix_threshold))
-    elif one is None:
-        if value is None and watch.stat != "SampleCount":
-            pass  # the filter's metric value is reported on the filter
-        else:
-            problems.append(Problem(
-                "unknown", "alarm-threshold",
-                f"trailwatch does not model the statistic {watch.stat!r}; it cannot tell whether "
-                "one event crosses the threshold", fix_threshold))
+                                "the alarm's statistic is not known yet", FIX_THRESHOLD))
     else:
-        fires = one >= threshold if comparison == FIRES_ON[0] else one > threshold
-        if not fires:
-            op = ">=" if comparison == FIRES_ON[0] else ">"
-            problems.append(Problem(
-                "fail", "alarm-threshold",
-                f"one unauthorized call gives {watch.stat} = {one:g} in a period, and "
-                f"{one:g} {op} {threshold:g} is false: the alarm stays quiet until several calls "
-                "happen in the same period", fix_threshold))
+        ours = {w.query_id for w in used if isinstance(w.query_id, str)}
+        query = returned if isinstance(returned, MetricQuery) else None
+        problems += _periods_problems(alarm, metric, query, ours, stat)
+    problems += _datapoints_problems(alarm)
+    return _unique(problems)
 
+
+def _unique(problems: Iterable[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.code, p.message) not in seen:
+            seen.add((p.code, p.message))
+            out.append(p)
+    return out
+
+
+def _datapoints_problems(alarm: Alarm) -> list[Problem]:
     needed = alarm.datapoints_to_alarm if alarm.datapoints_to_alarm is not None \
         else alarm.evaluation_periods
     if needed is UNKNOWN:
-        problems.append(Problem("unknown", "alarm-single-event",
-                                "the number of datapoints the alarm needs is not known yet",
-                                "evaluation_periods=1 (and datapoints_to_alarm=1 or unset)"))
-    elif not isinstance(needed, (int, float)) or isinstance(needed, bool) or needed != 1:
+        return [Problem("unknown", "alarm-single-event",
+                        "the number of datapoints the alarm needs is not known yet",
+                        "evaluation_periods=1 (and datapoints_to_alarm=1 or unset)")]
+    if not isinstance(needed, (int, float)) or isinstance(needed, bool) or needed != 1:
         shown = "unset" if needed is None else f"{needed:g}" if isinstance(needed, float) else repr(needed)
-        problems.append(Problem(
+        return [Problem(
             "fail", "alarm-single-event",
             f"the alarm needs {shown} breaching datapoints (datapointsToAlarm, else "
             "evaluationPeriods): a single unauthorized call in one period never fires it",
-            "evaluation_periods=1 and datapoints_to_alarm=1 (or leave datapoints_to_alarm unset)"))
+            "evaluation_periods=1 and datapoints_to_alarm=1 (or leave datapoints_to_alarm unset)")]
+    return []
 
-    if alarm.treat_missing_data is UNKNOWN:
-        problems.append(Problem("unknown", "alarm-missing-data",
-                                "treatMissingData is not known yet", 'treat_missing_data="notBreaching"'))
-    elif alarm.treat_missing_data == "breaching":
-        problems.append(Problem(
-            "fail", "alarm-missing-data",
-            'treatMissingData is "breaching": with no events the alarm is in ALARM all the time, '
-            "so a real unauthorized call raises no new notification",
-            'treat_missing_data="notBreaching"'))
 
+def action_problems(alarm: Alarm | CompositeAlarm) -> list[Problem]:
+    """Why the alarm's own actions would notify no one (their targets are the chain's job)."""
+    problems: list[Problem] = []
     if alarm.actions_enabled is UNKNOWN:
         problems.append(Problem("unknown", "alarm-actions-disabled",
                                 "actionsEnabled is not known yet", "actions_enabled=True"))
@@ -228,10 +496,36 @@ def alarm_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
             "fail", "alarm-actions-disabled",
             "actionsEnabled is false: the alarm changes state but notifies no one",
             "actions_enabled=True (or leave it unset)"))
-
     if not alarm.alarm_actions:
         problems.append(Problem(
             "fail", "alarm-no-actions",
             "the alarm has no alarm actions: it changes state but notifies no one",
             "alarm_actions=[topic.arn] with an aws.sns.Topic that has a subscription"))
     return problems
+
+
+def alarm_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
+    """Why `alarm` would not notify on one event counted by `metric` (empty: it would)."""
+    return state_problems(alarm, metric) + action_problems(alarm)
+
+
+# -- actions that are not SNS ---------------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions
+_ACTION_KINDS = (
+    (":lambda:", "a Lambda function (runs code; it notifies no one by itself)"),
+    (":ssm-incidents:", "an Incident Manager response plan (opens an incident; trailwatch cannot "
+                        "tell whether it engages a person)"),
+    (":ssm:", "a Systems Manager OpsItem (recorded in OpsCenter; nobody is notified)"),
+    (":autoscaling:", "an Auto Scaling policy (scales a group; nobody is notified)"),
+    (":automate:", "an EC2 action (stops, terminates, reboots or recovers an instance; nobody is "
+                   "notified)"),
+    (":swf:", "an EC2 action (nobody is notified)"),
+)
+
+
+def describe_action(arn: str) -> str:
+    """What a non-SNS alarm action does, for the diagnostic."""
+    for marker, text in _ACTION_KINDS:
+        if marker in arn:
+            return f"{arn}: {text}"
+    return f"{arn}: not an SNS topic"

@@ -21,6 +21,7 @@ from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
 from trailwatch_policy.controls import DEFAULT, Control, find
+from trailwatch_policy import notifiers
 from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cut, failure,
                                         unique, worst)
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
@@ -31,7 +32,7 @@ from trailwatch_policy.metric_filter import (filter_snippet, fix_args, meant_for
 from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
                                      MetricTransformation, Subscription, Topic)
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
-from trailwatch_policy.topic import topic_problems
+from trailwatch_policy.topic import Publisher, topic_problems
 from trailwatch_policy.trail import trail_problems
 
 __all__ = ["ChainOptions", "ConfigError", "Finding", "LogGroupResult", "CloudTrailLogGroup",
@@ -161,7 +162,8 @@ class _Stack:
                 self.subs_of_topic.setdefault(topic.id, []).append(sub)
             if not topics and not known(sub.topic.value) and ref_is_set(sub.topic):
                 self.subs_unresolved.append(sub)
-        self._topic_outcomes: dict[str, Outcome] = {}
+        self.notifiers = notifiers.Notifiers(inv)  # KMS keys and composite alarms
+        self._topic_outcomes: dict[tuple[str, str], Outcome] = {}
         # Many filters may publish the same metric (one per trail log group): the alarms
         # on it are judged once per metric, not once per filter.
         self._metric_outcomes: dict[tuple, Outcome] = {}
@@ -184,22 +186,27 @@ class _Stack:
             resource_id, link, group)
 
     # -- links, from the end of the chain back to the log group --------------------------
-    def topic(self, topic: Topic, group: str | None) -> Outcome:
-        found = self._topic_outcomes.get(topic.id)
+    def topic(self, topic: Topic, group: str | None, publisher: Publisher | None = None) -> Outcome:
+        publisher = publisher or Publisher()
+        found = self._topic_outcomes.get((topic.id, publisher.id))
         if found is None:
             unreadable = self.cannot_read(topic.id, "topic", group) or next(
                 (self.cannot_read(s.id, "subscription", group)
                  for s in self.subs_of_topic.get(topic.id, ()) if s.id in self.unreadable), None)
             if unreadable is not None:
-                found = self._topic_outcomes[topic.id] = unreadable
+                found = self._topic_outcomes[(topic.id, publisher.id)] = unreadable
                 return found
             problems = topic_problems(topic, self.subs_of_topic.get(topic.id, ()),
                                       self.subs_unresolved, self.options.require_subscription,
-                                      self.options.preview)
-            found = self._topic_outcomes[topic.id] = _problems(problems, topic.id, "topic", group)
+                                      self.options.preview, publisher,
+                                      self.notifiers.keys_of(topic), self.options.topics_complete,
+                                      self.notifiers.stack_ids)
+            found = _problems(problems, topic.id, "topic", group)
+            self._topic_outcomes[(topic.id, publisher.id)] = found
         return found
 
-    def missing_topic(self, alarm: Alarm, topic: str, group: str | None) -> Outcome:
+    def missing_topic(self, alarm: Alarm | notifiers.CompositeAlarm, topic: str,
+                      group: str | None) -> Outcome:
         """The alarm names a topic the reader found gone: notifications go nowhere."""
         name = sns_topic_name_from_arn(topic) or topic
         return _problems([Problem(
@@ -210,7 +217,8 @@ class _Stack:
             (("topic", topic),))],
             alarm.id, "alarm", group)
 
-    def actions(self, alarm: Alarm, group: str | None) -> Outcome:
+    def actions(self, alarm: Alarm | notifiers.CompositeAlarm, group: str | None,
+                publisher: Publisher | None = None) -> Outcome:
         if not alarm.alarm_actions:
             return "fail", []  # reported by alarm_problems as alarm-no-actions
         outcomes: list[Outcome] = []
@@ -219,7 +227,7 @@ class _Stack:
         for ref in alarm.alarm_actions:
             topics = self.topics.resolve(ref, sns_topic_name_from_arn)
             if topics:
-                outcomes.extend(self.topic(t, group) if t.exists else
+                outcomes.extend(self.topic(t, group, publisher) if t.exists else
                                 self.missing_topic(alarm, t.arn if known(t.arn) else t.id, group)
                                 for t in topics)
             elif known(ref.value):
@@ -245,11 +253,12 @@ class _Stack:
                 "alarm_actions=[topic.arn] with an aws.sns.Topic declared in the stack")],
                 alarm.id, "alarm", group))
         if not outcomes:
-            shown = ", ".join(others) or "none"
+            shown = "; ".join(alarm_rules.describe_action(a) for a in others) or "none"
             return _problems([Problem(
                 "fail", "alarm-no-topic",
-                f"none of the alarm actions is an SNS topic ({shown}): nobody is notified",
-                "alarm_actions=[topic.arn] with an aws.sns.Topic that has a subscription")],
+                f"none of the alarm actions is an SNS topic ({shown}): no person is notified",
+                "alarm_actions=[topic.arn] with an aws.sns.Topic that has a subscription "
+                "(keep the other actions beside it)")],
                 alarm.id, "alarm", group)
         return _alternatives(outcomes)
 
@@ -259,10 +268,22 @@ class _Stack:
             return unreadable
         topic = next((r.value for r in alarm.alarm_actions
                       if known(r.value) and sns_topic_name_from_arn(r.value)), None)
+        own = _sequence([_problems(alarm_rules.action_problems(alarm), alarm.id, "alarm", group),
+                         self.actions(alarm, group, notifiers.publisher(alarm, metric))])
         return _with_args(_sequence([
-            _problems(alarm_rules.alarm_problems(alarm, metric), alarm.id, "alarm", group),
-            self.actions(alarm, group),
+            _problems(alarm_rules.state_problems(alarm, metric), alarm.id, "alarm", group),
+            # its own actions, or a composite alarm that notifies when it is in ALARM
+            _alternatives(itertools.chain([own], (
+                self.composite(c, alarm, metric, group) for c in self.notifiers.composites_of(alarm)))),
         ]), namespace=metric.namespace, metric=metric.name, topic=topic)
+
+    def composite(self, composite: notifiers.CompositeAlarm, alarm: Alarm,
+                  metric: MetricTransformation, group: str | None) -> Outcome:
+        rule = _problems(notifiers.composite_problems(composite, alarm), composite.id, "alarm", group)
+        if rule[0] == "fail":
+            return rule
+        return _sequence([rule, self.actions(composite, group,
+                                             notifiers.publisher(composite, metric))])
 
     def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None,
                control: Control) -> Outcome:

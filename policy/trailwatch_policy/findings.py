@@ -82,6 +82,7 @@ class Problem:
     # Values the AWS CLI fix needs beyond the resource's ARN (trailwatch_policy.fixes),
     # e.g. (("namespace", "CISBenchmark"), ("metric", "UnauthorizedAPICalls")).
     args: tuple[tuple[str, str], ...] = ()
+    on: str | None = None  # another resource to edit than the one judged (a topic's subscription)
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ class Finding:
 
     @staticmethod
     def of(problem: Problem, resource_id: str, link: Link, log_group: str | None) -> "Finding":
-        return Finding(resource_id, link, problem.status, problem.code, problem.message,
-                       problem.fix, log_group, problem.args)
+        return Finding(problem.on or resource_id, "subscription" if problem.on else link,
+                       problem.status, problem.code, problem.message, problem.fix, log_group,
+                       problem.args)
 
     @property
     def cli_fix(self) -> str:

@@ -39,6 +39,9 @@ _CLOUDWATCH_STATEMENT = ('{{"Effect": "Allow", "Principal": {{"Service": '
                          '"cloudwatch.amazonaws.com"}}, "Action": "sns:Publish", '
                          '"Resource": "{topic}"}}')
 
+_KEY_STATEMENT = ('{{"Effect": "Allow", "Principal": {{"Service": "cloudwatch.amazonaws.com"}}, '
+                  '"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}}')
+
 FIXES: Final[Mapping[str, Fix]] = {
     # trail (CIS audit steps 1-3)
     "trail-not-logging": Fix("aws cloudtrail start-logging --region {region} --name {trail}"),
@@ -62,6 +65,18 @@ FIXES: Final[Mapping[str, Fix]] = {
     "alarm-threshold": Fix(_ALARM + _REPLACES),
     "alarm-single-event": Fix(_ALARM + _REPLACES),
     "alarm-missing-data": Fix(_ALARM + _REPLACES),
+    "alarm-fires-without-event": Fix(_ALARM + _REPLACES),
+    "alarm-expression": Fix(_ALARM + _REPLACES + ", or put-metric-alarm --metrics with an "
+                            "expression of + - * / FILL(m, 0) IF SUM/MAX/MIN/AVG(METRICS())"),
+    "alarm-unit": Fix(_ALARM + " (no --unit)" + _REPLACES),
+    "alarm-cross-account": Fix(_ALARM + _REPLACES + " (no AccountId in --metrics)"),
+    "alarm-anomaly-band": Fix(_ALARM + _REPLACES),
+    "composite-rule": Fix("aws cloudwatch put-composite-alarm --region {region} --alarm-name "
+                          "{alarm} --alarm-rule 'ALARM(\"<the unauthorized-API-calls alarm name>\")' "
+                          "--alarm-actions {topic} (put-composite-alarm replaces the whole alarm)"),
+    "composite-suppressed": Fix("aws cloudwatch put-composite-alarm --region {region} --alarm-name "
+                                "{alarm} without --actions-suppressor (repeat its --alarm-rule and "
+                                "--alarm-actions)"),
     "alarm-actions-disabled": Fix("aws cloudwatch enable-alarm-actions --region {region} "
                                   "--alarm-names {alarm}"),
     "alarm-no-actions": Fix(_ALARM + _REPLACES),
@@ -86,6 +101,29 @@ FIXES: Final[Mapping[str, Fix]] = {
         "--attribute-name KmsMasterKeyId --attribute-value <customer-managed key whose policy "
         "lets cloudwatch.amazonaws.com call kms:Decrypt and kms:GenerateDataKey*> "
         "(or --attribute-value '' for no encryption)"),
+    "topic-fifo": Fix(
+        "aws sns create-topic --region {topic_region} --name <a name without .fifo> (a standard "
+        "topic), subscribe to it, and point the alarm at it: " + _ALARM.replace("{topic}", "<new topic arn>")),
+    "topic-subscription-filtered": Fix(
+        "aws sns set-subscription-attributes --region {topic_region} --subscription-arn "
+        "<subscription arn> --attribute-name FilterPolicy --attribute-value '{{}}' (or "
+        "FilterPolicyScope MessageBody with {{\"NewStateValue\": [\"ALARM\"]}}); see aws sns "
+        "list-subscriptions-by-topic --region {topic_region} --topic-arn {topic}"),
+    "topic-key-disabled": Fix(
+        "aws kms enable-key --region {topic_region} --key-id <the topic's KmsMasterKeyId> (see "
+        + _READ_TOPIC + ")"),
+    "topic-key-policy-blocks-cloudwatch": Fix(
+        "aws kms put-key-policy --region {topic_region} --key-id <the topic's KmsMasterKeyId> "
+        "--policy-name default --policy file://key-policy.json, a policy that keeps its "
+        "statements and adds " + _KEY_STATEMENT),
+    "topic-key-policy-unknown": Fix(
+        "aws kms get-key-policy --region {topic_region} --key-id <the topic's KmsMasterKeyId> "
+        "--policy-name default with kms:GetKeyPolicy: it must let cloudwatch.amazonaws.com "
+        "kms:Decrypt and kms:GenerateDataKey* without conditions trailwatch cannot evaluate"),
+    "topic-key-unread": Fix(
+        "aws kms describe-key --region {topic_region} --key-id <the topic's KmsMasterKeyId> and "
+        "aws kms get-key-policy ... --policy-name default with kms:DescribeKey and "
+        "kms:GetKeyPolicy (both in SecurityAudit)"),
     "topic-encryption-unknown": Fix(
         _READ_TOPIC + " with sns:GetTopicAttributes: KmsMasterKeyId must not be alias/aws/sns"),
     "topic-policy-blocks-cloudwatch": Fix(

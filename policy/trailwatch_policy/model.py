@@ -80,6 +80,7 @@ class MetricTransformation:
     value: Maybe[str] | None  # "1", "$.count", ... (CloudWatch takes a string)
     default_value: Maybe[float] | None = None
     dimensions: Maybe[Mapping[str, str]] = field(default_factory=dict)
+    unit: Maybe[str] | None = None  # None: published with unit "None"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class MetricStat:
     stat: Maybe[str] | None
     period: Maybe[float] | None = None
     dimensions: Maybe[Mapping[str, str]] = field(default_factory=dict)
+    unit: Maybe[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class MetricQuery:
     metric: MetricStat | None = None
     expression: Maybe[str] | None = None
     return_data: Maybe[bool] | None = None  # absent = returned when it is the only query
+    account_id: Maybe[str] | None = None  # a cross-account metric query (accountId)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,40 @@ class Alarm:
     treat_missing_data: Maybe[str] | None = None
     actions_enabled: Maybe[bool] | None = None
     alarm_actions: tuple[Ref, ...] = ()
+    unit: Maybe[str] | None = None
+    threshold_metric_id: Maybe[str] | None = None  # an anomaly-detection band alarm
+    evaluate_low_sample_count_percentiles: Maybe[str] | None = None
+    arn: Maybe[str] | None = None  # aws:SourceArn of its SNS publishes
+    account: Maybe[str] | None = None  # the account it lives in, when known
+
+
+@dataclass(frozen=True)
+class CompositeAlarm:
+    """An `aws:cloudwatch/compositeAlarm:CompositeAlarm`: notifies when its rule is TRUE."""
+
+    id: str
+    name: Maybe[str] | None
+    rule: Maybe[str] | None  # alarmRule, e.g. 'ALARM("unauthorized-api-calls")'
+    rule_sources: frozenset[str] = frozenset()  # URNs the rule was computed from
+    actions_enabled: Maybe[bool] | None = None
+    alarm_actions: tuple[Ref, ...] = ()
+    suppressor: Maybe[str] | None = None  # actionsSuppressor
+    arn: Maybe[str] | None = None
+    account: Maybe[str] | None = None
+
+
+@dataclass(frozen=True)
+class Key:
+    """A KMS key an SNS topic is encrypted with (a stack's `aws:kms/key:Key`, or read by the audit)."""
+
+    id: str
+    key_id: Maybe[str] | None = None
+    arn: Maybe[str] | None = None
+    aliases: tuple[str, ...] = ()  # "alias/name"
+    enabled: Maybe[bool] | None = True
+    aws_managed: Maybe[bool] | None = False
+    policy: object = None  # the key policy (dict/JSON text), UNKNOWN, or None = the default policy
+    policy_sources: frozenset[str] = frozenset()  # URNs the policy was computed from
 
 
 @dataclass(frozen=True)
@@ -141,6 +178,13 @@ class Topic:
     # False: a reader looked the topic up and it does not exist (deleted): the alarm's
     # notifications go nowhere. A declared topic (pack) always exists.
     exists: bool = True
+    fifo: Maybe[bool] | None = None
+    # The topic policy document itself (dict/JSON text, UNKNOWN; None = the default policy),
+    # evaluated per alarm (aws:SourceArn) by `topic.topic_problems`; when set it wins over
+    # `cloudwatch_can_publish`.
+    policy: object = None
+    policy_sources: frozenset[str] = frozenset()  # URNs the policy was computed from
+    kms_key_sources: frozenset[str] = frozenset()  # URNs KmsMasterKeyId was computed from
 
 
 @dataclass(frozen=True)
@@ -150,6 +194,8 @@ class Subscription:
     protocol: Maybe[str] | None
     endpoint: Maybe[str] | None = None
     confirmed: Maybe[bool] | None = True  # the audit knows; a declared subscription is expected to be
+    filter_policy: object = None  # JSON text/dict, UNKNOWN, or None (every message)
+    filter_policy_scope: Maybe[str] | None = None  # "MessageAttributes" (default) | "MessageBody"
 
 
 @dataclass(frozen=True)
@@ -162,3 +208,5 @@ class Inventory:
     alarms: tuple[Alarm, ...] = ()
     topics: tuple[Topic, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
+    composite_alarms: tuple[CompositeAlarm, ...] = ()
+    keys: tuple[Key, ...] = ()

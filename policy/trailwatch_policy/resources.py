@@ -18,15 +18,16 @@ from pulumi_policy import Secret
 from pulumi_policy.proxy import UnknownValueError
 
 from trailwatch_policy.log_group import Index, sns_topic_name_from_arn
-from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
-                                     MetricQuery, MetricStat, MetricTransformation, Ref,
-                                     Subscription, Topic, Trail)
-from trailwatch_policy.topic import cloudwatch_can_publish
+from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup,
+                                     MetricFilter, MetricQuery, MetricStat, MetricTransformation,
+                                     Ref, Subscription, Topic, Trail)
+from trailwatch_policy.topic import read_policy
 from trailwatch_policy.trail import management_events
-from trailwatch_policy.types import (ALARM, LOG_GROUP, METRIC_FILTER, N_ALARM,
-                                     N_LOG_GROUP, N_METRIC_FILTER, N_SUBSCRIPTION, N_TOPIC,
-                                     N_TOPIC_POLICY, N_TRAIL, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
-                                     TRAIL)
+from trailwatch_policy.types import (ALARM, COMPOSITE_ALARM, KMS_ALIAS, KMS_KEY, KMS_KEY_POLICY,
+                                     LOG_GROUP, METRIC_FILTER, N_ALARM, N_COMPOSITE_ALARM,
+                                     N_KMS_ALIAS, N_KMS_KEY, N_LOG_GROUP, N_METRIC_FILTER,
+                                     N_SUBSCRIPTION, N_TOPIC, N_TOPIC_POLICY, N_TRAIL,
+                                     SUBSCRIPTION, TOPIC, TOPIC_POLICY, TRAIL)
 
 # The engine's sentinels for values not known during preview (pulumi_policy.proxy).
 SENTINELS = frozenset({
@@ -210,10 +211,10 @@ def _transformation(m: Any, native: bool) -> MetricTransformation:
     if native:
         return MetricTransformation(_str(m.get("metricName")), _str(m.get("metricNamespace")),
                                     _str(m.get("metricValue")), _num(m.get("defaultValue")),
-                                    _dimensions(m.get("dimensions")))
+                                    _dimensions(m.get("dimensions")), _str(m.get("unit")))
     return MetricTransformation(_str(m.get("name")), _str(m.get("namespace")),
                                 _str(m.get("value")), _num(m.get("defaultValue")),
-                                _dimensions(m.get("dimensions")))
+                                _dimensions(m.get("dimensions")), _str(m.get("unit")))
 
 
 def _metric_filter(r: _Res, native: bool) -> MetricFilter:
@@ -242,7 +243,7 @@ def _query(q: Any, native: bool) -> MetricQuery:
                 if inner is UNKNOWN else _dict(inner)
             metric = MetricStat(_str(inner.get("namespace")), _str(inner.get("metricName")),
                                 _str(stat.get("stat")), _num(stat.get("period")),
-                                _dimensions(inner.get("dimensions")))
+                                _dimensions(inner.get("dimensions")), _str(stat.get("unit")))
     else:
         m = q.get("metric")
         if m is UNKNOWN:
@@ -250,9 +251,9 @@ def _query(q: Any, native: bool) -> MetricQuery:
         elif isinstance(m, dict):
             metric = MetricStat(_str(m.get("namespace")), _str(m.get("metricName")),
                                 _str(m.get("stat")), _num(m.get("period")),
-                                _dimensions(m.get("dimensions")))
+                                _dimensions(m.get("dimensions")), _str(m.get("unit")))
     return MetricQuery(_str(q.get("id")), metric, _str(q.get("expression")),
-                       _bool(q.get("returnData")))
+                       _bool(q.get("returnData")), _str(q.get("accountId")))
 
 
 def _alarm(r: _Res, native: bool) -> Alarm:
@@ -269,23 +270,61 @@ def _alarm(r: _Res, native: bool) -> Alarm:
         evaluation_periods=_num(r["evaluationPeriods"]),
         datapoints_to_alarm=_num(r["datapointsToAlarm"]),
         treat_missing_data=_str(r["treatMissingData"]),
-        actions_enabled=_bool(r["actionsEnabled"]), alarm_actions=r.refs("alarmActions"))
+        actions_enabled=_bool(r["actionsEnabled"]), alarm_actions=r.refs("alarmActions"),
+        unit=_str(r["unit"]), threshold_metric_id=_str(r["thresholdMetricId"]),
+        evaluate_low_sample_count_percentiles=_str(
+            r["evaluateLowSampleCountPercentile" if native else "evaluateLowSampleCountPercentiles"]),
+        arn=_str(r["arn"]), account=_account(r["arn"]))
+
+
+def _account(arn: Any) -> Any:
+    """The account in a known ARN (an alarm's, once it exists), else None."""
+    parts = arn.split(":", 5) if isinstance(arn, str) else []
+    return parts[4] if len(parts) == 6 and parts[4] else None
+
+
+def _composite(r: _Res, native: bool) -> CompositeAlarm:
+    rule = r.ref("alarmRule")
+    return CompositeAlarm(
+        id=r.urn, name=_str(r["alarmName"]), rule=rule.value, rule_sources=r.sources("alarmRule"),
+        actions_enabled=_bool(r["actionsEnabled"]), alarm_actions=r.refs("alarmActions"),
+        suppressor=_str(r["actionsSuppressor"]), arn=_str(r["arn"]), account=_account(r["arn"]))
+
+
+def _document(r: _Res, key: str) -> tuple[Any, frozenset[str]]:
+    """A policy property: the document (None when unset), with the URNs it was built from.
+    An unknown value without dependencies is one the provider computes (the default)."""
+    value = r[key]
+    sources = r.sources(key)
+    if value is UNKNOWN and not sources:
+        return None, sources
+    return value, sources
+
+
+def _key(r: _Res, native: bool) -> Key:
+    policy, sources = _document(r, "keyPolicy" if native else "policy")
+    enabled = _bool(r["enabled" if native else "isEnabled"])
+    return Key(id=r.urn, key_id=_str(r["keyId"]), arn=_str(r["arn"]),
+               enabled=True if enabled is None else enabled, policy=policy,
+               policy_sources=sources)
 
 
 def _topic(r: _Res, native: bool) -> Topic:
-    if native:
-        return Topic(id=r.urn, name=_str(r["topicName"]), arn=_str(r["topicArn"]),
-                     kms_master_key_id=_str(r["kmsMasterKeyId"]))
-    policy = r["policy"]
     # An unset policy is computed by the provider (unknown at preview): the default one.
-    can = cloudwatch_can_publish(policy) if policy is not UNKNOWN else None
-    return Topic(id=r.urn, name=_str(r["name"]), arn=_str(r["arn"]),
-                 kms_master_key_id=_str(r["kmsMasterKeyId"]), cloudwatch_can_publish=can)
+    policy, sources = (None, frozenset()) if native else _document(r, "policy")
+    key = r.ref("kmsMasterKeyId")
+    return Topic(id=r.urn, name=_str(r["topicName" if native else "name"]),
+                 arn=_str(r["topicArn" if native else "arn"]), kms_master_key_id=key.value,
+                 fifo=_bool(r["fifoTopic"]), policy=policy or None, policy_sources=sources,
+                 kms_key_sources=key.sources)
 
 
 def _subscription(r: _Res, native: bool) -> Subscription:
+    filter_policy, _ = _document(r, "filterPolicy")
     return Subscription(id=r.urn, topic=r.ref("topicArn" if native else "topic"),
-                        protocol=_str(r["protocol"]), endpoint=_str(r["endpoint"]))
+                        protocol=_str(r["protocol"]), endpoint=_str(r["endpoint"]),
+                        filter_policy=filter_policy or None,
+                        filter_policy_scope=_str(r["filterPolicyScope"]))
 
 
 _CONVERTERS = {
@@ -295,8 +334,11 @@ _CONVERTERS = {
     ALARM: (_alarm, False), N_ALARM: (_alarm, True),
     TOPIC: (_topic, False), N_TOPIC: (_topic, True),
     SUBSCRIPTION: (_subscription, False), N_SUBSCRIPTION: (_subscription, True),
+    COMPOSITE_ALARM: (_composite, False), N_COMPOSITE_ALARM: (_composite, True),
+    KMS_KEY: (_key, False), N_KMS_KEY: (_key, True),
 }
-TYPES = frozenset(_CONVERTERS) | {TOPIC_POLICY, N_TOPIC_POLICY}
+_ATTACHED = frozenset({TOPIC_POLICY, N_TOPIC_POLICY, KMS_ALIAS, N_KMS_ALIAS, KMS_KEY_POLICY})
+TYPES = frozenset(_CONVERTERS) | _ATTACHED
 
 
 def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
@@ -315,20 +357,50 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
         refs = pol.refs("topics") if native else (pol.ref("arn"),)
         key = "policyDocument" if native else "policy"
         why: str | None = None
+        document, sources = _document(pol, key)
         try:
-            can = cloudwatch_can_publish(pol[key])
+            document = read_policy(document)
         except Exception as exc:  # noqa: BLE001 -- the topics it governs cannot be verified
             from trailwatch_policy.findings import cut, failure
             why = (f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: "
                    f"{failure(exc)}")
-            can = UNKNOWN
+            document = UNKNOWN
         for ref in refs:
             for topic in index.resolve(ref, sns_topic_name_from_arn):
                 i = position[topic.id]
-                topics[i] = replace(topics[i], cloudwatch_can_publish=can)
+                topics[i] = replace(topics[i], policy=UNKNOWN if document is None else document,
+                                    policy_sources=sources)
                 if why is not None:
                     unreadable[topic.id] = why
     return topics
+
+
+def _apply_key_extras(keys: list[Key], extras: list[_Res]) -> list[Key]:
+    """Aliases name their key (`targetKeyId`); a KeyPolicy replaces its key's policy."""
+    if not extras:
+        return keys
+    by_value: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        by_value[key.id] = i
+        for value in (key.key_id, key.arn):
+            if isinstance(value, str):
+                by_value[value] = i
+    for extra in extras:
+        field = "keyId" if extra.type == KMS_KEY_POLICY else "targetKeyId"
+        value = extra[field]
+        targets = {by_value[s] for s in extra.sources(field) if s in by_value}
+        if isinstance(value, str) and value in by_value:
+            targets.add(by_value[value])
+        for i in targets:
+            if extra.type == KMS_KEY_POLICY:
+                policy, sources = _document(extra, "policy")
+                keys[i] = replace(keys[i], policy=UNKNOWN if policy is None else policy,
+                                  policy_sources=sources)
+            else:
+                name = _str(extra["aliasName" if extra.type == N_KMS_ALIAS else "name"])
+                if isinstance(name, str):
+                    keys[i] = replace(keys[i], aliases=keys[i].aliases + (name,))
+    return keys
 
 
 def _identity(r: _Res, kind: str, native: bool) -> Any:
@@ -380,8 +452,9 @@ def inventory(resources: Iterable[Any],
     from trailwatch_policy.findings import failure
     unreadable = {} if unreadable is None else unreadable
     buckets: dict[type, list[Any]] = {t: [] for t in (Trail, LogGroup, MetricFilter, Alarm,
-                                                      Topic, Subscription)}
+                                                      Topic, Subscription, CompositeAlarm, Key)}
     policies: list[_Res] = []
+    key_extras: list[_Res] = []
     for resource in resources:
         kind = getattr(resource, "resource_type", None)
         if kind not in TYPES:
@@ -389,6 +462,9 @@ def inventory(resources: Iterable[Any],
         r = _Res(resource)
         if kind in (TOPIC_POLICY, N_TOPIC_POLICY):
             policies.append(r)
+            continue
+        if kind in _ATTACHED:
+            key_extras.append(r)
             continue
         convert, native = _CONVERTERS[kind]
         try:
@@ -401,7 +477,9 @@ def inventory(resources: Iterable[Any],
         trails=tuple(buckets[Trail]), log_groups=tuple(buckets[LogGroup]),
         filters=tuple(buckets[MetricFilter]), alarms=tuple(buckets[Alarm]),
         topics=tuple(_apply_topic_policies(buckets[Topic], policies, unreadable)),
-        subscriptions=tuple(buckets[Subscription]))
+        subscriptions=tuple(buckets[Subscription]),
+        composite_alarms=tuple(buckets[CompositeAlarm]),
+        keys=tuple(_apply_key_extras(buckets[Key], key_extras)))
 
 
 def metric_filter_pattern(resource_type: str, props: Any) -> Any:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from trailwatch_policy.composite import referenced
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter, Subscription, Topic, Trail,
+    UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup, MetricFilter, Subscription, Topic,
+    Trail,
 )
 
 from . import arns, mapping
@@ -51,12 +53,19 @@ class Scope:
     alarms: list[Alarm] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)  # the topics' KMS keys
+    composite_alarms: list[CompositeAlarm] = field(default_factory=list)  # naming those alarms
     gaps: list[Gap] = field(default_factory=list)  # gaps that make every log group here unknown
+
+    def notifiers(self) -> list[Alarm | CompositeAlarm]:
+        """The alarms and composite alarms whose actions are read (their SNS topics)."""
+        return [*self.alarms, *self.composite_alarms]
 
     def inventory(self, trails: Iterable[Trail]) -> Inventory:
         return Inventory(trails=tuple(trails), log_groups=tuple(self.log_groups),
                          filters=tuple(self.filters), alarms=tuple(self.alarms),
-                         topics=tuple(self.topics), subscriptions=tuple(self.subscriptions))
+                         topics=tuple(self.topics), subscriptions=tuple(self.subscriptions),
+                         keys=tuple(self.keys), composite_alarms=tuple(self.composite_alarms))
 
 
 @dataclass
@@ -183,7 +192,7 @@ class Collector:
         scan.trails = [self._trail(described[arn], details, scan) for arn in sorted(described)]
         scan.scopes = {region: self._scope(region, names, details)
                        for region, names in sorted(by_region.items())}
-        self._topics(scan.scopes)  # wave 3: steps 6-7
+        self._topics(scan.scopes)  # wave 3: steps 6-7 (wave 4: the topics' KMS keys)
         scan.calls = self.calls
         return scan
 
@@ -254,8 +263,7 @@ class Collector:
                 if kind == "filters":
                     return self._paginate("logs", job[1], "describe_metric_filters", "metricFilters",
                                           logGroupName=job[2])
-                return self._paginate("cloudwatch", job[1], "describe_alarms", "MetricAlarms",
-                                      AlarmTypes=["MetricAlarm"])
+                return self._alarms(job[1])
             finally:
                 self.tick(" ".join(job[:1] + job[-1:]))
 
@@ -310,15 +318,32 @@ class Collector:
             scope.gaps.append(gap_from_error(error, resource_id=region, link="alarm", region=region,
                                              action="cloudwatch:DescribeAlarms"))
             return scope
+        metric_alarms, composites = alarms
         metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
-        scope.alarms = [a for a in (mapping.alarm(raw) for raw in alarms) if _watches(a, metrics)]
+        scope.alarms = [a for a in (mapping.alarm(raw) for raw in metric_alarms) if _watches(a, metrics)]
+        watched = {v for a in scope.alarms for v in (a.name, a.arn) if isinstance(v, str)}
+        scope.composite_alarms = [c for c in (mapping.composite_alarm(raw) for raw in composites)
+                                  if isinstance(c.rule, str) and referenced(c.rule) & watched]
         return scope
+
+    def _alarms(self, region: str) -> tuple[list[Any], list[Any]]:
+        """Metric alarms and composite alarms of a region, in one paginated read."""
+        client = self.account.client("cloudwatch", region)
+        metric: list[Any] = []
+        composite: list[Any] = []
+        for page in client.get_paginator("describe_alarms").paginate(
+                AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
+            self._count()
+            metric.extend(page.get("MetricAlarms") or [])
+            composite.extend(page.get("CompositeAlarms") or [])
+        return metric, composite
 
     def _topics(self, scopes: dict[str, Scope]) -> None:
         """Wave 3, steps 6-7: each notified topic's attributes and subscriptions, in the
         topic's own region. A topic that does not exist is recorded as such (`exists=False`);
         reads the auditor may not do leave UNKNOWN values and a `Gap`."""
-        used = sorted({arn for scope in scopes.values() for a in scope.alarms for arn in mapping.sns_topics(a)})
+        used = sorted({arn for scope in scopes.values() for a in scope.notifiers()
+                       for arn in mapping.sns_topics(a)})
         jobs = [(kind, arn) for arn in used for kind in ("attributes", "subscriptions")]
 
         def read(job: tuple[str, str]) -> Any:
@@ -332,8 +357,13 @@ class Collector:
                 self.tick(f"{kind} {arn}")
 
         results = {job: (result, error) for job, result, error in self._each(jobs, read)}
+        keys = self._keys(sorted({(arns.region_of(arn) or "us-east-1", ref)
+                                  for (kind, arn), (attributes, error) in results.items()
+                                  if kind == "attributes" and error is None
+                                  for ref in [mapping.topic_key(attributes)] if ref}))
         for scope in scopes.values():
-            mine = sorted({arn for a in scope.alarms for arn in mapping.sns_topics(a)})
+            mine = sorted({arn for a in scope.notifiers()
+                           for arn in mapping.sns_topics(a)})
             for arn in mine:
                 attributes, error = results[("attributes", arn)]
                 if _not_found(error):
@@ -344,6 +374,12 @@ class Collector:
                     scope.gaps.append(gap_from_error(error, resource_id=arn, link="topic",
                                                      region=arns.region_of(arn), action="sns:GetTopicAttributes"))
                 scope.topics.append(mapping.topic(arn, attributes))
+                ref = mapping.topic_key(attributes)
+                if ref is not None:
+                    region = arns.region_of(arn) or "us-east-1"
+                    key, gaps = keys[(region, ref)]
+                    scope.keys.append(key)
+                    scope.gaps.extend(replace(g, resource_id=arn) for g in gaps)
                 subscriptions, error = results[("subscriptions", arn)]
                 if error is not None:
                     scope.gaps.append(gap_from_error(error, resource_id=arn, link="subscription",
@@ -352,6 +388,44 @@ class Collector:
                     scope.subscriptions.append(mapping.unreadable_subscriptions(arn))
                 else:
                     scope.subscriptions.extend(mapping.subscription(s) for s in subscriptions)
+
+
+    def _keys(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[Key, list[Gap]]]:
+        """Wave 4: each topic's customer-managed KMS key, in the topic's region:
+        kms:DescribeKey (enabled, AWS- or customer-managed) then kms:GetKeyPolicy (the
+        `default` policy, the only one a key has), both in SecurityAudit."""
+        def read(job: tuple[str, str]) -> tuple[Key, list[Gap]]:
+            region, ref = job
+            gaps: list[Gap] = []
+            description: Any = None
+            described = policy_read = False
+            policy = None
+            try:
+                try:
+                    description = self._call("kms", region, "describe_key", KeyId=ref)
+                    described = True
+                except (ClientError, BotoCoreError) as error:
+                    if _not_found(error):
+                        described = True  # gone: SNS cannot use it
+                    else:
+                        gaps.append(gap_from_error(error, resource_id=ref, link="topic", region=region,
+                                                   action="kms:DescribeKey"))
+                key_id = ((description or {}).get("KeyMetadata") or {}).get("KeyId")
+                if key_id or not ref.startswith("alias/"):
+                    try:
+                        policy = self._call("kms", region, "get_key_policy", KeyId=key_id or ref,
+                                            PolicyName="default").get("Policy")
+                        policy_read = True
+                    except (ClientError, BotoCoreError) as error:
+                        if not _not_found(error):
+                            gaps.append(gap_from_error(error, resource_id=ref, link="topic",
+                                                       region=region, action="kms:GetKeyPolicy"))
+                return mapping.key(ref, description, policy, described=described,
+                                   policy_read=policy_read), gaps
+            finally:
+                self.tick(f"key {ref}")
+
+        return {job: result for job, result, _ in self._each(refs, read)}
 
 
 def _not_found(error: Exception | None) -> bool:

@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, MetricFilter, MetricQuery, MetricStat, MetricTransformation, Maybe, Ref,
+    UNKNOWN, Alarm, CompositeAlarm, Key, MetricFilter, MetricQuery, MetricStat, MetricTransformation, Maybe, Ref,
     Subscription, Topic, Trail,
 )
-from trailwatch_policy.topic import cloudwatch_can_publish
+from trailwatch_policy.topic import is_aws_managed_sns_key
 from trailwatch_policy.trail import management_events
 
-__all__ = ["management_events", "trail", "metric_filter", "alarm", "topic", "subscription"]
+__all__ = ["management_events", "trail", "metric_filter", "alarm", "topic", "subscription", "key"]
 
 from . import arns
 
@@ -50,6 +50,7 @@ def metric_filter(response: Mapping[str, Any], *, region: str, account: str) -> 
                 value=t.get("metricValue"),
                 default_value=t.get("defaultValue"),
                 dimensions=dict(t.get("dimensions") or {}),
+                unit=t.get("unit"),
             )
             for t in response.get("metricTransformations") or []
         ),
@@ -73,13 +74,17 @@ def alarm(response: Mapping[str, Any]) -> Alarm:
                 stat=stat.get("Stat"),
                 period=stat.get("Period"),
                 dimensions=_dimensions(inner.get("Dimensions")),
+                unit=stat.get("Unit"),
             )
         queries.append(MetricQuery(
             id=query.get("Id"),
             metric=metric,
             expression=query.get("Expression"),
             return_data=query.get("ReturnData"),
+            account_id=query.get("AccountId"),
         ))
+    arn = response.get("AlarmArn")
+    parsed = arns.parse(arn) if isinstance(arn, str) else None
     return Alarm(
         id=response.get("AlarmArn") or response.get("AlarmName", "?"),
         name=response.get("AlarmName"),
@@ -97,10 +102,31 @@ def alarm(response: Mapping[str, Any]) -> Alarm:
         treat_missing_data=response.get("TreatMissingData"),
         actions_enabled=response.get("ActionsEnabled"),
         alarm_actions=tuple(Ref(value=a) for a in response.get("AlarmActions") or []),
+        unit=response.get("Unit"),
+        threshold_metric_id=response.get("ThresholdMetricId"),
+        evaluate_low_sample_count_percentiles=response.get("EvaluateLowSampleCountPercentile"),
+        arn=arn,
+        account=parsed.account if parsed else None,
     )
 
 
-def sns_topics(alarm_: Alarm) -> list[str]:
+def composite_alarm(response: Mapping[str, Any]) -> CompositeAlarm:
+    """A composite alarm from `describe_alarms` (AlarmTypes CompositeAlarm)."""
+    arn = response.get("AlarmArn")
+    parsed = arns.parse(arn) if isinstance(arn, str) else None
+    return CompositeAlarm(
+        id=arn or response.get("AlarmName", "?"),
+        name=response.get("AlarmName"),
+        rule=response.get("AlarmRule"),
+        actions_enabled=response.get("ActionsEnabled"),
+        alarm_actions=tuple(Ref(value=a) for a in response.get("AlarmActions") or []),
+        suppressor=response.get("ActionsSuppressor") or None,
+        arn=arn,
+        account=parsed.account if parsed else None,
+    )
+
+
+def sns_topics(alarm_: Alarm | CompositeAlarm) -> list[str]:
     """The SNS topic ARNs among an alarm's actions."""
     found: list[str] = []
     for ref in alarm_.alarm_actions:
@@ -119,12 +145,43 @@ def topic(arn: str, attributes: Mapping[str, str] | None) -> Topic:
     if attributes is None:
         return Topic(id=arn, name=name, arn=arn, kms_master_key_id=UNKNOWN,
                      cloudwatch_can_publish=UNKNOWN)
+    policy = attributes.get("Policy") or None
     return Topic(
         id=arn,
         name=name,
         arn=arn,
         kms_master_key_id=attributes.get("KmsMasterKeyId") or None,
-        cloudwatch_can_publish=cloudwatch_can_publish(attributes.get("Policy")),
+        fifo=str(attributes.get("FifoTopic", "false")).lower() == "true",
+        policy=policy,  # evaluated per alarm (aws:SourceArn) by the shared rules
+    )
+
+
+def topic_key(topic_attributes: Mapping[str, str] | None) -> str | None:
+    """The customer-managed KMS key a topic names, to read (None: none, or alias/aws/sns)."""
+    value = (topic_attributes or {}).get("KmsMasterKeyId") or None
+    return None if value is None or is_aws_managed_sns_key(value) else value
+
+
+def key(reference: str, description: Mapping[str, Any] | None, policy: str | None,
+        *, described: bool, policy_read: bool) -> Key:
+    """A KMS key from `DescribeKey` and `GetKeyPolicy` (`reference`: the topic's KmsMasterKeyId).
+
+    `described`/`policy_read` False = the auditor may not read it: UNKNOWN, never a guess.
+    A key DescribeKey does not find (deleted) is not enabled."""
+    meta = (description or {}).get("KeyMetadata") or {}
+    arn = meta.get("Arn") or (reference if reference.startswith("arn:") else None)
+    aliases = (reference,) if reference.startswith("alias/") or ":alias/" in reference else ()
+    enabled: Maybe[bool] = UNKNOWN
+    if described:
+        enabled = bool(meta.get("Enabled")) and meta.get("KeyState", "Enabled") == "Enabled"
+    return Key(
+        id=arn or reference,
+        key_id=meta.get("KeyId") or None,
+        arn=arn,
+        aliases=aliases,
+        enabled=enabled,
+        aws_managed=(meta.get("KeyManager") == "AWS") if described and meta else (False if described else UNKNOWN),
+        policy=policy if policy_read else UNKNOWN,
     )
 
 
