@@ -1,7 +1,7 @@
 """Issue 11 and the component half of issue 13, property by property, on what the program registers.
 
 Each test reads the registrations (Pulumi mocks) or the one-line error a stack gets; the AWS
-page behind each rule is cited where the rule is made (trailwatch/config.py, topic.py, trail.py,
+page behind each rule is cited where the rule is made (trailwatch/config/rules.py, topic.py, trail.py,
 monitor.py).
 """
 from __future__ import annotations

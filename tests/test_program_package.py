@@ -1,12 +1,17 @@
 """The package surface other teams use: cheap import, lazy component exports, project files."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
+
+from program_helpers import SECURE_VALUES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,6 +92,26 @@ def test_which_scanner_accepts_which_profile_is_what_the_pack_says() -> None:
         verdicts = scanners.scanner_verdicts(text)
         assert patterns.ACCEPTED_BY[name] == {s for s, ok in verdicts.items() if ok}, name
     assert patterns.profiles_accepted_by(["securityhub", "steampipe"]) == []
+
+
+def test_the_prod_secret_is_a_real_pulumi_passphrase_encryption() -> None:
+    """Decrypt the committed value as the Pulumi CLI does (PBKDF2-SHA256, 1,000,000 rounds,
+    AES-256-GCM; `encryptionsalt` = v1:<salt>:<"pulumi" encrypted>) with the documented example
+    passphrase, so `pulumi config` on the committed file works."""
+    aead = pytest.importorskip("cryptography.hazmat.primitives.ciphers.aead",
+                               reason="cryptography comes with moto (requirements-dev.txt)")
+    document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    _, salt, *check = document["encryptionsalt"].split(":")
+    key = hashlib.pbkdf2_hmac("sha256", b"trailwatch-example", base64.b64decode(salt), 1_000_000, 32)
+
+    def decrypt(value: str) -> str:
+        version, nonce, ciphertext = value.split(":")
+        assert version == "v1"
+        return aead.AESGCM(key).decrypt(base64.b64decode(nonce), base64.b64decode(ciphertext), None).decode()
+
+    assert decrypt(":".join(check)) == "pulumi"
+    assert decrypt(document["config"]["trailwatch:httpsEndpoints"]["secure"]) == \
+        SECURE_VALUES["trailwatch:httpsEndpoints"]
 
 
 def test_every_config_key_is_at_a_glance_in_the_readme() -> None:

@@ -199,6 +199,8 @@ class CloudTrailLogging(pulumi.ComponentResource):
                                       protect=args.on_destroy == "protect" or None)
         tags = dict(args.tags)
         account = Account.lookup(self)
+        for advice in check_retention(args.log_retention_days):  # below Security Hub CloudWatch.16's year
+            pulumi.log.warn(advice, resource=self)
 
         log_group_name = f"/aws/cloudtrail/{args.trail_name}"
         # ARNs are built from names (autonamed, hence known in preview) rather than read from
