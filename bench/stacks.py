@@ -19,12 +19,21 @@ def _urn(type_: str, name: str) -> str:
     return f"urn:pulumi:bench::bench::{type_}::{name}"
 
 
+_PROVIDER_PROPS = struct_pb2.Struct()
+_PROVIDER_PROPS.update({"region": "us-east-1", "version": "7.51.1"})
+# The engine sends every resource's provider: the default one, configured by aws:region.
+_PROVIDER = analyzer_pb2.AnalyzerProviderResource(
+    type="pulumi:providers:aws", urn=_urn("pulumi:providers:aws", "default_7_51_1"),
+    name="default_7_51_1", properties=_PROVIDER_PROPS)
+
+
 def _add(req: analyzer_pb2.AnalyzeStackRequest, type_: str, name: str, props: dict,
          deps: dict[str, list[str]] | None = None) -> str:
     urn = _urn(type_, name)
     s = struct_pb2.Struct()
     s.update(props)
     item = req.resources.add(type=type_, urn=urn, name=name, properties=s)
+    item.provider.CopyFrom(_PROVIDER)
     for key, urns in (deps or {}).items():
         item.propertyDependencies[key].urns.extend(urns)
         item.dependencies.extend(urns)

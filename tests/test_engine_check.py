@@ -219,13 +219,17 @@ def test_secure_config_names_the_key() -> None:
     assert "'fixture-basic:dbPassword'" in line and "--config fixture-basic:dbPassword=VALUE" in line
 
 
-def test_unknown_invoke_names_its_token() -> None:
+def test_unknown_invoke_names_its_token_and_how_to_answer_it(tmp_path: Path) -> None:
     proc = fixture_check("--config", "badInvoke=true")
     assert proc.returncode == 2
-    assert errors(proc) == ["trailwatch check: error: Program failed with an unhandled exception:"]
-    assert proc.stderr.rstrip().splitlines()[-1].startswith(
-        "Exception: the offline engine has no answer for invoke 'aws:ec2/getVpc:getVpc'")
-    assert "trailwatch.engine" not in proc.stderr
+    (line,) = errors(proc)
+    assert line.startswith("trailwatch check: error: the offline engine cannot answer invoke 'aws:ec2/getVpc:getVpc'")
+    assert "--invoke-result aws:ec2/getVpc:getVpc=FILE" in line
+    assert "Traceback" not in proc.stderr and "trailwatch.engine" not in proc.stderr
+    answer = tmp_path / "vpc.json"
+    answer.write_text(json.dumps({"id": "vpc-0123", "cidrBlock": "10.0.0.0/16"}), encoding="utf-8")
+    proc = fixture_check("--config", "badInvoke=true", "--invoke-result", f"aws:ec2/getVpc:getVpc={answer}")
+    assert proc.returncode in (0, 1), proc.stderr
 
 
 @pytest.mark.parametrize("args, message", [

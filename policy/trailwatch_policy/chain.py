@@ -1,12 +1,8 @@
-"""A control, end to end: every CloudTrail log group -> filter -> alarm -> topic -> someone.
+"""The control, end to end: every CloudTrail log group -> filter -> alarm -> topic -> someone.
 
-`evaluate(inventory, options, control=...)` is the one judgement shared by the policy pack
-(resources read at preview) and the audit (resources read from AWS), for any control of the
-CIS monitoring section (`trailwatch_policy.controls`; 4.1 by default): only the filter's
-pattern is judged per control, the delivery path (alarm, topic, subscription) is the same
-rules for every control. `Evaluation` indexes the inventory once for several controls. It
-is pure: the callers map their inputs into `trailwatch_policy.model` and findings back to
-their own reports.
+`evaluate(inventory, options)` is the one judgement shared by the policy pack (resources
+read at preview) and the audit (resources read from AWS). It is pure: the callers map their
+inputs into `trailwatch_policy.model` and findings back to their own reports.
 
 A log group passes when at least one chain through it works; otherwise every broken link
 of every candidate chain is reported once, on the resource a user edits to fix it. A link
@@ -20,8 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
-from trailwatch_policy.controls import DEFAULT, Control, find
 from trailwatch_policy import notifiers
+from trailwatch_policy.controls import DEFAULT, Control, find
 from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cut, failure,
                                         unique, worst)
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
@@ -34,10 +30,10 @@ from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, Metric
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
 from trailwatch_policy.topic import Publisher, topic_problems
 from trailwatch_policy.trail import trail_problems
+from trailwatch_policy import where as places
 
-__all__ = ["ChainOptions", "ConfigError", "Finding", "LogGroupResult", "CloudTrailLogGroup",
-           "cloudtrail_log_groups", "evaluate", "evaluate_controls", "Evaluation", "trail_findings",
-           "options_from_config"]
+__all__ = ["ChainOptions", "ConfigError", "Evaluation", "Finding", "LogGroupResult", "CloudTrailLogGroup",
+           "cloudtrail_log_groups", "evaluate", "trail_findings", "options_from_config"]
 
 
 @dataclass(frozen=True)
@@ -129,9 +125,19 @@ class _Stack:
         self.filters_of_group: dict[str, list[MetricFilter]] = {}
         self.filters_of_name: dict[str, list[MetricFilter]] = {}
         self.filters_unresolved: list[MetricFilter] = []
+        # A filter reaches a log group of its own account and Region only (trailwatch_policy.where).
+        self.misplaced: dict[str, list[MetricFilter]] = {}  # group id -> filters elsewhere
+        self.uncertain: dict[tuple[str, str], str] = {}  # (referrer, target) -> why unknown
         for flt in inv.filters:
             targets = self.groups.resolve(flt.log_group, log_group_name_from_arn)
             for group in targets:
+                rel = places.placed(flt.log_group, flt.where, group.id, group.where, True)
+                if rel == "different":
+                    self.misplaced.setdefault(group.id, []).append(flt)
+                    continue
+                if rel == "unknown":
+                    self.uncertain[(flt.id, group.id)] = places.unsure(
+                        "the filter", flt.where, f"log group {places.short(group.id)}", group.where)
                 self.filters_of_group.setdefault(group.id, []).append(flt)
             value = flt.log_group.value
             if known(value):
@@ -159,6 +165,14 @@ class _Stack:
         for sub in inv.subscriptions:
             topics = self.topics.resolve(sub.topic, sns_topic_name_from_arn)
             for topic in topics:
+                rel = places.placed(sub.topic, sub.where, topic.id, topic.where, False)
+                if rel == "different":
+                    continue  # a same-named topic of another account or Region
+                if rel == "unknown":
+                    self.uncertain[(sub.id, topic.id)] = places.unsure(
+                        f"the subscription's topic {sub.topic.value or ''}".rstrip(),
+                        places.ref_where(sub.topic, sub.where), f"topic {places.short(topic.id)}",
+                        topic.where)
                 self.subs_of_topic.setdefault(topic.id, []).append(sub)
             if not topics and not known(sub.topic.value) and ref_is_set(sub.topic):
                 self.subs_unresolved.append(sub)
@@ -196,14 +210,32 @@ class _Stack:
             if unreadable is not None:
                 found = self._topic_outcomes[(topic.id, publisher.id)] = unreadable
                 return found
-            problems = topic_problems(topic, self.subs_of_topic.get(topic.id, ()),
+            subs = self.subs_of_topic.get(topic.id, ())
+            problems = topic_problems(topic, subs,
                                       self.subs_unresolved, self.options.require_subscription,
                                       self.options.preview, publisher,
                                       self.notifiers.keys_of(topic), self.options.topics_complete,
                                       self.notifiers.stack_ids)
             found = _problems(problems, topic.id, "topic", group)
+            if subs and all((s.id, topic.id) in self.uncertain for s in subs):
+                found = _sequence([found, *(self.place_unknown(
+                    s.id, "subscription", (s.id, topic.id), "topic=topic.arn", group)
+                    for s in subs)])
             self._topic_outcomes[(topic.id, publisher.id)] = found
         return found
+
+    def place_unknown(self, resource_id: str, link: Link, key: tuple[str, str], fix: str,
+                      group: str | None) -> Outcome:
+        """A link whose account or Region cannot be shown to match: cannot be verified."""
+        return _problems([Problem(
+            "unknown", "place-unknown", f"{self.uncertain[key]}: the link cannot be verified",
+            f"{fix}, or {places.PLACE_FIX}; for an account written in an ARN, set "
+            "aws:allowedAccountIds (or the provider's allowed_account_ids / assume_roles) to it")],
+            resource_id, link, group)
+
+    def elsewhere(self, resource_id: str, link: Link, text: str, group: str | None) -> Outcome:
+        return _problems([Problem("fail", "other-account-or-region", text, places.PLACE_FIX)],
+                         resource_id, link, group)
 
     def missing_topic(self, alarm: Alarm | notifiers.CompositeAlarm, topic: str,
                       group: str | None) -> Outcome:
@@ -225,11 +257,23 @@ class _Stack:
         unknown = 0
         others: list[str] = []
         for ref in alarm.alarm_actions:
-            topics = self.topics.resolve(ref, sns_topic_name_from_arn)
+            topics = []  # a same-named topic of another account or Region is not this one
+            for t in self.topics.resolve(ref, sns_topic_name_from_arn):
+                rel = places.placed(ref, alarm.where, t.id, t.where, False)
+                if rel == "unknown":
+                    self.uncertain[(alarm.id, t.id)] = places.unsure(
+                        f"the alarm's action {ref.value or ''}".rstrip(),
+                        places.ref_where(ref, alarm.where), f"topic {places.short(t.id)}", t.where)
+                if rel != "different":
+                    topics.append(t)
             if topics:
-                outcomes.extend(self.topic(t, group, publisher) if t.exists else
-                                self.missing_topic(alarm, t.arn if known(t.arn) else t.id, group)
-                                for t in topics)
+                outcomes.extend(_sequence([
+                    self.place_unknown(alarm.id, "alarm", (alarm.id, t.id),
+                                       "alarm_actions=[topic.arn]", group)
+                    if (alarm.id, t.id) in self.uncertain else ("pass", []),
+                    self.topic(t, group, publisher) if t.exists else
+                    self.missing_topic(alarm, t.arn if known(t.arn) else t.id, group)])
+                    for t in topics)
             elif known(ref.value):
                 if not sns_topic_name_from_arn(ref.value):
                     others.append(ref.value)
@@ -301,25 +345,47 @@ class _Stack:
                 f'metric_transformation name="{control.metric}", namespace="CISBenchmark"')],
                 flt.id, "metric-filter", group)])
         if (ns, name) not in self.alarms_of_metric and not self.alarms_unresolved:
-            counted = "unauthorized calls are" if control.id == DEFAULT else f"{control.what} are"
             return _sequence([value, _problems([Problem(
                 "fail", "no-alarm",
-                f"no alarm watches the filter's metric {ns}/{name}: {counted} "
+                f"no alarm watches the filter's metric {ns}/{name}: "
+                + ("unauthorized calls are " if control.id == DEFAULT else f"{control.what} are ")
+                + 
                 "counted but nobody is notified",
                 alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
         dims = metric.dimensions
         key = (ns, name, metric.value, "?" if dims is UNKNOWN else
-               tuple(sorted(dims.items())) if isinstance(dims, dict) else ())
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where)
         found = self._metric_outcomes.get(key)
         if found is None:  # findings below the filter carry no group: log_group() labels them
-            found = self._metric_outcomes[key] = self.alarms_on(metric)
+            found = self._metric_outcomes[key] = self.alarms_on(metric, None, flt)
         return _sequence([value, found])
 
-    def alarms_on(self, metric: MetricTransformation, group: str | None = None) -> Outcome:
+    def alarms_on(self, metric: MetricTransformation, group: str | None = None,
+                  flt: MetricFilter | None = None) -> Outcome:
         """The alarms on one metric, as alternatives (judged once per distinct metric)."""
         ns, name = metric.namespace, metric.name
         alarms = self.alarms_of_metric.get((ns, name), []) if known(ns) and known(name) else []
-        outcomes: Iterable[Outcome] = (self.alarm(a, metric, group) for a in alarms)
+        if flt is not None:  # metrics exist only in their own account and Region
+            rel = {a.id: places.relation(flt.where, a.where) for a in alarms}
+            away = [a for a in alarms if rel[a.id] == "different"]
+            alarms = [a for a in alarms if rel[a.id] != "different"]
+            if away and not alarms and not self.alarms_unresolved:
+                return _alternatives(self.elsewhere(a.id, "alarm", (
+                    f"the alarm watches {ns}/{name} in {places.describe(a.where, flt.where)}, "
+                    f"but the metric filter {places.short(flt.id)} publishes it in "
+                    f"{places.describe(flt.where, a.where)}: a CloudWatch metric exists only "
+                    "in the account and Region it is published in, so this alarm watches "
+                    "nothing"), group) for a in away)
+            for a in alarms:
+                if rel[a.id] == "unknown":
+                    self.uncertain[(a.id, flt.id)] = places.unsure(
+                        "the alarm", a.where, f"the metric filter {places.short(flt.id)} "
+                        "publishing its metric", flt.where)
+        outcomes: Iterable[Outcome] = (_sequence([
+            self.place_unknown(a.id, "alarm", (a.id, flt.id),
+                               "the alarm and the filter with one provider", group)
+            if flt is not None and (a.id, flt.id) in self.uncertain else ("pass", []),
+            self.alarm(a, metric, group)]) for a in alarms)
         if self.alarms_unresolved:
             outcomes = itertools.chain(outcomes, [self.unresolved_alarms(metric)])
         return _alternatives(outcomes)
@@ -350,6 +416,18 @@ class _Stack:
         if unreadable is not None:
             return unreadable
         pattern = _problems(pattern_problems(flt, self.options, control), flt.id, "metric-filter", group)
+        value = flt.log_group.value
+        # At preview `log_group.arn` is as unknown as `log_group.id` (the name: valid); the
+        # ARN is refused during `pulumi up`, loudly. A known ARN is refused here.
+        if known(value) and value.startswith("arn:"):
+            # PutMetricFilter's logGroupName matches [\.\-_/#A-Za-z0-9]+ (no ":"): AWS refuses
+            # an ARN (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
+            pattern = _sequence([pattern, _problems([Problem(
+                "fail", "filter-log-group-arn",
+                f"log_group_name is an ARN ({value}): CloudWatch Logs accepts only a log group "
+                "name here and rejects the filter (InvalidParameterException), so it monitors "
+                "nothing", "log_group_name=log_group.name (the name, not the ARN)")],
+                flt.id, "metric-filter", group)])
         if not flt.metrics:
             return _sequence([pattern, _problems([Problem(
                 "fail", "no-alarm", "the filter publishes no metric, so no alarm can watch it",
@@ -371,6 +449,15 @@ class _Stack:
         control = control or find(DEFAULT)
         name = group.name if known(group.name) else None
         where = group.report_id or ""
+        # A name the provider invents (autoname) is never shown: it changes on replacement
+        # and the offline engine's is not the one AWS will get. Say which resource instead.
+        label, literal = name, name
+        declared = group.log_group
+        if declared is not None and (declared.autonamed or name is None):
+            prefix = declared.name_prefix
+            label = places.short(declared.id)[1:-1] + (
+                f" (name_prefix {prefix!r})" if known(prefix) and name is None else " (autonamed)")
+            literal = None
         link: Link = "log-group" if group.log_group is not None else "trail"
         if group.name is UNKNOWN and group.log_group is None:
             status, findings = _problems([Problem(
@@ -385,9 +472,22 @@ class _Stack:
                                   group.trails)
         if group.log_group is not None:
             filters = self.filters_of_group.get(group.log_group.id, [])
-        else:
-            filters = self.filters_of_name.get(name or "", [])
-        outcomes = [self.filter(f, name, control) for f in self.candidates(filters, control)]
+            gid = group.log_group.id
+        else:  # a group outside the stack: in the account and Region its ARN names
+            gid = where
+            filters = []
+            for f in self.filters_of_name.get(name or "", []):
+                rel = places.relation(f.where, group.where)
+                if rel == "unknown":
+                    self.uncertain[(f.id, gid)] = places.unsure(
+                        "the filter", f.where, f"log group {name!r}", group.where)
+                if rel != "different":
+                    filters.append(f)
+        outcomes = [_sequence([
+            self.place_unknown(f.id, "metric-filter", (f.id, gid),
+                               "log_group_name=log_group.name", label)
+            if (f.id, gid) in self.uncertain else ("pass", []),
+            self.filter(f, label, control)]) for f in self.candidates(filters, control)]
         if self.filters_unresolved:
             outcomes.append(self.unresolved_filters(control))
         if not outcomes:
@@ -396,18 +496,26 @@ class _Stack:
             where_text = "" if group.log_group is not None else " (declared outside this stack)"
             outcomes.append(_problems([Problem(
                 "fail", "no-metric-filter",
-                f"CloudTrail log group {name!r}{where_text} has no metric filter for "
+                f"CloudTrail log group {label!r}{where_text} has no metric filter for "
                 f"{control.what} ({why}): "
                 + ("denied calls" if control.id == DEFAULT else "they")
                 + " are logged but nobody is told",
-                filter_snippet(name, control), fix_args(control))], where, link, name))
+                filter_snippet(literal, control), fix_args(control))], where, link, label))
+            gwhere = group.log_group.where if group.log_group is not None else group.where
+            outcomes.extend(self.elsewhere(f.id, "metric-filter", (
+                f"the filter is created in {places.describe(f.where, gwhere)}, where its "
+                f"log_group_name names another log group than {label!r} (in "
+                f"{places.describe(gwhere, f.where)}): "
+                "CloudWatch Logs resolves the name in the filter's own account and Region, so "
+                "this group is not monitored"), label)
+                for f in self.misplaced.get(gid or "", []))
         if group.log_group is not None:
-            unreadable = self.cannot_read(group.log_group.id, "log-group", name)
+            unreadable = self.cannot_read(group.log_group.id, "log-group", label)
             if unreadable is not None:
                 outcomes = [_sequence([unreadable, _alternatives(outcomes)])]
         status, items = _alternatives(outcomes)
         shared = tuple(unique((i for i in items if isinstance(i, Shared)), id))
-        labelled = (f if f.log_group == name else replace(f, log_group=name)
+        labelled = (f if f.log_group == label else replace(f, log_group=label)
                     for f in items if isinstance(f, Finding))
         return LogGroupResult(group.name, group.id, status, _dedupe(labelled), group.trails,
                               shared)
@@ -469,6 +577,7 @@ class Evaluation:
     def __init__(self, inv: Inventory, options: ChainOptions | None = None,
                  unreadable: Mapping[str, str] | None = None) -> None:
         self.options = options or ChainOptions()
+        inv = places.bind_accounts(inv)
         self._stack = _Stack(inv, self.options, unreadable)
         self._groups = cloudtrail_log_groups(inv, self.options, self._stack.groups)
 

@@ -50,6 +50,10 @@ FIXES: Final[Mapping[str, Fix]] = {
     "trail-management-events": Fix(
         "aws cloudtrail put-event-selectors --region {region} --trail-name {trail} "
         "--event-selectors '[{{\"ReadWriteType\": \"All\", \"IncludeManagementEvents\": true}}]'"),
+    "trail-excludes-event-sources": Fix(
+        "aws cloudtrail put-event-selectors --region {region} --trail-name {trail} "
+        "--event-selectors '[{{\"ReadWriteType\": \"All\", \"IncludeManagementEvents\": true, "
+        "\"ExcludeManagementEventSources\": []}}]' (repeat any data event selectors it has)"),
     # metric filter (step 4)
     "no-metric-filter": Fix(_FILTER + "; then an alarm on it: " + _ALARM),
     "pattern-rejected": Fix(_FILTER),
@@ -165,6 +169,9 @@ FIXES: Final[Mapping[str, Fix]] = {
 PREVIEW_ONLY: Final = frozenset({
     "pattern-unknown", "metric-unknown", "filter-log-group-unknown", "alarm-action-unknown",
     "alarm-metric-unknown", "trail-log-group-unknown", "input-unreadable",
+    # A stack mixes accounts and Regions; the audit reads one account and Region at a time,
+    # and AWS refuses a metric filter on a log group ARN.
+    "place-unknown", "other-account-or-region", "filter-log-group-arn",
 })
 
 _DEFAULTS: Final[Mapping[str, str]] = {

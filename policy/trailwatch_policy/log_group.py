@@ -14,8 +14,9 @@ from typing import Callable, Generic, Iterable, Protocol, TypeGuard, TypeVar
 
 from trailwatch_policy.findings import unique
 from trailwatch_policy.metric_filter import attempts_the_control
-from trailwatch_policy.model import UNKNOWN, Inventory, LogGroup, Ref, Trail
+from trailwatch_policy.model import ANYWHERE, UNKNOWN, Inventory, LogGroup, Ref, Trail, Where
 from trailwatch_policy.options import ChainOptions
+from trailwatch_policy.where import of_arn, placed, relation
 
 _LOG_GROUP_ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?$")
 _SNS_ARN = re.compile(r"^arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+)$")
@@ -114,6 +115,7 @@ class CloudTrailLogGroup:
     log_group: LogGroup | None
     trails: tuple[str, ...] = ()
     by_name: bool = False
+    where: Where = ANYWHERE  # a group outside the stack: the account and Region its ARN names
 
     @property
     def id(self) -> str | None:
@@ -127,6 +129,18 @@ class CloudTrailLogGroup:
         return self.trails[0] if self.trails else None
 
 
+# The AWS provider completes a `namePrefix` with Terraform's unique suffix: 26 characters,
+# a UTC timestamp to the 1/10000 s and an 8-hex-digit counter (helper/id.PrefixedUniqueId).
+_UNIQUE_SUFFIXES = ("20261130120000000000000001", "2026113012000000000000ffff")
+
+
+def prefix_is_cloudtrail(prefix: object, options: ChainOptions) -> bool:
+    """Whether every name a `namePrefix` can produce is a configured CloudTrail name."""
+    if not known(prefix):
+        return False
+    return all(options.is_cloudtrail_name(prefix + suffix) for suffix in _UNIQUE_SUFFIXES)
+
+
 def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
                           index: Index[LogGroup] | None = None) -> list[CloudTrailLogGroup]:
     """Declared groups a trail points at or the config names, and groups outside the stack:
@@ -138,44 +152,53 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
     """
     index = index or Index.of(inv.log_groups)
     trails_of: dict[str, list[str]] = {}  # declared log group id -> trail ids
-    external: dict[str, list[str]] = {}  # name outside the stack -> trail ids
+    external: dict[tuple[str, Where], list[str]] = {}  # (name, place) outside the stack -> trails
     unresolved: list[Trail] = []
     for trail in inv.trails:
         ref = trail.log_group
         if not ref_is_set(ref):
             continue  # the trail does not deliver to CloudWatch Logs
-        targets = index.resolve(ref, log_group_name_from_arn)
+        # A literal ARN naming another account or Region is another group of the same name.
+        targets = [g for g in index.resolve(ref, log_group_name_from_arn)
+                   if placed(ref, trail.where, g.id, g.where, False) != "different"]
         if targets:
             for group in targets:
                 trails_of.setdefault(group.id, []).append(trail.id)
         elif known(ref.value):
             name = log_group_name_from_arn(ref.value) or ref.value
-            external.setdefault(name, []).append(trail.id)
+            external.setdefault((name, of_arn(ref.value) or trail.where), []).append(trail.id)
         elif ref.value is UNKNOWN or ref.sources:
             unresolved.append(trail)
     result: list[CloudTrailLogGroup] = []
     for group in inv.log_groups:
         trails = tuple(trails_of.get(group.id, ()))
-        by_name = known(group.name) and options.is_cloudtrail_name(group.name)
+        by_name = ((known(group.name) and options.is_cloudtrail_name(group.name))
+                   or (not known(group.name) and prefix_is_cloudtrail(group.name_prefix, options)))
         if trails or by_name:
             result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
     # Attach mode: a group outside the stack is CloudTrail's when a trail points at it, or
     # when a filter of the stack targets it and the config names it or the filter is an
     # attempt at the control (docs/policy-pack.md). A stack declaring nothing on a
-    # configured name owes nothing for it.
-    by_config: set[str] = set()
+    # configured name owes nothing for it. The group is in the filter's account and Region.
+    by_config: set[tuple[str, Where]] = set()
+    places_of: dict[str, list[Where]] = {}
+    for name, where in external:
+        places_of.setdefault(name, []).append(where)
     for flt in inv.filters:
         ref = flt.log_group
         if not known(ref.value) or index.resolve(ref, log_group_name_from_arn):
             continue  # not a literal name, or a declared group (judged above)
         name = log_group_name_from_arn(ref.value) or ref.value
+        key = (name, next((w for w in places_of.get(name, ()) if relation(w, flt.where) != "different"),
+                          flt.where))
         if options.is_cloudtrail_name(name):
-            by_config.add(name)
-        elif name not in external and not attempts_the_control(flt):
+            by_config.add(key)
+        elif key not in external and not attempts_the_control(flt):
             continue
-        external.setdefault(name, [])
-    for name, trail_ids in external.items():
-        result.append(CloudTrailLogGroup(name, None, tuple(trail_ids), name in by_config))
+        external.setdefault(key, [])
+    for key, trail_ids in external.items():
+        result.append(CloudTrailLogGroup(key[0], None, tuple(trail_ids), key in by_config,
+                                         where=key[1]))
     for trail in unresolved:
         result.append(CloudTrailLogGroup(UNKNOWN, None, (trail.id,)))
     return result

@@ -50,6 +50,25 @@ class Ref:
 
     value: Maybe[str] | None = None
     sources: frozenset[str] = frozenset()
+    # The resources a *known* value was computed from. Never used to link (a value built
+    # from a name may name another resource); only to place an ARN built from its own
+    # resource's name, e.g. "arn:...:<account from getCallerIdentity>:" + topic.name.
+    derived: frozenset[str] = field(default=frozenset(), compare=False)
+
+
+@dataclass(frozen=True)
+class Where:
+    """The account and Region a resource is created in; see `trailwatch_policy.where`.
+
+    Each is a literal, a `~symbol` (provably shared but not written down), UNKNOWN, or
+    None (not modelled: the audit reads one account and Region at a time).
+    """
+
+    account: Maybe[str] | None = None
+    region: Maybe[str] | None = None
+
+
+ANYWHERE: Final = Where()
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,9 @@ class Trail:
     management_events: Maybe[str] | None = "all"
     region: str | None = None  # home region (audit)
     account: str | None = None  # owning account (audit)
+    # Management event sources the selectors exclude (e.g. "kms.amazonaws.com").
+    excluded_sources: Maybe[tuple[str, ...]] = ()
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,10 @@ class LogGroup:
     name: Maybe[str] | None
     arn: Maybe[str] | None = None
     account: str | None = None
+    where: Where = ANYWHERE
+    # `namePrefix`: the provider completes the name at create time (unknown at preview).
+    name_prefix: Maybe[str] | None = None
+    autonamed: bool = False  # `name` is `<logical>-<7 hex>`, chosen by the provider
 
 
 @dataclass(frozen=True)
@@ -90,6 +116,7 @@ class MetricFilter:
     log_group: Ref  # logGroupName
     pattern: Maybe[str] | None
     metrics: tuple[MetricTransformation, ...] = ()
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -134,6 +161,7 @@ class Alarm:
     evaluate_low_sample_count_percentiles: Maybe[str] | None = None
     arn: Maybe[str] | None = None  # aws:SourceArn of its SNS publishes
     account: Maybe[str] | None = None  # the account it lives in, when known
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -149,6 +177,7 @@ class CompositeAlarm:
     suppressor: Maybe[str] | None = None  # actionsSuppressor
     arn: Maybe[str] | None = None
     account: Maybe[str] | None = None
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -185,6 +214,7 @@ class Topic:
     policy: object = None
     policy_sources: frozenset[str] = frozenset()  # URNs the policy was computed from
     kms_key_sources: frozenset[str] = frozenset()  # URNs KmsMasterKeyId was computed from
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)
@@ -196,6 +226,7 @@ class Subscription:
     confirmed: Maybe[bool] | None = True  # the audit knows; a declared subscription is expected to be
     filter_policy: object = None  # JSON text/dict, UNKNOWN, or None (every message)
     filter_policy_scope: Maybe[str] | None = None  # "MessageAttributes" (default) | "MessageBody"
+    where: Where = ANYWHERE
 
 
 @dataclass(frozen=True)

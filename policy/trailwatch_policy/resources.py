@@ -10,6 +10,8 @@ Only resources of the types below are read (`TYPES`), so large stacks cost littl
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence  # isinstance: 10x typing's
 from typing import Any
@@ -18,11 +20,12 @@ from pulumi_policy import Secret
 from pulumi_policy.proxy import UnknownValueError
 
 from trailwatch_policy.log_group import Index, sns_topic_name_from_arn
-from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup,
+from trailwatch_policy.model import (ANYWHERE, UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup,
                                      MetricFilter, MetricQuery, MetricStat, MetricTransformation,
-                                     Ref, Subscription, Topic, Trail)
+                                     Ref, Subscription, Topic, Trail, Where)
 from trailwatch_policy.topic import read_policy
-from trailwatch_policy.trail import management_events
+from trailwatch_policy.trail import excluded_event_sources, management_events
+from trailwatch_policy.where import of_arn, symbol
 from trailwatch_policy.types import (ALARM, COMPOSITE_ALARM, KMS_ALIAS, KMS_KEY, KMS_KEY_POLICY,
                                      LOG_GROUP, METRIC_FILTER, N_ALARM, N_COMPOSITE_ALARM,
                                      N_KMS_ALIAS, N_KMS_KEY, N_LOG_GROUP, N_METRIC_FILTER,
@@ -170,7 +173,9 @@ class _Res:
 
     def ref(self, key: str) -> Ref:
         value = _str(self[key])
-        return Ref(value, self.sources(key) if value is UNKNOWN or value is None else frozenset())
+        if value is UNKNOWN or value is None:
+            return Ref(value, self.sources(key))
+        return Ref(value, derived=self.sources(key))
 
     def refs(self, key: str) -> tuple[Ref, ...]:
         """One Ref per list element; dependencies are per property, so only unknown
@@ -183,8 +188,77 @@ class _Res:
         for element in raw if isinstance(raw, list) else []:
             value = _str(element)
             if value is not None:
-                out.append(Ref(value, sources if value is UNKNOWN else frozenset()))
+                out.append(Ref(value, sources) if value is UNKNOWN else Ref(value, derived=sources))
         return tuple(out)
+
+
+# -- where a resource lives -------------------------------------------------------------
+def _config_value(value: Any) -> Any:
+    """Provider config arrives as strings: a list or object is JSON text."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _provider_account(props: dict[str, Any], label: str) -> Any:
+    """The account a provider acts in: its (last) assumed role's, a single allowed account,
+    else the account of its credentials (a symbol: the same for every provider with the same
+    credentials settings, not known as a number)."""
+    roles = _config_value(props.get("assumeRoles", props.get("assumeRole")))
+    if roles is UNKNOWN:
+        return UNKNOWN
+    role = roles[-1] if isinstance(roles, list) and roles else roles
+    if role is UNKNOWN:
+        return UNKNOWN
+    if isinstance(role, dict) and role.get("roleArn") is not None:
+        arn = role.get("roleArn")
+        if arn is UNKNOWN:
+            return UNKNOWN
+        named = of_arn(arn)
+        return named.account if named is not None and named.account else UNKNOWN
+    allowed = _config_value(props.get("allowedAccountIds"))
+    if allowed is UNKNOWN:
+        return UNKNOWN
+    if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
+        return allowed[0]  # the provider refuses to run in any other account
+    creds = [f"{k}={props[k]}" for k in ("profile", "accessKey", "sharedCredentialsFiles")
+             if isinstance(props.get(k), str)]
+    if any(props.get(k) is UNKNOWN for k in ("profile", "accessKey")):
+        return UNKNOWN
+    return symbol("of the deployment's credentials" + (f" ({', '.join(creds)})" if creds else ""))
+
+
+def provider_where(provider: Any) -> Where:
+    """The account and Region of a provider resource (`pulumi:providers:aws` or aws-native).
+
+    Its `region` (the default provider's comes from the stack's `aws:region`); a provider
+    without one takes it from the environment when it runs: the same for every resource of
+    that provider, otherwise not known.
+    """
+    if provider is None:
+        return ANYWHERE
+    props = _dict(plain(getattr(provider, "props", None) or {}))
+    label = str(getattr(provider, "name", "") or getattr(provider, "urn", "") or "?")
+    region = props.get("region")
+    if not (isinstance(region, str) and region) and region is not UNKNOWN:
+        region = symbol(f"from the environment of provider {label}")
+    return Where(_provider_account(props, label), region)
+
+
+def _where(resource: Any, r: "_Res", providers: dict[str, Where]) -> Where:
+    provider = getattr(resource, "provider", None)
+    key = str(getattr(provider, "urn", "") or id(provider))
+    base = providers.get(key)
+    if base is None:
+        base = providers[key] = provider_where(provider)
+    if r.type.startswith("aws:"):  # pulumi-aws 7: a per-resource `region` overrides the provider's
+        own = r["region"]
+        if own is UNKNOWN or (isinstance(own, str) and own):
+            return Where(base.account, own)
+    return base
 
 
 # -- one converter per resource type ---------------------------------------------------
@@ -197,11 +271,24 @@ def _trail(r: _Res, native: bool) -> Trail:
         id=r.urn, name=_str(r["trailName" if native else "name"]), log_group=ref,
         multi_region=_bool(r["isMultiRegionTrail"]),
         logging=_bool(r["isLogging" if native else "enableLogging"]),
-        management_events=management_events(r["eventSelectors"], r["advancedEventSelectors"]))
+        management_events=management_events(r["eventSelectors"], r["advancedEventSelectors"]),
+        excluded_sources=excluded_event_sources(r["eventSelectors"], r["advancedEventSelectors"]))
+
+
+def autonamed(urn: str, name: object) -> bool:
+    """Whether `name` is the provider's autoname for the resource: `<logical name>-<7 hex>`
+    (pulumi-aws and aws-native alike; a FIFO topic keeps ".fifo")."""
+    if not isinstance(name, str) or not urn.startswith("urn:"):
+        return False
+    logical = urn.rsplit("::", 1)[-1]
+    return bool(re.fullmatch(re.escape(logical) + r"-[0-9a-f]{1,7}(\.fifo)?", name, re.IGNORECASE))
 
 
 def _log_group(r: _Res, native: bool) -> LogGroup:
-    return LogGroup(id=r.urn, name=_str(r["logGroupName" if native else "name"]), arn=_str(r["arn"]))
+    name = _str(r["logGroupName" if native else "name"])
+    return LogGroup(id=r.urn, name=name, arn=_str(r["arn"]),
+                    name_prefix=None if native else _str(r["namePrefix"]),
+                    autonamed=autonamed(r.urn, name))
 
 
 def _transformation(m: Any, native: bool) -> MetricTransformation:
@@ -325,6 +412,23 @@ def _subscription(r: _Res, native: bool) -> Subscription:
                         protocol=_str(r["protocol"]), endpoint=_str(r["endpoint"]),
                         filter_policy=filter_policy or None,
                         filter_policy_scope=_str(r["filterPolicyScope"]))
+
+
+def _inline_subscriptions(r: _Res, where: Where) -> list[Subscription]:
+    """CloudFormation creates a subscription per entry of the topic's `Subscription` property
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topic.html)."""
+    raw = r["subscription"]
+    if raw is UNKNOWN:
+        return [Subscription(id=r.urn, topic=Ref(None, frozenset({r.urn})), protocol=UNKNOWN,
+                             endpoint=UNKNOWN, where=where)]
+    out = []
+    for entry in _list(raw):
+        entry = {"protocol": UNKNOWN, "endpoint": UNKNOWN} if entry is UNKNOWN else _dict(entry)
+        out.append(Subscription(id=r.urn,
+                                topic=Ref(None, frozenset({r.urn})),
+                                protocol=_str(entry.get("protocol")),
+                                endpoint=_str(entry.get("endpoint")), where=where))
+    return out
 
 
 _CONVERTERS = {
@@ -454,6 +558,7 @@ def inventory(resources: Iterable[Any],
     buckets: dict[type, list[Any]] = {t: [] for t in (Trail, LogGroup, MetricFilter, Alarm,
                                                       Topic, Subscription, CompositeAlarm, Key)}
     policies: list[_Res] = []
+    providers: dict[str, Where] = {}
     key_extras: list[_Res] = []
     for resource in resources:
         kind = getattr(resource, "resource_type", None)
@@ -472,7 +577,16 @@ def inventory(resources: Iterable[Any],
         except Exception as exc:  # noqa: BLE001 -- contained to this resource
             unreadable[r.urn] = f"property {r.last!r}: {failure(exc)}"
             item = _identity(r, kind, native)
+        try:
+            where = _where(resource, r, providers)
+            inline = _inline_subscriptions(r, where) if kind == N_TOPIC else []
+        except Exception:  # noqa: BLE001 -- contained: its place is then not known
+            where, inline = Where(UNKNOWN, UNKNOWN), []
+        if where is not ANYWHERE and "where" in getattr(type(item), "__dataclass_fields__", {}):
+            item = replace(item, where=where)  # type: ignore[type-var]
         buckets[type(item)].append(item)
+        # AWS::SNS::Topic's inline `Subscription` list: real subscriptions
+        buckets[Subscription].extend(inline)
     return Inventory(
         trails=tuple(buckets[Trail]), log_groups=tuple(buckets[LogGroup]),
         filters=tuple(buckets[MetricFilter]), alarms=tuple(buckets[Alarm]),

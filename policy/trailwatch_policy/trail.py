@@ -16,6 +16,19 @@ def _get(item: Mapping[str, Any], key: str) -> Any:
     return item.get(key[:1].upper() + key[1:])
 
 
+def _advanced(selectors: Any) -> Maybe[list[list[Mapping[str, Any]]]]:
+    """Each advanced selector's field selectors; UNKNOWN when a selector is not known."""
+    out: list[list[Mapping[str, Any]]] = []
+    for selector in selectors if isinstance(selectors, list) else []:
+        if not isinstance(selector, Mapping):
+            return UNKNOWN
+        fields = _get(selector, "fieldSelectors") or []
+        if fields is UNKNOWN:
+            return UNKNOWN
+        out.append([fs for fs in fields if isinstance(fs, Mapping)] if isinstance(fields, list) else [])
+    return out
+
+
 def _merge(kinds: set[str]) -> str:
     if "all" in kinds or {"read", "write"} <= kinds:
         return "all"
@@ -35,16 +48,12 @@ def management_events(event_selectors: Any, advanced_event_selectors: Any) -> Ma
         return UNKNOWN
     if advanced_event_selectors:
         kinds: set[str] = set()
-        for selector in advanced_event_selectors if isinstance(advanced_event_selectors, list) else []:
-            if not isinstance(selector, Mapping):
-                return UNKNOWN
-            fields = _get(selector, "fieldSelectors") or []
-            if fields is UNKNOWN:
-                return UNKNOWN
+        advanced = _advanced(advanced_event_selectors)
+        if isinstance(advanced, Unknown):
+            return UNKNOWN
+        for fields in advanced:
             category, read_only = None, "all"
-            for fs in fields if isinstance(fields, list) else []:
-                if not isinstance(fs, Mapping):
-                    continue
+            for fs in fields:
                 field = _get(fs, "field")
                 equals = _get(fs, "equals") or []
                 if field is UNKNOWN or equals is UNKNOWN:
@@ -70,6 +79,70 @@ def management_events(event_selectors: Any, advanced_event_selectors: Any) -> Ma
             kinds.add({"ReadOnly": "read", "WriteOnly": "write"}.get(rw or "All", "all"))
         return _merge(kinds)
     return "all"
+
+
+def _sources(value: Any) -> Maybe[frozenset[str]]:
+    if value is UNKNOWN:
+        return UNKNOWN
+    items = value if isinstance(value, list) else []
+    if any(v is UNKNOWN for v in items):
+        return UNKNOWN
+    return frozenset(v for v in items if isinstance(v, str))
+
+
+def excluded_event_sources(event_selectors: Any, advanced_event_selectors: Any) -> Maybe[tuple[str, ...]]:
+    """Management event sources no selector records (e.g. ("kms.amazonaws.com",)).
+
+    An event is logged when it matches any selector
+    (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html):
+    a source is excluded only when every selector recording management events excludes it
+    -- `ExcludeManagementEventSources` of a classic selector, an `eventSource` field with
+    `NotEquals` (or `Equals` naming other sources) of an advanced one
+    (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html).
+    No selectors record every source.
+    """
+    if event_selectors is UNKNOWN or advanced_event_selectors is UNKNOWN:
+        return UNKNOWN
+    excluded: list[Maybe[frozenset[str]]] = []
+    if advanced_event_selectors:
+        advanced = _advanced(advanced_event_selectors)
+        if isinstance(advanced, Unknown):
+            return UNKNOWN
+        for fields in advanced:
+            management, out, only = False, frozenset[str](), None
+            for fs in fields:
+                field = _get(fs, "field")
+                if field is UNKNOWN:
+                    return UNKNOWN
+                if field == "eventCategory":
+                    management = "Management" in (_get(fs, "equals") or [])
+                elif field == "eventSource":
+                    not_equals = _sources(_get(fs, "notEquals"))
+                    equals = _get(fs, "equals")
+                    if not isinstance(not_equals, frozenset) or equals is UNKNOWN:
+                        return UNKNOWN
+                    out = out | not_equals
+                    if equals:
+                        only = _sources(equals)
+            if management:
+                if isinstance(only, Unknown):
+                    return UNKNOWN
+                if only is not None:  # only the listed sources: every other one is out
+                    out = out | {"every source but " + ", ".join(sorted(only))}
+                excluded.append(out)
+    elif event_selectors:
+        for selector in event_selectors if isinstance(event_selectors, list) else []:
+            if not isinstance(selector, Mapping):
+                return UNKNOWN
+            if _get(selector, "includeManagementEvents") is False:
+                continue
+            excluded.append(_sources(_get(selector, "excludeManagementEventSources")))
+    if not excluded:
+        return ()
+    if any(e is UNKNOWN for e in excluded):
+        return UNKNOWN
+    common = frozenset.intersection(*(e for e in excluded if isinstance(e, frozenset)))
+    return tuple(sorted(common))
 
 
 def trail_problems(trail: Trail) -> list[Problem]:
@@ -108,4 +181,20 @@ def trail_problems(trail: Trail) -> list[Problem]:
             "events: denied API calls are management events, so some never reach the log group",
             'event_selectors=[aws.cloudtrail.TrailEventSelectorArgs(include_management_events=True, '
             'read_write_type="All")] (or no selectors)'))
+    sources = trail.excluded_sources
+    if isinstance(sources, Unknown):
+        problems.append(Problem("unknown", "trail-excludes-event-sources",
+                                "which management event sources the trail's selectors exclude "
+                                "is not known yet", "exclude_management_event_sources=[] "
+                                "(or leave it unset)"))
+    elif sources:
+        shown = ", ".join(sources)
+        problems.append(Problem(
+            "fail", "trail-excludes-event-sources",
+            f"the trail's event selectors exclude the management events of {shown}: denied "
+            f"calls to {'that service' if len(sources) == 1 else 'those services'} (e.g. "
+            "kms:Decrypt refused with AccessDenied) are never logged, so the metric filter "
+            "never sees them",
+            "remove exclude_management_event_sources from the trail's event selectors (or "
+            "set it to []); with advanced selectors, drop the eventSource not_equals field"))
     return problems

@@ -283,6 +283,7 @@ class Collector:
             scan.gaps.append(gap_from_error(error, resource_id=arn, link="trail", region=home,
                                             action="cloudtrail:GetTrailStatus"))
         selectors, error = details[("selectors", arn)]
+        excluded: Any = UNKNOWN
         if error is not None:
             management = UNKNOWN
             scan.gaps.append(gap_from_error(error, resource_id=arn, link="trail", region=home,
@@ -290,7 +291,10 @@ class Collector:
         else:
             management = mapping.management_events(selectors.get("EventSelectors") or [],
                                                    selectors.get("AdvancedEventSelectors") or [])
-        return mapping.trail(description, logging=logging, management=management)
+            excluded = mapping.excluded_event_sources(selectors.get("EventSelectors") or [],
+                                                      selectors.get("AdvancedEventSelectors") or [])
+        return mapping.trail(description, logging=logging, management=management,
+                             excluded=excluded)
 
     def _scope(self, region: str, names: list[str],
                details: dict[tuple[str, ...], tuple[Any, Exception | None]]) -> Scope:

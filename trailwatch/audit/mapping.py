@@ -12,15 +12,16 @@ from trailwatch_policy.model import (
     Subscription, Topic, Trail,
 )
 from trailwatch_policy.topic import is_aws_managed_sns_key
-from trailwatch_policy.trail import management_events
+from trailwatch_policy.trail import excluded_event_sources, management_events
 
-__all__ = ["management_events", "trail", "metric_filter", "alarm", "topic", "subscription", "key"]
+__all__ = ["management_events", "excluded_event_sources", "trail", "metric_filter", "alarm", "topic",
+           "subscription", "key"]
 
 from . import arns
 
 
 def trail(description: Mapping[str, Any], *, logging: Maybe[bool] | None,
-          management: Maybe[str] | None) -> Trail:
+          management: Maybe[str] | None, excluded: Maybe[tuple[str, ...]] = ()) -> Trail:
     arn = description.get("TrailARN") or description.get("Name") or "?"
     parsed = arns.parse(arn)
     return Trail(
@@ -30,6 +31,7 @@ def trail(description: Mapping[str, Any], *, logging: Maybe[bool] | None,
         multi_region=bool(description.get("IsMultiRegionTrail", False)),
         logging=logging,
         management_events=management,
+        excluded_sources=excluded,
         region=description.get("HomeRegion") or (parsed.region if parsed else None),
         account=parsed.account if parsed else None,
     )

@@ -368,6 +368,10 @@ def _drive(
         return Diagnostic(d.policyPackName or info.name, version, d.policyName,
                           "mandatory" if level == "remediate" else level, urn, d.message, d.description)
 
+    # A resource read with `.get` has no goal state: the engine neither analyses it nor
+    # includes it in AnalyzeStack (pkg/resource/deploy/step_executor.go keeps `news` to
+    # resources with a goal).
+    resources = [r for r in resources if not r.external]
     for reg in resources:
         props = dict(reg.inputs)
         provider = _provider_of(reg, by_urn)

@@ -21,8 +21,28 @@ LOWERCASE = {"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"}
 FIFO_FLAGS = {"aws:sns/topic:Topic": "fifoTopic", "aws:sqs/queue:Queue": "fifoQueue"}
 PREFIX_FIELDS = ("namePrefix", "bucketPrefix")
 
+# pulumi-aws-native autonames the property its metadata's `autoNamingSpec` names (the
+# CloudFormation name property) with `<logical>-<7 random hex>`, cut to the property's
+# maxLength, plus "naming trivia" such as a FIFO topic's ".fifo"
+# (pulumi-aws-native provider/pkg/autonaming/application.go, getDefaultName).
+# The resources the guardrail reads and their usual neighbours: (property, max length).
+NATIVE_FIELDS: dict[str, tuple[str, int]] = {
+    "aws-native:logs:LogGroup": ("logGroupName", 512),
+    "aws-native:logs:MetricFilter": ("filterName", 512),
+    "aws-native:cloudwatch:Alarm": ("alarmName", 255),
+    "aws-native:cloudwatch:CompositeAlarm": ("alarmName", 255),
+    "aws-native:sns:Topic": ("topicName", 256),
+    "aws-native:cloudtrail:Trail": ("trailName", 128),
+    "aws-native:iam:Role": ("roleName", 64),
+    "aws-native:s3:Bucket": ("bucketName", 63),
+    "aws-native:kms:Alias": ("aliasName", 256),
+}
+NATIVE_FIFO_FLAGS = {"aws-native:sns:Topic": "fifoTopic", "aws-native:sqs:Queue": "fifoQueue"}
+
 
 def autoname_field(type_token: str, optional_inputs: set[str]) -> str | None:
+    if type_token in NATIVE_FIELDS:
+        return NATIVE_FIELDS[type_token][0]
     if not type_token.startswith("aws:"):
         return None
     if type_token in SPECIAL_FIELDS:
@@ -36,6 +56,8 @@ def has_prefix(inputs: dict[str, Any]) -> bool:
 
 def provider_name(type_token: str, logical: str, urn: str, inputs: dict[str, Any]) -> str:
     suffix = hashlib.sha256(urn.encode("utf-8")).hexdigest()[:7]
+    if type_token in NATIVE_FIELDS:
+        return _native_name(type_token, logical, suffix, inputs)
     name = f"{logical}-{suffix}"
     if type_token in LOWERCASE:
         name = name.lower()
@@ -43,3 +65,16 @@ def provider_name(type_token: str, logical: str, urn: str, inputs: dict[str, Any
     if flag and inputs.get(flag) is True:
         name += ".fifo"
     return name
+
+
+def _native_name(type_token: str, logical: str, suffix: str, inputs: dict[str, Any]) -> str:
+    """aws-native's name: `<logical>-<hex>` within the maximum length, trivia appended."""
+    _, max_length = NATIVE_FIELDS[type_token]
+    flag = NATIVE_FIFO_FLAGS.get(type_token)
+    trivia = ".fifo" if flag and inputs.get(flag) is True else ""
+    prefix = logical + "-"
+    room = max_length - len(prefix) - len(trivia)
+    name = prefix + suffix[:max(1, min(7, room))]
+    if type_token == "aws-native:s3:Bucket":
+        name = name.lower()
+    return name + trivia

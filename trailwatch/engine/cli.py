@@ -6,9 +6,12 @@ the pack failed (one clear message on stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from trailwatch.output import Painter, colour_enabled, error_line
 
@@ -54,7 +57,38 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"stop the program if it runs longer than this (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--no-color", action="store_true",
                    help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal")
+    p.add_argument("--invoke-result", action="append", default=[], metavar="TOKEN=FILE",
+                   help="answer invoke TOKEN (e.g. aws:ssm/getParameter:getParameter) with the JSON "
+                        "object in FILE; repeatable")
     return p
+
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./-]*:[A-Za-z0-9_]+$")
+
+
+def load_invoke_results(items: list[str]) -> dict[str, dict[str, Any]]:
+    """`--invoke-result TOKEN=FILE`: the invoke's result object, read from a JSON file."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        token, sep, file = item.rpartition("=")
+        if not sep or not _TOKEN.match(token) or not file:
+            raise EngineError(f"--invoke-result {item!r}: expected TOKEN=FILE, e.g. "
+                              "aws:ssm/getParameter:getParameter=param.json")
+        path = Path(file)
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise EngineError(f"--invoke-result {item}: cannot read {file} ({exc.strerror}); "
+                              "pass a JSON file with the invoke's result") from None
+        except ValueError as exc:
+            raise EngineError(f"--invoke-result {item}: {file} is not valid JSON ({exc}); "
+                              "write the invoke's result as a JSON object") from None
+        if not isinstance(value, dict):
+            raise EngineError(f"--invoke-result {item}: {file} holds a JSON "
+                              f"{type(value).__name__}; the invoke's result is a JSON object "
+                              '(e.g. {"value": "..."} for an SSM parameter)')
+        out[token] = value
+    return out
 
 
 def _progress(message: str) -> None:
@@ -83,11 +117,13 @@ def run(argv: list[str]) -> int:
     if not pack_dir.is_dir():
         raise EngineError(f"--policy-pack {pack_dir}: no such folder; pass the policy pack's folder")
     user_config = load_config_file(args.policy_pack_config) if args.policy_pack_config else {}
+    invoke_results = load_invoke_results(args.invoke_result)
 
     _progress(f"running {project.main.name} for stack {project.stack} in preview")
     started = time.perf_counter()
     program = run_program(project, autonames=args.autonames, account_id=args.account_id,
-                          organization=args.organization, timeout=args.timeout, echo=sys.stderr)
+                          organization=args.organization, timeout=args.timeout, echo=sys.stderr,
+                          invoke_results=invoke_results)
     program_secs = time.perf_counter() - started
     _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}")
     analysis = analyze(project, program.resources, pack_dir, user_config, organization=args.organization,

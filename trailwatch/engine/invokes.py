@@ -1,13 +1,17 @@
 """Offline answers to the AWS provider's data sources a CIS program typically calls.
 
 Pure functions of (args, stack context) so they are testable without Pulumi. Anything not
-listed here fails with its token named: a silent empty answer would let a program build the
-wrong thing without noticing.
+listed here fails with its token named and the way to answer it (`--invoke-result
+TOKEN=FILE`): a silent empty answer would let a program build the wrong thing without
+noticing. Lookups of existing resources (`get_log_group`, `get_topic`, `get_key`) answer as
+AWS would for a resource that exists, in the Region and account of the invoke's provider;
+SSM parameter values cannot be known offline and must be given with `--invoke-result`.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -32,6 +36,68 @@ class AwsContext:
 
 class UnknownInvokeError(Exception):
     """An invoke the offline engine does not answer."""
+
+    def __init__(self, token: str, why: str = "") -> None:
+        self.token = token
+        super().__init__(
+            f"the offline engine cannot answer invoke {token!r}{why}; give its result as JSON "
+            f"with --invoke-result {token}=FILE (the invoke's result object, e.g. "
+            '{"value": "..."} for an SSM parameter)')
+
+
+def _arn(ctx: AwsContext, service: str, resource: str) -> str:
+    return f"arn:{ctx.partition}:{service}:{ctx.region}:{ctx.account_id}:{resource}"
+
+
+def _name_of(value: Any, separator: str) -> str:
+    """A name from a name or an ARN (`arn:...:log-group:NAME`, `arn:...:sns:...:NAME`)."""
+    text = str(value or "")
+    return text.rsplit(separator, 1)[-1] if text.startswith("arn:") else text
+
+
+def log_group(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    """aws.cloudwatch.get_log_group: the group as DescribeLogGroups returns it (ARN without ":*")."""
+    name = _name_of(args.get("name"), ":log-group:")
+    if not name:
+        raise UnknownInvokeError("aws:cloudwatch/getLogGroup:getLogGroup", " without a name")
+    return {"id": name, "name": name, "arn": _arn(ctx, "logs", f"log-group:{name}"),
+            "creationTime": 0, "deletionProtectionEnabled": False, "kmsKeyId": "",
+            "logGroupClass": "STANDARD",
+            "retentionInDays": 0, "tags": {}, "region": ctx.region}
+
+
+def topic(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    name = _name_of(args.get("name"), ":")
+    if not name:
+        raise UnknownInvokeError("aws:sns/getTopic:getTopic", " without a name")
+    arn = _arn(ctx, "sns", name)
+    return {"id": arn, "arn": arn, "name": name, "tags": {}, "region": ctx.region}
+
+
+def key(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    """aws.kms.get_key: an alias/ARN/id resolves to an enabled key; `alias/aws/...` is AWS-managed."""
+    given = str(args.get("keyId") or "")
+    if not given:
+        raise UnknownInvokeError("aws:kms/getKey:getKey", " without a key_id")
+    alias = given.split(":", 5)[-1] if given.startswith("arn:") else given
+    key_id = (alias.split("/", 1)[1] if alias.startswith("key/") else alias
+              if not alias.startswith("alias/") else
+              str(uuid.UUID(hashlib.sha256(alias.encode()).hexdigest()[:32])))
+    return {"id": key_id, "keyId": key_id, "arn": _arn(ctx, "kms", f"key/{key_id}"),
+            "awsAccountId": ctx.account_id, "enabled": True, "keyState": "Enabled",
+            "keyManager": "AWS" if alias.startswith("alias/aws/") else "CUSTOMER",
+            "keyUsage": "ENCRYPT_DECRYPT", "keySpec": "SYMMETRIC_DEFAULT",
+            "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS",
+            "multiRegion": False, "description": "", "creationDate": "", "deletionDate": "",
+            "expirationModel": "", "cloudHsmClusterId": "", "customKeyStoreId": "",
+            "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "region": ctx.region}
+
+
+def ssm_parameter(token: str) -> Callable[[dict[str, Any], AwsContext], dict[str, Any]]:
+    def unanswerable(args: dict[str, Any], _ctx: AwsContext) -> dict[str, Any]:
+        raise UnknownInvokeError(token, f" (SSM parameter {args.get('name')!r}: its value is "
+                                 "only known to the account)")
+    return unanswerable
 
 
 def caller_identity(_args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
@@ -72,24 +138,6 @@ def availability_zones(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
         "zoneIds": [f"{name[:3]}{name.split('-')[-1]}-az{i + 1}" for i in range(len(letters))],
         "groupNames": [name],
         "state": args.get("state"),
-    }
-
-
-def log_group(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
-    """cloudwatch.getLogGroup: offline, a named log group is taken to exist (nothing can be
-    read); its attributes are the service defaults. Whether it really exists is for `pulumi preview`."""
-    name = str(args.get("name") or "")
-    return {
-        "name": name,
-        "id": name,
-        "arn": f"arn:{ctx.partition}:logs:{ctx.region}:{ctx.account_id}:log-group:{name}",
-        "creationTime": 0,
-        "deletionProtectionEnabled": False,
-        "kmsKeyId": "",
-        "logGroupClass": "STANDARD",
-        "region": args.get("region") or ctx.region,
-        "retentionInDays": 0,
-        "tags": {},
     }
 
 
@@ -155,13 +203,45 @@ INVOKES: dict[str, Callable[[dict[str, Any], AwsContext], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": availability_zones,
     "aws:iam/getPolicyDocument:getPolicyDocument": lambda args, _ctx: render_policy_document(args),
     "aws:cloudwatch/getLogGroup:getLogGroup": log_group,
+    "aws:sns/getTopic:getTopic": topic,
+    "aws:kms/getKey:getKey": key,
+    "aws:ssm/getParameter:getParameter": ssm_parameter("aws:ssm/getParameter:getParameter"),
+    # pulumi-aws-native (its invokes answer camelCase results like these)
+    "aws-native:index:getAccountId": lambda _args, ctx: {"accountId": ctx.account_id},
+    "aws-native:index:getRegion": lambda _args, ctx: {"region": ctx.region},
+    "aws-native:index:getPartition": lambda _args, ctx: {"partition": ctx.partition,
+                                                          "dnsSuffix": ctx.dns_suffix},
+    "aws-native:index:getSsmParameterString": ssm_parameter("aws-native:index:getSsmParameterString"),
+    "aws-native:index:getSsmParameterList": ssm_parameter("aws-native:index:getSsmParameterList"),
 }
 
 
-def answer(token: str, args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+def answer(token: str, args: dict[str, Any], ctx: AwsContext,
+           given: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The invoke's result: one given with --invoke-result first, else the offline answer."""
+    if given and token in given:
+        return given[token]
     handler = INVOKES.get(token)
     if handler is None:
-        raise UnknownInvokeError(
-            f"the offline engine has no answer for invoke {token!r}; it answers: {', '.join(sorted(INVOKES))}"
-        )
+        raise UnknownInvokeError(token)
     return handler(args, ctx)
+
+
+def read_outputs(type_token: str, resource_id: str, inputs: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
+    """What `Resource.get(name, id)` reads, as for a resource that exists: its id, name and ARN.
+
+    The read runs in preview too, so these are known values (the engine's ReadStep).
+    """
+    out: dict[str, Any] = {**inputs, "id": resource_id}
+    if type_token == "aws:cloudwatch/logGroup:LogGroup":
+        out.update({k: v for k, v in log_group({"name": resource_id}, ctx).items() if k != "region"})
+    elif type_token == "aws:sns/topic:Topic":
+        found = topic({"name": resource_id}, ctx)
+        out.update(name=found["name"], arn=resource_id if resource_id.startswith("arn:") else found["arn"])
+        out["id"] = out["arn"]
+    elif type_token == "aws:kms/key:Key":
+        found = key({"keyId": resource_id}, ctx)
+        out.update(arn=found["arn"], keyId=found["keyId"], isEnabled=True)
+    elif type_token == "aws-native:logs:LogGroup":
+        out.update(logGroupName=resource_id, arn=_arn(ctx, "logs", f"log-group:{resource_id}:*"))
+    return out

@@ -34,6 +34,7 @@ class Registration:
     provider: str
     options: dict[str, Any] = field(default_factory=dict)
     default_provider: bool = False
+    external: bool = False  # read with `Resource.get`: never shown to the policy pack
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> "Registration":
@@ -42,7 +43,7 @@ class Registration:
             custom=raw.get("custom", False), inputs=raw.get("inputs", {}), outputs=raw.get("outputs", {}),
             dependencies=raw.get("dependencies", []), property_dependencies=raw.get("propertyDependencies", {}),
             provider=raw.get("provider", ""), options=raw.get("options", {}),
-            default_provider=raw.get("defaultProvider", False),
+            default_provider=raw.get("defaultProvider", False), external=raw.get("external", False),
         )
 
 
@@ -60,6 +61,7 @@ def run_program(
     organization: str = "organization",
     timeout: float = DEFAULT_TIMEOUT,
     echo: TextIO | None = None,
+    invoke_results: dict[str, dict[str, Any]] | None = None,
 ) -> ProgramRun:
     """Run the program; what it prints is returned, and written to `echo` line by line as it
     runs when one is given. More than `timeout` seconds stops it (EngineError)."""
@@ -77,6 +79,7 @@ def run_program(
             "stack_file": project.stack_file.name if project.stack_file else None,
             "autonames": autonames,
             "account_id": account_id,
+            "invoke_results": invoke_results or {},
             "out": str(out_path),
         }
         request_path.write_text(json.dumps(request), encoding="utf-8")

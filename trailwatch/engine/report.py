@@ -60,7 +60,8 @@ def as_json(resources: list[Registration], analysis: Analysis) -> dict[str, Any]
     return {
         "schemaVersion": SCHEMA_VERSION,
         "tool": {"name": "trailwatch", "version": version()},
-        "resources": [{"urn": r.urn, "type": r.type, "name": r.name} for r in resources],
+        "resources": [{"urn": r.urn, "type": r.type, "name": r.name, **({"read": True} if r.external else {})}
+                      for r in resources],
         "diagnostics": diagnostics,
     }
 

@@ -99,13 +99,37 @@ def _patch_secure_config(secure_keys: set[str], stack_file: str) -> None:
 class OfflineMocks(Mocks):
     """Invokes answered offline; reads return their inputs (the monitor handles registrations)."""
 
-    def __init__(self, ctx: invokes.AwsContext) -> None:
+    def __init__(self, ctx: invokes.AwsContext, given: Optional[dict[str, dict[str, Any]]] = None) -> None:
         self.ctx = ctx
+        self.given = given or {}
+        self.monitor: Optional["RecordingMonitor"] = None
+        self.unanswered: Optional[invokes.UnknownInvokeError] = None
+
+    def context(self, provider_ref: str, args: dict[str, Any], package: str) -> invokes.AwsContext:
+        """The Region and account an invoke or read runs in: its `region` argument (pulumi-aws 7),
+        else its provider's `region`, and the account of the provider's assumed role."""
+        inputs = self.monitor.provider_inputs(provider_ref, package) if self.monitor is not None else {}
+        region = args.get("region") or inputs.get("region") or self.ctx.region
+        account = self.ctx.account_id
+        roles = inputs.get("assumeRoles") or inputs.get("assumeRole")
+        if isinstance(roles, str):
+            try:
+                roles = json.loads(roles)
+            except ValueError:
+                roles = None
+        role = roles[-1] if isinstance(roles, list) and roles else roles
+        arn = role.get("roleArn") if isinstance(role, dict) else None
+        if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[4].isdigit():
+            account = arn.split(":")[4]
+        return invokes.AwsContext(account_id=account, region=str(region))
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+        call_args = dict(args.args)
         try:
-            return invokes.answer(args.token, dict(args.args), self.ctx), []
+            ctx = self.context(args.provider or "", call_args, args.token.split(":")[0])
+            return invokes.answer(args.token, call_args, ctx, self.given), []
         except invokes.UnknownInvokeError as exc:
+            self.unanswered = exc
             raise Exception(str(exc)) from None  # shown as the program's error, without our module path
 
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
@@ -163,6 +187,40 @@ class RecordingMonitor(MockMonitor):
             self.default_providers[key] = urn
             return urn
 
+    def provider_inputs(self, reference: str, package: str) -> dict[str, Any]:
+        """The inputs of the provider a reference (`urn::id`) names; the package's default
+        provider's (its stack config) when there is none."""
+        urn = reference.rsplit("::", 1)[0] if reference else ""
+        with self.lock:
+            record = self.by_urn.get(urn) if urn else None
+        if record is None:
+            return dict(self.provider_config.get(package, {}))
+        return dict(record.get("inputs") or {})
+
+    def ReadResource(self, request):  # noqa: N802 - gRPC method name
+        """`Resource.get(...)`: the engine reads the resource even in preview (its outputs are
+        known) and keeps it out of the policy pack's Analyze and AnalyzeStack (a read resource
+        has no goal state). Recorded with `external: true` for the report."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = downgrade_resources(_wire(request.properties))
+        provider = request.provider
+        if not provider:
+            package = request.type.split(":")[0]
+            provider = self._default_provider(package, request.version) + "::" + UNKNOWN_STRING
+        mocks = self.mocks
+        ctx = (mocks.context(provider, inputs, request.type.split(":")[0])
+               if isinstance(mocks, OfflineMocks) else None)
+        outputs = invokes.read_outputs(request.type, request.id, inputs, ctx) if ctx else dict(inputs)
+        self._record({
+            "urn": urn, "type": request.type, "name": request.name, "parent": request.parent,
+            "custom": True, "id": request.id, "inputs": inputs, "outputs": outputs,
+            "dependencies": list(request.dependencies), "propertyDependencies": {},
+            "provider": provider, "options": {}, "external": True,
+        })
+        obj = struct_pb2.Struct()
+        obj.update(outputs)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=obj)
+
     def _shape(self, type_: str, name: str) -> Optional[Shape]:
         with _SHAPES_LOCK:
             queue = _SHAPES.get((type_, name))
@@ -199,6 +257,8 @@ class RecordingMonitor(MockMonitor):
                     else autoname.provider_name(request.type, request.name, urn, checked)
                 )
             outputs = dict(checked)
+            if field and field not in checked:  # a namePrefix: the provider names it at create time
+                outputs[field] = UNKNOWN_STRING
             for key in sorted(shape.output_only if shape else {"arn"}):
                 outputs.setdefault(key, UNKNOWN_STRING)
         elif is_provider:
@@ -271,17 +331,18 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     _patch_register_resource()
     _patch_secure_config(set(request.get("secure_keys", [])), request.get("stack_file") or "the stack file")
 
-    region = config.get("aws:region", "us-east-1")
+    region = config.get("aws:region") or config.get("aws-native:region") or "us-east-1"
     ctx = invokes.AwsContext(account_id=request.get("account_id", "123456789012"), region=region)
     provider_config: dict[str, dict[str, str]] = {}
     for key, value in config.items():
         package, _, sub = key.partition(":")
         if package != request["project"]:
             provider_config.setdefault(package, {})[sub] = value
-    mocks = OfflineMocks(ctx)
+    mocks = OfflineMocks(ctx, request.get("invoke_results") or {})
     loop = asyncio.new_event_loop()  # before set_mocks: its root stack's tasks must live on this loop
     asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(mocks, request.get("autonames", "provider"), provider_config)
+    mocks.monitor = monitor
     set_mocks(mocks, request["project"], request["stack"], preview=True, monitor=monitor,
               organization=request.get("organization", "organization"))
     # set_mocks registers a root stack of its own; run the program as the language host does instead.
@@ -295,6 +356,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     try:
         loop.run_until_complete(run_in_stack(program))
     except BaseException as exc:  # noqa: BLE001 - reported to the user as the program's error
+        if mocks.unanswered is not None:  # not the program's fault: say what to provide
+            return {"ok": False, "error": str(mocks.unanswered), "invoke": mocks.unanswered.token}
         return {"ok": False, "error": describe_failure(exc, program_dir)}
     return {"ok": True, "resources": monitor.records}
 
