@@ -160,20 +160,30 @@ def deep_json(depth: int) -> str:
     return '{"Version": "2012-10-17", "Statement": ' + "[" * depth + "]" * depth + "}"
 
 
-def test_a_document_too_deep_to_read_fails_only_its_own_resource(default):
+@pytest.mark.parametrize("where", ["TopicPolicy", "inline"])
+def test_a_document_too_deep_to_read_fails_only_its_own_resource(default, where):
     """A topic policy nested past what the pack can decode: that topic "cannot be
-    verified" (naming the pack's frame, not json's); the canary's finding stands."""
+    verified" (naming the property and the pack's frame, not json's); the canary's finding
+    stands."""
     specs = stack() + [canary()]
     topic = find(specs, TOPIC)
-    specs.append(Spec(TOPIC_POLICY, "policy", {"arn": UNKNOWN_STRING, "policy": deep_json(300_000)},
-                      {"arn": [topic.urn]}))
+    if where == "inline":
+        topic.props["policy"] = deep_json(300_000)
+    else:
+        specs.append(Spec(TOPIC_POLICY, "policy", {"arn": UNKNOWN_STRING,
+                                                   "policy": deep_json(300_000)},
+                          {"arn": [topic.urn]}))
     diags = default.analyze_stack(specs)
     assert_canary(diags)
     [d] = [d for d in diags if d.urn == topic.urn]
-    assert "[input-unreadable]" in d.message and "cannot be verified at preview" in d.message
-    assert "RecursionError" in d.message and "(at topic.py:" in d.message
-    assert "decoder.py" not in d.message and "could not evaluate" not in d.message
+    assert "cannot be verified at preview" in d.message and "could not evaluate" not in d.message
     assert len(diags) == 2
+    if where == "inline":  # the topic rules decode it, and say they could not
+        assert "[topic-policy-unknown]" in d.message
+    else:  # read where the TopicPolicy is applied: its property and the pack's frame
+        assert "[input-unreadable]" in d.message and "property 'policy'" in d.message
+        assert "RecursionError" in d.message and "(at topic.py:" in d.message
+        assert "decoder.py" not in d.message
 
 
 @pytest.fixture

@@ -16,7 +16,9 @@ crashes the process inside protobuf's C code. So the limit and the stack size of
 created from here on are raised before the pack serves. Protobuf itself refuses messages
 nested deeper than 65,535 (about 21,000 levels of a JSON-like value), so that is the
 deepest value an engine can send; 25,000 levels are budgeted. Cost: the stacks are reserved
-address space, touched only as deep as a call really goes (bench: pack start unchanged).
+address space, touched only as deep as a call really goes. Measured with and without (5
+interleaved starts): start, AnalyzeStack of 10k resources and resident memory unchanged
+(64 MB); virtual size +512 MB per gRPC thread (docs/policy-pack.md, "Deep documents").
 """
 from __future__ import annotations
 
