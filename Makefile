@@ -33,8 +33,9 @@ $(PACK_VENV)/.installed: policy/requirements.txt
 
 venv: $(VENV)/.installed $(PACK_VENV)/.installed
 
+# Every policy of the pack on (strict.json): all 15 CIS monitoring controls, mandatory.
 check: venv
-	$(PY) -m trailwatch check . --stack $(STACK)
+	$(PY) -m trailwatch check . --stack $(STACK) --policy-pack-config policy/configs/strict.json
 
 test: venv
 	$(PY) -m pytest

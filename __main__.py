@@ -1,4 +1,5 @@
-"""The trailwatch Pulumi program: one stack = one unauthorized-API-calls monitor.
+"""The trailwatch Pulumi program: one stack = the CIS monitoring controls on one CloudTrail log
+group (trailwatch:controls, default all; 4.1's outputs and keys as before).
 
 Configuration is read once, here, and validated before any resource is registered; a bad
 value stops the run with one message naming the key (a RunError prints without a traceback).
@@ -70,5 +71,6 @@ pulumi.export("metricNamespace", monitor.metric_namespace)
 pulumi.export("metricName", monitor.metric_name)
 pulumi.export("logGroupName", monitor.log_group_name)
 pulumi.export("patternProfile", settings.pattern_profile)
+pulumi.export("controlAlarmNames", monitor.control_alarm_names)  # CIS 1.4 id -> alarm name
 if monitor.trail_arn is not None:
     pulumi.export("trailArn", monitor.trail_arn)

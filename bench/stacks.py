@@ -101,10 +101,28 @@ def _ordinary(req: analyzer_pb2.AnalyzeStackRequest, i: int) -> None:
             "role": UNKNOWN, "tags": tags, "environment": {"variables": {"LOG_LEVEL": "info", "TABLE": f"t{i}"}}})
 
 
-def stack(size: int) -> analyzer_pb2.AnalyzeStackRequest:
+def _other_controls(req: analyzer_pb2.AnalyzeStackRequest, i: int) -> int:
+    """The filters and alarms of the other 14 CIS monitoring controls on chain i's log group."""
+    from trailwatch_policy.controls import CONTROLS
+    lg_name, topic_arn = f"aws-cloudtrail-logs-{i}", f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms-{i}"
+    for c in CONTROLS[1:]:
+        _add(req, "aws:cloudwatch/logMetricFilter:LogMetricFilter", f"{c.metric}-{i}", {
+            "name": f"{c.metric}-{i}", "logGroupName": lg_name, "pattern": c.pattern,
+            "metricTransformation": {"name": c.metric, "namespace": "CISBenchmark", "value": "1",
+                                     "defaultValue": "0"}})
+        _add(req, "aws:cloudwatch/metricAlarm:MetricAlarm", f"{c.metric}-alarm-{i}", {
+            "name": f"{c.metric}-{i}", "metricName": c.metric, "namespace": "CISBenchmark",
+            "statistic": "Sum", "period": 300.0, "threshold": 1.0, "evaluationPeriods": 1.0,
+            "comparisonOperator": "GreaterThanOrEqualToThreshold", "treatMissingData": "notBreaching",
+            "alarmActions": [topic_arn]})
+    return 2 * (len(CONTROLS) - 1)
+
+
+def stack(size: int, all_controls: bool = False) -> analyzer_pb2.AnalyzeStackRequest:
+    """`size` resources; `all_controls`: each trail's log group monitored for all 15 controls."""
     req = analyzer_pb2.AnalyzeStackRequest()
     chains = max(1, size // 500)
-    count = sum(_chain(req, i) for i in range(chains))
+    count = sum(_chain(req, i) + (_other_controls(req, i) if all_controls else 0) for i in range(chains))
     for i in range(size - count):
         _ordinary(req, i)
     return req

@@ -4,7 +4,9 @@ from pulumi_policy import PolicyPack
 
 from trailwatch_policy.policies import policies
 from trailwatch_policy.process import tune_for_deep_documents, tune_for_large_stacks
+from trailwatch_policy.sdk import share_stack_deserialization
 
 tune_for_large_stacks()  # linear AnalyzeStack at 50k resources (see process.py)
 tune_for_deep_documents()  # before PolicyPack starts its gRPC threads (see process.py)
+share_stack_deserialization()  # one deserialization for all the control policies (see sdk.py)
 PolicyPack(name="trailwatch", policies=policies())

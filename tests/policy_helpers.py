@@ -179,9 +179,9 @@ def pack_python() -> str:
 class PackProcess:
     """The real pack, launched as the Pulumi language host does, spoken to over gRPC."""
 
-    def __init__(self, dry_run: bool = True) -> None:
+    def __init__(self, dry_run: bool = True, env: Mapping[str, str] | None = None) -> None:
         env = dict(os.environ, PULUMI_PROJECT="trailwatch", PULUMI_STACK="dev",
-                   PULUMI_DRY_RUN="true" if dry_run else "false", PULUMI_CONFIG="{}")
+                   PULUMI_DRY_RUN="true" if dry_run else "false", PULUMI_CONFIG="{}", **(env or {}))
         # The engine address is only used to log a failure of the pack program itself.
         self.proc = subprocess.Popen(
             [pack_python(), "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)],

@@ -169,6 +169,12 @@ class ProgramRun:
         assert len(found) == 1, f"expected one {type_}, got {[r.name for r in found]}"
         return found[0]
 
+    def unauthorized(self, type_: str) -> Registered:
+        """CIS 4.1's filter or alarm (the component's historical `<name>-filter` / `-alarm`)."""
+        found = [r for r in self.of_type(type_) if r.name in ("trailwatch-filter", "trailwatch-alarm")]
+        assert len(found) == 1, f"expected 4.1's {type_}, got {[r.name for r in self.of_type(type_)]}"
+        return found[0]
+
     def by_urn(self, urn: str) -> Registered:
         return next(r for r in self.resources if r.urn == urn)
 

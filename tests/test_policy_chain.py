@@ -444,10 +444,10 @@ def test_a_failure_judging_one_group_is_kept_to_that_group(monkeypatch):
 
     real = chain.pattern_problems
 
-    def exploding(flt, options):
+    def exploding(flt, options, *control):
         if flt.id == "f1":
             raise RecursionError("deep")
-        return real(flt, options)
+        return real(flt, options, *control)
     monkeypatch.setattr(chain, "pattern_problems", exploding)
     inv = merge(good(n="1", group="g1"), replace(good(n="2", group="g2"), filters=()))
     [one, two] = evaluate(inv)

@@ -160,8 +160,8 @@ def test_attaching_to_a_log_group_the_account_does_not_have_fails_early_with_one
 
 def test_metric_naming_cis_keeps_the_benchmark_name() -> None:
     run = run_program({**EXISTING, "trailwatch:metricNaming": "cis"})
-    assert run.one(FILTER).inputs["metricTransformation"]["name"] == "UnauthorizedAPICalls"
-    assert run.one(ALARM).inputs["metricName"] == "UnauthorizedAPICalls"
+    assert run.unauthorized(FILTER).inputs["metricTransformation"]["name"] == "UnauthorizedAPICalls"
+    assert run.unauthorized(ALARM).inputs["metricName"] == "UnauthorizedAPICalls"
 
 
 def test_metric_naming_and_metric_name_together_are_refused() -> None:
@@ -180,7 +180,7 @@ def test_metric_naming_and_metric_name_together_are_refused() -> None:
 def test_audited_by_chooses_a_pattern_every_named_scanner_accepts(audited_by: list[str], pattern: str,
                                                                   profile: str) -> None:
     run = run_program({**EXISTING, "trailwatch:auditedBy": audited_by})
-    assert run.one(FILTER).inputs["pattern"] == pattern
+    assert run.unauthorized(FILTER).inputs["pattern"] == pattern
     assert run.outputs["patternProfile"] == profile
 
 
@@ -200,10 +200,10 @@ def test_a_profile_a_named_scanner_rejects_is_refused() -> None:
 
 
 def test_the_alarm_claims_security_hub_only_when_security_hub_accepts_the_pattern() -> None:
-    default = run_program(EXISTING).one(ALARM).inputs["alarmDescription"]
+    default = run_program(EXISTING).unauthorized(ALARM).inputs["alarmDescription"]
     assert "Security Hub" not in default and "securityhub" not in default
     assert "prowler, steampipe" in default
-    cis12 = run_program({**EXISTING, "trailwatch:patternProfile": "cis-1.2"}).one(ALARM).inputs["alarmDescription"]
+    cis12 = run_program({**EXISTING, "trailwatch:patternProfile": "cis-1.2"}).unauthorized(ALARM).inputs["alarmDescription"]
     assert "prowler, securityhub" in cis12
     assert "CloudWatch.2" not in (ROOT / "Pulumi.yaml").read_text()
 

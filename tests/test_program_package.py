@@ -75,6 +75,10 @@ def test_the_programs_pattern_texts_are_the_packs() -> None:
 
     assert patterns.CIS_1_2 == scanners.CIS_1_2
     assert patterns.CIS_2_0 == scanners.CIS_2_0
+    from trailwatch_policy.controls import CONTROLS
+    assert [(c.id, c.cis12, c.securityhub, c.policy, c.metric, c.what) for c in patterns.CONTROLS] == [
+        (c.id, c.cis12, c.securityhub, c.policy, c.metric, c.what) for c in CONTROLS]
+    assert [c.pattern for c in patterns.CONTROLS[1:]] == [c.pattern for c in CONTROLS[1:]]
 
 
 def test_which_scanner_accepts_which_profile_is_what_the_pack_says() -> None:

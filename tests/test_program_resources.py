@@ -70,7 +70,7 @@ def test_dev_stack_creates_a_complete_trail_and_the_monitor(dev: ProgramRun) -> 
     assert dev.types() == sorted([
         MONITOR, ALARM_TOPIC, LOGGING, BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, VERSIONING,
         BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, BUCKET_LOGGING, KEY,
-        LOG_GROUP, ROLE, ROLE_POLICY, TRAIL, KEY, ALIAS, TOPIC, TOPIC_POLICY, SUBSCRIPTION, FILTER, ALARM])
+        LOG_GROUP, ROLE, ROLE_POLICY, TRAIL, KEY, ALIAS, TOPIC, TOPIC_POLICY, SUBSCRIPTION] + [FILTER, ALARM] * 15)
     assert dev.one(SUBSCRIPTION).inputs["endpoint"] == "security-dev@example.com"
     # Security Hub CloudWatch.16 expects a year; the dev stack keeps the default.
     assert dev.one(LOG_GROUP).inputs["retentionInDays"] == 365
@@ -78,19 +78,27 @@ def test_dev_stack_creates_a_complete_trail_and_the_monitor(dev: ProgramRun) -> 
 
 
 def test_prod_stack_attaches_to_control_tower_log_group_with_several_subscriptions(prod: ProgramRun) -> None:
-    assert prod.types() == sorted([MONITOR, ALARM_TOPIC, KEY, ALIAS, TOPIC, TOPIC_POLICY, FILTER, ALARM]
+    assert prod.types() == sorted([MONITOR, ALARM_TOPIC, KEY, ALIAS, TOPIC, TOPIC_POLICY] + [FILTER, ALARM] * 15
                                   + [SUBSCRIPTION] * 3)
-    assert prod.one(FILTER).inputs["logGroupName"] == "aws-controltower/CloudTrailLogs"
+    assert prod.unauthorized(FILTER).inputs["logGroupName"] == "aws-controltower/CloudTrailLogs"
     assert sorted(s.inputs["protocol"] for s in prod.of_type(SUBSCRIPTION)) == ["email", "email", "https"]
     # The log group was looked up in the account before anything was registered.
     assert ("aws:cloudwatch/getLogGroup:getLogGroup", {"name": "aws-controltower/CloudTrailLogs"}) in [
         (token, {k: v for k, v in args.items() if v is not None}) for token, args in prod.calls]
-    assert prod.one(ALARM).inputs["okActions"] == [TOPIC_ARN]
-    assert prod.one(ALARM).inputs["tags"]["data-classification"] == "confidential"
+    assert prod.unauthorized(ALARM).inputs["okActions"] == [TOPIC_ARN]
+    assert prod.unauthorized(ALARM).inputs["tags"]["data-classification"] == "confidential"
     assert not prod.of_type(TRAIL) and not prod.of_type(LOG_GROUP)
 
 
 def test_stack_outputs(dev: ProgramRun, prod: ProgramRun) -> None:
+    from trailwatch_policy.controls import CONTROLS
+
+    def alarms(stack: str) -> dict[str, str]:
+        return {c.id: (f"Unauthorized_API_Calls-trailwatch-{stack}" if c.id == "4.1" else f"{c.metric}-trailwatch-{stack}")
+                for c in CONTROLS}
+
+    assert dev.outputs.pop("controlAlarmNames") == alarms("dev")
+    assert prod.outputs.pop("controlAlarmNames") == alarms("prod")
     common = {"topicArn": TOPIC_ARN, "metricNamespace": "CISBenchmark", "patternProfile": "cis-2.0"}
     assert dev.outputs == {
         **common, "metricName": "UnauthorizedAPICalls-trailwatch-dev", "alarmName": "Unauthorized_API_Calls-trailwatch-dev",
@@ -108,7 +116,7 @@ def test_stack_outputs(dev: ProgramRun, prod: ProgramRun) -> None:
 # --- the metric filter and the alarm -----------------------------------------------------------
 
 def test_metric_filter_pattern_and_transformation(prod: ProgramRun) -> None:
-    metric_filter = prod.one(FILTER).inputs
+    metric_filter = prod.unauthorized(FILTER).inputs
     assert metric_filter["pattern"] == CIS_2_0
     assert metric_filter["name"] == "Unauthorized_API_Calls-trailwatch-prod"
     assert metric_filter["metricTransformation"] == {
@@ -118,12 +126,12 @@ def test_metric_filter_pattern_and_transformation(prod: ProgramRun) -> None:
 
 def test_cis_1_2_profile_uses_the_security_hub_text() -> None:
     run = run_program({**EXISTING, "trailwatch:patternProfile": "cis-1.2"})
-    assert run.one(FILTER).inputs["pattern"] == CIS_1_2
+    assert run.unauthorized(FILTER).inputs["pattern"] == CIS_1_2
     assert run.outputs["patternProfile"] == "cis-1.2"
 
 
 def test_alarm_has_the_cis_settings_and_notifies_the_topic(prod: ProgramRun) -> None:
-    alarm = prod.one(ALARM).inputs
+    alarm = prod.unauthorized(ALARM).inputs
     assert {k: alarm[k] for k in ("name", "metricName", "namespace", "statistic", "period", "threshold",
                                   "comparisonOperator", "evaluationPeriods", "treatMissingData",
                                   "actionsEnabled", "alarmActions")} == {
@@ -136,7 +144,7 @@ def test_alarm_has_the_cis_settings_and_notifies_the_topic(prod: ProgramRun) -> 
 
 
 def test_alarm_reads_metric_from_the_filter_outputs(prod: ProgramRun) -> None:
-    alarm, metric_filter = prod.one(ALARM), prod.one(FILTER)
+    alarm, metric_filter = prod.unauthorized(ALARM), prod.unauthorized(FILTER)
     assert alarm.property_dependencies["metricName"] == [metric_filter.urn]
     assert alarm.property_dependencies["namespace"] == [metric_filter.urn]
     topic = prod.one(TOPIC)
@@ -147,27 +155,27 @@ def test_ok_actions_off_by_default_and_tunable_alarm() -> None:
     run = run_program({**EXISTING, "trailwatch:alarmPeriod": 600, "trailwatch:alarmThreshold": 3,
                        "trailwatch:alarmEvaluationPeriods": 4, "trailwatch:metricNamespace": "Sec",
                        "trailwatch:metricName": "Denied", "trailwatch:alarmName": "denied"})
-    alarm = run.one(ALARM).inputs
+    alarm = run.unauthorized(ALARM).inputs
     assert "okActions" not in alarm
     assert (alarm["period"], alarm["threshold"], alarm["evaluationPeriods"]) == (600, 3, 4)
     assert alarm["datapointsToAlarm"] == 1  # one event still fires over a longer window
     assert (alarm["name"], alarm["namespace"], alarm["metricName"]) == ("denied", "Sec", "Denied")
-    assert run.one(FILTER).inputs["metricTransformation"]["namespace"] == "Sec"
+    assert run.unauthorized(FILTER).inputs["metricTransformation"]["namespace"] == "Sec"
 
 
 def test_names_do_not_collide_across_two_stacks_in_one_account() -> None:
     runs = [run_program(EXISTING, stack=stack) for stack in ("staging", "prod")]
-    alarm_names = {run.one(ALARM).inputs["name"] for run in runs}
-    metrics = {(run.one(FILTER).inputs["metricTransformation"]["namespace"],
-                run.one(FILTER).inputs["metricTransformation"]["name"]) for run in runs}
+    alarm_names = {run.unauthorized(ALARM).inputs["name"] for run in runs}
+    metrics = {(run.unauthorized(FILTER).inputs["metricTransformation"]["namespace"],
+                run.unauthorized(FILTER).inputs["metricTransformation"]["name"]) for run in runs}
     assert metrics == {("CISBenchmark", "UnauthorizedAPICalls-trailwatch-staging"),
                        ("CISBenchmark", "UnauthorizedAPICalls-trailwatch-prod")}
     # The alarm reads exactly the metric its own filter publishes (no dimension on either).
     for run in runs:
-        transformation = run.one(FILTER).inputs["metricTransformation"]
-        assert run.one(ALARM).inputs["metricName"] == transformation["name"]
-        assert "dimensions" not in transformation and "dimensions" not in run.one(ALARM).inputs
-    filter_names = {run.one(FILTER).inputs["name"] for run in runs}
+        transformation = run.unauthorized(FILTER).inputs["metricTransformation"]
+        assert run.unauthorized(ALARM).inputs["metricName"] == transformation["name"]
+        assert "dimensions" not in transformation and "dimensions" not in run.unauthorized(ALARM).inputs
+    filter_names = {run.unauthorized(FILTER).inputs["name"] for run in runs}
     aliases = {run.one(ALIAS).inputs["name"] for run in runs}
     assert alarm_names == {"Unauthorized_API_Calls-trailwatch-staging", "Unauthorized_API_Calls-trailwatch-prod"}
     assert len(filter_names) == 2 and len(aliases) == 2
@@ -241,8 +249,8 @@ def test_lambda_subscription_gets_an_invoke_permission_for_sns() -> None:
 def test_existing_topic_creates_no_topic_key_or_policy() -> None:
     existing = "arn:aws:sns:us-east-1:111122223333:org-security-alerts"
     run = run_program({"trailwatch:logGroupName": "g", "trailwatch:topicArn": existing})
-    assert run.types() == sorted([MONITOR, ALARM_TOPIC, FILTER, ALARM])
-    assert run.one(ALARM).inputs["alarmActions"] == [existing]
+    assert run.types() == sorted([MONITOR, ALARM_TOPIC] + [FILTER, ALARM] * 15)
+    assert run.unauthorized(ALARM).inputs["alarmActions"] == [existing]
     assert run.outputs["topicArn"] == existing
     with_subscriber = run_program({"trailwatch:logGroupName": "g", "trailwatch:topicArn": existing,
                                    "trailwatch:httpsEndpoints": "https://hooks.example.com/a"})
@@ -407,7 +415,7 @@ def test_delivery_role_trust_policy_is_the_documented_one(dev: ProgramRun) -> No
 
 
 def test_filter_is_linked_to_the_created_log_group(dev: ProgramRun) -> None:
-    metric_filter, log_group = dev.one(FILTER), dev.one(LOG_GROUP)
+    metric_filter, log_group = dev.unauthorized(FILTER), dev.one(LOG_GROUP)
     assert metric_filter.inputs["logGroupName"] == log_group.inputs["name"] == "/aws/cloudtrail/trailwatch-trailwatch-dev"
     assert metric_filter.property_dependencies["logGroupName"] == [log_group.urn]
 
@@ -473,7 +481,7 @@ def test_no_resource_is_registered_on_bad_config(config: dict[str, Any]) -> None
 def test_a_good_config_after_a_bad_one_still_runs() -> None:
     with pytest.raises(pulumi.RunError):
         run_program({**EXISTING, "trailwatch:okActions": "maybe"})
-    assert run_program(EXISTING).one(ALARM).inputs["alarmActions"] == [TOPIC_ARN]
+    assert run_program(EXISTING).unauthorized(ALARM).inputs["alarmActions"] == [TOPIC_ARN]
 
 
 # --- preview: what `pulumi preview` and the policy pack can read on a new stack ------------------
@@ -487,7 +495,7 @@ def test_in_preview_only_the_kms_key_reference_is_unknown(stack: str) -> None:
     if stack == "dev":  # the trail's key: its ARN is known once the key exists
         key_references += [(LOG_GROUP, "kmsKeyId"), (TRAIL, "kmsKeyId")]
     assert unknown == sorted(key_references)
-    alarm = run.one(ALARM).inputs
+    alarm = run.unauthorized(ALARM).inputs
     assert alarm["alarmActions"] == [f"arn:aws:sns:{REGION}:{ACCOUNT}:trailwatch-topic-1a2b3c4"]
     assert run.one(TOPIC).property_dependencies["kmsMasterKeyId"] == [topic_key(run).urn]
     assert run.outputs["alarmArn"] == UNKNOWN and run.outputs["alarmName"].startswith("Unauthorized_API_Calls-")
@@ -497,10 +505,62 @@ def test_in_preview_the_trail_names_the_watched_log_group(dev: ProgramRun) -> No
     preview = run_stack("dev", preview=True)
     trail = preview.one(TRAIL)
     assert trail.inputs["cloudWatchLogsGroupArn"] == \
-        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{preview.one(FILTER).inputs['logGroupName']}:*"
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{preview.unauthorized(FILTER).inputs['logGroupName']}:*"
     assert trail.property_dependencies["cloudWatchLogsGroupArn"] == [preview.one(LOG_GROUP).urn]
     # All but the key reference (a key's ARN exists once the key does) is known in preview.
     assert trail.inputs["kmsKeyId"] == UNKNOWN
     assert trail.property_dependencies["kmsKeyId"] == [trail_key(preview).urn]
     assert {k: v for k, v in trail.inputs.items() if k != "kmsKeyId"} == \
         {k: v for k, v in dev.one(TRAIL).inputs.items() if k != "kmsKeyId"}
+
+
+# --- the CIS monitoring section: trailwatch:controls ---------------------------------------
+
+def test_every_control_gets_its_filter_and_alarm_on_the_log_group_and_the_shared_topic() -> None:
+    from trailwatch_policy.controls import CONTROLS
+    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@example.com"}, stack="prod")
+    filters = {f.inputs["metricTransformation"]["name"]: f.inputs for f in run.of_type(FILTER)}
+    assert set(filters) == {f"{c.metric}-trailwatch-prod" for c in CONTROLS}
+    for c in CONTROLS[1:]:
+        own = filters[f"{c.metric}-trailwatch-prod"]  # metric unique per stack (metricNaming)
+        assert own["pattern"] == c.pattern and own["logGroupName"] == "g"
+        assert own["name"] == f"{c.metric}-trailwatch-prod"
+    alarms = {a.inputs["metricName"]: a.inputs for a in run.of_type(ALARM)}
+    assert set(alarms) == set(filters)
+    assert len({tuple(a["alarmActions"]) for a in alarms.values()}) == 1  # one shared topic
+    assert alarms["RootAccountUsage-trailwatch-prod"]["alarmDescription"].startswith(
+        "CIS AWS Foundations: uses of the root user recorded in")
+    assert run.unauthorized(FILTER).inputs["name"] == "Unauthorized_API_Calls-trailwatch-prod"  # 4.1 unchanged
+
+
+@pytest.mark.parametrize("value, metrics", [
+    ('["4.1", "CloudWatch.1"]', {"UnauthorizedAPICalls", "RootAccountUsage"}),
+    ("4.3,vpc-changes-monitored", {"RootAccountUsage", "VPCChanges"}),
+    ("all", None),
+])
+def test_trailwatch_controls_selects_the_controls(value: str, metrics: set[str] | None) -> None:
+    from trailwatch_policy.controls import CONTROLS
+    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@example.com",
+                       "trailwatch:controls": value})
+    got = {f.inputs["metricTransformation"]["name"].removesuffix("-trailwatch-dev") for f in run.of_type(FILTER)}
+    assert got == (metrics or {c.metric for c in CONTROLS})
+
+
+def test_unknown_control_is_a_config_error_naming_the_key() -> None:
+    from trailwatch.config import ConfigError, parse_settings
+    with pytest.raises(ConfigError, match="trailwatch:controls: unknown control '4.99'"):
+        parse_settings({"logGroupName": "g", "emails": "a@example.com", "controls": "4.1,4.99"},
+                       project="p", stack="s")
+    with pytest.raises(ConfigError, match="trailwatch:controls: empty"):
+        parse_settings({"logGroupName": "g", "emails": "a@example.com", "controls": "[]"}, project="p", stack="s")
+
+
+def test_the_component_takes_typed_controls() -> None:
+    from trailwatch.monitor import UnauthorizedApiCallsMonitorArgs
+    from trailwatch.topic import AlarmTopicArgs
+    TOPIC_ARGS = AlarmTopicArgs(topic_arn="arn:aws:sns:us-east-1:111122223333:security-alarms")
+    args = UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g", controls=["4.3", "CloudWatch.2"])
+    assert [c.id for c in args.selected()] == ["4.1", "4.3"]
+    assert len(UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g").selected()) == 15
+    with pytest.raises(ValueError, match="unknown control '9.9'"):  # ConfigError is a ValueError
+        UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g", controls=["9.9"])  # type: ignore[list-item]

@@ -1,7 +1,10 @@
-"""The control itself: metric filter -> alarm -> topic on a CloudTrail log group.
+"""The controls themselves: metric filter -> alarm -> topic on a CloudTrail log group.
 
 `UnauthorizedApiCallsMonitor` creates the CIS AWS unauthorized-API-calls monitor (CIS 1.2
-§3.1, 1.4-2.0 §4.1) with the values everyone uses (metric value 1, default 0, Sum over
+§3.1, 1.4-2.0 §4.1) and, selected by `controls=` (default: all), the other 14 controls of
+the CIS monitoring section (docs/controls.md) -- one filter and one alarm per control, one
+shared topic; 4.1's resources, names and outputs are those of earlier versions -- with the
+values everyone uses (metric value 1, default 0, Sum over
 300 s, threshold 1, >=, one period, missing data not breaching) and the parts scanners do
 not check but a working alarm needs (a topic CloudWatch can publish to, a subscriber).
 Its arguments are validated at construction by the same rules, and with the same
@@ -19,7 +22,8 @@ from trailwatch.account import Placement
 from trailwatch.config import (DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD, SEED_ALARM_NAME,
                                ConfigError, MetricNaming, Settings, check_alarm, check_log_group_name,
                                check_names, check_pattern, check_placement, check_topic, metric_name_for)
-from trailwatch.patterns import CIS_2_0, accepting_scanners
+from trailwatch.patterns import CIS_2_0, CONTROLS, ControlId, accepting_scanners, find_control
+from trailwatch.patterns import Control as Listed
 from trailwatch.topic import AlarmTopic, AlarmTopicArgs
 from trailwatch.trail import CloudTrailLogging, CloudTrailLoggingArgs
 
@@ -72,8 +76,27 @@ class UnauthorizedApiCallsMonitorArgs:
     alarm_evaluation_periods: int = 1
     ok_actions: bool = False
     tags: Mapping[str, str] = field(default_factory=lambda: {"managed-by": "trailwatch"})
+    #: CIS 1.4 ids of the monitoring controls to deploy (Security Hub ids and the pack's policy
+    #: names are accepted too); None: all 15. 4.1 uses the arguments above; the others the
+    #: benchmark's patterns, `<Metric>-<project>-<stack>` names and the same alarm settings.
+    controls: Sequence[ControlId] | None = None
+
+    def selected(self) -> tuple[Listed, ...]:
+        """The controls to deploy, in table order."""
+        if self.controls is None:
+            return CONTROLS
+        chosen = {c.id for c in (find_control(i) for i in self.controls) if c is not None}
+        return tuple(c for c in CONTROLS if c.id in chosen)
 
     def __post_init__(self) -> None:
+        if self.controls is not None:
+            rule = ('None (all 15) or a non-empty list of control ids such as ["4.1", "4.3"] '
+                    "(docs/controls.md)")
+            if isinstance(self.controls, str) or not self.controls:
+                raise ConfigError("controls", f"{self.controls!r} is not a non-empty list", rule)
+            for ident in self.controls:
+                if not isinstance(ident, str) or find_control(ident) is None:
+                    raise ConfigError("controls", f"unknown control {ident!r}", rule)
         if (self.log_group_name is None) == (self.trail is None):
             raise ConfigError("logGroupName", "both or neither of log_group_name and trail are set",
                               "exactly one of log_group_name (an existing CloudTrail log group) "
@@ -119,6 +142,7 @@ class UnauthorizedApiCallsMonitorArgs:
             alarm_evaluation_periods=settings.alarm_evaluation_periods,
             ok_actions=settings.ok_actions,
             tags=tags,
+            controls=None if len(settings.controls) == len(CONTROLS) else list(settings.controls),  # type: ignore[arg-type]
         )
 
 
@@ -146,12 +170,14 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
     """Metric filter, alarm and alarm topic (and optionally the trail) for unauthorized API calls."""
 
     topic_arn: pulumi.Output[str]
-    alarm_name: pulumi.Output[str]
-    alarm_arn: pulumi.Output[str]
-    metric_filter_name: pulumi.Output[str]
-    metric_namespace: pulumi.Output[str]
-    metric_name: pulumi.Output[str]
+    alarm_name: pulumi.Output[str] | None  # 4.1's (None when 4.1 is not selected), and below
+    alarm_arn: pulumi.Output[str] | None
+    metric_filter_name: pulumi.Output[str] | None
+    metric_namespace: pulumi.Output[str] | None
+    metric_name: pulumi.Output[str] | None
     log_group_name: pulumi.Output[str]
+    #: per deployed control (CIS 1.4 id): its alarm's name
+    control_alarm_names: dict[str, pulumi.Output[str]]
     trail_arn: pulumi.Output[str] | None
     topic: AlarmTopic
     trail: CloudTrailLogging | None
@@ -186,24 +212,36 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
 
         self.topic = AlarmTopic(f"{name}-topic", args.topic, opts=child)
 
-        control = Control(UNAUTHORIZED_API_CALLS.key, UNAUTHORIZED_API_CALLS.title, args.pattern,
-                          UNAUTHORIZED_API_CALLS.metric_base, UNAUTHORIZED_API_CALLS.alarm_base)
-        metric_filter, alarm = self.watch(
-            name, control, metric_name=args.metric_name, filter_name=args.metric_filter_name,
-            alarm_name=args.alarm_name)
-
-        transformation = metric_filter.metric_transformation
         self.topic_arn = self.topic.topic_arn
-        self.alarm_name = alarm.name
-        self.alarm_arn = alarm.arn
-        self.metric_filter_name = metric_filter.name
-        self.metric_namespace = transformation.namespace
-        self.metric_name = transformation.name
-        self.log_group_name = metric_filter.log_group_name
-        outputs = {
+        self.log_group_name = pulumi.Output.from_input(log_group_name)
+        self.alarm_name = self.alarm_arn = self.metric_filter_name = None
+        self.metric_namespace = self.metric_name = None
+        self.control_alarm_names = {}
+        for listed in args.selected():
+            if listed.id == "4.1":
+                control = Control(UNAUTHORIZED_API_CALLS.key, UNAUTHORIZED_API_CALLS.title, args.pattern,
+                                  UNAUTHORIZED_API_CALLS.metric_base, UNAUTHORIZED_API_CALLS.alarm_base)
+                metric_filter, alarm = self.watch(
+                    name, control, metric_name=args.metric_name, filter_name=args.metric_filter_name,
+                    alarm_name=args.alarm_name)
+                transformation = metric_filter.metric_transformation
+                self.alarm_name = alarm.name
+                self.alarm_arn = alarm.arn
+                self.metric_filter_name = metric_filter.name
+                self.metric_namespace = transformation.namespace
+                self.metric_name = transformation.name
+                self.log_group_name = metric_filter.log_group_name
+            else:
+                assert listed.pattern is not None  # every control but 4.1 has its benchmark text
+                slug = listed.policy.removesuffix("-monitored")
+                _, alarm = self.watch(f"{name}-{slug}", Control(slug, listed.what, listed.pattern,
+                                                                listed.metric, listed.metric))
+            self.control_alarm_names[listed.id] = alarm.name
+        outputs: dict[str, object] = {
             "topicArn": self.topic_arn, "alarmName": self.alarm_name, "alarmArn": self.alarm_arn,
             "metricFilterName": self.metric_filter_name, "metricNamespace": self.metric_namespace,
             "metricName": self.metric_name, "logGroupName": self.log_group_name,
+            "controlAlarmNames": self.control_alarm_names,
         }
         if self.trail_arn is not None:
             outputs["trailArn"] = self.trail_arn

@@ -1,9 +1,12 @@
-"""`trailwatch pattern`: judge a metric filter pattern and count what it matches, offline.
+"""`trailwatch pattern`: judge a metric filter pattern for a CIS monitoring control and count
+what it matches, offline.
 
-The offline `TestMetricFilter` AWS does not offer beyond 50 events a call. Exit codes:
-0 the verdict is ok; 1 it is not ok (the pattern misses denials or counts ordinary
-traffic, or a --profile scanner rejects it); 2 bad input (unreadable event file, a
-pattern CloudWatch Logs would reject, bad options) or an indeterminate verdict.
+The offline `TestMetricFilter` AWS does not offer beyond 50 events a call. `--control` picks
+the control (CIS 1.4 id such as 4.3, Security Hub id such as CloudWatch.1, or the policy
+name; default 4.1, unauthorized API calls). Exit codes: 0 the verdict is ok; 1 it is not ok
+(the pattern misses calls the control names or counts ordinary traffic, or a --profile
+scanner rejects it); 2 bad input (unreadable event file, a pattern CloudWatch Logs would
+reject, an unknown control, bad options) or an indeterminate verdict.
 Imports nothing heavy (no Pulumi, gRPC or boto3).
 """
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterator, TextIO
 
+from trailwatch_policy.controls import DEFAULT, Control, UnknownControl, find
 from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
 from trailwatch_policy.judge import PROFILES, Verdict, judge
 
@@ -44,8 +48,9 @@ class Tally:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="trailwatch pattern",
-        description="Judge a CloudWatch Logs metric filter pattern for the unauthorized-API-calls control "
-        "(CIS 4.1 / Security Hub CloudWatch.2) and count the events it matches.",
+        description="Judge a CloudWatch Logs metric filter pattern for a CIS AWS Foundations monitoring "
+        "control (default: 4.1 unauthorized API calls / Security Hub CloudWatch.2) by what it matches, "
+        "and count the events it matches.",
         epilog="exit codes: 0 ok, 1 not ok, 2 bad input or indeterminate",
     )
     p.add_argument("pattern", help="the filter pattern text (quote it for the shell)")
@@ -53,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="files of events: a JSON array, JSON lines, or CloudTrail {\"Records\": [...]}; '-' reads stdin")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--examples", type=int, default=5, metavar="N", help="matching events to show (default 5)")
+    p.add_argument("--control", default=DEFAULT, metavar="ID",
+                   help="the control: a CIS 1.4 id (4.1 .. 4.15), a CIS 1.2 id (3.1 .. 3.14), a Security Hub "
+                   "id (CloudWatch.1 .. CloudWatch.14) or a policy name (default 4.1); see docs/controls.md")
     p.add_argument("--profile", choices=PROFILES, default="meaning",
                    help="also require a scanner to accept the text (default: meaning only)")
     p.add_argument("--no-color", action="store_true",
@@ -176,8 +184,10 @@ _VERDICT_COLOUR = {"ok": "green", "not_ok": "red", "indeterminate": "yellow"}
 
 
 def _render_text(pattern_text: str, canonical: str | None, verdict: Verdict, tally: Tally | None, out: TextIO,
-                 paint: Painter | None = None) -> None:
+                 paint: Painter | None = None, control: Control | None = None) -> None:
     paint = paint or Painter(False)
+    if control is not None:
+        out.write(f"control:   {control.label()}: {control.what} ({control.policy})\n")
     out.write(f"pattern:   {pattern_text}\n")
     if canonical is not None and canonical != pattern_text:
         out.write(f"canonical: {canonical}\n")
@@ -213,7 +223,12 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(error_line("pattern", f"--examples {args.examples}: give 0 or more"))
         return EXIT_INPUT
 
-    verdict = judge(args.pattern, profile=args.profile)
+    try:
+        control = find(args.control)
+    except UnknownControl as exc:
+        sys.stderr.write(error_line("pattern", f"--control: {exc}"))
+        return EXIT_INPUT
+    verdict = judge(args.pattern, control=control.id, profile=args.profile)
     pattern: FilterPattern | None
     try:
         pattern = parse(args.pattern)
@@ -237,6 +252,8 @@ def main(argv: list[str]) -> int:
             "canonical": canonical,
             "kind": pattern.kind if pattern is not None else None,
             "profile": args.profile,
+            "control": {"id": control.id, "cis12": control.cis12, "securityhub": control.securityhub,
+                        "policy": control.policy, "what": control.what},
             "verdict": verdict.to_dict(),
         }
         if tally is not None:
@@ -253,7 +270,8 @@ def main(argv: list[str]) -> int:
         sys.stdout.write("\n")
     else:
         paint = Painter(colour_enabled(sys.stdout, args.no_color))
-        _render_text(args.pattern, canonical, verdict, tally, sys.stdout, paint)
+        _render_text(args.pattern, canonical, verdict, tally, sys.stdout, paint,
+                     control if args.control != DEFAULT else None)
         if verdict.error is not None:
             sys.stderr.write(error_line("pattern", f"the pattern does not parse: {verdict.error}"))
     return _exit_code(verdict)

@@ -17,12 +17,14 @@ from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
 from trailwatch_policy import notifiers
+from trailwatch_policy.controls import DEFAULT, Control, find
 from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cut, failure,
                                         unique, worst)
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
                                          known, log_group_name_from_arn, ref_is_set,
                                          sns_topic_name_from_arn)
-from trailwatch_policy.metric_filter import filter_snippet, metric_problems, pattern_problems
+from trailwatch_policy.metric_filter import (filter_snippet, fix_args, meant_for_another_control,
+                                            metric_problems, pattern_problems)
 from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
                                      MetricTransformation, Subscription, Topic)
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
@@ -30,7 +32,7 @@ from trailwatch_policy.topic import Publisher, topic_problems
 from trailwatch_policy.trail import trail_problems
 from trailwatch_policy import where as places
 
-__all__ = ["ChainOptions", "ConfigError", "Finding", "LogGroupResult", "CloudTrailLogGroup",
+__all__ = ["ChainOptions", "ConfigError", "Evaluation", "Finding", "LogGroupResult", "CloudTrailLogGroup",
            "cloudtrail_log_groups", "evaluate", "trail_findings", "options_from_config"]
 
 
@@ -180,7 +182,7 @@ class _Stack:
         # on it are judged once per metric, not once per filter.
         self._metric_outcomes: dict[tuple, Outcome] = {}
         # Links not resolved yet are judged once, not once per chain that may use them.
-        self._unresolved_filters: Outcome | None = None
+        self._unresolved_filters: dict[str, Outcome] = {}  # per control
         self._unresolved_alarms: dict[tuple, Outcome] = {}
 
     def cannot_read(self, resource_id: str, link: Link, group: str | None) -> Outcome | None:
@@ -327,24 +329,27 @@ class _Stack:
         return _sequence([rule, self.actions(composite, group,
                                              notifiers.publisher(composite, metric))])
 
-    def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None) -> Outcome:
+    def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None,
+               control: Control) -> Outcome:
         value = _problems(metric_problems(metric), flt.id, "metric-filter", group)
         ns, name = metric.namespace, metric.name
         if ns is UNKNOWN or name is UNKNOWN:
             return _sequence([value, _problems([Problem(
                 "unknown", "metric-unknown",
                 "the filter's metric namespace or name is not known yet, so no alarm can be "
-                "matched to it", 'metric_transformation name="UnauthorizedAPICalls", '
+                "matched to it", f'metric_transformation name="{control.metric}", '
                 'namespace="CISBenchmark"')], flt.id, "metric-filter", group)])
         if not known(ns) or not known(name):
             return _sequence([value, _problems([Problem(
                 "fail", "no-alarm", "the filter publishes no named metric",
-                'metric_transformation name="UnauthorizedAPICalls", namespace="CISBenchmark"')],
+                f'metric_transformation name="{control.metric}", namespace="CISBenchmark"')],
                 flt.id, "metric-filter", group)])
         if (ns, name) not in self.alarms_of_metric and not self.alarms_unresolved:
             return _sequence([value, _problems([Problem(
                 "fail", "no-alarm",
-                f"no alarm watches the filter's metric {ns}/{name}: unauthorized calls are "
+                f"no alarm watches the filter's metric {ns}/{name}: "
+                + ("unauthorized calls are " if control.id == DEFAULT else f"{control.what} are ")
+                + 
                 "counted but nobody is notified",
                 alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
         dims = metric.dimensions
@@ -406,11 +411,11 @@ class _Stack:
             found = self._unresolved_alarms[key] = (status, [Shared(items)])
         return found
 
-    def filter(self, flt: MetricFilter, group: str | None) -> Outcome:
+    def filter(self, flt: MetricFilter, group: str | None, control: Control) -> Outcome:
         unreadable = self.cannot_read(flt.id, "metric-filter", group)
         if unreadable is not None:
             return unreadable
-        pattern = _problems(pattern_problems(flt, self.options), flt.id, "metric-filter", group)
+        pattern = _problems(pattern_problems(flt, self.options, control), flt.id, "metric-filter", group)
         value = flt.log_group.value
         # At preview `log_group.arn` is as unknown as `log_group.id` (the name: valid); the
         # ARN is refused during `pulumi up`, loudly. A known ARN is refused here.
@@ -427,14 +432,21 @@ class _Stack:
             return _sequence([pattern, _problems([Problem(
                 "fail", "no-alarm", "the filter publishes no metric, so no alarm can watch it",
                 'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
-                'name="UnauthorizedAPICalls", namespace="CISBenchmark", value="1")')],
+                f'name="{control.metric}", namespace="CISBenchmark", value="1")')],
                 flt.id, "metric-filter", group)])
         first = flt.metrics[0]
         return _with_args(
-            _sequence([pattern, _alternatives(self.metric(flt, m, group) for m in flt.metrics)]),
+            _sequence([pattern, _alternatives(self.metric(flt, m, group, control) for m in flt.metrics)]),
             namespace=first.namespace, metric=first.name, filter=flt.name)
 
-    def log_group(self, group: CloudTrailLogGroup) -> LogGroupResult:
+    def candidates(self, filters: Sequence[MetricFilter], control: Control) -> list[MetricFilter]:
+        """The filters that may be meant for this control: all but those meant for another
+        control of the section, so a log group with a filter per control is not told the
+        other 14 count the wrong thing."""
+        return [f for f in filters if not meant_for_another_control(f, self.options, control)]
+
+    def log_group(self, group: CloudTrailLogGroup, control: Control | None = None) -> LogGroupResult:
+        control = control or find(DEFAULT)
         name = group.name if known(group.name) else None
         where = group.report_id or ""
         # A name the provider invents (autoname) is never shown: it changes on replacement
@@ -475,9 +487,9 @@ class _Stack:
             self.place_unknown(f.id, "metric-filter", (f.id, gid),
                                "log_group_name=log_group.name", label)
             if (f.id, gid) in self.uncertain else ("pass", []),
-            self.filter(f, label)]) for f in filters]
+            self.filter(f, label, control)]) for f in self.candidates(filters, control)]
         if self.filters_unresolved:
-            outcomes.append(self.unresolved_filters())
+            outcomes.append(self.unresolved_filters(control))
         if not outcomes:
             why = ("a trail delivers to it" if group.trails
                    else "its name marks it as a CloudTrail log group")
@@ -485,8 +497,10 @@ class _Stack:
             outcomes.append(_problems([Problem(
                 "fail", "no-metric-filter",
                 f"CloudTrail log group {label!r}{where_text} has no metric filter for "
-                f"unauthorized API calls ({why}): denied calls are logged but nobody is told",
-                filter_snippet(literal))], where, link, label))
+                f"{control.what} ({why}): "
+                + ("denied calls" if control.id == DEFAULT else "they")
+                + " are logged but nobody is told",
+                filter_snippet(literal, control), fix_args(control))], where, link, label))
             gwhere = group.log_group.where if group.log_group is not None else group.where
             outcomes.extend(self.elsewhere(f.id, "metric-filter", (
                 f"the filter is created in {places.describe(f.where, gwhere)}, where its "
@@ -506,10 +520,11 @@ class _Stack:
         return LogGroupResult(group.name, group.id, status, _dedupe(labelled), group.trails,
                               shared)
 
-    def unresolved_filters(self) -> Outcome:
-        """Filters whose log group is not known yet, judged once: any of them may be the
-        filter of any CloudTrail log group (one shared alternative for every group)."""
-        if self._unresolved_filters is None:
+    def unresolved_filters(self, control: Control) -> Outcome:
+        """Filters whose log group is not known yet, judged once per control: any of them may
+        be the filter of any CloudTrail log group (one shared alternative for every group)."""
+        found = self._unresolved_filters.get(control.id)
+        if found is None:
             status, items = _alternatives(_sequence([
                 _problems([Problem("unknown", "filter-log-group-unknown",
                                    "the filter's log group is not known yet: whether it "
@@ -517,15 +532,15 @@ class _Stack:
                                    "log_group_name=log_group.name of the CloudTrail log group "
                                    "(or its literal name)")],
                           flt.id, "metric-filter", None),
-                self.filter(flt, None)]) for flt in self.filters_unresolved)
-            self._unresolved_filters = (status, [Shared(items)])
-        return self._unresolved_filters
+                self.filter(flt, None, control)]) for flt in self.candidates(self.filters_unresolved, control))
+            found = self._unresolved_filters[control.id] = (status, [Shared(items)])
+        return found
 
-    def contained(self, group: CloudTrailLogGroup) -> LogGroupResult:
+    def contained(self, group: CloudTrailLogGroup, control: Control | None = None) -> LogGroupResult:
         """`log_group`, with a failure kept to this group: it cannot be verified, every
         other group's verdict stands."""
         try:
-            return self.log_group(group)
+            return self.log_group(group, control)
         except Exception as exc:  # noqa: BLE001 -- a guardrail reports, it does not crash
             name = group.name if known(group.name) else None
             return LogGroupResult(group.name, group.id, "unknown", (Finding(
@@ -538,16 +553,37 @@ class _Stack:
 
 
 def evaluate(inv: Inventory, options: ChainOptions | None = None,
-             unreadable: Mapping[str, str] | None = None) -> list[LogGroupResult]:
-    """One result per CloudTrail log group (none: the stack owes no monitoring).
+             unreadable: Mapping[str, str] | None = None,
+             control: str | Control = DEFAULT) -> list[LogGroupResult]:
+    """One result per CloudTrail log group for one control (none: the stack owes no monitoring).
 
     `unreadable`: ids of resources whose input could not be read, with why; each is
     "cannot be verified" on its own link (see `resources.inventory`).
     """
-    options = options or ChainOptions()
-    inv = places.bind_accounts(inv)
-    stack = _Stack(inv, options, unreadable)
-    return [stack.contained(g) for g in cloudtrail_log_groups(inv, options, stack.groups)]
+    return Evaluation(inv, options, unreadable).control(control)
+
+
+def evaluate_controls(inv: Inventory, options: ChainOptions | None,
+                      controls: Sequence[Control]) -> dict[str, list[LogGroupResult]]:
+    """`evaluate` for several controls, the inventory indexed and the alarms judged once."""
+    evaluation = Evaluation(inv, options)
+    return {c.id: evaluation.control(c) for c in controls}
+
+
+class Evaluation:
+    """One inventory indexed once, judged for any number of controls (the pack keeps one
+    per preview, shared by its per-control policies)."""
+
+    def __init__(self, inv: Inventory, options: ChainOptions | None = None,
+                 unreadable: Mapping[str, str] | None = None) -> None:
+        self.options = options or ChainOptions()
+        inv = places.bind_accounts(inv)
+        self._stack = _Stack(inv, self.options, unreadable)
+        self._groups = cloudtrail_log_groups(inv, self.options, self._stack.groups)
+
+    def control(self, control: str | Control = DEFAULT) -> list[LogGroupResult]:
+        c = control if isinstance(control, Control) else find(control)
+        return [self._stack.contained(g, c) for g in self._groups]
 
 
 def trail_findings(inv: Inventory) -> list[Finding]:

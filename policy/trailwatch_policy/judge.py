@@ -1,9 +1,11 @@
-"""Does a metric filter pattern monitor unauthorized API calls? Decided by meaning.
+"""Does a metric filter pattern monitor what a control names? Decided by meaning.
 
-Scanners compare the pattern's text; this module parses it and evaluates it on probe
-CloudTrail records (``probes.py``): every denial must be counted, ordinary traffic
-and other errors must not. The verdict says why in words a security engineer acts
-on, and which text-based scanners would accept the text anyway.
+Scanners compare the pattern's text; this module parses it and evaluates it on the
+control's probe CloudTrail records (``probes.py`` for 4.1, ``control_probes.py`` for the
+rest of the CIS monitoring section): every must-match record must be counted, and no
+must-not-match record. The verdict says why in words a security engineer acts on -- each
+API or denial code missed, each field the pattern narrows the control by that the control
+does not name -- and which text-based scanners would accept the text anyway.
 
 ``judge`` is cached: the policy pack calls it once per metric filter on stacks with
 thousands of resources, and it is a pure function of its arguments.
@@ -16,10 +18,11 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from .controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts
 from .filter_pattern import FilterPattern, FilterPatternError, parse
-from .probes import DENIAL_CODES, EITHER, MUST_MATCH, MUST_NOT_MATCH, PROBES, Probe
+from .probes import DENIAL_CODES, EITHER, FACETS, MUST_MATCH, MUST_NOT_MATCH, Probe
 from .profiles import PROFILES
-from .scanners import CIS_1_4, CIS_2_0, REQUIREMENTS, SCANNERS, scanner_verdicts
+from .scanners import CIS_1_4
 
 __all__ = ["PROFILES", "Verdict", "judge"]
 
@@ -32,6 +35,7 @@ class Verdict:
     reasons: tuple[str, ...]      # sentences a security engineer acts on (empty when ok)
     scanners: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
     error: str | None = None      # the parse error message when the pattern does not parse
+    control: str = DEFAULT        # the CIS 1.4 id of the control judged
 
     @property
     def ok(self) -> bool:
@@ -39,9 +43,9 @@ class Verdict:
 
     def summary(self) -> str:
         if self.ok:
-            return (
-                "ok: monitors every denial (" + ", ".join(DENIAL_CODES) + ") and no ordinary traffic"
-            )
+            if self.control == "4.1":
+                return "ok: monitors every denial (" + ", ".join(DENIAL_CODES) + ") and no ordinary traffic"
+            return f"ok: counts every probe of {find(self.control).what} and no ordinary traffic"
         if not self.reasons:
             return self.status
         more = f" (and {len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
@@ -49,6 +53,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "control": self.control,
             "status": self.status,
             "reasons": list(self.reasons),
             "scanners": dict(self.scanners),
@@ -59,18 +64,21 @@ class Verdict:
 def judge(
     pattern_text: str,
     *,
+    control: str = DEFAULT,
     extra_must_match: Sequence[Mapping] = (),
     extra_must_not_match: Sequence[Mapping] = (),
     profile: str = "meaning",
 ) -> Verdict:
-    """Judge a metric filter pattern for the unauthorized-API-calls control."""
+    """Judge a metric filter pattern for one control (CIS 1.4 id, Security Hub id or policy
+    name; the unauthorized-API-calls control by default)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+    c = find(control)  # raises UnknownControl (a ValueError) naming the valid ids
     if not isinstance(pattern_text, str):
         message = f"a filter pattern is text, not {type(pattern_text).__name__}"
         return Verdict(NOT_OK, (f"the pattern is not usable: {message}",),
-                       MappingProxyType(scanner_verdicts(pattern_text)), message)
-    return _judge(pattern_text, _freeze(extra_must_match), _freeze(extra_must_not_match), profile)
+                       MappingProxyType(scanner_verdicts(c, pattern_text)), message, c.id)
+    return _judge(pattern_text, c.id, _freeze(extra_must_match), _freeze(extra_must_not_match), profile)
 
 
 def _freeze(records: Sequence[Any]) -> tuple[str, ...]:
@@ -103,49 +111,115 @@ def _names(probes: Sequence[Probe], limit: int = 3) -> str:
     return ", ".join(names[:limit])
 
 
+def _probes(control: str) -> tuple[Probe, ...]:
+    from .control_probes import probes_for
+    return probes_for(control)
+
+
+def _missed_groups(c: Control, probes: Sequence[Probe], missed: Sequence[Probe]) -> tuple[list[str], set[str]]:
+    """Sentences naming each must-match group (denial code or API) with misses; the groups missed whole."""
+    from .control_probes import groups
+    words = groups(c.id)
+    failures: list[str] = []
+    whole: list[str] = []
+    for category, phrase in words.items():
+        in_group = [p for p in probes if p.expectation == MUST_MATCH and p.category == category]
+        missed_here = [p for p in missed if p.category == category]
+        if not missed_here:
+            continue
+        if len(missed_here) == len(in_group):
+            whole.append(category)
+            if c.id == "4.1" or len(words) == 1:
+                failures.append(f"misses {category}: {phrase} go unnoticed")
+        elif c.id == "4.1":
+            failures.append(
+                f"misses {category} on {_names(missed_here)}: "
+                + ", ".join(dict.fromkeys(p.why for p in missed_here)) + " go unnoticed")
+    if whole and c.id != "4.1" and len(words) > 1:
+        failures.insert(0, f"misses {', '.join(whole)} ({len(whole)} of the {len(words)} calls the control "
+                           f"names): {c.what} made with {'them' if len(whole) > 1 else 'it'} go unnoticed")
+    return failures, set(whole)
+
+
+def _narrowing(c: Control, probes: Sequence[Probe], results: Mapping[Probe, Any], whole: set[str]) -> list[str]:
+    """The field the pattern narrows the control by that the control does not name: a facet
+    (identity type, region, partition, caller, read-only) some of whose values lose every
+    must-match probe while probes with other values match (groups missed whole aside).
+    Facets whose lost values account for exactly the misses are named; failing that, the
+    one that accounts for most of them."""
+    rest = [p for p in probes if p.expectation == MUST_MATCH and p.category not in whole and results[p] is not None]
+    missed = {id(p) for p in rest if results[p] is False}
+    if not missed or len(missed) == len(rest):
+        return []
+    found: list[tuple[int, frozenset[int], str]] = []
+    for order, (facet, (words, fieldname)) in enumerate(FACETS.items()):
+        values: dict[str, list[bool]] = {}
+        for p in rest:
+            if facet in p.facets:
+                values.setdefault(p.facets[facet], []).append(results[p] is True)
+        lost = sorted(v for v, hits in values.items() if not any(hits))
+        if not lost:
+            continue
+        covered = frozenset(id(p) for p in rest if p.facets.get(facet) in lost)
+        examples = [p for p in rest if p.facets.get(facet) in lost]
+        found.append((order, covered, (
+            f"narrows the control by {words} ({fieldname}), which it does not name: misses "
+            f"{c.what} where {words} is {', '.join(lost)} (e.g. {_names(examples, 2)})")))
+    exact = [sentence for _, covered, sentence in found if covered == missed]
+    if exact:
+        return exact
+    # No single field explains the misses: the fewest fields that do (greedy), at most three.
+    out: list[str] = []
+    left = set(missed)
+    while left and found and len(out) < 3:
+        order, covered, sentence = max(found, key=lambda f: (len(f[1] & left), -f[0]))
+        if not covered & left:
+            break
+        out.append(sentence)
+        left -= covered
+        found.remove((order, covered, sentence))
+    return out
+
+
 @lru_cache(maxsize=8192)
-def _judge(text: str, must: tuple[str, ...], must_not: tuple[str, ...], profile: str) -> Verdict:
-    scanners = MappingProxyType(scanner_verdicts(text))
+def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, ...], profile: str) -> Verdict:
+    c = find(control)
+    scanners = MappingProxyType(scanner_verdicts(c, text))
     try:
         pattern = parse(text)
     except FilterPatternError as exc:
         message = str(exc)
         return Verdict(NOT_OK, (f"the pattern does not parse: {message}; CloudWatch Logs rejects it",),
-                       scanners, message)
+                       scanners, message, c.id)
 
-    results = {p: pattern.evaluate(p.record) for p in PROBES}
-    missed = [p for p in PROBES if p.expectation == MUST_MATCH and results[p] is False]
-    counted = [p for p in PROBES if p.expectation == MUST_NOT_MATCH and results[p] is True]
-    unknown = [p.label() for p in PROBES if p.expectation != EITHER and results[p] is None]
+    probes = _probes(c.id)
+    results = {p: pattern.evaluate(p.record) for p in probes}
+    missed = [p for p in probes if p.expectation == MUST_MATCH and results[p] is False]
+    counted = [p for p in probes if p.expectation == MUST_NOT_MATCH and results[p] is True]
+    unknown = [p.label() for p in probes if p.expectation != EITHER and results[p] is None]
 
-    failures: list[str] = []
-    for code, who in DENIAL_CODES.items():
-        in_code = [p for p in PROBES if p.expectation == MUST_MATCH and p.category == code]
-        missed_here = [p for p in missed if p.category == code]
-        if not missed_here:
-            continue
-        if len(missed_here) == len(in_code):
-            failures.append(f"misses {code}: {who} denials go unnoticed")
-        else:
-            failures.append(
-                f"misses {code} on {_names(missed_here)}: "
-                + ", ".join(p.why for p in missed_here) + " go unnoticed"
-            )
+    failures, whole = _missed_groups(c, probes, missed)
+    failures += _narrowing(c, probes, results, whole)
     successes = [p for p in counted if p.category == "success"]
     if successes:
         sentence = (
             f"matches successful calls such as {_names(successes)} — the alarm would fire on normal traffic"
         )
-        if _same_meaning_on_probes(pattern, CIS_1_4, results):
+        if c.id == "4.1" and _same_meaning_on_probes(pattern, CIS_1_4, results, c.id):
             sentence += "; this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0"
         failures.append(sentence)
-    errors = [p for p in counted if p.category != "success"]
-    if errors:
-        codes = ", ".join(dict.fromkeys(p.category for p in errors))
+    others = [p for p in counted if p.category != "success"]
+    if others and c.id == "4.1":
+        codes = ", ".join(dict.fromkeys(p.category for p in others))
         failures.append(
             f"matches non-denial errors such as {codes} — the alarm would fire on throttling and "
             "failed requests that are not unauthorized calls"
         )
+    elif others:
+        for why in dict.fromkeys(p.why for p in others):
+            hit = [p for p in others if p.why == why]
+            failures.append(f"matches {why} such as {_names(hit)} — the alarm would fire on events "
+                            f"that are not {c.what}")
 
     for i, raw in enumerate(must, 1):
         r = pattern.evaluate(raw)
@@ -169,11 +243,16 @@ def _judge(text: str, must: tuple[str, ...], must_not: tuple[str, ...], profile:
             "behaviour is uncertain; confirm with the TestMetricFilter API or use plain = / != comparisons"
         )
 
-    if profile in SCANNERS and not scanners[profile]:
-        failures.append(f"{profile} would report this filter as failing: {REQUIREMENTS[profile]}")
-    elif profile == "cis-2.0":
-        cis20 = parse(CIS_2_0)
-        for p in PROBES:
+    if profile in ("securityhub", "prowler", "steampipe"):
+        if profile not in scanners:
+            notes.append(f"trailwatch does not model what {profile} accepts for {c.label()}, so whether "
+                         f"it passes cannot be told; use acceptedPatternProfile meaning (or a scanner "
+                         f"trailwatch models for this control: {', '.join(scanners) or 'none'})")
+        elif not scanners[profile]:
+            failures.append(f"{profile} would report this filter as failing: {scanner_requirement(c, profile)}")
+    elif profile == "cis-2.0" and "cis-2.0" in c.texts:
+        cis20 = parse(c.texts["cis-2.0"])
+        for p in probes:
             if p.expectation != EITHER:
                 continue
             theirs, ours = cis20.evaluate(p.record), results[p]
@@ -185,17 +264,18 @@ def _judge(text: str, must: tuple[str, ...], must_not: tuple[str, ...], profile:
                 )
 
     if failures:
-        return Verdict(NOT_OK, tuple(failures + notes), scanners)
+        return Verdict(NOT_OK, tuple(failures + notes), scanners, None, c.id)
     if notes:
-        return Verdict(INDETERMINATE, tuple(notes), scanners)
-    return Verdict(OK, (), scanners)
+        return Verdict(INDETERMINATE, tuple(notes), scanners, None, c.id)
+    return Verdict(OK, (), scanners, None, c.id)
 
 
-@lru_cache(maxsize=8)
-def _probe_results(reference: str) -> tuple[Any, ...]:
+@lru_cache(maxsize=64)
+def _probe_results(reference: str, control: str) -> tuple[Any, ...]:
     pattern = parse(reference)
-    return tuple(pattern.evaluate(p.record) for p in PROBES)
+    return tuple(pattern.evaluate(p.record) for p in _probes(control))
 
 
-def _same_meaning_on_probes(pattern: FilterPattern, reference: str, results: Mapping[Probe, Any]) -> bool:
-    return tuple(results[p] for p in PROBES) == _probe_results(reference)
+def _same_meaning_on_probes(pattern: FilterPattern, reference: str, results: Mapping[Probe, Any],
+                            control: str) -> bool:
+    return tuple(results[p] for p in _probes(control)) == _probe_results(reference, control)

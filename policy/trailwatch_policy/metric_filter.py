@@ -1,8 +1,9 @@
-"""Whether a metric filter counts unauthorized API calls: its pattern and its metric.
+"""Whether a metric filter counts what a control names (unauthorized API calls by default):
+its pattern and its metric.
 
-The pattern is judged by `trailwatch_policy.judge` (probe records, the CloudWatch
-semantics of filter_pattern). Judgements are cached: a stack has few distinct patterns.
-Pure: no Pulumi imports.
+The pattern is judged by `trailwatch_policy.judge` for the control (probe records, the
+CloudWatch semantics of filter_pattern). Judgements are cached: a stack has few distinct
+patterns. Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from typing import Any
 
 from trailwatch_policy.alarm import metric_value
+from trailwatch_policy.controls import CONTROLS, DEFAULT, Control, find
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, MetricFilter, MetricTransformation
 from trailwatch_policy.options import ChainOptions
@@ -18,25 +20,33 @@ from trailwatch_policy.options import ChainOptions
 CIS_PATTERN = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }')
 
 
-def filter_snippet(group: str | None) -> str:
+def _pattern_of(control: Control | None) -> str:
+    return CIS_PATTERN if control is None or control.id == DEFAULT else control.pattern
+
+
+def filter_snippet(group: str | None, control: Control | None = None) -> str:
     """The Pulumi Python that adds the missing filter to `group`."""
     target = repr(group) if group else "log_group.name"
-    return ('aws.cloudwatch.LogMetricFilter("unauthorized-api-calls", '
-            f'log_group_name={target}, pattern={CIS_PATTERN!r}, '
+    name = "unauthorized-api-calls" if control is None or control.id == DEFAULT else control.policy.removesuffix(
+        "-monitored")
+    metric = control.metric if control is not None else "UnauthorizedAPICalls"
+    return (f'aws.cloudwatch.LogMetricFilter("{name}", '
+            f'log_group_name={target}, pattern={_pattern_of(control)!r}, '
             'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
-            'name="UnauthorizedAPICalls", namespace="CISBenchmark", value="1", '
+            f'name="{metric}", namespace="CISBenchmark", value="1", '
             'default_value="0"))')
 
-_VERDICTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], str], Any] = {}
+_VERDICTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], str, str], Any] = {}
 
 
-def verdict(pattern: str, options: ChainOptions) -> Any:
-    """judge() of a pattern under the options' probes and profile, cached."""
-    key = (pattern, options.extra_must_match, options.extra_must_not_match, options.pattern_profile)
+def verdict(pattern: str, options: ChainOptions, control: Control | None = None) -> Any:
+    """judge() of a pattern for a control under the options' probes and profile, cached."""
+    cid = control.id if control is not None else DEFAULT
+    key = (pattern, options.extra_must_match, options.extra_must_not_match, options.pattern_profile, cid)
     found = _VERDICTS.get(key)
     if found is None:
         from trailwatch_policy.judge import judge  # imported late: the pack loads cheaply
-        found = judge(pattern,
+        found = judge(pattern, control=cid,
                       extra_must_match=tuple(json.loads(r) for r in options.extra_must_match),
                       extra_must_not_match=tuple(json.loads(r) for r in options.extra_must_not_match),
                       profile=options.pattern_profile)
@@ -66,26 +76,58 @@ def attempts_the_control(flt: MetricFilter) -> bool:
     return any(isinstance(n, str) and _DENIAL.search(n) for n in names)
 
 
-def pattern_problems(flt: MetricFilter, options: ChainOptions) -> list[Problem]:
-    """Why the filter's pattern does not count exactly the unauthorized calls (empty: it does)."""
-    fix = f"pattern={CIS_PATTERN!r}"
+def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control: Control) -> bool:
+    """The filter is no attempt at this control: it publishes another control's metric name
+    (trailwatch_policy.controls; trailwatch's programs suffix it with -<project>-<stack>), or
+    an unlisted name and counts correctly what another control names. A filter judged ok for
+    this control is always an attempt at it."""
+    names = [m.name for m in flt.metrics if isinstance(m.name, str)]
+
+    def publishes(c: Control) -> bool:  # the CIS name, or trailwatch's per-stack `<name>-<project>-<stack>`
+        return any(n == c.metric or n.startswith(c.metric + "-") for n in names)
+
+    if publishes(control):
+        return False
+    if isinstance(flt.pattern, str) and flt.pattern.strip() and verdict(flt.pattern, options, control).ok:
+        return False
+    if any(publishes(other) for other in CONTROLS if other.id != control.id):
+        return True
+    if not isinstance(flt.pattern, str) or not flt.pattern.strip():
+        return False
+    from trailwatch_policy.judge import judge
+    return any(judge(flt.pattern, control=other.id).ok for other in CONTROLS if other.id != control.id)
+
+
+def fix_args(control: Control) -> tuple[tuple[str, str], ...]:
+    """The values a control's AWS CLI fix needs (trailwatch_policy.fixes) beyond 4.1's defaults."""
+    if control.id == DEFAULT:
+        return ()
+    return (("pattern", control.pattern), ("metric", control.metric),
+            ("filter", control.policy.removesuffix("-monitored")), ("alarm", control.metric))
+
+
+def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control | None = None) -> list[Problem]:
+    """Why the filter's pattern does not count exactly what the control names (empty: it does)."""
+    control = control or find(DEFAULT)
+    fix = f"pattern={_pattern_of(control)!r}"
+    args = fix_args(control)
     if flt.pattern is UNKNOWN:
         return [Problem("unknown", "pattern-unknown",
-                        "the filter pattern is computed from values not known yet", fix)]
+                        "the filter pattern is computed from values not known yet", fix, args)]
     if not isinstance(flt.pattern, str) or not flt.pattern.strip():
         return [Problem("fail", "pattern-rejected",
                         "the filter has an empty pattern: it counts every event, so the alarm "
-                        "fires on normal activity and is soon ignored", fix)]
-    v = verdict(flt.pattern, options)
+                        "fires on normal activity and is soon ignored", fix, args)]
+    v = verdict(flt.pattern, options, control)
     reasons = "; ".join(v.reasons) if v.reasons else (v.error or v.summary())
     if v.status == "ok":
         return []
     if v.status == "indeterminate":
         return [Problem("unknown", "pattern-indeterminate",
-                        f"trailwatch cannot decide what the pattern matches: {reasons}", fix)]
+                        f"trailwatch cannot decide what the pattern matches: {reasons}", fix, args)]
     return [Problem("fail", "pattern-rejected",
-                    f"the pattern does not count exactly the unauthorized API calls: {reasons}",
-                    fix)]
+                    f"the pattern does not count exactly the {control.what}: {reasons}",
+                    fix, args)]
 
 
 def metric_problems(metric: MetricTransformation) -> list[Problem]:

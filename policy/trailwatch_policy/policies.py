@@ -1,4 +1,10 @@
-"""The pack's three policies (their names are part of the interface).
+"""The pack's policies (their names are part of the interface): one stack policy per control
+of the CIS monitoring section (`trailwatch_policy.controls`; 4.1's is
+`unauthorized-api-calls-monitored`), the pattern-syntax and the trail policies.
+
+The control policies share one evaluation per preview: the inventory is read and indexed
+once and each policy judges its control on it (`chain.Evaluation`); `trailwatch_policy.sdk`
+makes the SDK deserialize the stack once for all of them (docs/controls.md, "Cost").
 
 Each validate is wrapped by `_guarded`: whatever goes wrong inside (a trailwatch bug, an
 input nobody foresaw, an `UnknownValueError`) becomes a violation at the policy's own
@@ -21,12 +27,13 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation
                            ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
                            StackValidationPolicy)
 
+from trailwatch_policy.controls import CONTROLS, Control
 from trailwatch_policy.findings import clip, cut, failure
-from trailwatch_policy.options import CONFIG_SCHEMA, options_and_errors
+from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors
 from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 
 if TYPE_CHECKING:
-    from trailwatch_policy.chain import LogGroupResult
+    from trailwatch_policy.chain import Evaluation, LogGroupResult
     from trailwatch_policy.findings import Finding
 
 MONITORED = "unauthorized-api-calls-monitored"
@@ -183,23 +190,44 @@ def _short(urn: str) -> str:
     return cut(urn.rsplit("::", 1)[-1] if urn.startswith("urn:") else urn, 200)
 
 
-def _monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    # A value that cannot be used is a violation of its own; the stack is still judged
-    # with the rest of the configuration, so every other finding stands.
-    options, errors = options_and_errors(args.get_config())
-    for error in errors[:PER_CODE]:
-        report_violation(f"trailwatch configuration error in policy {MONITORED}: {error}", None)
-    if len(errors) > PER_CODE:
-        report_violation(f"trailwatch configuration error in policy {MONITORED}: "
-                         f"{len(errors) - PER_CODE:,} more values cannot be used", None)
-    if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
-        return  # no trail and no log group: no CloudTrail log group to monitor
-    from trailwatch_policy.chain import evaluate
+# The last evaluation, keyed by the resources list it read (kept alive so its identity
+# stays unique) and the options: the per-control policies of one preview share it.
+_LAST: list[tuple[Any, ChainOptions, "Evaluation"]] = []
+
+
+def _evaluation(resources: Any, options: ChainOptions) -> "Evaluation":
+    for seen, seen_options, evaluation in _LAST:
+        if seen is resources and seen_options == options:
+            return evaluation
+    from trailwatch_policy.chain import Evaluation
     from trailwatch_policy.resources import inventory
     unreadable: dict[str, str] = {}  # resources whose input could not be read, and why
-    results = evaluate(inventory(args.resources, unreadable), options, unreadable)
-    for resource_id, text in bounded(messages_by_resource(results)):
-        report_violation(text, resource_id or None)
+    evaluation = Evaluation(inventory(resources, unreadable), options, unreadable)
+    if _LAST and _LAST[0][0] is not resources:
+        _LAST.clear()  # a new preview: forget the last stack
+    _LAST.append((resources, options, evaluation))
+    return evaluation
+
+
+def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        # A value that cannot be used is a violation of its own; the stack is still judged
+        # with the rest of the configuration, so every other finding stands.
+        options, errors = options_and_errors(args.get_config())
+        for error in errors[:PER_CODE]:
+            report_violation(f"trailwatch configuration error in policy {control.policy}: {error}", None)
+        if len(errors) > PER_CODE:
+            report_violation(f"trailwatch configuration error in policy {control.policy}: "
+                             f"{len(errors) - PER_CODE:,} more values cannot be used", None)
+        if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
+            return  # no trail and no log group: no CloudTrail log group to monitor
+        results = _evaluation(args.resources, options).control(control)
+        for resource_id, text in bounded(messages_by_resource(results)):
+            report_violation(text, resource_id or None)
+    return monitored
+
+
+_monitored = _monitored_for(CONTROLS[0])
 
 
 def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -236,6 +264,19 @@ def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation
         + [f"- [{f.code}] {f.text()}" for f in findings]), None)
 
 
+def _control_policy(control: Control) -> StackValidationPolicy:
+    """A control other than 4.1: off until enabled in the pack config (an upgrade does not
+    start blocking stacks that were built for 4.1 only); set it to advisory or mandatory."""
+    return StackValidationPolicy(
+        name=control.policy,
+        description=(f"Every CloudTrail log group has a metric filter for {control.what}, an alarm "
+                     "that fires on one such event, and an SNS topic with a subscriber "
+                     f"({control.label()})."),
+        validate=_guarded(control.policy, _monitored_for(control)),
+        enforcement_level=EnforcementLevel.DISABLED,
+        config_schema=_schema())
+
+
 def policies() -> list:
     """The pack's policies, in the order they are listed to users."""
     return [
@@ -259,4 +300,5 @@ def policies() -> list:
                          "record management events read and write (CIS audit steps 1-3)."),
             validate=_guarded(ALL_REGIONS, _all_regions),
             enforcement_level=EnforcementLevel.ADVISORY),
+        *(_control_policy(c) for c in CONTROLS[1:]),
     ]

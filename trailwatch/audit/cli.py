@@ -100,6 +100,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pattern-profile", choices=PROFILES, default="meaning",
                    help="how filter patterns are judged: by what they match (meaning, default), "
                         "or also by what a text-based scanner accepts (" + ", ".join(PROFILES[1:]) + ")")
+    p.add_argument("--controls", metavar="IDS", default="4.1",
+                   help="the CIS monitoring controls to audit: comma-separated CIS 1.4 ids (4.1 .. 4.15), "
+                   "Security Hub ids (CloudWatch.1 ..) or policy names, or 'all' (default 4.1; "
+                   "docs/controls.md)")
     p.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     p.add_argument("--no-color", action="store_true",
                    help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal")
@@ -219,6 +223,7 @@ class Plan:
     skipped: list[SkippedAccount]
     options: "ChainOptions"
     shard: tuple[int, int] | None = None
+    controls: tuple[str, ...] = ("4.1",)
 
 
 def _audit_account(plan: Plan, target: Target, pool: ThreadPoolExecutor,
@@ -226,7 +231,7 @@ def _audit_account(plan: Plan, target: Target, pool: ThreadPoolExecutor,
     from botocore.exceptions import BotoCoreError, ClientError
 
     from .collect import Collector, gap_from_error
-    from .verdict import judge
+    from .verdict import combine, judge_controls
 
     started = time.perf_counter()
     base, role = plan.base, target.role_arn
@@ -245,7 +250,7 @@ def _audit_account(plan: Plan, target: Target, pool: ThreadPoolExecutor,
             regions = _enabled_regions(account, plan.base_region)
         stage = "the audit"
         scan = Collector(account, account_id, pool, progress.tick).run(regions)
-        result = judge(scan, plan.options)
+        result = judge_controls(scan, plan.options, plan.controls)
         if own and role is None:
             result.role_arn = None
     except (ClientError, BotoCoreError) as error:
@@ -258,6 +263,7 @@ def _audit_account(plan: Plan, target: Target, pool: ThreadPoolExecutor,
                if stage == "sts:AssumeRole" else gap.fix)
         result.findings.append(AuditFinding("unknown", "audit.account-unreachable", "account",
                                             role or name, f"{stage} failed: {gap.message}", fix))
+        result = combine({c: result for c in plan.controls})
     finally:
         if account is not None and account is not base:
             account.release()
@@ -271,6 +277,7 @@ def _plan(args: argparse.Namespace) -> Plan:
 
     from .accounts import Connection, base_account, partition_regions
 
+    controls = _controls_arg(args.controls)  # bad input stops before any AWS call
     connection = Connection(profile=args.profile, endpoint_url=args.endpoint_url,
                             max_attempts=args.max_attempts, pool_size=args.max_workers,
                             calls_per_service=args.calls_per_service)
@@ -326,7 +333,15 @@ def _plan(args: argparse.Namespace) -> Plan:
     from .verdict import AUDIT_OPTIONS  # the shared rules: imported after the first call
     options = dataclasses.replace(AUDIT_OPTIONS, pattern_profile=args.pattern_profile)
     return Plan(base, base_region, None if (args.all_regions or (many and not regions)) else regions,
-                targets, skipped, options, shard)
+                targets, skipped, options, shard, controls)
+
+
+def _controls_arg(text: str) -> tuple[str, ...]:
+    from trailwatch_policy.controls import UnknownControl, select
+    try:
+        return tuple(c.id for c in select(text.strip() or None))
+    except UnknownControl as error:
+        raise UsageError(f"--controls: {error}") from None
 
 
 def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
@@ -349,9 +364,18 @@ def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
 def finish(results: list[AccountResult], **report: Any) -> Report:
     """The report of a run, or of shards merged: accounts in account-id order, organisation
     trails resolved across every account of the set."""
-    from .verdict import resolve_across_accounts
+    from .verdict import recombine, resolve_across_accounts
     results = sorted(results, key=lambda a: a.account)
-    resolve_across_accounts(results)
+    ids: list[str] = []
+    for account in results:
+        ids.extend(c for c in account.controls if c not in ids)
+    if any(len(a.controls) > 1 for a in results):
+        for cid in ids:  # an organisation trail's chain, judged in its owner's account, per control
+            resolve_across_accounts([a.controls[cid] for a in results if cid in a.controls])
+    else:
+        resolve_across_accounts(results)
+    for account in results:
+        recombine(account)
     return Report(accounts=results, **report)
 
 

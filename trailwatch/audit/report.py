@@ -13,7 +13,9 @@ def to_json(report: Report) -> str:
 
 
 def to_text(report: Report) -> str:
-    title = "trailwatch audit: CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)"
+    ids = report.control_ids
+    title = ("trailwatch audit: CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)" if ids == ["4.1"]
+             else f"trailwatch audit: CIS AWS Foundations monitoring controls {', '.join(ids)}")
     if report.shard:
         title += f", shard {report.shard[0]}/{report.shard[1]}"
     lines = [title, ""]
@@ -40,6 +42,18 @@ def _account(account: AccountResult) -> list[str]:
     via = f" via {account.role_arn}" if account.role_arn else ""
     regions = ",".join(account.regions) if len(account.regions) <= 4 else f"{len(account.regions)} regions"
     out = [f"account {account.account}{via} [{regions}]: {_WORD[account.status]} - {account.summary}"]
+    if len(account.controls) > 1:
+        from trailwatch_policy.controls import find
+        for cid, result in account.controls.items():
+            control = find(cid)
+            out.append(f"  control {control.label()} {control.what}: {_WORD[result.status]} - {result.summary}")
+            out.extend("  " + line for line in _body(result))
+        return out
+    return out + _body(account)
+
+
+def _body(account: AccountResult) -> list[str]:
+    out: list[str] = []
     for finding in account.findings:
         out.extend(_finding(finding, "  "))
     for trail in account.trails:

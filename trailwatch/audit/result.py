@@ -50,9 +50,21 @@ class AccountResult:
     findings: list[AuditFinding] = field(default_factory=list)  # account-wide (no trail, region gaps)
     api_calls: int = 0
     seconds: float = 0.0
+    #: per control (CIS 1.4 id -> this account's verdict for it); trails/findings above are
+    #: the first control's (4.1 when audited), status is the worst of them (verdict.combine)
+    controls: dict[str, "AccountResult"] = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
+        if len(self.controls) > 1:
+            failing = [c for c, r in self.controls.items() if r.status == "fail"]
+            unverified = [c for c, r in self.controls.items() if r.status == "unknown"]
+            text = f"{len(self.controls) - len(failing) - len(unverified)} of {len(self.controls)} controls monitored"
+            if failing:
+                text += f"; failing: {', '.join(failing)}"
+            if unverified:
+                text += f"; not verified: {', '.join(unverified)}"
+            return text
         if self.status == "pass":
             passing = [t.name or t.arn for t in self.trails if t.status == "pass"]
             return f"monitored through trail {passing[0]}" if passing else "monitored"
@@ -90,6 +102,16 @@ class Report:
         return EXIT_CODES[self.status]
 
     @property
+    def control_ids(self) -> list[str]:
+        """The controls audited (CIS 1.4 ids, table order as first met)."""
+        ids: list[str] = []
+        for account in self.accounts:
+            for cid in account.controls or ["4.1"]:
+                if cid not in ids:
+                    ids.append(cid)
+        return ids or ["4.1"]
+
+    @property
     def status(self) -> str:
         statuses = {a.status for a in self.accounts}
         if self.missing_shards:  # a merge without every shard is never a verdict
@@ -105,7 +127,8 @@ class Report:
             "schema": "trailwatch-audit",
             "schemaVersion": SCHEMA_VERSION,
             "tool": {"name": "trailwatch", "version": self.tool_version},
-            "control": "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored",
+            "control": _title(self.control_ids),
+            "controls": self.control_ids,
             "started": self.started,
             "seconds": round(self.seconds, 3),
             "status": self.status,
@@ -132,26 +155,49 @@ class Report:
         )
 
 
+def _title(ids: list[str]) -> str:
+    if ids == ["4.1"]:
+        return "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored"
+    return "CIS AWS Foundations monitoring section: " + ", ".join(ids)
+
+
 def _finding_from(data: dict[str, Any]) -> AuditFinding:
     return AuditFinding(status=data["status"], code=data["code"], link=data["link"],
                         resource=data["resource"], message=data["message"], fix=data["fix"],
                         region=data.get("region"), pulumi_fix=data.get("pulumiFix") or "")
 
 
-def _account_from(data: dict[str, Any]) -> AccountResult:
-    return AccountResult(
-        account=data["account"], status=data["status"], role_arn=data.get("roleArn"),
-        regions=list(data.get("regions") or []),
+def _account_from(data: dict[str, Any], top: dict[str, Any] | None = None) -> AccountResult:
+    top = top or data
+    result = AccountResult(
+        account=top["account"], status=data["status"], role_arn=top.get("roleArn"),
+        regions=list(top.get("regions") or []),
         trails=[TrailResult(arn=t["arn"], name=t.get("name"), home_region=t.get("homeRegion"),
                             status=t["status"], log_group=t.get("logGroup"),
                             multi_region=t.get("multiRegion"), organization=bool(t.get("organization")),
                             findings=[_finding_from(f) for f in t.get("findings") or []])
                 for t in data.get("trails") or []],
         findings=[_finding_from(f) for f in data.get("findings") or []],
-        api_calls=int(data.get("apiCalls") or 0), seconds=float(data.get("seconds") or 0.0))
+        api_calls=int(top.get("apiCalls") or 0), seconds=float(top.get("seconds") or 0.0))
+    if top is data:
+        result.controls = {cid: _account_from(c, data) for cid, c in (data.get("controls") or {}).items()}
+        if result.controls:  # the first control's trails are the account's (verdict.combine)
+            first = next(iter(result.controls.values()))
+            result.trails, result.findings = first.trails, first.findings
+    return result
 
 
 def _account_json(account: AccountResult) -> dict[str, Any]:
+    out = _verdict_json(account)
+    out["controls"] = {cid: {k: v for k, v in _verdict_json(c).items() if k in _PER_CONTROL}
+                       for cid, c in account.controls.items()}
+    return out
+
+
+_PER_CONTROL = ("status", "summary", "findings", "trails")
+
+
+def _verdict_json(account: AccountResult) -> dict[str, Any]:
     return {
         "account": account.account,
         "roleArn": account.role_arn,

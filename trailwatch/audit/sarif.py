@@ -1,5 +1,8 @@
 """SARIF 2.1.0 for GitHub code scanning: rules are finding codes, locations are logical.
 
+Rules are per control: 4.1's keep their bare codes (`no-metric-filter`, `account-monitored`);
+another control's are prefixed with its policy name (`root-usage-monitored/no-metric-filter`).
+
 There is no source file behind a live account, so each result carries logical
 locations (account > region > resource ARN) and, because GitHub code scanning displays a
 result only at a repository path (and refuses URI schemes such as `arn:`), a stable
@@ -10,6 +13,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from trailwatch_policy.controls import Control, find
 
 from . import arns
 from .result import AccountResult, AuditFinding, Report
@@ -25,25 +30,28 @@ def to_sarif(report: Report) -> str:
 def document(report: Report) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
-    for account in report.accounts:
-        for trail_arn, finding in _findings(account):
-            rule = rules.setdefault(finding.code, _rule(finding))
-            results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"])))
-        if account.status == "pass":
-            rule = rules.setdefault("account-monitored", {
-                "id": "account-monitored",
-                "name": "AccountMonitored",
-                "shortDescription": {"text": "Unauthorized API calls are monitored in the account"},
-                "defaultConfiguration": {"level": "note"},
-            })
-            results.append({
-                "ruleId": rule["id"],
-                "ruleIndex": list(rules).index(rule["id"]),
-                "kind": "pass",
-                "level": "none",
-                "message": {"text": f"account {account.account}: {account.summary}"},
-                "locations": [{"logicalLocations": [_logical(account.account, "module")]}],
-            })
+    for top in report.accounts:
+        for control, account in _per_control(top):
+            prefix = "" if control.id == "4.1" else control.policy + "/"
+            for trail_arn, finding in _findings(account):
+                rule = rules.setdefault(prefix + finding.code, _rule(finding, prefix, control))
+                results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"]), rule["id"]))
+            if account.status == "pass":
+                rule = rules.setdefault(prefix + "account-monitored", {
+                    "id": prefix + "account-monitored",
+                    "name": _name(prefix) + "AccountMonitored",
+                    "shortDescription": {"text": f"{control.what[0].upper()}{control.what[1:]} are monitored "
+                                                 f"in the account ({control.label()})"},
+                    "defaultConfiguration": {"level": "note"},
+                })
+                results.append({
+                    "ruleId": rule["id"],
+                    "ruleIndex": list(rules).index(rule["id"]),
+                    "kind": "pass",
+                    "level": "none",
+                    "message": {"text": f"account {account.account}: {account.summary}"},
+                    "locations": [{"logicalLocations": [_logical(account.account, "module")]}],
+                })
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
@@ -59,6 +67,17 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
+def _per_control(account: AccountResult) -> list[tuple[Control, AccountResult]]:
+    """Each control's verdict for the account (a one-control report: the account itself)."""
+    if len(account.controls) > 1:
+        return [(find(cid), result) for cid, result in account.controls.items()]
+    return [(find(next(iter(account.controls), "4.1")), account)]
+
+
+def _name(prefix: str) -> str:
+    return "".join(w.capitalize() for w in prefix.rstrip("/").split("-"))
+
+
 def _findings(account: AccountResult) -> list[tuple[str | None, AuditFinding]]:
     out: list[tuple[str | None, AuditFinding]] = [(None, f) for f in account.findings]
     for trail in account.trails:
@@ -66,12 +85,13 @@ def _findings(account: AccountResult) -> list[tuple[str | None, AuditFinding]]:
     return out
 
 
-def _rule(finding: AuditFinding) -> dict[str, Any]:
+def _rule(finding: AuditFinding, prefix: str = "", control: Control | None = None) -> dict[str, Any]:
     words = finding.code.replace("audit.", "").replace("_", "-").split("-")
+    about = f" ({control.label()}: {control.what})" if prefix and control is not None else ""
     return {
-        "id": finding.code,
-        "name": "".join(w.capitalize() for w in words),
-        "shortDescription": {"text": f"{finding.link}: {finding.code}"},
+        "id": prefix + finding.code,
+        "name": _name(prefix) + "".join(w.capitalize() for w in words),
+        "shortDescription": {"text": f"{finding.link}: {finding.code}{about}"},
         "fullDescription": {"text": finding.message},
         "help": {"text": f"Fix: {finding.fix}"},
         "defaultConfiguration": {"level": _LEVEL[finding.status]},
@@ -104,14 +124,14 @@ def _level(account: AccountResult, finding: AuditFinding) -> str:
 
 
 def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding,
-            rule_index: int) -> dict[str, Any]:
+            rule_index: int, rule_id: str | None = None) -> dict[str, Any]:
     logical = [_logical(account.account, "module")]
     if finding.region:
         logical.append(_logical(f"{account.account}/{finding.region}", "namespace", 0))
     logical.append(_logical(finding.resource, "resource", len(logical) - 1))
     text = f"account {account.account}: {finding.message} Fix: {finding.fix}"
     result: dict[str, Any] = {
-        "ruleId": finding.code,
+        "ruleId": rule_id or finding.code,
         "ruleIndex": rule_index,
         "level": _level(account, finding),
         "kind": "fail",  # SARIF: any other kind requires level "none"

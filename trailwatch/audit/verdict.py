@@ -8,8 +8,10 @@ log group, a log group in another account, and reads the auditor was denied (UNK
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Sequence
 
 from trailwatch_policy import chain, fixes
+from trailwatch_policy.controls import DEFAULT, find
 from trailwatch_policy.findings import Finding, best, unique, worst
 from trailwatch_policy.model import Trail
 from trailwatch_policy.options import ChainOptions
@@ -41,8 +43,9 @@ def _own(status: str, code: str, link: str, resource: str, message: str, region:
                         pulumi_fix=fixes.pulumi_fix(code, resource, log_group))
 
 
-def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountResult:
-    """The account's verdict: one compliant trail is enough."""
+def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS, control: str = DEFAULT) -> AccountResult:
+    """The account's verdict for one control (CIS 4.1 by default): one compliant trail is enough."""
+    c = find(control)
     result = AccountResult(account=scan.account_id, status="fail", role_arn=scan.role_arn,
                            regions=list(scan.regions), api_calls=scan.calls)
     gaps_of: dict[str, list[Gap]] = defaultdict(list)
@@ -56,7 +59,7 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountRe
     for region, scope in scan.scopes.items():
         trails = [t for t in scan.trails if _target_in(t, scan.account_id, region)]
         inventory = scope.inventory(trails)
-        for group in chain.evaluate(inventory, options):
+        for group in chain.evaluate(inventory, options, control=c):
             if isinstance(group.name, str):
                 group_results[(region, group.name)] = group
         for finding in chain.trail_findings(inventory):
@@ -79,12 +82,49 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS) -> AccountRe
             result.findings.append(_own(
                 "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
                 f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
-                "recorded, so unauthorized ones cannot be monitored", None))
+                "recorded, so " + ("unauthorized ones" if c.id == DEFAULT else c.what) + " cannot be monitored",
+                None))
     result.status = best(t.status for t in result.trails) if result.trails else "fail"
     if result.status != "pass" and region_gaps:
         result.status = "unknown"
         result.findings.extend(from_gap(g) for g in region_gaps)
     return result
+
+
+def judge_controls(scan: AccountScan, options: ChainOptions, controls: Sequence[str]) -> AccountResult:
+    """The account's verdict for each control, combined (see `combine`)."""
+    return combine({c: judge(scan, options, c) for c in controls})
+
+
+def combine(per_control: dict[str, AccountResult]) -> AccountResult:
+    """One account, several controls: its status is the worst control's (fail, then unknown);
+    its trails and findings are the first control's, for readers of the one-control report;
+    `controls` keeps every control's own verdict."""
+    first = next(iter(per_control.values()))
+    if len(per_control) == 1:
+        first.controls = {next(iter(per_control)): _copy(first)}
+        return first
+    statuses = [r.status for r in per_control.values()]
+    status = "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
+    return AccountResult(account=first.account, status=status, role_arn=first.role_arn,
+                         regions=first.regions, trails=first.trails, findings=first.findings,
+                         api_calls=first.api_calls, controls=dict(per_control))
+
+
+def _copy(result: AccountResult) -> AccountResult:
+    return AccountResult(account=result.account, status=result.status, role_arn=result.role_arn,
+                         regions=result.regions, trails=result.trails, findings=result.findings,
+                         api_calls=result.api_calls)
+
+
+def recombine(account: AccountResult) -> None:
+    """After organisation trails were resolved per control: the account's status again."""
+    if len(account.controls) > 1:
+        statuses = [r.status for r in account.controls.values()]
+        account.status = "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
+    elif account.controls:
+        only = next(iter(account.controls.values()))
+        only.status = account.status
 
 
 def _target_in(trail: Trail, account: str, region: str) -> bool:

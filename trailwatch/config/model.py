@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from trailwatch.patterns import PROFILES
+from trailwatch.patterns import ALL_CONTROLS, PROFILES
 
 NAMESPACE: Final = "trailwatch"
 
@@ -36,7 +36,7 @@ RETENTION_DAYS: Final = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 
 #: Every key the program reads, in documentation order.
 KEYS: Final = (
-    "logGroupName", "createTrail", "trailName", "logRetentionDays",
+    "logGroupName", "createTrail", "trailName", "logRetentionDays", "controls",
     "logEncryption", "accessLogging", "bucketVersioning", "onDestroy",
     "patternProfile", "auditedBy", "metricNamespace", "metricNaming", "metricName", "metricFilterName",
     "alarmName", "alarmPeriod", "alarmThreshold", "alarmEvaluationPeriods", "okActions",
@@ -132,6 +132,8 @@ class Settings:
     on_destroy: OnDestroy = "retain"
     #: Advice that does not stop the run (`pulumi.log.warn` in the program).
     warnings: tuple[str, ...] = ()
+    #: CIS 1.4 ids of the monitoring controls to deploy (default: the whole section)
+    controls: tuple[str, ...] = ALL_CONTROLS
 
     @property
     def pattern(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from trailwatch.config.rules import (_ENDPOINT_RULES, _LIST_KEYS, _PERIOD_RULE, 
                                      _is_encryption, _is_protocol, _valid_endpoint, check_alarm,
                                      check_log_group_name, check_names, check_retention, check_subscriptions,
                                      check_topic, check_trail_name, choose_profile, infer_protocol)
-from trailwatch.patterns import PROFILES, SCANNERS
+from trailwatch.patterns import ALL_CONTROLS, PROFILES, SCANNERS, find_control
 
 _TRUE, _FALSE = ("true", "True"), ("false", "False")
 
@@ -133,7 +134,7 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str,
         audited_by=audited_by, metric_naming=naming, log_encryption=log_encryption,
         access_logging=_bool(values, "accessLogging", True),
         bucket_versioning=_bool(values, "bucketVersioning", True),
-        on_destroy=on_destroy, warnings=tuple(warnings),
+        on_destroy=on_destroy, warnings=tuple(warnings), controls=_controls(values),
     )
 
 
@@ -265,3 +266,27 @@ def _choice(values: Mapping[str, str], key: str, choices: tuple[str, ...], rule:
     if text not in choices:
         raise ConfigError(key, f"unknown value {text!r}", rule)
     return text
+
+
+_CONTROLS_RULE = ('"all" (default) or a list of controls: CIS 1.4 ids 4.1 .. 4.15, Security Hub ids '
+                  'CloudWatch.1 .. CloudWatch.14 or policy names, e.g. ["4.1", "4.3"] (docs/controls.md)')
+
+
+def _controls(values: Mapping[str, str]) -> tuple[str, ...]:
+    """`trailwatch:controls`: which CIS monitoring controls this stack deploys."""
+    text = values.get("controls")
+    if text is None:
+        return ALL_CONTROLS
+    items: list[object] = (_list(values, "controls", "control ids") if text.lstrip().startswith("[")
+                           else [p for p in re.split(r"[,\s]+", text) if p])
+    if items in (["all"], ["ALL"]):
+        return ALL_CONTROLS
+    if not items:
+        raise ConfigError("controls", "empty: no control would be deployed", _CONTROLS_RULE)
+    chosen: set[str] = set()
+    for item in items:
+        control = find_control(item) if isinstance(item, str) else None
+        if control is None:
+            raise ConfigError("controls", f"unknown control {item!r}", _CONTROLS_RULE)
+        chosen.add(control.id)
+    return tuple(c for c in ALL_CONTROLS if c in chosen)

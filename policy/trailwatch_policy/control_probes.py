@@ -1,0 +1,278 @@
+"""The meaning of each control as probe CloudTrail records (4.1's are in probes.py).
+
+For a control about named API calls, every call the control names must match -- made by
+every identity type, in several regions and partitions, from the console, the CLI and the
+SDKs -- and read-only calls of the same service, same-named calls of other services and
+ordinary traffic must not. Calls a published text leaves out although they change the same
+thing, denied attempts and calls that can no longer happen may go either way (judged ok
+both ways; docs/controls.md lists them as the published texts' gaps).
+
+Sources: the vendored real records where one exists (``probes.real``), else AWS's
+documented record format (``probes.DOCUMENTED`` / ``probes.SIGNIN_DOC``), noted per probe.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+from trailwatch_policy import controls as table
+from trailwatch_policy.probes import (ACCOUNT, DENIAL_CODES, DOCUMENTED, EITHER, MUST_MATCH, MUST_NOT_MATCH,
+                                      PROBES, SIGNIN_DOC, Probe, identity, make, partition_of, real, record)
+
+#: (who, region, caller): the variety every control's must-match calls are spread over
+VARIANTS = (
+    ("IAMUser", "us-east-1", "cli"),
+    ("AssumedRole", "eu-west-1", "sdk"),
+    ("Root", "ap-southeast-2", "console"),
+    ("FederatedUser", "cn-north-1", "go-sdk"),
+    ("AssumedRole", "us-gov-west-1", "console"),
+    ("IAMUser", "sa-east-1", "sdk"),
+    ("Root", "us-east-1", "cli"),
+)
+#: services whose events CloudTrail records in the partition's home region
+GLOBAL = {"iam.amazonaws.com", "organizations.amazonaws.com"}
+HOME = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+#: the real record to start from, by (eventSource, eventName)
+REAL: dict[tuple[str, str], str] = {
+    ("iam.amazonaws.com", "AttachRolePolicy"): "aws.persistence.iam-create-backdoor-role.json[0]",
+    ("iam.amazonaws.com", "AttachUserPolicy"): "aws.persistence.iam-create-admin-user.json[0]",
+    ("cloudtrail.amazonaws.com", "DeleteTrail"): "aws.defense-evasion.cloudtrail-delete.json[0]",
+    ("cloudtrail.amazonaws.com", "StopLogging"): "aws.defense-evasion.cloudtrail-stop.json[0]",
+    ("cloudtrail.amazonaws.com", "PutEventSelectors"): "aws.defense-evasion.cloudtrail-event-selectors.json[0]",
+    ("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress"): "aws.exfiltration.ec2-security-group-open-port-22-ingress.json[0]",
+    ("iam.amazonaws.com", "CreateUser"): "aws.persistence.iam-create-admin-user.json[2]",
+}
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.probes: list[Probe] = []
+        self.n = 0
+
+    def add(self, name: str, expectation: str, category: str, why: str, rec: dict[str, Any], source: str) -> None:
+        self.probes.append(make(name, expectation, category, why, rec, source))
+
+    def call(self, source: str, name: str, variant: tuple[str, str, str], *, read_only: bool = False,
+             error: str | None = None, use_real: bool = True) -> tuple[dict[str, Any], str]:
+        key = REAL.get((source, name))
+        if key is not None and use_real and error is None:
+            return real(key)
+        who, region, caller = variant
+        if source in GLOBAL:
+            region = HOME[partition_of(region)]
+        self.n += 1
+        rec = record(source, name, who=who, region=region, caller=caller, read_only=read_only, error=error,
+                     message="Access Denied" if error else None, n=self.n)
+        return rec, DOCUMENTED
+
+
+def _ordinary(b: _Builder) -> None:
+    """Ordinary traffic no monitoring control counts (real records)."""
+    for key, name in (("aws.execution.ec2-user-data.json[0]", "ec2:DescribeInstances"),
+                      ("aws.execution.ssm-start-session.json[0]", "ssm:DescribeInstanceInformation"),
+                      ("aws.persistence.sts-federation-token.json[1]", "sts:GetCallerIdentity")):
+        rec, src = real(key)
+        b.add(name, MUST_NOT_MATCH, "success", "ordinary traffic", rec, src)
+
+
+def _api_control(c: table.Control, source: str, apis: tuple[str, ...], *,
+                 noise: tuple[str, ...], gaps: tuple[tuple[str, str, str], ...] = (),
+                 others: tuple[tuple[str, str], ...] = ()) -> tuple[Probe, ...]:
+    b = _Builder()
+    svc = source.split(".")[0]
+    for i, api in enumerate(apis):
+        rec, src = b.call(source, api, VARIANTS[i % len(VARIANTS)])
+        b.add(f"{svc}:{api}", MUST_MATCH, f"{svc}:{api}", f"{c.what} made with {api}", rec, src)
+    first = apis[0]
+    for variant in VARIANTS:  # the first call by every identity, region, partition and caller
+        rec, src = b.call(source, first, variant, use_real=False)
+        b.add(f"{svc}:{first}", MUST_MATCH, f"{svc}:{first}", f"{c.what} made with {first}", rec, src)
+    for i, api in enumerate(noise):
+        rec, src = b.call(source, api, VARIANTS[i % len(VARIANTS)], read_only=True)
+        b.add(f"{svc}:{api}", MUST_NOT_MATCH, "read-only", f"read-only {svc} calls", rec, src)
+    for other, api in others:
+        rec, src = b.call(other, api, VARIANTS[1])
+        why = f"other {svc} calls" if other == source else f"{api} calls of another service ({other})"
+        b.add(f"{other.split('.')[0]}:{api}", MUST_NOT_MATCH, "other call", why, rec, src)
+    rec, src = b.call(source, first, VARIANTS[1], error="AccessDenied")
+    b.add(f"{svc}:{first}", EITHER, "denied attempt", "denied attempts (nothing changed)", rec, src)
+    for gap_source, api, why in gaps:
+        rec, src = b.call(gap_source, api, VARIANTS[0])
+        b.add(f"{gap_source.split('.')[0]}:{api}", EITHER, "not named", why, rec, src)
+    _ordinary(b)
+    return tuple(b.probes)
+
+
+def _signin(who: str, *, mfa: str | None, ok: bool, region: str = "us-east-1", n: int = 0) -> dict[str, Any]:
+    """A ConsoleLogin record as AWS documents it (SIGNIN_DOC)."""
+    rec = record("signin.amazonaws.com", "ConsoleLogin", who=who, region=region, read_only=False,
+                 user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Safari/605.1.15",
+                 event_type="AwsConsoleSignIn", response={"ConsoleLogin": "Success" if ok else "Failure"}, n=n)
+    rec["userIdentity"].pop("accessKeyId", None)
+    if who != "AssumedRole":
+        rec["userIdentity"].pop("sessionContext", None)
+    extra: dict[str, str] = {"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No"}
+    if mfa is not None:
+        extra["MFAUsed"] = mfa
+    rec["additionalEventData"] = extra
+    if not ok:
+        rec["errorMessage"] = "Failed authentication"
+    return rec
+
+
+def _without_mfa(c: table.Control) -> tuple[Probe, ...]:
+    b = _Builder()
+    rec, src = real("aws.initial-access.console-login-without-mfa.json[0]")
+    b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "IAM users signing in without MFA", rec, src)
+    b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "IAM users signing in without MFA",
+          _signin("IAMUser", mfa="No", ok=True, region="cn-north-1", n=1), SIGNIN_DOC)
+    b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "the root user signing in without MFA",
+          _signin("Root", mfa="No", ok=True, n=2), SIGNIN_DOC)
+    b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "the root user signing in without MFA",
+          _signin("Root", mfa="No", ok=True, region="eu-west-1", n=3), SIGNIN_DOC)
+    for i, region in enumerate(("us-east-1", "eu-west-1")):
+        b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "IAM users signing in without MFA",
+              _signin("IAMUser", mfa="No", ok=True, region=region, n=40 + i), SIGNIN_DOC)
+    b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "with MFA", "sign-ins with MFA",
+          _signin("IAMUser", mfa="Yes", ok=True, n=4), SIGNIN_DOC)
+    b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "with MFA", "sign-ins with MFA",
+          _signin("Root", mfa="Yes", ok=True, region="eu-west-1", n=5), SIGNIN_DOC)
+    rec, src = real("aws.credential-access.ec2-get-password-data.json[32]")
+    b.add("sts:AssumeRole", MUST_NOT_MATCH, "not a sign-in", "API calls (not sign-ins)", rec, src)
+    b.add("signin:ConsoleLogin", EITHER, "failed", "failed sign-ins without MFA (CIS 4.6's job)",
+          _signin("IAMUser", mfa="No", ok=False, n=6), SIGNIN_DOC)
+    b.add("signin:ConsoleLogin", EITHER, "federated", "federated sign-ins (MFA happens at the identity provider)",
+          _signin("AssumedRole", mfa="No", ok=True, n=7), SIGNIN_DOC)
+    _ordinary(b)
+    return tuple(b.probes)
+
+
+def _root(c: table.Control) -> tuple[Probe, ...]:
+    b = _Builder()
+    for i, (name, source, read_only, error) in enumerate((
+            ("CreateAccessKey", "iam.amazonaws.com", False, None),
+            ("DescribeInstances", "ec2.amazonaws.com", True, None),
+            ("PutBucketPolicy", "s3.amazonaws.com", False, None),
+            ("Decrypt", "kms.amazonaws.com", True, "AccessDeniedException"),
+            ("ListUsers", "iam.amazonaws.com", True, None))):
+        variant = ("Root", VARIANTS[i % len(VARIANTS)][1], VARIANTS[i % len(VARIANTS)][2])
+        rec, src = b.call(source, name, variant, read_only=read_only, error=error)
+        b.add(f"{source.split('.')[0]}:{name}", MUST_MATCH, "root", "root user activity", rec, src)
+    b.add("signin:ConsoleLogin", MUST_MATCH, "root sign-in", "root user sign-ins",
+          _signin("Root", mfa="Yes", ok=True, n=10), SIGNIN_DOC)
+    for i, who in enumerate(("IAMUser", "AssumedRole", "FederatedUser")):
+        rec, src = b.call("iam.amazonaws.com", "ListUsers", (who, "us-east-1", "cli"), read_only=True)
+        b.add("iam:ListUsers", MUST_NOT_MATCH, "not root", "calls by other identities", rec, src)
+    rec = record("ec2.amazonaws.com", "DescribeInstances", identity_block={
+        **identity("AssumedRole"), "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/RootCauseAnalysis/s"}, n=11)
+    b.add("ec2:DescribeInstances", MUST_NOT_MATCH, "not root", "a role whose name contains Root", rec,
+          "built from AWS's documented record format (role renamed)")
+    rec = record("kms.amazonaws.com", "RotateKey", event_type="AwsServiceEvent", ip="kms.amazonaws.com",
+                 identity_block={"type": "AWSService", "invokedBy": "kms.amazonaws.com"}, user_agent="kms.amazonaws.com", n=12)
+    b.add("kms:RotateKey", MUST_NOT_MATCH, "service event", "AWS service events", rec,
+          "built from https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html")
+    rec = record("s3.amazonaws.com", "GetBucketAcl", identity_block={**identity("Root"), "invokedBy": "support.amazonaws.com"},
+                 ip="support.amazonaws.com", user_agent="support.amazonaws.com", n=13)
+    b.add("s3:GetBucketAcl", EITHER, "invoked by a service", "root credentials used by an AWS service for you", rec,
+          "built from AWS's documented record format (userIdentity.invokedBy)")
+    _ordinary(b)
+    return tuple(b.probes)
+
+
+def _auth_failures(c: table.Control) -> tuple[Probe, ...]:
+    b = _Builder()
+    rec, src = real("aws.initial-access.console-login-without-mfa.json[0]",
+                    responseElements={"ConsoleLogin": "Failure"}, errorMessage="Failed authentication")
+    b.add("signin:ConsoleLogin", MUST_MATCH, "failed sign-in", "failed console sign-ins", rec, src)
+    for i, (who, region) in enumerate((("Root", "us-east-1"), ("IAMUser", "cn-north-1"), ("IAMUser", "eu-west-1"))):
+        b.add("signin:ConsoleLogin", MUST_MATCH, "failed sign-in", "failed console sign-ins",
+              _signin(who, mfa="No", ok=False, region=region, n=20 + i), SIGNIN_DOC)
+    rec, src = real("aws.initial-access.console-login-without-mfa.json[0]")
+    b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "success", "successful sign-ins", rec, src)
+    b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "success", "successful sign-ins",
+          _signin("Root", mfa="Yes", ok=True, n=30), SIGNIN_DOC)
+    rec, src = real("aws.credential-access.ec2-get-password-data.json[32]")
+    b.add("sts:AssumeRole", MUST_NOT_MATCH, "denied call", "denied API calls (CIS 4.1's job)", rec, src)
+    _ordinary(b)
+    return tuple(b.probes)
+
+
+_EC2 = "ec2.amazonaws.com"
+
+
+def _build(c: table.Control) -> tuple[Probe, ...]:
+    if c.id == "4.1":
+        return PROBES
+    if c.id == "4.2":
+        return _without_mfa(c)
+    if c.id == "4.3":
+        return _root(c)
+    if c.id == "4.6":
+        return _auth_failures(c)
+    if c.id == "4.4":
+        return _api_control(c, "iam.amazonaws.com", table.IAM_POLICY_APIS,
+                            noise=("GetPolicy", "GetRolePolicy", "ListAttachedRolePolicies", "ListPolicies"),
+                            gaps=(("iam.amazonaws.com", "SetDefaultPolicyVersion", "a change of the default policy version"),
+                                  ("organizations.amazonaws.com", "CreatePolicy", "Organizations' CreatePolicy (same name)"),
+                                  ("organizations.amazonaws.com", "DeletePolicy", "Organizations' DeletePolicy (same name)")),
+                            others=(("iam.amazonaws.com", "CreateUser"),))
+    if c.id == "4.5":
+        return _api_control(c, "cloudtrail.amazonaws.com", table.CLOUDTRAIL_APIS,
+                            noise=("DescribeTrails", "GetTrailStatus", "LookupEvents", "ListTrails"),
+                            gaps=(("cloudtrail.amazonaws.com", "PutEventSelectors", "changes of the event selectors"),))
+    if c.id == "4.7":
+        return _api_control(c, "kms.amazonaws.com", table.KMS_APIS,
+                            noise=("DescribeKey", "ListKeys", "Decrypt"),
+                            gaps=(("kms.amazonaws.com", "CancelKeyDeletion", "cancelling a key deletion"),),
+                            others=(("kms.amazonaws.com", "EnableKey"),))
+    if c.id == "4.8":
+        return _api_control(c, "s3.amazonaws.com", table.S3_APIS,
+                            noise=("GetBucketPolicy", "GetBucketAcl", "ListBuckets"),
+                            gaps=(("s3.amazonaws.com", "PutBucketPublicAccessBlock", "changes of the public access block"),),
+                            others=(("s3.amazonaws.com", "PutObject"),))
+    if c.id == "4.9":
+        return _api_control(c, "config.amazonaws.com", table.CONFIG_APIS,
+                            noise=("DescribeConfigurationRecorders", "DescribeDeliveryChannels", "PutEvaluations"),
+                            gaps=(("config.amazonaws.com", "DeleteConfigurationRecorder", "deleting the recorder"),))
+    if c.id == "4.10":
+        return _api_control(c, _EC2, table.SG_APIS, noise=("DescribeSecurityGroups", "DescribeSecurityGroupRules"),
+                            gaps=((_EC2, "ModifySecurityGroupRules", "changing a rule in place"),),
+                            others=((_EC2, "CreateNetworkAcl"),))
+    if c.id == "4.11":
+        return _api_control(c, _EC2, table.NACL_APIS, noise=("DescribeNetworkAcls",),
+                            others=((_EC2, "CreateSecurityGroup"),))
+    if c.id == "4.12":
+        return _api_control(c, _EC2, table.GATEWAY_APIS, noise=("DescribeInternetGateways", "DescribeCustomerGateways"),
+                            gaps=((_EC2, "CreateNatGateway", "NAT gateways"),),
+                            others=((_EC2, "CreateRoute"),))
+    if c.id == "4.13":
+        return _api_control(c, _EC2, table.ROUTE_APIS, noise=("DescribeRouteTables",),
+                            gaps=((_EC2, "AssociateRouteTable", "associating a route table"),),
+                            others=((_EC2, "CreateVpc"),))
+    if c.id == "4.14":
+        return _api_control(c, _EC2, table.VPC_APIS, noise=("DescribeVpcs", "DescribeVpcAttribute"),
+                            gaps=tuple((_EC2, api, "ClassicLink calls (deprecated with EC2-Classic)") for api in table.CLASSIC_LINK_APIS),
+                            others=((_EC2, "CreateRouteTable"),))
+    if c.id == "4.15":
+        return _api_control(c, "organizations.amazonaws.com", table.ORG_APIS,
+                            noise=("DescribeOrganization", "ListAccounts", "ListPolicies"),
+                            others=(("iam.amazonaws.com", "CreatePolicy"), ("iam.amazonaws.com", "DeletePolicy")))
+    raise KeyError(c.id)
+
+
+@lru_cache(maxsize=None)
+def probes_for(control_id: str) -> tuple[Probe, ...]:
+    """The probes of one control (by CIS 1.4 id), built once."""
+    return _build(table.find(control_id))
+
+
+def groups(control_id: str) -> Mapping[str, str]:
+    """Must-match category -> the words for what goes unnoticed when all of it is missed."""
+    if table.find(control_id).id == "4.1":
+        return {code: f"{who} denials" for code, who in DENIAL_CODES.items()}
+    out: dict[str, str] = {}
+    for p in probes_for(table.find(control_id).id):
+        if p.expectation == MUST_MATCH:
+            out.setdefault(p.category, p.why)
+    return out

@@ -1,0 +1,102 @@
+"""One deserialization of the stack for all the pack's stack policies.
+
+pulumi-policy's AnalyzeStack turns every resource of the stack into Python objects once per
+stack policy (pulumi_policy/policy.py, `_PolicyAnalyzerServicer.AnalyzeStack`): with one
+policy per CIS monitoring control, a 10k-resource preview would pay that 15 times
+(bench/analyze_stack.py measures it). `share_stack_deserialization` replaces that method by
+one that does the same per policy -- enforcement level, config, report_violation, the
+UnknownValueError and not-applicable handling, in the same order -- on one shared list of
+resources. Policies only read the resources.
+
+It depends on the SDK's private names, so it is checked against the pinned version
+(policy/requirements.txt): anything missing leaves the SDK as it is (correct, only slower).
+TRAILWATCH_SDK_PER_POLICY=1 turns it off (the tests compare both ways).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, cast
+
+SUPPORTED = ("1.21.0",)
+_PRIVATE = ("_configure_runtime_settings", "_get_enforcement_level", "_create_report_violation",
+            "_get_resource_options", "_get_provider_resource", "_get_policy_config",
+            "_map_enforcement_level", "AnalyzeStack")
+
+
+def share_stack_deserialization() -> bool:
+    """Install the shared AnalyzeStack; False (and nothing changed) when it cannot be."""
+    if os.environ.get("TRAILWATCH_SDK_PER_POLICY") == "1":
+        return False
+    try:
+        from pulumi_policy import policy as sdk
+        from pulumi_policy.version import VERSION as version
+    except ImportError:
+        return False
+    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
+    if version not in SUPPORTED or servicer is None or not all(hasattr(servicer, n) for n in _PRIVATE):
+        return False
+    if getattr(servicer.AnalyzeStack, "trailwatch_shared", False):
+        return True
+
+    def resources_of(self: Any, request: Any) -> list[Any]:
+        # pulumi_policy 1.21.0 policy.py AnalyzeStack, the per-policy loop body, done once.
+        intermediates = []
+        for r in request.resources:
+            deserialized = sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties))
+            props = sdk.unknown_checking_proxy(deserialized)
+            opts = self._get_resource_options(r)
+            provider = self._get_provider_resource(r)
+            resource = sdk.PolicyResource(r.type, props, r.urn, r.name, opts, provider, None, [], {})
+            property_dependencies = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
+            intermediates.append((resource, r.parent, list(r.dependencies), property_dependencies))
+        by_urn = {i[0].urn: i[0] for i in intermediates}
+        for resource, parent, dependencies, property_dependencies in intermediates:
+            if parent is not None and parent in by_urn:
+                resource.parent = by_urn[parent]
+            for d in dependencies:
+                if d in by_urn:
+                    resource.dependencies.append(by_urn[d])
+            for k, v in property_dependencies.items():
+                resource.property_dependencies[k] = [by_urn[d] for d in v if d in by_urn]
+        return [i[0] for i in intermediates]
+
+    def AnalyzeStack(self: Any, request: Any, _context: Any) -> Any:  # noqa: N802 -- gRPC name
+        self._configure_runtime_settings()
+        response = sdk.proto.AnalyzeResponse()
+        resources: list[Any] | None = None
+        name = self._PolicyAnalyzerServicer__policy_pack_name
+        pack_version = self._PolicyAnalyzerServicer__policy_pack_version
+        for policy in self._PolicyAnalyzerServicer__policies:
+            level = self._get_enforcement_level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(policy, sdk.StackValidationPolicy):
+                continue
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                level = sdk.EnforcementLevel.MANDATORY
+            report_violation = self._create_report_violation(response, policy.name, policy.description,
+                                                             level, policy.severity)
+            if resources is None:
+                resources = resources_of(self, request)
+            args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name),
+                                           self._PolicyAnalyzerServicer__stack_tags)
+            try:
+                result = policy.validate(args, report_violation)
+                if sdk.isawaitable(result):
+                    loop = sdk.asyncio.new_event_loop()
+                    task: Any = sdk.asyncio.Task(cast(Any, result), loop=loop)
+                    loop.run_until_complete(task)
+                    loop.close()
+            except sdk.UnknownValueError as e:
+                response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
+                    policyName=policy.name, policyPackName=name, policyPackVersion=pack_version,
+                    message=(f"can't run policy '{policy.name}' from policy pack "
+                             f"'{name}@v{pack_version}' during preview: {e.message}"),
+                    urn="", description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY)))
+            except sdk._NotApplicableError as e:
+                response.not_applicable.append(sdk.proto.PolicyNotApplicable(
+                    policy_name=policy.name, reason=e.reason or ""))
+        return response
+
+    AnalyzeStack.trailwatch_shared = True  # type: ignore[attr-defined]
+    servicer.AnalyzeStack = AnalyzeStack
+    return True
