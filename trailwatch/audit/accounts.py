@@ -124,12 +124,8 @@ class Account:
         key = (service, region)
         found = self._clients.get(key)
         if found is None:
-            with _CREATE:
-                found = self._clients.get(key)
-                if found is None:
-                    found = self._clients[key] = self._session.create_client(
-                        service, region_name=region, endpoint_url=self._connection.endpoint_url,
-                        config=self._config, **self._credentials)
+            # Two threads may race to create the same client: both are valid, one is kept.
+            found = self._clients.setdefault(key, self._create(service, region, self._config))
         return found
 
     def identify(self, region: str) -> str:
