@@ -21,7 +21,7 @@ from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery,
                                      MetricTransformation, Unknown)
 
-SNIPPET = ('aws.cloudwatch.MetricAlarm("unauthorized-api-calls", namespace={ns!r}, '
+SNIPPET = ('aws.cloudwatch.MetricAlarm("{alarm}", namespace={ns!r}, '
            'metric_name={name!r}, statistic="Sum", period=300, threshold=1, '
            'comparison_operator="GreaterThanOrEqualToThreshold", evaluation_periods=1, '
            'treat_missing_data="notBreaching", alarm_actions=[topic.arn])')

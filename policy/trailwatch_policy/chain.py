@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
 from trailwatch_policy import notifiers
-from trailwatch_policy.controls import DEFAULT, Control, find
+from trailwatch_policy.controls import Control, find, primary
 from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cut, failure,
                                         unique, worst)
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
@@ -347,11 +347,9 @@ class _Stack:
         if (ns, name) not in self.alarms_of_metric and not self.alarms_unresolved:
             return _sequence([value, _problems([Problem(
                 "fail", "no-alarm",
-                f"no alarm watches the filter's metric {ns}/{name}: "
-                + ("unauthorized calls are " if control.id == DEFAULT else f"{control.what} are ")
-                + 
+                f"no alarm watches the filter's metric {ns}/{name}: {control.what} are "
                 "counted but nobody is notified",
-                alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
+                alarm_rules.SNIPPET.format(alarm=control.filter, ns=ns, name=name))], flt.id, "metric-filter", group)])
         dims = metric.dimensions
         key = (ns, name, metric.value, "?" if dims is UNKNOWN else
                tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where)
@@ -437,7 +435,8 @@ class _Stack:
         first = flt.metrics[0]
         return _with_args(
             _sequence([pattern, _alternatives(self.metric(flt, m, group, control) for m in flt.metrics)]),
-            namespace=first.namespace, metric=first.name, filter=flt.name)
+            namespace=first.namespace, metric=first.name, filter=flt.name, alarm=control.alarm,
+            pattern=control.fix_pattern)
 
     def candidates(self, filters: Sequence[MetricFilter], control: Control) -> list[MetricFilter]:
         """The filters that may be meant for this control: all but those meant for another
@@ -446,7 +445,7 @@ class _Stack:
         return [f for f in filters if not meant_for_another_control(f, self.options, control)]
 
     def log_group(self, group: CloudTrailLogGroup, control: Control | None = None) -> LogGroupResult:
-        control = control or find(DEFAULT)
+        control = control or primary()
         name = group.name if known(group.name) else None
         where = group.report_id or ""
         # A name the provider invents (autoname) is never shown: it changes on replacement
@@ -498,8 +497,7 @@ class _Stack:
                 "fail", "no-metric-filter",
                 f"CloudTrail log group {label!r}{where_text} has no metric filter for "
                 f"{control.what} ({why}): "
-                + ("denied calls" if control.id == DEFAULT else "they")
-                + " are logged but nobody is told",
+                f"{control.what} are logged but nobody is told",
                 filter_snippet(literal, control), fix_args(control))], where, link, label))
             gwhere = group.log_group.where if group.log_group is not None else group.where
             outcomes.extend(self.elsewhere(f.id, "metric-filter", (
@@ -554,7 +552,7 @@ class _Stack:
 
 def evaluate(inv: Inventory, options: ChainOptions | None = None,
              unreadable: Mapping[str, str] | None = None,
-             control: str | Control = DEFAULT) -> list[LogGroupResult]:
+             control: str | Control | None = None) -> list[LogGroupResult]:
     """One result per CloudTrail log group for one control (none: the stack owes no monitoring).
 
     `unreadable`: ids of resources whose input could not be read, with why; each is
@@ -581,8 +579,9 @@ class Evaluation:
         self._stack = _Stack(inv, self.options, unreadable)
         self._groups = cloudtrail_log_groups(inv, self.options, self._stack.groups)
 
-    def control(self, control: str | Control = DEFAULT) -> list[LogGroupResult]:
-        c = control if isinstance(control, Control) else find(control)
+    def control(self, control: str | Control | None = None) -> list[LogGroupResult]:
+        """The results for one control (a row, any of its ids; None: the primary control)."""
+        c = control if isinstance(control, Control) else primary() if control is None else find(control)
         return [self._stack.contained(g, c) for g in self._groups]
 
 

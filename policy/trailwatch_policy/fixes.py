@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Iterable, Mapping
 
-from trailwatch_policy.metric_filter import CIS_PATTERN
+from trailwatch_policy.controls import primary
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ FIXES: Final[Mapping[str, Fix]] = {
         'cloud_watch_logs_group_arn=log_group.arn.apply(lambda a: f"{{a}}:*")'),
     "log-group-missing": Fix(
         "aws logs create-log-group --region {region} --log-group-name {log_group}, then " +
-        _FILTER.replace("{filter}", "unauthorized-api-calls") + "; or point the trail at an "
+        _FILTER + "; or point the trail at an "
         "existing group",
         'aws.cloudwatch.LogGroup("trail-logs", name="{log_group}") with its filter, alarm and topic'),
 }
@@ -174,11 +174,11 @@ PREVIEW_ONLY: Final = frozenset({
     "place-unknown", "other-account-or-region", "filter-log-group-arn",
 })
 
-_DEFAULTS: Final[Mapping[str, str]] = {
-    "namespace": "CISBenchmark", "metric": "UnauthorizedAPICalls",
-    "filter": "unauthorized-api-calls", "alarm": "Unauthorized_API_Calls",
-    "pattern": CIS_PATTERN, "topic": "<sns topic arn>",
-}
+def _defaults() -> Mapping[str, str]:
+    """Values a finding does not carry: the primary control's names (rules pass their control's)."""
+    c = primary()
+    return {"namespace": "CISBenchmark", "metric": c.metric, "filter": c.filter, "alarm": c.alarm,
+            "pattern": c.fix_pattern, "topic": "<sns topic arn>"}
 
 
 class _Values(dict[str, str]):
@@ -210,7 +210,7 @@ def _from_arn(arn: str) -> dict[str, str]:
 def values(resource_id: str, log_group: str | None = None,
            args: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """Template values: defaults < what the rule knew < the resource's own ARN."""
-    out: dict[str, str] = _Values(_DEFAULTS)
+    out: dict[str, str] = _Values(_defaults())
     out.update({k: v for k, v in args if v})
     if log_group:
         out["log_group"] = log_group

@@ -1,4 +1,4 @@
-"""Whether a metric filter counts what a control names (unauthorized API calls by default):
+"""Whether a metric filter counts what a control names (the primary control by default):
 its pattern and its metric.
 
 The pattern is judged by `trailwatch_policy.judge` for the control (probe records, the
@@ -12,41 +12,37 @@ import re
 from typing import Any
 
 from trailwatch_policy.alarm import metric_value
-from trailwatch_policy.controls import CONTROLS, DEFAULT, Control, find
+from trailwatch_policy.controls import STANDARD, Control, primary, table
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, MetricFilter, MetricTransformation
 from trailwatch_policy.options import ChainOptions
 
-CIS_PATTERN = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }')
-
-
-def _pattern_of(control: Control | None) -> str:
-    return CIS_PATTERN if control is None or control.id == DEFAULT else control.pattern
+#: compatibility: the primary control's fix text (the CIS 1.2 text for 4.1)
+CIS_PATTERN = STANDARD.primary.fix_pattern
 
 
 def filter_snippet(group: str | None, control: Control | None = None) -> str:
-    """The Pulumi Python that adds the missing filter to `group`."""
+    """The Pulumi Python that adds the control's missing filter to `group`."""
+    c = control or primary()
     target = repr(group) if group else "log_group.name"
-    name = "unauthorized-api-calls" if control is None or control.id == DEFAULT else control.policy.removesuffix(
-        "-monitored")
-    metric = control.metric if control is not None else "UnauthorizedAPICalls"
-    return (f'aws.cloudwatch.LogMetricFilter("{name}", '
-            f'log_group_name={target}, pattern={_pattern_of(control)!r}, '
+    return (f'aws.cloudwatch.LogMetricFilter("{c.filter}", '
+            f'log_group_name={target}, pattern={c.fix_pattern!r}, '
             'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
-            f'name="{metric}", namespace="CISBenchmark", value="1", '
+            f'name="{c.metric}", namespace="CISBenchmark", value="1", '
             'default_value="0"))')
 
-_VERDICTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], str, str], Any] = {}
+
+_VERDICTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], str, Control], Any] = {}
 
 
 def verdict(pattern: str, options: ChainOptions, control: Control | None = None) -> Any:
     """judge() of a pattern for a control under the options' probes and profile, cached."""
-    cid = control.id if control is not None else DEFAULT
-    key = (pattern, options.extra_must_match, options.extra_must_not_match, options.pattern_profile, cid)
+    c = control or primary()
+    key = (pattern, options.extra_must_match, options.extra_must_not_match, options.pattern_profile, c)
     found = _VERDICTS.get(key)
     if found is None:
         from trailwatch_policy.judge import judge  # imported late: the pack loads cheaply
-        found = judge(pattern, control=cid,
+        found = judge(pattern, control=c,
                       extra_must_match=tuple(json.loads(r) for r in options.extra_must_match),
                       extra_must_not_match=tuple(json.loads(r) for r in options.extra_must_not_match),
                       profile=options.pattern_profile)
@@ -90,26 +86,25 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
         return False
     if isinstance(flt.pattern, str) and flt.pattern.strip() and verdict(flt.pattern, options, control).ok:
         return False
-    if any(publishes(other) for other in CONTROLS if other.id != control.id):
+    others = [other for other in table().rows if other is not control]
+    if any(publishes(other) for other in others):
         return True
     if not isinstance(flt.pattern, str) or not flt.pattern.strip():
         return False
     from trailwatch_policy.judge import judge
-    return any(judge(flt.pattern, control=other.id).ok for other in CONTROLS if other.id != control.id)
+    return any(judge(flt.pattern, control=other).ok for other in others)
 
 
 def fix_args(control: Control) -> tuple[tuple[str, str], ...]:
-    """The values a control's AWS CLI fix needs (trailwatch_policy.fixes) beyond 4.1's defaults."""
-    if control.id == DEFAULT:
-        return ()
-    return (("pattern", control.pattern), ("metric", control.metric),
-            ("filter", control.policy.removesuffix("-monitored")), ("alarm", control.metric))
+    """The values a control's AWS CLI fix needs (trailwatch_policy.fixes): its names and pattern."""
+    return (("pattern", control.fix_pattern), ("metric", control.metric), ("filter", control.filter),
+            ("alarm", control.alarm))
 
 
 def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control | None = None) -> list[Problem]:
     """Why the filter's pattern does not count exactly what the control names (empty: it does)."""
-    control = control or find(DEFAULT)
-    fix = f"pattern={_pattern_of(control)!r}"
+    control = control or primary()
+    fix = f"pattern={control.fix_pattern!r}"
     args = fix_args(control)
     if flt.pattern is UNKNOWN:
         return [Problem("unknown", "pattern-unknown",

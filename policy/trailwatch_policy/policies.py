@@ -27,7 +27,7 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation
                            ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
                            StackValidationPolicy)
 
-from trailwatch_policy.controls import CONTROLS, Control
+from trailwatch_policy.controls import STANDARD, Control, table
 from trailwatch_policy.findings import clip, cut, failure
 from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors
 from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from trailwatch_policy.chain import Evaluation, LogGroupResult
     from trailwatch_policy.findings import Finding
 
-MONITORED = "unauthorized-api-calls-monitored"
+MONITORED = STANDARD.primary.policy  # "unauthorized-api-calls-monitored"
 PATTERN_VALID = "metric-filter-pattern-valid"
 ALL_REGIONS = "cloudtrail-records-all-regions"
 
@@ -227,7 +227,7 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
     return monitored
 
 
-_monitored = _monitored_for(CONTROLS[0])
+_monitored = _monitored_for(STANDARD.primary)
 
 
 def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -246,7 +246,7 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
             f"metric filter pattern {cut(pattern, 200)} is not valid CloudWatch Logs syntax: {exc}. "
             "AWS rejects it (InvalidParameterException) during `pulumi up`, after part of the "
             "stack was already changed.\n  fix: correct the pattern, e.g. pattern="
-            "'{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") }'",
+            f"{table().primary.fix_pattern!r}",
             None)
 
 
@@ -264,30 +264,30 @@ def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation
         + [f"- [{f.code}] {f.text()}" for f in findings]), None)
 
 
+_LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY,
+           "disabled": EnforcementLevel.DISABLED}
+
+
 def _control_policy(control: Control) -> StackValidationPolicy:
-    """A control other than 4.1: off until enabled in the pack config (an upgrade does not
-    start blocking stacks that were built for 4.1 only); set it to advisory or mandatory."""
+    """A control's stack policy, at its row's default enforcement level (4.1 mandatory, the
+    others advisory: visible on every preview, blocking nothing; policy/configs/strict.json
+    makes them all mandatory)."""
     return StackValidationPolicy(
         name=control.policy,
         description=(f"Every CloudTrail log group has a metric filter for {control.what}, an alarm "
-                     "that fires on one such event, and an SNS topic with a subscriber "
+                     f"that fires on {control.one}, and an SNS topic with a subscriber "
                      f"({control.label()})."),
         validate=_guarded(control.policy, _monitored_for(control)),
-        enforcement_level=EnforcementLevel.DISABLED,
+        enforcement_level=_LEVELS[control.enforcement],
         config_schema=_schema())
 
 
 def policies() -> list:
-    """The pack's policies, in the order they are listed to users."""
+    """The pack's policies, in the order they are listed to users: the primary control's,
+    the pattern-syntax and trail policies, then the other controls' (the table in use)."""
+    first, *rest = table().rows
     return [
-        StackValidationPolicy(
-            name=MONITORED,
-            description=("Every CloudTrail log group has a metric filter for unauthorized API "
-                         "calls, an alarm that fires on one such call, and an SNS topic with a "
-                         "subscriber (CIS AWS 4.1 / Security Hub CloudWatch.2)."),
-            validate=_guarded(MONITORED, _monitored),
-            enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=_schema()),
+        _control_policy(first),
         ResourceValidationPolicy(
             name=PATTERN_VALID,
             description=("A metric filter pattern must be valid CloudWatch Logs syntax (AWS "
@@ -300,5 +300,5 @@ def policies() -> list:
                          "record management events read and write (CIS audit steps 1-3)."),
             validate=_guarded(ALL_REGIONS, _all_regions),
             enforcement_level=EnforcementLevel.ADVISORY),
-        *(_control_policy(c) for c in CONTROLS[1:]),
+        *(_control_policy(c) for c in rest),
     ]
