@@ -433,10 +433,10 @@ class _Stack:
                 f'name="{control.metric}", namespace="CISBenchmark", value="1")')],
                 flt.id, "metric-filter", group)])
         first = flt.metrics[0]
-        return _with_args(
+        own = _with_args(
             _sequence([pattern, _alternatives(self.metric(flt, m, group, control) for m in flt.metrics)]),
-            namespace=first.namespace, metric=first.name, filter=flt.name, alarm=control.alarm,
-            pattern=control.fix_pattern)
+            namespace=first.namespace, metric=first.name, filter=flt.name)
+        return _with_args(own, **dict(fix_args(control)))  # the control's names where the filter has none
 
     def candidates(self, filters: Sequence[MetricFilter], control: Control) -> list[MetricFilter]:
         """The filters that may be meant for this control: all but those meant for another

@@ -105,7 +105,7 @@ def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control 
     """Why the filter's pattern does not count exactly what the control names (empty: it does)."""
     control = control or primary()
     fix = f"pattern={control.fix_pattern!r}"
-    args = fix_args(control)
+    args = (("pattern", control.fix_pattern),)  # the filter's own names come from the chain
     if flt.pattern is UNKNOWN:
         return [Problem("unknown", "pattern-unknown",
                         "the filter pattern is computed from values not known yet", fix, args)]

@@ -82,7 +82,7 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS, control: str
             result.findings.append(_own(
                 "fail", "no-trail", "account", f"arn:aws:cloudtrail::{scan.account_id}:trail/*",
                 f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
-                "recorded, so " + ("unauthorized ones" if c.id == DEFAULT else c.what) + " cannot be monitored",
+                "recorded, so " + c.what + " cannot be monitored",
                 None))
     result.status = best(t.status for t in result.trails) if result.trails else "fail"
     if result.status != "pass" and region_gaps:
