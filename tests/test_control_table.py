@@ -139,6 +139,18 @@ def test_a_sixteenth_control_is_a_policy_of_the_pack_with_its_own_diagnostics() 
         "trailwatch_policy.policies", fromlist=["policies"]).policies()}
 
 
+def test_a_sixteenth_control_alarm_threshold_speaks_of_its_own_events() -> None:
+    specs = stack(with_sixteenth=True)
+    for s in specs:
+        if s.props.get("metricName") == "SSMParameterChanges":
+            s.props["threshold"] = 2.0
+    with use(SIXTEEN):
+        said = run_policies(specs)
+    [message] = said["ssm-parameter-changes-monitored"]
+    assert "one SSM parameter change gives Sum = 1" in message
+    assert "unauthorized" not in message.lower()
+
+
 def scan(with_sixteenth: bool):
     from trailwatch.audit.collect import AccountScan, Scope
     from trailwatch_policy.model import Alarm, LogGroup, MetricFilter, MetricTransformation, Ref, Subscription, Topic, Trail

@@ -306,7 +306,8 @@ class _Stack:
                 alarm.id, "alarm", group)
         return _alternatives(outcomes)
 
-    def alarm(self, alarm: Alarm, metric: MetricTransformation, group: str | None) -> Outcome:
+    def alarm(self, alarm: Alarm, metric: MetricTransformation, group: str | None,
+              control: Control | None = None) -> Outcome:
         unreadable = self.cannot_read(alarm.id, "alarm", group)
         if unreadable is not None:
             return unreadable
@@ -315,15 +316,15 @@ class _Stack:
         own = _sequence([_problems(alarm_rules.action_problems(alarm), alarm.id, "alarm", group),
                          self.actions(alarm, group, notifiers.publisher(alarm, metric))])
         return _with_args(_sequence([
-            _problems(alarm_rules.state_problems(alarm, metric), alarm.id, "alarm", group),
+            _problems(alarm_rules.state_problems(alarm, metric, control), alarm.id, "alarm", group),
             # its own actions, or a composite alarm that notifies when it is in ALARM
             _alternatives(itertools.chain([own], (
-                self.composite(c, alarm, metric, group) for c in self.notifiers.composites_of(alarm)))),
+                self.composite(c, alarm, metric, group, control) for c in self.notifiers.composites_of(alarm)))),
         ]), namespace=metric.namespace, metric=metric.name, topic=topic)
 
     def composite(self, composite: notifiers.CompositeAlarm, alarm: Alarm,
-                  metric: MetricTransformation, group: str | None) -> Outcome:
-        rule = _problems(notifiers.composite_problems(composite, alarm), composite.id, "alarm", group)
+                  metric: MetricTransformation, group: str | None, control: Control | None = None) -> Outcome:
+        rule = _problems(notifiers.composite_problems(composite, alarm, control), composite.id, "alarm", group)
         if rule[0] == "fail":
             return rule
         return _sequence([rule, self.actions(composite, group,
@@ -353,13 +354,14 @@ class _Stack:
         dims = metric.dimensions
         key = (ns, name, metric.value, "?" if dims is UNKNOWN else
                tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where)
+        key += (control,)  # the messages speak of the control's events
         found = self._metric_outcomes.get(key)
         if found is None:  # findings below the filter carry no group: log_group() labels them
-            found = self._metric_outcomes[key] = self.alarms_on(metric, None, flt)
+            found = self._metric_outcomes[key] = self.alarms_on(metric, None, flt, control)
         return _sequence([value, found])
 
     def alarms_on(self, metric: MetricTransformation, group: str | None = None,
-                  flt: MetricFilter | None = None) -> Outcome:
+                  flt: MetricFilter | None = None, control: Control | None = None) -> Outcome:
         """The alarms on one metric, as alternatives (judged once per distinct metric)."""
         ns, name = metric.namespace, metric.name
         alarms = self.alarms_of_metric.get((ns, name), []) if known(ns) and known(name) else []
@@ -383,29 +385,30 @@ class _Stack:
             self.place_unknown(a.id, "alarm", (a.id, flt.id),
                                "the alarm and the filter with one provider", group)
             if flt is not None and (a.id, flt.id) in self.uncertain else ("pass", []),
-            self.alarm(a, metric, group)]) for a in alarms)
+            self.alarm(a, metric, group, control)]) for a in alarms)
         if self.alarms_unresolved:
-            outcomes = itertools.chain(outcomes, [self.unresolved_alarms(metric)])
+            outcomes = itertools.chain(outcomes, [self.unresolved_alarms(metric, control)])
         return _alternatives(outcomes)
 
-    def unresolved_alarms(self, metric: MetricTransformation) -> Outcome:
+    def unresolved_alarms(self, metric: MetricTransformation, control: Control | None = None) -> Outcome:
         """Alarms whose metric is not known yet, each judged once per kind of metric (value,
         default, dimensions) -- not once per metric -- as one shared alternative."""
         dims = metric.dimensions
         key = (metric.value, metric.default_value, "?" if dims is UNKNOWN else
-               tuple(sorted(dims.items())) if isinstance(dims, dict) else ())
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), control)
         found = self._unresolved_alarms.get(key)
         if found is None:
+            c = control or primary()
             anonymous = replace(metric, namespace=UNKNOWN, name=UNKNOWN)
             status, items = _alternatives(_sequence([
                 _problems([Problem("unknown", "alarm-metric-unknown",
                                    "the alarm's namespace or metric name is not known yet: "
                                    "whether it watches a CloudTrail log group's filter metric "
                                    "cannot be told",
-                                   'namespace="CISBenchmark", metric_name="UnauthorizedAPICalls" '
+                                   f'namespace="CISBenchmark", metric_name="{c.metric}" '
                                    "(the filter's metric, as literals)")],
                           alarm.id, "alarm", None),
-                self.alarm(alarm, anonymous, None)]) for alarm in self.alarms_unresolved)
+                self.alarm(alarm, anonymous, None, control)]) for alarm in self.alarms_unresolved)
             found = self._unresolved_alarms[key] = (status, [Shared(items)])
         return found
 
