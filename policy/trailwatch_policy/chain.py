@@ -509,7 +509,9 @@ class _Stack:
                 f"{places.describe(gwhere, f.where)}): "
                 "CloudWatch Logs resolves the name in the filter's own account and Region, so "
                 "this group is not monitored"), label)
-                for f in self.misplaced.get(gid or "", []))
+                # this control's filters only: another control's misplaced filter is its own
+                # policy's finding (one misplaced component: one finding per control, not 15)
+                for f in self.candidates(self.misplaced.get(gid or "", []), control))
         if group.log_group is not None:
             unreadable = self.cannot_read(group.log_group.id, "log-group", label)
             if unreadable is not None:

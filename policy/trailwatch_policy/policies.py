@@ -51,6 +51,9 @@ MESSAGE_LIMIT = 4000
 GROUPS_SHOWN = 5
 #: resources named in a summary diagnostic
 SUMMARY_NAMES = 20
+#: characters of diagnostics all the control policies together print for one preview; past
+#: it each policy still reports its violation, in one line (docs/policy-pack.md, "Limits")
+STACK_TEXT_LIMIT = 16_000
 
 
 def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
@@ -222,9 +225,38 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
         if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
             return  # no trail and no log group: no CloudTrail log group to monitor
         results = _evaluation(args.resources, options).control(control)
+        budget = _budget(args.resources, control.policy)
+        held = 0
         for resource_id, text in bounded(messages_by_resource(results)):
+            if budget[0] + len(text) > STACK_TEXT_LIMIT:
+                held += 1
+                continue
+            budget[0] += len(text)
             report_violation(text, resource_id or None)
+        if held:
+            report_violation(
+                f"{held:,} more finding{'s' if held > 1 else ''} of {control.policy} "
+                f"({control.what}) not shown: trailwatch prints at most {STACK_TEXT_LIMIT:,} characters "
+                "of findings per preview, all policies together; fix those shown and preview again "
+                "(each is a violation)", None)
     return monitored
+
+
+# Characters printed so far in this preview, keyed by the resources list the policies share
+# (one deserialization per preview: sdk.py) and the policies that reported (a policy seen
+# again means a new preview of the same list).
+_SPENT: list[tuple[Any, set[str], list[int]]] = []
+
+
+def _budget(resources: Any, policy: str) -> list[int]:
+    for seen, policies_seen, spent in _SPENT:
+        if seen is resources and policy not in policies_seen:
+            policies_seen.add(policy)
+            return spent
+    _SPENT.clear()
+    spent = [0]
+    _SPENT.append((resources, {policy}, spent))
+    return spent
 
 
 _monitored = _monitored_for(STANDARD.primary)
