@@ -206,6 +206,12 @@ class PackProcess:
         config = dict(config or {})
         everyone = config.pop("all", None)
         request = analyzer_pb2.ConfigureAnalyzerRequest()
+        if isinstance(everyone, Mapping):  # like the engine: its level for every policy, the
+            rest = dict(everyone)           # other keys passed on as the config of "all"
+            everyone = rest.pop("enforcementLevel", None)
+            entry = request.policyConfig["all"]
+            entry.enforcementLevel = _level(everyone or "advisory")
+            entry.properties.update(rest)
         for policy in info.policies:
             level = policy.enforcementLevel if everyone is None else _level(everyone)
             props = {k: v["default"] for k, v in

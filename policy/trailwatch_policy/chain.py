@@ -350,11 +350,12 @@ class _Stack:
                 "fail", "no-alarm",
                 f"no alarm watches the filter's metric {ns}/{name}: {control.what} are "
                 "counted but nobody is notified",
-                alarm_rules.SNIPPET.format(alarm=control.filter, ns=ns, name=name))], flt.id, "metric-filter", group)])
+                alarm_rules.SNIPPET.format(alarm=control.filter, ns=ns, name=name))],
+                flt.id, "metric-filter", group)])
         dims = metric.dimensions
+        # per control too: the messages speak of the control's events
         key = (ns, name, metric.value, "?" if dims is UNKNOWN else
-               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where)
-        key += (control,)  # the messages speak of the control's events
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where, control)
         found = self._metric_outcomes.get(key)
         if found is None:  # findings below the filter carry no group: log_group() labels them
             found = self._metric_outcomes[key] = self.alarms_on(metric, None, flt, control)

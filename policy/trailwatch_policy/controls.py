@@ -79,6 +79,13 @@ class Control:
     event_sources: tuple[str, ...] = ()
     #: the published text whose known bug the judge names, and the words for it
     known_bug: tuple[str, str] | None = None
+    #: regexes (case-insensitive) that all appear in a pattern written for this control, right
+    #: or wrong: attach mode takes the group such a filter sits on as CloudTrail's (default for
+    #: `Calls`: eventName and one of its APIs)
+    marks: tuple[str, ...] = ()
+    #: regexes (case-insensitive), one of which appears in the name of a filter or metric made
+    #: for this control (default: its metric and filter names)
+    name_marks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         slug = self.policy.removesuffix("-monitored")
@@ -92,6 +99,10 @@ class Control:
             object.__setattr__(self, "fix_pattern", self.pattern)
         if not self.event_sources and isinstance(self.probes, Calls):
             object.__setattr__(self, "event_sources", (self.probes.source,))
+        if not self.marks and isinstance(self.probes, Calls):
+            object.__setattr__(self, "marks", ("eventName", r"\b(" + "|".join(self.probes.apis) + r")\b"))
+        if not self.name_marks:
+            object.__setattr__(self, "name_marks", (re.escape(self.metric), re.escape(self.filter)))
 
     @property
     def events(self) -> str:
@@ -191,7 +202,8 @@ STANDARD_ROWS: tuple[Control, ...] = (
             event="unauthorized API call", probes="unauthorized", enforcement="mandatory",
             filter="unauthorized-api-calls", alarm="Unauthorized_API_Calls", fix_pattern=UNAUTHORIZED_1_2,
             steampipe=STEAMPIPE_CLAUSES, requirements=REQUIREMENTS,
-            known_bug=("cis-1.4", "this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0")),
+            known_bug=("cis-1.4", "this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0"),
+            marks=("errorcode", "accessdenied|unauthori[sz]ed"), name_marks=("accessdenied|unauthori[sz]ed",)),
     Control("4.2", "3.2", "CloudWatch.3", "console-signin-without-mfa-monitored",
             "console sign-ins without MFA", "ConsoleSigninWithoutMFA",
             {**_same(NO_MFA, *ALL), "securityhub": NO_MFA, "cis-1.4-sso": NO_MFA_SSO, "cis-2.0-sso": NO_MFA_SSO,
@@ -199,11 +211,12 @@ STANDARD_ROWS: tuple[Control, ...] = (
             NO_MFA,
             ("$.eventName = ConsoleLogin", "$.additionalEventData.MFAUsed != Yes"),
             ('the "SSO" variant (userIdentity.type = "IAMUser") never counts the root user signing in without MFA',),
-            event="console sign-in without MFA", probes="without-mfa", event_sources=(_SOURCE["signin"],)),
+            event="console sign-in without MFA", probes="without-mfa", event_sources=(_SOURCE["signin"],),
+            marks=("ConsoleLogin", "MFAUsed")),
     Control("4.3", "3.3", "CloudWatch.1", "root-usage-monitored", "uses of the root user", "RootAccountUsage",
             {**_same(ROOT, *ALL), "securityhub": ROOT}, ROOT,
             ("$.userIdentity.type = Root", "$.userIdentity.invokedBy NOT EXISTS", "$.eventType != AwsServiceEvent"),
-            event="use of the root user", probes="root"),
+            event="use of the root user", probes="root", marks=(r"userIdentity\.type", r"\bRoot\b")),
     Control("4.4", "3.4", "CloudWatch.4", "iam-policy-changes-monitored", "IAM policy changes", "IAMPolicyChanges",
             {**_same(IAM_POLICY, *ALL), "securityhub": IAM_POLICY}, IAM_POLICY,
             _eq(*IAM_POLICY_APIS),
@@ -228,7 +241,8 @@ STANDARD_ROWS: tuple[Control, ...] = (
     Control("4.6", "3.6", "CloudWatch.6", "console-auth-failures-monitored", "console authentication failures",
             "ConsoleSigninFailures", {**_same(AUTH_FAILURES, *ALL), "securityhub": AUTH_FAILURES}, AUTH_FAILURES,
             ("$.eventName = ConsoleLogin", "$.errorMessage = Failed authentication"),
-            event="console authentication failure", probes="auth-failures", event_sources=(_SOURCE["signin"],)),
+            event="console authentication failure", probes="auth-failures", event_sources=(_SOURCE["signin"],),
+            marks=("ConsoleLogin", "Failed authentication|errorMessage")),
     Control("4.7", "3.7", "CloudWatch.7", "kms-key-disable-or-deletion-monitored",
             "disabling or scheduled deletion of customer-managed KMS keys", "DisableOrDeleteCMK",
             {**_same(KMS, *ALL), "securityhub": KMS}, KMS,

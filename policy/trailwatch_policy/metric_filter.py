@@ -52,24 +52,38 @@ def verdict(pattern: str, options: ChainOptions, control: Control | None = None)
     return found
 
 
-_ERROR_CODE = re.compile(r"errorcode", re.IGNORECASE)
-_DENIAL = re.compile(r"accessdenied|unauthori[sz]ed", re.IGNORECASE)
+_MARKS: dict[tuple[str, ...], tuple[re.Pattern[str], ...]] = {}
+
+
+def _compiled(regexes: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    found = _MARKS.get(regexes)
+    if found is None:
+        found = _MARKS[regexes] = tuple(re.compile(r, re.IGNORECASE) for r in regexes)
+    return found
+
+
+def attempts(flt: MetricFilter, control: Control) -> bool:
+    """Whether a filter is an attempt at `control`, whatever log group it targets: its pattern
+    shows all of the control's marks (4.1: `errorCode` with a denial code; an API control:
+    eventName and one of its APIs), or the filter or one of its metrics is named for it.
+    Textual on purpose: a wrong or even unparsable attempt must still be judged -- catching
+    those is the point."""
+    pattern = flt.pattern
+    if isinstance(pattern, str) and control.marks and all(m.search(pattern) for m in _compiled(control.marks)):
+        return True
+    names = [flt.name] + [m.name for m in flt.metrics]
+    marks = _compiled(control.name_marks)
+    return any(isinstance(n, str) and any(m.search(n) for m in marks) for n in names)
+
+
+def attempts_a_control(flt: MetricFilter) -> Control | None:
+    """The first control of the table in use that the filter is an attempt at (None: none)."""
+    return next((c for c in table().rows if attempts(flt, c)), None)
 
 
 def attempts_the_control(flt: MetricFilter) -> bool:
-    """Whether a filter is an attempt at this control, whatever log group it targets.
-
-    True when its pattern mentions `errorCode` together with a denial code (AccessDenied,
-    UnauthorizedOperation), or when the filter or one of its metrics is named for
-    unauthorized calls (CIS's `UnauthorizedAPICalls`). Textual on purpose: a wrong or even
-    unparsable attempt must still be judged -- catching those is the point. Filters for
-    other CIS controls (root usage, console sign-in failures, ...) do not mention both.
-    """
-    pattern = flt.pattern
-    if isinstance(pattern, str) and _ERROR_CODE.search(pattern) and _DENIAL.search(pattern):
-        return True
-    names = [flt.name] + [m.name for m in flt.metrics]
-    return any(isinstance(n, str) and _DENIAL.search(n) for n in names)
+    """Compatibility: `attempts` for the primary control (4.1)."""
+    return attempts(flt, primary())
 
 
 def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control: Control) -> bool:

@@ -29,7 +29,7 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation
 
 from trailwatch_policy.controls import STANDARD, Control, table
 from trailwatch_policy.findings import clip, cut, failure
-from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors
+from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors, with_all
 from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ GROUPS_SHOWN = 5
 SUMMARY_NAMES = 20
 #: characters of diagnostics all the control policies together print for one preview; past
 #: it each policy still reports its violation, in one line (docs/policy-pack.md, "Limits")
-STACK_TEXT_LIMIT = 16_000
+STACK_TEXT_LIMIT = 12_000
 
 
 def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
@@ -216,7 +216,12 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
     def monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         # A value that cannot be used is a violation of its own; the stack is still judged
         # with the rest of the configuration, so every other finding stands.
-        options, errors = options_and_errors(args.get_config())
+        config, wrong = with_all(args.get_config())
+        options, errors = options_and_errors(config)
+        preview = _preview(args.resources, control.policy)
+        if wrong and not preview.said_all:  # said once per preview, by the first control policy
+            preview.said_all = True
+            errors = wrong + errors
         for error in errors[:PER_CODE]:
             report_violation(f"trailwatch configuration error in policy {control.policy}: {error}", None)
         if len(errors) > PER_CODE:
@@ -225,13 +230,12 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
         if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
             return  # no trail and no log group: no CloudTrail log group to monitor
         results = _evaluation(args.resources, options).control(control)
-        budget = _budget(args.resources, control.policy)
         held = 0
         for resource_id, text in bounded(messages_by_resource(results)):
-            if budget[0] + len(text) > STACK_TEXT_LIMIT:
+            if preview.printed + len(text) > STACK_TEXT_LIMIT:
                 held += 1
                 continue
-            budget[0] += len(text)
+            preview.printed += len(text)
             report_violation(text, resource_id or None)
         if held:
             report_violation(
@@ -242,21 +246,32 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
     return monitored
 
 
-# Characters printed so far in this preview, keyed by the resources list the policies share
-# (one deserialization per preview: sdk.py) and the policies that reported (a policy seen
-# again means a new preview of the same list).
-_SPENT: list[tuple[Any, set[str], list[int]]] = []
+class _Preview:
+    """What the control policies of one preview said together: characters printed, and
+    whether the errors of the `all` config were said."""
+
+    def __init__(self, resources: Any) -> None:
+        self.resources = resources
+        self.policies: set[str] = set()
+        self.printed = 0
+        self.said_all = False
 
 
-def _budget(resources: Any, policy: str) -> list[int]:
-    for seen, policies_seen, spent in _SPENT:
-        if seen is resources and policy not in policies_seen:
-            policies_seen.add(policy)
-            return spent
-    _SPENT.clear()
-    spent = [0]
-    _SPENT.append((resources, {policy}, spent))
-    return spent
+# Keyed by the resources list the policies of one preview share (one deserialization per
+# preview: sdk.py); a policy met again means a new preview of the same list.
+_PREVIEWS: list[_Preview] = []
+
+
+def _preview(resources: Any, policy: str) -> _Preview:
+    for found in _PREVIEWS:
+        if found.resources is resources and policy not in found.policies:
+            found.policies.add(policy)
+            return found
+    _PREVIEWS.clear()
+    found = _Preview(resources)
+    found.policies.add(policy)
+    _PREVIEWS.append(found)
+    return found
 
 
 _monitored = _monitored_for(STANDARD.primary)
