@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from policy_helpers import ALARM, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TRAIL, Spec, lg_arn, policy_resources, topic_arn
+import test_controls_links as links
+from policy_helpers import Spec
 from trailwatch_policy import controls
 from trailwatch_policy.controls import CONTROLS, STANDARD, Calls, Control, ControlTable, use
 
@@ -85,43 +86,16 @@ def test_every_row_names_its_filter_alarm_and_words() -> None:
 
 # -- a sixteenth control, in a test-only table -----------------------------------------------
 
-GROUP = "aws-cloudtrail-logs-main"
-TP = "alerts-1a2b3c4"
+GROUP, TP = links.GROUP, links.SHARED
 
 
 def stack(with_sixteenth: bool) -> list[Spec]:
-    specs = [
-        Spec(LOG_GROUP, "trail-logs", {"name": GROUP, "arn": lg_arn(GROUP)}),
-        Spec(TRAIL, "trail", {"name": "main", "isMultiRegionTrail": True, "enableLogging": True,
-                              "cloudWatchLogsGroupArn": lg_arn(GROUP) + ":*"}),
-        Spec(TOPIC, "alerts", {"name": TP, "arn": topic_arn(TP)}),
-        Spec(SUBSCRIPTION, "email", {"topic": topic_arn(TP), "protocol": "email", "endpoint": "sec@example.com"}),
-    ]
-    rows = SIXTEEN.rows if with_sixteenth else CONTROLS
-    for c in rows:
-        specs.append(Spec(FILTER, c.metric, {
-            "name": c.filter, "logGroupName": GROUP, "pattern": c.pattern,
-            "metricTransformation": {"name": c.metric, "namespace": "CISBenchmark", "value": "1", "defaultValue": "0"}}))
-        specs.append(Spec(ALARM, c.metric + "-alarm", {
-            "name": c.alarm, "namespace": "CISBenchmark", "metricName": c.metric, "statistic": "Sum",
-            "period": 300.0, "threshold": 1.0, "comparisonOperator": "GreaterThanOrEqualToThreshold",
-            "evaluationPeriods": 1.0, "treatMissingData": "notBreaching", "actionsEnabled": True,
-            "alarmActions": [topic_arn(TP)]}))
-    return specs
+    return links.stack(rows=SIXTEEN.rows if with_sixteenth else CONTROLS)
 
 
 def run_policies(specs: list[Spec]) -> dict[str, list[str]]:
-    from pulumi_policy import StackValidationArgs
-
-    from trailwatch_policy.policies import policies
-    out: dict[str, list[str]] = {}
-    args = StackValidationArgs(policy_resources(specs), {})
-    for policy in policies():
-        if hasattr(policy, "validate") and type(policy).__name__ == "StackValidationPolicy":
-            said: list[str] = []
-            policy.validate(args, lambda message, urn=None, said=said: said.append(message))
-            out[policy.name] = said
-    return out
+    """Policy name -> its diagnostics, for the control policies that said something."""
+    return links.said(specs)
 
 
 def test_a_sixteenth_control_is_a_policy_of_the_pack_with_its_own_diagnostics() -> None:
@@ -130,11 +104,11 @@ def test_a_sixteenth_control_is_a_policy_of_the_pack_with_its_own_diagnostics() 
         listed = {p.name: p.enforcement_level.value for p in policies()}
         assert listed["ssm-parameter-changes-monitored"] == "advisory"
         missing = run_policies(stack(with_sixteenth=False))
-        assert {name for name, said in missing.items() if said} == {"ssm-parameter-changes-monitored"}
+        assert list(missing) == ["ssm-parameter-changes-monitored"]
         [message] = missing["ssm-parameter-changes-monitored"]
         assert "has no metric filter for SSM parameter changes" in message
         assert 'LogMetricFilter("ssm-parameter-changes"' in message and "SSMParameterChanges" in message
-        assert all(not said for said in run_policies(stack(with_sixteenth=True)).values())
+        assert run_policies(stack(with_sixteenth=True)) == {}
     assert "ssm-parameter-changes-monitored" not in {p.name for p in __import__(
         "trailwatch_policy.policies", fromlist=["policies"]).policies()}
 

@@ -332,7 +332,7 @@ class _Stack:
 
     def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None,
                control: Control) -> Outcome:
-        value = _problems(metric_problems(metric), flt.id, "metric-filter", group)
+        value = _problems(metric_problems(metric, control), flt.id, "metric-filter", group)
         ns, name = metric.namespace, metric.name
         if ns is UNKNOWN or name is UNKNOWN:
             return _sequence([value, _problems([Problem(

@@ -76,7 +76,7 @@ FIXES: Final[Mapping[str, Fix]] = {
     "alarm-cross-account": Fix(_ALARM + _REPLACES + " (no AccountId in --metrics)"),
     "alarm-anomaly-band": Fix(_ALARM + _REPLACES),
     "composite-rule": Fix("aws cloudwatch put-composite-alarm --region {region} --alarm-name "
-                          "{alarm} --alarm-rule 'ALARM(\"<the unauthorized-API-calls alarm name>\")' "
+                          "{alarm} --alarm-rule 'ALARM(\"<the name of the alarm on {metric}>\")' "
                           "--alarm-actions {topic} (put-composite-alarm replaces the whole alarm)"),
     "composite-suppressed": Fix("aws cloudwatch put-composite-alarm --region {region} --alarm-name "
                                 "{alarm} without --actions-suppressor (repeat its --alarm-rule and "

@@ -139,15 +139,16 @@ def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control 
                     fix, args)]
 
 
-def metric_problems(metric: MetricTransformation) -> list[Problem]:
-    """A metric an alarm can count one event on: a positive constant value."""
+def metric_problems(metric: MetricTransformation, control: Control | None = None) -> list[Problem]:
+    """A metric an alarm can count one event of the control on: a positive constant value."""
+    c = control or primary()
     value = metric_value(metric)
     if value is UNKNOWN:
         return [Problem("unknown", "metric-value-invalid",
                         "the metric value is not known yet", 'value="1"')]
     if value is None:
         return [Problem("fail", "metric-value-invalid",
-                        f"the metric value {metric.value!r} is not a positive number: one "
-                        "unauthorized call must add a known positive amount the alarm can "
+                        f"the metric value {metric.value!r} is not a positive number: {c.one} "
+                        "must add a known positive amount the alarm can "
                         "compare with its threshold", 'value="1" (default_value="0")')]
     return []
