@@ -167,7 +167,7 @@ def _as_set(names: list[str]) -> frozenset[str]:
 
 
 def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
-            ) -> Iterator[tuple[str | None, str]]:
+            ) -> Iterator[tuple[str | None, list[str], Callable[[], str]]]:
     """The first PER_CODE diagnostics of each problem code in full, then one summary per
     code counting the rest (and naming the first SUMMARY_NAMES): a stack with 30,000
     unmonitored log groups gets a readable, bounded answer -- and still a violation."""
@@ -177,16 +177,17 @@ def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
         if any(seen.get(c, 0) < PER_CODE for c in codes):
             for c in codes:
                 seen[c] = seen.get(c, 0) + 1
-            yield resource_id, text()
+            yield resource_id, codes, text
         else:
             rest.setdefault(codes[0], []).append(resource_id)
     for code, ids in rest.items():
         names = ", ".join(_short(i) for i in ids[:SUMMARY_NAMES])
         more = f" and {len(ids) - SUMMARY_NAMES:,} others" if len(ids) > SUMMARY_NAMES else ""
-        yield None, (f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
-                     f"diagnostics per problem are shown in full): {names}{more}.\n"
-                     f"- [{code}] the same problem on {len(ids):,} more resources; each is a "
-                     f"violation\n  fix: the fix shown above for [{code}], on each of them")
+        yield None, [code], functools.partial(str, (
+            f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
+            f"diagnostics per problem are shown in full): {names}{more}.\n"
+            f"- [{code}] the same problem on {len(ids):,} more resources; each is a "
+            f"violation\n  fix: the fix shown above for [{code}], on each of them"))
 
 
 def _short(urn: str) -> str:
@@ -230,19 +231,22 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
         if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
             return  # no trail and no log group: no CloudTrail log group to monitor
         results = _evaluation(args.resources, options).control(control)
-        held = 0
-        for resource_id, text in bounded(messages_by_resource(results)):
-            if preview.printed + len(text) > STACK_TEXT_LIMIT:
-                held += 1
+        held: dict[str, int] = {}  # problem code -> resources not shown
+        for resource_id, codes, text in bounded(messages_by_resource(results)):
+            shown = text() if preview.printed < STACK_TEXT_LIMIT else None
+            if shown is None or preview.printed + len(shown) > STACK_TEXT_LIMIT:
+                for code in codes:
+                    held[code] = held.get(code, 0) + 1
                 continue
-            preview.printed += len(text)
-            report_violation(text, resource_id or None)
+            preview.printed += len(shown)
+            report_violation(shown, resource_id or None)
         if held:
             report_violation(
-                f"{held:,} more finding{'s' if held > 1 else ''} of {control.policy} "
-                f"({control.what}) not shown: trailwatch prints at most {STACK_TEXT_LIMIT:,} characters "
-                "of findings per preview, all policies together; fix those shown and preview again "
-                "(each is a violation)", None)
+                f"more findings of {control.policy} ({control.what}) not shown: trailwatch prints at "
+                f"most {STACK_TEXT_LIMIT:,} characters of findings per preview, all policies together; "
+                "fix those shown and preview again (each is a violation)\n"
+                + "\n".join(f"- [{code}] on {n:,} resource{'s' if n > 1 else ''}" for code, n in held.items()),
+                None)
     return monitored
 
 
