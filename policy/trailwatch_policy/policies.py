@@ -53,7 +53,7 @@ GROUPS_SHOWN = 5
 SUMMARY_NAMES = 20
 #: characters of diagnostics all the control policies together print for one preview; past
 #: it each policy still reports its violation, in one line (docs/policy-pack.md, "Limits")
-STACK_TEXT_LIMIT = 12_000
+STACK_TEXT_LIMIT = 20_000
 
 
 def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
