@@ -106,7 +106,7 @@ def rows(report: Report, base_region: str | None = None) -> list[Row]:
             for finding in findings_of(result):
                 row = Row(account, partition, finding.region or regions[0], control, finding.status,
                           finding.resource, finding.link, finding.code,
-                          f"{control.label()}: {finding.link} {finding.code}",
+                          f"{control.label()}: {finding.message}",
                           finding.message, finding.fix, finding.pulumi_fix,
                           account_passes=result.status == "pass")
                 if row.uid not in seen:  # one resource can be on several trails' chains
