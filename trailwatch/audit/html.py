@@ -24,7 +24,7 @@ th{background:#f6f8fa;font-weight:600}.matrix td.v{text-align:center;font-weight
 .pass{background:#dafbe1;color:#116329}.fail{background:#ffebe9;color:#a40e26}.unknown{background:#fff8c5;color:#7d4e00}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:700;font-size:12px}
 .finding{border:1px solid #d0d7de;border-left-width:6px;border-radius:4px;padding:8px 12px;margin:8px 0}
-.finding.fail{border-left-color:#cf222e;background:#fff}.finding.unknown{border-left-color:#bf8700;background:#fff}
+.finding.fail{border-left-color:#cf222e;background:#fff;color:#1f2328}.finding.unknown{border-left-color:#bf8700;background:#fff;color:#1f2328}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:6px 8px;border-radius:4px;margin:4px 0}
 .on{color:#59636e;word-break:break-all}.legend span{margin-right:10px}
