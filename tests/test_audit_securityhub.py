@@ -47,7 +47,7 @@ def keys(endpoint: Endpoint, account: str) -> dict[str, str]:
 def audit(endpoint: Endpoint, *extra: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
                "--assume-role", role(FAILING), "--assume-role", role(PASSING), "--regions", ",".join(REGIONS),
-               "--security-hub", "--format", "json", "--quiet", *extra]
+               "--controls", "4.1", "--security-hub", "--format", "json", "--quiet", *extra]
     return subprocess.run(command, cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
                           capture_output=True, text=True, timeout=300)
 
@@ -186,3 +186,18 @@ def test_batches_also_stay_within_6_mb() -> None:
     sizes = [sum(securityhub.size(f) for f in b) for b in securityhub.batches(big)]
     assert all(s <= securityhub.MAX_BATCH_BYTES for s in sizes) and len(sizes) == 3
     assert sum(len(b) for b in securityhub.batches(big)) == 64
+
+
+def test_a_stale_finding_is_sent_back_passed_and_archived_with_only_what_a_provider_sends() -> None:
+    found = {"SchemaVersion": "2018-10-08", "Id": "trailwatch/1/us-east-1/4.1/x/y", "Severity": {"Label": "LOW"},
+             "Compliance": {"Status": "FAILED", "StatusReasons": [{"ReasonCode": "c"}]},
+             "RecordState": "ACTIVE", "Description": "the alarm has no alarm actions",
+             "ProductFields": {"trailwatch/code": "alarm-no-actions", "aws/securityhub/FindingId": "arn:..."},
+             # what Security Hub adds and a provider may not send back
+             "WorkflowState": "NEW", "Workflow": {"Status": "NEW"}, "ProcessedAt": "2026-01-01T00:00:00.000Z"}
+    back = securityhub.passed(found, "2026-02-01T00:00:00.000Z")
+    assert back["Compliance"] == {"Status": "PASSED"} and back["RecordState"] == "ARCHIVED"
+    assert back["Severity"] == {"Label": "INFORMATIONAL"} and back["UpdatedAt"] == "2026-02-01T00:00:00.000Z"
+    assert back["ProductFields"] == {"trailwatch/code": "alarm-no-actions"}
+    assert not {"WorkflowState", "Workflow", "ProcessedAt"} & set(back)
+    assert found["Compliance"]["Status"] == "FAILED"  # the finding read is not changed

@@ -149,6 +149,8 @@ def stale(client: Any, product_arn: str, account: str, prefixes: tuple[str, ...]
 def passed(found: dict[str, Any], now: str) -> dict[str, Any]:
     """An earlier finding that no longer fails: PASSED, archived, updated now."""
     out = {k: copy.deepcopy(v) for k, v in found.items() if k in OWN_KEYS}
+    # Security Hub adds its own "aws/securityhub/..." product fields; a provider sends only its own.
+    out["ProductFields"] = {k: v for k, v in (out.get("ProductFields") or {}).items() if not k.startswith("aws/")}
     compliance = out.setdefault("Compliance", {})
     compliance["Status"] = "PASSED"
     compliance.pop("StatusReasons", None)
