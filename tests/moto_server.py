@@ -2,12 +2,13 @@
 
 Tests talk to it over HTTP exactly like the audit talks to AWS, so the boto3 calls,
 pagination and error mapping are exercised for real. Only loopback is ever bound, the
-port is chosen by the OS (port 0), and every server holds its own accounts: a test
-module starts one, and `reset()` empties it between scenarios.
+port is chosen by the OS (port 0), and every server holds its own accounts. The tests share
+one server per session (tests/conftest.py) and `fresh()` empties it between scenarios.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -15,8 +16,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
+ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -35,6 +38,22 @@ class Endpoint:
         request = urllib.request.Request(self.url + "/moto-api/reset", method="POST", data=b"")
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             response.read()
+
+    def enforce_iam(self, after: float) -> None:
+        """moto checks IAM policies after `after` more requests (`/moto-api/reset-auth`); moto's
+        default, `math.inf`, never checks them."""
+        request = urllib.request.Request(self.url + "/moto-api/reset-auth", method="POST",
+                                         data=str(after).encode(),
+                                         headers={"Content-Type": "text/plain"})  # not a form: keep the body
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            response.read()
+
+    def fresh(self) -> None:
+        """Back to an empty server: no resources in any account, no injected faults (process_server
+        only), IAM not enforced."""
+        self.reset()
+        self.control(faults={})
+        self.enforce_iam(math.inf)
 
     def control(self, latency: float | None = None, faults: dict[str, Any] | None = None) -> dict[str, Any]:
         """process_server only: set latency or faults (setting faults resets the request counts and the first-request time); returns
@@ -72,6 +91,34 @@ def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env["NO_PROXY"] = env["no_proxy"] = LOOPBACK
     env.update(extra or {})
     return env
+
+
+class AuditRun(NamedTuple):
+    code: int
+    report: Any  # the parsed JSON/SARIF document, None when nothing was printed; the text for --format text
+    stderr: str
+
+
+def audit(endpoint: Endpoint, *args: str, fmt: str | None = "json", regions: str | None = "us-east-1",
+          cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120) -> AuditRun:
+    """`python -m trailwatch audit --endpoint-url <endpoint> ARGS` as a subprocess, as a user runs it.
+
+    `--format fmt` and `--regions regions` are added unless ARGS name a format or regions (None:
+    never added). A JSON or SARIF run that printed nothing (bad input, a start-up error) has no
+    report: `report` is None, never an empty string that a test could mistake for output.
+    `env` adds variables (credentials...) to the isolated environment.
+    """
+    command = [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url, *args]
+    if fmt is not None and "--format" not in args:
+        command += ["--format", fmt]
+    if regions is not None and "--regions" not in args and "--all-regions" not in args:
+        command += ["--regions", regions]
+    done = subprocess.run(command, cwd=cwd, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **(env or {})}),
+                          capture_output=True, text=True, timeout=timeout)
+    printed = command[command.index("--format") + 1] if "--format" in command else "text"
+    if printed in ("json", "sarif"):
+        return AuditRun(done.returncode, json.loads(done.stdout) if done.stdout else None, done.stderr)
+    return AuditRun(done.returncode, done.stdout, done.stderr)
 
 
 @contextmanager
