@@ -74,7 +74,7 @@ class Control:
     #: Steampipe's check: regexes that must all match (empty: Steampipe not modelled)
     steampipe: tuple[str, ...] = ()
     #: scanner -> what it needs, in words (default: said from the published text / clauses)
-    requirements: Mapping[str, str] = field(default_factory=dict)
+    scanner_words: Mapping[str, str] = field(default_factory=dict)
     #: the eventSource values its events come from (a trail that excludes one loses events)
     event_sources: tuple[str, ...] = ()
     #: the published text whose known bug the judge names, and the words for it
@@ -210,7 +210,7 @@ STANDARD_ROWS: tuple[Control, ...] = (
             ("CIS 1.4/1.5 joins the exclusions with ||: the pattern matches almost every event",),
             event="unauthorized API call", probes="unauthorized", enforcement="mandatory",
             filter="unauthorized-api-calls", alarm="Unauthorized_API_Calls", fix_pattern=UNAUTHORIZED_1_2,
-            steampipe=STEAMPIPE_CLAUSES, requirements=REQUIREMENTS,
+            steampipe=STEAMPIPE_CLAUSES, scanner_words=REQUIREMENTS,
             known_bug=("cis-1.4", "this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0"),
             marks=("errorcode", "accessdenied|unauthori[sz]ed"), name_marks=("accessdenied|unauthori[sz]ed",)),
     Control("4.2", "3.2", "CloudWatch.3", "console-signin-without-mfa-monitored",
@@ -498,8 +498,8 @@ def scanner_verdicts(control: Control, text: object) -> dict[str, bool]:
 
 def scanner_requirement(control: Control, scanner: str) -> str | None:
     """What a scanner needs for this control, in words (None: not modelled)."""
-    if scanner in control.requirements:
-        return control.requirements[scanner]
+    if scanner in control.scanner_words:
+        return control.scanner_words[scanner]
     if scanner == "securityhub" and "securityhub" in control.texts:
         return (f"AWS Security Hub {control.securityhub} accepts only the published text "
                 f"{control.texts['securityhub']} (blanks aside)")
