@@ -181,6 +181,14 @@ def _narrowing(c: Control, probes: Sequence[Probe], results: Mapping[Probe, Any]
     return out
 
 
+def _ordinary_sentence(c: Control, counted: Sequence[Probe]) -> str:
+    """The ordinary traffic a pattern counts, named (ordinary.py)."""
+    kinds = list(dict.fromkeys(p.why for p in counted))
+    more = f" and {len(kinds) - 3} more kinds" if len(kinds) > 3 else ""
+    return (f"counts ordinary traffic: {'; '.join(kinds[:3])}{more} (e.g. {_names(counted)}) — such records "
+            f"arrive all day, so the alarm would stay in ALARM and never notify the {c.what} it exists for")
+
+
 @lru_cache(maxsize=8192)
 def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, ...], profile: str) -> Verdict:
     c = find(control)
@@ -220,6 +228,12 @@ def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, 
             hit = [p for p in others if p.why == why]
             failures.append(f"matches {why} such as {_names(hit)} — the alarm would fire on events "
                             f"that are not {c.what}")
+
+    from .ordinary import counted as ordinary_counted  # evaluated once per pattern, for every control
+    ordinary, unsure = ordinary_counted(text, c.own_ordinary)
+    if ordinary:
+        failures.append(_ordinary_sentence(c, ordinary))
+    unknown += [p.label() for p in unsure]
 
     for i, raw in enumerate(must, 1):
         r = pattern.evaluate(raw)
