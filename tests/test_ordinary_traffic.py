@@ -82,8 +82,12 @@ def test_each_control_may_count_its_own_events_among_the_ordinary_records() -> N
                                       "failed console sign-ins of the root user"}
     assert every - signins("4.6") == {"failed console sign-ins of IAM users", "failed console sign-ins of the root user"}
     assert signins("4.2") == {"console sign-ins of IAM users with MFA", "console sign-ins of the root user with MFA"}
+    denials = {p.name for p in CORPUS if p.record.get("errorCode", "").startswith("AccessDenied")
+               or p.record.get("errorCode", "").endswith("UnauthorizedOperation")}
+    assert denials == {"sts:AssumeRole", "ec2:DescribeInstanceAttribute"}
+    assert len(CORPUS) - len(ordinary_for(find("4.1").own_ordinary)) == 2  # its denials are its events
     for c in CONTROLS:
-        if c.id not in ("4.2", "4.3", "4.6"):
+        if c.id not in ("4.1", "4.2", "4.3", "4.6"):
             assert signins(c.id) == every, c.id
             assert len(ordinary_for(c.own_ordinary)) == len(CORPUS), c.id
     # The exemption is for what the control counts: 4.3 still refuses a plain IAM-user sign-in pattern.

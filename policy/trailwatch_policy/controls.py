@@ -46,6 +46,9 @@ class Control:
     #: the eventSource values its events come from (ANY_SOURCE: any service's); a trail whose
     #: selectors exclude one of them loses the control's events (trail.lost_sources)
     event_sources: tuple[str, ...] = ()
+    #: why its events are too frequent to share an alarm with another control's (empty: they
+    #: are rare, and a filter counting them with another control's events serves both)
+    frequent: str = ""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -135,7 +138,9 @@ CONTROLS: tuple[Control, ...] = (
             UNAUTHORIZED_2_0,
             ("$.errorCode = *UnauthorizedOperation", "$.errorCode = AccessDenied*"),
             ("CIS 1.4/1.5 joins the exclusions with ||: the pattern matches almost every event",),
-            event_sources=(ANY_SOURCE,)),
+            own_ordinary=UNAUTHORIZED_1_2, event_sources=(ANY_SOURCE,),
+            frequent="denied calls are routine in a working account (tools probing their permissions, "
+                     "log delivery; CIS 2.0 excludes some of them as noise)"),
     Control("4.2", "3.2", "CloudWatch.3", "console-signin-without-mfa-monitored",
             "console sign-ins without MFA", "ConsoleSigninWithoutMFA",
             {**_same(NO_MFA, *ALL), "securityhub": NO_MFA, "cis-1.4-sso": NO_MFA_SSO, "cis-2.0-sso": NO_MFA_SSO,

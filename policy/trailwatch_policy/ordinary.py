@@ -212,6 +212,12 @@ def _build() -> tuple[Probe, ...]:
     add("organizations:DescribeOrganization", "AWS Organizations Describe calls of services",
         _service_linked("organizations.amazonaws.com", "DescribeOrganization", "securityhub.amazonaws.com",
                         n=next(n), role="AWSServiceRoleForSecurityHub"), INVOKED_BY_DOC)
+    # -- denied calls: CIS 4.1's events, routine in a working account (4.1 exempts them) ------------
+    rec, src = real("aws.credential-access.ec2-get-password-data.json[32]")
+    add("sts:AssumeRole", "denied API calls (CIS 4.1's events, routine in a working account)", rec, src)
+    rec, src = real("aws.discovery.ec2-download-user-data.json[0]")
+    add("ec2:DescribeInstanceAttribute", "denied API calls (CIS 4.1's events, routine in a working account)",
+        rec, src)
     add("kms:GenerateDataKey", "throttled KMS calls",
         record("kms.amazonaws.com", "GenerateDataKey", who="AssumedRole", caller="sdk", error="ThrottlingException",
                message="Rate exceeded", n=next(n)), DOCUMENTED)
