@@ -80,8 +80,10 @@ def test_each_control_may_count_its_own_events_among_the_ordinary_records() -> N
     assert every - signins("4.3") == {"console sign-ins of the root user with MFA",
                                       "console sign-ins of the root user without MFA",
                                       "failed console sign-ins of the root user"}
-    assert every - signins("4.6") == {"failed console sign-ins of IAM users", "failed console sign-ins of the root user"}
-    assert signins("4.2") == {"console sign-ins of IAM users with MFA", "console sign-ins of the root user with MFA"}
+    assert every - signins("4.6") == {"failed console sign-ins of IAM users", "failed console sign-ins of the root user",
+                                      "console sign-ins of IAM users failing the MFA challenge"}
+    assert signins("4.2") == {"console sign-ins of IAM users with MFA", "console sign-ins of the root user with MFA",
+                              "console sign-ins of IAM users failing the MFA challenge"}
     denials = {p.name for p in CORPUS if p.record.get("errorCode", "").startswith("AccessDenied")
                or p.record.get("errorCode", "").endswith("UnauthorizedOperation")}
     assert denials == {"sts:AssumeRole", "ec2:DescribeInstanceAttribute"}

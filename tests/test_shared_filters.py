@@ -114,13 +114,14 @@ def test_a_filter_that_only_overlaps_a_control_is_not_its_filter() -> None:
     assert (status, codes) == ("fail", {"no-metric-filter"})
 
 
-def test_every_failed_sign_in_carries_no_mfa_so_the_4_2_filter_serves_4_6() -> None:
-    """AWS records a failed console sign-in with MFAUsed "No" (the sign-in events page): the CIS 4.2
-    pattern counts every 4.6 event, so its alarm notifies each failed sign-in too; the SSO variant
-    (successful IAM-user sign-ins only) does not."""
-    assert verdict(stack((find("4.2").pattern, "ConsoleSigninWithoutMFA")), "4.6")[:2] == ("pass", set())
-    sso = find("4.2").texts["cis-2.0-sso"]
-    assert verdict(stack((sso, "ConsoleSigninWithoutMFA")), "4.6")[:2] == ("fail", {"no-metric-filter"})
+def test_the_4_2_filter_is_not_4_6s_a_failed_mfa_challenge_carries_mfa_used_yes() -> None:
+    """A wrong password is recorded with MFAUsed "No" (the sign-in events page), so CIS 4.2's pattern
+    counts it; a failure at the MFA challenge carries "Yes" and is not counted: the 4.2 filter
+    counts part of 4.6's events, none only 4.6 names, and is not 4.6's filter."""
+    status, codes, messages = verdict(stack((find("4.2").pattern, "ConsoleSigninWithoutMFA")), "4.6")
+    assert (status, codes) == ("fail", {"no-metric-filter"}), messages
+    both = stack((find("4.2").pattern, "ConsoleSigninWithoutMFA"), (find("4.6").pattern, "ConsoleSigninFailures"))
+    assert verdict(both, "4.6")[:2] == verdict(both, "4.2")[:2] == ("pass", set())
 
 
 # -- the audit: one filter and one alarm for 4.10 + 4.11 + 4.12 --------------------------------------

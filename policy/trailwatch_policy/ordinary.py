@@ -24,8 +24,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from trailwatch_policy.probes import (ACCOUNT, DOCUMENTED, MUST_NOT_MATCH, SIGNIN_DOC, Probe, identity,
-                                      make, real, record)
+from trailwatch_policy.probes import (ACCOUNT, DOCUMENTED, MFA_FAILED, MUST_NOT_MATCH, SIGNIN_DOC, Probe,
+                                      identity, make, real, record)
 
 #: the category the judge reports these under
 ORDINARY = "ordinary"
@@ -99,6 +99,7 @@ def _build() -> tuple[Probe, ...]:
     for who, mfa, ok, why in (
             ("IAMUser", True, True, "console sign-ins of IAM users with MFA"),
             ("IAMUser", False, False, "failed console sign-ins of IAM users"),
+            ("IAMUser", True, False, "console sign-ins of IAM users failing the MFA challenge"),
             ("Root", True, True, "console sign-ins of the root user with MFA"),
             ("Root", False, True, "console sign-ins of the root user without MFA"),
             ("Root", False, False, "failed console sign-ins of the root user"),
@@ -106,7 +107,7 @@ def _build() -> tuple[Probe, ...]:
             ("SAML", False, True, "console sign-ins federated through a SAML identity provider")):
         add("signin:ConsoleLogin", why, _signin(who, mfa=mfa, ok=ok, n=next(n),
                                                 role="AWSReservedSSO_Admin_0123456789abcdef" if who == "SSO"
-                                                else "corp-admin"), SIGNIN_DOC)
+                                                else "corp-admin"), SIGNIN_DOC if ok or not mfa else MFA_FAILED)
 
     # -- KMS: the data-key and crypto calls every encrypted read and write makes ---------------
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
