@@ -14,13 +14,12 @@ https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldS
 """
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from moto_server import Chain, Endpoint, build
+from moto_server import Chain, Endpoint
 from policy_helpers import TRAIL, PackProcess, Spec, lg_arn
 from test_audit_moto import audit, moto, server  # noqa: F401 -- the moto server fixtures
+from test_controls_audit import deploy
 from trailwatch_policy.chain import trail_findings
 from trailwatch_policy.controls import CONTROLS, find
 from trailwatch_policy.model import Inventory, Ref, Trail
@@ -99,27 +98,13 @@ def test_the_pack_names_the_controls_a_kms_exclusion_costs() -> None:
 
 # -- the audit: one account, every control, a trail that excludes KMS or RDS Data API events --------
 
-def deploy(endpoint: Endpoint, selectors: list[dict[str, Any]]) -> None:
-    """A compliant chain for every control on one log group and topic, the trail's selectors set."""
-    made = build(endpoint, Chain(selectors=selectors))
-    logs, cloudwatch = endpoint.client("logs", "us-east-1"), endpoint.client("cloudwatch", "us-east-1")
-    for c in CONTROLS[1:]:
-        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs-main", filterName=c.metric, filterPattern=c.pattern,
-                               metricTransformations=[{"metricName": c.metric, "metricNamespace": "CISBenchmark",
-                                                       "metricValue": "1", "defaultValue": 0}])
-        cloudwatch.put_metric_alarm(AlarmName=c.metric, MetricName=c.metric, Namespace="CISBenchmark",
-                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                                    ComparisonOperator="GreaterThanOrEqualToThreshold",
-                                    TreatMissingData="notBreaching", AlarmActions=[made["topic"]])
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("excluded, losing", [((KMS,), {"4.1", "4.3", "4.7"}), ((RDS_DATA,), {"4.1", "4.3"})],
                          ids=["kms", "rdsdata"])
 def test_the_audit_fails_exactly_the_controls_that_lose_events(
         moto: Endpoint, excluded: tuple[str, ...], losing: set[str]) -> None:
-    deploy(moto, [{"ReadWriteType": "All", "IncludeManagementEvents": True,
-                   "ExcludeManagementEventSources": list(excluded)}])
+    deploy(moto, chain=Chain(selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True,
+                                         "ExcludeManagementEventSources": list(excluded)}]))
     code, report, _ = audit(moto, "--controls", "all")
     assert (code, report["status"]) == (1, "fail")
     [account] = report["accounts"]
