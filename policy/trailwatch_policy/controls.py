@@ -25,6 +25,11 @@ from trailwatch_policy.scanners import (CIS_1_2, CIS_1_4, CIS_2_0, REQUIREMENTS,
                                         _without_blanks_outside_quotes)
 
 Enforcement = Literal["mandatory", "advisory", "disabled"]
+#: `Control.event_sources` of a control whose events any service records (denied calls, the root user)
+ANY_SOURCE = "*"
+#: console sign-in events, ConsoleLogin (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html)
+SIGNIN = "signin.amazonaws.com"
+EC2 = "ec2.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,16 @@ class Control:
     steampipe: tuple[str, ...] = ()
     #: scanner -> what it needs, in words (default: said from the published text / clauses)
     scanner_words: Mapping[str, str] = field(default_factory=dict)
-    #: the eventSource values its events come from (a trail that excludes one loses events)
+    #: the eventSource values its events come from (ANY_SOURCE: any service's); a trail whose
+    #: selectors exclude one of them loses the control's events (trail.lost_sources); default
+    #: for `Calls`: its source
     event_sources: tuple[str, ...] = ()
+    #: which records of the ordinary-traffic corpus (ordinary.py) are this control's own events,
+    #: as a filter pattern (None: none): the judge refuses a pattern that counts any other one
+    own_ordinary: str | None = None
+    #: why its events are too frequent to share an alarm with another control's (empty: they
+    #: are rare, and a filter counting them with another control's events serves both)
+    frequent: str = ""
     #: the published text whose known bug the judge names, and the words for it
     known_bug: tuple[str, str] | None = None
     #: regexes (case-insensitive) that all appear in a pattern written for this control, right
@@ -151,6 +164,12 @@ NO_MFA = '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != 
 NO_MFA_SSO = ('{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
               '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }')
 ROOT = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+#: the ordinary records that are a control's own events (Control.own_ordinary): every sign-in
+#: without MFA (federated ones included: MFA happens at their identity provider) is 4.2's, every
+#: record of the root user 4.3's, every failed sign-in 4.6's
+SIGNINS_WITHOUT_MFA = NO_MFA
+ROOT_RECORDS = '{ $.userIdentity.type = "Root" }'
+FAILED_SIGNINS = '{ ($.eventName = "ConsoleLogin") && ($.responseElements.ConsoleLogin = "Failure") }'
 
 IAM_POLICY_APIS = ("DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy",
                    "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
@@ -196,9 +215,9 @@ def _eq(*pairs: str) -> tuple[str, ...]:
 
 
 _SOURCE = {"iam": "iam.amazonaws.com", "cloudtrail": "cloudtrail.amazonaws.com", "kms": "kms.amazonaws.com",
-           "s3": "s3.amazonaws.com", "config": "config.amazonaws.com", "ec2": "ec2.amazonaws.com",
-           "organizations": "organizations.amazonaws.com", "signin": "signin.amazonaws.com"}
-_EC2 = _SOURCE["ec2"]
+           "s3": "s3.amazonaws.com", "config": "config.amazonaws.com", "ec2": EC2,
+           "organizations": "organizations.amazonaws.com", "signin": SIGNIN}
+_EC2 = EC2
 
 STANDARD_ROWS: tuple[Control, ...] = (
     Control("4.1", "3.1", "CloudWatch.2", "unauthorized-api-calls-monitored", "unauthorized API calls",
@@ -212,7 +231,10 @@ STANDARD_ROWS: tuple[Control, ...] = (
             filter="unauthorized-api-calls", alarm="Unauthorized_API_Calls", fix_pattern=UNAUTHORIZED_1_2,
             steampipe=STEAMPIPE_CLAUSES, scanner_words=REQUIREMENTS,
             known_bug=("cis-1.4", "this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0"),
-            marks=("errorcode", "accessdenied|unauthori[sz]ed"), name_marks=("accessdenied|unauthori[sz]ed",)),
+            marks=("errorcode", "accessdenied|unauthori[sz]ed"), name_marks=("accessdenied|unauthori[sz]ed",),
+            own_ordinary=UNAUTHORIZED_1_2, event_sources=(ANY_SOURCE,),
+            frequent="denied calls are routine in a working account (tools probing their permissions, "
+                     "log delivery; CIS 2.0 excludes some of them as noise)"),
     Control("4.2", "3.2", "CloudWatch.3", "console-signin-without-mfa-monitored",
             "console sign-ins without MFA", "ConsoleSigninWithoutMFA",
             {**_same(NO_MFA, *ALL), "securityhub": NO_MFA, "cis-1.4-sso": NO_MFA_SSO, "cis-2.0-sso": NO_MFA_SSO,
@@ -220,12 +242,13 @@ STANDARD_ROWS: tuple[Control, ...] = (
             NO_MFA,
             ("$.eventName = ConsoleLogin", "$.additionalEventData.MFAUsed != Yes"),
             ('the "SSO" variant (userIdentity.type = "IAMUser") never counts the root user signing in without MFA',),
-            event="console sign-in without MFA", probes="without-mfa", event_sources=(_SOURCE["signin"],),
-            marks=("ConsoleLogin", "MFAUsed")),
+            event="console sign-in without MFA", probes="without-mfa", event_sources=(SIGNIN,),
+            marks=("ConsoleLogin", "MFAUsed"), own_ordinary=SIGNINS_WITHOUT_MFA),
     Control("4.3", "3.3", "CloudWatch.1", "root-usage-monitored", "uses of the root user", "RootAccountUsage",
             {**_same(ROOT, *ALL), "securityhub": ROOT}, ROOT,
             ("$.userIdentity.type = Root", "$.userIdentity.invokedBy NOT EXISTS", "$.eventType != AwsServiceEvent"),
-            event="use of the root user", probes="root", marks=(r"userIdentity\.type", r"\bRoot\b")),
+            event="use of the root user", probes="root", marks=(r"userIdentity\.type", r"\bRoot\b"),
+            own_ordinary=ROOT_RECORDS, event_sources=(ANY_SOURCE,)),
     Control("4.4", "3.4", "CloudWatch.4", "iam-policy-changes-monitored", "IAM policy changes", "IAMPolicyChanges",
             {**_same(IAM_POLICY, *ALL), "securityhub": IAM_POLICY}, IAM_POLICY,
             _eq(*IAM_POLICY_APIS),
@@ -250,8 +273,8 @@ STANDARD_ROWS: tuple[Control, ...] = (
     Control("4.6", "3.6", "CloudWatch.6", "console-auth-failures-monitored", "console authentication failures",
             "ConsoleSigninFailures", {**_same(AUTH_FAILURES, *ALL), "securityhub": AUTH_FAILURES}, AUTH_FAILURES,
             ("$.eventName = ConsoleLogin", "$.errorMessage = Failed authentication"),
-            event="console authentication failure", probes="auth-failures", event_sources=(_SOURCE["signin"],),
-            marks=("ConsoleLogin", "Failed authentication|errorMessage")),
+            event="console authentication failure", probes="auth-failures", event_sources=(SIGNIN,),
+            marks=("ConsoleLogin", "Failed authentication|errorMessage"), own_ordinary=FAILED_SIGNINS),
     Control("4.7", "3.7", "CloudWatch.7", "kms-key-disable-or-deletion-monitored",
             "disabling or scheduled deletion of customer-managed KMS keys", "DisableOrDeleteCMK",
             {**_same(KMS, *ALL), "securityhub": KMS}, KMS,
