@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import pytest
 
-from moto_server import Chain, Endpoint
+from moto_server import Chain, Endpoint, audit
 from policy_helpers import TRAIL, PackProcess, Spec, lg_arn
-from test_audit_moto import audit, moto, server  # noqa: F401 -- the moto server fixtures
 from test_controls_audit import deploy
 from trailwatch_policy.chain import trail_findings
 from trailwatch_policy.controls import CONTROLS, find

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build
-from test_audit_moto import audit, moto, server  # noqa: F401 -- the moto server fixtures
+from moto_server import Chain, Endpoint, audit, build
 from trailwatch_policy import controls as t
 from trailwatch_policy.chain import evaluate
 from trailwatch_policy.controls import CONTROLS, find
