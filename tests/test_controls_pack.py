@@ -125,7 +125,9 @@ def test_shared_deserialization_reports_exactly_what_the_sdk_does(pack) -> None:
 def test_each_control_policy_has_its_own_enforcement_level() -> None:
     process = PackProcess(dry_run=True)
     try:
-        process.configure({"root-usage-monitored": "advisory", "vpc-changes-monitored": "mandatory"})
+        # (issue 21: 4.15 would be advisory by default; disabled here, it says nothing)
+        process.configure({"root-usage-monitored": "advisory", "vpc-changes-monitored": "mandatory",
+                           "organizations-changes-monitored": "disabled"})
         got = {(d.policyName, d.enforcementLevel)
                for d in process.analyze_stack(all_controls(drop=frozenset({"4.3", "4.14", "4.15"})))}
     finally:
