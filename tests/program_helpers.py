@@ -137,6 +137,8 @@ class Registered:
     protect: bool = False
     retain_on_delete: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
+    #: the names (or URNs) of the `aliases` option: what the resource was called before
+    alias_names: list[str] = field(default_factory=list)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -156,7 +158,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 urn=response.urn, protect=request.protect, retain_on_delete=request.retainOnDelete,
-                additional_secret_outputs=list(request.additionalSecretOutputs)))
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                alias_names=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases]))
         return response
 
 
