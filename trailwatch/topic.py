@@ -193,7 +193,7 @@ class AlarmTopic(pulumi.ComponentResource):
                                 opts=child)
             self.topic_arn = known_arn
 
-        def opts(old: str | None, secret_outputs: list[str]) -> pulumi.ResourceOptions:
+        def endpoint_opts(old: str | None, secret_outputs: list[str]) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(
                 parent=self, aliases=[pulumi.Alias(name=old)] if old is not None else None,
                 additional_secret_outputs=secret_outputs or None)
@@ -214,12 +214,12 @@ class AlarmTopic(pulumi.ComponentResource):
                     source_arn=self.topic_arn,
                     # The permission lives with the function, which may be in another region.
                     region=subscription.endpoint.split(":")[3],
-                    opts=opts(None if earlier is None else f"{earlier}-invoke",
+                    opts=endpoint_opts(None if earlier is None else f"{earlier}-invoke",
                               ["function"] if subscription.secret else []),
                 )
             created = aws.sns.TopicSubscription(
                 logical, topic=self.topic_arn, protocol=subscription.protocol,
-                endpoint=endpoint, opts=opts(earlier, ["endpoint"] if subscription.secret else []),
+                endpoint=endpoint, opts=endpoint_opts(earlier, ["endpoint"] if subscription.secret else []),
             )
             self.subscription_arns.append(created.arn)
 
