@@ -114,7 +114,8 @@ def test_every_principal_and_arn_follows_the_partition(partition: str, region: s
     assert arns and {arn.split(":")[1] for arn in arns} == {partition}, arns
     key = json.loads(next(k for k in run.of_type(KEY) if k.name == "trailwatch-cloudtrail-key").inputs["policy"])
     logs = next(s for s in key["Statement"] if s["Sid"] == "AllowCloudWatchLogsForTheTrailLogGroup")
-    assert logs["Principal"] == {"Service": f"logs.{region}.{'amazonaws.com.cn' if partition == 'aws-cn' else 'amazonaws.com'}"}
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    assert logs["Principal"] == {"Service": f"logs.{region}.{suffix}"}
     assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"].startswith(f"arn:{partition}:logs:")
 
 
@@ -252,7 +253,8 @@ def test_no_urn_confirms_a_guessed_secret_endpoint(key: str, secret: str) -> Non
 
 
 def test_plain_endpoints_keep_their_names_and_secret_ones_count_per_protocol() -> None:
-    run = run_program({**EXISTING, "trailwatch:httpsEndpoints": ["https://a.acme.internal/1", "https://b.acme.internal/2"],
+    run = run_program({**EXISTING,
+                       "trailwatch:httpsEndpoints": ["https://a.acme.internal/1", "https://b.acme.internal/2"],
                        "trailwatch:sqsQueueArns": [f"arn:aws:sqs:us-east-1:{ACCOUNT}:q"]})
     names = sorted(r.name for r in run.of_type(SUBSCRIPTION))
     assert names == sorted([f"trailwatch-topic-email-{digest('email', 'secops@acme.internal')}",
