@@ -215,7 +215,7 @@ class AlarmTopic(pulumi.ComponentResource):
                     # The permission lives with the function, which may be in another region.
                     region=subscription.endpoint.split(":")[3],
                     opts=endpoint_opts(None if earlier is None else f"{earlier}-invoke",
-                              ["function"] if subscription.secret else []),
+                                       ["function"] if subscription.secret else []),
                 )
             created = aws.sns.TopicSubscription(
                 logical, topic=self.topic_arn, protocol=subscription.protocol,
