@@ -14,8 +14,9 @@ beside the problem, with the stack's values.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, Mapping, get_args
+from typing import Final, Literal, get_args
 
 Code = Literal[
     # trail
