@@ -7,11 +7,12 @@ lookups for attach mode, a user's component, loops over providers and accounts: 
 knobs, as in tests/test_guardrail_where.py) and the example pack configs in policy/configs/ --
 `pulumi preview --policy-pack policy [--policy-pack-config F] --json` on the CLI built by
 `make cli` (with the TEST STAND-IN aws and aws-native providers) and `python -m trailwatch
-check` must report the same violations (policy, enforcement level, URN, message), the same
-pass/fail and the same resources. The few differences that cannot be removed are asserted
+check` must report the same violations (policy, enforcement level, URN, message) and the same
+pass/fail. The few differences that cannot be removed are asserted
 exactly, one test each (docs/offline-engine.md lists them; e2e/test_differences.py).
 
 Runs start together on a small pool when the module fixture is first used; each test reads its own.
+"""
 from __future__ import annotations
 
 import json
