@@ -172,13 +172,20 @@ def _trail(trail: Trail, scan: AccountScan, group_results: dict[tuple[str, str],
             # decides; the gap beside it names the call and the permission.
             involved = {f.resource_id for f in group.findings}
             findings.extend(from_gap(g) for g in scope_gaps
-                            if g.link in ("topic", "subscription") and g.resource_id in involved)
+                            if g.link in ("topic", "subscription") and (
+                                g.resource_id in involved or _topic_of(g) in involved))
             if group.status != "pass" and not group.findings:
                 findings.append(AuditFinding(group.status, "chain", "log-group", value,
                                              "the log group's chain does not work", "see the policy pack", target.region))
     out.findings = unique(findings, lambda f: (f.resource, f.code, f.message))
     out.status = worst(f.status for f in out.findings)
     return out
+
+
+def _topic_of(gap: Gap) -> str | None:
+    """The topic of a subscription's gap (a subscription ARN is its topic's ARN + ":<id>")."""
+    return gap.resource_id.rsplit(":", 1)[0] if gap.link == "subscription" and \
+        gap.resource_id.startswith("arn:aws") and gap.resource_id.count(":") >= 6 else None
 
 
 def resolve_across_accounts(results: list[AccountResult]) -> None:

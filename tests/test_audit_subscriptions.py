@@ -1,0 +1,202 @@
+"""The audit sees what the pack sees (issue 21, item 7): it reads each subscription's
+attributes (sns:GetSubscriptionAttributes) and judges its filter policy with the pack's own
+rule (`trailwatch_policy.topic`, `sns_filter`), for every control of the section.
+
+moto's server returns `FilterPolicy` and `FilterPolicyScope` as AWS does (scope defaulted to
+MessageAttributes when a policy is set), so those run against moto itself. moto answers
+`ConfirmationWasAuthenticated` true and `PendingConfirmation` false for every subscription,
+whatever happened: those cases use the documented double in front of the server
+(`process_server(faults=...)`, tests/moto_server.py), which answers GetSubscriptionAttributes
+with the attributes AWS documents
+(https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moto_server import Chain, Endpoint, build, isolated_env, process_server
+from trailwatch_policy.controls import CONTROLS
+
+ROOT = Path(__file__).resolve().parent.parent
+IDS = [c.id for c in CONTROLS]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Endpoint]:
+    with process_server() as endpoint:
+        yield endpoint
+
+
+def _auth(endpoint: Endpoint, free_actions: int) -> None:
+    """moto enforces IAM after `free_actions` more requests (10**9: never)."""
+    request = urllib.request.Request(endpoint.url + "/moto-api/reset-auth", method="POST",
+                                     data=str(free_actions).encode(), headers={"Content-Type": "text/plain"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        response.read()
+
+
+@pytest.fixture
+def moto(server: Endpoint) -> Iterator[Endpoint]:
+    _auth(server, 10**9)
+    server.reset()
+    server.control(faults={})
+    yield server
+    server.control(faults={})
+    _auth(server, 10**9)
+
+
+def deploy(endpoint: Endpoint) -> dict[str, str]:
+    """Every control's filter and alarm on one trail's log group, all notifying one topic
+    with one email subscription; returns the ARNs (``subscription`` included)."""
+    made = build(endpoint, Chain(pattern=CONTROLS[0].pattern))
+    logs, cloudwatch = endpoint.client("logs"), endpoint.client("cloudwatch")
+    for c in CONTROLS[1:]:
+        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs-main", filterName=c.metric,
+                               filterPattern=c.pattern,
+                               metricTransformations=[{"metricName": c.metric, "metricNamespace": "CISBenchmark",
+                                                       "metricValue": "1", "defaultValue": 0}])
+        cloudwatch.put_metric_alarm(AlarmName=c.metric, MetricName=c.metric, Namespace="CISBenchmark",
+                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+                                    ComparisonOperator="GreaterThanOrEqualToThreshold",
+                                    TreatMissingData="notBreaching", AlarmActions=[made["topic"]])
+    [sub] = endpoint.client("sns").list_subscriptions_by_topic(TopicArn=made["topic"])["Subscriptions"]
+    return {**made, "subscription": sub["SubscriptionArn"]}
+
+
+def audit(endpoint: Endpoint, *args: str, **env: str) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
+                           "--format", "json", "--regions", "us-east-1", "--controls", "all", *args],
+                          cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **env}),
+                          capture_output=True, text=True, timeout=180)
+    assert done.stdout, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def per_control(report: dict[str, Any]) -> dict[str, tuple[str, dict[str, dict[str, Any]]]]:
+    """control id -> (status, {code: finding}) over the control's account and trail findings."""
+    [account] = report["accounts"]
+    out = {}
+    for cid, control in account["controls"].items():
+        found = {f["code"]: f for f in control["findings"]}
+        for trail in control["trails"]:
+            found.update({f["code"]: f for f in trail["findings"]})
+        out[cid] = (control["status"], found)
+    return out
+
+
+def set_filter(endpoint: Endpoint, subscription: str, policy: dict[str, Any], scope: str | None = None) -> None:
+    sns = endpoint.client("sns")
+    if scope is not None:  # the scope first: moto validates the policy against it, like AWS
+        sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicyScope",
+                                        AttributeValue=scope)
+    sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicy",
+                                    AttributeValue=json.dumps(policy))
+
+
+def test_moto_returns_the_filter_policy_and_its_default_scope(moto: Endpoint) -> None:
+    """What the tests below rely on moto for (and what they do not: the confirmation)."""
+    made = deploy(moto)
+    set_filter(moto, made["subscription"], {"severity": ["high"]})
+    attributes = moto.client("sns").get_subscription_attributes(SubscriptionArn=made["subscription"])["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == {"severity": ["high"]}
+    assert attributes["FilterPolicyScope"] == "MessageAttributes"
+    assert (attributes["PendingConfirmation"], attributes["ConfirmationWasAuthenticated"]) == ("false", "true")
+
+
+def test_a_message_attributes_policy_fails_every_control_as_in_the_pack(moto: Endpoint) -> None:
+    made = deploy(moto)
+    assert audit(moto)[0] == 0  # the same account without the policy: every control passes
+    set_filter(moto, made["subscription"], {"severity": ["high"]})  # alarms carry no attributes
+    code, report = audit(moto)
+    assert (code, report["status"]) == (1, "fail")
+    verdicts = per_control(report)
+    assert {cid: status for cid, (status, _) in verdicts.items()} == {cid: "fail" for cid in IDS}
+    for cid, (_, found) in verdicts.items():
+        finding = found["topic-subscription-filtered"]
+        assert (finding["status"], finding["resource"], finding["link"]) == (
+            "fail", made["subscription"], "subscription"), cid
+        assert "drops CloudWatch alarm notifications" in finding["message"]
+
+
+@pytest.mark.parametrize(("policy", "status"), [
+    pytest.param({"NewStateValue": ["ALARM"]}, "pass", id="body-matches-alarm-state"),
+    pytest.param({"NewStateValue": ["OK"]}, "fail", id="body-only-ok-state"),
+    pytest.param({"AlarmName": [{"prefix": "zzz-"}]}, "fail", id="body-names-no-alarm-of-the-section"),
+])
+def test_a_message_body_policy_is_matched_against_the_alarm_json(moto: Endpoint, policy: dict[str, Any],
+                                                                 status: str) -> None:
+    made = deploy(moto)
+    set_filter(moto, made["subscription"], policy, scope="MessageBody")
+    code, report = audit(moto)
+    assert {cid: s for cid, (s, _) in per_control(report).items()} == {cid: status for cid in IDS}
+    assert code == (0 if status == "pass" else 1)
+
+
+def test_an_unreadable_filter_policy_cannot_be_verified(moto: Endpoint) -> None:
+    """moto enforces IAM (`/moto-api/reset-auth`): the auditor may read everything but
+    sns:GetSubscriptionAttributes. Never a PASS: the policy could drop every alarm."""
+    deploy(moto)
+    iam = moto.client("iam")
+    iam.create_user(UserName="auditor")
+    iam.put_user_policy(UserName="auditor", PolicyName="audit-but-not-subscriptions", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "sns:GetSubscriptionAttributes", "Resource": "*"}]}))
+    keys = iam.create_access_key(UserName="auditor")["AccessKey"]
+    _auth(moto, 0)
+    code, report = audit(moto, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"],
+                         AWS_SESSION_TOKEN="")
+    assert (code, report["status"]) == (2, "unknown")
+    for cid, (status, found) in per_control(report).items():
+        assert status == "unknown", cid
+        assert found["topic-subscription-filtered"]["status"] == "unknown"
+        assert "sns:GetSubscriptionAttributes" in found["audit.access-denied"]["message"]
+
+
+def reply_attributes(endpoint: Endpoint, made: dict[str, str], **attributes: str) -> None:
+    """The double: GetSubscriptionAttributes answers these attributes (AWS's XML shape)."""
+    values = {"SubscriptionArn": made["subscription"], "TopicArn": made["topic"], "Protocol": "email",
+              "Endpoint": "security@example.com", "Owner": made["account"], "RawMessageDelivery": "false",
+              "PendingConfirmation": "false", "ConfirmationWasAuthenticated": "true", **attributes}
+    entries = "".join(f"<entry><key>{k}</key><value>{v}</value></entry>" for k, v in values.items())
+    body = ('<GetSubscriptionAttributesResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+            f"<GetSubscriptionAttributesResult><Attributes>{entries}</Attributes></GetSubscriptionAttributesResult>"
+            "<ResponseMetadata><RequestId>double</RequestId></ResponseMetadata></GetSubscriptionAttributesResponse>")
+    endpoint.control(faults={"reply": {"GetSubscriptionAttributes": ["200 OK", "text/xml", body]}})
+
+
+def test_pending_confirmation_in_the_attributes_is_not_a_subscriber(moto: Endpoint) -> None:
+    made = deploy(moto)
+    reply_attributes(moto, made, PendingConfirmation="true", ConfirmationWasAuthenticated="false")
+    code, report = audit(moto)
+    assert code == 1
+    for cid, (status, found) in per_control(report).items():
+        assert (status, found["topic-subscription-pending"]["status"]) == ("fail", "fail"), cid
+
+
+# -- the response mapping, on shapes moto does not produce ---------------------------------
+def test_mapping_reads_the_attributes_the_rule_needs() -> None:
+    from trailwatch.audit import mapping
+    from trailwatch_policy.model import UNKNOWN
+
+    topic = "arn:aws:sns:eu-west-1:111122223333:alerts"
+    listed = {"SubscriptionArn": topic + ":1", "TopicArn": topic, "Protocol": "email", "Endpoint": "a@b.c"}
+    plain = mapping.subscription(listed, {"PendingConfirmation": "false", "ConfirmationWasAuthenticated": "false"})
+    assert (plain.confirmed, plain.filter_policy, plain.filter_policy_scope, plain.confirmation_authenticated) == (
+        True, None, None, False)
+    filtered = mapping.subscription(listed, {"FilterPolicy": '{"a": ["b"]}'})  # no scope: AWS's default
+    assert (filtered.filter_policy, filtered.filter_policy_scope) == ('{"a": ["b"]}', "MessageAttributes")
+    assert mapping.subscription(listed, {"PendingConfirmation": "true"}).confirmed is False
+    unread = mapping.subscription(listed, None, unreadable=True)
+    assert (unread.confirmed, unread.filter_policy, unread.filter_policy_scope) == (True, UNKNOWN, UNKNOWN)
+    pending = mapping.subscription({**listed, "SubscriptionArn": "PendingConfirmation"}, None, unreadable=True)
+    assert (pending.confirmed, pending.filter_policy) == (False, None)  # nothing to read: not a subscriber
