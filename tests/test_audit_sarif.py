@@ -60,14 +60,14 @@ def test_audit_command_emits_valid_sarif(tmp_path: Path) -> None:
         target = tmp_path / "audit.sarif"
         done = subprocess.run(
             [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url, "--regions",
-             "us-east-1", "--format", "sarif", "--output", str(target)],
+             "us-east-1", "--controls", "4.1", "--format", "sarif", "--output", str(target)],
             cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
             capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
     log = json.loads(target.read_text())
     validate(log)
     [result] = log["runs"][0]["results"]
-    assert result["ruleId"] == "topic-aws-managed-key" and result["level"] == "error"
+    assert result["ruleId"] == "unauthorized-api-calls-monitored/topic-aws-managed-key" and result["level"] == "error"
 
 
 def test_results_have_a_repository_relative_location_for_code_scanning() -> None:

@@ -13,9 +13,7 @@ def to_json(report: Report) -> str:
 
 
 def to_text(report: Report) -> str:
-    ids = report.control_ids
-    title = ("trailwatch audit: CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)" if ids == ["4.1"]
-             else f"trailwatch audit: CIS AWS Foundations monitoring controls {', '.join(ids)}")
+    title = "trailwatch audit: " + _title(report.control_ids)
     if report.shard:
         title += f", shard {report.shard[0]}/{report.shard[1]}"
     lines = [title, ""]
@@ -36,6 +34,18 @@ def to_text(report: Report) -> str:
         + (f", {len(report.skipped)} skipped" if report.skipped else "") + "; "
         f"{report.seconds:.1f}s)")
     return "\n".join(lines) + "\n"
+
+
+def _title(ids: list[str]) -> str:
+    """One control: its ids and words from its row; several: the section and the ids."""
+    if len(ids) == 1:
+        from trailwatch_policy.controls import UnknownControl, find
+        try:
+            c = find(ids[0])
+        except UnknownControl:
+            return f"CIS {ids[0]}"
+        return f"CIS {c.id}" + (f" / {c.securityhub}" if c.securityhub else "") + f" ({c.what} monitored)"
+    return "CIS AWS Foundations monitoring controls " + (", ".join(ids) or "(none)")
 
 
 def _account(account: AccountResult) -> list[str]:

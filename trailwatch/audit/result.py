@@ -96,6 +96,7 @@ class Report:
     skipped: list[SkippedAccount] = field(default_factory=list)
     shard: tuple[int, int] | None = None  # (index, count) of a sharded run; None: the whole set
     missing_shards: list[str] = field(default_factory=list)  # a merge without every shard
+    audited: list[str] = field(default_factory=list)  # the controls asked for (CIS 1.4 ids)
 
     @property
     def exit_code(self) -> int:
@@ -103,13 +104,13 @@ class Report:
 
     @property
     def control_ids(self) -> list[str]:
-        """The controls audited (CIS 1.4 ids, table order as first met)."""
+        """The controls audited (CIS 1.4 ids, table order as first met; those asked for
+        when no account was judged)."""
         ids: list[str] = []
-        for account in self.accounts:
-            for cid in account.controls or ["4.1"]:
-                if cid not in ids:
-                    ids.append(cid)
-        return ids or ["4.1"]
+        for cid in [c for account in self.accounts for c in account.controls] + self.audited:
+            if cid not in ids:
+                ids.append(cid)
+        return ids
 
     @property
     def status(self) -> str:
@@ -152,13 +153,21 @@ class Report:
                      for s in data.get("skippedAccounts") or []],
             shard=(int(shard["index"]), int(shard["count"])) if shard else None,
             missing_shards=[str(m) for m in data.get("missingShards") or []],
+            audited=[str(c) for c in data.get("controls") or []],
         )
 
 
 def _title(ids: list[str]) -> str:
-    if ids == ["4.1"]:
-        return "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored"
-    return "CIS AWS Foundations monitoring section: " + ", ".join(ids)
+    """The report's title, in the words of the control's row when there is one control."""
+    if len(ids) == 1:
+        from trailwatch_policy.controls import UnknownControl, find
+        try:
+            c = find(ids[0])
+        except UnknownControl:
+            return f"CIS AWS Foundations {ids[0]}"
+        return (f"CIS AWS Foundations {c.id}" + (f" / Security Hub {c.securityhub}" if c.securityhub else "")
+                + f": {c.what} monitored")
+    return "CIS AWS Foundations monitoring section: " + (", ".join(ids) or "no control")
 
 
 def _finding_from(data: dict[str, Any]) -> AuditFinding:

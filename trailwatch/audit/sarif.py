@@ -1,7 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning: rules are finding codes, locations are logical.
 
-Rules are per control: 4.1's keep their bare codes (`no-metric-filter`, `account-monitored`);
-another control's are prefixed with its policy name (`root-usage-monitored/no-metric-filter`).
+Rules are per control: each finding code prefixed with the control's policy name
+(`root-usage-monitored/no-metric-filter`, `unauthorized-api-calls-monitored/account-monitored`).
 
 There is no source file behind a live account, so each result carries logical
 locations (account > region > resource ARN) and, because GitHub code scanning displays a
@@ -31,8 +31,8 @@ def document(report: Report) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     for top in report.accounts:
-        for control, account in _per_control(top):
-            prefix = "" if control.id == "4.1" else control.policy + "/"
+        for control, account in _per_control(top, report.control_ids):
+            prefix = control.policy + "/" if control is not None else ""
             for trail_arn, finding in _findings(account):
                 rule = rules.setdefault(prefix + finding.code, _rule(finding, prefix, control))
                 results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"]), rule["id"]))
@@ -41,7 +41,8 @@ def document(report: Report) -> dict[str, Any]:
                     "id": prefix + "account-monitored",
                     "name": _name(prefix) + "AccountMonitored",
                     "shortDescription": {"text": f"{control.what[0].upper()}{control.what[1:]} are monitored "
-                                                 f"in the account ({control.label()})"},
+                                                 f"in the account ({control.label()})" if control is not None
+                                         else "The account is monitored"},
                     "defaultConfiguration": {"level": "note"},
                 })
                 results.append({
@@ -67,11 +68,13 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
-def _per_control(account: AccountResult) -> list[tuple[Control, AccountResult]]:
-    """Each control's verdict for the account (a one-control report: the account itself)."""
+def _per_control(account: AccountResult, audited: list[str]) -> list[tuple[Control | None, AccountResult]]:
+    """Each control's verdict for the account (a one-control report: the account itself;
+    an account that names no control, e.g. a hand-made report: the account, rules unprefixed)."""
     if len(account.controls) > 1:
         return [(find(cid), result) for cid, result in account.controls.items()]
-    return [(find(next(iter(account.controls), "4.1")), account)]
+    only = next(iter(account.controls), None) or (audited[0] if audited else None)
+    return [(find(only) if only else None, account)]
 
 
 def _name(prefix: str) -> str:
@@ -87,7 +90,7 @@ def _findings(account: AccountResult) -> list[tuple[str | None, AuditFinding]]:
 
 def _rule(finding: AuditFinding, prefix: str = "", control: Control | None = None) -> dict[str, Any]:
     words = finding.code.replace("audit.", "").replace("_", "-").split("-")
-    about = f" ({control.label()}: {control.what})" if prefix and control is not None else ""
+    about = f" ({control.label()}: {control.what})" if control is not None else ""
     return {
         "id": prefix + finding.code,
         "name": _name(prefix) + "".join(w.capitalize() for w in words),
