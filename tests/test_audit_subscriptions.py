@@ -160,6 +160,9 @@ def test_an_unreadable_filter_policy_cannot_be_verified(moto: Endpoint) -> None:
         assert status == "unknown", cid
         assert found["topic-subscription-filtered"]["status"] == "unknown"
         assert "sns:GetSubscriptionAttributes" in found["audit.access-denied"]["message"]
+        assert found["audit.access-denied"]["fix"].startswith("grant sns:GetSubscriptionAttributes")
+        assert found["audit.access-denied"]["message"].endswith(
+            f"whether {next(c.what for c in CONTROLS if c.id == cid)} are monitored cannot be verified")
 
 
 def reply_attributes(endpoint: Endpoint, made: dict[str, str], **attributes: str) -> None:
@@ -200,3 +203,44 @@ def test_mapping_reads_the_attributes_the_rule_needs() -> None:
     assert (unread.confirmed, unread.filter_policy, unread.filter_policy_scope) == (True, UNKNOWN, UNKNOWN)
     pending = mapping.subscription({**listed, "SubscriptionArn": "PendingConfirmation"}, None, unreadable=True)
     assert (pending.confirmed, pending.filter_policy) == (False, None)  # nothing to read: not a subscriber
+
+
+def test_unauthenticated_confirmation_is_a_warning_for_every_control_never_a_verdict(moto: Endpoint) -> None:
+    """AuthenticateOnUnsubscribe (issue 23): the alarm is delivered today, so every control
+    still passes (exit 0); each control says which subscription anyone can unsubscribe."""
+    made = deploy(moto)
+    reply_attributes(moto, made, ConfirmationWasAuthenticated="false")
+    code, report = audit(moto)
+    assert (code, report["status"]) == (0, "pass")
+    [account] = report["accounts"]
+    for c in CONTROLS:
+        control = account["controls"][c.id]
+        [warning] = control["warnings"]
+        assert (control["status"], warning["status"], warning["code"], warning["resource"]) == (
+            "pass", "warning", "subscription-unauthenticated-unsubscribe", made["subscription"])
+        assert "unsubscribe link at the foot of every alarm mail" in warning["message"]
+        assert warning["message"].endswith(f"no one is told of {c.what}")
+        assert "--authenticate-on-unsubscribe true" in warning["fix"]
+    sarif = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url, "--regions",
+                            "us-east-1", "--controls", "4.7,4.15", "--format", "sarif"], cwd=ROOT, timeout=180,
+                           env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}), capture_output=True, text=True)
+    levels = {(r["ruleId"], r["level"]) for r in json.loads(sarif.stdout)["runs"][0]["results"]}
+    assert {("kms-key-disable-or-deletion-monitored/subscription-unauthenticated-unsubscribe", "warning"),
+            ("organizations-changes-monitored/subscription-unauthenticated-unsubscribe", "warning")} <= levels
+    # authenticated (what moto itself says): no warning
+    moto.control(faults={})
+    assert all(not c["warnings"] for c in audit(moto)[1]["accounts"][0]["controls"].values())
+
+
+def test_a_warning_survives_a_shard_merge(moto: Endpoint, tmp_path: Path) -> None:
+    made = deploy(moto)
+    reply_attributes(moto, made, ConfirmationWasAuthenticated="false")
+    _, report = audit(moto, "--controls", "4.3")
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    from trailwatch.audit.cli import merge_reports, render
+    merged = merge_reports([str(path)], allow_missing=True)
+    assert [w.code for w in merged.accounts[0].warnings] == ["subscription-unauthenticated-unsubscribe"]
+    text = render(merged, "text")
+    assert "WARNING [subscription] subscription-unauthenticated-unsubscribe" in text
+    assert "result: PASS (1 account(s): 1 pass, 0 fail, 0 unknown" in text

@@ -324,7 +324,7 @@ class Collector:
             return scope
         metric_alarms, composites = alarms
         metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
-        scope.alarms = [a for a in (mapping.alarm(raw) for raw in metric_alarms) if _watches(a, metrics)]
+        scope.alarms = [a for a in (mapping.alarm(raw) for raw in metric_alarms) if watches(a, metrics)]
         watched = {v for a in scope.alarms for v in (a.name, a.arn) if isinstance(v, str)}
         scope.composite_alarms = [c for c in (mapping.composite_alarm(raw) for raw in composites)
                                   if isinstance(c.rule, str) and referenced(c.rule) & watched]
@@ -404,9 +404,12 @@ class Collector:
                     if error is not None:
                         # The filter policy is not known: whether the subscription delivers
                         # an alarm cannot be verified (the shared rule says UNKNOWN).
-                        scope.gaps.append(gap_from_error(
-                            error, resource_id=sub_arn, link="subscription", region=arns.region_of(arn),
-                            action="sns:GetSubscriptionAttributes"))
+                        gap = gap_from_error(error, resource_id=sub_arn, link="subscription",
+                                             region=arns.region_of(arn), action="sns:GetSubscriptionAttributes")
+                        if gap.code == "audit.access-denied":  # not in every copy of SecurityAudit
+                            gap = replace(gap, fix="grant sns:GetSubscriptionAttributes to the auditing role "
+                                                   "(beside SecurityAudit if your copy of it lacks the action)")
+                        scope.gaps.append(gap)
                     scope.subscriptions.append(mapping.subscription(
                         listed, read_attributes, unreadable=error is not None))
 
@@ -475,7 +478,7 @@ def _not_found(error: Exception | None) -> bool:
         error.response.get("Error", {}).get("Code") in ("NotFound", "NotFoundException")
 
 
-def _watches(alarm: Alarm, metrics: set[tuple[Any, Any]]) -> bool:
+def watches(alarm: Alarm, metrics: set[tuple[Any, Any]]) -> bool:
     """Pre-selection (a superset): the alarm names one of the filters' metrics somewhere.
 
     Whether it *works* for that filter is the shared chain's decision, not this one's.

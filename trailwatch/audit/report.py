@@ -5,7 +5,8 @@ import json
 
 from .result import AccountResult, AuditFinding, Report
 
-_WORD = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}
+_WORD = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN", "warning": "WARNING"}
+_VERDICTS = ("pass", "fail", "unknown")
 
 
 def to_json(report: Report) -> str:
@@ -27,7 +28,7 @@ def to_text(report: Report) -> str:
     if report.missing_shards:
         lines.append(f"missing shard reports: {', '.join(report.missing_shards)} (their accounts were not judged)")
         lines.append("")
-    counts = {s: sum(1 for a in report.accounts if a.status == s) for s in _WORD}
+    counts = {s: sum(1 for a in report.accounts if a.status == s) for s in _VERDICTS}
     lines.append(
         f"result: {_WORD[report.status]} ({len(report.accounts)} account(s): "
         f"{counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown"
@@ -76,6 +77,8 @@ def _body(account: AccountResult) -> list[str]:
             out.append(f"    log group {trail.log_group}")
         for finding in trail.findings:
             out.extend(_finding(finding, "    "))
+    for finding in account.warnings:  # works today, anyone can break it: never a verdict
+        out.extend(_finding(finding, "  "))
     return out
 
 

@@ -16,7 +16,7 @@ EXIT_CODES = {"pass": 0, "fail": 1, "unknown": 2}
 class AuditFinding:
     """One broken (or unverifiable) link, on the resource to fix, with the fix."""
 
-    status: str  # fail | unknown
+    status: str  # fail | unknown | warning (works today, anyone can break it: never a verdict)
     code: str
     link: str  # account | region | trail | log-group | metric-filter | alarm | topic | subscription
     resource: str  # ARN (or name) of the resource to change
@@ -53,6 +53,9 @@ class AccountResult:
     #: per control (CIS 1.4 id -> this account's verdict for it); trails/findings above are
     #: the first control's (4.1 when audited), status is the worst of them (verdict.combine)
     controls: dict[str, "AccountResult"] = field(default_factory=dict)
+    #: "warning" findings: links that work but anyone can break (verdict.Judgement.warnings);
+    #: they never change a status or the exit code
+    warnings: list[AuditFinding] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -187,12 +190,13 @@ def _account_from(data: dict[str, Any], top: dict[str, Any] | None = None) -> Ac
                             findings=[_finding_from(f) for f in t.get("findings") or []])
                 for t in data.get("trails") or []],
         findings=[_finding_from(f) for f in data.get("findings") or []],
-        api_calls=int(top.get("apiCalls") or 0), seconds=float(top.get("seconds") or 0.0))
+        api_calls=int(top.get("apiCalls") or 0), seconds=float(top.get("seconds") or 0.0),
+        warnings=[_finding_from(f) for f in data.get("warnings") or []])
     if top is data:
         result.controls = {cid: _account_from(c, data) for cid, c in (data.get("controls") or {}).items()}
         if result.controls:  # the first control's trails are the account's (verdict.combine)
             first = next(iter(result.controls.values()))
-            result.trails, result.findings = first.trails, first.findings
+            result.trails, result.findings, result.warnings = first.trails, first.findings, first.warnings
     return result
 
 
@@ -203,7 +207,7 @@ def _account_json(account: AccountResult) -> dict[str, Any]:
     return out
 
 
-_PER_CONTROL = ("status", "summary", "findings", "trails")
+_PER_CONTROL = ("status", "summary", "findings", "trails", "warnings")
 
 
 def _verdict_json(account: AccountResult) -> dict[str, Any]:
@@ -216,6 +220,7 @@ def _verdict_json(account: AccountResult) -> dict[str, Any]:
         "apiCalls": account.api_calls,
         "seconds": round(account.seconds, 3),
         "findings": [_finding_json(f) for f in account.findings],
+        "warnings": [_finding_json(f) for f in account.warnings],
         "trails": [
             {
                 "arn": t.arn,

@@ -20,7 +20,7 @@ from . import arns
 from .result import AccountResult, AuditFinding, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"fail": "error", "unknown": "warning", "pass": "note"}
+_LEVEL = {"fail": "error", "unknown": "warning", "pass": "note", "warning": "warning"}
 
 
 def to_sarif(report: Report) -> str:
@@ -33,7 +33,7 @@ def document(report: Report) -> dict[str, Any]:
     for top in report.accounts:
         for control, account in _per_control(top, report.control_ids):
             prefix = control.policy + "/" if control is not None else ""
-            for trail_arn, finding in _findings(account):
+            for trail_arn, finding in [*_findings(account), *((None, w) for w in account.warnings)]:
                 rule = rules.setdefault(prefix + finding.code, _rule(finding, prefix, control))
                 results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"]), rule["id"]))
             if account.status == "pass":
@@ -123,6 +123,8 @@ def _logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
 def _level(account: AccountResult, finding: AuditFinding) -> str:
     """A broken link in an account that passes anyway (a legacy trail beside a working one)
     is worth knowing, not an error: the account is monitored."""
+    if finding.status == "warning":  # a passing account's weak link is what a warning is for
+        return "warning"
     return "note" if account.status == "pass" else _LEVEL[finding.status]
 
 

@@ -13,11 +13,13 @@ from typing import Sequence
 from trailwatch_policy import chain, fixes
 from trailwatch_policy.controls import CONTROLS, Control, find
 from trailwatch_policy.findings import Finding, best, unique, worst
-from trailwatch_policy.model import Trail
+from trailwatch_policy.composite import referenced
+from trailwatch_policy.metric_filter import meant_for_another_control
+from trailwatch_policy.model import Subscription, Trail
 from trailwatch_policy.options import ChainOptions
 
-from . import arns
-from .collect import AccountScan, Gap
+from . import arns, mapping
+from .collect import AccountScan, Gap, watches
 from .result import AccountResult, AuditFinding, TrailResult
 
 # The audit's CloudTrail log groups are the ones trails deliver to; no name patterns.
@@ -53,7 +55,7 @@ class Judgement:
     trails' own findings. `control(c)` is the account's verdict for one control."""
 
     def __init__(self, scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS):
-        self.scan = scan
+        self.scan, self.options = scan, options
         self.gaps_of: dict[str, list[Gap]] = defaultdict(list)
         for gap in scan.gaps:
             self.gaps_of[gap.resource_id].append(gap)
@@ -96,10 +98,55 @@ class Judgement:
                     f"no CloudTrail trail is visible in {', '.join(scan.regions)}: API calls are not "
                     f"recorded, so {c.what} cannot be monitored", None))
         result.status = best(t.status for t in result.trails) if result.trails else "fail"
+        result.warnings = self.warnings(c)
         if result.status != "pass" and self.region_gaps:
             result.status = "unknown"
             result.findings.extend(from_gap(g, c) for g in self.region_gaps)
         return result
+
+
+    def warnings(self, c: Control) -> list[AuditFinding]:
+        """What works today but anyone can break: a subscription of a topic this control's
+        alarms notify, confirmed without authentication (ConfirmationWasAuthenticated false).
+        Its every notification carries an unsubscribe link, which works without AWS
+        credentials unless the subscription was confirmed with AuthenticateOnUnsubscribe
+        (https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html,
+        https://docs.aws.amazon.com/sns/latest/dg/http-notification-json.html,
+        https://repost.aws/knowledge-center/prevent-unsubscribe-all-sns-topic). A warning,
+        never a FAIL: the alarm is delivered until someone follows the link."""
+        out: list[AuditFinding] = []
+        for region, scope in self.scan.scopes.items():
+            groups = set(scope.log_group_names)
+            filters = [f for f in scope.filters if f.log_group.value in groups
+                       and not meant_for_another_control(f, self.options, c)]
+            metrics = {(m.namespace, m.name) for f in filters for m in f.metrics}
+            alarms = [a for a in scope.alarms if watches(a, metrics)]
+            names = {v for a in alarms for v in (a.name, a.arn) if isinstance(v, str)}
+            notifiers = [*alarms, *(x for x in scope.composite_alarms
+                                    if isinstance(x.rule, str) and referenced(x.rule) & names)]
+            topics = {arn for a in notifiers for arn in mapping.sns_topics(a)}
+            for sub in scope.subscriptions:
+                if sub.topic.value in topics and sub.confirmed is True and sub.confirmation_authenticated is False:
+                    out.append(_unauthenticated(sub, c, region))
+        return unique(out, lambda f: f.resource)
+
+
+def _unauthenticated(sub: Subscription, c: Control, region: str) -> AuditFinding:
+    email = sub.protocol in ("email", "email-json")
+    link = "the unsubscribe link at the foot of every alarm mail" if email else \
+        "the UnsubscribeURL every notification carries"
+    topic = sub.topic.value if isinstance(sub.topic.value, str) else "<topic arn>"
+    endpoint = sub.endpoint if isinstance(sub.endpoint, str) and sub.endpoint else "<endpoint>"
+    return AuditFinding(
+        "warning", "subscription-unauthenticated-unsubscribe", "subscription", sub.id,
+        f"the {sub.protocol} subscription was confirmed without authentication "
+        f"(ConfirmationWasAuthenticated false): anyone who gets {link} (a forwarded mail, a "
+        f"mailing list, a link scanner) can unsubscribe it without AWS credentials, and then "
+        f"no one is told of {c.what}",
+        f"confirm it with authentication: aws sns subscribe --topic-arn {topic} --protocol "
+        f"{sub.protocol} --notification-endpoint {endpoint}, copy the token from the confirmation "
+        "link (do not open it), then aws sns confirm-subscription --topic-arn "
+        f"{topic} --token <token> --authenticate-on-unsubscribe true (docs/audit.md)", region)
 
 
 def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS, control: str | None = None) -> AccountResult:
@@ -126,13 +173,13 @@ def combine(per_control: dict[str, AccountResult]) -> AccountResult:
     status = "fail" if "fail" in statuses else "unknown" if "unknown" in statuses else "pass"
     return AccountResult(account=first.account, status=status, role_arn=first.role_arn,
                          regions=first.regions, trails=first.trails, findings=first.findings,
-                         api_calls=first.api_calls, controls=dict(per_control))
+                         api_calls=first.api_calls, controls=dict(per_control), warnings=first.warnings)
 
 
 def _copy(result: AccountResult) -> AccountResult:
     return AccountResult(account=result.account, status=result.status, role_arn=result.role_arn,
                          regions=result.regions, trails=result.trails, findings=result.findings,
-                         api_calls=result.api_calls)
+                         api_calls=result.api_calls, warnings=result.warnings)
 
 
 def recombine(account: AccountResult) -> None:
