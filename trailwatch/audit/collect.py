@@ -324,10 +324,9 @@ class Collector:
             return scope
         metric_alarms, composites = alarms
         metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
-        scope.alarms = [a for a in (mapping.alarm(raw) for raw in metric_alarms) if watches(a, metrics)]
-        watched = {v for a in scope.alarms for v in (a.name, a.arn) if isinstance(v, str)}
-        scope.composite_alarms = [c for c in (mapping.composite_alarm(raw) for raw in composites)
-                                  if isinstance(c.rule, str) and referenced(c.rule) & watched]
+        scope.alarms, scope.composite_alarms = on_metrics(
+            [mapping.alarm(raw) for raw in metric_alarms],
+            [mapping.composite_alarm(raw) for raw in composites], metrics)
         return scope
 
     def _alarms(self, region: str) -> tuple[list[Any], list[Any]]:
@@ -476,6 +475,15 @@ class Collector:
 def _not_found(error: Exception | None) -> bool:
     return isinstance(error, ClientError) and \
         error.response.get("Error", {}).get("Code") in ("NotFound", "NotFoundException")
+
+
+def on_metrics(alarms: Iterable[Alarm], composites: Iterable[CompositeAlarm],
+               metrics: set[tuple[Any, Any]]) -> tuple[list[Alarm], list[CompositeAlarm]]:
+    """The alarms that may watch one of `metrics` (`watches`), and the composite alarms
+    whose rule names one of them."""
+    chosen = [a for a in alarms if watches(a, metrics)]
+    named = {v for a in chosen for v in (a.name, a.arn) if isinstance(v, str)}
+    return chosen, [c for c in composites if isinstance(c.rule, str) and referenced(c.rule) & named]
 
 
 def watches(alarm: Alarm, metrics: set[tuple[Any, Any]]) -> bool:

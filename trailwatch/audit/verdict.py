@@ -13,13 +13,12 @@ from typing import Sequence
 from trailwatch_policy import chain, fixes
 from trailwatch_policy.controls import CONTROLS, Control, find
 from trailwatch_policy.findings import Finding, best, unique, worst
-from trailwatch_policy.composite import referenced
 from trailwatch_policy.metric_filter import meant_for_another_control
-from trailwatch_policy.model import Subscription, Trail
+from trailwatch_policy.model import Alarm, CompositeAlarm, Subscription, Trail
 from trailwatch_policy.options import ChainOptions
 
 from . import arns, mapping
-from .collect import AccountScan, Gap, watches
+from .collect import AccountScan, Gap, on_metrics
 from .result import AccountResult, AuditFinding, TrailResult
 
 # The audit's CloudTrail log groups are the ones trails deliver to; no name patterns.
@@ -120,10 +119,8 @@ class Judgement:
             filters = [f for f in scope.filters if f.log_group.value in groups
                        and not meant_for_another_control(f, self.options, c)]
             metrics = {(m.namespace, m.name) for f in filters for m in f.metrics}
-            alarms = [a for a in scope.alarms if watches(a, metrics)]
-            names = {v for a in alarms for v in (a.name, a.arn) if isinstance(v, str)}
-            notifiers = [*alarms, *(x for x in scope.composite_alarms
-                                    if isinstance(x.rule, str) and referenced(x.rule) & names)]
+            alarms, composites = on_metrics(scope.alarms, scope.composite_alarms, metrics)
+            notifiers: list[Alarm | CompositeAlarm] = [*alarms, *composites]
             topics = {arn for a in notifiers for arn in mapping.sns_topics(a)}
             for sub in scope.subscriptions:
                 if sub.topic.value in topics and sub.confirmed is True and sub.confirmation_authenticated is False:
