@@ -103,7 +103,6 @@ class Judgement:
             result.findings.extend(from_gap(g, c) for g in self.region_gaps)
         return result
 
-
     def warnings(self, c: Control) -> list[AuditFinding]:
         """What works today but anyone can break: a subscription of a topic this control's
         alarms notify, confirmed without authentication (ConfirmationWasAuthenticated false).
@@ -130,15 +129,15 @@ class Judgement:
 
 def _unauthenticated(sub: Subscription, c: Control, region: str) -> AuditFinding:
     email = sub.protocol in ("email", "email-json")
-    link = "the unsubscribe link at the foot of every alarm mail" if email else \
-        "the UnsubscribeURL every notification carries"
+    link = ("the unsubscribe link at the foot of every alarm mail (a forwarded mail, a mailing list, "
+            "a link scanner)") if email else "the UnsubscribeURL every notification carries"
     topic = sub.topic.value if isinstance(sub.topic.value, str) else "<topic arn>"
     endpoint = sub.endpoint if isinstance(sub.endpoint, str) and sub.endpoint else "<endpoint>"
     return AuditFinding(
         "warning", "subscription-unauthenticated-unsubscribe", "subscription", sub.id,
         f"the {sub.protocol} subscription was confirmed without authentication "
-        f"(ConfirmationWasAuthenticated false): anyone who gets {link} (a forwarded mail, a "
-        f"mailing list, a link scanner) can unsubscribe it without AWS credentials, and then "
+        f"(ConfirmationWasAuthenticated false): anyone who gets {link} can unsubscribe it "
+        f"without AWS credentials, and then "
         f"no one is told of {c.what}",
         f"confirm it with authentication: aws sns subscribe --topic-arn {topic} --protocol "
         f"{sub.protocol} --notification-endpoint {endpoint}, copy the token from the confirmation "
