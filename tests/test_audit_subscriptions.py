@@ -13,45 +13,17 @@ with the attributes AWS documents
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build, isolated_env, process_server
+from moto_server import Chain, Endpoint, build
+from moto_server import audit as run_audit
 from trailwatch_policy.controls import CONTROLS
 
-ROOT = Path(__file__).resolve().parent.parent
 IDS = [c.id for c in CONTROLS]
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Endpoint]:
-    with process_server() as endpoint:
-        yield endpoint
-
-
-def _auth(endpoint: Endpoint, free_actions: int) -> None:
-    """moto enforces IAM after `free_actions` more requests (10**9: never)."""
-    request = urllib.request.Request(endpoint.url + "/moto-api/reset-auth", method="POST",
-                                     data=str(free_actions).encode(), headers={"Content-Type": "text/plain"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
-        response.read()
-
-
-@pytest.fixture
-def moto(server: Endpoint) -> Iterator[Endpoint]:
-    _auth(server, 10**9)
-    server.reset()
-    server.control(faults={})
-    yield server
-    server.control(faults={})
-    _auth(server, 10**9)
 
 
 def deploy(endpoint: Endpoint) -> dict[str, str]:
@@ -73,12 +45,10 @@ def deploy(endpoint: Endpoint) -> dict[str, str]:
 
 
 def audit(endpoint: Endpoint, *args: str, **env: str) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-                           "--format", "json", "--regions", "us-east-1", "--controls", "all", *args],
-                          cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **env}),
-                          capture_output=True, text=True, timeout=180)
-    assert done.stdout, done.stderr
-    return done.returncode, json.loads(done.stdout)
+    """Every control (`--controls all`), JSON; `env`: credentials and the like."""
+    code, report, stderr = run_audit(endpoint, *args, controls="all", env=env, timeout=180)
+    assert report is not None, stderr
+    return code, report
 
 
 def per_control(report: dict[str, Any]) -> dict[str, tuple[str, dict[str, dict[str, Any]]]]:
@@ -152,7 +122,7 @@ def test_an_unreadable_filter_policy_cannot_be_verified(moto: Endpoint) -> None:
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Action": "sns:GetSubscriptionAttributes", "Resource": "*"}]}))
     keys = iam.create_access_key(UserName="auditor")["AccessKey"]
-    _auth(moto, 0)
+    moto.enforce_iam(after=0)
     code, report = audit(moto, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"],
                          AWS_SESSION_TOKEN="")
     assert (code, report["status"]) == (2, "unknown")
@@ -221,10 +191,8 @@ def test_unauthenticated_confirmation_is_a_warning_for_every_control_never_a_ver
         assert "unsubscribe link at the foot of every alarm mail" in warning["message"]
         assert warning["message"].endswith(f"no one is told of {c.what}")
         assert "--authenticate-on-unsubscribe true" in warning["fix"]
-    sarif = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url, "--regions",
-                            "us-east-1", "--controls", "4.7,4.15", "--format", "sarif"], cwd=ROOT, timeout=180,
-                           env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}), capture_output=True, text=True)
-    levels = {(r["ruleId"], r["level"]) for r in json.loads(sarif.stdout)["runs"][0]["results"]}
+    sarif = run_audit(moto, "--controls", "4.7,4.15", fmt="sarif", timeout=180).report
+    levels = {(r["ruleId"], r["level"]) for r in sarif["runs"][0]["results"]}
     assert {("kms-key-disable-or-deletion-monitored/subscription-unauthenticated-unsubscribe", "warning"),
             ("organizations-changes-monitored/subscription-unauthenticated-unsubscribe", "warning")} <= levels
     # authenticated (what moto itself says): no warning

@@ -3,8 +3,6 @@ per control and per account, JSON keyed by control id, SARIF rules per control, 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +10,7 @@ import jsonschema
 import pytest
 
 from control_cases import CASES, KNOWN_WRONG
-from moto_server import CIS_1_2, Chain, Endpoint, build, isolated_env
-from test_audit_moto import audit, moto, server  # noqa: F401 -- the moto server fixtures
+from moto_server import CIS_1_2, Chain, Endpoint, audit, build
 from trailwatch_policy.controls import CONTROLS
 
 pytestmark = pytest.mark.slow
@@ -22,11 +19,12 @@ SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_t
 IDS = [c.id for c in CONTROLS]
 
 
-def deploy(endpoint: Endpoint, patterns: dict[str, str] | None = None, drop: frozenset[str] = frozenset()) -> None:
-    """The 4.1 chain (moto_server.build) and, on the same log group and topic, a filter and an
-    alarm for every other control."""
+def deploy(endpoint: Endpoint, patterns: dict[str, str] | None = None, drop: frozenset[str] = frozenset(),
+           chain: Chain | None = None) -> None:
+    """The 4.1 chain (moto_server.build; `chain` changes its links) and, on the same log group and
+    topic, a filter and an alarm for every other control."""
     patterns = patterns or {}
-    made = build(endpoint, Chain(pattern=patterns.get("4.1", CIS_1_2)))
+    made = build(endpoint, chain or Chain(pattern=patterns.get("4.1", CIS_1_2)))
     logs, cloudwatch = endpoint.client("logs", "us-east-1"), endpoint.client("cloudwatch", "us-east-1")
     for c in CONTROLS[1:]:
         if c.id in drop:
@@ -64,11 +62,8 @@ def test_every_control_passes_and_the_report_is_keyed_by_control(moto: Endpoint)
 def test_the_default_is_every_control(moto: Endpoint) -> None:
     """Program, pack and audit agree (issue 21, item 6): without --controls, all fifteen."""
     deploy(moto, drop=frozenset(IDS[1:]))  # 4.1's chain only
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url,
-                           "--regions", "us-east-1", "--format", "json"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=180, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}))
-    report = json.loads(done.stdout)
-    assert (done.returncode, report["status"], report["controls"]) == (1, "fail", IDS)
+    code, report, _ = audit(moto, controls=None, timeout=180)
+    assert (code, report["status"], report["controls"]) == (1, "fail", IDS)
     assert report["control"] == "CIS AWS Foundations monitoring section: " + ", ".join(IDS)
     got = verdicts(report)
     assert got["4.1"] == ("pass", set())

@@ -14,9 +14,10 @@ import json
 import re
 from typing import Any
 
-from trailwatch_policy.controls import Control, find
+from trailwatch_policy.controls import Control
 
 from . import arns
+from .findings import per_control
 from .result import AccountResult, AuditFinding, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,8 +32,8 @@ def document(report: Report) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     for top in report.accounts:
-        for control, account in _per_control(top, report.control_ids):
-            prefix = control.policy + "/" if control is not None else ""
+        for control, account in per_control(top, report.control_ids):
+            prefix = control.policy + "/"
             for trail_arn, finding in [*_findings(account), *((None, w) for w in account.warnings)]:
                 rule = rules.setdefault(prefix + finding.code, _rule(finding, prefix, control))
                 results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"]), rule["id"]))
@@ -41,8 +42,7 @@ def document(report: Report) -> dict[str, Any]:
                     "id": prefix + "account-monitored",
                     "name": _name(prefix) + "AccountMonitored",
                     "shortDescription": {"text": f"{control.what[0].upper()}{control.what[1:]} are monitored "
-                                                 f"in the account ({control.label()})" if control is not None
-                                         else "The account is monitored"},
+                                                 f"in the account ({control.label()})"},
                     "defaultConfiguration": {"level": "note"},
                 })
                 results.append({
@@ -51,30 +51,23 @@ def document(report: Report) -> dict[str, Any]:
                     "kind": "pass",
                     "level": "none",
                     "message": {"text": f"account {account.account}: {account.summary}"},
-                    "locations": [{"logicalLocations": [_logical(account.account, "module")]}],
+                    "locations": [{"logicalLocations": [logical(account.account, "module")]}],
                 })
+    return sarif_log(report.tool_version, list(rules.values()), results, f"trailwatch-audit/{report.started}")
+
+
+def sarif_log(version: str, rules: list[dict[str, Any]], results: list[dict[str, Any]],
+              automation_id: str) -> dict[str, Any]:
+    """One SARIF 2.1.0 log of one trailwatch run (the audit's and `trailwatch check`'s)."""
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "trailwatch",
-                "version": report.tool_version,
-                "rules": list(rules.values()),
-            }},
-            "automationDetails": {"id": f"trailwatch-audit/{report.started}"},
+            "tool": {"driver": {"name": "trailwatch", "version": version, "rules": rules}},
+            "automationDetails": {"id": automation_id},
             "results": results,
         }],
     }
-
-
-def _per_control(account: AccountResult, audited: list[str]) -> list[tuple[Control | None, AccountResult]]:
-    """Each control's verdict for the account (a one-control report: the account itself;
-    an account that names no control, e.g. a hand-made report: the account, rules unprefixed)."""
-    if len(account.controls) > 1:
-        return [(find(cid), result) for cid, result in account.controls.items()]
-    only = next(iter(account.controls), None) or (audited[0] if audited else None)
-    return [(find(only) if only else None, account)]
 
 
 def _name(prefix: str) -> str:
@@ -113,7 +106,7 @@ def artifact_path(account: str, finding: AuditFinding) -> str:
     return "aws/" + "/".join(safe)
 
 
-def _logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
+def logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
     location: dict[str, Any] = {"name": name, "fullyQualifiedName": name, "kind": kind}
     if parent is not None:
         location["parentIndex"] = parent
@@ -130,10 +123,10 @@ def _level(account: AccountResult, finding: AuditFinding) -> str:
 
 def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding,
             rule_index: int, rule_id: str | None = None) -> dict[str, Any]:
-    logical = [_logical(account.account, "module")]
+    places = [logical(account.account, "module")]
     if finding.region:
-        logical.append(_logical(f"{account.account}/{finding.region}", "namespace", 0))
-    logical.append(_logical(finding.resource, "resource", len(logical) - 1))
+        places.append(logical(f"{account.account}/{finding.region}", "namespace", 0))
+    places.append(logical(finding.resource, "resource", len(places) - 1))
     text = f"account {account.account}: {finding.message} Fix: {finding.fix}"
     result: dict[str, Any] = {
         "ruleId": rule_id or finding.code,
@@ -142,7 +135,7 @@ def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding
         "kind": "fail",  # SARIF: any other kind requires level "none"
         "message": {"text": text},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_path(account.account, finding)}},
-                       "logicalLocations": logical}],
+                       "logicalLocations": places}],
         "partialFingerprints": {"trailwatch/v1": f"{account.account}|{finding.code}|{finding.resource}"},
         "properties": {"account": account.account, "link": finding.link, "status": finding.status},
     }

@@ -14,7 +14,7 @@ from trailwatch_policy import chain, fixes
 from trailwatch_policy.controls import CONTROLS, Control, find
 from trailwatch_policy.findings import Finding, best, unique, worst
 from trailwatch_policy.metric_filter import meant_for_another_control
-from trailwatch_policy.model import Alarm, CompositeAlarm, Subscription, Trail
+from trailwatch_policy.model import Alarm, CompositeAlarm, Inventory, Subscription, Trail
 from trailwatch_policy.options import ChainOptions
 
 from . import arns, mapping
@@ -50,8 +50,8 @@ def _own(status: str, code: str, link: str, resource: str, message: str, region:
 
 class Judgement:
     """One account's reads, prepared once for any number of controls: per region, the shared
-    chain's `Evaluation` (the inventory indexed, each alarm and topic judged once) and the
-    trails' own findings. `control(c)` is the account's verdict for one control."""
+    chain's `Evaluation` (the inventory indexed, each alarm and topic judged once).
+    `control(c)` is the account's verdict for one control."""
 
     def __init__(self, scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS):
         self.scan, self.options = scan, options
@@ -59,13 +59,12 @@ class Judgement:
         for gap in scan.gaps:
             self.gaps_of[gap.resource_id].append(gap)
         self.region_gaps = [g for g in scan.gaps if g.link == "region"]
+        self.inventories: dict[str, Inventory] = {}
         self.evaluations: dict[str, chain.Evaluation] = {}
-        self.trail_problems: dict[str, list[Finding]] = defaultdict(list)
         for region, scope in scan.scopes.items():
             inventory = scope.inventory(t for t in scan.trails if _target_in(t, scan.account_id, region))
+            self.inventories[region] = inventory
             self.evaluations[region] = chain.Evaluation(inventory, options)
-            for finding in chain.trail_findings(inventory):
-                self.trail_problems[finding.resource_id].append(finding)
 
     def control(self, control: str | Control) -> AccountResult:
         """The account's verdict for one control: one compliant trail is enough."""
@@ -74,12 +73,16 @@ class Judgement:
         result = AccountResult(account=scan.account_id, status="fail", role_arn=scan.role_arn,
                                regions=list(scan.regions), api_calls=scan.calls)
         group_results: dict[tuple[str, str], chain.LogGroupResult] = {}
+        trail_problems: dict[str, list[Finding]] = defaultdict(list)
         for region, evaluation in self.evaluations.items():
             for group in evaluation.control(c):
                 if isinstance(group.name, str):
                     group_results[(region, group.name)] = group
+            # an excluded event source matters only to the controls whose events come from it
+            for finding in chain.trail_findings(self.inventories[region], c):
+                trail_problems[finding.resource_id].append(finding)
         for trail in scan.trails:
-            result.trails.append(_trail(trail, scan, group_results, self.trail_problems[trail.id],
+            result.trails.append(_trail(trail, scan, group_results, trail_problems[trail.id],
                                         self.gaps_of[trail.id], c))
         if not scan.trails:
             unread = sorted({g.region for g in self.region_gaps if g.region})
