@@ -192,7 +192,7 @@ REGISTRY: Final[Mapping[Code, Entry]] = {
     "composite-rule": Entry(
         "alarm", _FU, "the composite alarm's rule does not go to ALARM with the control's alarm",
         "aws cloudwatch put-composite-alarm --region {region} --alarm-name {alarm} --alarm-rule "
-        "'ALARM(\"<the unauthorized-API-calls alarm name>\")' --alarm-actions {topic} "
+        "'ALARM(\"<the name of the alarm on {metric}>\")' --alarm-actions {topic} "
         "(put-composite-alarm replaces the whole alarm)", anchor=_RULES),
     "composite-suppressed": Entry(
         "alarm", _U, "an actions suppressor may silence the composite alarm",
@@ -297,7 +297,7 @@ REGISTRY: Final[Mapping[Code, Entry]] = {
     "log-group-missing": Entry(
         "log-group", _F, "the trail's log group does not exist (audit)",
         "aws logs create-log-group --region {region} --log-group-name {log_group}, then " +
-        _FILTER.replace("{filter}", "unauthorized-api-calls") + "; or point the trail at an "
+        _FILTER + "; or point the trail at an "
         "existing group",
         'aws.cloudwatch.LogGroup("trail-logs", name="{log_group}") with its filter, alarm and topic',
         anchor=_AUDIT),
