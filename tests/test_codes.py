@@ -1,6 +1,6 @@
 """One registry of finding codes (trailwatch_policy.codes): every code a rule or the audit
 emits is in it, a misspelt code fails where it is built, docs/codes.md is the registry's
-table."""
+table, and the pack's modules import each other without a circle."""
 from __future__ import annotations
 
 import ast
@@ -97,3 +97,58 @@ def test_the_docs_table_is_the_registry() -> None:
                       where))
     assert table == [(c, e.link, e.statuses, e.preview_only, e.summary, f"[{e.anchor}]({e.anchor})")
                      for c, e in REGISTRY.items()]
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the pack modules it imports (at module level or inside a function)."""
+    graph: dict[str, set[str]] = {}
+    names = {p.stem for p in PACK.glob("*.py")}
+    for path in PACK.glob("*.py"):
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if node.level == 1:
+                    deps.update([module.split(".")[0]] if module else [a.name for a in node.names])
+                elif module == "trailwatch_policy":
+                    deps.update(a.name for a in node.names)
+                elif module.startswith("trailwatch_policy."):
+                    deps.add(module.split(".")[1])
+            elif isinstance(node, ast.Import):
+                deps.update(a.name.split(".")[1] for a in node.names
+                            if a.name.startswith("trailwatch_policy."))
+        graph[path.stem] = (deps & names) - {path.stem}
+    return graph
+
+
+def cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle of `graph`, or []."""
+    state: dict[str, int] = {}
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = 1
+        for dep in sorted(graph[node]):
+            if state.get(dep) == 1:
+                return path[path.index(dep):] + [node, dep] if dep in path else [node, dep]
+            if not state.get(dep) and (found := visit(dep, path + [node])):
+                return found
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if not state.get(start) and (found := visit(start, [])):
+            return found
+    return []
+
+
+def test_the_cycle_finder_finds_a_circle() -> None:
+    assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_pack_imports_without_a_circle() -> None:
+    graph = import_graph()
+    assert {"codes", "findings", "fixes", "chain"} <= set(graph)
+    assert cycle(graph) == [], " -> ".join(cycle(graph))
+    assert graph["codes"] == set()  # the bottom: standard library only
+    assert graph["findings"] <= {"codes", "fixes"}

@@ -32,6 +32,7 @@ FIXES: Final[Mapping[str, Fix]] = {code: Fix(e.cli, e.pulumi) for code, e in REG
 # read), a place the audit never sees. AWS always answers with values, so they need no command.
 PREVIEW_ONLY: Final = frozenset(code for code, e in REGISTRY.items() if e.preview_only)
 
+
 def _defaults() -> Mapping[str, str]:
     """Values a finding does not carry: the primary control's names (rules pass their control's)."""
     c = primary()
