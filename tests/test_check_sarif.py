@@ -91,7 +91,11 @@ def test_the_trailwatch_pack_on_a_stack_gives_codes_and_the_program_line() -> No
     log = json.loads(proc.stdout)
     validate(log)
     results = log["runs"][0]["results"]
-    assert results and all(r["level"] == "error" for r in results)
+    # issue 21: 4.1's policy is mandatory (error); the other fourteen controls' are advisory by
+    # default (warning): this 4.1-only stack owes them, shown without blocking
+    assert results and all(r["level"] == ("error" if r["ruleId"] == "unauthorized-api-calls-monitored" else "warning")
+                           for r in results)
+    assert any(r["level"] == "error" for r in results)
     assert any(r["properties"]["codes"] for r in results)
     located = [r for r in results if "physicalLocation" in r["locations"][0]]
     assert located

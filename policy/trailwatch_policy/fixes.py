@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Iterable, Mapping
 
 from trailwatch_policy.codes import REGISTRY
-from trailwatch_policy.metric_filter import CIS_PATTERN
+from trailwatch_policy.controls import primary
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,11 @@ FIXES: Final[Mapping[str, Fix]] = {code: Fix(e.cli, e.pulumi) for code, e in REG
 # read), a place the audit never sees. AWS always answers with values, so they need no command.
 PREVIEW_ONLY: Final = frozenset(code for code, e in REGISTRY.items() if e.preview_only)
 
-_DEFAULTS: Final[Mapping[str, str]] = {
-    "namespace": "CISBenchmark", "metric": "UnauthorizedAPICalls",
-    "filter": "unauthorized-api-calls", "alarm": "Unauthorized_API_Calls",
-    "pattern": CIS_PATTERN, "topic": "<sns topic arn>",
-}
+def _defaults() -> Mapping[str, str]:
+    """Values a finding does not carry: the primary control's names (rules pass their control's)."""
+    c = primary()
+    return {"namespace": "CISBenchmark", "metric": c.metric, "filter": c.filter, "alarm": c.alarm,
+            "pattern": c.fix_pattern, "topic": "<sns topic arn>"}
 
 
 class _Values(dict[str, str]):
@@ -68,7 +68,7 @@ def _from_arn(arn: str) -> dict[str, str]:
 def values(resource_id: str, log_group: str | None = None,
            args: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """Template values: defaults < what the rule knew < the resource's own ARN."""
-    out: dict[str, str] = _Values(_DEFAULTS)
+    out: dict[str, str] = _Values(_defaults())
     out.update({k: v for k, v in args if v})
     if log_group:
         out["log_group"] = log_group
