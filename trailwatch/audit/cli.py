@@ -380,11 +380,8 @@ def finish(results: list[AccountResult], **report: Any) -> Report:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("trailwatch")
-    except PackageNotFoundError:
-        return "0.0.0+unknown"
+    from trailwatch.version import version
+    return version()
 
 
 def render(report: Report, fmt: str) -> str:
