@@ -236,7 +236,7 @@ def test_unknown_invoke_names_its_token_and_how_to_answer_it(tmp_path: Path) -> 
     (["/nonexistent/program"], "no such program folder"),
     ([str(BASIC), "--stack", "prod"], "no Pulumi.prod.yaml"),
     ([str(BASIC), "--format", "yaml"], "invalid choice: 'yaml'"),
-    ([str(BASIC), "--policy-pack", str(FIX)], "no PulumiPolicy.yaml"),
+    ([str(BASIC), "--policy-pack", str(FIX)], "PulumiPolicy.yaml: no such file, so --policy-pack"),
     ([str(BASIC), "--account-id", "12"], "12 digits"),
     ([str(BASIC), "--policy-pack-config", "/nonexistent.json"], "cannot be read"),
 ])

@@ -35,9 +35,9 @@ class InputError(Exception):
 
 def _size(n: int) -> str:
     for unit, factor in (("GiB", 1024 * MIB), ("MiB", MIB), ("KiB", KIB)):
-        if n >= factor:
-            return f"{n / factor:.1f} {unit}"
-    return f"{n} bytes"
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n:,} bytes"
 
 
 def _reason(error: OSError) -> str:

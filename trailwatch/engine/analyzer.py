@@ -100,15 +100,19 @@ def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
 def load_pack_project(pack_dir: Path) -> dict[str, Any]:
     path = pack_dir / "PulumiPolicy.yaml"
     if not exists(path):
-        raise EngineError(f"--policy-pack {pack_dir}: no PulumiPolicy.yaml there; pass a policy pack folder")
+        raise EngineError(f"{path}: no such file, so --policy-pack {pack_dir} is not a policy pack; "
+                          "pass the folder that holds PulumiPolicy.yaml")
     raw = load_yaml(path, "pass a policy pack folder whose PulumiPolicy.yaml is readable")
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         raise EngineError(f"{path}: expected a mapping with `runtime:` (and `version:`), found {type(raw).__name__}")
     runtime = raw.get("runtime")
     name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name in (None, ""):
+        raise EngineError(f"{path}: no `runtime:`; a policy pack names its language (`runtime: python` "
+                          "for the packs the offline engine runs)")
     if name != "python":
-        raise EngineError(f"{path}: runtime is {name!r}; the offline engine runs Python policy packs only")
+        raise EngineError(f"{path}: `runtime: {name}`; the offline engine runs Python policy packs only")
     return raw
 
 

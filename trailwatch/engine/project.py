@@ -178,7 +178,8 @@ def _project_file(directory: Path) -> Path:
     for name in ("Pulumi.yaml", "Pulumi.yml"):
         if exists(directory / name):
             return directory / name
-    raise EngineError(f"{directory}: no Pulumi.yaml; pass the folder of a Pulumi project")
+    raise EngineError(f"{directory / 'Pulumi.yaml'}: no such file; pass the folder of a Pulumi project "
+                      "(the one with Pulumi.yaml)")
 
 
 def _runtime(raw: dict[str, Any], project_file: Path) -> None:
@@ -198,7 +199,7 @@ def load_project(
 ) -> Project:
     directory = _program_folder(directory)
     project_file = _project_file(directory)
-    raw = load_yaml(project_file)
+    raw = load_yaml(project_file, "give the project file (name:, runtime:) of a Pulumi project")
     if not isinstance(raw, dict):
         raise EngineError(f"{project_file}: expected a mapping with `name:` and `runtime:`, found "
                           f"{'nothing' if raw is None else type(raw).__name__}")
@@ -224,7 +225,8 @@ def load_project(
     # leads nowhere is refused by load_yaml: the config it was meant to bring would be lost.
     stack_file = candidate if exists(candidate) else None
     if stack_file is not None:
-        stack_raw = load_yaml(stack_file, "fix the file, or remove it to check the stack without stack config")
+        stack_raw = load_yaml(stack_file, "give the stack's settings file, or none to check the stack "
+                                          "without stack config")
         stack_raw = {} if stack_raw is None else stack_raw
         if not isinstance(stack_raw, dict):
             raise EngineError(f"{stack_file}: expected a mapping with a `config:` block, found {type(stack_raw).__name__}")
