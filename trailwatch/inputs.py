@@ -49,6 +49,18 @@ def _too_large(label: str, size: int | None, limit: int, fix: str) -> InputError
     return InputError(f"{label}: {what} than the {_size(limit)} such a file may hold; {fix}")
 
 
+def _unreachable(p: Path, label: str, kind: str, link_fix: str, fix: str, exc: BaseException) -> InputError:
+    """Why `p` cannot even be looked at: missing, a link to nothing, a link loop, no permission."""
+    if isinstance(exc, FileNotFoundError):
+        if p.is_symlink():
+            return InputError(f"{label}: a symbolic link to {os.readlink(p)}, which does not exist; {link_fix}")
+        return InputError(f"{label}: no such {kind}; {fix}")
+    # RuntimeError: a symbolic link loop as Python 3.11's pathlib reports it (3.13: ELOOP)
+    loop = isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno == errno.ELOOP)
+    reason = "a symbolic link loop" if loop or not isinstance(exc, OSError) else _reason(exc)
+    return InputError(f"{label}: cannot be read ({reason}); {fix}")
+
+
 def decode(data: bytes, label: str) -> str:
     """UTF-8 text, or an InputError naming the first bad byte and its line."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -66,14 +78,8 @@ def read_bytes(path: str | os.PathLike[str], label: str, fix: str, limit: int = 
     p = Path(path)
     try:
         info = p.stat()
-    except FileNotFoundError:
-        if p.is_symlink():
-            raise InputError(f"{label}: a symbolic link to {os.readlink(p)}, which does not exist; "
-                             f"fix the link, or {fix}") from None
-        raise InputError(f"{label}: no such file; {fix}") from None
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python 3.11)
-        reason = _reason(exc) if isinstance(exc, OSError) else "a symbolic link loop"
-        raise InputError(f"{label}: cannot be read ({reason}); {fix}") from None
+    except (OSError, RuntimeError) as exc:
+        raise _unreachable(p, label, "file", f"fix the link, or {fix}", fix, exc) from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{label}: a folder, not a file; {fix}")
     if stat.S_ISREG(info.st_mode) and info.st_size > limit:
@@ -130,14 +136,8 @@ def folder(path: str | os.PathLike[str], label: str, fix: str) -> Path:
     p = Path(path)
     try:
         resolved = p.resolve(strict=True)
-    except FileNotFoundError:
-        if p.is_symlink():
-            raise InputError(f"{label}: a symbolic link to {os.readlink(p)}, which does not exist; "
-                             f"{fix}") from None
-        raise InputError(f"{label}: no such folder; {fix}") from None
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python 3.11)
-        reason = _reason(exc) if isinstance(exc, OSError) and exc.errno != errno.ELOOP else "a symbolic link loop"
-        raise InputError(f"{label}: cannot be read ({reason}); {fix}") from None
+    except (OSError, RuntimeError) as exc:
+        raise _unreachable(p, label, "folder", fix, fix, exc) from None
     if not resolved.is_dir():
         raise InputError(f"{label}: a file, not a folder; {fix}")
     try:

@@ -169,8 +169,11 @@ def parse_override(text: str, project: str) -> tuple[str, str]:
 
 def _program_folder(directory: Path) -> Path:
     fix = "pass the folder that holds Pulumi.yaml"
-    if directory.is_file() and directory.name in ("Pulumi.yaml", "Pulumi.yml"):
-        fix = f"pass the folder that holds it: {directory.resolve().parent}"
+    try:
+        if directory.is_file() and directory.name in ("Pulumi.yaml", "Pulumi.yml"):
+            fix = f"pass the folder that holds it: {directory.resolve().parent}"
+    except OSError:
+        pass  # folder() says what is wrong with the path
     return folder(directory, str(directory), fix)
 
 
