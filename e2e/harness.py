@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".tools"
 POLICY = ROOT / "policy"
 STACKS = ROOT / "tests" / "fixtures" / "stacks"
+TS = ROOT / "e2e" / "typescript"  # a TypeScript stack; `make e2e` installs its node_modules (npm ci)
 # The example passphrase of the committed `secure:` values (Pulumi.prod.yaml, docs/configuration.md);
 # stacks without an encryptionsalt get one made with it in their staged copy.
 PASSPHRASE = "trailwatch-example"

@@ -6,17 +6,9 @@ the log group); the same program with the metric filter, alarm and topic passes.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from e2e.harness import TS, cli_violations, preview
 
-import pytest
-
-from e2e.harness import cli_violations, preview
-
-TS = Path(__file__).resolve().parent / "typescript"
 LOG_GROUP = "urn:pulumi:unmonitored::trailwatch-ts::aws:cloudwatch/logGroup:LogGroup::trail-logs"
-
-pytestmark = pytest.mark.skipif(not (TS / "node_modules" / "@pulumi" / "aws").exists(),
-                                reason="e2e/typescript/node_modules missing: `make e2e` installs it with npm ci")
 
 
 def test_unmonitored_typescript_log_group_is_blocked_by_the_python_pack() -> None:

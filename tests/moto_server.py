@@ -2,12 +2,13 @@
 
 Tests talk to it over HTTP exactly like the audit talks to AWS, so the boto3 calls,
 pagination and error mapping are exercised for real. Only loopback is ever bound, the
-port is chosen by the OS (port 0), and every server holds its own accounts: a test
-module starts one, and `reset()` empties it between scenarios.
+port is chosen by the OS (port 0), and every server holds its own accounts. The tests share
+one server per session (tests/conftest.py) and `fresh()` empties it between scenarios.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -15,8 +16,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
+ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -35,6 +38,22 @@ class Endpoint:
         request = urllib.request.Request(self.url + "/moto-api/reset", method="POST", data=b"")
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             response.read()
+
+    def enforce_iam(self, after: float) -> None:
+        """moto checks IAM policies after `after` more requests (`/moto-api/reset-auth`); moto's
+        default, `math.inf`, never checks them."""
+        request = urllib.request.Request(self.url + "/moto-api/reset-auth", method="POST",
+                                         data=str(after).encode(),
+                                         headers={"Content-Type": "text/plain"})  # not a form: keep the body
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+            response.read()
+
+    def fresh(self) -> None:
+        """Back to an empty server: no resources in any account, no injected faults (process_server
+        only), IAM not enforced."""
+        self.reset()
+        self.control(faults={})
+        self.enforce_iam(math.inf)
 
     def control(self, latency: float | None = None, faults: dict[str, Any] | None = None) -> dict[str, Any]:
         """process_server only: set latency or faults (setting faults resets the request counts and the first-request time); returns
@@ -74,6 +93,34 @@ def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+class AuditRun(NamedTuple):
+    code: int
+    report: Any  # the parsed JSON/SARIF document, None when nothing was printed; the text for --format text
+    stderr: str
+
+
+def audit(endpoint: Endpoint, *args: str, fmt: str | None = "json", regions: str | None = "us-east-1",
+          cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120) -> AuditRun:
+    """`python -m trailwatch audit --endpoint-url <endpoint> ARGS` as a subprocess, as a user runs it.
+
+    `--format fmt` and `--regions regions` are added unless ARGS name a format or regions (None:
+    never added). A JSON or SARIF run that printed nothing (bad input, a start-up error) has no
+    report: `report` is None, never an empty string that a test could mistake for output.
+    `env` adds variables (credentials...) to the isolated environment.
+    """
+    command = [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url, *args]
+    if fmt is not None and "--format" not in args:
+        command += ["--format", fmt]
+    if regions is not None and "--regions" not in args and "--all-regions" not in args:
+        command += ["--regions", regions]
+    done = subprocess.run(command, cwd=cwd, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **(env or {})}),
+                          capture_output=True, text=True, timeout=timeout)
+    printed = command[command.index("--format") + 1] if "--format" in command else "text"
+    if printed in ("json", "sarif"):
+        return AuditRun(done.returncode, json.loads(done.stdout) if done.stdout else None, done.stderr)
+    return AuditRun(done.returncode, done.stdout, done.stderr)
+
+
 @contextmanager
 def threaded_server() -> Iterator[Endpoint]:
     """moto's ThreadedMotoServer in this process, on a free loopback port.
@@ -104,7 +151,9 @@ from urllib.parse import parse_qs
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 app = DomainDispatcherApplication(create_backend_app)
-state = {"latency": float(sys.argv[1]), "faults": json.loads(sys.argv[2]), "counts": {}, "first": None}
+state = {"latency": float(sys.argv[1]), "faults": json.loads(sys.argv[2]), "counts": {}, "first": None, "batches": []}
+# REST-JSON operations (Security Hub) are named by method and path, not by a header or a form.
+REST = {("POST", "/findings/import"): "BatchImportFindings", ("POST", "/findings"): "GetFindings"}
 lock = threading.Lock()
 
 def operation(environ):
@@ -117,6 +166,9 @@ def operation(environ):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
+    rest = REST.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
+    if rest:
+        return rest, body
     form = parse_qs(body.decode("utf-8", "replace"))
     return (form.get("Action") or [""])[0], body
 
@@ -128,8 +180,9 @@ def control(environ, start_response):
     elif path == "/trailwatch-test/faults":
         length = int(environ.get("CONTENT_LENGTH") or 0)
         state["faults"] = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        state["counts"], state["first"] = {}, None
-    payload = json.dumps({"counts": state["counts"], "first": state["first"], "latency": state["latency"]})
+        state["counts"], state["first"], state["batches"] = {}, None, []
+    payload = json.dumps({"counts": state["counts"], "first": state["first"], "latency": state["latency"],
+                          "batches": state["batches"]})
     start_response("200 OK", [("Content-Type", "application/json")])
     return [payload.encode()]
 
@@ -152,7 +205,23 @@ def serve(environ, start_response):
         return [b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>"]
     scope = re.search(r"Credential=[^/]+/\d+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     region = scope.group(1) if scope else ""
+    if name == "BatchImportFindings":
+        # moto imports any number of findings in one call; Security Hub takes at most 100
+        # findings and 6 MB per call (guidelines-batchimportfindings.html): refused here as AWS does.
+        count = len(json.loads(body or b"{}").get("Findings") or [])
+        with lock:
+            state["batches"].append(count)
+        if count > 100 or len(body) > 6 * 1024 * 1024:
+            start_response("400 Bad Request", [("Content-Type", "application/json"),
+                                               ("x-amzn-ErrorType", "InvalidInputException")])
+            return [json.dumps({"Code": "InvalidInputException", "Message": f"{count} findings: at most 100 per request"}).encode()]
     reply = faults.get("reply", {}).get(f"{name}@{region}") or faults.get("reply", {}).get(name)
+    times = faults.get("times", {})
+    if reply and name in times:  # answer only the first N calls so (a retry then reaches moto)
+        with lock:
+            times[name] -= 1
+            if times[name] < 0:
+                reply = None
     if reply:
         status, content_type, text = reply
         start_response(status, [("Content-Type", content_type)])
@@ -178,8 +247,11 @@ def process_server(latency: float = 0.0, faults: dict[str, Any] | None = None) -
     `faults` (a test double in front of moto, which can deny nothing): {"deny_assume":
     [role ARN, ...]} answers sts:AssumeRole of those roles with AccessDenied; {"reply":
     {Operation or Operation@region: [status line, content type, body]}} answers an operation
-    (in one region) with that reply instead of moto's (a proxy's HTML page, a 5xx). `Endpoint.control()` changes latency
-    and faults while running and reports requests per operation.
+    (in one region) with that reply instead of moto's (a proxy's HTML page, a 5xx), and {"times":
+    {Operation: N}} does so for the first N calls only (throttling that a retry gets past).
+    Security Hub's BatchImportFindings is refused above 100 findings or 6 MB a call, as AWS
+    does (moto takes any number), and each call's number of findings is reported as "batches".
+    `Endpoint.control()` changes latency and faults while running and reports requests per operation.
     """
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(latency), json.dumps(faults or {})],

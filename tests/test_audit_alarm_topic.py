@@ -7,18 +7,13 @@ IAM (`/moto-api/reset-auth`) and the audit runs as a user whose policy denies km
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build, isolated_env, process_server
+from moto_server import Chain, Endpoint, build
+from moto_server import audit as run_audit
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 CLOUDWATCH_USES_KEY = {"Sid": "CloudWatchAlarms", "Effect": "Allow",
@@ -32,36 +27,10 @@ def key_policy(account: str, *extra: dict[str, Any]) -> str:
          "Action": "kms:*", "Resource": "*"}, *extra]})
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Endpoint]:
-    with process_server() as endpoint:
-        yield endpoint
-
-
-def _auth(endpoint: Endpoint, free_actions: int) -> None:
-    """moto enforces IAM after `free_actions` more requests (a huge number: never)."""
-    request = urllib.request.Request(endpoint.url + "/moto-api/reset-auth", method="POST",
-                                     data=str(free_actions).encode(),
-                                     headers={"Content-Type": "text/plain"})  # not a form: keep the body
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
-        response.read()
-
-
-@pytest.fixture
-def moto(server: Endpoint) -> Iterator[Endpoint]:
-    _auth(server, 10**9)
-    server.reset()
-    yield server
-    _auth(server, 10**9)
-
-
 def audit(endpoint: Endpoint, **credentials: str) -> tuple[int, dict[str, Any]]:
-    env = isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **credentials})
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-                           "--format", "json", "--regions", "us-east-1"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
-    assert done.stdout, done.stderr
-    return done.returncode, json.loads(done.stdout)
+    code, report, stderr = run_audit(endpoint, env=credentials)
+    assert report is not None, stderr
+    return code, report
 
 
 def findings(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -119,7 +88,7 @@ def test_a_denied_key_read_is_unknown(moto: Endpoint) -> None:
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}]}))
     keys = iam.create_access_key(UserName="auditor")["AccessKey"]
-    _auth(moto, 0)
+    moto.enforce_iam(after=0)
     code, report = audit(moto, AWS_ACCESS_KEY_ID=keys["AccessKeyId"],
                          AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"], AWS_SESSION_TOKEN="")
     assert report["status"] == "unknown", report

@@ -8,45 +8,16 @@ non-JSON body, a failing STS at start-up. Request counts come from the server, s
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build, isolated_env, process_server
+from moto_server import Chain, Endpoint, audit, build
 
-ROOT = Path(__file__).resolve().parent.parent
 HTML = "<!DOCTYPE html><html><body><h1>Corporate proxy</h1>Please sign in</body></html>"
 JSON_TYPE = "application/x-amz-json-1.1"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Endpoint]:
-    with process_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def moto(server: Endpoint) -> Iterator[Endpoint]:
-    server.reset()
-    server.control(faults={})
-    yield server
-    server.control(faults={})
-
-
-def audit(endpoint: Endpoint, *args: str) -> tuple[int, Any, str]:
-    command = [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-               "--format", "json", *args]
-    if "--regions" not in args:
-        command += ["--regions", "us-east-1"]
-    done = subprocess.run(command, cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
-                          capture_output=True, text=True, timeout=120)
-    return done.returncode, json.loads(done.stdout) if done.stdout else None, done.stderr
 
 
 def findings(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -11,48 +11,21 @@ judged by trailwatch's own engine).
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build, isolated_env, process_server
+from moto_server import ROOT, Chain, Endpoint, audit, build, isolated_env
 
-ROOT = Path(__file__).resolve().parent.parent
 CIS_1_4 = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || '
            '($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }')
 SEED_RENDERED = '{($.errorCode = "UnauthorizedOperation") || ($.errorCode = "AccessDenied")}'
 AND_VARIANT = '{ ($.errorCode = "*UnauthorizedOperation") && ($.errorCode = "AccessDenied*") }'
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Endpoint]:
-    with process_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def moto(server: Endpoint) -> Endpoint:
-    server.reset()
-    return server
-
-
-def audit(endpoint: Endpoint, *args: str, fmt: str = "json") -> tuple[int, Any, str]:
-    """Run the CLI as a subprocess; (exit code, parsed stdout, stderr)."""
-    command = [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-               "--format", fmt, *args]
-    if "--regions" not in args and "--all-regions" not in args:
-        command += ["--regions", "us-east-1"]
-    done = subprocess.run(command, cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
-                          capture_output=True, text=True, timeout=120)
-    out = json.loads(done.stdout) if fmt in ("json", "sarif") and done.stdout else done.stdout
-    return done.returncode, out, done.stderr
 
 
 def codes(report: dict[str, Any]) -> set[str]:

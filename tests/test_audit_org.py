@@ -4,10 +4,11 @@ moto keys its state by account: credentials from `sts:AssumeRole` into
 `arn:aws:iam::<id>:role/...` act in account <id>, so each member account below really
 holds its own trails, log groups, alarms and topics. What moto cannot do -- deny an
 AssumeRole, answer with a proxy's HTML page, fail with a 5xx -- is injected in front of
-it by `process_server(faults=...)` (tests/moto_server.py), a documented test double.
+it by `Endpoint.control(faults=...)` (tests/moto_server.py), a documented test double.
 """
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -17,24 +18,16 @@ from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build, isolated_env, process_server
+from moto_server import ROOT, Chain, Endpoint, build, isolated_env
+from moto_server import audit as run_audit
 
-ROOT = Path(__file__).resolve().parent.parent
 MANAGEMENT = "123456789012"  # moto's default account: the caller's own
 REGIONS = "us-east-1,eu-west-1"
 ROLE = "SecurityAudit"
 CIS_1_4_ONLY_EC2 = '{ $.errorCode = "*UnauthorizedOperation" }'
 
 pytestmark = pytest.mark.slow
-
-
-def audit(endpoint: Endpoint, *args: str, cwd: Path = ROOT) -> tuple[int, Any, str]:
-    command = [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url, *args]
-    done = subprocess.run(command, cwd=cwd, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
-                          capture_output=True, text=True, timeout=300)
-    fmt = args[args.index("--format") + 1] if "--format" in args else "text"
-    out = json.loads(done.stdout) if fmt in ("json", "sarif") and done.stdout else done.stdout
-    return done.returncode, out, done.stderr
+audit = functools.partial(run_audit, fmt=None, regions=None, timeout=300)  # every call names both
 
 
 def credentials(endpoint: Endpoint, account: str) -> dict[str, str]:
@@ -46,12 +39,15 @@ def credentials(endpoint: Endpoint, account: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def org() -> Iterator[tuple[Endpoint, dict[str, str], str]]:
-    """12 active accounts (the management account and 11 members) and one suspended.
+def org(moto_endpoint: Endpoint) -> Iterator[tuple[Endpoint, dict[str, str], str]]:
+    """12 active accounts (the management account and 11 members) and one suspended, built once
+    for this module on the session's moto server (tests/conftest.py), emptied before and after.
 
     Expected verdicts are set by what each account is built with, not read from the audit.
     """
-    with process_server() as endpoint:
+    endpoint = moto_endpoint
+    endpoint.fresh()
+    try:
         organizations = endpoint.client("organizations")
         organizations.create_organization(FeatureSet="ALL")
         members = []
@@ -90,6 +86,8 @@ def org() -> Iterator[tuple[Endpoint, dict[str, str], str]]:
         make(members[10], Chain(subscribe=False), "fail")
         endpoint.control(faults={"deny_assume": [f"arn:aws:iam::{members[9]}:role/{ROLE}"]})
         yield endpoint, expected, suspended
+    finally:
+        endpoint.fresh()
 
 
 def verdicts(report: dict[str, Any]) -> dict[str, str]:

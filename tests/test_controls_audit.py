@@ -10,8 +10,7 @@ import jsonschema
 import pytest
 
 from control_cases import CASES, KNOWN_WRONG
-from moto_server import CIS_1_2, Chain, Endpoint, build
-from test_audit_moto import audit, moto, server  # noqa: F401 -- the moto server fixtures
+from moto_server import CIS_1_2, Chain, Endpoint, audit, build
 from trailwatch_policy.controls import CONTROLS
 
 pytestmark = pytest.mark.slow

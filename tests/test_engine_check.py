@@ -264,8 +264,6 @@ def test_a_pack_that_dies_shows_its_stderr() -> None:
 
 # --- the repository's own program and pack ----------------------------------------------------------
 
-@pytest.mark.skipif(not (ROOT / "Pulumi.yaml").is_file() or not (ROOT / "policy" / "PulumiPolicy.yaml").is_file(),
-                    reason="the repository's program or pack has not landed")
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_repository_program_passes_the_repository_pack(stack: str) -> None:
     proc = check(".", "--stack", stack, "--format", "json")

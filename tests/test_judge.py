@@ -1,6 +1,8 @@
 """The judgement on the pattern variants met in practice (filter-pattern.md section 6)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from trailwatch_policy.judge import PROFILES, Verdict, judge
@@ -155,7 +157,7 @@ def test_verdict_shape() -> None:
     v = judge(SEED_RENDERED)
     assert isinstance(v, Verdict)
     assert v.summary().startswith("not_ok: misses Client.UnauthorizedOperation") and "more)" in v.summary()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         v.status = "ok"  # type: ignore[misc]
     assert set(v.scanners) == {"securityhub", "prowler", "steampipe"}
 

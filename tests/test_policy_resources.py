@@ -57,18 +57,49 @@ def test_every_kind_of_unknown_becomes_UNKNOWN():
     assert alarm.queries[0].metric.namespace is UNKNOWN
 
 
+# What links the chain (trail -> log group -> filter) stays right; every other property of every
+# resource of the chain gets the wrong type, so each rule reads a wrong-typed value.
+LINKS = {TRAIL: {"cloudWatchLogsGroupArn"}, LOG_GROUP: {"name", "arn"}, FILTER: {"logGroupName"}}
+WRONG = [5, 2.5, True, None, "nope", ["x", 1], {"a": {"b": 1}}, [{"name": 1, "namespace": None}],
+         UNKNOWN_STRING, UNKNOWN_OBJECT, UNKNOWN_ARRAY]
+
+
+@pytest.mark.parametrize("wrong", WRONG, ids=lambda w: type(w).__name__ + ":" + str(w)[:12])
+@pytest.mark.parametrize("style", ["deps", "literal"])
+def test_wrong_types_never_crash(wrong, style):
+    """A real trail -> group -> filter chain whose every other value has the wrong type: the
+    CloudTrail group is judged (its rules run), nothing crashes -- not even a crash the
+    evaluation would contain as `evaluation-failed` -- and nothing passes."""
+    specs = stack(style, preview=False)
+    for spec in specs:
+        spec.props = {k: (v if k in LINKS.get(spec.type, ()) else wrong) for k, v in spec.props.items()}
+        if spec.type == FILTER:
+            spec.props["metricTransformation"] = wrong
+    specs += [Spec(TOPIC_POLICY, "tpp", {"arn": wrong, "policy": wrong}),
+              Spec("aws-native:logs:MetricFilter", "nf",
+                   {"logGroupName": "aws-cloudtrail-logs-main", "filterPattern": wrong, "metricTransformations": wrong}),
+              Spec("aws-native:cloudwatch:Alarm", "na", {"metricName": wrong, "alarmActions": wrong}),
+              Spec("aws:s3/bucket:Bucket", "b", {"bucket": wrong})]
+    results = evaluate(inventory(policy_resources(specs)))
+    assert [r.name for r in results] == ["aws-cloudtrail-logs-main"]  # the group is found and judged
+    codes = [f.code for r in results for f in r.findings]
+    assert "evaluation-failed" not in codes, [f.message for r in results for f in r.findings]
+    assert codes and results[0].status in ("fail", "unknown")
+
+
 @pytest.mark.parametrize("props", [
     {}, {"metricTransformation": "nope", "pattern": 5, "logGroupName": ["x"]},
     {"metricTransformation": [{"name": 1, "namespace": None, "value": True}]},
     {"metricTransformation": UNKNOWN_OBJECT, "pattern": UNKNOWN_STRING},
 ])
-def test_wrong_types_never_crash(props):
+def test_wrong_typed_resources_outside_a_chain_are_not_judged(props):
+    """Nothing to judge (no CloudTrail log group): no result, and reading the model does not raise."""
     specs = [Spec(FILTER, "f", props), Spec(ALARM, "a", props), Spec(TRAIL, "t", props),
              Spec(TOPIC, "tp", props), Spec(SUBSCRIPTION, "s", props), Spec(LOG_GROUP, "lg", props),
              Spec(TOPIC_POLICY, "tpp", props), Spec("aws:s3/bucket:Bucket", "b", props),
              Spec("aws-native:logs:MetricFilter", "nf", props), Spec("aws-native:cloudwatch:Alarm", "na", props)]
     inv = inventory(policy_resources(specs))
-    evaluate(inv)  # must not raise
+    assert evaluate(inv) == []
 
 
 def test_trail_selectors_and_defaults():
