@@ -24,9 +24,9 @@ BUNDLED_PACK = Path(__file__).resolve().parents[1] / "policy_pack"
 
 
 def default_pack() -> Path:
-    for folder in (CHECKOUT_PACK, BUNDLED_PACK):
-        if (folder / "PulumiPolicy.yaml").is_file():
-            return folder
+    for candidate in (CHECKOUT_PACK, BUNDLED_PACK):
+        if (candidate / "PulumiPolicy.yaml").is_file():
+            return candidate
     raise EngineError("no policy pack found next to trailwatch (neither a checkout's policy/ nor an "
                       "installed copy); pass --policy-pack DIR, the folder with PulumiPolicy.yaml")
 
