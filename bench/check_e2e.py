@@ -1,15 +1,28 @@
-"""Benchmark 4: `python -m trailwatch check . --stack dev` end to end, and where the time goes."""
+"""Benchmark 4: `python -m trailwatch check` end to end, where the time goes, and the same stacks
+through the real `pulumi preview --policy-pack policy` (the CLI `make cli` builds, with the TEST
+STAND-IN providers) in the same run: the dev and prod stacks and a 1,000-resource stack
+(bench/programs/large). Target: check takes at most half the real preview's time.
+
+Without the CLI (`make cli` not run: it needs Go) the comparison is skipped and its row says so.
+"""
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from statistics import median
 
 from .common import ROOT, Result
 
 RUNS = 5
+TARGET = 0.5  # check / preview
+PASSPHRASE = "trailwatch-example"  # the example passphrase of Pulumi.prod.yaml's `secure:` value
+# (label, program, stack, runs of each): interleaved, median of each
+VERSUS = [("dev", ROOT, "dev", 3), ("prod", ROOT, "prod", 3),
+          ("1,000 resources", ROOT / "bench" / "programs" / "large", "bench", 2)]
 
 
 def _once() -> tuple[float, dict[str, float]]:
@@ -24,6 +37,64 @@ def _once() -> tuple[float, dict[str, float]]:
     return total, parts
 
 
+def _check(program: Path, stack: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "trailwatch", "check", str(program), "--stack", stack,
+                           "--format", "json"], cwd=ROOT, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"trailwatch check {program.name} --stack {stack} failed ({done.returncode}):\n"
+                           f"{done.stderr[-3000:]}")
+    return elapsed
+
+
+def _preview(program: Path, stack: str) -> float:
+    """`pulumi preview --policy-pack policy --json` on a staged copy with a fresh file backend
+    (the stack is initialised first, untimed), as `make e2e` runs it."""
+    from e2e.harness import POLICY, cli_env, stage
+    from e2e.harness import TOOLS as tools
+
+    with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
+        backend = Path(tmp) / "backend"
+        backend.mkdir()
+        staged = stage(program, Path(tmp) / "program")
+        env = cli_env(backend)
+        pulumi = str(tools / "bin" / "pulumi")
+        subprocess.run([pulumi, "stack", "init", stack, "--non-interactive"], cwd=staged, env=env,
+                       capture_output=True, text=True, check=True)
+        started = time.perf_counter()
+        done = subprocess.run([pulumi, "preview", "--stack", stack, "--policy-pack", str(POLICY), "--json",
+                               "--non-interactive"], cwd=staged, env=env, capture_output=True, text=True,
+                              check=False)
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"pulumi preview {program.name} --stack {stack} failed ({done.returncode}):\n"
+                           f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def versus_preview() -> list[Result]:
+    """check against the real CLI's preview of the same stacks, interleaved in one run."""
+    from e2e.harness import TOOLS as tools
+
+    if not (tools / "bin" / "pulumi").exists():
+        return [Result(name="check vs pulumi preview", measured=0.0, target="skipped: no Pulumi CLI in .tools/ "
+                       "(`make cli` builds it from source; it needs Go and the Go module proxy)")]
+    results = []
+    for label, program, stack, runs in VERSUS:
+        _check(program, stack)  # warm the file cache and the stand-ins' imports
+        _preview(program, stack)
+        checks, previews = [], []
+        for _ in range(runs):
+            checks.append(_check(program, stack))
+            previews.append(_preview(program, stack))
+        ratio = median(checks) / median(previews)
+        results.append(Result(name=f"check vs pulumi preview: {label}", measured=median(checks),
+                              baseline=median(previews), target=f"ratio <= {TARGET}", ok=ratio <= TARGET,
+                              details={"runs": runs, "check": checks, "preview": previews}))
+    return results
+
+
 def run() -> list[Result]:
     _once()  # warm the file cache
     runs = [_once() for _ in range(RUNS)]
@@ -33,4 +104,4 @@ def run() -> list[Result]:
     results = [Result(name="check dev stack end to end", measured=total, target="(reported)",
                       details={"runs": RUNS, **split})]
     results += [Result(name=f"  of which {k}", measured=v) for k, v in split.items()]
-    return results
+    return results + versus_preview()

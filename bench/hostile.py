@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import grpc
 from pulumi.runtime.proto import analyzer_pb2
+from trailwatch_policy.scanners import CIS_1_2 as CIS
 
 from .common import Result
 from .packs import NOOP, TRAILWATCH, running
@@ -33,7 +34,6 @@ TOPIC = "aws:sns/topic:Topic"
 TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 TRAIL = "aws:cloudtrail/trail:Trail"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
-CIS = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
 
 # Before -> here. The SDK turns every resource into Python objects (~75 us each here), so the
 # floods of resources are sized to what a no-op pack answers in the time budget.

@@ -50,7 +50,7 @@ def cli_version() -> str:
     return (TOOLS / "VERSION").read_text(encoding="utf-8").strip()
 
 
-def cli_env(backend: Path, autonames: str = "provider") -> dict[str, str]:
+def cli_env(backend: Path, autonames: str = "provider", invoke_results: tuple[str, ...] = ()) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
     env.update({
         # The project's virtualenv first: a Pulumi.yaml naming no virtualenv runs `python3` from PATH.
@@ -61,6 +61,8 @@ def cli_env(backend: Path, autonames: str = "provider") -> dict[str, str]:
         "PULUMI_BACKEND_URL": backend.as_uri(),
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         "TRAILWATCH_STANDIN_AUTONAMES": autonames,
+        # What `--invoke-result TOKEN=FILE` gives `trailwatch check`, given to the stand-ins
+        "TRAILWATCH_STANDIN_INVOKE_RESULTS": "\n".join(invoke_results),
         "NO_COLOR": "1",
         "PULUMI_DEBUG_COMMANDS": "true",  # enables `--event-log`
     })
@@ -91,14 +93,15 @@ def _policy_events(log: Path) -> list[dict[str, Any]]:
 
 
 def preview(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Optional[Path] = None,
-            config: tuple[str, ...] = (), autonames: str = "provider", extra: tuple[str, ...] = ()) -> Outcome:
+            config: tuple[str, ...] = (), autonames: str = "provider", extra: tuple[str, ...] = (),
+            invoke_results: tuple[str, ...] = ()) -> Outcome:
     """`pulumi preview --stack S --policy-pack P [--policy-pack-config F] --json` on the real CLI."""
     with tempfile.TemporaryDirectory(prefix="tw-e2e-") as tmp:
         work = Path(tmp)
         backend = work / "backend"
         backend.mkdir()
         staged = stage(program, work / "program")
-        env = cli_env(backend, autonames)
+        env = cli_env(backend, autonames, invoke_results)
         pulumi = str(TOOLS / "bin" / "pulumi")
         init = subprocess.run([pulumi, "stack", "init", stack, "--non-interactive"], cwd=staged, env=env,
                               capture_output=True, text=True, timeout=TIMEOUT)
@@ -128,7 +131,7 @@ def cli_violations(outcome: Outcome) -> set[Violation]:
 
 
 def check(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Optional[Path] = None,
-          config: tuple[str, ...] = (), autonames: str = "provider") -> Outcome:
+          config: tuple[str, ...] = (), autonames: str = "provider", invoke_results: tuple[str, ...] = ()) -> Outcome:
     """`python -m trailwatch check` on the same stack, the offline engine."""
     args = [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", stack, "--format", "json",
             "--autonames", autonames, "--policy-pack", str(pack)]
@@ -136,6 +139,8 @@ def check(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Option
         args += ["--policy-pack-config", str(pack_config)]
     for kv in config:
         args += ["--config", kv]
+    for item in invoke_results:
+        args += ["--invoke-result", item]
     proc = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
     if proc.returncode == 2:
         return Outcome(2, set(), proc.stdout, proc.stderr)

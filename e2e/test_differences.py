@@ -82,3 +82,18 @@ def test_a_secret_endpoint_is_subscribed_by_the_cli_only() -> None:
     [urn] = extra
     assert "aws:sns/topicSubscription:TopicSubscription::trailwatch-topic-https-" in urn
     assert "httpsEndpoints is a secret this run cannot decrypt" in offline.stderr
+
+
+def test_an_invoke_only_the_account_can_answer_fails_both_naming_it() -> None:
+    """An SSM parameter's value (fixture `lookups`, endpointFrom=ssm) with no answer given: the
+    stand-in refuses the invoke with the offline engine's words, so the CLI's program fails
+    (exit 1, no verdict) naming the invoke and `--invoke-result`; offline exits 2 with that line.
+    With the answer given to both (`--invoke-result` / TRAILWATCH_STANDIN_INVOKE_RESULTS) they
+    agree (test_parity, `lookups-ssm-answered`)."""
+    config = ("lookups:endpointFrom=ssm",)
+    cli = preview(STACKS / "lookups", "test", config=config)
+    offline = check(STACKS / "lookups", "test", config=config)
+    way_out = "--invoke-result aws:ssm/getParameter:getParameter=FILE"
+    assert cli.returncode == 1 and not cli.violations
+    assert way_out in cli.stdout + cli.stderr and "/security/oncall-email" in cli.stdout + cli.stderr
+    assert offline.returncode == 2 and way_out in offline.stderr

@@ -1,11 +1,15 @@
-"""The real Pulumi CLI judges the offline engine (issue 15).
+"""The real Pulumi CLI judges the offline engine (issues 15 and 24).
 
 For every stack the project tests offline -- this repository's dev/prod/local stacks in both
-autoname modes, every fixture stack under tests/fixtures/stacks/ and the example pack configs in
-policy/configs/ -- `pulumi preview --policy-pack policy [--policy-pack-config F] --json` on the
-CLI built by `make cli` and `python -m trailwatch check` must report the same violations
-(policy, enforcement level, URN, message) and the same pass/fail. The few differences that
-cannot be removed are asserted exactly, one test each (docs/offline-engine.md lists them).
+autoname modes, every fixture stack under tests/fixtures/stacks/, the same fixtures in the
+styles the unit suite runs them in (aws-native alone and mixed with pulumi-aws, `.get()` and
+lookups for attach mode, a user's component, loops over providers and accounts: their config
+knobs, as in tests/test_guardrail_where.py) and the example pack configs in policy/configs/ --
+`pulumi preview --policy-pack policy [--policy-pack-config F] --json` on the CLI built by
+`make cli` (with the TEST STAND-IN aws and aws-native providers) and `python -m trailwatch
+check` must report the same violations (policy, enforcement level, URN, message) and the same
+pass/fail. The few differences that cannot be removed are asserted
+exactly, one test each (docs/offline-engine.md lists them; e2e/test_differences.py).
 
 Runs start together on a small pool when the module fixture is first used; each test reads its own.
 """
@@ -34,11 +38,37 @@ class Case:
     autonames: str = "provider"
     pack_config: Optional[Path] = None
     config: tuple[str, ...] = ()
+    invoke_results: tuple[str, ...] = ()  # TOKEN=FILE: --invoke-result, and the stand-ins' answers
 
 
 def _fixture_stack(program: Path) -> str:
     [stack_file] = [p for p in program.glob("Pulumi.*.yaml") if p.name != "Pulumi.yaml"]
     return stack_file.name[len("Pulumi."):-len(".yaml")]
+
+
+SSM = f"aws:ssm/getParameter:getParameter={Path(__file__).parent / 'invoke-results' / 'ssm-oncall-email.json'}"
+# The fixtures again in the styles the unit suite runs them in (tests/test_guardrail_where.py):
+# key -> (fixture, --config items, autonames, --invoke-result items).
+STYLES: dict[str, tuple[str, tuple[str, ...], str, tuple[str, ...]]] = {
+    "native-unknown": ("native", (), "unknown", ()),
+    "native-mixed": ("native", ("native:style=mixed",), "provider", ()),
+    "native-mixed-unknown": ("native", ("native:style=mixed",), "unknown", ()),
+    "native-no-subscription": ("native", ("native:subscribe=none",), "provider", ()),
+    "native-console-group": ("native", ("native:consoleGroup=true",), "provider", ()),
+    "native-topic-policy": ("native", ("native:topicPolicy=native",), "provider", ()),
+    "native-topic-policy-unknown": ("native", ("native:topicPolicy=native",), "unknown", ()),
+    "native-topic-policy-aws": ("native", ("native:topicPolicy=aws",), "provider", ()),
+    "lookups-unknown": ("lookups", (), "unknown", ()),
+    "lookups-invoke": ("lookups", ("lookups:trailFrom=invoke",), "provider", ()),
+    "lookups-typo": ("lookups", ("lookups:filterGroup=aws-cloudtrail-logs-landing-zone-old",), "provider", ()),
+    "lookups-ssm-answered": ("lookups", ("lookups:endpointFrom=ssm",), "provider", (SSM,)),
+    "regions-unknown": ("regions", (), "unknown", ()),
+    "regions-alarm-default": ("regions", ("regions:alarmProvider=default",), "provider", ()),
+    "regions-filter-region": ("regions", ("regions:filterRegion=us-west-2",), "provider", ()),
+    "accounts-alarm-security": ("accounts", ("accounts:alarmAccount=security",), "provider", ()),
+    "accounts-subscription-other": ("accounts", (
+        "accounts:subscriptionTopic=arn:aws:sns:us-east-1:111122223333:security-alarms",), "provider", ()),
+}
 
 
 def _cases() -> dict[str, Case]:
@@ -51,6 +81,8 @@ def _cases() -> dict[str, Case]:
         cases[program.name] = Case(program, _fixture_stack(program))
         if program.name in UNKNOWN_TOO:
             cases[f"{program.name}-unknown"] = Case(program, _fixture_stack(program), "unknown")
+    for key, (fixture, config, autonames, answers) in STYLES.items():
+        cases[key] = Case(STACKS / fixture, "test", autonames, config=config, invoke_results=answers)
     for config in CONFIGS:
         cases[f"repo-dev-{config.stem}"] = Case(ROOT, "dev", pack_config=config)
         cases[f"broken-chains-{config.stem}"] = Case(STACKS / "broken-chains", "test", pack_config=config)
@@ -60,14 +92,11 @@ def _cases() -> dict[str, Case]:
 CASES = _cases()
 # Stacks whose run fails in both engines before any policy verdict (asserted in their own tests).
 FAILING_RUNS = {"duplicate-urn"}
-# Stacks the CLI cannot preview with this machine's stand-ins (docs/offline-engine.md): `lookups`
-# reads existing resources (`.get()`: the stand-in AWS provider has no Read), `native` needs an
-# aws-native provider plugin (none here). Asserted as exactly that in their own test.
-STANDIN_GAPS = {"lookups", "native"}
 
 
 def _both(case: Case) -> tuple[Outcome, Outcome]:
-    kwargs = dict(pack_config=case.pack_config, config=case.config, autonames=case.autonames)
+    kwargs = dict(pack_config=case.pack_config, config=case.config, autonames=case.autonames,
+                  invoke_results=case.invoke_results)
     return preview(case.program, case.stack, **kwargs), check(case.program, case.stack, **kwargs)
 
 
@@ -79,7 +108,7 @@ def runs() -> dict[str, Future[tuple[Outcome, Outcome]]]:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-@pytest.mark.parametrize("key", [k for k in CASES if k not in FAILING_RUNS | STANDIN_GAPS])
+@pytest.mark.parametrize("key", [k for k in CASES if k not in FAILING_RUNS])
 def test_cli_and_offline_report_the_same_violations(key: str, runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
     cli, offline = runs[key].result()
     assert offline.returncode in (0, 1), offline.stderr
@@ -135,9 +164,35 @@ def test_duplicate_urn_fails_both_with_the_engines_words(runs: dict[str, Future[
     assert offline.returncode == 2 and f"error: {words}" in offline.stderr
 
 
-@pytest.mark.parametrize("key", sorted(STANDIN_GAPS))
-def test_stacks_beyond_the_stand_ins_fail_in_the_cli_without_a_verdict(
-        key: str, runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
-    cli, offline = runs[key].result()
-    assert cli.returncode == 1 and not cli.violations
-    assert offline.returncode in (0, 1)  # offline answers these reads itself
+def test_every_style_of_the_unit_suite_is_covered() -> None:
+    """aws-native alone and mixed, `.get()` and lookups (attach mode), a component, loops over
+    providers and accounts: each previewed by the real CLI, in both autoname modes."""
+    by_fixture = {c.program.name: set() for c in CASES.values()}
+    for c in CASES.values():
+        by_fixture[c.program.name].add(c.autonames)
+    for fixture in ("native", "lookups", "component-style", "regions"):
+        assert by_fixture[fixture] == {"provider", "unknown"}, fixture
+    assert any("native:style=mixed" in c.config for c in CASES.values())
+    assert "accounts" in by_fixture and any(c.invoke_results for c in CASES.values())
+
+
+def test_native_and_lookup_stacks_get_a_verdict_from_the_cli(runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    """The stand-ins preview what they could not before (issue 24): aws-native resources and
+    `.get()` reads pass through the real engine, and a broken link is blocked by it."""
+    for key in ("native", "native-mixed", "lookups", "lookups-ssm-answered"):
+        cli, _ = runs[key].result()
+        assert cli.passed, (key, cli.stdout[-2000:], cli.stderr)
+        assert any(e.get("resourcePreEvent") for e in cli.events)
+    cli, _ = runs["native-no-subscription"].result()
+    assert {(p, lvl, urn) for p, lvl, urn, _ in cli_violations(cli)} == {
+        ("unauthorized-api-calls-monitored", "mandatory", "urn:pulumi:test::native::aws-native:sns:Topic::alarms")}
+    cli, _ = runs["lookups-typo"].result()
+    assert not cli.passed and cli_violations(cli)
+
+
+def test_native_topic_policy_on_its_own_arn_passes_like_its_pulumi_aws_twin(
+        runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    for key in ("native-topic-policy", "native-topic-policy-unknown", "native-topic-policy-aws"):
+        cli, offline = runs[key].result()
+        assert cli.passed and not cli.violations, (key, cli.stdout[-2000:], cli.stderr)
+        assert any(u.endswith("::alarms-policy") for u in cli.resources), cli.resources

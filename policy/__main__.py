@@ -4,9 +4,10 @@ from pulumi_policy import PolicyPack
 
 from trailwatch_policy.policies import policies
 from trailwatch_policy.process import tune_for_deep_documents, tune_for_large_stacks
-from trailwatch_policy.sdk import share_stack_deserialization
+from trailwatch_policy.sdk import capture_all_config, share_stack_deserialization
 
 tune_for_large_stacks()  # linear AnalyzeStack at 50k resources (see process.py)
 tune_for_deep_documents()  # before PolicyPack starts its gRPC threads (see process.py)
 share_stack_deserialization()  # one deserialization for all the control policies (see sdk.py)
+capture_all_config()  # keys under "all" apply to every control policy (see sdk.py, options.with_all)
 PolicyPack(name="trailwatch", policies=policies())

@@ -66,3 +66,15 @@ def test_the_documented_table_has_the_printed_columns() -> None:
     doc = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
     rows = [line for line in doc.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows and all(line.count("|") == 7 for line in rows)
+
+
+def test_check_vs_preview_is_skipped_with_its_reason_without_the_cli(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    """No `make cli` (no Go here): the comparison with the real preview says why it did not run."""
+    import e2e.harness
+    from bench import check_e2e
+
+    monkeypatch.setattr(e2e.harness, "TOOLS", tmp_path / "no-tools")
+    [row] = check_e2e.versus_preview()
+    assert row.name == "check vs pulumi preview" and row.ok is None
+    assert row.target.startswith("skipped: no Pulumi CLI in .tools/") and "make cli" in row.target

@@ -54,7 +54,9 @@ def found(pack, specs):
     return {(d.policyName, d.urn.rsplit("::", 1)[-1]) for d in pack.analyze_stack(specs)}
 
 
-def test_policies_keep_their_names_and_new_ones_start_disabled() -> None:
+def test_policies_keep_their_names_and_the_other_controls_start_advisory() -> None:
+    """Issue 21 item 6 (was: the other fourteen start disabled): 4.1 mandatory, the other
+    fourteen advisory by default -- visible on every preview, blocking nothing."""
     process = PackProcess(dry_run=True)
     try:
         info = process.info()
@@ -65,7 +67,7 @@ def test_policies_keep_their_names_and_new_ones_start_disabled() -> None:
         ("unauthorized-api-calls-monitored", analyzer_pb2.MANDATORY, analyzer_pb2.POLICY_TYPE_STACK),
         ("metric-filter-pattern-valid", analyzer_pb2.MANDATORY, analyzer_pb2.POLICY_TYPE_RESOURCE),
         ("cloudtrail-records-all-regions", analyzer_pb2.ADVISORY, analyzer_pb2.POLICY_TYPE_RESOURCE)]
-    assert listed[3:] == [(c.policy, analyzer_pb2.DISABLED, analyzer_pb2.POLICY_TYPE_STACK) for c in CONTROLS[1:]]
+    assert listed[3:] == [(c.policy, analyzer_pb2.ADVISORY, analyzer_pb2.POLICY_TYPE_STACK) for c in CONTROLS[1:]]
 
 
 def test_a_stack_with_every_control_passes_with_every_policy_on(pack) -> None:
@@ -123,7 +125,9 @@ def test_shared_deserialization_reports_exactly_what_the_sdk_does(pack) -> None:
 def test_each_control_policy_has_its_own_enforcement_level() -> None:
     process = PackProcess(dry_run=True)
     try:
-        process.configure({"root-usage-monitored": "advisory", "vpc-changes-monitored": "mandatory"})
+        # (issue 21: 4.15 would be advisory by default; disabled here, it says nothing)
+        process.configure({"root-usage-monitored": "advisory", "vpc-changes-monitored": "mandatory",
+                           "organizations-changes-monitored": "disabled"})
         got = {(d.policyName, d.enforcementLevel)
                for d in process.analyze_stack(all_controls(drop=frozenset({"4.3", "4.14", "4.15"})))}
     finally:

@@ -52,6 +52,9 @@ RUNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "native-mixed": ("native", ("--config", "native:style=mixed")),
     "native-no-subscription": ("native", ("--config", "native:subscribe=none")),
     "native-console-group": ("native", ("--config", "native:consoleGroup=true")),
+    "native-topic-policy": ("native", ("--config", "native:topicPolicy=native")),
+    "native-topic-policy-unknown": ("native", ("--config", "native:topicPolicy=native", "--autonames", "unknown")),
+    "native-topic-policy-aws": ("native", ("--config", "native:topicPolicy=aws")),
 }
 
 
@@ -243,3 +246,14 @@ def test_native_autonamed_console_group_is_cloudtrails_and_its_name_is_not_shown
     message = run.on(urn("native", "aws-native:logs:LogGroup", "aws-cloudtrail-logs-console")).message
     assert "(autonamed)" in message and "log_group_name=log_group.name" in message
     no_invented_names(run)
+
+
+@pytest.mark.parametrize("run", ["native-topic-policy", "native-topic-policy-unknown", "native-topic-policy-aws"],
+                         indirect=True)
+def test_topic_policy_on_the_topics_own_arn_is_judged_alike_in_both_providers(run: Run) -> None:
+    """aws-native's TopicPolicy whose JSON object's Resource is `topic.topic_arn` (unknown at
+    preview) passes like its pulumi-aws twin, whose JSON text is built from the same ARN."""
+    assert run.returncode == 0, run.stderr
+    assert run.diagnostics == []
+    policies = [r["type"] for r in run.resources if r["name"] == "alarms-policy"]
+    assert len(policies) == 1 and policies[0] in ("aws-native:sns:TopicPolicy", "aws:sns/topicPolicy:TopicPolicy")

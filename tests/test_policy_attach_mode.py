@@ -2,8 +2,8 @@
 
 The rule (docs/policy-pack.md, "Which log groups are CloudTrail's"): a group outside the stack
 is judged when a metric filter of the stack targets it and either the pack config names it
-(`logGroupNames`, `logGroupNamePatterns`) or the filter is an attempt at the control (its
-pattern mentions errorCode with a denial code, or it is named for unauthorized calls).
+(`logGroupNames`, `logGroupNamePatterns`) or the filter is an attempt at any control (for
+4.1: its pattern mentions errorCode with a denial code, or it is named for unauthorized calls).
 """
 from __future__ import annotations
 
@@ -58,7 +58,10 @@ def test_a_pattern_that_misses_denials_fails():
 
 def test_configured_name_makes_any_filter_on_it_judged():
     inv = attached(group="org-logs", pattern=ROOT_USAGE, metric="RootUsage", name="root")
-    assert results(inv) == []  # not an attempt, not configured: another control's filter
+    # Issue 21 (was: not judged): a filter written for any control -- here 4.3's -- marks the
+    # group as CloudTrail's, so it owes every control; 4.1 finds no filter of its own there.
+    assert results(inv) == [("org-logs", "fail", ["no-metric-filter"])]
+    assert [r.name for r in evaluate(inv, control="4.3")] == ["org-logs"]
     # Configured: the group owes 4.1; the root-usage filter is CIS 4.3's (judged by its own
     # policy, root-usage-monitored), so for 4.1 the group has no filter at all.
     named = options_from_config({"logGroupNames": ["org-logs"]})
@@ -131,3 +134,34 @@ def test_an_attempt_with_nothing_behind_it_fails_on_the_filter():
     assert (name, status, codes) == (CONTROL_TOWER, "fail", ["no-alarm"])
     [finding] = evaluate(alone)[0].findings
     assert finding.resource_id == "f" and finding.log_group == CONTROL_TOWER
+
+
+def test_a_group_is_cloudtrails_whatever_controls_filter_sits_on_it():
+    """Issue 21: the same group with fourteen controls' filters and no 4.1 filter is judged,
+    for 4.1 (no filter) and for a broken 4.9 (its pattern misses a call)."""
+    from trailwatch_policy.controls import CONTROLS, find
+    filters = tuple(MetricFilter(f"f{c.id}", c.filter, Ref("org-logs"), c.pattern,
+                                 (MetricTransformation(c.metric, "CISBenchmark", "1"),)) for c in CONTROLS[1:])
+    alarms = tuple(Alarm(f"a{c.id}", c.alarm, "CISBenchmark", c.metric, statistic="Sum", period=300.0,
+                         threshold=1.0, comparison="GreaterThanOrEqualToThreshold", evaluation_periods=1.0,
+                         treat_missing_data="notBreaching", alarm_actions=(Ref(UNKNOWN, frozenset({"tp"})),))
+                   for c in CONTROLS[1:])
+    inv = replace(attached(), filters=filters, alarms=alarms)
+    assert results(inv) == [("org-logs", "fail", ["no-metric-filter"])]
+    assert [r.status for r in evaluate(inv, control="4.3")] == ["pass"]
+    broken = find("4.9").pattern.replace("||($.eventName=PutConfigurationRecorder)", "")
+    assert broken != find("4.9").pattern
+    inv = replace(inv, filters=tuple(replace(f, pattern=broken) if f.id == "f4.9" else f for f in filters))
+    [result] = evaluate(inv, control="4.9")
+    assert (result.name, result.status, [f.code for f in result.findings]) == ("org-logs", "fail", ["pattern-rejected"])
+
+
+@pytest.mark.parametrize("control", [c.id for c in __import__("trailwatch_policy.controls", fromlist=["x"]).CONTROLS])
+def test_each_controls_own_pattern_is_an_attempt_at_it(control):
+    from trailwatch_policy.controls import find
+    from trailwatch_policy.metric_filter import attempts, attempts_a_control
+    c = find(control)
+    flt = MetricFilter("f", "x", Ref("g"), c.pattern, (MetricTransformation("x", "ns", "1"),))
+    assert attempts(flt, c) and attempts_a_control(flt) is not None
+    named = MetricFilter("f", "x", Ref("g"), UNKNOWN, (MetricTransformation(c.metric + "-proj-dev", "ns", "1"),))
+    assert attempts(named, c)

@@ -2,6 +2,8 @@
 unknown-checking proxy (reading an unknown raises there) -> the model, never raising."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
@@ -158,3 +160,62 @@ def test_aws_native_resources():
     without = [s for s in specs if s.type != "aws-native:sns:Subscription"]
     [r] = evaluate(inventory(policy_resources(without)))
     assert [f.code for f in r.findings] == ["topic-no-subscription"]
+
+
+# -- a TopicPolicy whose Resource is the topic's own ARN (issue 24): twins judged alike ---------
+N_TOPIC, N_TOPIC_POLICY = "aws-native:sns:Topic", "aws-native:sns:TopicPolicy"
+CLOUDWATCH_MAY_PUBLISH = {"Sid": "CloudWatchAlarms", "Effect": "Allow",
+                          "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"}
+
+
+def _topic_policy_twin(native: bool, preview: bool, statement: dict | None = None,
+                       also_from: str | None = None) -> list[Spec]:
+    """The deps-style chain with a topic policy granting `statement` (CloudWatch may publish)
+    on the topic's own ARN: pulumi-aws's `TopicPolicy(arn=topic.arn, policy=<JSON built from
+    topic.arn>)` or aws-native's `TopicPolicy(topics=[topic.topic_arn], policy_document={...
+    "Resource": topic.topic_arn})`. At preview the ARN is unknown: pulumi-aws's whole JSON text
+    is unknown, aws-native's object is known but for its Resource."""
+    specs = stack("deps", preview)
+    tp = find(specs, TOPIC)
+    arn = topic_arn(tp.props["name"])
+    if native:
+        native_tp = Spec(N_TOPIC, tp.name, {"topicName": tp.props["name"],
+                                            "topicArn": UNKNOWN_STRING if preview else arn})
+        for s in specs:
+            s.deps = {k: [native_tp.urn if u == tp.urn else u for u in v] for k, v in s.deps.items()}
+        specs[specs.index(tp)] = tp = native_tp
+    resource = UNKNOWN_STRING if preview else arn
+    document = {"Version": "2012-10-17",
+                "Statement": [{**(statement or CLOUDWATCH_MAY_PUBLISH), "Resource": resource}]}
+    sources = [tp.urn] + ([also_from] if also_from else [])
+    if native:
+        specs.append(Spec(N_TOPIC_POLICY, "alerts-policy", {"topics": [resource], "policyDocument": document},
+                          {"topics": [tp.urn], "policyDocument": sources}))
+    else:
+        policy = UNKNOWN_STRING if preview else json.dumps(document)
+        specs.append(Spec(TOPIC_POLICY, "alerts-policy", {"arn": resource, "policy": policy},
+                          {"arn": [tp.urn], "policy": sources}))
+    return specs
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["pulumi-aws", "aws-native"])
+@pytest.mark.parametrize("preview", [True, False])
+def test_topic_policy_on_the_topics_own_arn_passes_in_both_providers(native, preview):
+    [result] = evaluate(inventory(policy_resources(_topic_policy_twin(native, preview))))
+    assert (result.status, result.findings) == ("pass", ())
+
+
+def test_native_topic_policy_resource_from_another_resource_cannot_be_verified():
+    """Only a Resource computed from the governed topic alone is read as its ARN: one that also
+    depends on another resource (here the log group) may be any ARN."""
+    specs = _topic_policy_twin(True, True, also_from=find(stack("deps"), LOG_GROUP).urn)
+    [result] = evaluate(inventory(policy_resources(specs)))
+    assert [(f.code, f.status) for f in result.findings] == [("topic-policy-unknown", "unknown")]
+
+
+def test_native_topic_policy_on_its_own_arn_still_needs_cloudwatch():
+    """The known rest of the aws-native document decides: a grant to the account only (no
+    CloudWatch principal) blocks the alarm's notifications."""
+    owner_only = {**CLOUDWATCH_MAY_PUBLISH, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}
+    [result] = evaluate(inventory(policy_resources(_topic_policy_twin(True, True, owner_only))))
+    assert [f.code for f in result.findings] == ["topic-policy-blocks-cloudwatch"]

@@ -7,7 +7,25 @@ UnauthorizedApiCallsMonitor` still works; the import happens on first access.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+
+def _pack_on_path() -> None:
+    """Make the pack's pure modules (`trailwatch_policy`, in the pack folder `policy/`)
+    importable. An installed wheel ships them as a top-level package; a checkout run by
+    `pulumi up` has only the repository root on the path, so the pack folder is added -- here,
+    once, and only when `trailwatch_policy` cannot be imported otherwise. The program reads
+    its controls from the same table as the pack (trailwatch.patterns)."""
+    if importlib.util.find_spec("trailwatch_policy") is None:
+        folder = Path(__file__).resolve().parent.parent / "policy"
+        if (folder / "trailwatch_policy" / "__init__.py").is_file():
+            sys.path.append(str(folder))
+
+
+_pack_on_path()
 
 _EXPORTS: dict[str, str] = {
     "UnauthorizedApiCallsMonitor": "trailwatch.monitor",

@@ -19,13 +19,14 @@ import pulumi
 import pulumi_aws as aws
 
 from trailwatch.account import Placement
-from trailwatch.config import (DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD, SEED_ALARM_NAME,
-                               ConfigError, MetricNaming, Settings, check_alarm, check_log_group_name,
-                               check_names, check_pattern, check_placement, check_topic, metric_name_for)
-from trailwatch.patterns import CIS_2_0, CONTROLS, ControlId, accepting_scanners, find_control
-from trailwatch.patterns import Control as Listed
+from trailwatch.config import (DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD, ConfigError, MetricNaming, Settings,
+                               check_alarm, check_log_group_name, check_names, check_pattern, check_placement,
+                               check_topic, metric_name_for)
+from trailwatch.patterns import CIS_2_0, ControlId, accepting_scanners, find_control
 from trailwatch.topic import AlarmTopic, AlarmTopicArgs
 from trailwatch.trail import CloudTrailLogging, CloudTrailLoggingArgs
+from trailwatch_policy.controls import Control as Row
+from trailwatch_policy.controls import table
 
 TYPE = "trailwatch:index:UnauthorizedApiCallsMonitor"
 
@@ -45,9 +46,13 @@ class Control:
     metric_base: str
     alarm_base: str
 
+    @classmethod
+    def of(cls, row: Row, pattern: str | None = None) -> "Control":
+        """What the component deploys for a row of the control table (trailwatch_policy.controls)."""
+        return cls(row.filter, row.what, row.pattern if pattern is None else pattern, row.metric, row.alarm)
 
-UNAUTHORIZED_API_CALLS = Control("unauthorized-api-calls", "unauthorized API calls", CIS_2_0,
-                                 DEFAULT_METRIC_NAME, SEED_ALARM_NAME)
+
+UNAUTHORIZED_API_CALLS = Control.of(table().primary, CIS_2_0)  # compatibility name: the primary control
 
 
 @dataclass
@@ -81,12 +86,9 @@ class UnauthorizedApiCallsMonitorArgs:
     #: benchmark's patterns, `<Metric>-<project>-<stack>` names and the same alarm settings.
     controls: Sequence[ControlId] | None = None
 
-    def selected(self) -> tuple[Listed, ...]:
-        """The controls to deploy, in table order."""
-        if self.controls is None:
-            return CONTROLS
-        chosen = {c.id for c in (find_control(i) for i in self.controls) if c is not None}
-        return tuple(c for c in CONTROLS if c.id in chosen)
+    def selected(self) -> tuple[Row, ...]:
+        """The controls to deploy (rows of the control table in use), in table order."""
+        return table().select(None if self.controls is None else list(self.controls))
 
     def __post_init__(self) -> None:
         if self.controls is not None:
@@ -142,7 +144,7 @@ class UnauthorizedApiCallsMonitorArgs:
             alarm_evaluation_periods=settings.alarm_evaluation_periods,
             ok_actions=settings.ok_actions,
             tags=tags,
-            controls=None if len(settings.controls) == len(CONTROLS) else list(settings.controls),  # type: ignore[arg-type]
+            controls=None if len(settings.controls) == len(table()) else list(settings.controls),  # type: ignore[arg-type]
         )
 
 
@@ -217,13 +219,12 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
         self.alarm_name = self.alarm_arn = self.metric_filter_name = None
         self.metric_namespace = self.metric_name = None
         self.control_alarm_names = {}
+        primary = table().primary
         for listed in args.selected():
-            if listed.id == "4.1":
-                control = Control(UNAUTHORIZED_API_CALLS.key, UNAUTHORIZED_API_CALLS.title, args.pattern,
-                                  UNAUTHORIZED_API_CALLS.metric_base, UNAUTHORIZED_API_CALLS.alarm_base)
+            if listed is primary:  # the control the arguments' pattern and names are for
                 metric_filter, alarm = self.watch(
-                    name, control, metric_name=args.metric_name, filter_name=args.metric_filter_name,
-                    alarm_name=args.alarm_name)
+                    name, Control.of(listed, args.pattern), metric_name=args.metric_name,
+                    filter_name=args.metric_filter_name, alarm_name=args.alarm_name)
                 transformation = metric_filter.metric_transformation
                 self.alarm_name = alarm.name
                 self.alarm_arn = alarm.arn
@@ -232,10 +233,7 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
                 self.metric_name = transformation.name
                 self.log_group_name = metric_filter.log_group_name
             else:
-                assert listed.pattern is not None  # every control but 4.1 has its benchmark text
-                slug = listed.policy.removesuffix("-monitored")
-                _, alarm = self.watch(f"{name}-{slug}", Control(slug, listed.what, listed.pattern,
-                                                                listed.metric, listed.metric))
+                _, alarm = self.watch(f"{name}-{listed.filter}", Control.of(listed))
             self.control_alarm_names[listed.id] = alarm.name
         outputs: dict[str, object] = {
             "topicArn": self.topic_arn, "alarmName": self.alarm_name, "alarmArn": self.alarm_arn,

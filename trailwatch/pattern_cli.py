@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterator, TextIO
 
-from trailwatch_policy.controls import DEFAULT, Control, UnknownControl, find
+from trailwatch_policy.controls import Control, UnknownControl, find, primary, table
 from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
 from trailwatch_policy.judge import PROFILES, Verdict, judge
 
@@ -48,11 +48,11 @@ class Tally:
 
 
 def _parser() -> argparse.ArgumentParser:
+    first = table().primary
     p = argparse.ArgumentParser(
         prog="trailwatch pattern",
         description="Judge a CloudWatch Logs metric filter pattern for a CIS AWS Foundations monitoring "
-        "control (default: 4.1 unauthorized API calls / Security Hub CloudWatch.2) by what it matches, "
-        "and count the events it matches.",
+        f"control (default: {first.title()}) by what it matches, and count the events it matches.",
         epilog="exit codes: 0 ok, 1 not ok, 2 bad input or indeterminate",
     )
     p.add_argument("pattern", nargs="?", metavar="PATTERN",
@@ -64,9 +64,8 @@ def _parser() -> argparse.ArgumentParser:
                         "too long or too quoted for a command line; a final line break is not part of it")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--examples", type=int, default=5, metavar="N", help="matching events to show (default 5)")
-    p.add_argument("--control", default=DEFAULT, metavar="ID",
-                   help="the control: a CIS 1.4 id (4.1 .. 4.15), a CIS 1.2 id (3.1 .. 3.14), a Security Hub "
-                   "id (CloudWatch.1 .. CloudWatch.14) or a policy name (default 4.1); see docs/controls.md")
+    p.add_argument("--control", default=None, metavar="ID",
+                   help=f"the control: {table().forms()} (default {first.id}); see docs/controls.md")
     p.add_argument("--profile", choices=PROFILES, default="meaning",
                    help="also require a scanner to accept the text (default: meaning only)")
     p.add_argument("--no-color", action="store_true",
@@ -251,11 +250,11 @@ def main(argv: list[str]) -> int:
         return EXIT_INPUT
 
     try:
-        control = find(args.control)
+        control = primary() if args.control is None else find(args.control)
     except UnknownControl as exc:
         sys.stderr.write(error_line("pattern", f"--control: {exc}"))
         return EXIT_INPUT
-    verdict = judge(args.pattern, control=control.id, profile=args.profile)
+    verdict = judge(args.pattern, control=control, profile=args.profile)
     pattern: FilterPattern | None
     try:
         pattern = parse(args.pattern)
@@ -298,7 +297,7 @@ def main(argv: list[str]) -> int:
     else:
         paint = Painter(colour_enabled(sys.stdout, args.no_color))
         _render_text(args.pattern, canonical, verdict, tally, sys.stdout, paint,
-                     control if args.control != DEFAULT else None)
+                     control if args.control is not None else None)
         if verdict.error is not None:
             sys.stderr.write(error_line("pattern", f"the pattern does not parse: {verdict.error}"))
     return _exit_code(verdict)

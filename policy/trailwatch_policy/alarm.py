@@ -1,9 +1,10 @@
-"""When an alarm on a filter's metric "works": one unauthorized call makes it notify, again.
+"""When an alarm on a filter's metric "works": one event of its control makes it notify, again.
 
 The rules of control.md ("what an alarm that works means"), decided from the whole alarm:
 it reads the filter's metric (directly, or in the metric-math expression it returns,
 evaluated by `metric_math`), with the dimensions, unit and account the filter publishes in;
-ONE unauthorized call in a period puts it in ALARM, and a period without one takes it out
+ONE event of the control (an unauthorized API call, a use of the root user...; the messages
+name the control's own events, `controls.Control.event`) in a period puts it in ALARM, and a period without one takes it out
 of ALARM (so the next call notifies again) -- both checked on the datapoints the filter
 really publishes (`datapoints`: its value and its defaultValue for every other event); one
 datapoint is enough; and it notifies (actions enabled, actions present). Which actions are
@@ -17,11 +18,12 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from trailwatch_policy import datapoints as dp
 from trailwatch_policy import metric_math as mm
+from trailwatch_policy.controls import Control, primary
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery,
                                      MetricTransformation, Unknown)
 
-SNIPPET = ('aws.cloudwatch.MetricAlarm("unauthorized-api-calls", namespace={ns!r}, '
+SNIPPET = ('aws.cloudwatch.MetricAlarm("{alarm}", namespace={ns!r}, '
            'metric_name={name!r}, statistic="Sum", period=300, threshold=1, '
            'comparison_operator="GreaterThanOrEqualToThreshold", evaluation_periods=1, '
            'treat_missing_data="notBreaching", alarm_actions=[topic.arn])')
@@ -133,7 +135,7 @@ def _on_metric(watch: Watch, metric: MetricTransformation) -> bool:
 
 
 # -- what the alarm reads -----------------------------------------------------------------
-def _dimension_problems(watch: Watch, metric: MetricTransformation) -> list[Problem]:
+def _dimension_problems(watch: Watch, metric: MetricTransformation, c: Control) -> list[Problem]:
     """https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Dimension
     (each dimension combination is a separate metric) and
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
@@ -163,7 +165,7 @@ def _dimension_problems(watch: Watch, metric: MetricTransformation) -> list[Prob
                "sees no data")
     else:
         why = (f"the alarm sees one combination only ({dict(sorted(alarm_dims.items()))}), so "
-               "unauthorized calls with other values are missed")
+               f"{c.what} with other values are missed")
     return [Problem("fail", "alarm-dimensions",
                     f"the filter publishes the metric with dimensions {names}: {why}", fix)]
 
@@ -278,8 +280,9 @@ def _what(returned: MetricQuery | None, stat: object) -> str:
 
 
 def _periods_problems(alarm: Alarm, metric: MetricTransformation, returned: MetricQuery | None,
-                      ours: set[str], stat: object) -> list[Problem]:
-    """One call must put the alarm in ALARM; no call must take it out of ALARM."""
+                      ours: set[str], stat: object, c: Control) -> list[Problem]:
+    """One event must put the alarm in ALARM; no event must take it out of ALARM."""
+    event = c.event
     value = metric_value(metric)
     if value is None:
         return []  # the filter's metric value is reported on the filter
@@ -287,7 +290,7 @@ def _periods_problems(alarm: Alarm, metric: MetricTransformation, returned: Metr
     comparison, threshold = alarm.comparison, alarm.threshold
     if value is UNKNOWN or default is UNKNOWN or comparison is UNKNOWN or threshold is UNKNOWN:
         return [Problem("unknown", "alarm-threshold",
-                        "whether one unauthorized call crosses the threshold depends on values not "
+                        f"whether {c.one} crosses the threshold depends on values not "
                         "known yet (statistic, threshold, comparison or the filter's metric value "
                         "or defaultValue)", FIX_THRESHOLD)]
     assert isinstance(value, float) and isinstance(threshold, (int, float)) and isinstance(comparison, str)
@@ -312,72 +315,72 @@ def _periods_problems(alarm: Alarm, metric: MetricTransformation, returned: Metr
             x, st = run(period)
             if st is UNKNOWN:
                 return [Problem("unknown", "alarm-threshold",
-                                f"with {period.describe()}, {what} depends on another metric or a "
-                                "value not known yet: whether one call fires the alarm cannot be told",
+                                f"with {period.describe(event)}, {what} depends on another metric or a "
+                                f"value not known yet: whether {c.one} fires the alarm cannot be told",
                                 FIX_THRESHOLD)]
             if st == "ALARM":
                 continue
             if st == "STAY":
                 why = (f"{what} is a percentile and evaluateLowSampleCountPercentile is \"ignore\": "
-                       f"with {period.describe()} there are too few datapoints, so the alarm keeps "
-                       "its state and never fires on one call")
+                       f"with {period.describe(event)} there are too few datapoints, so the alarm keeps "
+                       f"its state and never fires on {c.one}")
                 fix = 'evaluate_low_sample_count_percentiles="evaluate", or ' + FIX_THRESHOLD
             elif x is None:
-                why = (f"{period.describe()} gives {what} no datapoint{defaulted}, so the alarm "
+                why = (f"{period.describe(event)} gives {what} no datapoint{defaulted}, so the alarm "
                        f"does not fire (treatMissingData {alarm.treat_missing_data or 'missing'!s})")
                 fix = FIX_THRESHOLD
             else:
                 assert isinstance(x, float)
-                why = (f"one unauthorized call gives {what} = {x:g} in a period, and {x:g} {op} "
-                       f"{threshold:g} is false: the alarm stays quiet until several calls happen "
+                why = (f"{c.one} gives {what} = {x:g} in a period, and {x:g} {op} "
+                       f"{threshold:g} is false: the alarm stays quiet until several {c.what} happen "
                        "in the same period" if period.others == 0 or d is None else
-                       f"{period.describe()} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
-                       f"{threshold:g} is false: in a busy log group one call never fires it")
+                       f"{period.describe(event)} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
+                       f"{threshold:g} is false: in a busy log group {c.one} never fires it")
                 fix = FIX_THRESHOLD
             return [Problem("fail", "alarm-threshold", why, fix)]
         for period in dp.QUIET:
             x, st = run(period)
             if st is UNKNOWN and x is None:
                 return [Problem("unknown", "alarm-missing-data",
-                                f"with {period.describe()} the alarm has no datapoint, and "
+                                f"with {period.describe(event)} the alarm has no datapoint, and "
                                 "treatMissingData is not known yet",
                                 'treat_missing_data="notBreaching"')]
             if st is UNKNOWN:
                 return [Problem("unknown", "alarm-threshold",
-                                f"with {period.describe()}, {what} depends on another metric or a "
+                                f"with {period.describe(event)}, {what} depends on another metric or a "
                                 "value not known yet: whether the alarm stays out of ALARM cannot "
                                 "be told", FIX_THRESHOLD)]
             if st == "ALARM" and x is None:
                 return [Problem(
                     "fail", "alarm-missing-data",
-                    f'treatMissingData is "breaching": with {period.describe()} {what} has no '
-                    "datapoint, so the alarm is in ALARM without events and a real unauthorized "
-                    "call raises no new notification", 'treat_missing_data="notBreaching"')]
+                    f'treatMissingData is "breaching": with {period.describe(event)} {what} has no '
+                    f"datapoint, so the alarm is in ALARM without events and a real {event} "
+                    "raises no new notification", 'treat_missing_data="notBreaching"')]
             if st == "ALARM":
                 assert isinstance(x, float)
                 return [Problem(
                     "fail", "alarm-fires-without-event",
-                    f"{period.describe()} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
-                    f"{threshold:g} is true: the alarm is in ALARM without any unauthorized call, "
+                    f"{period.describe(event)} gives {what} = {x:g}{defaulted}, and {x:g} {op} "
+                    f"{threshold:g} is true: the alarm is in ALARM without any {event}, "
                     "so it stays there and a real one raises no new notification", FIX_THRESHOLD)]
             if st == "STAY" and period.others > 0:
                 cause = ('treatMissingData is "ignore"' if x is None else
                          "the percentile ignores low sample counts")
                 return [Problem(
                     "fail", "alarm-missing-data",
-                    f"with {period.describe()} {what} has no datapoint{defaulted} and {cause}"
-                    ": after the first unauthorized call the alarm stays in ALARM, so later calls "
+                    f"with {period.describe(event)} {what} has no datapoint{defaulted} and {cause}"
+                    f": after the first {event} the alarm stays in ALARM, so later {c.what} "
                     "raise no new notification",
                     'treat_missing_data="notBreaching" (or default_value="0" on the filter\'s metric)'
                     if x is None else 'evaluate_low_sample_count_percentiles="evaluate"')]
     except (mm.MathError, dp.NotModelled) as error:
         return [Problem("unknown", "alarm-expression",
-                        f"trailwatch cannot evaluate {what}: {error}; whether one unauthorized call "
-                        "fires the alarm (and no call does not) cannot be verified", FIX_EXPRESSION)]
+                        f"trailwatch cannot evaluate {what}: {error}; whether {c.one} "
+                        f"fires the alarm (and no {event} does not) cannot be verified", FIX_EXPRESSION)]
     return []
 
 
-def _threshold_problems(alarm: Alarm, stat: object) -> list[Problem] | None:
+def _threshold_problems(alarm: Alarm, stat: object, c: Control) -> list[Problem] | None:
     """Problems that make the period evaluation moot (None: evaluate the periods)."""
     if stat is None:
         return [Problem("fail", "alarm-no-statistic",
@@ -386,14 +389,14 @@ def _threshold_problems(alarm: Alarm, stat: object) -> list[Problem] | None:
         return [Problem(
             "fail", "alarm-anomaly-band",
             "the alarm compares the metric with an anomaly-detection band, which CloudWatch learns "
-            "from the metric's own history: nothing guarantees that one unauthorized call leaves "
-            "the band (a burst of calls widens it), so trailwatch cannot count it as firing on one "
-            "call", "a static threshold: " + FIX_THRESHOLD)]
+            f"from the metric's own history: nothing guarantees that {c.one} leaves "
+            f"the band (a burst of {c.what} widens it), so trailwatch cannot count it as firing on "
+            f"{c.one}", "a static threshold: " + FIX_THRESHOLD)]
     if alarm.comparison is UNKNOWN or alarm.threshold is UNKNOWN:
         return None
     if alarm.comparison not in dp.SYMBOL:
         return [Problem("fail", "alarm-threshold",
-                        f"comparison {alarm.comparison!r} does not fire when unauthorized calls "
+                        f"comparison {alarm.comparison!r} does not fire when {c.what} "
                         "appear: only GreaterThanOrEqualToThreshold or GreaterThanThreshold do",
                         FIX_THRESHOLD)]
     if not isinstance(alarm.threshold, (int, float)) or isinstance(alarm.threshold, bool):
@@ -402,9 +405,11 @@ def _threshold_problems(alarm: Alarm, stat: object) -> list[Problem] | None:
     return None
 
 
-def state_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
-    """Why one unauthorized call counted by `metric` would not move `alarm` to ALARM (and
-    back) -- everything but its actions. `alarm` reads `metric` (checked by the caller)."""
+def state_problems(alarm: Alarm, metric: MetricTransformation, control: Control | None = None) -> list[Problem]:
+    """Why one event of `control` (the primary control by default) counted by `metric` would
+    not move `alarm` to ALARM (and back) -- everything but its actions. `alarm` reads `metric`
+    (checked by the caller)."""
+    c = control or primary()
     problems: list[Problem] = []
     all_watches = watches(alarm)
     candidates = [w for w in all_watches if _on_metric(w, metric)] or [
@@ -439,12 +444,12 @@ def state_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
             f"return_data=True on query {watch.query_id!r} (and False on the others), or alarm "
             "on the metric directly")]
     for watch in used:
-        problems += _dimension_problems(watch, metric)
+        problems += _dimension_problems(watch, metric, c)
         problems += _unit_problems(watch, metric)
         problems += _account_problems(watch, alarm)
     stats = [w.stat for w in used]
     stat = next((s for s in stats if s is None), stats[0])
-    moot = _threshold_problems(alarm, stat)
+    moot = _threshold_problems(alarm, stat, c)
     if moot is not None:
         problems += moot
     elif stat is UNKNOWN:
@@ -453,8 +458,8 @@ def state_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
     else:
         ours = {w.query_id for w in used if isinstance(w.query_id, str)}
         query = returned if isinstance(returned, MetricQuery) else None
-        problems += _periods_problems(alarm, metric, query, ours, stat)
-    problems += _datapoints_problems(alarm)
+        problems += _periods_problems(alarm, metric, query, ours, stat, c)
+    problems += _datapoints_problems(alarm, c)
     return _unique(problems)
 
 
@@ -468,7 +473,7 @@ def _unique(problems: Iterable[Problem]) -> list[Problem]:
     return out
 
 
-def _datapoints_problems(alarm: Alarm) -> list[Problem]:
+def _datapoints_problems(alarm: Alarm, c: Control) -> list[Problem]:
     needed = alarm.datapoints_to_alarm if alarm.datapoints_to_alarm is not None \
         else alarm.evaluation_periods
     if needed is UNKNOWN:
@@ -480,7 +485,7 @@ def _datapoints_problems(alarm: Alarm) -> list[Problem]:
         return [Problem(
             "fail", "alarm-single-event",
             f"the alarm needs {shown} breaching datapoints (datapointsToAlarm, else "
-            "evaluationPeriods): a single unauthorized call in one period never fires it",
+            f"evaluationPeriods): a single {c.event} in one period never fires it",
             "evaluation_periods=1 and datapoints_to_alarm=1 (or leave datapoints_to_alarm unset)")]
     return []
 
@@ -504,9 +509,9 @@ def action_problems(alarm: Alarm | CompositeAlarm) -> list[Problem]:
     return problems
 
 
-def alarm_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
-    """Why `alarm` would not notify on one event counted by `metric` (empty: it would)."""
-    return state_problems(alarm, metric) + action_problems(alarm)
+def alarm_problems(alarm: Alarm, metric: MetricTransformation, control: Control | None = None) -> list[Problem]:
+    """Why `alarm` would not notify on one event of `control` counted by `metric` (empty: it would)."""
+    return state_problems(alarm, metric, control) + action_problems(alarm)
 
 
 # -- actions that are not SNS ---------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
 from trailwatch_policy import notifiers
-from trailwatch_policy.controls import DEFAULT, Control, find
+from trailwatch_policy.controls import Control, find, primary
 from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cut, failure,
                                         unique, worst)
 from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
@@ -306,7 +306,8 @@ class _Stack:
                 alarm.id, "alarm", group)
         return _alternatives(outcomes)
 
-    def alarm(self, alarm: Alarm, metric: MetricTransformation, group: str | None) -> Outcome:
+    def alarm(self, alarm: Alarm, metric: MetricTransformation, group: str | None,
+              control: Control | None = None) -> Outcome:
         unreadable = self.cannot_read(alarm.id, "alarm", group)
         if unreadable is not None:
             return unreadable
@@ -315,15 +316,15 @@ class _Stack:
         own = _sequence([_problems(alarm_rules.action_problems(alarm), alarm.id, "alarm", group),
                          self.actions(alarm, group, notifiers.publisher(alarm, metric))])
         return _with_args(_sequence([
-            _problems(alarm_rules.state_problems(alarm, metric), alarm.id, "alarm", group),
+            _problems(alarm_rules.state_problems(alarm, metric, control), alarm.id, "alarm", group),
             # its own actions, or a composite alarm that notifies when it is in ALARM
             _alternatives(itertools.chain([own], (
-                self.composite(c, alarm, metric, group) for c in self.notifiers.composites_of(alarm)))),
+                self.composite(c, alarm, metric, group, control) for c in self.notifiers.composites_of(alarm)))),
         ]), namespace=metric.namespace, metric=metric.name, topic=topic)
 
     def composite(self, composite: notifiers.CompositeAlarm, alarm: Alarm,
-                  metric: MetricTransformation, group: str | None) -> Outcome:
-        rule = _problems(notifiers.composite_problems(composite, alarm), composite.id, "alarm", group)
+                  metric: MetricTransformation, group: str | None, control: Control | None = None) -> Outcome:
+        rule = _problems(notifiers.composite_problems(composite, alarm, control), composite.id, "alarm", group)
         if rule[0] == "fail":
             return rule
         return _sequence([rule, self.actions(composite, group,
@@ -331,7 +332,7 @@ class _Stack:
 
     def metric(self, flt: MetricFilter, metric: MetricTransformation, group: str | None,
                control: Control) -> Outcome:
-        value = _problems(metric_problems(metric), flt.id, "metric-filter", group)
+        value = _problems(metric_problems(metric, control), flt.id, "metric-filter", group)
         ns, name = metric.namespace, metric.name
         if ns is UNKNOWN or name is UNKNOWN:
             return _sequence([value, _problems([Problem(
@@ -347,21 +348,21 @@ class _Stack:
         if (ns, name) not in self.alarms_of_metric and not self.alarms_unresolved:
             return _sequence([value, _problems([Problem(
                 "fail", "no-alarm",
-                f"no alarm watches the filter's metric {ns}/{name}: "
-                + ("unauthorized calls are " if control.id == DEFAULT else f"{control.what} are ")
-                + 
+                f"no alarm watches the filter's metric {ns}/{name}: {control.what} are "
                 "counted but nobody is notified",
-                alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
+                alarm_rules.SNIPPET.format(alarm=control.filter, ns=ns, name=name))],
+                flt.id, "metric-filter", group)])
         dims = metric.dimensions
+        # per control too: the messages speak of the control's events
         key = (ns, name, metric.value, "?" if dims is UNKNOWN else
-               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where)
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), flt.where, control)
         found = self._metric_outcomes.get(key)
         if found is None:  # findings below the filter carry no group: log_group() labels them
-            found = self._metric_outcomes[key] = self.alarms_on(metric, None, flt)
+            found = self._metric_outcomes[key] = self.alarms_on(metric, None, flt, control)
         return _sequence([value, found])
 
     def alarms_on(self, metric: MetricTransformation, group: str | None = None,
-                  flt: MetricFilter | None = None) -> Outcome:
+                  flt: MetricFilter | None = None, control: Control | None = None) -> Outcome:
         """The alarms on one metric, as alternatives (judged once per distinct metric)."""
         ns, name = metric.namespace, metric.name
         alarms = self.alarms_of_metric.get((ns, name), []) if known(ns) and known(name) else []
@@ -385,29 +386,30 @@ class _Stack:
             self.place_unknown(a.id, "alarm", (a.id, flt.id),
                                "the alarm and the filter with one provider", group)
             if flt is not None and (a.id, flt.id) in self.uncertain else ("pass", []),
-            self.alarm(a, metric, group)]) for a in alarms)
+            self.alarm(a, metric, group, control)]) for a in alarms)
         if self.alarms_unresolved:
-            outcomes = itertools.chain(outcomes, [self.unresolved_alarms(metric)])
+            outcomes = itertools.chain(outcomes, [self.unresolved_alarms(metric, control)])
         return _alternatives(outcomes)
 
-    def unresolved_alarms(self, metric: MetricTransformation) -> Outcome:
+    def unresolved_alarms(self, metric: MetricTransformation, control: Control | None = None) -> Outcome:
         """Alarms whose metric is not known yet, each judged once per kind of metric (value,
         default, dimensions) -- not once per metric -- as one shared alternative."""
         dims = metric.dimensions
         key = (metric.value, metric.default_value, "?" if dims is UNKNOWN else
-               tuple(sorted(dims.items())) if isinstance(dims, dict) else ())
+               tuple(sorted(dims.items())) if isinstance(dims, dict) else (), control)
         found = self._unresolved_alarms.get(key)
         if found is None:
+            c = control or primary()
             anonymous = replace(metric, namespace=UNKNOWN, name=UNKNOWN)
             status, items = _alternatives(_sequence([
                 _problems([Problem("unknown", "alarm-metric-unknown",
                                    "the alarm's namespace or metric name is not known yet: "
                                    "whether it watches a CloudTrail log group's filter metric "
                                    "cannot be told",
-                                   'namespace="CISBenchmark", metric_name="UnauthorizedAPICalls" '
+                                   f'namespace="CISBenchmark", metric_name="{c.metric}" '
                                    "(the filter's metric, as literals)")],
                           alarm.id, "alarm", None),
-                self.alarm(alarm, anonymous, None)]) for alarm in self.alarms_unresolved)
+                self.alarm(alarm, anonymous, None, control)]) for alarm in self.alarms_unresolved)
             found = self._unresolved_alarms[key] = (status, [Shared(items)])
         return found
 
@@ -435,9 +437,10 @@ class _Stack:
                 f'name="{control.metric}", namespace="CISBenchmark", value="1")')],
                 flt.id, "metric-filter", group)])
         first = flt.metrics[0]
-        return _with_args(
+        own = _with_args(
             _sequence([pattern, _alternatives(self.metric(flt, m, group, control) for m in flt.metrics)]),
             namespace=first.namespace, metric=first.name, filter=flt.name)
+        return _with_args(own, **dict(fix_args(control)))  # the control's names where the filter has none
 
     def candidates(self, filters: Sequence[MetricFilter], control: Control) -> list[MetricFilter]:
         """The filters that may be meant for this control: all but those meant for another
@@ -446,7 +449,7 @@ class _Stack:
         return [f for f in filters if not meant_for_another_control(f, self.options, control)]
 
     def log_group(self, group: CloudTrailLogGroup, control: Control | None = None) -> LogGroupResult:
-        control = control or find(DEFAULT)
+        control = control or primary()
         name = group.name if known(group.name) else None
         where = group.report_id or ""
         # A name the provider invents (autoname) is never shown: it changes on replacement
@@ -498,8 +501,7 @@ class _Stack:
                 "fail", "no-metric-filter",
                 f"CloudTrail log group {label!r}{where_text} has no metric filter for "
                 f"{control.what} ({why}): "
-                + ("denied calls" if control.id == DEFAULT else "they")
-                + " are logged but nobody is told",
+                f"{control.what} are logged but nobody is told",
                 filter_snippet(literal, control), fix_args(control))], where, link, label))
             gwhere = group.log_group.where if group.log_group is not None else group.where
             outcomes.extend(self.elsewhere(f.id, "metric-filter", (
@@ -508,7 +510,9 @@ class _Stack:
                 f"{places.describe(gwhere, f.where)}): "
                 "CloudWatch Logs resolves the name in the filter's own account and Region, so "
                 "this group is not monitored"), label)
-                for f in self.misplaced.get(gid or "", []))
+                # this control's filters only: another control's misplaced filter is its own
+                # policy's finding (one misplaced component: one finding per control, not 15)
+                for f in self.candidates(self.misplaced.get(gid or "", []), control))
         if group.log_group is not None:
             unreadable = self.cannot_read(group.log_group.id, "log-group", label)
             if unreadable is not None:
@@ -554,7 +558,7 @@ class _Stack:
 
 def evaluate(inv: Inventory, options: ChainOptions | None = None,
              unreadable: Mapping[str, str] | None = None,
-             control: str | Control = DEFAULT) -> list[LogGroupResult]:
+             control: str | Control | None = None) -> list[LogGroupResult]:
     """One result per CloudTrail log group for one control (none: the stack owes no monitoring).
 
     `unreadable`: ids of resources whose input could not be read, with why; each is
@@ -581,8 +585,9 @@ class Evaluation:
         self._stack = _Stack(inv, self.options, unreadable)
         self._groups = cloudtrail_log_groups(inv, self.options, self._stack.groups)
 
-    def control(self, control: str | Control = DEFAULT) -> list[LogGroupResult]:
-        c = control if isinstance(control, Control) else find(control)
+    def control(self, control: str | Control | None = None) -> list[LogGroupResult]:
+        """The results for one control (a row, any of its ids; None: the primary control)."""
+        c = control if isinstance(control, Control) else primary() if control is None else find(control)
         return [self._stack.contained(g, c) for g in self._groups]
 
 

@@ -12,8 +12,9 @@ documented record format (``probes.DOCUMENTED`` / ``probes.SIGNIN_DOC``), noted 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from trailwatch_policy import controls as table
 from trailwatch_policy.probes import (ACCOUNT, DENIAL_CODES, DOCUMENTED, EITHER, MUST_MATCH, MUST_NOT_MATCH,
@@ -180,8 +181,6 @@ def _root(c: table.Control) -> tuple[Probe, ...]:
     return tuple(b.probes)
 
 
-
-
 def _auth_failures(c: table.Control) -> tuple[Probe, ...]:
     b = _Builder()
     rec, src = real("aws.initial-access.console-login-without-mfa.json[0]",
@@ -202,81 +201,73 @@ def _auth_failures(c: table.Control) -> tuple[Probe, ...]:
     return tuple(b.probes)
 
 
-_EC2 = "ec2.amazonaws.com"
+def api_probes(c: table.Control, calls: table.Calls) -> tuple[Probe, ...]:
+    """The probes of a control about named API calls, from its row's `Calls`."""
+    return _api_control(c, calls.source, calls.apis, noise=calls.noise, gaps=calls.gaps, others=calls.others)
 
 
-def _build(c: table.Control) -> tuple[Probe, ...]:
-    if c.id == "4.1":
-        return PROBES
-    if c.id == "4.2":
-        return _without_mfa(c)
-    if c.id == "4.3":
-        return _root(c)
-    if c.id == "4.6":
-        return _auth_failures(c)
-    if c.id == "4.4":
-        return _api_control(c, "iam.amazonaws.com", table.IAM_POLICY_APIS,
-                            noise=("GetPolicy", "GetRolePolicy", "ListAttachedRolePolicies", "ListPolicies"),
-                            gaps=(("iam.amazonaws.com", "SetDefaultPolicyVersion", "a change of the default policy version"),
-                                  ("organizations.amazonaws.com", "CreatePolicy", "Organizations' CreatePolicy (same name)"),
-                                  ("organizations.amazonaws.com", "DeletePolicy", "Organizations' DeletePolicy (same name)")),
-                            others=(("iam.amazonaws.com", "CreateUser"),))
-    if c.id == "4.5":
-        return _api_control(c, "cloudtrail.amazonaws.com", table.CLOUDTRAIL_APIS,
-                            noise=("DescribeTrails", "GetTrailStatus", "LookupEvents", "ListTrails"),
-                            gaps=(("cloudtrail.amazonaws.com", "PutEventSelectors", "changes of the event selectors"),))
-    if c.id == "4.7":
-        return _api_control(c, "kms.amazonaws.com", table.KMS_APIS,
-                            noise=("DescribeKey", "ListKeys", "Decrypt"),
-                            gaps=(("kms.amazonaws.com", "CancelKeyDeletion", "cancelling a key deletion"),),
-                            others=(("kms.amazonaws.com", "EnableKey"),))
-    if c.id == "4.8":
-        return _api_control(c, "s3.amazonaws.com", table.S3_APIS,
-                            noise=("GetBucketPolicy", "GetBucketAcl", "ListBuckets"),
-                            gaps=(("s3.amazonaws.com", "PutBucketPublicAccessBlock", "changes of the public access block"),),
-                            others=(("s3.amazonaws.com", "PutObject"),))
-    if c.id == "4.9":
-        return _api_control(c, "config.amazonaws.com", table.CONFIG_APIS,
-                            noise=("DescribeConfigurationRecorders", "DescribeDeliveryChannels", "PutEvaluations"),
-                            gaps=(("config.amazonaws.com", "DeleteConfigurationRecorder", "deleting the recorder"),))
-    if c.id == "4.10":
-        return _api_control(c, _EC2, table.SG_APIS, noise=("DescribeSecurityGroups", "DescribeSecurityGroupRules"),
-                            gaps=((_EC2, "ModifySecurityGroupRules", "changing a rule in place"),),
-                            others=((_EC2, "CreateNetworkAcl"),))
-    if c.id == "4.11":
-        return _api_control(c, _EC2, table.NACL_APIS, noise=("DescribeNetworkAcls",),
-                            others=((_EC2, "CreateSecurityGroup"),))
-    if c.id == "4.12":
-        return _api_control(c, _EC2, table.GATEWAY_APIS, noise=("DescribeInternetGateways", "DescribeCustomerGateways"),
-                            gaps=((_EC2, "CreateNatGateway", "NAT gateways"),),
-                            others=((_EC2, "CreateRoute"),))
-    if c.id == "4.13":
-        return _api_control(c, _EC2, table.ROUTE_APIS, noise=("DescribeRouteTables",),
-                            gaps=((_EC2, "AssociateRouteTable", "associating a route table"),),
-                            others=((_EC2, "CreateVpc"),))
-    if c.id == "4.14":
-        return _api_control(c, _EC2, table.VPC_APIS, noise=("DescribeVpcs", "DescribeVpcAttribute"),
-                            gaps=tuple((_EC2, api, "ClassicLink calls (deprecated with EC2-Classic)") for api in table.CLASSIC_LINK_APIS),
-                            others=((_EC2, "CreateRouteTable"),))
-    if c.id == "4.15":
-        return _api_control(c, "organizations.amazonaws.com", table.ORG_APIS,
-                            noise=("DescribeOrganization", "ListAccounts", "ListPolicies"),
-                            others=(("iam.amazonaws.com", "CreatePolicy"), ("iam.amazonaws.com", "DeletePolicy")))
-    raise KeyError(c.id)
+@dataclass(frozen=True)
+class Kind:
+    """How a kind of control's probes are built and its misses worded (a row's `probes` names
+    one, or is a `Calls`): the judge reads this, never a control id."""
+
+    build: Callable[[table.Control], tuple[Probe, ...]]
+    #: name each must-match group missed, partly or whole, with the calls missed (denial codes);
+    #: otherwise the groups missed whole are counted in one sentence
+    each_group: bool = False
+    #: words for the must-match groups (None: each group's probe `why`)
+    group_words: Mapping[str, str] | None = None
+    #: the verdict's summary when ok (None: "counts every probe of <what>")
+    ok: str | None = None
+    #: the sentence for must-not-match probes other than successful calls that it counts
+    #: ({codes}: their categories); None: one sentence per kind of probe
+    other_errors: str | None = None
+
+
+#: kinds of controls whose events are not named API calls (a row's `probes` names one)
+KINDS: dict[str, Kind] = {
+    "unauthorized": Kind(lambda c: PROBES, each_group=True,
+                         group_words={code: f"{who} denials" for code, who in DENIAL_CODES.items()},
+                         ok="monitors every denial (" + ", ".join(DENIAL_CODES) + ") and no ordinary traffic",
+                         other_errors=("matches non-denial errors such as {codes} — the alarm would fire on "
+                                       "throttling and failed requests that are not {what}")),
+    "without-mfa": Kind(_without_mfa),
+    "root": Kind(_root),
+    "auth-failures": Kind(_auth_failures),
+}
+#: compatibility: the probe builders by kind
+BUILDERS: dict[str, Callable[[table.Control], tuple[Probe, ...]]] = {k: v.build for k, v in KINDS.items()}
+_CALLS = Kind(lambda c: api_probes(c, c.probes))  # type: ignore[arg-type]
+
+
+def kind(c: table.Control) -> Kind:
+    """The kind of a control's probes (its row's `probes`)."""
+    if isinstance(c.probes, table.Calls):
+        return _CALLS
+    found = KINDS.get(c.probes)
+    if found is None:
+        raise KeyError(f"control {c.id}: no probe kind {c.probes!r} (choose one of: {', '.join(KINDS)})")
+    return found
 
 
 @lru_cache(maxsize=None)
-def probes_for(control_id: str) -> tuple[Probe, ...]:
-    """The probes of one control (by CIS 1.4 id), built once."""
-    return _build(table.find(control_id))
+def _probes_of(c: table.Control) -> tuple[Probe, ...]:
+    return kind(c).build(c)
 
 
-def groups(control_id: str) -> Mapping[str, str]:
+def probes_for(control: "str | table.Control") -> tuple[Probe, ...]:
+    """The probes of one control (a row, or any of its ids in the table in use), built once."""
+    return _probes_of(control if isinstance(control, table.Control) else table.find(control))
+
+
+def groups(control: "str | table.Control") -> Mapping[str, str]:
     """Must-match category -> the words for what goes unnoticed when all of it is missed."""
-    if table.find(control_id).id == "4.1":
-        return {code: f"{who} denials" for code, who in DENIAL_CODES.items()}
+    c = control if isinstance(control, table.Control) else table.find(control)
+    words = kind(c).group_words
+    if words is not None:
+        return words
     out: dict[str, str] = {}
-    for p in probes_for(table.find(control_id).id):
+    for p in probes_for(c):
         if p.expectation == MUST_MATCH:
             out.setdefault(p.category, p.why)
     return out

@@ -7,7 +7,7 @@ metric is emitted for them):
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricTransformation.html
 (and https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/MonitoringPolicyExamples.html).
 A CloudTrail log group receives many other events in every period, so a period with one
-unauthorized call holds `v` once and `d` N times, for any N: trailwatch checks N in
+event of the control holds `v` once and `d` N times, for any N: trailwatch checks N in
 `OTHERS` (0 to a million), and the statistic is computed on that multiset
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html).
 
@@ -40,11 +40,12 @@ class NotModelled(ValueError):
 
 @dataclass(frozen=True)
 class Period:
-    matching: int  # unauthorized calls counted by the filter
+    matching: int  # events of the control counted by the filter (0 or 1)
     others: int  # other log events in the log group
 
-    def describe(self) -> str:
-        calls = "one unauthorized call" if self.matching else "no unauthorized call"
+    def describe(self, event: str = "event of the control") -> str:
+        """"one <event> among 10 other log events in a period" (`event`: the control's, singular)."""
+        calls = f"one {event}" if self.matching else f"no {event}"
         if not self.others:
             return f"{calls} and no other log event in a period"
         events = "event" if self.others == 1 else "events"

@@ -9,6 +9,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Literal, TypeVar
 
+from trailwatch_policy.codes import Code, entry
+
 T = TypeVar("T")
 
 Status = Literal["pass", "fail", "unknown"]
@@ -76,13 +78,16 @@ class Problem:
     """One thing wrong with a resource. status "unknown" = cannot be verified yet."""
 
     status: Literal["fail", "unknown"]
-    code: str
+    code: Code  # one of trailwatch_policy.codes: mypy rejects a misspelt literal
     message: str  # what is wrong and why it matters
     fix: str  # the values to set, or a Pulumi Python snippet
     # Values the AWS CLI fix needs beyond the resource's ARN (trailwatch_policy.fixes),
     # e.g. (("namespace", "CISBenchmark"), ("metric", "UnauthorizedAPICalls")).
     args: tuple[tuple[str, str], ...] = ()
     on: str | None = None  # another resource to edit than the one judged (a topic's subscription)
+
+    def __post_init__(self) -> None:
+        entry(self.code)  # a code missing from the registry fails where the rule builds it
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ class Finding:
     resource_id: str
     link: Link
     status: Literal["fail", "unknown"]
-    code: str
+    code: Code
     message: str
     fix: str
     log_group: str | None = None  # the CloudTrail log group it breaks, when its name is known

@@ -18,11 +18,10 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-from .controls import CONTROLS, DEFAULT, Control, find, scanner_requirement, scanner_verdicts
+from .controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts, table
 from .filter_pattern import FilterPattern, FilterPatternError, parse
-from .probes import DENIAL_CODES, EITHER, FACETS, MUST_MATCH, MUST_NOT_MATCH, Probe
+from .probes import EITHER, FACETS, MUST_MATCH, MUST_NOT_MATCH, Probe
 from .profiles import PROFILES
-from .scanners import CIS_1_4
 
 __all__ = ["PROFILES", "Verdict", "judge"]
 
@@ -43,9 +42,9 @@ class Verdict:
 
     def summary(self) -> str:
         if self.ok:
-            if self.control == "4.1":
-                return "ok: monitors every denial (" + ", ".join(DENIAL_CODES) + ") and no ordinary traffic"
-            return f"ok: counts every probe of {find(self.control).what} and no ordinary traffic"
+            from .control_probes import kind
+            c = find(self.control)
+            return "ok: " + (kind(c).ok or f"counts every probe of {c.what} and no ordinary traffic")
         if not self.reasons:
             return self.status
         more = f" (and {len(self.reasons) - 1} more)" if len(self.reasons) > 1 else ""
@@ -64,7 +63,7 @@ class Verdict:
 def judge(
     pattern_text: str,
     *,
-    control: str = DEFAULT,
+    control: str | Control = DEFAULT,
     extra_must_match: Sequence[Mapping] = (),
     extra_must_not_match: Sequence[Mapping] = (),
     profile: str = "meaning",
@@ -73,12 +72,12 @@ def judge(
     name; the unauthorized-API-calls control by default)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
-    c = find(control)  # raises UnknownControl (a ValueError) naming the valid ids
+    c = control if isinstance(control, Control) else find(control)  # raises UnknownControl (a ValueError) naming the valid ids
     if not isinstance(pattern_text, str):
         message = f"a filter pattern is text, not {type(pattern_text).__name__}"
         return Verdict(NOT_OK, (f"the pattern is not usable: {message}",),
                        MappingProxyType(scanner_verdicts(c, pattern_text)), message, c.id)
-    return _judge(pattern_text, c.id, _freeze(extra_must_match), _freeze(extra_must_not_match), profile)
+    return _judge(pattern_text, c, _freeze(extra_must_match), _freeze(extra_must_not_match), profile)
 
 
 def _freeze(records: Sequence[Any]) -> tuple[str, ...]:
@@ -111,15 +110,16 @@ def _names(probes: Sequence[Probe], limit: int = 3) -> str:
     return ", ".join(names[:limit])
 
 
-def _probes(control: str) -> tuple[Probe, ...]:
+def _probes(control: Control) -> tuple[Probe, ...]:
     from .control_probes import probes_for
     return probes_for(control)
 
 
 def _missed_groups(c: Control, probes: Sequence[Probe], missed: Sequence[Probe]) -> tuple[list[str], set[str]]:
     """Sentences naming each must-match group (denial code or API) with misses; the groups missed whole."""
-    from .control_probes import groups
-    words = groups(c.id)
+    from .control_probes import groups, kind
+    words = groups(c)
+    each = kind(c).each_group
     failures: list[str] = []
     whole: list[str] = []
     for category, phrase in words.items():
@@ -129,13 +129,13 @@ def _missed_groups(c: Control, probes: Sequence[Probe], missed: Sequence[Probe])
             continue
         if len(missed_here) == len(in_group):
             whole.append(category)
-            if c.id == "4.1" or len(words) == 1:
+            if each or len(words) == 1:
                 failures.append(f"misses {category}: {phrase} go unnoticed")
-        elif c.id == "4.1":
+        elif each:
             failures.append(
                 f"misses {category} on {_names(missed_here)}: "
                 + ", ".join(dict.fromkeys(p.why for p in missed_here)) + " go unnoticed")
-    if whole and c.id != "4.1" and len(words) > 1:
+    if whole and not each and len(words) > 1:
         failures.insert(0, f"misses {', '.join(whole)} ({len(whole)} of the {len(words)} calls the control "
                            f"names): {c.what} made with {'them' if len(whole) > 1 else 'it'} go unnoticed")
     return failures, set(whole)
@@ -187,10 +187,11 @@ _OWNERS: dict[tuple[int, int], tuple[str, ...]] = {}
 def _owners(probe: Probe) -> tuple[str, ...]:
     """The controls whose events are rare (`Control.frequent` empty) and whose recommended
     pattern counts the probe's record: the record is one of their events. Cached per probe."""
-    key = (id(probe), id(CONTROLS))
+    rows = table().rows  # the table in use (a test may add a control)
+    key = (id(probe), id(rows))
     found = _OWNERS.get(key)
     if found is None:
-        found = _OWNERS[key] = tuple(o.id for o in CONTROLS
+        found = _OWNERS[key] = tuple(o.id for o in rows
                                      if not o.frequent and _recommended(o.pattern).evaluate(probe.record) is True)
     return found
 
@@ -205,12 +206,11 @@ def _only_its_own(control: str, rows: int) -> tuple[Probe, ...]:
     """The control's must-match probes no other control's recommended pattern counts: the
     events only this control names (`rows`: the table's identity, for the cache)."""
     c = find(control)
-    others = [parse(o.pattern) for o in CONTROLS if o.id != c.id]
-    return tuple(p for p in _probes(c.id) if p.expectation == MUST_MATCH
+    others = [parse(o.pattern) for o in table().rows if o is not c]
+    return tuple(p for p in _probes(c) if p.expectation == MUST_MATCH
                  and not any(o.evaluate(p.record) is True for o in others))
 
 
-@lru_cache(maxsize=8192)
 def counts_its_events(text: str, control: str) -> bool | None:
     """Whether a filter with this pattern is the control's, by what it counts: every one of the
     control's events (its must-match probes; a filter for several controls is each one's), or
@@ -220,15 +220,21 @@ def counts_its_events(text: str, control: str) -> bool | None:
 
     A pattern that only overlaps a control on events another control also names (4.1's
     denial of a root call, 4.8's PutBucketPolicy by the root user) is not that control's."""
+    return _counts_its_events(text, control, id(table().rows))
+
+
+@lru_cache(maxsize=8192)
+def _counts_its_events(text: str, control: str, rows: int) -> bool | None:
+    """`counts_its_events` for the table whose rows have identity `rows` (the cache key)."""
     try:
         pattern = parse(text)
     except FilterPatternError:
         return False
     c = find(control)
-    every = [pattern.evaluate(p.record) for p in _probes(c.id) if p.expectation == MUST_MATCH]
+    every = [pattern.evaluate(p.record) for p in _probes(c) if p.expectation == MUST_MATCH]
     if every and all(r is True for r in every):
         return True
-    own = [pattern.evaluate(p.record) for p in _only_its_own(c.id, id(CONTROLS))]
+    own = [pattern.evaluate(p.record) for p in _only_its_own(c.id, rows)]
     if True in own:
         return True
     return None if None in every else False
@@ -250,8 +256,7 @@ def _ordinary_sentence(c: Control, counted: Sequence[Probe]) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, ...], profile: str) -> Verdict:
-    c = find(control)
+def _judge(text: str, c: Control, must: tuple[str, ...], must_not: tuple[str, ...], profile: str) -> Verdict:
     scanners = MappingProxyType(scanner_verdicts(c, text))
     try:
         pattern = parse(text)
@@ -260,7 +265,7 @@ def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, 
         return Verdict(NOT_OK, (f"the pattern does not parse: {message}; CloudWatch Logs rejects it",),
                        scanners, message, c.id)
 
-    probes = _probes(c.id)
+    probes = _probes(c)
     results = {p: pattern.evaluate(p.record) for p in probes}
     missed = [p for p in probes if p.expectation == MUST_MATCH and results[p] is False]
     # Another control's (rare) events make one alarm for several controls, not noise (_shared).
@@ -274,16 +279,15 @@ def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, 
         sentence = (
             f"matches successful calls such as {_names(successes)} — the alarm would fire on normal traffic"
         )
-        if c.id == "4.1" and _same_meaning_on_probes(pattern, CIS_1_4, results, c.id):
-            sentence += "; this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0"
+        if c.known_bug is not None and _same_meaning_on_probes(pattern, c.texts[c.known_bug[0]], results, c):
+            sentence += "; " + c.known_bug[1]
         failures.append(sentence)
     others = [p for p in counted if p.category != "success"]
-    if others and c.id == "4.1":
+    from .control_probes import kind
+    other_errors = kind(c).other_errors
+    if others and other_errors is not None:
         codes = ", ".join(dict.fromkeys(p.category for p in others))
-        failures.append(
-            f"matches non-denial errors such as {codes} — the alarm would fire on throttling and "
-            "failed requests that are not unauthorized calls"
-        )
+        failures.append(other_errors.format(codes=codes, what=c.what))
     elif others:
         for why in dict.fromkeys(p.why for p in others):
             hit = [p for p in others if p.why == why]
@@ -347,11 +351,11 @@ def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, 
 
 
 @lru_cache(maxsize=64)
-def _probe_results(reference: str, control: str) -> tuple[Any, ...]:
+def _probe_results(reference: str, control: Control) -> tuple[Any, ...]:
     pattern = parse(reference)
     return tuple(pattern.evaluate(p.record) for p in _probes(control))
 
 
 def _same_meaning_on_probes(pattern: FilterPattern, reference: str, results: Mapping[Probe, Any],
-                            control: str) -> bool:
+                            control: Control) -> bool:
     return tuple(results[p] for p in _probes(control)) == _probe_results(reference, control)

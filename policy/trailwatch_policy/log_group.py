@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Generic, Iterable, Protocol, TypeGuard, TypeVar
 
 from trailwatch_policy.findings import unique
-from trailwatch_policy.metric_filter import attempts_the_control
+from trailwatch_policy.metric_filter import attempts_a_control
 from trailwatch_policy.model import ANYWHERE, UNKNOWN, Inventory, LogGroup, Ref, Trail, Where
 from trailwatch_policy.options import ChainOptions
 from trailwatch_policy.where import of_arn, placed, relation
@@ -145,7 +145,7 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
                           index: Index[LogGroup] | None = None) -> list[CloudTrailLogGroup]:
     """Declared groups a trail points at or the config names, and groups outside the stack:
     a trail's target, or (attach mode) a filter's target that the config names or whose
-    filter is an attempt at the control (`metric_filter.attempts_the_control`).
+    filter is an attempt at any control of the table (`metric_filter.attempts_a_control`).
 
     A trail whose target is UNKNOWN and whose sources are no declared log group yields an
     entry with name UNKNOWN: its monitoring cannot be verified yet.
@@ -178,7 +178,7 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
             result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
     # Attach mode: a group outside the stack is CloudTrail's when a trail points at it, or
     # when a filter of the stack targets it and the config names it or the filter is an
-    # attempt at the control (docs/policy-pack.md). A stack declaring nothing on a
+    # attempt at any control (docs/policy-pack.md). A stack declaring nothing on a
     # configured name owes nothing for it. The group is in the filter's account and Region.
     by_config: set[tuple[str, Where]] = set()
     places_of: dict[str, list[Where]] = {}
@@ -193,7 +193,7 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
                           flt.where))
         if options.is_cloudtrail_name(name):
             by_config.add(key)
-        elif key not in external and not attempts_the_control(flt):
+        elif key not in external and attempts_a_control(flt) is None:
             continue
         external.setdefault(key, [])
     for key, trail_ids in external.items():

@@ -1,4 +1,4 @@
-"""Whether a metric filter counts what a control names (unauthorized API calls by default):
+"""Whether a metric filter counts what a control names (the primary control by default):
 its pattern and its metric.
 
 The pattern is judged by `trailwatch_policy.judge` for the control (probe records, the
@@ -12,41 +12,37 @@ import re
 from typing import Any
 
 from trailwatch_policy.alarm import metric_value
-from trailwatch_policy.controls import CONTROLS, DEFAULT, Control, find
+from trailwatch_policy.controls import STANDARD, Control, primary, table
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, MetricFilter, MetricTransformation
 from trailwatch_policy.options import ChainOptions
 
-CIS_PATTERN = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }')
-
-
-def _pattern_of(control: Control | None) -> str:
-    return CIS_PATTERN if control is None or control.id == DEFAULT else control.pattern
+#: compatibility: the primary control's fix text (the CIS 1.2 text for 4.1)
+CIS_PATTERN = STANDARD.primary.fix_pattern
 
 
 def filter_snippet(group: str | None, control: Control | None = None) -> str:
-    """The Pulumi Python that adds the missing filter to `group`."""
+    """The Pulumi Python that adds the control's missing filter to `group`."""
+    c = control or primary()
     target = repr(group) if group else "log_group.name"
-    name = "unauthorized-api-calls" if control is None or control.id == DEFAULT else control.policy.removesuffix(
-        "-monitored")
-    metric = control.metric if control is not None else "UnauthorizedAPICalls"
-    return (f'aws.cloudwatch.LogMetricFilter("{name}", '
-            f'log_group_name={target}, pattern={_pattern_of(control)!r}, '
+    return (f'aws.cloudwatch.LogMetricFilter("{c.filter}", '
+            f'log_group_name={target}, pattern={c.fix_pattern!r}, '
             'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
-            f'name="{metric}", namespace="CISBenchmark", value="1", '
+            f'name="{c.metric}", namespace="CISBenchmark", value="1", '
             'default_value="0"))')
 
-_VERDICTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], str, str], Any] = {}
+
+_VERDICTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], str, Control], Any] = {}
 
 
 def verdict(pattern: str, options: ChainOptions, control: Control | None = None) -> Any:
     """judge() of a pattern for a control under the options' probes and profile, cached."""
-    cid = control.id if control is not None else DEFAULT
-    key = (pattern, options.extra_must_match, options.extra_must_not_match, options.pattern_profile, cid)
+    c = control or primary()
+    key = (pattern, options.extra_must_match, options.extra_must_not_match, options.pattern_profile, c)
     found = _VERDICTS.get(key)
     if found is None:
         from trailwatch_policy.judge import judge  # imported late: the pack loads cheaply
-        found = judge(pattern, control=cid,
+        found = judge(pattern, control=c,
                       extra_must_match=tuple(json.loads(r) for r in options.extra_must_match),
                       extra_must_not_match=tuple(json.loads(r) for r in options.extra_must_not_match),
                       profile=options.pattern_profile)
@@ -56,24 +52,38 @@ def verdict(pattern: str, options: ChainOptions, control: Control | None = None)
     return found
 
 
-_ERROR_CODE = re.compile(r"errorcode", re.IGNORECASE)
-_DENIAL = re.compile(r"accessdenied|unauthori[sz]ed", re.IGNORECASE)
+_MARKS: dict[tuple[str, ...], tuple[re.Pattern[str], ...]] = {}
+
+
+def _compiled(regexes: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    found = _MARKS.get(regexes)
+    if found is None:
+        found = _MARKS[regexes] = tuple(re.compile(r, re.IGNORECASE) for r in regexes)
+    return found
+
+
+def attempts(flt: MetricFilter, control: Control) -> bool:
+    """Whether a filter is an attempt at `control`, whatever log group it targets: its pattern
+    shows all of the control's marks (4.1: `errorCode` with a denial code; an API control:
+    eventName and one of its APIs), or the filter or one of its metrics is named for it.
+    Textual on purpose: a wrong or even unparsable attempt must still be judged -- catching
+    those is the point."""
+    pattern = flt.pattern
+    if isinstance(pattern, str) and control.marks and all(m.search(pattern) for m in _compiled(control.marks)):
+        return True
+    names = [flt.name] + [m.name for m in flt.metrics]
+    marks = _compiled(control.name_marks)
+    return any(isinstance(n, str) and any(m.search(n) for m in marks) for n in names)
+
+
+def attempts_a_control(flt: MetricFilter) -> Control | None:
+    """The first control of the table in use that the filter is an attempt at (None: none)."""
+    return next((c for c in table().rows if attempts(flt, c)), None)
 
 
 def attempts_the_control(flt: MetricFilter) -> bool:
-    """Whether a filter is an attempt at this control, whatever log group it targets.
-
-    True when its pattern mentions `errorCode` together with a denial code (AccessDenied,
-    UnauthorizedOperation), or when the filter or one of its metrics is named for
-    unauthorized calls (CIS's `UnauthorizedAPICalls`). Textual on purpose: a wrong or even
-    unparsable attempt must still be judged -- catching those is the point. Filters for
-    other CIS controls (root usage, console sign-in failures, ...) do not mention both.
-    """
-    pattern = flt.pattern
-    if isinstance(pattern, str) and _ERROR_CODE.search(pattern) and _DENIAL.search(pattern):
-        return True
-    names = [flt.name] + [m.name for m in flt.metrics]
-    return any(isinstance(n, str) and _DENIAL.search(n) for n in names)
+    """Compatibility: `attempts` for the primary control (4.1)."""
+    return attempts(flt, primary())
 
 
 def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control: Control) -> bool:
@@ -98,7 +108,7 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
     mine = counts_its_events(text, control.id) if text is not None else None
     if mine is True:
         return False
-    others = [other for other in CONTROLS if other.id != control.id]
+    others = [other for other in table().rows if other is not control]
     if any(publishes(other) for other in others):
         return True
     if text is None or mine is None:
@@ -107,18 +117,16 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
 
 
 def fix_args(control: Control) -> tuple[tuple[str, str], ...]:
-    """The values a control's AWS CLI fix needs (trailwatch_policy.fixes) beyond 4.1's defaults."""
-    if control.id == DEFAULT:
-        return ()
-    return (("pattern", control.pattern), ("metric", control.metric),
-            ("filter", control.policy.removesuffix("-monitored")), ("alarm", control.metric))
+    """The values a control's AWS CLI fix needs (trailwatch_policy.fixes): its names and pattern."""
+    return (("pattern", control.fix_pattern), ("metric", control.metric), ("filter", control.filter),
+            ("alarm", control.alarm))
 
 
 def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control | None = None) -> list[Problem]:
     """Why the filter's pattern does not count exactly what the control names (empty: it does)."""
-    control = control or find(DEFAULT)
-    fix = f"pattern={_pattern_of(control)!r}"
-    args = fix_args(control)
+    control = control or primary()
+    fix = f"pattern={control.fix_pattern!r}"
+    args = (("pattern", control.fix_pattern),)  # the filter's own names come from the chain
     if flt.pattern is UNKNOWN:
         return [Problem("unknown", "pattern-unknown",
                         "the filter pattern is computed from values not known yet", fix, args)]
@@ -138,15 +146,16 @@ def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control 
                     fix, args)]
 
 
-def metric_problems(metric: MetricTransformation) -> list[Problem]:
-    """A metric an alarm can count one event on: a positive constant value."""
+def metric_problems(metric: MetricTransformation, control: Control | None = None) -> list[Problem]:
+    """A metric an alarm can count one event of the control on: a positive constant value."""
+    c = control or primary()
     value = metric_value(metric)
     if value is UNKNOWN:
         return [Problem("unknown", "metric-value-invalid",
                         "the metric value is not known yet", 'value="1"')]
     if value is None:
         return [Problem("fail", "metric-value-invalid",
-                        f"the metric value {metric.value!r} is not a positive number: one "
-                        "unauthorized call must add a known positive amount the alarm can "
+                        f"the metric value {metric.value!r} is not a positive number: {c.one} "
+                        "must add a known positive amount the alarm can "
                         "compare with its threshold", 'value="1" (default_value="0")')]
     return []

@@ -2,7 +2,7 @@
 
 An alarm on metric math alarms on the value its returned expression has at each period
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
-trailwatch evaluates that expression for the periods it cares about (one unauthorized call;
+trailwatch evaluates that expression for the periods it cares about (one event of the control;
 none) with the values the filter's metric takes there, and decides from the result.
 
 Supported: numbers, query ids, `+ - * / ^`, unary minus, parentheses, comparisons
@@ -280,7 +280,7 @@ def evaluate(node: Node, env: Env) -> Value:
 def _call(node: Call, env: Env) -> Value:
     name, args = node.name, node.args
     if name in _HISTORY:
-        raise MathError(f"{name} is {_HISTORY[name]}: its value for one unauthorized call depends "
+        raise MathError(f"{name} is {_HISTORY[name]}: its value for one event depends "
                         "on the periods before it, which trailwatch cannot know")
     if name == "IF":
         if len(args) not in (2, 3):

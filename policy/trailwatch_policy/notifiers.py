@@ -10,6 +10,7 @@ from typing import Callable
 
 from trailwatch_policy import composite as rules
 from trailwatch_policy.alarm import action_problems
+from trailwatch_policy.controls import Control, primary
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, MetricTransformation, Topic
 from trailwatch_policy.topic import Publisher
@@ -74,8 +75,10 @@ def publisher(alarm: Alarm | CompositeAlarm, metric: MetricTransformation) -> Pu
                      maybe(metric.namespace), maybe(metric.name))
 
 
-def composite_problems(comp: CompositeAlarm, alarm: Alarm) -> list[Problem]:
-    """Why `comp` would not notify each time `alarm` goes to ALARM (empty: it would)."""
+def composite_problems(comp: CompositeAlarm, alarm: Alarm, control: Control | None = None) -> list[Problem]:
+    """Why `comp` would not notify each time `alarm` goes to ALARM (empty: it would); the
+    messages speak of `control`'s events (the primary control's by default)."""
+    c = control or primary()
     problems = action_problems(comp)
     if comp.suppressor is UNKNOWN or isinstance(comp.suppressor, str):
         problems.append(Problem(
@@ -112,11 +115,10 @@ def composite_problems(comp: CompositeAlarm, alarm: Alarm) -> list[Problem]:
                "is TRUE only if other alarms are in ALARM too")
         problems.append(Problem(
             "fail", "composite-rule",
-            f"the composite alarm's rule {comp.rule!r} {why}: one unauthorized call does not "
-            "make it notify", fix))
+            f"the composite alarm's rule {comp.rule!r} {why}: {c.one} does not make it notify", fix))
     elif True in stays:
         problems.append(Problem(
             "fail", "composite-rule",
             f"the composite alarm's rule {comp.rule!r} stays TRUE when the alarm leaves ALARM: "
-            "the composite stays in ALARM and later calls raise no new notification", fix))
+            f"the composite stays in ALARM and later {c.what} raise no new notification", fix))
     return problems

@@ -187,6 +187,33 @@ def _records(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
                           "(JSON objects as CloudTrail writes them)") from None
 
 
+#: The properties the pack config gives under `all` (set by sdk.capture_all_config when the
+#: engine configures the pack). Pulumi applies only `all`'s enforcement level to every policy
+#: (pkg/resource/analyzer/config.go, applyConfig) and passes its other keys on as the config
+#: of a policy named "all"; trailwatch applies them to every control policy (with_all).
+ALL: dict[str, Any] = {}
+
+
+def with_all(config: Mapping[str, Any] | None, everything: Mapping[str, Any] | None = None
+             ) -> tuple[dict[str, Any], list[str]]:
+    """A control policy's config with the keys set under `all` applied, and the errors of
+    `all` (a key no control policy has). A value the policy sets itself wins unless it is the
+    schema default (the engine fills schema defaults into every policy's config, so a default
+    cannot be told from no value): `all` then applies."""
+    everything = ALL if everything is None else everything
+    merged = dict(config or {})
+    errors = [f"\"all\" sets {cut(key, 60)}, which no control policy has; the keys are: "
+              f"{', '.join(CONFIG_SCHEMA)} (\"all\" may also set enforcementLevel)"
+              for key in everything if key not in CONFIG_SCHEMA and key != "enforcementLevel"]
+    for key, value in everything.items():
+        if key not in CONFIG_SCHEMA:
+            continue
+        own = merged.get(key)
+        if own is None or own == CONFIG_SCHEMA[key].get("default"):
+            merged[key] = value
+    return merged, errors
+
+
 def options_from_config(config: Mapping[str, Any] | None) -> ChainOptions:
     """Config properties (camelCase, possibly partial) -> ChainOptions with defaults applied;
     ConfigError on the first value that cannot be used."""

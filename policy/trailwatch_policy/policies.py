@@ -27,16 +27,16 @@ from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation
                            ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
                            StackValidationPolicy)
 
-from trailwatch_policy.controls import CONTROLS, Control
+from trailwatch_policy.controls import STANDARD, Control, table
 from trailwatch_policy.findings import clip, cut, failure
-from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors
+from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors, with_all
 from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 
 if TYPE_CHECKING:
     from trailwatch_policy.chain import Evaluation, LogGroupResult
     from trailwatch_policy.findings import Finding
 
-MONITORED = "unauthorized-api-calls-monitored"
+MONITORED = STANDARD.primary.policy  # "unauthorized-api-calls-monitored"
 PATTERN_VALID = "metric-filter-pattern-valid"
 ALL_REGIONS = "cloudtrail-records-all-regions"
 
@@ -51,6 +51,9 @@ MESSAGE_LIMIT = 4000
 GROUPS_SHOWN = 5
 #: resources named in a summary diagnostic
 SUMMARY_NAMES = 20
+#: characters of diagnostics all the control policies together print for one preview; past
+#: it each policy still reports its violation, in one line (docs/policy-pack.md, "Limits")
+STACK_TEXT_LIMIT = 20_000
 
 
 def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
@@ -164,7 +167,7 @@ def _as_set(names: list[str]) -> frozenset[str]:
 
 
 def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
-            ) -> Iterator[tuple[str | None, str]]:
+            ) -> Iterator[tuple[str | None, list[str], Callable[[], str]]]:
     """The first PER_CODE diagnostics of each problem code in full, then one summary per
     code counting the rest (and naming the first SUMMARY_NAMES): a stack with 30,000
     unmonitored log groups gets a readable, bounded answer -- and still a violation."""
@@ -174,16 +177,17 @@ def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
         if any(seen.get(c, 0) < PER_CODE for c in codes):
             for c in codes:
                 seen[c] = seen.get(c, 0) + 1
-            yield resource_id, text()
+            yield resource_id, codes, text
         else:
             rest.setdefault(codes[0], []).append(resource_id)
     for code, ids in rest.items():
         names = ", ".join(_short(i) for i in ids[:SUMMARY_NAMES])
         more = f" and {len(ids) - SUMMARY_NAMES:,} others" if len(ids) > SUMMARY_NAMES else ""
-        yield None, (f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
-                     f"diagnostics per problem are shown in full): {names}{more}.\n"
-                     f"- [{code}] the same problem on {len(ids):,} more resources; each is a "
-                     f"violation\n  fix: the fix shown above for [{code}], on each of them")
+        yield None, [code], functools.partial(str, (
+            f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
+            f"diagnostics per problem are shown in full): {names}{more}.\n"
+            f"- [{code}] the same problem on {len(ids):,} more resources; each is a "
+            f"violation\n  fix: the fix shown above for [{code}], on each of them"))
 
 
 def _short(urn: str) -> str:
@@ -213,7 +217,12 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
     def monitored(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         # A value that cannot be used is a violation of its own; the stack is still judged
         # with the rest of the configuration, so every other finding stands.
-        options, errors = options_and_errors(args.get_config())
+        config, wrong = with_all(args.get_config())
+        options, errors = options_and_errors(config)
+        preview = _preview(args.resources, control.policy)
+        if wrong and not preview.said_all:  # said once per preview, by the first control policy
+            preview.said_all = True
+            errors = wrong + errors
         for error in errors[:PER_CODE]:
             report_violation(f"trailwatch configuration error in policy {control.policy}: {error}", None)
         if len(errors) > PER_CODE:
@@ -222,12 +231,54 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
         if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
             return  # no trail and no log group: no CloudTrail log group to monitor
         results = _evaluation(args.resources, options).control(control)
-        for resource_id, text in bounded(messages_by_resource(results)):
-            report_violation(text, resource_id or None)
+        held: dict[str, int] = {}  # problem code -> resources not shown
+        for resource_id, codes, text in bounded(messages_by_resource(results)):
+            shown = text() if preview.printed < STACK_TEXT_LIMIT else None
+            if shown is None or preview.printed + len(shown) > STACK_TEXT_LIMIT:
+                for code in codes:
+                    held[code] = held.get(code, 0) + 1
+                continue
+            preview.printed += len(shown)
+            report_violation(shown, resource_id or None)
+        if held:
+            report_violation(
+                f"more findings of {control.policy} ({control.what}) not shown: trailwatch prints at "
+                f"most {STACK_TEXT_LIMIT:,} characters of findings per preview, all policies together; "
+                "fix those shown and preview again (each is a violation)\n"
+                + "\n".join(f"- [{code}] on {n:,} resource{'s' if n > 1 else ''}" for code, n in held.items()),
+                None)
     return monitored
 
 
-_monitored = _monitored_for(CONTROLS[0])
+class _Preview:
+    """What the control policies of one preview said together: characters printed, and
+    whether the errors of the `all` config were said."""
+
+    def __init__(self, resources: Any) -> None:
+        self.resources = resources
+        self.policies: set[str] = set()
+        self.printed = 0
+        self.said_all = False
+
+
+# Keyed by the resources list the policies of one preview share (one deserialization per
+# preview: sdk.py); a policy met again means a new preview of the same list.
+_PREVIEWS: list[_Preview] = []
+
+
+def _preview(resources: Any, policy: str) -> _Preview:
+    for found in _PREVIEWS:
+        if found.resources is resources and policy not in found.policies:
+            found.policies.add(policy)
+            return found
+    _PREVIEWS.clear()
+    found = _Preview(resources)
+    found.policies.add(policy)
+    _PREVIEWS.append(found)
+    return found
+
+
+_monitored = _monitored_for(STANDARD.primary)
 
 
 def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -246,7 +297,7 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
             f"metric filter pattern {cut(pattern, 200)} is not valid CloudWatch Logs syntax: {exc}. "
             "AWS rejects it (InvalidParameterException) during `pulumi up`, after part of the "
             "stack was already changed.\n  fix: correct the pattern, e.g. pattern="
-            "'{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") }'",
+            f"{table().primary.fix_pattern!r}",
             None)
 
 
@@ -264,30 +315,30 @@ def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation
         + [f"- [{f.code}] {f.text()}" for f in findings]), None)
 
 
+_LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY,
+           "disabled": EnforcementLevel.DISABLED}
+
+
 def _control_policy(control: Control) -> StackValidationPolicy:
-    """A control other than 4.1: off until enabled in the pack config (an upgrade does not
-    start blocking stacks that were built for 4.1 only); set it to advisory or mandatory."""
+    """A control's stack policy, at its row's default enforcement level (4.1 mandatory, the
+    others advisory: visible on every preview, blocking nothing; policy/configs/strict.json
+    makes them all mandatory)."""
     return StackValidationPolicy(
         name=control.policy,
         description=(f"Every CloudTrail log group has a metric filter for {control.what}, an alarm "
-                     "that fires on one such event, and an SNS topic with a subscriber "
+                     f"that fires on {control.one}, and an SNS topic with a subscriber "
                      f"({control.label()})."),
         validate=_guarded(control.policy, _monitored_for(control)),
-        enforcement_level=EnforcementLevel.DISABLED,
+        enforcement_level=_LEVELS[control.enforcement],
         config_schema=_schema())
 
 
 def policies() -> list:
-    """The pack's policies, in the order they are listed to users."""
+    """The pack's policies, in the order they are listed to users: the primary control's,
+    the pattern-syntax and trail policies, then the other controls' (the table in use)."""
+    first, *rest = table().rows
     return [
-        StackValidationPolicy(
-            name=MONITORED,
-            description=("Every CloudTrail log group has a metric filter for unauthorized API "
-                         "calls, an alarm that fires on one such call, and an SNS topic with a "
-                         "subscriber (CIS AWS 4.1 / Security Hub CloudWatch.2)."),
-            validate=_guarded(MONITORED, _monitored),
-            enforcement_level=EnforcementLevel.MANDATORY,
-            config_schema=_schema()),
+        _control_policy(first),
         ResourceValidationPolicy(
             name=PATTERN_VALID,
             description=("A metric filter pattern must be valid CloudWatch Logs syntax (AWS "
@@ -300,5 +351,5 @@ def policies() -> list:
                          "record management events read and write (CIS audit steps 1-3)."),
             validate=_guarded(ALL_REGIONS, _all_regions),
             enforcement_level=EnforcementLevel.ADVISORY),
-        *(_control_policy(c) for c in CONTROLS[1:]),
+        *(_control_policy(c) for c in rest),
     ]

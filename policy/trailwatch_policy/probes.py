@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from trailwatch_policy.samples import SAMPLES
+from trailwatch_policy.scanners import CIS_1_2
 
 MUST_MATCH = "must-match"
 MUST_NOT_MATCH = "must-not-match"
@@ -322,7 +323,7 @@ def _unauthorized() -> tuple[Probe, ...]:
     add("logs:PutMetricFilter", MUST_NOT_MATCH, "success", "successful calls whose text mentions the codes",
         record("logs.amazonaws.com", "PutMetricFilter", read_only=False,
                request={"logGroupName": "aws-cloudtrail-logs", "filterName": "UnauthorizedAPICalls",
-                        "filterPattern": '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+                        "filterPattern": CIS_1_2,
                         "metricTransformations": [{"metricName": "UnauthorizedAPICalls", "metricNamespace": "CISBenchmark",
                                                    "metricValue": "1", "defaultValue": 0.0}]},
                n=next(n)))

@@ -472,11 +472,47 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
         for ref in refs:
             for topic in index.resolve(ref, sns_topic_name_from_arn):
                 i = position[topic.id]
-                topics[i] = replace(topics[i], policy=UNKNOWN if document is None else document,
+                governed = _own_arn(document, sources, topics[i])
+                topics[i] = replace(topics[i], policy=UNKNOWN if governed is None else governed,
                                     policy_sources=sources)
                 if why is not None:
                     unreadable[topic.id] = why
     return topics
+
+
+def _own_arn(document: Any, sources: frozenset[str], topic: Topic) -> Any:
+    """The document with each `Resource` not known yet that is computed from this topic
+    alone read as the topic's own ARN.
+
+    At preview a statement written `"Resource": topic.topic_arn` (aws-native's policy is a
+    JSON object, so the unknown sits inside it) depends on the topic and nothing else: it is
+    the topic's ARN, as a pulumi-aws policy built from `topic.arn` is judged on the stack's
+    own outputs (`topic._policy_problems`). A Resource computed from anything else stays
+    unknown ("cannot be verified").
+    """
+    if not isinstance(document, dict) or not sources or sources != frozenset({topic.id}):
+        return document
+    statements = document.get("Statement")
+    if not isinstance(statements, (list, dict)):
+        return document
+    # The ARN itself, else a pattern the policy evaluation matches by the topic's name
+    # (iam_policy: an unknown ARN is judged by its last segment, or as unknown context).
+    own = topic.arn if isinstance(topic.arn, str) else (
+        f"arn:*:sns:*:*:{topic.name}" if isinstance(topic.name, str) else "arn:*:sns:*:*:*")
+
+    def resolved(statement: Any) -> Any:
+        if not isinstance(statement, dict) or "Resource" not in statement:
+            return statement
+        value = statement["Resource"]
+        if value is UNKNOWN:
+            return {**statement, "Resource": own}
+        if isinstance(value, list) and UNKNOWN in value:
+            return {**statement, "Resource": [own if v is UNKNOWN else v for v in value]}
+        return statement
+
+    if isinstance(statements, dict):
+        return {**document, "Statement": resolved(statements)}
+    return {**document, "Statement": [resolved(s) for s in statements]}
 
 
 def _apply_key_extras(keys: list[Key], extras: list[_Res]) -> list[Key]:

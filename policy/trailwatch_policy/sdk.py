@@ -100,3 +100,32 @@ def share_stack_deserialization() -> bool:
     AnalyzeStack.trailwatch_shared = True  # type: ignore[attr-defined]
     servicer.AnalyzeStack = AnalyzeStack
     return True
+
+
+def capture_all_config() -> bool:
+    """Keep the properties the engine configures under `all` (options.ALL): the SDK stores them
+    as the config of a policy named "all", which no policy reads. Configure is the analyzer's
+    gRPC method, so this needs no private name beyond the servicer class."""
+    try:
+        from google.protobuf import json_format
+        from pulumi_policy import policy as sdk
+    except ImportError:
+        return False
+    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
+    configure = getattr(servicer, "Configure", None)
+    if servicer is None or configure is None:
+        return False
+    if getattr(configure, "trailwatch_all", False):
+        return True
+    from trailwatch_policy import options
+
+    def Configure(self: Any, request: Any, context: Any) -> Any:  # noqa: N802 -- gRPC name
+        options.ALL.clear()
+        if "all" in request.policyConfig:
+            found = json_format.MessageToDict(request.policyConfig["all"].properties)
+            options.ALL.update(found if isinstance(found, dict) else {})
+        return configure(self, request, context)
+
+    Configure.trailwatch_all = True  # type: ignore[attr-defined]
+    servicer.Configure = Configure
+    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from trailwatch_policy.controls import ANY_SOURCE, CONTROLS, Control
+from trailwatch_policy.controls import ANY_SOURCE, Control, table
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, Maybe, Trail, Unknown
 
@@ -183,7 +183,7 @@ def _excluded_problem(sources: tuple[str, ...], control: Control | None) -> Prob
             f"the trail's event selectors exclude the management events of {', '.join(lost)}: "
             f"{control.what} recorded by {them} are never logged, so the metric filter never "
             f"counts them ({control.label()})", fix)
-    losing = [c for c in CONTROLS if lost_sources(c, sources)]
+    losing = [c for c in table().rows if lost_sources(c, sources)]
     return Problem(
         "fail", "trail-excludes-event-sources",
         f"the trail's event selectors exclude the management events of {shown}: events of "

@@ -6,7 +6,9 @@
 #   bin/pulumi-language-python-exec   modules are not served by the Go module proxy here)
 #   bin/pulumi-language-nodejs
 #   standin/pulumi-resource-aws     TEST STAND-IN AWS provider (no cloud call), installed in
-#                                   the CLI's plugin cache as resource aws v7.51.1
+#                                   the CLI's plugin cache as resource aws v7.51.1 (and v7.48.0)
+#   standin/pulumi-resource-aws-native  TEST STAND-IN aws-native provider (no cloud call),
+#                                   installed as resource aws-native v1.84.0
 #   pulumi-home/                    PULUMI_HOME (plugin cache, credentials of the file backend)
 #   env.sh                          source it: PATH, PULUMI_HOME, no update check, no downloads
 # Builds are cached by Go's build cache; make runs this only when tools/cli changed.
@@ -15,6 +17,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 tools="$root/.tools"
 aws_version="7.51.1"  # pulumi-aws==7.51.1 in requirements.txt: the plugin version its SDK asks for
 ts_aws_version="7.48.0"  # @pulumi/aws in e2e/typescript: the newest the npm registry serves here
+# pulumi-aws-native==X in requirements-dev.txt: the plugin version its SDK asks for
+native_version="$(sed -n 's/^pulumi-aws-native==\([0-9.]*\).*/\1/p' "$root/requirements-dev.txt")"
 
 if ! command -v go >/dev/null 2>&1; then
   echo "make cli: no Go toolchain (go 1.26+) on this machine: the real Pulumi CLI cannot be built here" >&2
@@ -39,13 +43,18 @@ build pulumi-language-python ./cmd/pulumi-language-python
 build pulumi-language-nodejs ./cmd/pulumi-language-nodejs
 install -m 0755 pulumi-language-python-exec "$tools/bin/pulumi-language-python-exec"
 
-cat >"$tools/standin/pulumi-resource-aws" <<EOF
+standin() {  # standin PACKAGE: a wrapper that runs tools/cli/pulumi_resource_<package>_standin.py
+  local module="pulumi_resource_${1//-/_}_standin.py"
+  cat >"$tools/standin/pulumi-resource-$1" <<EOF
 #!/bin/sh
-# TEST STAND-IN for pulumi-resource-aws $aws_version, made by \`make cli\`: it makes no cloud call.
-# See $root/tools/cli/pulumi_resource_aws_standin.py
-PYTHONPATH="$root\${PYTHONPATH:+:\$PYTHONPATH}" exec "$root/.venv/bin/python" -u "$root/tools/cli/pulumi_resource_aws_standin.py" "\$@"
+# TEST STAND-IN for pulumi-resource-$1, made by \`make cli\`: it makes no cloud call.
+# See $root/tools/cli/$module (and standin_provider.py beside it)
+PYTHONPATH="$root\${PYTHONPATH:+:\$PYTHONPATH}" exec "$root/.venv/bin/python" -u "$root/tools/cli/$module" "\$@"
 EOF
-chmod 0755 "$tools/standin/pulumi-resource-aws"
+  chmod 0755 "$tools/standin/pulumi-resource-$1"
+}
+standin aws
+standin aws-native
 
 cat >"$tools/env.sh" <<EOF
 # Made by \`make cli\`. Source it to use the Pulumi CLI built from source ($version) with no cloud:
@@ -57,12 +66,16 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 EOF
 # shellcheck source=/dev/null
 . "$tools/env.sh"
-for v in "$aws_version" "$ts_aws_version"; do
-  rm -rf "$PULUMI_HOME/plugins/resource-aws-v$v"*
-  pulumi plugin install resource aws "$v" --file "$tools/standin/pulumi-resource-aws" >"$tools/plugin-install.log" 2>&1 || {
-    echo "make cli: installing the stand-in aws plugin failed: see $tools/plugin-install.log" >&2
+install_standin() {  # install_standin PACKAGE VERSION: into the CLI's plugin cache
+  rm -rf "$PULUMI_HOME/plugins/resource-$1-v$2"*
+  pulumi plugin install resource "$1" "$2" --file "$tools/standin/pulumi-resource-$1" >"$tools/plugin-install.log" 2>&1 || {
+    echo "make cli: installing the stand-in $1 plugin failed: see $tools/plugin-install.log" >&2
     exit 3
   }
+}
+for v in "$aws_version" "$ts_aws_version"; do
+  install_standin aws "$v"
 done
+install_standin aws-native "$native_version"
 echo "$version" >"$tools/VERSION"
 echo "make cli: Pulumi CLI $version and stand-ins in .tools/ ($(( $(date +%s) - start )) s); source .tools/env.sh"

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from trailwatch_policy.codes import REGISTRY
 from trailwatch_policy.controls import Control
 
 from . import arns
@@ -84,14 +85,19 @@ def _findings(account: AccountResult) -> list[tuple[str | None, AuditFinding]]:
 def _rule(finding: AuditFinding, prefix: str = "", control: Control | None = None) -> dict[str, Any]:
     words = finding.code.replace("audit.", "").replace("_", "-").split("-")
     about = f" ({control.label()}: {control.what})" if control is not None else ""
-    return {
+    known = REGISTRY.get(finding.code)  # type: ignore[call-overload]  # audit.* codes are not rules'
+    summary = f" -- {known.summary}" if known else ""
+    rule: dict[str, Any] = {
         "id": prefix + finding.code,
         "name": _name(prefix) + "".join(w.capitalize() for w in words),
-        "shortDescription": {"text": f"{finding.link}: {finding.code}{about}"},
+        "shortDescription": {"text": f"{finding.link}: {finding.code}{summary}{about}"},
         "fullDescription": {"text": finding.message},
         "help": {"text": f"Fix: {finding.fix}"},
         "defaultConfiguration": {"level": _LEVEL[finding.status]},
     }
+    if known:
+        rule["properties"] = {"docs": f"docs/{known.anchor}", "previewOnly": known.preview_only}
+    return rule
 
 
 def artifact_path(account: str, finding: AuditFinding) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from trailwatch.patterns import ALL_CONTROLS, PROFILES
+from trailwatch_policy.controls import STANDARD
 
 NAMESPACE: Final = "trailwatch"
 
@@ -21,8 +22,8 @@ MetricNaming = Literal["stack", "cis"]
 OnDestroy = Literal["retain", "protect", "delete"]
 
 DEFAULT_METRIC_NAMESPACE: Final = "CISBenchmark"
-DEFAULT_METRIC_NAME: Final = "UnauthorizedAPICalls"
-SEED_ALARM_NAME: Final = "Unauthorized_API_Calls"
+DEFAULT_METRIC_NAME: Final = STANDARD.primary.metric  # "UnauthorizedAPICalls" (the control table's)
+SEED_ALARM_NAME: Final = STANDARD.primary.alarm  # "Unauthorized_API_Calls"
 DEFAULT_RETENTION_DAYS: Final = 365
 #: Security Hub CloudWatch.16 / AWS Config cw-loggroup-retention-period-check: at least 365 days
 #: ("Never expire" passes). https://docs.aws.amazon.com/config/latest/developerguide/cw-loggroup-retention-period-check.html

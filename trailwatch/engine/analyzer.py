@@ -277,6 +277,49 @@ def _rpc(what: str, call: Callable[[], Any], pack: PackProcess, tolerate_unimple
         raise EngineError(f"the policy pack failed in {what}: {detail.strip()}") from None
 
 
+class PackLaunch:
+    """The pack started ahead, while the program runs (the CLI's plugin host loads analyzers
+    when the update starts, not after the program): the engine service is served and the pack's
+    process started on a thread at once; `process()` waits for its port, and raises what
+    starting it raised (an EngineError) at the point the check would have started it."""
+
+    def __init__(self, project: Project, pack_dir: Path, *, organization: str = "organization",
+                 startup_timeout: float = 60.0, interpreter: list[str] | None = None) -> None:
+        self.pack_dir = pack_dir.resolve()
+        self.startup_timeout = startup_timeout
+        self.notes: list[str] = []
+        self.engine = EngineService()
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self.server)
+        self.engine_address = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
+        self.server.start()
+        self._outcome: PackProcess | BaseException | None = None
+        self._thread = threading.Thread(target=self._start, args=(project, organization, interpreter), daemon=True)
+        self._thread.start()
+
+    def _start(self, project: Project, organization: str, interpreter: list[str] | None) -> None:
+        try:
+            command = interpreter or choose_interpreter(self.pack_dir, self.notes)
+            self._outcome = PackProcess([*command, "-u", "-m", "pulumi.policy", self.engine_address,
+                                         str(self.pack_dir)], self.pack_dir, _pack_env(project, organization),
+                                        self.startup_timeout)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by process(), on the caller's thread
+            self._outcome = exc
+
+    def process(self) -> PackProcess:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
+
+    def close(self) -> None:
+        self._thread.join()
+        if isinstance(self._outcome, PackProcess):
+            self._outcome.kill()
+        self.server.stop(grace=None)
+
+
 def analyze(
     project: Project,
     resources: list[Registration],
@@ -287,43 +330,36 @@ def analyze(
     startup_timeout: float = 60.0,
     config_source: str = "--policy-pack-config",
     interpreter: list[str] | None = None,
+    launch: PackLaunch | None = None,
 ) -> Analysis:
     """`interpreter` overrides the CLI's choice (choose_interpreter), e.g. for the pack a
-    wheel carries, which runs with the interpreter trailwatch is installed in."""
-    pack_dir = pack_dir.resolve()
-    notes: list[str] = []
-    command = interpreter or choose_interpreter(pack_dir, notes)
-    timings: dict[str, float] = {}
-
-    engine = EngineService()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    engine_pb2_grpc.add_EngineServicer_to_server(engine, server)
-    engine_port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    engine_address = f"127.0.0.1:{engine_port}"
+    wheel carries, which runs with the interpreter trailwatch is installed in. `launch`: the
+    pack already started (PackLaunch, with the same arguments); it is closed here."""
     started = time.perf_counter()
+    if launch is None:
+        launch = PackLaunch(project, pack_dir, organization=organization, startup_timeout=startup_timeout,
+                            interpreter=interpreter)
+    pack_dir = launch.pack_dir
+    timings: dict[str, float] = {}
     pack: PackProcess | None = None
     try:
-        pack = PackProcess([*command, "-u", "-m", "pulumi.policy", engine_address, str(pack_dir)],
-                           pack_dir, _pack_env(project, organization), startup_timeout)
+        pack = launch.process()
         channel = grpc.insecure_channel(f"127.0.0.1:{pack.port}")
-        grpc.channel_ready_future(channel).result(timeout=startup_timeout)
+        grpc.channel_ready_future(channel).result(timeout=launch.startup_timeout)
         stub = analyzer_pb2_grpc.AnalyzerStub(channel)
-        timings["pack start"] = time.perf_counter() - started
+        timings["pack start"] = time.perf_counter() - started  # what is left of it after the program
         started = time.perf_counter()
-        result = _drive(stub, pack, project, resources, pack_dir, user_config, organization, engine_address,
-                        config_source)
+        result = _drive(stub, pack, project, resources, pack_dir, user_config, organization,
+                        launch.engine_address, config_source)
         timings["analysis"] = time.perf_counter() - started
         _rpc("Cancel", lambda: stub.Cancel(empty_pb2.Empty()), pack, tolerate_unimplemented=True)
         channel.close()
     except grpc.FutureTimeoutError:
         raise EngineError(f"the policy pack in {pack_dir} printed port {pack.port if pack else '?'} "
-                          f"but did not answer within {startup_timeout:.0f}s") from None
+                          f"but did not answer within {launch.startup_timeout:.0f}s") from None
     finally:
-        if pack is not None:
-            pack.kill()
-        server.stop(grace=None)
-    result.notes = notes + engine.messages
+        launch.close()
+    result.notes = launch.notes + launch.engine.messages
     result.timings = timings
     return result
 

@@ -98,7 +98,7 @@ def _progress(message: str, quiet: bool = False) -> None:
 
 
 def run(argv: list[str]) -> int:
-    from .analyzer import analyze, load_pack_project
+    from .analyzer import PackLaunch, analyze, load_pack_project
     from .policyconfig import load_config_file
     from .program import run_program
     from .project import load_project
@@ -120,16 +120,20 @@ def run(argv: list[str]) -> int:
     invoke_results = load_invoke_results(args.invoke_result)
 
     _progress(f"running {project.main.name} for stack {project.stack} in preview", args.quiet)
-    started = time.perf_counter()
-    program = run_program(project, autonames=args.autonames, account_id=args.account_id,
-                          organization=args.organization, timeout=args.timeout,
-                          echo=None if args.quiet else sys.stderr,
-                          invoke_results=invoke_results)
-    program_secs = time.perf_counter() - started
+    launch = PackLaunch(project, pack_dir, organization=args.organization, interpreter=interpreter)
+    try:  # the pack starts while the program runs
+        started = time.perf_counter()
+        program = run_program(project, autonames=args.autonames, account_id=args.account_id,
+                              organization=args.organization, timeout=args.timeout,
+                              echo=None if args.quiet else sys.stderr,
+                              invoke_results=invoke_results)
+        program_secs = time.perf_counter() - started
+    except BaseException:
+        launch.close()
+        raise
     _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}", args.quiet)
     analysis = analyze(project, program.resources, pack_dir, user_config, organization=args.organization,
-                       config_source=f"--policy-pack-config {args.policy_pack_config}",
-                       interpreter=interpreter)
+                       config_source=f"--policy-pack-config {args.policy_pack_config}", launch=launch)
     for note in analysis.notes:
         sys.stderr.write(note + "\n")
     if args.timings:

@@ -227,12 +227,56 @@ def answer(token: str, args: dict[str, Any], ctx: AwsContext,
     return handler(args, ctx)
 
 
-def read_outputs(type_token: str, resource_id: str, inputs: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
-    """What `Resource.get(name, id)` reads, as for a resource that exists: its id, name and ARN.
+def provider_context(inputs: dict[str, Any], args: dict[str, Any], default: AwsContext) -> AwsContext:
+    """The Region and account an invoke or a read runs in: its `region` argument (pulumi-aws 7),
+    else its provider's `region`, and the account of the provider's (last) assumed role, else
+    `default`'s. `inputs` are the provider's inputs (complex ones as JSON text, as the SDK
+    sends a provider's inputs)."""
+    region = args.get("region") or inputs.get("region") or default.region
+    account = default.account_id
+    roles = inputs.get("assumeRoles") or inputs.get("assumeRole")
+    if isinstance(roles, str):
+        try:
+            roles = json.loads(roles)
+        except ValueError:
+            roles = None
+    role = roles[-1] if isinstance(roles, list) and roles else roles
+    arn = role.get("roleArn") if isinstance(role, dict) else None
+    if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[4].isdigit():
+        account = arn.split(":")[4]
+    return AwsContext(account_id=account, region=str(region))
 
-    The read runs in preview too, so these are known values (the engine's ReadStep).
+
+# The lookup whose answer a read of the same resource gives: `--invoke-result` for the lookup
+# answers the read too (an existing log group is the same whether it is looked up or read).
+READ_LOOKUPS = {
+    "aws:cloudwatch/logGroup:LogGroup": "aws:cloudwatch/getLogGroup:getLogGroup",
+    "aws:sns/topic:Topic": "aws:sns/getTopic:getTopic",
+    "aws:kms/key:Key": "aws:kms/getKey:getKey",
+}
+
+
+def trail(name_or_arn: str, ctx: AwsContext) -> dict[str, Any]:
+    """A trail by name or ARN (`arn:aws:cloudtrail:us-east-2:123456789012:trail/MyTrail`,
+    https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrail.html)."""
+    name = _name_of(name_or_arn, ":trail/")
+    arn = name_or_arn if name_or_arn.startswith("arn:") else _arn(ctx, "cloudtrail", f"trail/{name}")
+    return {"name": name, "arn": arn}
+
+
+def read_outputs(type_token: str, resource_id: str, inputs: dict[str, Any], ctx: AwsContext,
+                 given: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What `Resource.get(name, id)` reads, as for a resource that exists: its id, name and ARN
+    (by name or ARN), or what `--invoke-result` gives for the same resource's lookup.
+
+    The read runs in preview too, so these are known values (the engine's ReadStep). The
+    offline engine's recording monitor and the CLI's stand-in providers both answer with it.
     """
     out: dict[str, Any] = {**inputs, "id": resource_id}
+    lookup = READ_LOOKUPS.get(type_token)
+    if given and lookup in given:
+        out.update({k: v for k, v in given[lookup].items() if k != "region"})
+        return out
     if type_token == "aws:cloudwatch/logGroup:LogGroup":
         out.update({k: v for k, v in log_group({"name": resource_id}, ctx).items() if k != "region"})
     elif type_token == "aws:sns/topic:Topic":
@@ -242,6 +286,17 @@ def read_outputs(type_token: str, resource_id: str, inputs: dict[str, Any], ctx:
     elif type_token == "aws:kms/key:Key":
         found = key({"keyId": resource_id}, ctx)
         out.update(arn=found["arn"], keyId=found["keyId"], isEnabled=True)
-    elif type_token == "aws-native:logs:LogGroup":
+    elif type_token == "aws:cloudtrail/trail:Trail":
+        out.update(trail(resource_id, ctx))
+    elif type_token == "aws-native:logs:LogGroup":  # CloudFormation's Arn attribute ends in ":*"
         out.update(logGroupName=resource_id, arn=_arn(ctx, "logs", f"log-group:{resource_id}:*"))
+    elif type_token == "aws-native:sns:Topic":  # identified by its ARN
+        found = topic({"name": resource_id}, ctx)
+        out.update(topicName=found["name"], topicArn=resource_id if resource_id.startswith("arn:") else found["arn"])
+    elif type_token == "aws-native:kms:Key":  # identified by its key id
+        found = key({"keyId": resource_id}, ctx)
+        out.update(keyId=found["keyId"], arn=found["arn"], enabled=True)
+    elif type_token == "aws-native:cloudtrail:Trail":  # identified by its name
+        found = trail(resource_id, ctx)
+        out.update(trailName=found["name"], arn=found["arn"])
     return out

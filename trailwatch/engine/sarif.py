@@ -4,6 +4,8 @@ code scanning (the same log shape as the audit's: trailwatch.audit.sarif).
 - ruleId: the policy name (a stable interface); one rule per policy that reported.
 - level: from the enforcement level: mandatory -> error, advisory -> warning (SARIF levels:
   https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html#_Toc34317648).
+- properties.codes: the finding codes of the diagnostic; properties.summaries: each
+  registered code's one-line meaning (trailwatch_policy.codes, docs/codes.md).
 - location: the program file and line that created the resource (the Pulumi SDK's
   `sourcePosition`, recorded by the engine), relative to the working directory (the
   repository, `%SRCROOT%`), where the engine knows it; always the resource URN as a logical
@@ -18,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 from trailwatch.audit.sarif import logical, sarif_log
 from trailwatch.version import version
+from trailwatch_policy.codes import REGISTRY
 
 from .analyzer import Analysis, Diagnostic
 from .program import Registration
@@ -78,7 +81,9 @@ def document(resources: list[Registration], analysis: Analysis, root: Path | Non
             "partialFingerprints": {"trailwatch/v1": f"{d.policy_name}|{d.urn}|"
                                                      + ",".join(f["code"] for f in findings)},
             "properties": {"enforcementLevel": d.enforcement_level, "urn": d.urn,
-                           "codes": [f["code"] for f in findings]},
+                           "codes": [f["code"] for f in findings],
+                           "summaries": {f["code"]: REGISTRY[f["code"]].summary for f in findings
+                                         if f["code"] in REGISTRY}},
         })
     return sarif_log(version(), list(rules.values()), results, "trailwatch-check/")
 

@@ -1,4 +1,4 @@
-"""What the pulumi_aws SDK knows about a resource class: its input names, its output-only names
+"""What the pulumi_aws (or pulumi_aws_native) SDK knows about a resource class: its input names, its output-only names
 and which inputs are optional (an optional `name` is the one the provider autonames).
 
 Used by the offline engine's recording monitor (from the class the program registered) and by
@@ -42,15 +42,21 @@ def shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
     return Shape(inputs, outputs - inputs - {"id", "urn"}, optional)
 
 
+# The Python SDK of each provider package whose classes the stand-ins shape.
+SDK_MODULES = {"aws": "pulumi_aws", "aws-native": "pulumi_aws_native"}
+
+
 @lru_cache(maxsize=None)
 def shape_for_token(type_token: str) -> Optional[Shape]:
-    """The shape of `aws:<module>/<camel>:<Class>` from pulumi_aws (None: not a pulumi_aws class)."""
+    """The shape of `aws:<module>/<camel>:<Class>` from pulumi_aws, or of
+    `aws-native:<module>:<Class>` from pulumi_aws_native (None: not one of their classes)."""
     package, _, rest = type_token.partition(":")
     module, _, class_name = rest.rpartition(":")
-    if package != "aws" or not class_name:
+    sdk = SDK_MODULES.get(package)
+    if sdk is None or not class_name:
         return None
     mod_path = module.split("/")[0]
-    mod_name = "pulumi_aws" if mod_path == "index" else f"pulumi_aws.{mod_path.replace('-', '_')}"
+    mod_name = sdk if mod_path == "index" else f"{sdk}.{mod_path.replace('-', '_')}"
     try:
         mod = importlib.import_module(mod_name)
         cls = getattr(mod, class_name)

@@ -79,22 +79,9 @@ class OfflineMocks(Mocks):
         self.unanswered: Optional[invokes.UnknownInvokeError] = None
 
     def context(self, provider_ref: str, args: dict[str, Any], package: str) -> invokes.AwsContext:
-        """The Region and account an invoke or read runs in: its `region` argument (pulumi-aws 7),
-        else its provider's `region`, and the account of the provider's assumed role."""
+        """The Region and account an invoke or read runs in (invokes.provider_context)."""
         inputs = self.monitor.provider_inputs(provider_ref, package) if self.monitor is not None else {}
-        region = args.get("region") or inputs.get("region") or self.ctx.region
-        account = self.ctx.account_id
-        roles = inputs.get("assumeRoles") or inputs.get("assumeRole")
-        if isinstance(roles, str):
-            try:
-                roles = json.loads(roles)
-            except ValueError:
-                roles = None
-        role = roles[-1] if isinstance(roles, list) and roles else roles
-        arn = role.get("roleArn") if isinstance(role, dict) else None
-        if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[4].isdigit():
-            account = arn.split(":")[4]
-        return invokes.AwsContext(account_id=account, region=str(region))
+        return invokes.provider_context(inputs, args, self.ctx)
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
         call_args = dict(args.args)
@@ -184,9 +171,10 @@ class RecordingMonitor(MockMonitor):
             package = request.type.split(":")[0]
             provider = self._default_provider(package, request.version) + "::" + UNKNOWN_STRING
         mocks = self.mocks
-        ctx = (mocks.context(provider, inputs, request.type.split(":")[0])
-               if isinstance(mocks, OfflineMocks) else None)
-        outputs = invokes.read_outputs(request.type, request.id, inputs, ctx) if ctx else dict(inputs)
+        outputs = dict(inputs)
+        if isinstance(mocks, OfflineMocks):
+            ctx = mocks.context(provider, inputs, request.type.split(":")[0])
+            outputs = invokes.read_outputs(request.type, request.id, inputs, ctx, mocks.given)
         self._record({
             "urn": urn, "type": request.type, "name": request.name, "parent": request.parent,
             "custom": True, "id": request.id, "inputs": inputs, "outputs": outputs,
