@@ -23,6 +23,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trailwatch needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# a venv made before the rename to trailwatch-cis still has the old distribution `trailwatch`
+	@$(PY) -m pip uninstall --quiet --disable-pip-version-check -y trailwatch >/dev/null 2>&1 || true
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 

@@ -66,7 +66,8 @@ def test_merge_bad_input_one_line(tmp_path: Path) -> None:
     code, err = run(["merge", str(bad)])
     assert code == 2 and err == f"trailwatch audit merge: error: {str(bad)!r}: not a trailwatch audit report (--format json)\n"
     code, err = run(["merge", str(tmp_path / "missing.json")])
-    assert code == 2 and "cannot read it" in err
+    assert code == 2 and err == f"trailwatch audit merge: error: {str(tmp_path / 'missing.json')!r}: no such file; " \
+        "merge the reports written with --format json\n"
 
 
 def test_retries_count_attempts_in_total_in_adaptive_mode() -> None:

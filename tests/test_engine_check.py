@@ -233,12 +233,12 @@ def test_unknown_invoke_names_its_token_and_how_to_answer_it(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("args, message", [
-    (["/nonexistent/program"], "no such program folder"),
+    (["/nonexistent/program"], "/nonexistent/program: no such folder"),
     ([str(BASIC), "--stack", "prod"], "no Pulumi.prod.yaml"),
     ([str(BASIC), "--format", "yaml"], "invalid choice: 'yaml'"),
-    ([str(BASIC), "--policy-pack", str(FIX)], "no PulumiPolicy.yaml"),
+    ([str(BASIC), "--policy-pack", str(FIX)], "PulumiPolicy.yaml: no such file, so --policy-pack"),
     ([str(BASIC), "--account-id", "12"], "12 digits"),
-    ([str(BASIC), "--policy-pack-config", "/nonexistent.json"], "cannot be read"),
+    ([str(BASIC), "--policy-pack-config", "/nonexistent.json"], "--policy-pack-config /nonexistent.json: no such file"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -> None:
     proc = check(*args) if "--policy-pack" in args else check(*args, "--policy-pack", str(PACK))

@@ -79,11 +79,12 @@ def test_the_wheel_carries_the_pack_as_trailwatch_policy_pack(dists: dict[str, P
             assert f"trailwatch/policy_pack/{name}" in names, name
             assert whl.read(f"trailwatch/policy_pack/{name}") == (ROOT / "policy" / name).read_bytes(), name
         assert "trailwatch_policy/chain.py" in names and "trailwatch/engine/cli.py" in names
-        info = f"trailwatch-{VERSION}.dist-info"
+        info = f"trailwatch_cis-{VERSION}.dist-info"  # the distribution trailwatch-cis, normalised
         metadata = whl.read(f"{info}/METADATA").decode()
         entry_points = whl.read(f"{info}/entry_points.txt").decode()
         assert any(n.startswith(info) and n.endswith("LICENSE") for n in names)
     assert "License-Expression: Apache-2.0" in metadata
+    assert re.search(r"^Name: trailwatch-cis$", metadata, re.MULTILINE)  # not PyPI's unrelated `trailwatch`
     assert re.search(r"^Requires-Dist: boto3.*extra == \"audit\"", metadata, re.MULTILINE)
     assert "trailwatch = trailwatch.__main__:main" in entry_points
 
@@ -117,7 +118,7 @@ def test_the_installed_audit_without_the_aws_sdk_says_how_to_install_it(installe
     proc = run_installed(installed, "audit", "--regions", "us-east-1")
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == ('trailwatch audit: error: needs botocore, which is not installed; install it with: '
-                           'pip install "trailwatch[audit]"\n')
+                           'pip install "trailwatch-cis[audit]"\n')
     helped = run_installed(installed, "audit", "--help")  # no SDK needed to read the options
     assert helped.returncode == 0 and helped.stdout.startswith("usage: trailwatch audit")
 
@@ -132,6 +133,34 @@ def test_the_installed_check_finds_the_bundled_pack(installed: Path) -> None:
     assert {d["policyPackName"] for d in doc["diagnostics"]} == {"trailwatch"}
     assert any("no-metric-filter" in d["message"] for d in doc["diagnostics"])
     assert "virtualenv" not in proc.stderr  # the bundled pack runs with the installed interpreter
+
+
+# --- the distribution's name ---------------------------------------------------------------------
+
+# `pip install trailwatch` / "trailwatch[audit]" (an index name), not a path like /path/to/trailwatch[audit]
+BARE_NAME = re.compile(r"pip install (?:-[\w-]+ )*[\"']?trailwatch(?![\w-])(?!/)")
+
+
+def test_every_install_instruction_names_trailwatch_cis() -> None:
+    """`trailwatch` on PyPI is an unrelated project: no doc, message or workflow may tell
+    anyone to install it; the command and the module keep the name."""
+    assert BARE_NAME.search('pip install "trailwatch[audit]"') and BARE_NAME.search("pip install trailwatch\n")
+    assert not BARE_NAME.search('pip install "trailwatch-cis[audit]"')
+    assert not BARE_NAME.search('pip install "/path/to/trailwatch[audit]"')
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    offenders = []
+    for name in listed:
+        path = ROOT / name
+        if path.suffix in (".md", ".py", ".yml", ".yaml", ".toml", ".txt", ".cfg") or path.name == "Makefile":
+            for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if BARE_NAME.search(line) and path.name != "test_packaging.py":
+                    offenders.append(f"{name}:{number}: {line.strip()}")
+    assert offenders == []
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "trailwatch-cis" and project["scripts"] == {"trailwatch": "trailwatch.__main__:main"}
+    from trailwatch.__main__ import EXTRAS
+    assert EXTRAS["audit"][1] == 'pip install "trailwatch-cis[audit]"'
 
 
 # --- one version, and a tag callers can pin -----------------------------------------------------

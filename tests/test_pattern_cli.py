@@ -88,7 +88,7 @@ def test_bad_json_array_names_the_line(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     r = run(CIS_1_2, str(tmp_path / "nope.json"))
     assert r.returncode == 2
-    assert "nope.json: cannot read" in r.stderr and "Traceback" not in r.stderr
+    assert "nope.json: no such file; give a JSON array" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_unparseable_pattern_exits_2_with_the_column() -> None:

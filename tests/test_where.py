@@ -12,6 +12,7 @@ import pytest
 from trailwatch.engine import autoname, invokes
 from trailwatch.engine.cli import load_invoke_results
 from trailwatch.engine.errors import EngineError
+from trailwatch.inputs import InputError
 from trailwatch_policy.chain import ChainOptions, evaluate
 from trailwatch_policy.log_group import prefix_is_cloudtrail
 from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
@@ -235,10 +236,11 @@ def test_invoke_result_files(tmp_path: Path) -> None:
         "aws:ssm/getParameter:getParameter": {"value": "x"}}
     bad = tmp_path / "bad.json"
     bad.write_text("[1]", encoding="utf-8")
-    for item, text in [("getParameter=x.json", "expected TOKEN=FILE"),
-                       (f"aws:ssm/getParameter:getParameter={tmp_path / 'none.json'}", "cannot read"),
+    for item, text in [("getParameter=x.json", "'getParameter' is not an invoke token"),
+                       ("x.json", "expected TOKEN=FILE"),
+                       (f"aws:ssm/getParameter:getParameter={tmp_path / 'none.json'}", "none.json: no such file"),
                        (f"aws:ssm/getParameter:getParameter={bad}", "holds a JSON list")]:
-        with pytest.raises(EngineError, match=text):
+        with pytest.raises((EngineError, InputError), match=text):
             load_invoke_results([item])
 
 

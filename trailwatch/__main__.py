@@ -11,6 +11,7 @@ import importlib.util
 import sys
 
 from trailwatch.output import error_line
+from trailwatch.version import DISTRIBUTION
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("trailwatch.engine.cli", "run a Pulumi program and the policy pack offline, like `pulumi preview --policy-pack`"),
@@ -27,7 +28,7 @@ USAGE = (
 
 #: What a command needs beyond the base install, and how to get it.
 EXTRAS: dict[str, tuple[str, str]] = {
-    "audit": ("botocore", 'pip install "trailwatch[audit]"'),  # the extra brings boto3 and botocore
+    "audit": ("botocore", f'pip install "{DISTRIBUTION}[audit]"'),  # the extra brings boto3 and botocore
 }
 
 

@@ -21,10 +21,12 @@ from trailwatch_policy.controls import Control, UnknownControl, find, primary, t
 from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
 from trailwatch_policy.judge import PROFILES, Verdict, judge
 
+from trailwatch.inputs import DATA_LIMIT, KIB, InputError, read_stdin, read_text
 from trailwatch.output import Painter, colour_enabled, error_line
 from trailwatch.version import SCHEMA_VERSION, version
 
 EXIT_OK, EXIT_NOT_OK, EXIT_INPUT = 0, 1, 2
+PATTERN_FILE_LIMIT = 64 * KIB
 
 
 class EventFileError(Exception):
@@ -53,9 +55,13 @@ def _parser() -> argparse.ArgumentParser:
         f"control (default: {first.title()}) by what it matches, and count the events it matches.",
         epilog="exit codes: 0 ok, 1 not ok, 2 bad input or indeterminate",
     )
-    p.add_argument("pattern", help="the filter pattern text (quote it for the shell)")
+    p.add_argument("pattern", nargs="?", metavar="PATTERN",
+                   help="the filter pattern text (quote it for the shell); or give --pattern-file")
     p.add_argument("events", nargs="*", metavar="EVENTS",
                    help="files of events: a JSON array, JSON lines, or CloudTrail {\"Records\": [...]}; '-' reads stdin")
+    p.add_argument("--pattern-file", metavar="FILE",
+                   help="read the pattern from FILE ('-': standard input) instead of PATTERN, for a pattern "
+                        "too long or too quoted for a command line; a final line break is not part of it")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--examples", type=int, default=5, metavar="N", help="matching events to show (default 5)")
     p.add_argument("--control", default=None, metavar="ID",
@@ -67,12 +73,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _events_in(name: str, stream: TextIO) -> Iterator[tuple[int, Any]]:
-    """Yield (line, event) from one file; raise EventFileError with file and line."""
-    try:
-        text = stream.read()
-    except UnicodeDecodeError as exc:
-        raise EventFileError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start}); give a JSON file") from None
+EVENTS_FIX = "give a JSON array, JSON lines or a CloudTrail {\"Records\": [...]} file of events"
+
+
+def _read_events(name: str) -> str:
+    """One events file (or '-', standard input) as text, through trailwatch.inputs."""
+    label = "standard input" if name == "-" else name
+    if name == "-":
+        return read_stdin(label, EVENTS_FIX, DATA_LIMIT)
+    return read_text(name, label, EVENTS_FIX, DATA_LIMIT)
+
+
+def _events_in(name: str, text: str) -> Iterator[tuple[int, Any]]:
+    """Yield (line, event) from one file's text; raise EventFileError with file and line."""
     stripped = text.lstrip()
     if not stripped:
         return
@@ -136,41 +149,50 @@ def _describe(event: Any) -> str:
 def _count(pattern: FilterPattern, files: list[str], keep: int) -> Tally:
     tally = Tally()
     for name in files:
-        try:
-            stream: TextIO = sys.stdin if name == "-" else open(name, encoding="utf-8")
-        except OSError as exc:
-            raise EventFileError(f"{name}: cannot read ({exc.strerror}); give a path to a file of events") from None
-        with stream if name != "-" else _nullcontext(stream):
-            tally.files += 1
-            before = tally.total
-            for index, (lineno, event) in enumerate(_events_in(name, stream)):
-                result = pattern.evaluate(event)
-                where = f"{name}:{lineno}" if lineno else f"{name}[{index}]"
-                if result is True:
-                    tally.matched += 1
-                    if len(tally.examples) < keep:
-                        tally.examples.append({"event": _describe(event), "at": where})
-                elif result is False:
-                    tally.not_matched += 1
-                else:
-                    tally.indeterminate += 1
-                    if len(tally.unsure) < keep:
-                        tally.unsure.append({"event": _describe(event), "at": where})
-            if tally.total == before:
-                raise EventFileError(f"{name}: no events in it; give a JSON array, JSON lines or a "
-                                     "CloudTrail {\"Records\": [...]} file with at least one event")
+        text = _read_events(name)
+        tally.files += 1
+        before = tally.total
+        for index, (lineno, event) in enumerate(_events_in(name, text)):
+            result = pattern.evaluate(event)
+            where = f"{name}:{lineno}" if lineno else f"{name}[{index}]"
+            if result is True:
+                tally.matched += 1
+                if len(tally.examples) < keep:
+                    tally.examples.append({"event": _describe(event), "at": where})
+            elif result is False:
+                tally.not_matched += 1
+            else:
+                tally.indeterminate += 1
+                if len(tally.unsure) < keep:
+                    tally.unsure.append({"event": _describe(event), "at": where})
+        if tally.total == before:
+            raise EventFileError(f"{name}: no events in it; give a JSON array, JSON lines or a "
+                                 "CloudTrail {\"Records\": [...]} file with at least one event")
     return tally
 
 
-class _nullcontext:
-    def __init__(self, value: TextIO) -> None:
-        self.value = value
+PATTERN_FIX = "give the filter pattern as text (at most 1,024 characters in CloudWatch Logs), or pass it as PATTERN"
 
-    def __enter__(self) -> TextIO:
-        return self.value
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+def _pattern_and_events(pattern: str | None, events: list[str], pattern_file: str | None) -> tuple[str, list[str]]:
+    """The pattern (from PATTERN or --pattern-file) and the event files (every other argument)."""
+    if pattern_file is None:
+        if pattern is None:
+            raise InputError("no filter pattern: give it as the first argument (trailwatch pattern "
+                             "'PATTERN' [EVENTS...]) or in a file (--pattern-file FILE, '-' for standard input)")
+        return pattern, events
+    files = ([pattern] if pattern is not None else []) + events  # with --pattern-file every argument is EVENTS
+    if pattern_file == "-" and "-" in files:
+        raise InputError("--pattern-file - and the events file - both read standard input; give one of them as a file")
+    label = "--pattern-file -" if pattern_file == "-" else f"--pattern-file {pattern_file}"
+    # A pattern is at most 1,024 characters (CloudWatch Logs quotas); the judge reports a long
+    # one, so the file may hold more, but not a file that is clearly something else.
+    text = (read_stdin(label, PATTERN_FIX, PATTERN_FILE_LIMIT) if pattern_file == "-"
+            else read_text(pattern_file, label, PATTERN_FIX, PATTERN_FILE_LIMIT))
+    text = text.removesuffix("\n").removesuffix("\r")  # the final line break an editor adds
+    if not text.strip():
+        raise InputError(f"{label}: no pattern in it; {PATTERN_FIX}")
+    return text, files
 
 
 def _exit_code(verdict: Verdict) -> int:
@@ -218,6 +240,11 @@ def main(argv: list[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage and the problem
         return EXIT_INPUT if exc.code else EXIT_OK
+    try:
+        args.pattern, args.events = _pattern_and_events(args.pattern, args.events, args.pattern_file)
+    except InputError as exc:
+        sys.stderr.write(error_line("pattern", str(exc)))
+        return EXIT_INPUT
     if args.examples < 0:
         sys.stderr.write(error_line("pattern", f"--examples {args.examples}: give 0 or more"))
         return EXIT_INPUT
@@ -238,7 +265,7 @@ def main(argv: list[str]) -> int:
     if args.events and pattern is not None:
         try:
             tally = _count(pattern, args.events, args.examples)
-        except EventFileError as exc:
+        except (EventFileError, InputError) as exc:
             sys.stderr.write(error_line("pattern", str(exc)))
             return EXIT_INPUT
 

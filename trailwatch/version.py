@@ -13,6 +13,10 @@ from pathlib import Path
 #: `pattern --format json`); bumped when a field changes meaning or disappears.
 SCHEMA_VERSION = 1
 
+#: The distribution's name (pip install ...): `trailwatch` on PyPI belongs to an unrelated
+#: project, so the package is published as trailwatch-cis; the command and module stay trailwatch.
+DISTRIBUTION = "trailwatch-cis"
+
 
 @lru_cache(maxsize=1)
 def version() -> str:
@@ -22,9 +26,9 @@ def version() -> str:
             project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
         except (OSError, tomllib.TOMLDecodeError):
             project = {}
-        if project.get("name") == "trailwatch" and isinstance(project.get("version"), str):
+        if project.get("name") == DISTRIBUTION and isinstance(project.get("version"), str):
             return project["version"]
     try:
-        return metadata.version("trailwatch")
+        return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return "unknown"

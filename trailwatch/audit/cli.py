@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 from trailwatch_policy.profiles import PROFILES
 
+from trailwatch.inputs import DATA_LIMIT, InputError, read_json
 from trailwatch.output import Painter, colour_enabled, paint_verdicts
 
 from .result import AccountResult, AuditFinding, Report, SkippedAccount
@@ -153,10 +154,14 @@ class Progress:
 
 def _regions_arg(text: str) -> list[str]:
     regions = [r.strip() for r in text.split(",") if r.strip()]
-    bad = [r for r in regions if not all(part.isalnum() for part in r.split("-")) or r.count("-") < 2]
-    if not regions or bad:
+    if not regions:
         raise UsageError(f"--regions {text!r}: expected region names separated by commas, "
                          "e.g. --regions us-east-1,eu-west-1")
+    bad = [r for r in regions if not all(part.isalnum() for part in r.split("-")) or r.count("-") < 2]
+    if bad:
+        raise UsageError(f"--regions {text!r}: {', '.join(repr(r) for r in bad)} "
+                         f"{'is not a region name' if len(bad) == 1 else 'are not region names'}; "
+                         "give AWS Region codes separated by commas, e.g. --regions us-east-1,eu-west-1")
     return list(dict.fromkeys(regions))
 
 
@@ -388,11 +393,8 @@ def finish(results: list[AccountResult], **report: Any) -> Report:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("trailwatch")
-    except PackageNotFoundError:
-        return "0.0.0+unknown"
+    from trailwatch.version import version
+    return version()
 
 
 def render(report: Report, fmt: str) -> str:
@@ -441,18 +443,9 @@ def merge_parser() -> argparse.ArgumentParser:
 
 
 def merge_reports(paths: list[str], allow_missing: bool = False) -> Report:
-    import json
-
     reports: list[Report] = []
     for path in paths:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except OSError as error:
-            raise UsageError(f"{path!r}: cannot read it ({error.strerror})") from None
-        except ValueError as error:
-            raise UsageError(f"{path!r}: not JSON ({error}); merge the reports written with "
-                             "--format json") from None
+        data = read_json(path, repr(path), "merge the reports written with --format json", DATA_LIMIT)
         if not isinstance(data, dict) or data.get("schema") != "trailwatch-audit":
             raise UsageError(f"{path!r}: not a trailwatch audit report (--format json)")
         if data.get("schemaVersion") != 1:
@@ -522,7 +515,7 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
             if not publish(plan, report, stderr):
                 return 2  # a finding that could not be imported is never a silent success
         return report.exit_code
-    except UsageError as error:
+    except (UsageError, InputError) as error:
         stderr.write(f"{prefix}: error: {error}\n")
         return 2
     except KeyboardInterrupt:

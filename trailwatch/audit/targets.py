@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from trailwatch.inputs import read_text
 
 DEFAULT_ROLE_NAME = "SecurityAudit"
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -85,12 +86,8 @@ def from_lines(lines: list[str], role_name: str, partition: str, source: str) ->
 
 
 def from_file(path: str, role_name: str, partition: str = "aws") -> list[Target]:
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise TargetError(f"--accounts {path!r}: cannot read it ({error.strerror})") from None
-    except UnicodeDecodeError:
-        raise TargetError(f"--accounts {path!r}: not a text file (one account id or role ARN a line)") from None
+    lines = read_text(path, f"--accounts {path}",
+                      "give a text file with one 12-digit account id or role ARN a line").splitlines()
     return from_lines(lines, role_name, partition, f"--accounts {path}")
 
 

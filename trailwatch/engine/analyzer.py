@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 import grpc
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
+
+from trailwatch.inputs import exists
 
 from .errors import EngineError
 from .policyconfig import PolicyConfig, PolicyMeta, reconcile
 from .program import Registration
-from .project import Project
+from .project import Project, load_yaml
 
 LEVEL_NAMES = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -77,7 +78,7 @@ def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
                         f"not installed here; install {tool}, or remove the lockfile if it does not belong to the pack"
                     )
                 return [exe, "run", "python"]
-    spec = _load_pack_project(pack_dir)
+    spec = load_pack_project(pack_dir)
     runtime = spec.get("runtime")
     options = runtime.get("options") if isinstance(runtime, dict) else None
     venv = options.get("virtualenv") if isinstance(options, dict) else None
@@ -96,18 +97,22 @@ def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
     return [python3]
 
 
-def _load_pack_project(pack_dir: Path) -> dict[str, Any]:
+def load_pack_project(pack_dir: Path) -> dict[str, Any]:
     path = pack_dir / "PulumiPolicy.yaml"
-    if not path.is_file():
-        raise EngineError(f"--policy-pack {pack_dir}: no PulumiPolicy.yaml there; pass a policy pack folder")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError:
-        raise EngineError(f"{path}: not valid YAML; fix the file") from None
+    if not exists(path):
+        raise EngineError(f"{path}: no such file, so --policy-pack {pack_dir} is not a policy pack; "
+                          "pass the folder that holds PulumiPolicy.yaml")
+    raw = load_yaml(path, "pass a policy pack folder whose PulumiPolicy.yaml is readable")
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise EngineError(f"{path}: expected a mapping with `runtime:` (and `version:`), found {type(raw).__name__}")
     runtime = raw.get("runtime")
     name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name in (None, ""):
+        raise EngineError(f"{path}: no `runtime:`; a policy pack names its language (`runtime: python` "
+                          "for the packs the offline engine runs)")
     if name != "python":
-        raise EngineError(f"{path}: runtime is {name!r}; the offline engine runs Python policy packs only")
+        raise EngineError(f"{path}: `runtime: {name}`; the offline engine runs Python policy packs only")
     return raw
 
 
@@ -371,7 +376,7 @@ def _drive(
         stack=project.stack, project=project.name, organization=organization, dry_run=True,
         config=dict(project.config))), pack, tolerate_unimplemented=True)
     info = _rpc("GetAnalyzerInfo", lambda: stub.GetAnalyzerInfo(empty_pb2.Empty()), pack)
-    spec_version = str((_load_pack_project(pack_dir) or {}).get("version") or "")
+    spec_version = str((load_pack_project(pack_dir) or {}).get("version") or "")
     version = spec_version or info.version
     metas = [
         PolicyMeta(

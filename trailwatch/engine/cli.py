@@ -6,13 +6,13 @@ the pack failed (one clear message on stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from trailwatch.inputs import InputError, folder, read_json
 from trailwatch.output import Painter, colour_enabled, error_line
 
 from .errors import EngineError, ProgramError
@@ -24,9 +24,9 @@ BUNDLED_PACK = Path(__file__).resolve().parents[1] / "policy_pack"
 
 
 def default_pack() -> Path:
-    for folder in (CHECKOUT_PACK, BUNDLED_PACK):
-        if (folder / "PulumiPolicy.yaml").is_file():
-            return folder
+    for candidate in (CHECKOUT_PACK, BUNDLED_PACK):
+        if (candidate / "PulumiPolicy.yaml").is_file():
+            return candidate
     raise EngineError("no policy pack found next to trailwatch (neither a checkout's policy/ nor an "
                       "installed copy); pass --policy-pack DIR, the folder with PulumiPolicy.yaml")
 
@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"stop the program if it runs longer than this (default {DEFAULT_TIMEOUT:g})")
     p.add_argument("--no-color", action="store_true",
                    help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print the policy verdict and the diagnostics only: no resource tree, no progress, "
+                        "and the program's output only if it fails")
     p.add_argument("--invoke-result", action="append", default=[], metavar="TOKEN=FILE",
                    help="answer invoke TOKEN (e.g. aws:ssm/getParameter:getParameter) with the JSON "
                         "object in FILE; repeatable")
@@ -65,25 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_./-]*:[A-Za-z0-9_]+$")
+_INVOKE_EXAMPLE = "aws:ssm/getParameter:getParameter=param.json"
 
 
 def load_invoke_results(items: list[str]) -> dict[str, dict[str, Any]]:
     """`--invoke-result TOKEN=FILE`: the invoke's result object, read from a JSON file."""
     out: dict[str, dict[str, Any]] = {}
     for item in items:
-        token, sep, file = item.rpartition("=")
-        if not sep or not _TOKEN.match(token) or not file:
-            raise EngineError(f"--invoke-result {item!r}: expected TOKEN=FILE, e.g. "
-                              "aws:ssm/getParameter:getParameter=param.json")
-        path = Path(file)
-        try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise EngineError(f"--invoke-result {item}: cannot read {file} ({exc.strerror}); "
-                              "pass a JSON file with the invoke's result") from None
-        except ValueError as exc:
-            raise EngineError(f"--invoke-result {item}: {file} is not valid JSON ({exc}); "
-                              "write the invoke's result as a JSON object") from None
+        token, sep, file = item.partition("=")  # a token has no '='; a file name may
+        if not sep or not token or not file:
+            raise EngineError(f"--invoke-result {item!r}: expected TOKEN=FILE, e.g. {_INVOKE_EXAMPLE}")
+        if not _TOKEN.match(token):
+            raise EngineError(f"--invoke-result {item!r}: {token!r} is not an invoke token "
+                              f"(package:module:function, e.g. {_INVOKE_EXAMPLE})")
+        fix = "pass a JSON file with the invoke's result"
+        value = read_json(file, f"--invoke-result {token}={file}", fix)
         if not isinstance(value, dict):
             raise EngineError(f"--invoke-result {item}: {file} holds a JSON "
                               f"{type(value).__name__}; the invoke's result is a JSON object "
@@ -92,14 +91,14 @@ def load_invoke_results(items: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _progress(message: str) -> None:
-    if sys.stderr.isatty():
+def _progress(message: str, quiet: bool = False) -> None:
+    if sys.stderr.isatty() and not quiet:
         sys.stderr.write(f"trailwatch check: {message}\n")
         sys.stderr.flush()
 
 
 def run(argv: list[str]) -> int:
-    from .analyzer import PackLaunch, analyze
+    from .analyzer import PackLaunch, analyze, load_pack_project
     from .policyconfig import load_config_file
     from .program import run_program
     from .project import load_project
@@ -111,27 +110,28 @@ def run(argv: list[str]) -> int:
     if not args.account_id.isdigit() or len(args.account_id) != 12:
         raise EngineError(f"--account-id {args.account_id!r}: an AWS account id is 12 digits")
     project = load_project(Path(args.program_dir), args.stack, args.config)
-    pack_dir = (args.policy_pack or default_pack()).resolve()
+    pack_arg = args.policy_pack or default_pack()
+    pack_dir = folder(pack_arg, f"--policy-pack {pack_arg}", "pass the policy pack's folder, the one with PulumiPolicy.yaml")
     # The installed copy has no virtualenv of its own: it runs with this interpreter, which
     # has pulumi-policy (a dependency of trailwatch), whatever lockfile sits above site-packages.
     interpreter = [sys.executable] if pack_dir == BUNDLED_PACK.resolve() else None
-    if not pack_dir.is_dir():
-        raise EngineError(f"--policy-pack {pack_dir}: no such folder; pass the policy pack's folder")
+    load_pack_project(pack_dir)  # a broken PulumiPolicy.yaml is reported before the program runs
     user_config = load_config_file(args.policy_pack_config) if args.policy_pack_config else {}
     invoke_results = load_invoke_results(args.invoke_result)
 
-    _progress(f"running {project.main.name} for stack {project.stack} in preview")
+    _progress(f"running {project.main.name} for stack {project.stack} in preview", args.quiet)
     launch = PackLaunch(project, pack_dir, organization=args.organization, interpreter=interpreter)
     try:  # the pack starts while the program runs
         started = time.perf_counter()
         program = run_program(project, autonames=args.autonames, account_id=args.account_id,
-                              organization=args.organization, timeout=args.timeout, echo=sys.stderr,
+                              organization=args.organization, timeout=args.timeout,
+                              echo=None if args.quiet else sys.stderr,
                               invoke_results=invoke_results)
         program_secs = time.perf_counter() - started
     except BaseException:
         launch.close()
         raise
-    _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}")
+    _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}", args.quiet)
     analysis = analyze(project, program.resources, pack_dir, user_config, organization=args.organization,
                        config_source=f"--policy-pack-config {args.policy_pack_config}", launch=launch)
     for note in analysis.notes:
@@ -146,13 +146,16 @@ def run(argv: list[str]) -> int:
         sys.stdout.write(render_sarif(program.resources, analysis))
     else:
         paint = Painter(colour_enabled(sys.stdout, args.no_color))
-        sys.stdout.write(render_text(project.stack, program.resources, analysis, paint))
+        sys.stdout.write(render_text(project.stack, program.resources, analysis, paint, quiet=args.quiet))
     return exit_code(analysis)
 
 
 def main(argv: list[str]) -> int:
     try:
         return run(argv)
+    except InputError as exc:
+        sys.stderr.write(error_line("check", str(exc)))
+        return 2
     except EngineError as exc:
         output = exc.output if isinstance(exc, ProgramError) and not exc.shown else ""
         if output.strip():  # what the program printed before it failed, as the CLI shows it

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trailwatch.inputs import read_text
+
 from .errors import EngineError
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
@@ -46,8 +48,11 @@ def parse_config_text(text: str, source: str) -> dict[str, PolicyConfig]:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise EngineError(f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); fix the file there") from None
+    except RecursionError:
+        raise EngineError(f"{source}: JSON nested too deeply to read; fix the file") from None
     if not isinstance(raw, dict):
-        raise EngineError(f"{source}: expected a JSON object of policy names to levels or settings")
+        raise EngineError(f"{source}: expected a JSON object of policy names to levels or settings, "
+                          f"found a JSON {type(raw).__name__}")
     result: dict[str, PolicyConfig] = {}
     for name, value in raw.items():
         if isinstance(value, str):
@@ -64,11 +69,9 @@ def parse_config_text(text: str, source: str) -> dict[str, PolicyConfig]:
 
 
 def load_config_file(path: Path) -> dict[str, PolicyConfig]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EngineError(f"--policy-pack-config {path}: cannot be read ({exc.strerror})") from None
-    return parse_config_text(text, f"--policy-pack-config {path}")
+    source = f"--policy-pack-config {path}"
+    text = read_text(path, source, 'give a JSON file like {"all": "mandatory"}')
+    return parse_config_text(text, source)
 
 
 def _apply(result: dict[str, PolicyConfig], given: dict[str, PolicyConfig]) -> None:

@@ -98,16 +98,19 @@ def _resource_label(urn: str, by_urn: dict[str, Registration]) -> str:
 
 
 def render_text(stack: str, resources: list[Registration], analysis: Analysis,
-                paint: Painter | None = None) -> str:
+                paint: Painter | None = None, quiet: bool = False) -> str:
+    """The CLI's preview; `quiet`: the policy verdict and the diagnostics only (no resource tree)."""
     paint = paint or Painter(False)
     by_urn = {r.urn: r for r in resources}
     # The CLI hides default providers from the tree.
     rows = tree_rows([r for r in resources if not r.default_provider])
-    lines = [f"Previewing update ({stack}) offline:", ""]
-    width = max((len(prefix) + len(r.type) for prefix, r in rows), default=0)
-    lines.append(f"     {'Type':<{width}}  Name")
-    lines.extend(f" +   {prefix + r.type:<{width}}  {r.name}" for prefix, r in rows)
-    lines.append("")
+    lines: list[str] = []
+    if not quiet:
+        lines += [f"Previewing update ({stack}) offline:", ""]
+        width = max((len(prefix) + len(r.type) for prefix, r in rows), default=0)
+        lines.append(f"     {'Type':<{width}}  Name")
+        lines.extend(f" +   {prefix + r.type:<{width}}  {r.name}" for prefix, r in rows)
+        lines.append("")
     if analysis.diagnostics or analysis.pack_name:
         lines.append("Policies:")
         mandatory = any(d.enforcement_level == "mandatory" for d in analysis.diagnostics)
@@ -120,11 +123,17 @@ def render_text(stack: str, resources: list[Registration], analysis: Analysis,
                 lines.append(f"        - {tag}  {paint('bold', d.policy_name)}{_resource_label(d.urn, by_urn)}")
                 lines.extend(f"          {_paint_line(line, paint)}" for line in d.message.splitlines())
         lines.append("")
-    lines.append("Resources:")
-    lines.append(f"    + {len(rows)} to create")
+    if not quiet:
+        lines.append("Resources:")
+        lines.append(f"    + {len(rows)} to create")
     if exit_code(analysis):
-        lines.append("")
+        if not quiet:
+            lines.append("")
         lines.append(paint("red", "error: preview failed: a mandatory policy was violated"))
+    elif quiet:
+        advisory = len(analysis.diagnostics)
+        lines.append(paint("green", f"passed: no mandatory policy violated ({len(rows)} resources"
+                                    + (f", {advisory} advisory finding{'s' * (advisory != 1)})" if advisory else ")")))
     return "\n".join(lines) + "\n"
 
 
