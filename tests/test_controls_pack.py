@@ -3,11 +3,22 @@ stack policy per control, each judging its filter by meaning on a stack with all
 from __future__ import annotations
 
 import pytest
+from pulumi.runtime.proto import analyzer_pb2
 
 from control_cases import CASES, KNOWN_WRONG
-from policy_helpers import (ALARM, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TRAIL, PackProcess, Spec,
-                            lg_arn, secret, topic_arn)
-from pulumi.runtime.proto import analyzer_pb2
+from policy_helpers import (
+    ALARM,
+    FILTER,
+    LOG_GROUP,
+    SUBSCRIPTION,
+    TOPIC,
+    TRAIL,
+    PackProcess,
+    Spec,
+    lg_arn,
+    secret,
+    topic_arn,
+)
 from trailwatch_policy.controls import CONTROLS, Control
 
 pytestmark = pytest.mark.slow

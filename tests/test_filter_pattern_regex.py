@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 
 from trailwatch_policy.filter_pattern import FilterPatternError, parse
 from trailwatch_policy.filter_pattern.regex import (
-    MAX_REPEAT, RegexError, RegexTooLarge, compile_linear,
+    MAX_REPEAT,
+    RegexError,
+    RegexTooLarge,
+    compile_linear,
 )
-
 
 # --- the documented examples --------------------------------------------------
 

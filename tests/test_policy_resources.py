@@ -3,11 +3,28 @@ unknown-checking proxy (reading an unknown raises there) -> the model, never rai
 from __future__ import annotations
 
 import pytest
-
-from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
-                            TRAIL, UNKNOWN_ARRAY, UNKNOWN_BOOL, UNKNOWN_NUMBER, UNKNOWN_OBJECT,
-                            UNKNOWN_STRING, Spec, find, policy_resources, stack, topic_arn)
 from pulumi_policy.proxy import UnknownValueError
+
+from policy_helpers import (
+    ALARM,
+    CIS_12,
+    FILTER,
+    LOG_GROUP,
+    SUBSCRIPTION,
+    TOPIC,
+    TOPIC_POLICY,
+    TRAIL,
+    UNKNOWN_ARRAY,
+    UNKNOWN_BOOL,
+    UNKNOWN_NUMBER,
+    UNKNOWN_OBJECT,
+    UNKNOWN_STRING,
+    Spec,
+    find,
+    policy_resources,
+    stack,
+    topic_arn,
+)
 from trailwatch_policy.chain import evaluate
 from trailwatch_policy.model import UNKNOWN, Ref
 from trailwatch_policy.resources import inventory

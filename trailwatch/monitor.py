@@ -19,9 +19,22 @@ import pulumi
 import pulumi_aws as aws
 
 from trailwatch.account import Placement
-from trailwatch.config import (DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD, SEED_ALARM_NAME,
-                               ConfigError, MetricNaming, Settings, check_alarm, check_log_group_name,
-                               check_names, check_pattern, check_placement, check_topic, metric_name_for)
+from trailwatch.config import (
+    DEFAULT_METRIC_NAME,
+    DEFAULT_METRIC_NAMESPACE,
+    DEFAULT_PERIOD,
+    SEED_ALARM_NAME,
+    ConfigError,
+    MetricNaming,
+    Settings,
+    check_alarm,
+    check_log_group_name,
+    check_names,
+    check_pattern,
+    check_placement,
+    check_topic,
+    metric_name_for,
+)
 from trailwatch.patterns import CIS_2_0, CONTROLS, ControlId, accepting_scanners, find_control
 from trailwatch.patterns import Control as Listed
 from trailwatch.topic import AlarmTopic, AlarmTopicArgs

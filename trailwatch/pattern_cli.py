@@ -17,12 +17,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterator, TextIO
 
+from trailwatch.output import Painter, colour_enabled, error_line
+from trailwatch.version import SCHEMA_VERSION, version
 from trailwatch_policy.controls import DEFAULT, Control, UnknownControl, find
 from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
 from trailwatch_policy.judge import PROFILES, Verdict, judge
-
-from trailwatch.output import Painter, colour_enabled, error_line
-from trailwatch.version import SCHEMA_VERSION, version
 
 EXIT_OK, EXIT_NOT_OK, EXIT_INPUT = 0, 1, 2
 

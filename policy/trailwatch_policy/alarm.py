@@ -18,8 +18,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from trailwatch_policy import datapoints as dp
 from trailwatch_policy import metric_math as mm
 from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery,
-                                     MetricTransformation, Unknown)
+from trailwatch_policy.model import UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery, MetricTransformation, Unknown
 
 SNIPPET = ('aws.cloudwatch.MetricAlarm("unauthorized-api-calls", namespace={ns!r}, '
            'metric_name={name!r}, statistic="Sum", period=300, threshold=1, '

@@ -16,8 +16,22 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from trailwatch_policy import controls as table
-from trailwatch_policy.probes import (ACCOUNT, DENIAL_CODES, DOCUMENTED, EITHER, MUST_MATCH, MUST_NOT_MATCH,
-                                      PROBES, SIGNIN_DOC, Probe, identity, make, partition_of, real, record)
+from trailwatch_policy.probes import (
+    ACCOUNT,
+    DENIAL_CODES,
+    DOCUMENTED,
+    EITHER,
+    MUST_MATCH,
+    MUST_NOT_MATCH,
+    PROBES,
+    SIGNIN_DOC,
+    Probe,
+    identity,
+    make,
+    partition_of,
+    real,
+    record,
+)
 
 #: (who, region, caller): the variety every control's must-match calls are spread over
 VARIANTS = (

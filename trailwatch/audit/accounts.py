@@ -22,12 +22,11 @@ created under one lock; the clients themselves are thread-safe.
 """
 from __future__ import annotations
 
+import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
-from contextlib import contextmanager
-
-import json
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError

@@ -20,13 +20,21 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlparse
 
+from trailwatch.output import Painter, colour_enabled, paint_verdicts
 from trailwatch_policy.profiles import PROFILES
 
-from trailwatch.output import Painter, colour_enabled, paint_verdicts
-
 from .result import AccountResult, AuditFinding, Report, SkippedAccount
-from .targets import (DEFAULT_ROLE_NAME, Target, TargetError, check_role_name, from_file,
-                      in_shard, parse_role_arn, parse_shard, shard_of)
+from .targets import (
+    DEFAULT_ROLE_NAME,
+    Target,
+    TargetError,
+    check_role_name,
+    from_file,
+    in_shard,
+    parse_role_arn,
+    parse_shard,
+    shard_of,
+)
 
 if TYPE_CHECKING:
     from trailwatch_policy.options import ChainOptions

@@ -17,7 +17,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwatch_policy.composite import referenced
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup, MetricFilter, Subscription, Topic,
+    UNKNOWN,
+    Alarm,
+    CompositeAlarm,
+    Inventory,
+    Key,
+    LogGroup,
+    MetricFilter,
+    Subscription,
+    Topic,
     Trail,
 )
 

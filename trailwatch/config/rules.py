@@ -10,13 +10,33 @@ from collections.abc import Sequence
 from typing import Final, TypeGuard
 from urllib.parse import urlsplit
 
-from trailwatch.config.model import (DEFAULT_METRIC_NAME, EMAIL, KMS_KEY, LAMBDA_ARN, LOG_GROUP_NAME,
-                                     METRIC_NAMESPACE, MIN_RECOMMENDED_RETENTION_DAYS, NAMESPACE,
-                                     RETENTION_DAYS, SQS_ARN, TOPIC_ARN, TRAIL_NAME, ConfigError, Protocol,
-                                     Subscription, TopicEncryption)
-from trailwatch.patterns import (ACCEPTED_BY, DEFAULT_PROFILE, NEEDS, PROFILES, SCANNERS,
-                                 accepting_scanners, profiles_accepted_by)
-
+from trailwatch.config.model import (
+    DEFAULT_METRIC_NAME,
+    EMAIL,
+    KMS_KEY,
+    LAMBDA_ARN,
+    LOG_GROUP_NAME,
+    METRIC_NAMESPACE,
+    MIN_RECOMMENDED_RETENTION_DAYS,
+    NAMESPACE,
+    RETENTION_DAYS,
+    SQS_ARN,
+    TOPIC_ARN,
+    TRAIL_NAME,
+    ConfigError,
+    Protocol,
+    Subscription,
+    TopicEncryption,
+)
+from trailwatch.patterns import (
+    ACCEPTED_BY,
+    DEFAULT_PROFILE,
+    NEEDS,
+    PROFILES,
+    SCANNERS,
+    accepting_scanners,
+    profiles_accepted_by,
+)
 
 _RETENTION_RULE: Final = ("one of " + ", ".join(map(str, RETENTION_DAYS))
                           + " (0 = never expire; default 365)")

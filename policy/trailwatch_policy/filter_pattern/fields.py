@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from .evaluator import (
-    Event, FilterPattern, Result, _as_text, _cmp, _combine, _text_test, _uncertain_values,
+    Event,
+    FilterPattern,
+    Result,
+    _as_text,
+    _cmp,
+    _combine,
+    _text_test,
+    _uncertain_values,
 )
 from .lexer import NUMBER_RE
 from .nodes import And, Field, FieldCondition, Node, Or
