@@ -114,7 +114,7 @@ def test_each_control_through_the_pack(pack, control: str) -> None:
     assert found(pack, all_controls({control: cases.reordered})) == set()
     for bad in (cases.missing, cases.noisy, cases.never):
         _rejected(pack, c, bad)
-    for (cid, fw), words in KNOWN_WRONG.items():
+    for cid, fw in KNOWN_WRONG:
         if cid == control:
             _rejected(pack, c, c.texts[fw])
 

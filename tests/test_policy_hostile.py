@@ -13,7 +13,6 @@ import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
 from policy_helpers import ALARM, CIS_12, FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING, Spec, find, stack
-from test_policy_pack import default, pack  # noqa: F401 -- the same real-pack fixtures
 
 pytestmark = pytest.mark.slow
 MONITORED = "unauthorized-api-calls-monitored"

@@ -16,7 +16,6 @@ from policy_helpers import (
     TOPIC,
     TRAIL,
     UNKNOWN_STRING,
-    PackProcess,
     Spec,
     find,
     json_format_to_dict,
@@ -26,19 +25,6 @@ from trailwatch_policy.policies import policies
 
 pytestmark = pytest.mark.slow
 MONITORED = "unauthorized-api-calls-monitored"
-
-
-@pytest.fixture(scope="module")
-def pack():
-    process = PackProcess(dry_run=True)
-    yield process
-    process.close()
-
-
-@pytest.fixture
-def default(pack):
-    pack.configure()
-    return pack
 
 
 def diags(pack, specs):

@@ -2,6 +2,8 @@
 unknown-checking proxy (reading an unknown raises there) -> the model, never raising."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from pulumi_policy.proxy import UnknownValueError
 
@@ -147,8 +149,8 @@ def test_topic_policy_linked_by_literal_arn_is_applied(preview):
     specs = stack("literal", preview)
     tp = find(specs, TOPIC)
     arn = topic_arn(tp.props["name"])
-    owner_only = ('{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, '
-                  '"Action": "sns:Publish", "Resource": "%s"}]}' % arn)
+    owner_only = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                            "Action": "sns:Publish", "Resource": arn}]})
     specs.append(Spec(TOPIC_POLICY, "tp-policy", {"arn": arn, "policy": owner_only}))
     [result] = evaluate(inventory(policy_resources(specs)))
     assert [(f.code, f.resource_id) for f in result.findings] == [("topic-policy-blocks-cloudwatch", tp.urn)]

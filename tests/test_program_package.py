@@ -36,6 +36,12 @@ def test_components_are_exported_lazily() -> None:
     assert "UnauthorizedApiCallsMonitor" in result.stdout
 
 
+def test_all_names_every_lazy_export() -> None:
+    import trailwatch
+
+    assert sorted(trailwatch.__all__) == sorted(trailwatch._EXPORTS)
+
+
 def test_unknown_attribute_is_an_attribute_error() -> None:
     result = _run("import trailwatch\ntry:\n    trailwatch.Nope\nexcept AttributeError as e:\n    print(e)")
     assert result.returncode == 0 and "no attribute 'Nope'" in result.stdout

@@ -20,7 +20,7 @@ class Account:
     region: pulumi.Output[str]
 
     @staticmethod
-    def lookup(parent: pulumi.Resource) -> "Account":
+    def lookup(parent: pulumi.Resource) -> Account:
         """Ask the provider (through `parent`'s provider) who and where we are."""
         opts = pulumi.InvokeOutputOptions(parent=parent)
         return Account(
@@ -38,7 +38,7 @@ class Placement:
     region: str
 
     @staticmethod
-    def lookup(parent: pulumi.Resource) -> "Placement":
+    def lookup(parent: pulumi.Resource) -> Placement:
         """The same provider answers as `Account.lookup`, read synchronously (also in preview)."""
         opts = pulumi.InvokeOptions(parent=parent)
         return Placement(account_id=aws.get_caller_identity(opts=opts).account_id,

@@ -128,7 +128,7 @@ class UnauthorizedApiCallsMonitorArgs:
                     evaluation_periods=self.alarm_evaluation_periods)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "UnauthorizedApiCallsMonitorArgs":
+    def from_settings(cls, settings: Settings) -> UnauthorizedApiCallsMonitorArgs:
         """The component arguments a validated stack configuration asks for."""
         tags = dict(settings.tags)
         return cls(

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, TextIO
+from typing import Any, TextIO
 
 from trailwatch.output import Painter, colour_enabled, error_line
 from trailwatch.version import SCHEMA_VERSION, version

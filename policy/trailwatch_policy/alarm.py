@@ -12,8 +12,9 @@ stack). Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from trailwatch_policy import datapoints as dp
 from trailwatch_policy import metric_math as mm
@@ -512,12 +513,12 @@ def alarm_problems(alarm: Alarm, metric: MetricTransformation) -> list[Problem]:
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions
 _ACTION_KINDS = (
     (":lambda:", "a Lambda function (runs code; it notifies no one by itself)"),
-    (":ssm-incidents:", "an Incident Manager response plan (opens an incident; trailwatch cannot "
-                        "tell whether it engages a person)"),
+    (":ssm-incidents:", ("an Incident Manager response plan (opens an incident; trailwatch cannot "
+                         "tell whether it engages a person)")),
     (":ssm:", "a Systems Manager OpsItem (recorded in OpsCenter; nobody is notified)"),
     (":autoscaling:", "an Auto Scaling policy (scales a group; nobody is notified)"),
-    (":automate:", "an EC2 action (stops, terminates, reboots or recovers an instance; nobody is "
-                   "notified)"),
+    (":automate:", ("an EC2 action (stops, terminates, reboots or recovers an instance; nobody is "
+                    "notified)")),
     (":swf:", "an EC2 action (nobody is notified)"),
 )
 

@@ -12,8 +12,8 @@ never a pass.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
 from trailwatch_policy import notifiers
@@ -367,8 +367,7 @@ class _Stack:
                 "fail", "no-alarm",
                 f"no alarm watches the filter's metric {ns}/{name}: "
                 + ("unauthorized calls are " if control.id == DEFAULT else f"{control.what} are ")
-                + 
-                "counted but nobody is notified",
+                + "counted but nobody is notified",
                 alarm_rules.SNIPPET.format(ns=ns, name=name))], flt.id, "metric-filter", group)])
         dims = metric.dimensions
         key = (ns, name, metric.value, "?" if dims is UNKNOWN else

@@ -12,8 +12,9 @@ documented record format (``probes.DOCUMENTED`` / ``probes.SIGNIN_DOC``), noted 
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Mapping
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
 from trailwatch_policy import controls as table
 from trailwatch_policy.probes import (
@@ -175,7 +176,7 @@ def _root(c: table.Control) -> tuple[Probe, ...]:
         b.add(f"{source.split('.')[0]}:{name}", MUST_MATCH, "root", "root user activity", rec, src)
     b.add("signin:ConsoleLogin", MUST_MATCH, "root sign-in", "root user sign-ins",
           _signin("Root", mfa="Yes", ok=True, n=10), SIGNIN_DOC)
-    for i, who in enumerate(("IAMUser", "AssumedRole", "FederatedUser")):
+    for who in ("IAMUser", "AssumedRole", "FederatedUser"):
         rec, src = b.call("iam.amazonaws.com", "ListUsers", (who, "us-east-1", "cli"), read_only=True)
         b.add("iam:ListUsers", MUST_NOT_MATCH, "not root", "calls by other identities", rec, src)
     rec = record("ec2.amazonaws.com", "DescribeInstances", identity_block={
@@ -275,7 +276,7 @@ def _build(c: table.Control) -> tuple[Probe, ...]:
     raise KeyError(c.id)
 
 
-@lru_cache(maxsize=None)
+@cache
 def probes_for(control_id: str) -> tuple[Probe, ...]:
     """The probes of one control (by CIS 1.4 id), built once."""
     return _build(table.find(control_id))

@@ -11,8 +11,8 @@ Pure data and stdlib: the pack imports this at start-up to name its policies.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from trailwatch_policy.scanners import _without_blanks_outside_quotes
 

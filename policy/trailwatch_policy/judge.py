@@ -13,10 +13,11 @@ thousands of resources, and it is a pure function of its arguments.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts
 from .filter_pattern import FilterPattern, FilterPatternError, parse

@@ -21,7 +21,8 @@ PER_CODE diagnostics with one problem code the rest are counted in one summary.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -198,10 +199,10 @@ def _short(urn: str) -> str:
 
 # The last evaluation, keyed by the resources list it read (kept alive so its identity
 # stays unique) and the options: the per-control policies of one preview share it.
-_LAST: list[tuple[Any, ChainOptions, "Evaluation"]] = []
+_LAST: list[tuple[Any, ChainOptions, Evaluation]] = []
 
 
-def _evaluation(resources: Any, options: ChainOptions) -> "Evaluation":
+def _evaluation(resources: Any, options: ChainOptions) -> Evaluation:
     for seen, seen_options, evaluation in _LAST:
         if seen is resources and seen_options == options:
             return evaluation

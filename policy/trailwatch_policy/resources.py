@@ -281,7 +281,7 @@ def provider_where(provider: Any) -> Where:
     return Where(_provider_account(props, label), region)
 
 
-def _where(resource: Any, r: "_Res", providers: dict[str, Where]) -> Where:
+def _where(resource: Any, r: _Res, providers: dict[str, Where]) -> Where:
     provider = getattr(resource, "provider", None)
     key = str(getattr(provider, "urn", "") or id(provider))
     base = providers.get(key)

@@ -3,7 +3,8 @@ management events read and write. Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, Maybe, Trail, Unknown

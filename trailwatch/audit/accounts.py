@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
@@ -146,7 +147,7 @@ class Account:
         parts = (self.caller_arn or "").split(":")
         return parts[1] if len(parts) > 2 and parts[1] else "aws"
 
-    def assume(self, role_arn: str, region: str) -> "Account":
+    def assume(self, role_arn: str, region: str) -> Account:
         """The account behind `role_arn`, reached with these credentials (sts:AssumeRole)."""
         response = self.client("sts", region).assume_role(
             RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)

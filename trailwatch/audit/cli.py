@@ -212,7 +212,7 @@ def _connection_problem(error: Exception, endpoint: str | None) -> UsageError:
     return UsageError(f"cannot call AWS: {_clip(str(error))}")
 
 
-def _enabled_regions(account: "Account", region: str) -> list[str]:
+def _enabled_regions(account: Account, region: str) -> list[str]:
     """Regions enabled in this account (opted in or not needing it):
     https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html"""
     response = account.client("ec2", region).describe_regions(
@@ -224,12 +224,12 @@ def _enabled_regions(account: "Account", region: str) -> list[str]:
 class Plan:
     """What one run does: the accounts (this shard's), where, and how."""
 
-    base: "Account"
+    base: Account
     base_region: str
     regions: list[str] | None  # None: every region enabled in each account
     targets: list[Target]
     skipped: list[SkippedAccount]
-    options: "ChainOptions"
+    options: ChainOptions
     shard: tuple[int, int] | None = None
     controls: tuple[str, ...] = ("4.1",)
 
@@ -355,7 +355,7 @@ def _controls_arg(text: str) -> tuple[str, ...]:
 def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
     plan = _plan(args)
     progress = Progress(stderr, enabled=not args.quiet and stderr.isatty(), accounts=len(plan.targets))
-    started_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     started = time.perf_counter()
     # Two pools: account tasks wait on API reads; API read tasks never wait on anything, so
     # neither pool can deadlock whatever their sizes (`--max-workers 1` is sequential).
@@ -458,7 +458,7 @@ def merge_reports(paths: list[str], allow_missing: bool = False) -> Report:
         raise UsageError("the reports come from different shardings (--shard I/N with different N, "
                          "or an unsharded report among them): merge the shards of one run")
     seen: dict[int, str] = {}
-    for path, report in zip(paths, reports):
+    for path, report in zip(paths, reports, strict=True):
         if report.shard:
             if report.shard[0] in seen:
                 raise UsageError(f"{path!r} and {seen[report.shard[0]]!r} are both shard "

@@ -5,7 +5,8 @@ produce (PendingConfirmation, advanced selectors without management events, ...)
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from trailwatch_policy.model import (
     UNKNOWN,

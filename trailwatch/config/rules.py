@@ -67,9 +67,9 @@ def check_retention(days: int) -> list[str]:
     if isinstance(days, bool) or days not in RETENTION_DAYS:
         raise ConfigError("logRetentionDays", f"{days} is not a CloudWatch Logs retention period", _RETENTION_RULE)
     if 0 < days < MIN_RECOMMENDED_RETENTION_DAYS:
-        return [f"{NAMESPACE}:logRetentionDays is {days}: CloudTrail events leave the log group after {days} days, "
-                f"below the {MIN_RECOMMENDED_RETENTION_DAYS} days Security Hub CloudWatch.16 and AWS Config "
-                "cw-loggroup-retention-period-check expect (set 365 or more, or 0 = never expire)"]
+        return [(f"{NAMESPACE}:logRetentionDays is {days}: CloudTrail events leave the log group after {days} days, "
+                 f"below the {MIN_RECOMMENDED_RETENTION_DAYS} days Security Hub CloudWatch.16 and AWS Config "
+                 "cw-loggroup-retention-period-check expect (set 365 or more, or 0 = never expire)")]
     return []
 
 

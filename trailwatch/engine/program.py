@@ -37,7 +37,7 @@ class Registration:
     external: bool = False  # read with `Resource.get`: never shown to the policy pack
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> "Registration":
+    def from_json(cls, raw: dict[str, Any]) -> Registration:
         return cls(
             urn=raw["urn"], type=raw["type"], name=raw["name"], parent=raw.get("parent", ""),
             custom=raw.get("custom", False), inputs=raw.get("inputs", {}), outputs=raw.get("outputs", {}),

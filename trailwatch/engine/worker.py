@@ -15,7 +15,7 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.config
@@ -35,7 +35,7 @@ from trailwatch.engine.shapes import Shape, shape_of
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-_SHAPES: dict[tuple[str, str], list[Optional[Shape]]] = {}
+_SHAPES: dict[tuple[str, str], list[Shape | None]] = {}
 _SHAPES_LOCK = threading.Lock()
 
 
@@ -72,11 +72,11 @@ def _patch_secure_config(secure_keys: set[str], stack_file: str) -> None:
 class OfflineMocks(Mocks):
     """Invokes answered offline; reads return their inputs (the monitor handles registrations)."""
 
-    def __init__(self, ctx: invokes.AwsContext, given: Optional[dict[str, dict[str, Any]]] = None) -> None:
+    def __init__(self, ctx: invokes.AwsContext, given: dict[str, dict[str, Any]] | None = None) -> None:
         self.ctx = ctx
         self.given = given or {}
-        self.monitor: Optional["RecordingMonitor"] = None
-        self.unanswered: Optional[invokes.UnknownInvokeError] = None
+        self.monitor: RecordingMonitor | None = None
+        self.unanswered: invokes.UnknownInvokeError | None = None
 
     def context(self, provider_ref: str, args: dict[str, Any], package: str) -> invokes.AwsContext:
         """The Region and account an invoke or read runs in: its `region` argument (pulumi-aws 7),
@@ -96,7 +96,7 @@ class OfflineMocks(Mocks):
             account = arn.split(":")[4]
         return invokes.AwsContext(account_id=account, region=str(region))
 
-    def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         call_args = dict(args.args)
         try:
             ctx = self.context(args.provider or "", call_args, args.token.split(":")[0])
@@ -105,7 +105,7 @@ class OfflineMocks(Mocks):
             self.unanswered = exc
             raise Exception(str(exc)) from None  # shown as the program's error, without our module path
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         return "", dict(args.inputs)
 
 
@@ -125,7 +125,7 @@ class RecordingMonitor(MockMonitor):
         self.default_providers: dict[tuple[str, str], str] = {}
         self.lock = threading.RLock()
         self.armed = False
-        self.duplicate: Optional[str] = None  # the first URN registered twice: the engine fails the run
+        self.duplicate: str | None = None  # the first URN registered twice: the engine fails the run
         self.stack_transforms: list[Any] = []  # callback_pb2.Callback, in registration order
         self.resource_transforms: dict[str, list[Any]] = {}
 
@@ -197,7 +197,7 @@ class RecordingMonitor(MockMonitor):
         obj.update(outputs)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=obj)
 
-    def _shape(self, type_: str, name: str) -> Optional[Shape]:
+    def _shape(self, type_: str, name: str) -> Shape | None:
         with _SHAPES_LOCK:
             queue = _SHAPES.get((type_, name))
             return queue.pop(0) if queue else None

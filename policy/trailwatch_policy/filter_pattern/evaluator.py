@@ -9,7 +9,8 @@ because the policy pack and the CLI evaluate them over very many events. No Pyth
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator, Union
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .nodes import And, Condition, FieldCondition, Node, Or, Term, Value
 from .printer import json_text, terms_text
@@ -19,8 +20,8 @@ __all__ = [
     "Event", "FilterPattern", "JsonPattern", "MatchAllPattern", "RegexPattern", "Result", "TermsPattern",
 ]
 
-Result = Union[bool, None]
-Event = Union[str, dict, list]
+Result = bool | None
+Event = str | dict | list
 
 
 class _Missing:

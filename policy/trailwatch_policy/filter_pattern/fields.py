@@ -2,7 +2,7 @@
 positional field conditions (``[ip, user, ..., status_code = 4*, bytes > 1000]``)."""
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .evaluator import (
     Event,

@@ -42,8 +42,8 @@ this engine, not one AWS documents, and callers report such a pattern as not eva
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["MAX_POSITIONS", "MAX_REPEAT", "LinearRegex", "RegexError", "RegexTooLarge", "compile_linear"]
 
