@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PACK_VENV := policy/venv
 STACK  ?= dev
 
-.PHONY: help venv check test typecheck bench lint release-tags clean cli e2e
+.PHONY: help venv check test typecheck bench lint release-tags clean cli e2e browser
 help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
@@ -17,6 +17,7 @@ help:
 	@echo "make release-tags  tag v<version> and move v<major> (docs/organisation.md)"
 	@echo "make cli     build the real Pulumi CLI from source into .tools/ (needs Go and the Go module proxy)"
 	@echo "make e2e     pulumi preview --policy-pack (real CLI) and trailwatch check must agree on every stack"
+	@echo "make browser the audit's HTML report rendered in headless Chromium (needs Debian's chromium)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trailwatch needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
@@ -73,6 +74,10 @@ $(TS_STACK)/node_modules/.installed: $(TS_STACK)/package.json $(TS_STACK)/packag
 
 e2e: cli $(TS_STACK)/node_modules/.installed
 	$(PY) -m pytest -q e2e
+
+# Not part of make test/check: it needs a browser (Debian's `chromium`; .ci/run installs it).
+browser: venv
+	$(PY) -m pytest -q browser
 
 # The version of pyproject.toml (evaluated only by the targets that use it).
 VERSION = $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)

@@ -151,7 +151,9 @@ from urllib.parse import parse_qs
 from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 app = DomainDispatcherApplication(create_backend_app)
-state = {"latency": float(sys.argv[1]), "faults": json.loads(sys.argv[2]), "counts": {}, "first": None}
+state = {"latency": float(sys.argv[1]), "faults": json.loads(sys.argv[2]), "counts": {}, "first": None, "batches": []}
+# REST-JSON operations (Security Hub) are named by method and path, not by a header or a form.
+REST = {("POST", "/findings/import"): "BatchImportFindings", ("POST", "/findings"): "GetFindings"}
 lock = threading.Lock()
 
 def operation(environ):
@@ -164,6 +166,9 @@ def operation(environ):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
+    rest = REST.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
+    if rest:
+        return rest, body
     form = parse_qs(body.decode("utf-8", "replace"))
     return (form.get("Action") or [""])[0], body
 
@@ -175,8 +180,9 @@ def control(environ, start_response):
     elif path == "/trailwatch-test/faults":
         length = int(environ.get("CONTENT_LENGTH") or 0)
         state["faults"] = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        state["counts"], state["first"] = {}, None
-    payload = json.dumps({"counts": state["counts"], "first": state["first"], "latency": state["latency"]})
+        state["counts"], state["first"], state["batches"] = {}, None, []
+    payload = json.dumps({"counts": state["counts"], "first": state["first"], "latency": state["latency"],
+                          "batches": state["batches"]})
     start_response("200 OK", [("Content-Type", "application/json")])
     return [payload.encode()]
 
@@ -199,7 +205,23 @@ def serve(environ, start_response):
         return [b"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>"]
     scope = re.search(r"Credential=[^/]+/\d+/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
     region = scope.group(1) if scope else ""
+    if name == "BatchImportFindings":
+        # moto imports any number of findings in one call; Security Hub takes at most 100
+        # findings and 6 MB per call (guidelines-batchimportfindings.html): refused here as AWS does.
+        count = len(json.loads(body or b"{}").get("Findings") or [])
+        with lock:
+            state["batches"].append(count)
+        if count > 100 or len(body) > 6 * 1024 * 1024:
+            start_response("400 Bad Request", [("Content-Type", "application/json"),
+                                               ("x-amzn-ErrorType", "InvalidInputException")])
+            return [json.dumps({"Code": "InvalidInputException", "Message": f"{count} findings: at most 100 per request"}).encode()]
     reply = faults.get("reply", {}).get(f"{name}@{region}") or faults.get("reply", {}).get(name)
+    times = faults.get("times", {})
+    if reply and name in times:  # answer only the first N calls so (a retry then reaches moto)
+        with lock:
+            times[name] -= 1
+            if times[name] < 0:
+                reply = None
     if reply:
         status, content_type, text = reply
         start_response(status, [("Content-Type", content_type)])
@@ -225,8 +247,11 @@ def process_server(latency: float = 0.0, faults: dict[str, Any] | None = None) -
     `faults` (a test double in front of moto, which can deny nothing): {"deny_assume":
     [role ARN, ...]} answers sts:AssumeRole of those roles with AccessDenied; {"reply":
     {Operation or Operation@region: [status line, content type, body]}} answers an operation
-    (in one region) with that reply instead of moto's (a proxy's HTML page, a 5xx). `Endpoint.control()` changes latency
-    and faults while running and reports requests per operation.
+    (in one region) with that reply instead of moto's (a proxy's HTML page, a 5xx), and {"times":
+    {Operation: N}} does so for the first N calls only (throttling that a retry gets past).
+    Security Hub's BatchImportFindings is refused above 100 findings or 6 MB a call, as AWS
+    does (moto takes any number), and each call's number of findings is reported as "batches".
+    `Endpoint.control()` changes latency and faults while running and reports requests per operation.
     """
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(latency), json.dumps(faults or {})],

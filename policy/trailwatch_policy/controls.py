@@ -40,6 +40,15 @@ class Control:
     def ids(self) -> tuple[str, ...]:
         return tuple(i for i in (self.id, self.cis12, self.securityhub, self.policy) if i)
 
+    def requirements(self) -> tuple[str, ...]:
+        """The framework requirements this control is, as Security Hub writes them in a
+        finding's `Compliance.RelatedRequirements` ("CIS AWS Foundations Benchmark v1.2.0/3.1";
+        https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html):
+        the CIS 1.2 id, then the id of CIS 1.4, 1.5, 2.0 and 3.0."""
+        cis = "CIS AWS Foundations Benchmark"
+        old = (f"{cis} v1.2.0/{self.cis12}",) if self.cis12 else ()
+        return old + tuple(f"{cis} v{v}/{self.id}" for v in ("1.4.0", "1.5.0", "2.0.0", "3.0.0"))
+
     def label(self) -> str:
         extra = ", ".join(i for i in (self.cis12 and f"CIS 1.2 {self.cis12}", self.securityhub) if i)
         return f"CIS {self.id} ({extra})" if extra else f"CIS {self.id}"

@@ -45,7 +45,7 @@ DEFAULT_WORKERS = 16
 DEFAULT_ACCOUNTS = 8
 DEFAULT_MAX_ATTEMPTS = 5  # mirrors accounts.DEFAULT_MAX_ATTEMPTS (kept here: no botocore import)
 DEFAULT_CALLS_PER_SERVICE = 4
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "asff", "ocsf", "html")
 # STS error codes that mean the credentials themselves are bad (not a service failure):
 # https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
 AUTH_ERRORS = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException",
@@ -94,8 +94,13 @@ def parser() -> argparse.ArgumentParser:
                    help="audit only the I-th of N stable shards of the accounts (1 <= I <= N); join "
                         "the shards' JSON reports with `trailwatch audit merge`")
     p.add_argument("--endpoint-url", metavar="URL", help="an AWS API emulator (e.g. moto server)")
-    p.add_argument("--format", choices=FORMATS, default="text")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text, json, sarif (code scanning), asff (Security Hub), ocsf, html (one "
+                        "self-contained page); docs/findings.md")
     p.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("--security-hub", action="store_true",
+                   help="also import the findings (ASFF) into each audited account's Security Hub "
+                        "(securityhub:BatchImportFindings, GetFindings); exit 2 if any is not imported")
     p.add_argument("--max-workers", type=int, default=DEFAULT_WORKERS, metavar="N",
                    help=f"concurrent API reads in all (default {DEFAULT_WORKERS}; 1 = sequential)")
     p.add_argument("--max-accounts", type=int, default=DEFAULT_ACCOUNTS, metavar="N",
@@ -352,8 +357,8 @@ def _controls_arg(text: str) -> tuple[str, ...]:
         raise UsageError(f"--controls: {error}") from None
 
 
-def run(args: argparse.Namespace, stderr: IO[str]) -> Report:
-    plan = _plan(args)
+def run(args: argparse.Namespace, stderr: IO[str], plan: Plan | None = None) -> Report:
+    plan = plan or _plan(args)
     progress = Progress(stderr, enabled=not args.quiet and stderr.isatty(), accounts=len(plan.targets))
     started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     started = time.perf_counter()
@@ -402,6 +407,15 @@ def render(report: Report, fmt: str) -> str:
     if fmt == "sarif":
         from .sarif import to_sarif
         return to_sarif(report)
+    if fmt == "asff":
+        from .asff import to_asff
+        return to_asff(report)
+    if fmt == "ocsf":
+        from .ocsf import to_ocsf
+        return to_ocsf(report)
+    if fmt == "html":
+        from .html import to_html
+        return to_html(report)
     from .report import to_text
     return to_text(report)
 
@@ -501,11 +515,16 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
             return _merge_main(argv[1:], stdout)
         args = parser().parse_args(argv)
         _check(args)
-        report = run(args, stderr)
+        plan = _plan(args)
+        report = run(args, stderr, plan)
         text = render(report, args.format)
         if args.format == "text" and not args.output:
             text = paint_verdicts(text, Painter(colour_enabled(stdout, args.no_color)))
         _write(text, args.output, stdout)
+        if args.security_hub:
+            from .securityhub import publish
+            if not publish(plan, report, stderr):
+                return 2  # a finding that could not be imported is never a silent success
         return report.exit_code
     except UsageError as error:
         stderr.write(f"{prefix}: error: {error}\n")

@@ -14,9 +14,10 @@ import json
 import re
 from typing import Any
 
-from trailwatch_policy.controls import Control, find
+from trailwatch_policy.controls import Control
 
 from . import arns
+from .findings import per_control
 from .result import AccountResult, AuditFinding, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -31,7 +32,7 @@ def document(report: Report) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     for top in report.accounts:
-        for control, account in _per_control(top):
+        for control, account in per_control(top):
             prefix = "" if control.id == "4.1" else control.policy + "/"
             for trail_arn, finding in _findings(account):
                 rule = rules.setdefault(prefix + finding.code, _rule(finding, prefix, control))
@@ -50,28 +51,23 @@ def document(report: Report) -> dict[str, Any]:
                     "kind": "pass",
                     "level": "none",
                     "message": {"text": f"account {account.account}: {account.summary}"},
-                    "locations": [{"logicalLocations": [_logical(account.account, "module")]}],
+                    "locations": [{"logicalLocations": [logical(account.account, "module")]}],
                 })
+    return sarif_log(report.tool_version, list(rules.values()), results, f"trailwatch-audit/{report.started}")
+
+
+def sarif_log(version: str, rules: list[dict[str, Any]], results: list[dict[str, Any]],
+              automation_id: str) -> dict[str, Any]:
+    """One SARIF 2.1.0 log of one trailwatch run (the audit's and `trailwatch check`'s)."""
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "trailwatch",
-                "version": report.tool_version,
-                "rules": list(rules.values()),
-            }},
-            "automationDetails": {"id": f"trailwatch-audit/{report.started}"},
+            "tool": {"driver": {"name": "trailwatch", "version": version, "rules": rules}},
+            "automationDetails": {"id": automation_id},
             "results": results,
         }],
     }
-
-
-def _per_control(account: AccountResult) -> list[tuple[Control, AccountResult]]:
-    """Each control's verdict for the account (a one-control report: the account itself)."""
-    if len(account.controls) > 1:
-        return [(find(cid), result) for cid, result in account.controls.items()]
-    return [(find(next(iter(account.controls), "4.1")), account)]
 
 
 def _name(prefix: str) -> str:
@@ -110,7 +106,7 @@ def artifact_path(account: str, finding: AuditFinding) -> str:
     return "aws/" + "/".join(safe)
 
 
-def _logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
+def logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
     location: dict[str, Any] = {"name": name, "fullyQualifiedName": name, "kind": kind}
     if parent is not None:
         location["parentIndex"] = parent
@@ -125,10 +121,10 @@ def _level(account: AccountResult, finding: AuditFinding) -> str:
 
 def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding,
             rule_index: int, rule_id: str | None = None) -> dict[str, Any]:
-    logical = [_logical(account.account, "module")]
+    places = [logical(account.account, "module")]
     if finding.region:
-        logical.append(_logical(f"{account.account}/{finding.region}", "namespace", 0))
-    logical.append(_logical(finding.resource, "resource", len(logical) - 1))
+        places.append(logical(f"{account.account}/{finding.region}", "namespace", 0))
+    places.append(logical(finding.resource, "resource", len(places) - 1))
     text = f"account {account.account}: {finding.message} Fix: {finding.fix}"
     result: dict[str, Any] = {
         "ruleId": rule_id or finding.code,
@@ -137,7 +133,7 @@ def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding
         "kind": "fail",  # SARIF: any other kind requires level "none"
         "message": {"text": text},
         "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_path(account.account, finding)}},
-                       "logicalLocations": logical}],
+                       "logicalLocations": places}],
         "partialFingerprints": {"trailwatch/v1": f"{account.account}|{finding.code}|{finding.resource}"},
         "properties": {"account": account.account, "link": finding.link, "status": finding.status},
     }

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="policy pack folder (default: the trailwatch pack, from this checkout or installed)")
     p.add_argument("--policy-pack-config", type=Path, default=None, metavar="FILE",
                    help='JSON like {"all": "mandatory", "<policy>": "advisory" | {"enforcementLevel": ..., ...}}')
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
+                   help="text (as the CLI prints), json, or sarif (GitHub code scanning; docs/findings.md)")
     p.add_argument("--autonames", choices=("provider", "unknown"), default="provider",
                    help="autonamed names as the provider's <name>-<7 hex> (default) or unknown")
     p.add_argument("--account-id", default="123456789012", help="what getCallerIdentity answers")
@@ -136,6 +137,9 @@ def run(argv: list[str]) -> int:
         sys.stderr.write("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in parts.items()) + "\n")
     if args.format == "json":
         sys.stdout.write(render_json(program.resources, analysis))
+    elif args.format == "sarif":
+        from .sarif import render_sarif
+        sys.stdout.write(render_sarif(program.resources, analysis))
     else:
         paint = Painter(colour_enabled(sys.stdout, args.no_color))
         sys.stdout.write(render_text(project.stack, program.resources, analysis, paint))

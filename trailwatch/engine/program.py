@@ -35,6 +35,7 @@ class Registration:
     options: dict[str, Any] = field(default_factory=dict)
     default_provider: bool = False
     external: bool = False  # read with `Resource.get`: never shown to the policy pack
+    source: dict[str, Any] | None = None  # {"uri": "file:///...", "line": N}: where the program made it
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Registration:
@@ -44,6 +45,7 @@ class Registration:
             dependencies=raw.get("dependencies", []), property_dependencies=raw.get("propertyDependencies", {}),
             provider=raw.get("provider", ""), options=raw.get("options", {}),
             default_provider=raw.get("defaultProvider", False), external=raw.get("external", False),
+            source=raw.get("source"),
         )
 
 

@@ -263,6 +263,9 @@ class RecordingMonitor(MockMonitor):
                     "delete": request.customTimeouts.delete,
                 },
             },
+            # Where the program created it (the SDK's sourcePosition: file URI and line), for SARIF.
+            **({"source": {"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}}
+               if request.HasField("sourcePosition") and request.sourcePosition.uri else {}),
         })
         obj = struct_pb2.Struct()
         obj.update(outputs)
