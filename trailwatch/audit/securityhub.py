@@ -201,7 +201,8 @@ def import_account(client_for: Callable[[str], Any], account: str, findings: lis
 def publish(plan: "Plan", report: Report, stderr: IO[str]) -> bool:
     """Import the report's findings into each audited account's Security Hub, with that
     account's own credentials (the role the audit assumed). True when every finding was imported."""
-    from .asff import findings as asff_findings, timestamp
+    from .asff import findings as asff_findings
+    from .asff import timestamp
     from .findings import account_id
 
     now = timestamp()
