@@ -60,7 +60,7 @@ GROUPS_SHOWN = 5
 SUMMARY_NAMES = 20
 
 
-def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
+def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]) -> Callable[[Any, ReportViolation], None]:
     def run(args: Any, report_violation: ReportViolation) -> None:
         def report(message: str, urn: str | None = None) -> None:
             report_violation(clip(message, MESSAGE_LIMIT), urn)

@@ -122,15 +122,17 @@ class EngineService(engine_pb2_grpc.EngineServicer):
         self.messages: list[str] = []
         self.root = ""
 
-    def Log(self, request, context):  # noqa: N802 - gRPC method name
+    def Log(self, request: engine_pb2.LogRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:  # noqa: N802 - gRPC method name
         level = engine_pb2.LogSeverity.Name(request.severity).lower()
         self.messages.append(f"{level}: {request.message.rstrip()}")
         return empty_pb2.Empty()
 
-    def GetRootResource(self, request, context):  # noqa: N802
+    def GetRootResource(self, request: engine_pb2.GetRootResourceRequest,  # noqa: N802 - gRPC method name
+                        context: grpc.ServicerContext) -> engine_pb2.GetRootResourceResponse:
         return engine_pb2.GetRootResourceResponse(urn=self.root)
 
-    def SetRootResource(self, request, context):  # noqa: N802
+    def SetRootResource(self, request: engine_pb2.SetRootResourceRequest,  # noqa: N802 - gRPC method name
+                        context: grpc.ServicerContext) -> engine_pb2.SetRootResourceResponse:
         self.root = request.urn
         return engine_pb2.SetRootResourceResponse()
 

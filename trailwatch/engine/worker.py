@@ -25,7 +25,7 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import callback_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from trailwatch.engine import autoname, invokes
@@ -42,7 +42,8 @@ _SHAPES_LOCK = threading.Lock()
 def _patch_register_resource() -> None:
     original = pulumi.resource.register_resource
 
-    def recording(res, ty, name, custom, remote, new_dependency, props, opts, typ=None, package_ref=None):
+    def recording(res: Any, ty: str, name: str, custom: bool, remote: bool, new_dependency: Any, props: Any,
+                  opts: Any, typ: type | None = None, package_ref: Any = None) -> Any:
         try:
             shape = shape_of(type(res), typ)
         except Exception:  # noqa: BLE001 - shape is a best effort; the registration must go on
@@ -173,7 +174,7 @@ class RecordingMonitor(MockMonitor):
             return dict(self.provider_config.get(package, {}))
         return dict(record.get("inputs") or {})
 
-    def ReadResource(self, request):  # noqa: N802 - gRPC method name
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:  # noqa: N802 - gRPC method name
         """`Resource.get(...)`: the engine reads the resource even in preview (its outputs are
         known) and keeps it out of the policy pack's Analyze and AnalyzeStack (a read resource
         has no goal state). Recorded with `external: true` for the report."""
@@ -271,7 +272,7 @@ class RecordingMonitor(MockMonitor):
         obj.update(outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=obj)
 
-    def RegisterStackTransform(self, request):  # noqa: N802 - gRPC method name
+    def RegisterStackTransform(self, request: callback_pb2.Callback) -> Any:  # noqa: N802 - gRPC method name
         with self.lock:
             self.stack_transforms.append(request)
         return super().RegisterStackTransform(request)
@@ -292,7 +293,7 @@ class RecordingMonitor(MockMonitor):
             props = _run_transform(callback, request, props)
         return props
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: resource_pb2.RegisterResourceOutputsRequest) -> Any:  # noqa: N802 - gRPC method name
         with self.lock:
             record = self.by_urn.get(request.urn)
             if record is not None:
