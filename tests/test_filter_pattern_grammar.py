@@ -161,24 +161,32 @@ def test_documented_term_examples(pattern: str, event: str, expected: bool) -> N
     assert parse(pattern).evaluate(event) is expected
 
 
-@pytest.mark.parametrize("event, expected", [
-    ("ERROR in MainThread", True),
-    ("WARN Deadlock found", True),
-    ("ERROR Deadlock", False),
-    ("WARN in MainThread", False),
+# AWS's unstructured-log section: "If you combine "?" with other filter patterns, all question mark
+# terms will be ignored" -- ?ERROR ?ARGUMENTS REQUEST matches every event with REQUEST.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+@pytest.mark.parametrize("pattern, event, expected", [
+    ("?ERROR ?ARGUMENTS", "[ERROR 400] BAD REQUEST", True),
+    ("?ERROR ?ARGUMENTS", "[ERROR 419] MISSING ARGUMENTS", True),
+    ("?ERROR ?ARGUMENTS", "[INFO] REQUEST FAILED", False),
+    ("?ERROR ?ARGUMENTS REQUEST", "[INFO] REQUEST FAILED", True),
+    ("?ERROR ?ARGUMENTS REQUEST", "[WARN] UNAUTHORIZED REQUEST", True),
+    ("?ERROR ?ARGUMENTS REQUEST", "[ERROR] 400 BAD REQUEST", True),
+    ("?ERROR ?ARGUMENTS REQUEST", "[ERROR 419] MISSING ARGUMENTS", False),
+    ("ERROR ?WARN ?INFO", "WARN only", False),
+    ("ERROR ?WARN ?INFO", "ERROR alone", True),
+    ("?ERROR -DEBUG", "ERROR line", True),     # only an excluded term: the ?term is ignored too
+    ("?ERROR -DEBUG", "INFO line", True),
+    ("?ERROR -DEBUG", "ERROR DEBUG line", False),
+    # the AWS CDK writes FilterPattern.anyTermGroup(["ERROR","MainThread"],["WARN","Deadlock"]) so;
+    # CloudWatch Logs ignores its ?terms: MainThread and Deadlock are both required
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "ERROR in MainThread", False),
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "WARN Deadlock found", False),
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "Deadlock in MainThread", True),
 ])
-def test_question_mark_starts_an_or_group_of_terms(event: str, expected: bool) -> None:
-    # the AWS CDK writes FilterPattern.anyTermGroup(["ERROR","MainThread"],["WARN","Deadlock"]) so
-    p = parse('?"ERROR" "MainThread" ?"WARN" "Deadlock"')
+def test_question_mark_terms_are_ignored_beside_other_terms(pattern: str, event: str, expected: bool) -> None:
+    p = parse(pattern)
     assert p.evaluate(event) is expected
-
-
-def test_plain_terms_before_the_first_group_are_undocumented_so_indeterminate_when_it_matters() -> None:
-    p = parse("ERROR ?WARN ?INFO")
-    assert p.uncertain
-    assert p.evaluate("ERROR WARN") is True     # both readings agree
-    assert p.evaluate("DEBUG only") is False    # both readings agree
-    assert p.evaluate("WARN only") is None      # group reading: yes; required reading: no
+    assert not p.uncertain
 
 
 def test_empty_blank_and_quoted_blank_patterns_match_everything() -> None:
