@@ -225,7 +225,7 @@ APACHE = [
     ("[ip, user, username, timestamp, request, status_code = 5* && status_code != 503, bytes]", [False, True, False]),
     ("[..., request=*.html*, status_code=4*,]", [False, False, True]),
     ("[ip, user, username, timestamp, request, status_code = %^[45]%, bytes]", [False, True, True]),
-    ("[ip, user]", [False, False, False]),               # exactly as many fields without "..."
+    ("[ip, user]", [True, True, True]),   # fewer fields than words: see test_match_terms_in_order
     ('[ip, user, username, timestamp = "10/Oct/2000:13:25:15 -0700", ...]', [True, False, False]),
 ])
 def test_documented_space_delimited_examples(pattern: str, expected: list[bool]) -> None:
@@ -234,13 +234,39 @@ def test_documented_space_delimited_examples(pattern: str, expected: list[bool])
     assert not p.uncertain
 
 
+# AWS's space-delimited section, "Match terms in order": [w1=ERROR, w2] returns the events whose
+# first word is ERROR -- lines of six to seven words matched by two fields ("include a blank w2
+# indicator after the w1 term"). https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+IN_ORDER = [
+    "INFO 09/25/2014 12:00:00 GET /service/resource/67 1200",
+    "INFO 09/25/2014 12:00:01 POST /service/resource/67/part/111 1310",
+    "WARNING 09/25/2014 12:00:02 Invalid user request",
+    "ERROR 09/25/2014 12:00:02 Failed to process request",
+]
+
+
 @pytest.mark.parametrize("pattern, expected", [
-    ("[w1=ERROR, w2]", [False, True, False]),
-    ("[w1=ERROR || w1=WARN, w2]", [False, True, True]),
+    ("[w1=ERROR, w2]", [False, False, False, True]),
+    ("[w1=ERROR || w1=WARNING, w2]", [False, False, True, True]),
+    ("[w1!=ERROR && w1!=WARNING, w2]", [True, True, False, False]),
+    ("[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]", [True, False, False, False]),
+    ("[logLevel, date, time, method, url=%/service/resource/[0-9]+/part/[0-9]+$%, response_time]",
+     [False, True, False, False]),
 ])
-def test_documented_or_in_space_delimited(pattern: str, expected: list[bool]) -> None:
-    lines = ["ERROR WARN message", "ERROR message", "WARN message"]
-    assert [parse(pattern).evaluate(line) for line in lines] == expected
+def test_match_terms_in_order(pattern: str, expected: list[bool]) -> None:
+    p = parse(pattern)
+    assert [p.evaluate(line) for line in IN_ORDER] == expected
+    assert not p.uncertain
+
+
+def test_the_last_field_over_several_words_is_indeterminate_only_when_a_condition_reads_it() -> None:
+    """Whether the last field holds its word or the rest of the line is not documented."""
+    p = parse("[w1, w2=foo]")
+    assert p.evaluate("a foo") is True
+    assert p.evaluate("a foo bar") is None      # "foo" or "foo bar"
+    assert p.evaluate("a bar foo") is False     # "bar" or "bar foo": neither is foo
+    assert parse("[w1, w2=*foo*]").evaluate("a foo bar") is True   # true either way
+    assert parse("[w1=a, w2, w3]").evaluate("a") is False            # fewer words than fields
 
 
 def test_condition_on_a_name_that_is_no_field_is_indeterminate() -> None:
