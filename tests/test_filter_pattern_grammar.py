@@ -297,3 +297,25 @@ def test_every_kind_takes_any_json_value_as_event_and_refuses_other_objects(patt
     if pattern:
         with pytest.raises(TypeError, match="an event is a str or a parsed JSON value"):
             p.evaluate(object())  # type: ignore[arg-type]
+
+
+# AWS's JSON section, Quotas: "You can only use up to one wildcard selector in a property selector,
+# and up to three wildcard selectors in a filter pattern with compound expressions."
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+@pytest.mark.parametrize("pattern", [
+    "{ $.arrayKey[*] = %val.{2}% }",
+    "{ $.* = x }",
+    "{ $.a[*] = 1 || $.b.* = 2 || $.c[*].d = 3 }",
+])
+def test_wildcard_selectors_within_the_quotas_parse(pattern: str) -> None:
+    parse(pattern)
+
+
+@pytest.mark.parametrize("pattern, message, column", [
+    ("{ $.a[*].b[*] = 1 }", "2 wildcards in one property selector", 3),
+    ("{ $.*.* = 1 }", "2 wildcards in one property selector", 3),
+    ("{ $.a[*] = 1 || $.b.* = 2 || $.c[*] = 3 || $.d.* = 4 }", "more than 3 wildcard selectors", 44),
+])
+def test_wildcard_selectors_beyond_the_quotas_are_rejected(pattern: str, message: str, column: int) -> None:
+    with pytest.raises(FilterPatternError, match=f"{message}.* at column {column}$"):
+        parse(pattern)
