@@ -603,11 +603,14 @@ class Evaluation:
         return [self._stack.contained(g, c) for g in self._groups]
 
 
-def trail_findings(inv: Inventory) -> list[Finding]:
-    """Problems of trails that feed CloudWatch Logs (CIS audit steps 1-3)."""
+def trail_findings(inv: Inventory, control: str | Control | None = None) -> list[Finding]:
+    """Problems of trails that feed CloudWatch Logs (CIS audit steps 1-3) for one control: an
+    excluded event source only when the control's events come from it. Without a control,
+    an excluded source is reported naming the controls that lose events."""
+    c = control if isinstance(control, Control) or control is None else find(control)
     out: list[Finding] = []
     for trail in inv.trails:
         if not ref_is_set(trail.log_group):
             continue
-        out.extend(Finding.of(p, trail.id, "trail", None) for p in trail_problems(trail))
+        out.extend(Finding.of(p, trail.id, "trail", None) for p in trail_problems(trail, c))
     return out

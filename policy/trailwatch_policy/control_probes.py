@@ -22,6 +22,7 @@ from trailwatch_policy.probes import (
     DENIAL_CODES,
     DOCUMENTED,
     EITHER,
+    MFA_FAILED,
     MUST_MATCH,
     MUST_NOT_MATCH,
     PROBES,
@@ -195,6 +196,8 @@ def _root(c: table.Control) -> tuple[Probe, ...]:
     return tuple(b.probes)
 
 
+
+
 def _auth_failures(c: table.Control) -> tuple[Probe, ...]:
     b = _Builder()
     rec, src = real("aws.initial-access.console-login-without-mfa.json[0]",
@@ -203,6 +206,8 @@ def _auth_failures(c: table.Control) -> tuple[Probe, ...]:
     for i, (who, region) in enumerate((("Root", "us-east-1"), ("IAMUser", "cn-north-1"), ("IAMUser", "eu-west-1"))):
         b.add("signin:ConsoleLogin", MUST_MATCH, "failed sign-in", "failed console sign-ins",
               _signin(who, mfa="No", ok=False, region=region, n=20 + i), SIGNIN_DOC)
+    b.add("signin:ConsoleLogin", MUST_MATCH, "failed sign-in", "failed console sign-ins",
+          _signin("IAMUser", mfa="Yes", ok=False, n=24), MFA_FAILED)
     rec, src = real("aws.initial-access.console-login-without-mfa.json[0]")
     b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "success", "successful sign-ins", rec, src)
     b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "success", "successful sign-ins",

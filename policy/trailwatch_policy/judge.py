@@ -19,7 +19,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from .controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts
+from .controls import CONTROLS, DEFAULT, Control, find, scanner_requirement, scanner_verdicts
 from .filter_pattern import FilterPattern, FilterPatternError, parse
 from .probes import DENIAL_CODES, EITHER, FACETS, MUST_MATCH, MUST_NOT_MATCH, Probe
 from .profiles import PROFILES
@@ -182,6 +182,74 @@ def _narrowing(c: Control, probes: Sequence[Probe], results: Mapping[Probe, Any]
     return out
 
 
+_OWNERS: dict[tuple[int, int], tuple[str, ...]] = {}
+
+
+def _owners(probe: Probe) -> tuple[str, ...]:
+    """The controls whose events are rare (`Control.frequent` empty) and whose recommended
+    pattern counts the probe's record: the record is one of their events. Cached per probe."""
+    key = (id(probe), id(CONTROLS))
+    found = _OWNERS.get(key)
+    if found is None:
+        found = _OWNERS[key] = tuple(o.id for o in CONTROLS
+                                     if not o.frequent and _recommended(o.pattern).evaluate(probe.record) is True)
+    return found
+
+
+@lru_cache(maxsize=64)
+def _recommended(text: str) -> FilterPattern:
+    return parse(text)
+
+
+@lru_cache(maxsize=None)
+def _only_its_own(control: str, rows: int) -> tuple[Probe, ...]:
+    """The control's must-match probes no other control's recommended pattern counts: the
+    events only this control names (`rows`: the table's identity, for the cache)."""
+    c = find(control)
+    others = [parse(o.pattern) for o in CONTROLS if o.id != c.id]
+    return tuple(p for p in _probes(c.id) if p.expectation == MUST_MATCH
+                 and not any(o.evaluate(p.record) is True for o in others))
+
+
+@lru_cache(maxsize=8192)
+def counts_its_events(text: str, control: str) -> bool | None:
+    """Whether a filter with this pattern is the control's, by what it counts: every one of the
+    control's events (its must-match probes; a filter for several controls is each one's), or
+    an event only this control names (no other control's recommended pattern counts it: an
+    attempt at this control, its shortfall to be named). None: cannot tell; a pattern that
+    does not parse counts nothing.
+
+    A pattern that only overlaps a control on events another control also names (4.1's
+    denial of a root call, 4.8's PutBucketPolicy by the root user) is not that control's."""
+    try:
+        pattern = parse(text)
+    except FilterPatternError:
+        return False
+    c = find(control)
+    every = [pattern.evaluate(p.record) for p in _probes(c.id) if p.expectation == MUST_MATCH]
+    if every and all(r is True for r in every):
+        return True
+    own = [pattern.evaluate(p.record) for p in _only_its_own(c.id, id(CONTROLS))]
+    if True in own:
+        return True
+    return None if None in every else False
+
+
+def _shared(c: Control, probe: Probe) -> bool:
+    """Counting this record makes the pattern's alarm one shared with another control whose
+    events are rare: accepted (one alarm notifies each of their events from OK, as separate
+    alarms do; docs/controls.md, "One alarm for several controls")."""
+    return any(owner != c.id for owner in _owners(probe))
+
+
+def _ordinary_sentence(c: Control, counted: Sequence[Probe]) -> str:
+    """The ordinary traffic a pattern counts, named (ordinary.py)."""
+    kinds = list(dict.fromkeys(p.why for p in counted))
+    more = f" and {len(kinds) - 3} more kinds" if len(kinds) > 3 else ""
+    return (f"counts ordinary traffic: {'; '.join(kinds[:3])}{more} (e.g. {_names(counted)}) — such records "
+            f"arrive all day, so the alarm would stay in ALARM and never notify the {c.what} it exists for")
+
+
 @lru_cache(maxsize=8192)
 def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, ...], profile: str) -> Verdict:
     c = find(control)
@@ -196,7 +264,8 @@ def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, 
     probes = _probes(c.id)
     results = {p: pattern.evaluate(p.record) for p in probes}
     missed = [p for p in probes if p.expectation == MUST_MATCH and results[p] is False]
-    counted = [p for p in probes if p.expectation == MUST_NOT_MATCH and results[p] is True]
+    # Another control's (rare) events make one alarm for several controls, not noise (_shared).
+    counted = [p for p in probes if p.expectation == MUST_NOT_MATCH and results[p] is True and not _shared(c, p)]
     unknown = [p.label() for p in probes if p.expectation != EITHER and results[p] is None]
 
     failures, whole = _missed_groups(c, probes, missed)
@@ -221,6 +290,13 @@ def _judge(text: str, control: str, must: tuple[str, ...], must_not: tuple[str, 
             hit = [p for p in others if p.why == why]
             failures.append(f"matches {why} such as {_names(hit)} — the alarm would fire on events "
                             f"that are not {c.what}")
+
+    from .ordinary import counted as ordinary_counted  # evaluated once per pattern, for every control
+    ordinary, unsure = ordinary_counted(text, c.own_ordinary)
+    ordinary = [p for p in ordinary if not _shared(c, p)]
+    if ordinary:
+        failures.append(_ordinary_sentence(c, ordinary))
+    unknown += [p.label() for p in unsure]
 
     for i, raw in enumerate(must, 1):
         r = pattern.evaluate(raw)

@@ -77,10 +77,15 @@ def attempts_the_control(flt: MetricFilter) -> bool:
 
 
 def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control: Control) -> bool:
-    """The filter is no attempt at this control: it publishes another control's metric name
-    (trailwatch_policy.controls; trailwatch's programs suffix it with -<project>-<stack>), or
-    an unlisted name and counts correctly what another control names. A filter judged ok for
-    this control is always an attempt at it."""
+    """The filter is no attempt at this control. It is one when it publishes the control's
+    metric (trailwatch_policy.controls; trailwatch's programs suffix it with -<project>-<stack>)
+    or counts an event only this control names (`judge.counts_its_events`) -- whatever else it
+    counts and whatever metric it publishes: one filter for several controls is each one's
+    (docs/controls.md, "One alarm for several controls"), and a filter that counts some of a
+    control's events is judged for it, its shortfall named. It is another control's when it
+    publishes another control's metric, or counts only events other controls name. A filter
+    that is neither (an unlisted name counting nothing any control names) may be an attempt
+    at any control and is judged for each."""
     names = [m.name for m in flt.metrics if isinstance(m.name, str)]
 
     def publishes(c: Control) -> bool:  # the CIS name, or trailwatch's per-stack `<name>-<project>-<stack>`
@@ -88,14 +93,17 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
 
     if publishes(control):
         return False
-    if isinstance(flt.pattern, str) and flt.pattern.strip() and verdict(flt.pattern, options, control).ok:
+    from trailwatch_policy.judge import counts_its_events  # imported late: the pack loads cheaply
+    text = flt.pattern if isinstance(flt.pattern, str) and flt.pattern.strip() else None
+    mine = counts_its_events(text, control.id) if text is not None else None
+    if mine is True:
         return False
-    if any(publishes(other) for other in CONTROLS if other.id != control.id):
+    others = [other for other in CONTROLS if other.id != control.id]
+    if any(publishes(other) for other in others):
         return True
-    if not isinstance(flt.pattern, str) or not flt.pattern.strip():
+    if text is None or mine is None:
         return False
-    from trailwatch_policy.judge import judge
-    return any(judge(flt.pattern, control=other.id).ok for other in CONTROLS if other.id != control.id)
+    return any(counts_its_events(text, other.id) is True for other in others)
 
 
 def fix_args(control: Control) -> tuple[tuple[str, str], ...]:

@@ -36,6 +36,9 @@ DOCUMENTED = (
 )
 SIGNIN_DOC = ("built from AWS's documented sign-in records: "
               "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html")
+#: a sign-in failing at the MFA challenge (right password, wrong code) carries MFAUsed "Yes"
+MFA_FAILED = (SIGNIN_DOC + "; MFAUsed \"Yes\" on a failure as Splunk's detection \"AWS Console Login Failed "
+              "During MFA Challenge\" reads it (https://detect.michaelhaag.org/explore/55349868-5583-466f-98ab-d3beb321961e)")
 
 #: the denial error codes and who emits them (used in the judgement's sentences)
 DENIAL_CODES: dict[str, str] = {

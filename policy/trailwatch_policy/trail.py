@@ -3,9 +3,10 @@ management events read and write. Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from trailwatch_policy.controls import ANY_SOURCE, CONTROLS, Control
 from trailwatch_policy.findings import Problem
 from trailwatch_policy.model import UNKNOWN, Maybe, Trail, Unknown
 
@@ -146,11 +147,59 @@ def excluded_event_sources(event_selectors: Any, advanced_event_selectors: Any) 
     return tuple(sorted(common))
 
 
-def trail_problems(trail: Trail) -> list[Problem]:
-    """Why a trail feeding CloudWatch Logs misses events the control needs (empty: none).
+ONLY = "every source but "  # excluded_event_sources' word for an advanced selector's eventSource Equals
 
-    `None` means unset: multi-region defaults to false, logging to true (the AWS and
-    provider defaults).
+
+def lost_sources(control: Control, excluded: Sequence[str]) -> tuple[str, ...]:
+    """The excluded management event sources a control's events come from (empty: the
+    control loses nothing). A control whose events come from any source (its row says
+    ANY_SOURCE, or names none) loses events to every exclusion."""
+    sources = control.event_sources
+    if not sources or ANY_SOURCE in sources:
+        return tuple(excluded)
+    out: list[str] = []
+    for item in excluded:
+        if item.startswith(ONLY):
+            kept = {s.strip() for s in item[len(ONLY):].split(",")}
+            if any(s not in kept for s in sources):
+                out.append(item)
+        elif item in sources:
+            out.append(item)
+    return tuple(out)
+
+
+def _excluded_problem(sources: tuple[str, ...], control: Control | None) -> Problem | None:
+    """The trail excludes management event sources: the controls whose events come from them
+    lose events (one control: about it; None: naming every control of the table that does)."""
+    shown = ", ".join(sources)
+    fix = ("remove exclude_management_event_sources from the trail's event selectors (or "
+           "set it to []); with advanced selectors, drop the eventSource not_equals field")
+    them = "that service" if len(sources) == 1 else "those services"
+    if control is not None:
+        lost = lost_sources(control, sources)
+        if not lost:
+            return None
+        return Problem(
+            "fail", "trail-excludes-event-sources",
+            f"the trail's event selectors exclude the management events of {', '.join(lost)}: "
+            f"{control.what} recorded by {them} are never logged, so the metric filter never "
+            f"counts them ({control.label()})", fix)
+    losing = [c for c in CONTROLS if lost_sources(c, sources)]
+    return Problem(
+        "fail", "trail-excludes-event-sources",
+        f"the trail's event selectors exclude the management events of {shown}: events of "
+        f"{them} are never logged, so the metric filters of "
+        + "; ".join(f"CIS {c.id} ({c.what})" for c in losing)
+        + " never count them", fix)
+
+
+def trail_problems(trail: Trail, control: Control | None = None) -> list[Problem]:
+    """Why a trail feeding CloudWatch Logs misses events a control needs (empty: none).
+
+    With a control, an excluded event source is a problem only when the control's events
+    come from it (`Control.event_sources`); without one, it is reported naming the controls
+    that lose events. `None` means unset: multi-region defaults to false, logging to true
+    (the AWS and provider defaults).
     """
     problems: list[Problem] = []
     if trail.multi_region is UNKNOWN:
@@ -189,13 +238,7 @@ def trail_problems(trail: Trail) -> list[Problem]:
                                 "is not known yet", "exclude_management_event_sources=[] "
                                 "(or leave it unset)"))
     elif sources:
-        shown = ", ".join(sources)
-        problems.append(Problem(
-            "fail", "trail-excludes-event-sources",
-            f"the trail's event selectors exclude the management events of {shown}: denied "
-            f"calls to {'that service' if len(sources) == 1 else 'those services'} (e.g. "
-            "kms:Decrypt refused with AccessDenied) are never logged, so the metric filter "
-            "never sees them",
-            "remove exclude_management_event_sources from the trail's event selectors (or "
-            "set it to []); with advanced selectors, drop the eventSource not_equals field"))
+        problem = _excluded_problem(tuple(sources), control)
+        if problem is not None:
+            problems.append(problem)
     return problems

@@ -62,7 +62,7 @@ def judge(scan: AccountScan, options: ChainOptions = AUDIT_OPTIONS, control: str
         for group in chain.evaluate(inventory, options, control=c):
             if isinstance(group.name, str):
                 group_results[(region, group.name)] = group
-        for finding in chain.trail_findings(inventory):
+        for finding in chain.trail_findings(inventory, c):
             trail_problems[finding.resource_id].append(finding)
 
     for trail in scan.trails:
