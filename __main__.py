@@ -10,7 +10,16 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from trailwatch.config import ENDPOINT_KEYS, KEYS, NAMESPACE, ConfigError, misspelt_namespace, parse_settings
+from trailwatch.config import (
+    ENDPOINT_KEYS,
+    KEYS,
+    NAMESPACE,
+    ConfigError,
+    check_placeholders,
+    local_emulator,
+    misspelt_namespace,
+    parse_settings,
+)
 
 
 def _present() -> set[str]:
@@ -42,6 +51,14 @@ def read_raw_config() -> tuple[dict[str, str | None], frozenset[str], frozenset[
     return raw, secret | unreadable, frozenset(unreadable)
 
 
+def _aws_endpoints() -> object:
+    """The AWS provider's `aws:endpoints` (None when unset or not JSON)."""
+    try:
+        return pulumi.Config("aws").get_object("endpoints")
+    except (pulumi.ConfigTypeError, ValueError):
+        return None
+
+
 misspelt = misspelt_namespace(_present())
 if misspelt:
     raise pulumi.RunError(misspelt)
@@ -50,9 +67,14 @@ try:
     settings = parse_settings(raw, project=pulumi.get_project(), stack=pulumi.get_stack(),
                               region=pulumi.Config("aws").get("region"), secret_keys=secret_keys,
                               unreadable=unreadable)
+    # A stand-in endpoint (example.com, REPLACE-WITH-...): `pulumi up` refuses it; a preview (and
+    # `trailwatch check`, which previews) or an update of a local emulator warns, so that the
+    # shipped examples stay runnable.
+    deploying = not pulumi.runtime.is_dry_run() and not local_emulator(_aws_endpoints())
+    placeholders = check_placeholders(settings.subscriptions, deploying=deploying)
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
-for warning in settings.warnings:
+for warning in (*settings.warnings, *placeholders):
     pulumi.log.warn(warning)
 
 # Imported after validation so a bad configuration fails fast, before pulumi_aws loads.

@@ -2,7 +2,8 @@
 results where `git status` stays clean (bench/out/results.json, git-ignored); `make bench
 SAVE=1` (`--save`) writes the committed bench/results.json instead, to update the docs.
 
-`python -m bench [NAME ...]` runs some of them (names: filter, regex, pack, analyze, hostile, check, audit, org).
+`python -m bench [NAME ...]` runs some of them (names: filter, regex, pack, analyze, hostile, check, audit, org,
+controls).
 Targets are reported, not asserted: a missed target is a finding to profile, not a flaky test.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ BENCHES = {
     "check": "bench.check_e2e",
     "audit": "bench.audit_regions",
     "org": "bench.audit_org",
+    "controls": "bench.audit_controls",
 }
 
 

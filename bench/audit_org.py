@@ -41,7 +41,7 @@ def _startup(endpoint: Endpoint) -> float:
     endpoint.control(faults={})  # resets the server's first-request clock
     started = time.time()
     subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-                    "--regions", "us-east-1", "--format", "json", "--quiet"],
+                    "--regions", "us-east-1", "--controls", "4.1", "--format", "json", "--quiet"],
                    cwd=ROOT, env=_env(), capture_output=True, check=False)
     first = endpoint.control()["first"]
     if first is None:
@@ -62,7 +62,7 @@ def _start(endpoint: Endpoint, accounts: list[str], folder: str, output: int) ->
     listing.write_text("\n".join(accounts) + "\n")
     return subprocess.Popen(
         [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url, "--accounts",
-         str(listing), "--role-name", ROLE, "--regions", ",".join(REGIONS), "--format", "json",
+         str(listing), "--role-name", ROLE, "--regions", ",".join(REGIONS), "--controls", "4.1", "--format", "json",
          "--quiet", "--max-workers", "32", "--max-accounts", "16"],
         cwd=ROOT, env=_env(), stdout=output, stderr=output)
 

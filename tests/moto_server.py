@@ -100,11 +100,13 @@ class AuditRun(NamedTuple):
 
 
 def audit(endpoint: Endpoint, *args: str, fmt: str | None = "json", regions: str | None = "us-east-1",
-          cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120) -> AuditRun:
+          controls: str | None = "4.1", cwd: Path = ROOT, env: dict[str, str] | None = None,
+          timeout: float = 120) -> AuditRun:
     """`python -m trailwatch audit --endpoint-url <endpoint> ARGS` as a subprocess, as a user runs it.
 
-    `--format fmt` and `--regions regions` are added unless ARGS name a format or regions (None:
-    never added). A JSON or SARIF run that printed nothing (bad input, a start-up error) has no
+    `--format fmt`, `--regions regions` and `--controls controls` are added unless ARGS name a
+    format, regions or controls (None: never added). `controls` defaults to 4.1, the control
+    `Chain` builds; the audit itself checks all fifteen when `--controls` is not given. A JSON or SARIF run that printed nothing (bad input, a start-up error) has no
     report: `report` is None, never an empty string that a test could mistake for output.
     `env` adds variables (credentials...) to the isolated environment.
     """
@@ -113,6 +115,8 @@ def audit(endpoint: Endpoint, *args: str, fmt: str | None = "json", regions: str
         command += ["--format", fmt]
     if regions is not None and "--regions" not in args and "--all-regions" not in args:
         command += ["--regions", regions]
+    if controls is not None and "--controls" not in args:
+        command += ["--controls", controls]
     done = subprocess.run(command, cwd=cwd, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **(env or {})}),
                           capture_output=True, text=True, timeout=timeout)
     printed = command[command.index("--format") + 1] if "--format" in command else "text"

@@ -30,15 +30,17 @@ ACCOUNT = "111122223333"
 REGION = "us-east-1"
 
 _ARN_SHAPES: dict[str, str] = {
-    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
-    "aws:sns/topicSubscription:TopicSubscription": "arn:aws:sns:{region}:{account}:topic:{id}",
-    "aws:kms/key:Key": "arn:aws:kms:{region}:{account}:key/{id}",
-    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
-    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
-    "aws:cloudtrail/trail:Trail": "arn:aws:cloudtrail:{region}:{account}:trail/{name}",
-    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
-    "aws:s3/bucket:Bucket": "arn:aws:s3:::{name}",
+    "aws:sns/topic:Topic": "arn:{partition}:sns:{region}:{account}:{name}",
+    "aws:sns/topicSubscription:TopicSubscription": "arn:{partition}:sns:{region}:{account}:topic:{id}",
+    "aws:kms/key:Key": "arn:{partition}:kms:{region}:{account}:key/{id}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}",
+    "aws:cloudtrail/trail:Trail": "arn:{partition}:cloudtrail:{region}:{account}:trail/{name}",
+    "aws:iam/role:Role": "arn:{partition}:iam::{account}:role/{name}",
+    "aws:s3/bucket:Bucket": "arn:{partition}:s3:::{name}",
 }
+#: What the AWS provider's getPartition reports as each partition's DNS suffix.
+DNS_SUFFIXES: dict[str, str] = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
 _AUTONAMED = {"aws:sns/topic:Topic", "aws:iam/role:Role", "aws:s3/bucket:Bucket"}
 
 
@@ -67,9 +69,12 @@ class FakeAws(pulumi.runtime.Mocks):
     In preview, like the engine on a new stack, computed values (ids, ARNs) are unknown.
     """
 
-    def __init__(self, preview: bool = False, log_groups: frozenset[str] = LOG_GROUPS) -> None:
+    def __init__(self, preview: bool = False, log_groups: frozenset[str] = LOG_GROUPS, partition: str = "aws",
+                 region: str = REGION) -> None:
         self.preview = preview
         self.log_groups = log_groups
+        self.partition = partition
+        self.region = region
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -86,7 +91,8 @@ class FakeAws(pulumi.runtime.Mocks):
             state["keyId"] = resource_id
         shape = _ARN_SHAPES.get(args.typ)
         if shape is not None:
-            state["arn"] = shape.format(region=REGION, account=ACCOUNT, name=name, id=resource_id)
+            state["arn"] = shape.format(partition=self.partition, region=self.region, account=ACCOUNT, name=name,
+                                        id=resource_id)
         if self.preview:
             state.update({k: UNKNOWN for k in ("arn", "keyId") if k in state})
             resource_id = ""
@@ -100,18 +106,20 @@ class FakeAws(pulumi.runtime.Mocks):
                 # The provider's words for a data source that finds nothing, as the engine
                 # returns them: a gRPC error (the SDK turns it into an exception for the caller).
                 raise InvokeFailed(f"reading CloudWatch Logs Log Group ({name}): empty result")
-            return {"name": name, "id": name, "arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}",
+            return {"name": name, "id": name,
+                    "arn": f"arn:{self.partition}:logs:{self.region}:{ACCOUNT}:log-group:{name}",
                     "retentionInDays": 365, "kmsKeyId": "", "logGroupClass": "STANDARD", "tags": {},
-                    "creationTime": 0, "deletionProtectionEnabled": False, "region": REGION}
+                    "creationTime": 0, "deletionProtectionEnabled": False, "region": self.region}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+            return {"accountId": ACCOUNT, "arn": f"arn:{self.partition}:iam::{ACCOUNT}:user/ci",
                     "userId": "AIDAEXAMPLE", "id": ACCOUNT}
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com",
-                    "reverseDnsPrefix": "com.amazonaws", "id": "aws"}
+            suffix = DNS_SUFFIXES[self.partition]
+            return {"partition": self.partition, "dnsSuffix": suffix,
+                    "reverseDnsPrefix": ".".join(reversed(suffix.split("."))), "id": self.partition}
         if args.token == "aws:index/getRegion:getRegion":
-            return {"region": REGION, "name": REGION, "id": REGION,
-                    "endpoint": f"ec2.{REGION}.amazonaws.com", "description": "US East (N. Virginia)"}
+            return {"region": self.region, "name": self.region, "id": self.region,
+                    "endpoint": f"ec2.{self.region}.{DNS_SUFFIXES[self.partition]}", "description": self.region}
         raise AssertionError(f"the program made an invoke the offline engine does not answer: {args.token}")
 
 
@@ -129,6 +137,8 @@ class Registered:
     protect: bool = False
     retain_on_delete: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
+    #: the names (or URNs) of the `aliases` option: what the resource was called before
+    alias_names: list[str] = field(default_factory=list)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -148,7 +158,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 urn=response.urn, protect=request.protect, retain_on_delete=request.retainOnDelete,
-                additional_secret_outputs=list(request.additionalSecretOutputs)))
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                alias_names=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases]))
         return response
 
 
@@ -203,10 +214,32 @@ def _document(stack: str) -> dict[str, Any]:
     return document
 
 
-def stack_config(stack: str) -> dict[str, str]:
-    """The `config:` block of Pulumi.<stack>.yaml, as raw strings (secure values decrypted)."""
-    return {key: SECURE_VALUES[key] if isinstance(value, dict) and set(value) == {"secure"} else raw_value(value)
-            for key, value in _document(stack)["config"].items()}
+#: What a stack's owner writes over the shipped stand-in endpoints before `pulumi up` (which
+#: refuses example.com addresses and REPLACE-WITH-... values): an internal domain, a real-shaped key.
+OWN_ENDPOINTS: tuple[tuple[str, str], ...] = (
+    ("@example.com", "@acme.internal"),
+    ("REPLACE-WITH-YOUR-INTEGRATION-KEY", "0123456789abcdef0123456789abcdef"),
+)
+
+
+def own_endpoints(text: str) -> str:
+    """`text` with the stand-in endpoints replaced as the stack's owner does before deploying."""
+    for stand_in, own in OWN_ENDPOINTS:
+        text = text.replace(stand_in, own)
+    return text
+
+
+def stack_config(stack: str, *, shipped: bool = False) -> dict[str, str]:
+    """The `config:` block of Pulumi.<stack>.yaml, as raw strings (secure values decrypted).
+
+    By default as its owner deploys it: the stand-in endpoints replaced (`own_endpoints`);
+    `shipped=True`: the committed values as they are.
+    """
+    config = {key: SECURE_VALUES[key] if isinstance(value, dict) and set(value) == {"secure"} else raw_value(value)
+              for key, value in _document(stack)["config"].items()}
+    if shipped:
+        return config
+    return {key: own_endpoints(value) if key.startswith("trailwatch:") else value for key, value in config.items()}
 
 
 def secure_keys(stack: str) -> list[str]:
@@ -215,28 +248,32 @@ def secure_keys(stack: str) -> list[str]:
             if isinstance(value, dict) and set(value) == {"secure"}]
 
 
-def run_stack(stack: str, *, preview: bool = False) -> ProgramRun:
-    """The program on a committed stack file, as the Pulumi CLI would run it."""
-    return run_program(stack_config(stack), stack=stack, preview=preview, secret_keys=secure_keys(stack))
+def run_stack(stack: str, *, preview: bool = False, shipped: bool = False) -> ProgramRun:
+    """The program on a committed stack file, as the Pulumi CLI would run it (see `stack_config`)."""
+    return run_program(stack_config(stack, shipped=shipped), stack=stack, preview=preview,
+                       secret_keys=secure_keys(stack))
 
 
 def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str = "trailwatch",
                 run: ProgramRun | None = None, preview: bool = False, secret_keys: Sequence[str] = (),
-                log_groups: frozenset[str] = LOG_GROUPS) -> ProgramRun:
+                log_groups: frozenset[str] = LOG_GROUPS, partition: str = "aws",
+                region: str = REGION) -> ProgramRun:
     """Run __main__.py with `config` (full keys like `trailwatch:createTrail`) under fresh mocks.
 
     `secret_keys` are config keys set as secrets. Pass `run` to see what was registered even
-    when the program raises.
+    when the program raises. `partition` and `region` are where the fake account is (aws,
+    aws-cn, aws-us-gov).
     """
     # A copied context keeps the runtime's context variables (settings, root stack, config)
     # from leaking into other tests that use Pulumi's mocks in the same process.
     return contextvars.copy_context().run(_run_program, config, stack, project, run, preview, secret_keys,
-                                          log_groups)
+                                          log_groups, partition, region)
 
 
 def _run_program(config: Mapping[str, Any], stack: str, project: str, run: ProgramRun | None,
-                 preview: bool, secret_keys: Sequence[str], log_groups: frozenset[str]) -> ProgramRun:
-    mocks = FakeAws(preview, log_groups)
+                 preview: bool, secret_keys: Sequence[str], log_groups: frozenset[str], partition: str,
+                 region: str) -> ProgramRun:
+    mocks = FakeAws(preview, log_groups, partition, region)
     monitor = RecordingMonitor(mocks)
     if run is not None:
         monitor.registrations = run.resources

@@ -24,6 +24,9 @@ ACCOUNT = "123456789012"
 GROUP = "aws-cloudtrail-logs-main"
 GROUP_ARN = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{GROUP}:*"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:security-alerts"
+# GetSubscriptionAttributes of a confirmed email subscription without a filter policy
+CONFIRMED = {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email",
+             "PendingConfirmation": "false", "ConfirmationWasAuthenticated": "true"}
 TRAIL = {"Name": "main", "TrailARN": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/main",
          "HomeRegion": "us-east-1", "IsMultiRegionTrail": True, "CloudWatchLogsLogGroupArn": GROUP_ARN}
 FILTER = {"filterName": "unauthorized", "logGroupName": GROUP,
@@ -164,6 +167,7 @@ def test_denied_trail_status_is_unknown_not_pass() -> None:
     sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [
         {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email", "Endpoint": "a@b.c",
          "Owner": ACCOUNT}]})
+    sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
     result = scan(account)
     assert result.status == "unknown"
     assert {f.code for f in result.trails[0].findings} == {"trail-not-logging", "audit.access-denied"}
@@ -201,6 +205,7 @@ def test_denied_topic_attributes_make_only_that_topic_unknown() -> None:
     sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [
         {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email", "Endpoint": "a@b.c",
          "Owner": ACCOUNT}]})
+    sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
     result = scan(account)
     assert result.status == "unknown"
     assert {f.code for f in result.trails[0].findings} == {
@@ -224,6 +229,7 @@ def test_an_unreadable_topic_does_not_hide_a_working_chain() -> None:
     sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [
         {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email", "Endpoint": "a@b.c",
          "Owner": ACCOUNT}]})
+    sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
     result = scan(account)
     assert result.status == "pass", result
     assert result.trails[0].findings == []
@@ -273,6 +279,7 @@ def test_composite_alarm_is_read_and_notifies_for_an_alarm_without_actions() -> 
         sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [
             {"SubscriptionArn": TOPIC + ":1", "TopicArn": TOPIC, "Protocol": "email", "Endpoint": "a@b.c",
              "Owner": ACCOUNT}]})
+        sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
         return scan(account)
 
     assert run('ALARM("Unauthorized_API_Calls") OR ALARM(other)').status == "pass"

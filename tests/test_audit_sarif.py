@@ -45,7 +45,10 @@ def test_every_status_renders_valid_sarif() -> None:
     [run] = log["runs"]
     assert [r["level"] for r in run["results"]] == ["error", "warning", "none"]
     rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert rules == ["alarm-no-actions", "audit.access-denied", "account-monitored"]
+    # accounts that name no control (made by hand): the table's first, prefixed like any other
+    assert rules == ["unauthorized-api-calls-monitored/alarm-no-actions",
+                     "unauthorized-api-calls-monitored/audit.access-denied",
+                     "unauthorized-api-calls-monitored/account-monitored"]
     assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in run["results"])
     names = [loc["name"] for loc in run["results"][0]["locations"][0]["logicalLocations"]]
     assert names == ["111111111111", "111111111111/us-east-1", "arn:aws:cloudwatch:us-east-1:1:alarm:a"]
@@ -60,7 +63,7 @@ def test_audit_command_emits_valid_sarif(moto: Endpoint, tmp_path: Path) -> None
     log = json.loads(target.read_text())
     validate(log)
     [result] = log["runs"][0]["results"]
-    assert result["ruleId"] == "topic-aws-managed-key" and result["level"] == "error"
+    assert result["ruleId"] == "unauthorized-api-calls-monitored/topic-aws-managed-key" and result["level"] == "error"
 
 
 def test_results_have_a_repository_relative_location_for_code_scanning() -> None:

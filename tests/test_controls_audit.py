@@ -59,11 +59,23 @@ def test_every_control_passes_and_the_report_is_keyed_by_control(moto: Endpoint)
     assert report["accounts"][0]["summary"] == "15 of 15 controls monitored"
 
 
-def test_the_default_stays_4_1(moto: Endpoint) -> None:
-    deploy(moto, drop=frozenset(IDS[1:]))
-    code, report, _ = audit(moto)
-    assert (code, report["status"], report["controls"]) == (0, "pass", ["4.1"])
-    assert report["control"].startswith("CIS AWS Foundations 4.1 / Security Hub CloudWatch.2")
+def test_the_default_is_every_control(moto: Endpoint) -> None:
+    """Program, pack and audit agree (issue 21, item 6): without --controls, all fifteen."""
+    deploy(moto, drop=frozenset(IDS[1:]))  # 4.1's chain only
+    code, report, _ = audit(moto, controls=None, timeout=180)
+    assert (code, report["status"], report["controls"]) == (1, "fail", IDS)
+    assert report["control"] == "CIS AWS Foundations monitoring section: " + ", ".join(IDS)
+    got = verdicts(report)
+    assert got["4.1"] == ("pass", set())
+    assert {cid: got[cid] for cid in IDS[1:]} == {cid: ("fail", {"no-metric-filter"}) for cid in IDS[1:]}
+    # One control named: the title is that control's row, whichever it is.
+    code, report, _ = audit(moto, "--controls", "4.1")
+    assert (code, report["control"]) == (
+        0, "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored")
+    code, report, _ = audit(moto, "--controls", "4.15")
+    assert (code, report["control"]) == (1, "CIS AWS Foundations 4.15: AWS Organizations changes monitored")
+    code, text, _ = audit(moto, "--controls", "CloudWatch.1", fmt="text")
+    assert text.splitlines()[0] == "trailwatch audit: CIS 4.3 / CloudWatch.1 (uses of the root user monitored)"
 
 
 @pytest.mark.parametrize("case", ["missing", "noisy", "never"])
@@ -121,10 +133,11 @@ def test_sarif_has_rules_per_control(moto: Endpoint) -> None:
     jsonschema.Draft4Validator(SCHEMA).validate(log)
     rules = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert {"root-usage-monitored/pattern-rejected", "config-changes-monitored/no-metric-filter",
-            "account-monitored", "vpc-changes-monitored/account-monitored"} <= rules
+            "unauthorized-api-calls-monitored/account-monitored", "vpc-changes-monitored/account-monitored"} <= rules
+    assert all(rule.split("/")[0] in {c.policy for c in CONTROLS} for rule in rules)  # no control is special
     levels = {(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]}
     assert ("root-usage-monitored/pattern-rejected", "error") in levels
-    assert ("account-monitored", "none") in levels
+    assert ("unauthorized-api-calls-monitored/account-monitored", "none") in levels
 
 
 def test_merging_shards_keeps_every_control(moto: Endpoint, tmp_path: Path) -> None:

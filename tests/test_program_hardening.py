@@ -24,7 +24,7 @@ SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 PERMISSION = "aws:lambda/permission:Permission"
 MONITOR = "trailwatch:index:UnauthorizedApiCallsMonitor"
 EXISTING: dict[str, Any] = {"trailwatch:logGroupName": "aws-controltower/CloudTrailLogs",
-                            "trailwatch:emails": ["sec@example.com"]}
+                            "trailwatch:emails": ["sec@acme.internal"]}
 #: How the wire form carries a secret value (Pulumi's secret signature).
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 PAGERDUTY = "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue"
@@ -57,13 +57,13 @@ def test_an_https_endpoint_is_a_secret_in_state_and_logs() -> None:
     assert secret_value(https.inputs["endpoint"]) == PAGERDUTY
     assert https.additional_secret_outputs == ["endpoint"]
     email = next(s for s in run.of_type(SUBSCRIPTION) if s.inputs["protocol"] == "email")
-    assert email.inputs["endpoint"] == "sec@example.com" and email.additional_secret_outputs == []
+    assert email.inputs["endpoint"] == "sec@acme.internal" and email.additional_secret_outputs == []
 
 
 def test_an_endpoint_key_set_as_secret_keeps_every_endpoint_secret() -> None:
     run = run_program(EXISTING, secret_keys=["trailwatch:emails"])
     (subscription,) = run.of_type(SUBSCRIPTION)
-    assert secret_value(subscription.inputs["endpoint"]) == "sec@example.com"
+    assert secret_value(subscription.inputs["endpoint"]) == "sec@acme.internal"
     assert subscription.additional_secret_outputs == ["endpoint"]
 
 
@@ -93,7 +93,7 @@ def test_a_secret_that_cannot_be_read_and_nothing_else_names_the_fix() -> None:
     assert caught.value.key == "trailwatch:httpsEndpoints" and "--config trailwatch:httpsEndpoints=" in str(caught.value)
 
 
-@pytest.mark.parametrize("url", ["https://user:pass@hooks.example.com/x", "https://token@hooks.example.com/x"])
+@pytest.mark.parametrize("url", ["https://user:pass@hooks.acme.internal/x", "https://token@hooks.acme.internal/x"])
 def test_credentials_in_an_https_url_are_refused_without_echoing_them(url: str) -> None:
     message, run = raises_run_error({**EXISTING, "trailwatch:httpsEndpoints": [url]})
     assert message.startswith("invalid configuration trailwatch:httpsEndpoints: ")
@@ -122,9 +122,9 @@ def test_a_lambda_in_another_region_gets_its_permission_there() -> None:
 
 @pytest.mark.parametrize(("config", "key", "text"), [
     ({"trailwatch:topicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts.fifo",
-      "trailwatch:emails": ["a@example.com"]}, "emails", "FIFO topics deliver to SQS queues only"),
+      "trailwatch:emails": ["a@acme.internal"]}, "emails", "FIFO topics deliver to SQS queues only"),
     ({"trailwatch:topicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:alerts.fifo",
-      "trailwatch:httpsEndpoints": ["https://hooks.example.com/a"]}, "httpsEndpoints", "SQS queues only"),
+      "trailwatch:httpsEndpoints": ["https://hooks.acme.internal/a"]}, "httpsEndpoints", "SQS queues only"),
     ({"trailwatch:sqsQueueArns": [f"arn:aws:sqs:us-east-1:{ACCOUNT}:alarms.fifo"]}, "sqsQueueArns",
      "a standard SNS topic cannot deliver to it"),
     ({"trailwatch:topicArn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:alerts", "aws:region": "us-east-1"}, "topicArn",
@@ -223,13 +223,13 @@ def test_retention_below_a_year_warns_but_deploys(days: int, warned: bool) -> No
 
 def config_message(**raw: str) -> str:
     with pytest.raises(ConfigError) as caught:
-        parse_settings({"logGroupName": "g", "emails": "a@example.com", **raw}, project="p", stack="s")
+        parse_settings({"logGroupName": "g", "emails": "a@acme.internal", **raw}, project="p", stack="s")
     return str(caught.value)
 
 
 def test_component_arguments_fail_at_construction_with_the_stack_configs_message() -> None:
     from trailwatch import AlarmTopicArgs, UnauthorizedApiCallsMonitorArgs
-    topic = AlarmTopicArgs(subscriptions=[Subscription("email", "a@example.com")])
+    topic = AlarmTopicArgs(subscriptions=[Subscription("email", "a@acme.internal")])
     with pytest.raises(ConfigError) as caught:
         UnauthorizedApiCallsMonitorArgs(topic=topic, log_group_name="g", alarm_period=7)
     assert str(caught.value) == config_message(alarmPeriod="7")

@@ -34,7 +34,7 @@ LOGGING = "trailwatch:index:CloudTrailLogging"
 TAGGABLE = {KEY, TOPIC, ALARM, TRAIL, LOG_GROUP, BUCKET, ROLE}
 
 EXISTING: dict[str, Any] = {"trailwatch:logGroupName": "aws-controltower/CloudTrailLogs",
-                            "trailwatch:emails": ["sec@example.com"]}
+                            "trailwatch:emails": ["sec@acme.internal"]}
 TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:trailwatch-topic-1a2b3c4"
 
 
@@ -71,7 +71,7 @@ def test_dev_stack_creates_a_complete_trail_and_the_monitor(dev: ProgramRun) -> 
         MONITOR, ALARM_TOPIC, LOGGING, BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, VERSIONING,
         BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, BUCKET_LOGGING, KEY,
         LOG_GROUP, ROLE, ROLE_POLICY, TRAIL, KEY, ALIAS, TOPIC, TOPIC_POLICY, SUBSCRIPTION] + [FILTER, ALARM] * 15)
-    assert dev.one(SUBSCRIPTION).inputs["endpoint"] == "security-dev@example.com"
+    assert dev.one(SUBSCRIPTION).inputs["endpoint"] == "security-dev@acme.internal"
     # Security Hub CloudWatch.16 expects a year; the dev stack keeps the default.
     assert dev.one(LOG_GROUP).inputs["retentionInDays"] == 365
     assert dev.warnings == []
@@ -179,7 +179,7 @@ def test_names_do_not_collide_across_two_stacks_in_one_account() -> None:
     aliases = {run.one(ALIAS).inputs["name"] for run in runs}
     assert alarm_names == {"Unauthorized_API_Calls-trailwatch-staging", "Unauthorized_API_Calls-trailwatch-prod"}
     assert len(filter_names) == 2 and len(aliases) == 2
-    trails = [run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com"}, stack=s)
+    trails = [run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal"}, stack=s)
               for s in ("dev", "test")]
     assert {t.one(TRAIL).inputs["name"] for t in trails} == {"trailwatch-trailwatch-dev", "trailwatch-trailwatch-test"}
     assert len({t.one(LOG_GROUP).inputs["name"] for t in trails}) == 2
@@ -243,7 +243,7 @@ def test_lambda_subscription_gets_an_invoke_permission_for_sns() -> None:
     assert permission == {"action": "lambda:InvokeFunction", "function": function,
                           "principal": "sns.amazonaws.com", "sourceArn": TOPIC_ARN, "region": "us-east-1"}
     assert {(s.inputs["protocol"], s.inputs["endpoint"]) for s in run.of_type(SUBSCRIPTION)} == {
-        ("email", "sec@example.com"), ("lambda", function)}
+        ("email", "sec@acme.internal"), ("lambda", function)}
 
 
 def test_existing_topic_creates_no_topic_key_or_policy() -> None:
@@ -253,7 +253,7 @@ def test_existing_topic_creates_no_topic_key_or_policy() -> None:
     assert run.unauthorized(ALARM).inputs["alarmActions"] == [existing]
     assert run.outputs["topicArn"] == existing
     with_subscriber = run_program({"trailwatch:logGroupName": "g", "trailwatch:topicArn": existing,
-                                   "trailwatch:httpsEndpoints": "https://hooks.example.com/a"})
+                                   "trailwatch:httpsEndpoints": "https://hooks.acme.internal/a"})
     assert with_subscriber.one(SUBSCRIPTION).inputs["topic"] == existing
 
 
@@ -373,7 +373,12 @@ def test_log_group_is_encrypted_with_a_key_cloudwatch_logs_may_use_for_it_only(d
 
 
 KEEPERS = {"trailwatch-cloudtrail-bucket", "trailwatch-cloudtrail-access-logs", "trailwatch-cloudtrail-log-group",
-           "trailwatch-cloudtrail-key"}
+           "trailwatch-cloudtrail-key",
+           # and what protects the kept buckets (tests/test_program_edges.py checks each by type)
+           "trailwatch-cloudtrail-bucket-public-access", "trailwatch-cloudtrail-bucket-encryption",
+           "trailwatch-cloudtrail-bucket-versioning", "trailwatch-cloudtrail-bucket-policy",
+           "trailwatch-cloudtrail-bucket-logging", "trailwatch-cloudtrail-access-logs-public-access",
+           "trailwatch-cloudtrail-access-logs-encryption", "trailwatch-cloudtrail-access-logs-policy"}
 
 
 def test_what_holds_the_audit_record_is_retained_on_destroy_by_default(dev: ProgramRun) -> None:
@@ -411,7 +416,7 @@ def test_delivery_role_trust_policy_is_the_documented_one(dev: ProgramRun) -> No
     (statement,) = json.loads(role_policy.inputs["policy"])["Statement"]
     assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert statement["Resource"] == (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
-                                     "/aws/cloudtrail/trailwatch-trailwatch-dev:log-stream:*")
+                                     f"/aws/cloudtrail/trailwatch-trailwatch-dev:log-stream:{ACCOUNT}_CloudTrail_*")
 
 
 def test_filter_is_linked_to_the_created_log_group(dev: ProgramRun) -> None:
@@ -421,12 +426,12 @@ def test_filter_is_linked_to_the_created_log_group(dev: ProgramRun) -> None:
 
 
 def test_retention_and_trail_name_from_config() -> None:
-    run = run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com",
+    run = run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal",
                        "trailwatch:trailName": "audit-trail", "trailwatch:logRetentionDays": 0})
     assert run.one(TRAIL).inputs["name"] == "audit-trail"
     assert run.one(LOG_GROUP).inputs["name"] == "/aws/cloudtrail/audit-trail"
     assert run.one(LOG_GROUP).inputs.get("retentionInDays", 0) == 0
-    default = run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com"})
+    default = run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal"})
     assert default.one(LOG_GROUP).inputs["retentionInDays"] == 365
 
 
@@ -466,10 +471,10 @@ def test_bad_config_raises_run_error_before_any_resource() -> None:
 
 
 @pytest.mark.parametrize("config", [
-    {"trailwatch:createTrail": True, "trailwatch:logGroupName": "g", "trailwatch:emails": "a@example.com"},
+    {"trailwatch:createTrail": True, "trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal"},
     {**EXISTING, "trailwatch:patternProfile": "cis-1.4"},
     {**EXISTING, "trailwatch:alarmTreshold": 1},
-    {"trailwatch:createTrail": True, "trailwatch:emails": "a@example.com", "trailwatch:logRetentionDays": 42},
+    {"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal", "trailwatch:logRetentionDays": 42},
 ], ids=["both-modes", "unknown-profile", "typo-key", "retention"])
 def test_no_resource_is_registered_on_bad_config(config: dict[str, Any]) -> None:
     run = ProgramRun(resources=[])
@@ -518,7 +523,7 @@ def test_in_preview_the_trail_names_the_watched_log_group(dev: ProgramRun) -> No
 
 def test_every_control_gets_its_filter_and_alarm_on_the_log_group_and_the_shared_topic() -> None:
     from trailwatch_policy.controls import CONTROLS
-    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@example.com"}, stack="prod")
+    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal"}, stack="prod")
     filters = {f.inputs["metricTransformation"]["name"]: f.inputs for f in run.of_type(FILTER)}
     assert set(filters) == {f"{c.metric}-trailwatch-prod" for c in CONTROLS}
     for c in CONTROLS[1:]:
@@ -540,7 +545,7 @@ def test_every_control_gets_its_filter_and_alarm_on_the_log_group_and_the_shared
 ])
 def test_trailwatch_controls_selects_the_controls(value: str, metrics: set[str] | None) -> None:
     from trailwatch_policy.controls import CONTROLS
-    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@example.com",
+    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal",
                        "trailwatch:controls": value})
     got = {f.inputs["metricTransformation"]["name"].removesuffix("-trailwatch-dev") for f in run.of_type(FILTER)}
     assert got == (metrics or {c.metric for c in CONTROLS})
@@ -549,10 +554,10 @@ def test_trailwatch_controls_selects_the_controls(value: str, metrics: set[str] 
 def test_unknown_control_is_a_config_error_naming_the_key() -> None:
     from trailwatch.config import ConfigError, parse_settings
     with pytest.raises(ConfigError, match="trailwatch:controls: unknown control '4.99'"):
-        parse_settings({"logGroupName": "g", "emails": "a@example.com", "controls": "4.1,4.99"},
+        parse_settings({"logGroupName": "g", "emails": "a@acme.internal", "controls": "4.1,4.99"},
                        project="p", stack="s")
     with pytest.raises(ConfigError, match="trailwatch:controls: empty"):
-        parse_settings({"logGroupName": "g", "emails": "a@example.com", "controls": "[]"}, project="p", stack="s")
+        parse_settings({"logGroupName": "g", "emails": "a@acme.internal", "controls": "[]"}, project="p", stack="s")
 
 
 def test_the_component_takes_typed_controls() -> None:

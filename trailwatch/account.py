@@ -18,16 +18,33 @@ class Account:
     account_id: pulumi.Output[str]
     partition: pulumi.Output[str]
     region: pulumi.Output[str]
+    #: the partition's DNS suffix: amazonaws.com (aws, aws-us-gov), amazonaws.com.cn (aws-cn)
+    dns_suffix: pulumi.Output[str]
 
     @staticmethod
     def lookup(parent: pulumi.Resource) -> Account:
         """Ask the provider (through `parent`'s provider) who and where we are."""
         opts = pulumi.InvokeOutputOptions(parent=parent)
+        partition = aws.get_partition_output(opts=opts)
         return Account(
             account_id=aws.get_caller_identity_output(opts=opts).account_id,
-            partition=aws.get_partition_output(opts=opts).partition,
+            partition=partition.partition,
             region=aws.get_region_output(opts=opts).region,
+            dns_suffix=partition.dns_suffix,
         )
+
+    def logs_principal(self) -> pulumi.Output[str]:
+        """CloudWatch Logs' regional service principal, `logs.<region>.<dns suffix>`.
+
+        The one principal of this program whose name follows the partition: in the China
+        Regions it is `logs.<region>.amazonaws.com.cn`, elsewhere `logs.<region>.amazonaws.com`.
+        The global principals the program names (cloudtrail.amazonaws.com,
+        cloudwatch.amazonaws.com, logging.s3.amazonaws.com, sns.amazonaws.com) keep their
+        names in every partition (docs/configuration.md, "Partitions").
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        https://docs.amazonaws.cn/en_us/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+        """
+        return pulumi.Output.concat("logs.", self.region, ".", self.dns_suffix)
 
 
 @dataclass(frozen=True)

@@ -111,10 +111,38 @@ def alias_name(name: str) -> str:
     return "alias/" + re.sub(r"[^A-Za-z0-9/_-]", "-", raw)[:250]
 
 
-def subscription_name(prefix: str, subscription: Subscription) -> str:
-    """A logical name that survives reordering the config lists (keyed by the endpoint)."""
+def _digest_name(prefix: str, subscription: Subscription) -> str:
     digest = hashlib.sha256(f"{subscription.protocol}:{subscription.endpoint}".encode()).hexdigest()[:8]
     return f"{prefix}-{subscription.protocol}-{digest}"
+
+
+def subscription_names(prefix: str, subscriptions: Sequence[Subscription]) -> list[tuple[str, str | None]]:
+    """Each subscription's logical name, and the name an earlier version gave it (None: unchanged).
+
+    A plain endpoint is named by a digest of its text (`<prefix>-<protocol>-<8 hex>`), which
+    survives reordering the config lists. A secret endpoint must not be: a name is in every URN,
+    and an unsalted digest confirms a guessed address or ARN. It is named by its place among
+    the secret endpoints of its protocol (`<prefix>-<protocol>-secret-<n>`, n from 1, in
+    configuration order), with the digest name as an alias, so a stack deployed by an earlier
+    version keeps its subscription (docs/configuration.md, "Secrets").
+    """
+    names: list[tuple[str, str | None]] = []
+    counts: dict[str, int] = {}
+    for subscription in subscriptions:
+        if not subscription.secret:
+            names.append((_digest_name(prefix, subscription), None))
+            continue
+        counts[subscription.protocol] = counts.get(subscription.protocol, 0) + 1
+        names.append((f"{prefix}-{subscription.protocol}-secret-{counts[subscription.protocol]}",
+                      _digest_name(prefix, subscription)))
+    return names
+
+
+def subscription_name(prefix: str, subscription: Subscription) -> str:
+    """A plain endpoint's logical name (see `subscription_names`; refused for a secret one)."""
+    if subscription.secret:
+        raise ValueError("a secret endpoint is named by its place: use subscription_names()")
+    return _digest_name(prefix, subscription)
 
 
 class AlarmTopic(pulumi.ComponentResource):
@@ -165,30 +193,33 @@ class AlarmTopic(pulumi.ComponentResource):
                                 opts=child)
             self.topic_arn = known_arn
 
+        def endpoint_opts(old: str | None, secret_outputs: list[str]) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=old)] if old is not None else None,
+                additional_secret_outputs=secret_outputs or None)
+
         self.subscription_arns = []
-        for subscription in args.subscriptions:
-            logical = subscription_name(name, subscription)
+        for subscription, (logical, earlier) in zip(args.subscriptions,
+                                                    subscription_names(name, args.subscriptions), strict=True):
+            # A secret endpoint stays secret in every resource that carries it: encrypted in the
+            # state, masked in logs, and the provider's copies (outputs) marked secret too.
+            endpoint: pulumi.Input[str] = (pulumi.Output.secret(subscription.endpoint) if subscription.secret
+                                           else subscription.endpoint)
             if subscription.protocol == "lambda":
                 aws.lambda_.Permission(
                     f"{logical}-invoke",
                     action="lambda:InvokeFunction",
-                    function=subscription.endpoint,
+                    function=endpoint,
                     principal="sns.amazonaws.com",
                     source_arn=self.topic_arn,
                     # The permission lives with the function, which may be in another region.
                     region=subscription.endpoint.split(":")[3],
-                    opts=child,
+                    opts=endpoint_opts(None if earlier is None else f"{earlier}-invoke",
+                                       ["function"] if subscription.secret else []),
                 )
-            endpoint: pulumi.Input[str] = subscription.endpoint
-            sub_opts = child
-            if subscription.secret:
-                # Encrypted in the state and masked in logs; the provider's copy of the endpoint
-                # (an output) is marked secret too.
-                endpoint = pulumi.Output.secret(subscription.endpoint)
-                sub_opts = pulumi.ResourceOptions(parent=self, additional_secret_outputs=["endpoint"])
             created = aws.sns.TopicSubscription(
                 logical, topic=self.topic_arn, protocol=subscription.protocol,
-                endpoint=endpoint, opts=sub_opts,
+                endpoint=endpoint, opts=endpoint_opts(earlier, ["endpoint"] if subscription.secret else []),
             )
             self.subscription_arns.append(created.arn)
 

@@ -112,14 +112,24 @@ def assume_role_policy() -> pulumi.Output[str]:
     })
 
 
-def delivery_policy(log_group_arn: pulumi.Input[str]) -> pulumi.Output[str]:
-    """The two calls CloudTrail makes to deliver events, on this log group's streams only."""
+def delivery_policy(log_group_arn: pulumi.Input[str], account: Account) -> pulumi.Output[str]:
+    """The two calls CloudTrail makes to deliver events, on this log group's CloudTrail streams only.
+
+    CloudTrail's documented role policy names the streams `log-stream:<account>_CloudTrail_<region>*`
+    ("Role policy document for CloudTrail to use CloudWatch Logs for monitoring"), and CloudTrail
+    names each stream `<account>_CloudTrail_<source region>`: a multi-region trail delivers events
+    from every region, each to a stream of its source region, so the region part is a wildcard
+    here and the account prefix (`<account>_CloudTrail_*`) is what scopes the role.
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-log-group-log-stream-naming-for-cloudtrail.html
+    """
     return pulumi.Output.json_dumps({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "CloudTrailDeliverToLogGroup", "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": pulumi.Output.concat(log_group_arn, ":log-stream:*"),
+            "Resource": pulumi.Output.concat(log_group_arn, ":log-stream:", account.account_id, "_CloudTrail_*"),
         }],
     })
 
@@ -130,8 +140,8 @@ def log_key_policy(account: Account, trail_name: str, log_group_arn: pulumi.Inpu
     CloudTrail: kms:GenerateDataKey* for this trail (aws:SourceArn and the encryption
     context of the account's trails) and kms:DescribeKey.
     https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
-    CloudWatch Logs: the regional principal logs.<region>.amazonaws.com, limited by the
-    encryption context to this log group.
+    CloudWatch Logs: the regional principal logs.<region>.amazonaws.com (logs.<region>.amazonaws.com.cn
+    in the China Regions: `Account.logs_principal`), limited by the encryption context to this log group.
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
     Reading the files back (kms:Decrypt) is left to IAM policies through the root statement.
     """
@@ -153,7 +163,7 @@ def log_key_policy(account: Account, trail_name: str, log_group_arn: pulumi.Inpu
              "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:DescribeKey",
              "Resource": "*", "Condition": {"StringEquals": source}},
             {"Sid": "AllowCloudWatchLogsForTheTrailLogGroup", "Effect": "Allow",
-             "Principal": {"Service": pulumi.Output.concat("logs.", account.region, ".amazonaws.com")},
+             "Principal": {"Service": account.logs_principal()},
              "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                         "kms:Describe*"],
              "Resource": "*",
@@ -194,9 +204,14 @@ class CloudTrailLogging(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # What holds the audit record outlives `pulumi destroy` unless asked otherwise.
-        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=args.on_destroy == "retain" or None,
-                                      protect=args.on_destroy == "protect" or None)
+        # What holds the audit record outlives `pulumi destroy` unless asked otherwise, and so does
+        # everything that protects it: a kept bucket stripped of its public-access block, TLS-only
+        # policy, encryption, versioning (deleting a BucketVersioning suspends versioning) or access
+        # logging is an unprotected bucket of audit records.
+        def keep(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, retain_on_delete=args.on_destroy == "retain" or None,
+                                          protect=args.on_destroy == "protect" or None,
+                                          depends_on=list(depends_on) or None)
         tags = dict(args.tags)
         account = Account.lookup(self)
         for advice in check_retention(args.log_retention_days):  # below Security Hub CloudWatch.16's year
@@ -217,45 +232,45 @@ class CloudTrailLogging(pulumi.ComponentResource):
                 description=f"Encrypts CloudTrail trail {args.trail_name}'s files and its log group",
                 enable_key_rotation=True, deletion_window_in_days=30,
                 policy=log_key_policy(account, args.trail_name, group_arn(log_group_name)),
-                tags=tags, opts=keep)
+                tags=tags, opts=keep())
             self.key_arn = key.arn
 
-        bucket = aws.s3.Bucket(f"{name}-bucket", tags=tags, opts=keep)
-        public_access = _private(f"{name}-bucket-public-access", bucket.bucket, child)
-        _sse_s3(f"{name}-bucket-encryption", bucket.bucket, child)
+        bucket = aws.s3.Bucket(f"{name}-bucket", tags=tags, opts=keep())
+        public_access = _private(f"{name}-bucket-public-access", bucket.bucket, keep())
+        _sse_s3(f"{name}-bucket-encryption", bucket.bucket, keep())
         bucket_arn = pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket.bucket)
         if args.bucket_versioning:
             aws.s3.BucketVersioning(
                 f"{name}-bucket-versioning", bucket=bucket.bucket,
                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                opts=child)
+                opts=keep())
         self.access_log_bucket_name = None
         if args.access_logging:
             # Security Hub CloudTrail.7: server access logging on the trail's bucket, to a
             # bucket of its own (SSE-S3: access logs cannot be delivered to SSE-KMS buckets).
-            log_bucket = aws.s3.Bucket(f"{name}-access-logs", tags=tags, opts=keep)
-            log_public = _private(f"{name}-access-logs-public-access", log_bucket.bucket, child)
-            _sse_s3(f"{name}-access-logs-encryption", log_bucket.bucket, child)
+            log_bucket = aws.s3.Bucket(f"{name}-access-logs", tags=tags, opts=keep())
+            log_public = _private(f"{name}-access-logs-public-access", log_bucket.bucket, keep())
+            _sse_s3(f"{name}-access-logs-encryption", log_bucket.bucket, keep())
             log_bucket_arn = pulumi.Output.concat("arn:", account.partition, ":s3:::", log_bucket.bucket)
             log_policy = aws.s3.BucketPolicy(
                 f"{name}-access-logs-policy", bucket=log_bucket.bucket,
                 policy=access_log_bucket_policy(log_bucket_arn, bucket_arn, account),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[log_public]))
+                opts=keep(log_public))
             aws.s3.BucketLogging(
                 f"{name}-bucket-logging", bucket=bucket.bucket, target_bucket=log_bucket.bucket,
                 target_prefix=pulumi.Output.concat(bucket.bucket, "/"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[log_policy]))
+                opts=keep(log_policy))
             self.access_log_bucket_name = log_bucket.bucket
 
         policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy", bucket=bucket.bucket,
             policy=bucket_policy(bucket_arn, account, args.trail_name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]))
+            opts=keep(public_access))
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-log-group", name=log_group_name,
             retention_in_days=args.log_retention_days,
-            kms_key_id=self.key_arn, tags=tags, opts=keep)
+            kms_key_id=self.key_arn, tags=tags, opts=keep())
         # From the log group's output: the trail and the role provably point at this log group.
         log_group_arn = group_arn(log_group.name)
         role = aws.iam.Role(f"{name}-delivery-role",
@@ -265,7 +280,7 @@ class CloudTrailLogging(pulumi.ComponentResource):
         role_arn = pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":role/",
                                         role.name)
         role_policy = aws.iam.RolePolicy(f"{name}-delivery-policy", role=role.name,
-                                         policy=delivery_policy(log_group_arn), opts=child)
+                                         policy=delivery_policy(log_group_arn, account), opts=child)
 
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",

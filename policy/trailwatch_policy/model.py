@@ -227,6 +227,9 @@ class Subscription:
     confirmed: Maybe[bool] | None = True  # the audit knows; a declared subscription is expected to be
     filter_policy: object = None  # JSON text/dict, UNKNOWN, or None (every message)
     filter_policy_scope: Maybe[str] | None = None  # "MessageAttributes" (default) | "MessageBody"
+    # ConfirmationWasAuthenticated, as a reader found it (the audit); None: not known (the pack).
+    # False: anyone holding the unsubscribe link of a notification can unsubscribe it.
+    confirmation_authenticated: Maybe[bool] | None = None
     where: Where = ANYWHERE
 
 

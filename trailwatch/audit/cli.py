@@ -67,9 +67,11 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="trailwatch audit",
         description="Audit live AWS accounts -- one, several, or a whole AWS Organization -- for "
-                    "CIS 4.1 / Security Hub CloudWatch.2: a logging multi-region trail -> log group "
-                    "-> metric filter that catches unauthorized calls -> alarm that fires on one "
-                    "event -> SNS topic -> confirmed subscriber. Read-only (SecurityAudit is enough).",
+                    "the CIS AWS Foundations monitoring controls (4.1 .. 4.15, Security Hub "
+                    "CloudWatch.1 ..): per control, a logging multi-region trail -> log group -> metric "
+                    "filter that counts exactly the control's events -> alarm that fires on one event -> "
+                    "SNS topic -> confirmed subscriber whose filter policy lets the alarm through. "
+                    "Read-only (docs/audit.md lists the calls).",
         epilog="exit codes: 0 PASS, 1 FAIL, 2 UNKNOWN or error. `trailwatch audit merge --help` joins "
                "shard reports. docs/audit.md has the JSON schema and the organisation set-up.")
     where = p.add_mutually_exclusive_group()
@@ -113,9 +115,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--pattern-profile", choices=PROFILES, default="meaning",
                    help="how filter patterns are judged: by what they match (meaning, default), "
                         "or also by what a text-based scanner accepts (" + ", ".join(PROFILES[1:]) + ")")
-    p.add_argument("--controls", metavar="IDS", default="4.1",
+    p.add_argument("--controls", metavar="IDS", default="all",
                    help="the CIS monitoring controls to audit: comma-separated CIS 1.4 ids (4.1 .. 4.15), "
-                   "Security Hub ids (CloudWatch.1 ..) or policy names, or 'all' (default 4.1; "
+                   "Security Hub ids (CloudWatch.1 ..) or policy names, or 'all' (default: all fifteen; "
                    "docs/controls.md)")
     p.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     p.add_argument("--no-color", action="store_true",
@@ -236,7 +238,7 @@ class Plan:
     skipped: list[SkippedAccount]
     options: ChainOptions
     shard: tuple[int, int] | None = None
-    controls: tuple[str, ...] = ("4.1",)
+    controls: tuple[str, ...] = dataclasses.field(default_factory=lambda: _controls_arg("all"))
 
 
 def _audit_account(plan: Plan, target: Target, pool: ThreadPoolExecutor,
@@ -371,7 +373,8 @@ def run(args: argparse.Namespace, stderr: IO[str], plan: Plan | None = None) -> 
         results = [f.result() for f in futures]
     progress.done()
     return finish(results, tool_version=_version(), started=started_at,
-                  seconds=time.perf_counter() - started, skipped=plan.skipped, shard=plan.shard)
+                  seconds=time.perf_counter() - started, skipped=plan.skipped, shard=plan.shard,
+                  audited=list(plan.controls))
 
 
 def finish(results: list[AccountResult], **report: Any) -> Report:
@@ -492,7 +495,8 @@ def merge_reports(paths: list[str], allow_missing: bool = False) -> Report:
     merged = finish(list(accounts.values()), tool_version=_version(),
                     started=min((r.started for r in reports if r.started), default=""),
                     seconds=max((r.seconds for r in reports), default=0.0),
-                    skipped=sorted(skipped.values(), key=lambda s: s.account))
+                    skipped=sorted(skipped.values(), key=lambda s: s.account),
+                    audited=list(dict.fromkeys(c for r in reports for c in r.control_ids)))
     if missing:
         merged.missing_shards = [f"{i}/{next(iter(counts))}" for i in missing]
     return merged

@@ -201,7 +201,7 @@ class Collector:
         scan.trails = [self._trail(described[arn], details, scan) for arn in sorted(described)]
         scan.scopes = {region: self._scope(region, names, details)
                        for region, names in sorted(by_region.items())}
-        self._topics(scan.scopes)  # wave 3: steps 6-7 (wave 4: the topics' KMS keys)
+        self._topics(scan.scopes)  # wave 3: steps 6-7 (wave 4: KMS keys, subscription attributes)
         scan.calls = self.calls
         return scan
 
@@ -333,10 +333,9 @@ class Collector:
             return scope
         metric_alarms, composites = alarms
         metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
-        scope.alarms = [a for a in (mapping.alarm(raw) for raw in metric_alarms) if _watches(a, metrics)]
-        watched = {v for a in scope.alarms for v in (a.name, a.arn) if isinstance(v, str)}
-        scope.composite_alarms = [c for c in (mapping.composite_alarm(raw) for raw in composites)
-                                  if isinstance(c.rule, str) and referenced(c.rule) & watched]
+        scope.alarms, scope.composite_alarms = on_metrics(
+            [mapping.alarm(raw) for raw in metric_alarms],
+            [mapping.composite_alarm(raw) for raw in composites], metrics)
         return scope
 
     def _alarms(self, region: str) -> tuple[list[Any], list[Any]]:
@@ -354,7 +353,8 @@ class Collector:
     def _topics(self, scopes: dict[str, Scope]) -> None:
         """Wave 3, steps 6-7: each notified topic's attributes and subscriptions, in the
         topic's own region. A topic that does not exist is recorded as such (`exists=False`);
-        reads the auditor may not do leave UNKNOWN values and a `Gap`."""
+        reads the auditor may not do leave UNKNOWN values and a `Gap`. Wave 4: the topics'
+        KMS keys and each listed subscription's attributes, together."""
         used = sorted({arn for scope in scopes.values() for a in scope.notifiers()
                        for arn in mapping.sns_topics(a)})
         jobs = [(kind, arn) for arn in used for kind in ("attributes", "subscriptions")]
@@ -370,10 +370,14 @@ class Collector:
                 self.tick(f"{kind} {arn}")
 
         results = {job: (result, error) for job, result, error in self._each(jobs, read)}
-        keys = self._keys(sorted({(arns.region_of(arn) or "us-east-1", ref)
-                                  for (kind, arn), (attributes, error) in results.items()
-                                  if kind == "attributes" and error is None
-                                  for ref in [mapping.topic_key(attributes)] if ref}))
+        keys, attributes_of = self._wave4(
+            sorted({(arns.region_of(arn) or "us-east-1", ref)
+                    for (kind, arn), (attributes, error) in results.items()
+                    if kind == "attributes" and error is None
+                    for ref in [mapping.topic_key(attributes)] if ref}),
+            sorted({s["SubscriptionArn"] for (kind, _), (listed, error) in results.items()
+                    if kind == "subscriptions" and error is None for s in listed
+                    if str(s.get("SubscriptionArn") or "").startswith("arn:")}))
         for scope in scopes.values():
             mine = sorted({arn for a in scope.notifiers()
                            for arn in mapping.sns_topics(a)})
@@ -399,46 +403,82 @@ class Collector:
                                                      region=arns.region_of(arn),
                                                      action="sns:ListSubscriptionsByTopic"))
                     scope.subscriptions.append(mapping.unreadable_subscriptions(arn))
-                else:
-                    scope.subscriptions.extend(mapping.subscription(s) for s in subscriptions)
+                    continue
+                for listed in subscriptions:
+                    sub_arn = str(listed.get("SubscriptionArn") or "")
+                    read_attributes, error = attributes_of.get(sub_arn, (None, None))
+                    if error is not None and _not_found(error):
+                        continue  # unsubscribed between the two reads: it delivers nothing
+                    if error is not None:
+                        # The filter policy is not known: whether the subscription delivers
+                        # an alarm cannot be verified (the shared rule says UNKNOWN).
+                        gap = gap_from_error(error, resource_id=sub_arn, link="subscription",
+                                             region=arns.region_of(arn), action="sns:GetSubscriptionAttributes")
+                        if gap.code == "audit.access-denied":  # not in every copy of SecurityAudit
+                            gap = replace(gap, fix="grant sns:GetSubscriptionAttributes to the auditing role "
+                                                   "(beside SecurityAudit if your copy of it lacks the action)")
+                        scope.gaps.append(gap)
+                    scope.subscriptions.append(mapping.subscription(
+                        listed, read_attributes, unreadable=error is not None))
 
+    def _wave4(self, refs: list[tuple[str, str]], subscriptions: list[str]) -> tuple[
+            dict[tuple[str, str], tuple[Key, list[Gap]]], dict[str, tuple[Any, Exception | None]]]:
+        """The topics' KMS keys (`_key`) and each confirmed subscription's attributes
+        (sns:GetSubscriptionAttributes: FilterPolicy, FilterPolicyScope, PendingConfirmation,
+        ConfirmationWasAuthenticated), in one wave on the pool."""
+        jobs: list[tuple[str, ...]] = [("key", *ref) for ref in refs] + [("subscription", s) for s in subscriptions]
 
-    def _keys(self, refs: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[Key, list[Gap]]]:
-        """Wave 4: each topic's customer-managed KMS key, in the topic's region:
-        kms:DescribeKey (enabled, AWS- or customer-managed) then kms:GetKeyPolicy (the
-        `default` policy, the only one a key has), both in SecurityAudit."""
-        def read(job: tuple[str, str]) -> tuple[Key, list[Gap]]:
-            region, ref = job
-            gaps: list[Gap] = []
-            description: Any = None
-            described = policy_read = False
-            policy = None
+        def read(job: tuple[str, ...]) -> Any:
+            if job[0] == "key":
+                return self._key(job[1], job[2])
             try:
-                try:
-                    description = self._call("kms", region, "describe_key", KeyId=ref)
-                    described = True
-                except (ClientError, BotoCoreError) as error:
-                    if _not_found(error):
-                        described = True  # gone: SNS cannot use it
-                    else:
-                        gaps.append(gap_from_error(error, resource_id=ref, link="topic", region=region,
-                                                   action="kms:DescribeKey"))
-                key_id = ((description or {}).get("KeyMetadata") or {}).get("KeyId")
-                if key_id or not ref.startswith("alias/"):
-                    try:
-                        policy = self._call("kms", region, "get_key_policy", KeyId=key_id or ref,
-                                            PolicyName="default").get("Policy")
-                        policy_read = True
-                    except (ClientError, BotoCoreError) as error:
-                        if not _not_found(error):
-                            gaps.append(gap_from_error(error, resource_id=ref, link="topic",
-                                                       region=region, action="kms:GetKeyPolicy"))
-                return mapping.key(ref, description, policy, described=described,
-                                   policy_read=policy_read), gaps
+                region = arns.region_of(job[1]) or "us-east-1"
+                return self._call("sns", region, "get_subscription_attributes",
+                                  SubscriptionArn=job[1]).get("Attributes") or {}
             finally:
-                self.tick(f"key {ref}")
+                self.tick(f"subscription {job[1]}")
 
-        return {job: result for job, result, _ in self._each(refs, read)}
+        keys: dict[tuple[str, str], tuple[Key, list[Gap]]] = {}
+        attributes: dict[str, tuple[Any, Exception | None]] = {}
+        for job, result, error in self._each(jobs, read):
+            if job[0] == "key":
+                keys[(job[1], job[2])] = result
+            else:
+                attributes[job[1]] = (result, error)
+        return keys, attributes
+
+    def _key(self, region: str, ref: str) -> tuple[Key, list[Gap]]:
+        """One topic's customer-managed KMS key, in the topic's region: kms:DescribeKey
+        (enabled, AWS- or customer-managed) then kms:GetKeyPolicy (the `default` policy,
+        the only one a key has), both in SecurityAudit."""
+        gaps: list[Gap] = []
+        description: Any = None
+        described = policy_read = False
+        policy = None
+        try:
+            try:
+                description = self._call("kms", region, "describe_key", KeyId=ref)
+                described = True
+            except (ClientError, BotoCoreError) as error:
+                if _not_found(error):
+                    described = True  # gone: SNS cannot use it
+                else:
+                    gaps.append(gap_from_error(error, resource_id=ref, link="topic", region=region,
+                                               action="kms:DescribeKey"))
+            key_id = ((description or {}).get("KeyMetadata") or {}).get("KeyId")
+            if key_id or not ref.startswith("alias/"):
+                try:
+                    policy = self._call("kms", region, "get_key_policy", KeyId=key_id or ref,
+                                        PolicyName="default").get("Policy")
+                    policy_read = True
+                except (ClientError, BotoCoreError) as error:
+                    if not _not_found(error):
+                        gaps.append(gap_from_error(error, resource_id=ref, link="topic",
+                                                   region=region, action="kms:GetKeyPolicy"))
+            return mapping.key(ref, description, policy, described=described,
+                               policy_read=policy_read), gaps
+        finally:
+            self.tick(f"key {ref}")
 
 
 def _not_found(error: Exception | None) -> bool:
@@ -446,7 +486,16 @@ def _not_found(error: Exception | None) -> bool:
         error.response.get("Error", {}).get("Code") in ("NotFound", "NotFoundException")
 
 
-def _watches(alarm: Alarm, metrics: set[tuple[Any, Any]]) -> bool:
+def on_metrics(alarms: Iterable[Alarm], composites: Iterable[CompositeAlarm],
+               metrics: set[tuple[Any, Any]]) -> tuple[list[Alarm], list[CompositeAlarm]]:
+    """The alarms that may watch one of `metrics` (`watches`), and the composite alarms
+    whose rule names one of them."""
+    chosen = [a for a in alarms if watches(a, metrics)]
+    named = {v for a in chosen for v in (a.name, a.arn) if isinstance(v, str)}
+    return chosen, [c for c in composites if isinstance(c.rule, str) and referenced(c.rule) & named]
+
+
+def watches(alarm: Alarm, metrics: set[tuple[Any, Any]]) -> bool:
     """Pre-selection (a superset): the alarm names one of the filters' metrics somewhere.
 
     Whether it *works* for that filter is the shared chain's decision, not this one's.

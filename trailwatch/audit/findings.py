@@ -8,9 +8,10 @@ code), never of the time, so a second run names the same findings with the same 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from trailwatch_policy.controls import Control, find
+from trailwatch_policy.controls import CONTROLS, Control, find
 
 from . import arns
 from .result import AccountResult, AuditFinding, Report
@@ -72,11 +73,14 @@ def account_arn(account: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:root" if account.isdigit() else account
 
 
-def per_control(account: AccountResult) -> list[tuple[Control, AccountResult]]:
-    """Each control's verdict for the account (a one-control report: the account itself)."""
+def per_control(account: AccountResult, audited: Sequence[str] = ()) -> list[tuple[Control, AccountResult]]:
+    """Each control's verdict for the account (a one-control report: the account itself).
+    An account that names no control (a report from before `controls`, or made by hand) is
+    the control audited, else the table's first: the one the audit judged alone then."""
     if len(account.controls) > 1:
         return [(find(cid), result) for cid, result in account.controls.items()]
-    return [(find(next(iter(account.controls), "4.1")), account)]
+    only = next(iter(account.controls), None) or (audited[0] if audited else CONTROLS[0].id)
+    return [(find(only), account)]
 
 
 def findings_of(account: AccountResult) -> list[AuditFinding]:
@@ -93,7 +97,7 @@ def rows(report: Report, base_region: str | None = None) -> list[Row]:
         partition = partition_of(top)
         account = account_id(top)
         regions = top.regions or [base_region or FALLBACK_REGION]
-        for control, result in per_control(top):
+        for control, result in per_control(top, report.control_ids):
             what = f"{control.what[0].upper()}{control.what[1:]}"
             for region in regions:
                 out.append(Row(

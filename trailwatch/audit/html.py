@@ -69,7 +69,7 @@ def _matrix(report: Report, ids: list[str]) -> str:
     out = ['<h2>Accounts × controls</h2><table class="matrix">',
            f"<thead><tr><th>account</th><th>status</th>{head}</tr></thead><tbody>"]
     for account in report.accounts:
-        verdicts = {c.id: r.status for c, r in per_control(account)}
+        verdicts = {c.id: r.status for c, r in per_control(account, report.control_ids)}
         cells = "".join(
             f'<td class="v {verdicts[c]}">{_WORD[verdicts[c]]}</td>' if c in verdicts else '<td class="v">–</td>'
             for c in ids)

@@ -204,15 +204,41 @@ def deleted_topic(arn: str) -> Topic:
     return Topic(id=arn, name=arn.rsplit(":", 1)[-1], arn=arn, exists=False)
 
 
-def subscription(response: Mapping[str, Any]) -> Subscription:
-    """Confirmed = the SubscriptionArn is an ARN (not `PendingConfirmation`/`Deleted`)."""
+def subscription(response: Mapping[str, Any], attributes: Mapping[str, str] | None = None,
+                 *, unreadable: bool = False) -> Subscription:
+    """A subscription from `list_subscriptions_by_topic` and, when read,
+    `get_subscription_attributes`
+    (https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html).
+
+    Confirmed = the SubscriptionArn is an ARN (not `PendingConfirmation`/`Deleted`) and the
+    attributes do not say `PendingConfirmation` true. The filter policy and its scope are
+    the attributes' (`FilterPolicyScope` defaults to MessageAttributes when a policy is
+    set); `unreadable` = the attributes could not be read: the filter policy is UNKNOWN
+    (whether the subscription delivers an alarm cannot be verified), never "none"."""
     arn = response.get("SubscriptionArn") or ""
+    confirmed: Maybe[bool] = arn.startswith("arn:")
+    filter_policy: object = None
+    scope: Maybe[str] | None = None
+    authenticated: Maybe[bool] | None = None
+    if unreadable and confirmed:
+        filter_policy = scope = authenticated = UNKNOWN
+    elif attributes is not None:
+        if str(attributes.get("PendingConfirmation", "false")).lower() == "true":
+            confirmed = False
+        filter_policy = attributes.get("FilterPolicy") or None
+        if filter_policy is not None:
+            scope = attributes.get("FilterPolicyScope") or "MessageAttributes"
+        if "ConfirmationWasAuthenticated" in attributes:
+            authenticated = str(attributes["ConfirmationWasAuthenticated"]).lower() == "true"
     return Subscription(
         id=arn if arn.startswith("arn:") else f"{response.get('TopicArn')}/{response.get('Endpoint')}",
         topic=Ref(value=response.get("TopicArn")),
         protocol=response.get("Protocol"),
         endpoint=response.get("Endpoint"),
-        confirmed=arn.startswith("arn:"),
+        confirmed=confirmed,
+        filter_policy=filter_policy,
+        filter_policy_scope=scope,
+        confirmation_authenticated=authenticated,
     )
 
 

@@ -5,7 +5,8 @@ import json
 
 from .result import AccountResult, AuditFinding, Report
 
-_WORD = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}
+_WORD = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN", "warning": "WARNING"}
+_VERDICTS = ("pass", "fail", "unknown")
 
 
 def to_json(report: Report) -> str:
@@ -13,9 +14,7 @@ def to_json(report: Report) -> str:
 
 
 def to_text(report: Report) -> str:
-    ids = report.control_ids
-    title = ("trailwatch audit: CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)" if ids == ["4.1"]
-             else f"trailwatch audit: CIS AWS Foundations monitoring controls {', '.join(ids)}")
+    title = "trailwatch audit: " + _title(report.control_ids)
     if report.shard:
         title += f", shard {report.shard[0]}/{report.shard[1]}"
     lines = [title, ""]
@@ -29,13 +28,25 @@ def to_text(report: Report) -> str:
     if report.missing_shards:
         lines.append(f"missing shard reports: {', '.join(report.missing_shards)} (their accounts were not judged)")
         lines.append("")
-    counts = {s: sum(1 for a in report.accounts if a.status == s) for s in _WORD}
+    counts = {s: sum(1 for a in report.accounts if a.status == s) for s in _VERDICTS}
     lines.append(
         f"result: {_WORD[report.status]} ({len(report.accounts)} account(s): "
         f"{counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown"
         + (f", {len(report.skipped)} skipped" if report.skipped else "") + "; "
         f"{report.seconds:.1f}s)")
     return "\n".join(lines) + "\n"
+
+
+def _title(ids: list[str]) -> str:
+    """One control: its ids and words from its row; several: the section and the ids."""
+    if len(ids) == 1:
+        from trailwatch_policy.controls import UnknownControl, find
+        try:
+            c = find(ids[0])
+        except UnknownControl:
+            return f"CIS {ids[0]}"
+        return f"CIS {c.id}" + (f" / {c.securityhub}" if c.securityhub else "") + f" ({c.what} monitored)"
+    return "CIS AWS Foundations monitoring controls " + (", ".join(ids) or "(none)")
 
 
 def _account(account: AccountResult) -> list[str]:
@@ -66,6 +77,8 @@ def _body(account: AccountResult) -> list[str]:
             out.append(f"    log group {trail.log_group}")
         for finding in trail.findings:
             out.extend(_finding(finding, "    "))
+    for finding in account.warnings:  # works today, anyone can break it: never a verdict
+        out.extend(_finding(finding, "  "))
     return out
 
 

@@ -16,7 +16,7 @@ EXIT_CODES = {"pass": 0, "fail": 1, "unknown": 2}
 class AuditFinding:
     """One broken (or unverifiable) link, on the resource to fix, with the fix."""
 
-    status: str  # fail | unknown
+    status: str  # fail | unknown | warning (works today, anyone can break it: never a verdict)
     code: str
     link: str  # account | region | trail | log-group | metric-filter | alarm | topic | subscription
     resource: str  # ARN (or name) of the resource to change
@@ -53,6 +53,9 @@ class AccountResult:
     #: per control (CIS 1.4 id -> this account's verdict for it); trails/findings above are
     #: the first control's (4.1 when audited), status is the worst of them (verdict.combine)
     controls: dict[str, AccountResult] = field(default_factory=dict)
+    #: "warning" findings: links that work but anyone can break (verdict.Judgement.warnings);
+    #: they never change a status or the exit code
+    warnings: list[AuditFinding] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -96,6 +99,7 @@ class Report:
     skipped: list[SkippedAccount] = field(default_factory=list)
     shard: tuple[int, int] | None = None  # (index, count) of a sharded run; None: the whole set
     missing_shards: list[str] = field(default_factory=list)  # a merge without every shard
+    audited: list[str] = field(default_factory=list)  # the controls asked for (CIS 1.4 ids)
 
     @property
     def exit_code(self) -> int:
@@ -103,13 +107,13 @@ class Report:
 
     @property
     def control_ids(self) -> list[str]:
-        """The controls audited (CIS 1.4 ids, table order as first met)."""
+        """The controls audited (CIS 1.4 ids, table order as first met; those asked for
+        when no account was judged)."""
         ids: list[str] = []
-        for account in self.accounts:
-            for cid in account.controls or ["4.1"]:
-                if cid not in ids:
-                    ids.append(cid)
-        return ids or ["4.1"]
+        for cid in [c for account in self.accounts for c in account.controls] + self.audited:
+            if cid not in ids:
+                ids.append(cid)
+        return ids
 
     @property
     def status(self) -> str:
@@ -152,13 +156,21 @@ class Report:
                      for s in data.get("skippedAccounts") or []],
             shard=(int(shard["index"]), int(shard["count"])) if shard else None,
             missing_shards=[str(m) for m in data.get("missingShards") or []],
+            audited=[str(c) for c in data.get("controls") or []],
         )
 
 
 def _title(ids: list[str]) -> str:
-    if ids == ["4.1"]:
-        return "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored"
-    return "CIS AWS Foundations monitoring section: " + ", ".join(ids)
+    """The report's title, in the words of the control's row when there is one control."""
+    if len(ids) == 1:
+        from trailwatch_policy.controls import UnknownControl, find
+        try:
+            c = find(ids[0])
+        except UnknownControl:
+            return f"CIS AWS Foundations {ids[0]}"
+        return (f"CIS AWS Foundations {c.id}" + (f" / Security Hub {c.securityhub}" if c.securityhub else "")
+                + f": {c.what} monitored")
+    return "CIS AWS Foundations monitoring section: " + (", ".join(ids) or "no control")
 
 
 def _finding_from(data: dict[str, Any]) -> AuditFinding:
@@ -178,12 +190,13 @@ def _account_from(data: dict[str, Any], top: dict[str, Any] | None = None) -> Ac
                             findings=[_finding_from(f) for f in t.get("findings") or []])
                 for t in data.get("trails") or []],
         findings=[_finding_from(f) for f in data.get("findings") or []],
-        api_calls=int(top.get("apiCalls") or 0), seconds=float(top.get("seconds") or 0.0))
+        api_calls=int(top.get("apiCalls") or 0), seconds=float(top.get("seconds") or 0.0),
+        warnings=[_finding_from(f) for f in data.get("warnings") or []])
     if top is data:
         result.controls = {cid: _account_from(c, data) for cid, c in (data.get("controls") or {}).items()}
         if result.controls:  # the first control's trails are the account's (verdict.combine)
             first = next(iter(result.controls.values()))
-            result.trails, result.findings = first.trails, first.findings
+            result.trails, result.findings, result.warnings = first.trails, first.findings, first.warnings
     return result
 
 
@@ -194,7 +207,7 @@ def _account_json(account: AccountResult) -> dict[str, Any]:
     return out
 
 
-_PER_CONTROL = ("status", "summary", "findings", "trails")
+_PER_CONTROL = ("status", "summary", "findings", "trails", "warnings")
 
 
 def _verdict_json(account: AccountResult) -> dict[str, Any]:
@@ -207,6 +220,7 @@ def _verdict_json(account: AccountResult) -> dict[str, Any]:
         "apiCalls": account.api_calls,
         "seconds": round(account.seconds, 3),
         "findings": [_finding_json(f) for f in account.findings],
+        "warnings": [_finding_json(f) for f in account.warnings],
         "trails": [
             {
                 "arn": t.arn,

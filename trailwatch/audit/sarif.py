@@ -1,7 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning: rules are finding codes, locations are logical.
 
-Rules are per control: 4.1's keep their bare codes (`no-metric-filter`, `account-monitored`);
-another control's are prefixed with its policy name (`root-usage-monitored/no-metric-filter`).
+Rules are per control: each finding code prefixed with the control's policy name
+(`root-usage-monitored/no-metric-filter`, `unauthorized-api-calls-monitored/account-monitored`).
 
 There is no source file behind a live account, so each result carries logical
 locations (account > region > resource ARN) and, because GitHub code scanning displays a
@@ -21,7 +21,7 @@ from .findings import per_control
 from .result import AccountResult, AuditFinding, Report
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"fail": "error", "unknown": "warning", "pass": "note"}
+_LEVEL = {"fail": "error", "unknown": "warning", "pass": "note", "warning": "warning"}
 
 
 def to_sarif(report: Report) -> str:
@@ -32,9 +32,9 @@ def document(report: Report) -> dict[str, Any]:
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     for top in report.accounts:
-        for control, account in per_control(top):
-            prefix = "" if control.id == "4.1" else control.policy + "/"
-            for trail_arn, finding in _findings(account):
+        for control, account in per_control(top, report.control_ids):
+            prefix = control.policy + "/"
+            for trail_arn, finding in [*_findings(account), *((None, w) for w in account.warnings)]:
                 rule = rules.setdefault(prefix + finding.code, _rule(finding, prefix, control))
                 results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"]), rule["id"]))
             if account.status == "pass":
@@ -83,7 +83,7 @@ def _findings(account: AccountResult) -> list[tuple[str | None, AuditFinding]]:
 
 def _rule(finding: AuditFinding, prefix: str = "", control: Control | None = None) -> dict[str, Any]:
     words = finding.code.replace("audit.", "").replace("_", "-").split("-")
-    about = f" ({control.label()}: {control.what})" if prefix and control is not None else ""
+    about = f" ({control.label()}: {control.what})" if control is not None else ""
     return {
         "id": prefix + finding.code,
         "name": _name(prefix) + "".join(w.capitalize() for w in words),
@@ -116,6 +116,8 @@ def logical(name: str, kind: str, parent: int | None = None) -> dict[str, Any]:
 def _level(account: AccountResult, finding: AuditFinding) -> str:
     """A broken link in an account that passes anyway (a legacy trail beside a working one)
     is worth knowing, not an error: the account is monitored."""
+    if finding.status == "warning":  # a passing account's weak link is what a warning is for
+        return "warning"
     return "note" if account.status == "pass" else _LEVEL[finding.status]
 
 

@@ -49,6 +49,7 @@ from trailwatch.config.rules import (
                                      check_log_group_name,
                                      check_names,
                                      check_pattern,
+                                     check_placeholders,
                                      check_placement,
                                      check_retention,
                                      check_subscriptions,
@@ -56,6 +57,7 @@ from trailwatch.config.rules import (
                                      check_trail_name,
                                      choose_profile,
                                      infer_protocol,
+                                     local_emulator,
 )
 
 __all__ = [
@@ -64,7 +66,8 @@ __all__ = [
     "METRIC_NAMESPACE", "MIN_RECOMMENDED_RETENTION_DAYS", "NAMESPACE", "RETENTION_DAYS", "SEED_ALARM_NAME",
     "SQS_ARN", "TOPIC_ARN", "TRAIL_NAME", "ConfigError", "LogEncryption", "MetricNaming", "OnDestroy", "Protocol",
     "Settings", "Subscription", "TopicEncryption", "check_alarm", "check_log_group_name", "check_names",
-    "check_pattern", "check_placement", "check_retention", "check_subscriptions", "check_topic",
-    "check_trail_name", "choose_profile", "default_name", "infer_protocol", "metric_name_for", "misspelt_namespace",
+    "check_pattern", "check_placeholders", "check_placement", "check_retention", "check_subscriptions", "check_topic",
+    "check_trail_name", "choose_profile", "default_name", "infer_protocol", "local_emulator", "metric_name_for",
+    "misspelt_namespace",
     "parse_settings",
 ]

@@ -59,8 +59,52 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str,
     objects as JSON text. `region` is the stack's `aws:region` when set (an existing topic
     must be in it); `secret_keys` are the keys set as secrets (their endpoints stay secret);
     `unreadable` are endpoint keys set as secrets that this run cannot decrypt (offline).
-    Raises ConfigError on the first problem.
+    Raises ConfigError on the first problem; the message of a secret key's problem shows
+    none of its text (at most the host of a URL in it).
     """
+    try:
+        return _parse_settings(raw, project=project, stack=stack, region=region, secret_keys=secret_keys,
+                               unreadable=unreadable)
+    except ConfigError as error:
+        key = error.key.removeprefix(NAMESPACE + ":")
+        text = raw.get(key)
+        if key in secret_keys and text is not None:
+            raise _redacted(error, text) from None
+        raise
+
+
+def _fragments(value: object) -> list[str]:
+    """The texts a message could quote from a (parsed) secret value: every leaf and container."""
+    found = [repr(value), json.dumps(value)]
+    if isinstance(value, str):
+        found.append(value)
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_fragments(item))
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            found.extend(_fragments(name) + _fragments(item))
+    return found
+
+
+def _redacted(error: ConfigError, text: str) -> ConfigError:
+    """`error` about the secret value `text`, with every piece of the value replaced."""
+    try:
+        parsed: object = json.loads(text)
+    except json.JSONDecodeError:
+        parsed = text
+    pieces = {p for p in _fragments(text) + _fragments(parsed) if len(p) >= 3}
+    hosts = sorted(set(re.findall(r"https://([A-Za-z0-9.-]+)", text)))
+    shown = "the secret value (its text is kept secret" + (f"; host {', '.join(hosts)}" if hosts else "") + ")"
+    problem = error.problem
+    for piece in sorted(pieces, key=len, reverse=True):  # longest first; \0 marks what was replaced
+        problem = problem.replace(piece, "\0")
+    problem = re.sub(r"\0(?:[\s,:]*\0)*", lambda _: shown, problem)
+    return ConfigError(error.key.removeprefix(NAMESPACE + ":"), problem, error.accepted)
+
+
+def _parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str, region: str | None,
+                    secret_keys: frozenset[str], unreadable: frozenset[str]) -> Settings:
     values = {k: v for k, v in raw.items() if v is not None}
     unknown = sorted(set(values) - set(KEYS))
     if unknown:

@@ -152,7 +152,7 @@ def check_subscriptions(subscriptions: Sequence[Subscription], *, topic_arn: str
             raise ConfigError(key, f"{_shown(subscription)} on the FIFO topic {topic_arn}: SNS FIFO topics "
                               "deliver to SQS queues only", "an SQS queue, or a standard (non-.fifo) topicArn")
         if not fifo_topic and subscription.protocol == "sqs" and subscription.endpoint.endswith(".fifo"):
-            raise ConfigError(key, f"{subscription.endpoint} is a FIFO queue: a standard SNS topic cannot "
+            raise ConfigError(key, f"{_named(subscription)} is a FIFO queue: a standard SNS topic cannot "
                               "deliver to it", "a standard SQS queue (no .fifo suffix)")
     if topic_arn is None and not subscriptions:
         raise ConfigError("emails", "no subscription for the new alarm topic: nobody would be notified",
@@ -176,11 +176,85 @@ def check_placement(subscriptions: Sequence[Subscription], *, account_id: str) -
         owner = subscription.endpoint.split(":")[4]
         if owner != account_id:
             what = "Lambda function" if subscription.protocol == "lambda" else "SQS queue"
+            # A secret ARN's account is part of the secret: the message says "another account".
+            elsewhere = "another account" if subscription.secret else f"account {owner}"
             raise ConfigError(_KEY_OF[subscription.protocol],
-                              f"the {what} {subscription.endpoint} is in account {owner}, not {account_id} "
+                              f"the {what} {_named(subscription)} is in {elsewhere}, not {account_id} "
                               "where the stack deploys: only its owner can let this topic deliver to it",
-                              f"a {what} in account {account_id}, or subscribe it from account {owner} "
+                              f"a {what} in account {account_id}, or subscribe it from {elsewhere} "
                               "(output topicArn)")
+
+
+#: Domains reserved for documentation and testing: mail or a webhook to them reaches nobody.
+#: RFC 2606 (example.com/.net/.org; .example, .test, .invalid, .localhost) and RFC 6761.
+#: https://www.rfc-editor.org/rfc/rfc2606  https://www.rfc-editor.org/rfc/rfc6761
+_RESERVED_DOMAINS: Final = ("example.com", "example.net", "example.org")
+_RESERVED_TLDS: Final = ("example", "test", "invalid", "localhost")
+#: The stand-in marker the shipped stacks use (`REPLACE-WITH-YOUR-INTEGRATION-KEY`).
+_STAND_IN: Final = re.compile(r"replace[-_]with", re.IGNORECASE)
+
+
+def _placeholder_reason(subscription: Subscription) -> str | None:
+    endpoint = subscription.endpoint
+    if _STAND_IN.search(endpoint):
+        return "it contains the stand-in marker REPLACE-WITH"
+    host = None
+    if subscription.protocol == "email":
+        host = endpoint.rpartition("@")[2]
+    elif subscription.protocol == "https":
+        try:
+            host = urlsplit(endpoint).hostname
+        except ValueError:
+            host = None
+    if not host:
+        return None
+    host = host.lower().rstrip(".")
+    reserved = next((d for d in _RESERVED_DOMAINS if host == d or host.endswith("." + d)), None)
+    if reserved is None and host.rpartition(".")[2] in _RESERVED_TLDS:
+        reserved = "." + host.rpartition(".")[2]
+    if reserved is None:
+        return None
+    return f"{reserved} is reserved for documentation by RFC 2606: nothing sent there reaches anyone"
+
+
+def local_emulator(endpoints: object) -> bool:
+    """Whether the AWS provider's `aws:endpoints` send every service to this machine (a local
+    emulator such as the moto server of docs/local-emulation.md): nothing is delivered there."""
+    if not isinstance(endpoints, list) or not endpoints:
+        return False
+    urls = [url for block in endpoints if isinstance(block, dict) for url in block.values()]
+    if not urls or len(urls) != sum(len(b) for b in endpoints if isinstance(b, dict)):
+        return False
+    try:
+        return all(isinstance(url, str) and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+                   for url in urls)
+    except ValueError:
+        return False
+
+
+def check_placeholders(subscriptions: Sequence[Subscription], *, deploying: bool) -> list[str]:
+    """Endpoints that are stand-ins (an example.com address, a REPLACE-WITH-... URL).
+
+    A deployment (`pulumi up`) is refused on the first one, naming its key: an alarm that
+    notifies nobody is the silent failure this project exists to prevent. A preview (and
+    `trailwatch check`), or a deployment to a local emulator (`local_emulator`), returns one
+    warning per stand-in, so the shipped examples stay runnable.
+    """
+    warnings: list[str] = []
+    for subscription in subscriptions:
+        reason = _placeholder_reason(subscription)
+        if reason is None:
+            continue
+        key = _KEY_OF[subscription.protocol]
+        if deploying:
+            raise ConfigError(key, f"{_shown(subscription)} is a placeholder ({reason}); `pulumi up` does not "
+                              "deploy an alarm that notifies nobody",
+                              f"a real {subscription.protocol} endpoint (pulumi config set "
+                              f"{'--secret ' if subscription.secret else ''}{NAMESPACE}:{key} ...); "
+                              "`pulumi preview` and `trailwatch check` only warn")
+        warnings.append(f"{NAMESPACE}:{key}: {_shown(subscription)} is a placeholder ({reason}); `pulumi up` "
+                        "refuses it: set a real endpoint before deploying")
+    return warnings
 
 
 def choose_profile(profile: str | None, audited_by: Sequence[str]) -> str:
@@ -282,6 +356,11 @@ def _shown(subscription: Subscription) -> str:
         host = None
     return f"the {subscription.protocol} endpoint" + (f" on host {host}" if host else "") + \
         " (its text is kept secret)"
+
+
+def _named(subscription: Subscription) -> str:
+    """An endpoint in running text: its text when plain, its scheme and host only when secret."""
+    return _shown(subscription) if subscription.secret else subscription.endpoint
 
 
 def _printable(name: object, key: str, default: str, max_len: int) -> None:

@@ -1,0 +1,149 @@
+"""Benchmark 7: one account, all fifteen CIS monitoring controls, against Prowler's checks.
+
+One moto server (its own process, loopback) holds one account with the whole section
+deployed as a team would: one trail, one log group, one filter + alarm per control, one
+topic with an email subscription (the account every control passes on). Measured, each
+the median of `REPEAT` runs of the whole command from process start to exit:
+
+- trailwatch: `trailwatch audit --controls all` (the fifteen controls), and the account's
+  own time from the JSON report (`seconds`: reads and judgement, no process start-up);
+- Prowler: `prowler aws --checks <its fifteen CIS 4.x checks>` on the same server (median of
+  `PROWLER_REPEAT` runs), from a
+  separate throw-away virtualenv (`PROWLER_VENV`, default /tmp/f21-prowler/venv; Prowler is
+  not a project dependency). Prowler has no endpoint option: botocore's documented
+  `AWS_ENDPOINT_URL` environment variable points every client at the server
+  (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+
+When Prowler is not installed, or does not run against moto, the row says so (its error)
+and only trailwatch is measured. Target: Prowler's time / trailwatch's >= 50.
+"""
+from __future__ import annotations
+
+import compileall
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from .common import ROOT, Result
+
+sys.path.insert(0, str(ROOT / "tests"))
+from moto_server import Chain, Endpoint, build, isolated_env, process_server  # noqa: E402
+
+REPEAT = 5
+PROWLER_REPEAT = 3  # each Prowler run takes minutes against moto
+TARGET = 50.0
+PROWLER_VENV = Path(os.environ.get("PROWLER_VENV", "/tmp/f21-prowler/venv"))
+# Prowler's checks for the CIS monitoring section (CIS 4.1 .. 4.15 of CIS 3.0; 3.x of CIS 1.2),
+# as its compliance mapping for cis_3.0_aws names them.
+PROWLER_CHECKS = (
+    "cloudwatch_log_metric_filter_unauthorized_api_calls",
+    "cloudwatch_log_metric_filter_sign_in_without_mfa",
+    "cloudwatch_log_metric_filter_root_usage",
+    "cloudwatch_log_metric_filter_policy_changes",
+    "cloudwatch_log_metric_filter_and_alarm_for_cloudtrail_configuration_changes_enabled",
+    "cloudwatch_log_metric_filter_authentication_failures",
+    "cloudwatch_log_metric_filter_disable_or_scheduled_deletion_of_kms_cmk",
+    "cloudwatch_log_metric_filter_for_s3_bucket_policy_changes",
+    "cloudwatch_log_metric_filter_and_alarm_for_aws_config_configuration_changes_enabled",
+    "cloudwatch_log_metric_filter_security_group_changes",
+    "cloudwatch_changes_to_network_acls_alarm_configured",
+    "cloudwatch_changes_to_network_gateways_alarm_configured",
+    "cloudwatch_changes_to_network_route_tables_alarm_configured",
+    "cloudwatch_changes_to_vpcs_alarm_configured",
+    "cloudwatch_log_metric_filter_aws_organizations_changes",
+)
+
+
+def deploy(endpoint: Endpoint) -> None:
+    """The whole section on one trail's log group and one topic (each control's own text)."""
+    from trailwatch_policy.controls import CONTROLS
+
+    made = build(endpoint, Chain(pattern=CONTROLS[0].pattern))
+    logs, cloudwatch = endpoint.client("logs"), endpoint.client("cloudwatch")
+    for c in CONTROLS[1:]:
+        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs-main", filterName=c.metric,
+                               filterPattern=c.pattern,
+                               metricTransformations=[{"metricName": c.metric, "metricNamespace": "CISBenchmark",
+                                                       "metricValue": "1", "defaultValue": 0}])
+        cloudwatch.put_metric_alarm(AlarmName=c.metric, MetricName=c.metric, Namespace="CISBenchmark",
+                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
+                                    ComparisonOperator="GreaterThanOrEqualToThreshold",
+                                    TreatMissingData="notBreaching", AlarmActions=[made["topic"]])
+
+
+def _trailwatch(endpoint: Endpoint) -> tuple[float, float, dict[str, Any]]:
+    """(wall seconds, the account's own seconds, the report) of one audit of all controls."""
+    env = isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"})
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
+                           "--regions", "us-east-1", "--controls", "all", "--format", "json", "--quiet"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    report = json.loads(done.stdout or "{}")
+    if done.returncode != 0 or report.get("status") != "pass":
+        raise RuntimeError(f"trailwatch audit exited {done.returncode}: {done.stderr[:2000]}")
+    return wall, float(report["accounts"][0]["seconds"]), report
+
+
+def _prowler(endpoint: Endpoint) -> tuple[float | None, str, dict[str, int]]:
+    """(wall seconds or None, why not / the command, PASS/FAIL counts) of one Prowler run."""
+    binary = PROWLER_VENV / "bin" / "prowler"
+    if not binary.exists():
+        return None, f"Prowler is not installed at {binary} (pip install prowler==5.46.0 into that venv)", {}
+    env = isolated_env({"AWS_ENDPOINT_URL": endpoint.url})
+    env.pop("PYTHONPATH", None)
+    with tempfile.TemporaryDirectory() as folder:
+        command = [str(binary), "aws", "--checks", *PROWLER_CHECKS, "--region", "us-east-1",
+                   "--output-formats", "json-ocsf", "--output-directory", folder, "--no-banner",
+                   "--ignore-exit-code-3"]
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
+        wall = time.perf_counter() - started
+        outputs = list(Path(folder).glob("*.ocsf.json"))
+        if done.returncode != 0 or not outputs:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+            return None, f"prowler exited {done.returncode}: " + " | ".join(tail), {}
+        findings = json.loads(outputs[0].read_text() or "[]")
+    counts: dict[str, int] = {}
+    for finding in findings:
+        status = str(finding.get("status_code", "?"))
+        counts[status] = counts.get(status, 0) + 1
+    return wall, "prowler aws --checks <15 checks> --region us-east-1", counts
+
+
+def run() -> list[Result]:
+    # An installed package has its bytecode; this environment may set PYTHONDONTWRITEBYTECODE,
+    # so compile the sources once here rather than on every start (as bench/pack_start.py).
+    for folder in (ROOT / "trailwatch", ROOT / "policy" / "trailwatch_policy"):
+        compileall.compile_dir(folder, quiet=1)
+    with process_server() as endpoint:
+        deploy(endpoint)
+        _trailwatch(endpoint)  # warm the file cache
+        runs = [_trailwatch(endpoint) for _ in range(REPEAT)]
+        wall = median(r[0] for r in runs)
+        own = median(r[1] for r in runs)
+        calls = runs[0][2]["accounts"][0]["apiCalls"]
+        results = [
+            Result(name="audit 1 account, 15 controls: whole command", measured=wall, unit="s",
+                   target="reported", details={"api_calls": calls}),
+            Result(name="audit 1 account, 15 controls: the account (reads + judgement)", measured=own,
+                   unit="s", target="reported"),
+        ]
+        first, why, counts = _prowler(endpoint)
+        if first is None:
+            results.append(Result(name="Prowler, 15 CIS monitoring checks: not measured", measured=0.0,
+                                  unit="s", target=f">= {TARGET:.0f}x", ok=None, details={"why": why}))
+            return results
+        prowler = median([first] + [p for p, _, _ in (_prowler(endpoint) for _ in range(PROWLER_REPEAT - 1))
+                                    if p is not None])
+        results.append(Result(name="Prowler 5.46.0, the same 15 checks, same account", measured=prowler,
+                              unit="s", target="reported", details={"findings": counts}))
+        results.append(Result(name="Prowler / trailwatch, whole commands", measured=prowler / wall, unit="x",
+                              target=f">= {TARGET:.0f}x", ok=prowler / wall >= TARGET))
+    return results
