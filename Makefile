@@ -13,7 +13,7 @@ help:
 	@echo "make test    the whole test suite"
 	@echo "make typecheck  mypy on the program, the pack's modules and the benchmarks"
 	@echo "make bench   benchmarks, printed as docs/performance.md shows them (SAVE=1: write bench/results.json)"
-	@echo "make lint    actionlint on .github/workflows"
+	@echo "make lint    ruff check, ruff format --check and actionlint on .github/workflows"
 	@echo "make release-tags  tag v<version> and move v<major> (docs/organisation.md)"
 	@echo "make cli     build the real Pulumi CLI from source into .tools/ (needs Go and the Go module proxy)"
 	@echo "make e2e     pulumi preview --policy-pack (real CLI) and trailwatch check must agree on every stack"
@@ -50,8 +50,13 @@ typecheck: venv
 bench: venv
 	$(PY) -m bench $(if $(SAVE),--save,)
 
+# Every check runs even when one fails; make lint fails if any did.
 lint: venv
-	$(VENV)/bin/actionlint .github/workflows/*.yml
+	@status=0; \
+	$(VENV)/bin/ruff check . || status=1; \
+	$(VENV)/bin/ruff format --check . || status=1; \
+	$(VENV)/bin/actionlint .github/workflows/*.yml || status=1; \
+	exit $$status
 
 # The real Pulumi CLI (tools/cli/build.sh says what lands in .tools/). Go's build cache makes a
 # rebuild cheap; make skips it entirely while tools/cli is unchanged.

@@ -10,8 +10,16 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from trailwatch.config import (ENDPOINT_KEYS, KEYS, NAMESPACE, ConfigError, check_placeholders, local_emulator,
-                               misspelt_namespace, parse_settings)
+from trailwatch.config import (
+    ENDPOINT_KEYS,
+    KEYS,
+    NAMESPACE,
+    ConfigError,
+    check_placeholders,
+    local_emulator,
+    misspelt_namespace,
+    parse_settings,
+)
 
 
 def _present() -> set[str]:

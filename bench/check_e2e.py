@@ -32,7 +32,7 @@ def _once() -> tuple[float, dict[str, float]]:
     total = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"trailwatch check failed ({done.returncode}):\n{done.stderr}")
-    line = next(l for l in done.stderr.splitlines() if l.startswith("timings:"))
+    line = next(text for text in done.stderr.splitlines() if text.startswith("timings:"))
     parts = {k: float(v) for k, v in re.findall(r"(\w[\w ]*?) ([\d.]+)s", line.removeprefix("timings: "))}
     return total, parts
 

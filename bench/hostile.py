@@ -9,13 +9,16 @@ a metric filter, first in the stack -- still named in a mandatory violation.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 from pulumi.runtime.proto import analyzer_pb2
+
 from trailwatch_policy.scanners import CIS_1_2 as CIS
 
 from .common import Result
@@ -235,5 +238,5 @@ def run() -> list[Result]:
     for key in ATTACKS:
         print(f"  {key} ...", file=sys.stderr, flush=True)
         # built, sent, measured and freed where deep values can be (see _deep_capable)
-        results.append(_deep_capable(lambda: _measure(key)))
+        results.append(_deep_capable(functools.partial(_measure, key)))
     return results

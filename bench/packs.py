@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2

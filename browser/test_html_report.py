@@ -14,9 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from moto_server import Chain, build, isolated_env, process_server
-
 from browser.png import pixels
+from moto_server import Chain, build, isolated_env, process_server
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")

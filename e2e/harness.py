@@ -16,7 +16,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / ".tools"
@@ -92,7 +92,7 @@ def _policy_events(log: Path) -> list[dict[str, Any]]:
     return events
 
 
-def preview(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Optional[Path] = None,
+def preview(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Path | None = None,
             config: tuple[str, ...] = (), autonames: str = "provider", extra: tuple[str, ...] = (),
             invoke_results: tuple[str, ...] = ()) -> Outcome:
     """`pulumi preview --stack S --policy-pack P [--policy-pack-config F] --json` on the real CLI."""
@@ -130,7 +130,7 @@ def cli_violations(outcome: Outcome) -> set[Violation]:
     return {(p, lvl, urn, COLOR.sub("", msg).rstrip("\n")) for p, lvl, urn, msg in outcome.violations}
 
 
-def check(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Optional[Path] = None,
+def check(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Path | None = None,
           config: tuple[str, ...] = (), autonames: str = "provider", invoke_results: tuple[str, ...] = ()) -> Outcome:
     """`python -m trailwatch check` on the same stack, the offline engine."""
     args = [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", stack, "--format", "json",

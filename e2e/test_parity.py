@@ -20,7 +20,6 @@ import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pytest
 
@@ -36,7 +35,7 @@ class Case:
     program: Path
     stack: str
     autonames: str = "provider"
-    pack_config: Optional[Path] = None
+    pack_config: Path | None = None
     config: tuple[str, ...] = ()
     invoke_results: tuple[str, ...] = ()  # TOKEN=FILE: --invoke-result, and the stand-ins' answers
 

@@ -1,5 +1,8 @@
 """Fixtures shared by the test modules (pytest finds this file; no test imports it).
 
+The real policy pack: `pack` (one pack process per module, over gRPC as the engine speaks to it)
+and `default` (that pack configured with its defaults).
+
 A real AWS API for the audit's tests: one moto server per test session (tests/moto_server.py
 `process_server`: its own process, bound by the OS to a free port on 127.0.0.1). A test that
 asks for `moto` gets it empty: `Endpoint.fresh()` (moto's reset API, no injected faults, IAM
@@ -12,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from moto_server import Endpoint, process_server
+from policy_helpers import PackProcess
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +32,18 @@ def moto(moto_endpoint: Endpoint) -> Iterator[Endpoint]:
     moto_endpoint.fresh()
     yield moto_endpoint
     moto_endpoint.fresh()
+
+
+@pytest.fixture(scope="module")
+def pack() -> Iterator[PackProcess]:
+    """The real pack process, previewing (dry run), for this module."""
+    process = PackProcess(dry_run=True)
+    yield process
+    process.close()
+
+
+@pytest.fixture
+def default(pack: PackProcess) -> PackProcess:
+    """`pack` configured with its defaults (as the engine does without a config file)."""
+    pack.configure()
+    return pack

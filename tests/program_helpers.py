@@ -248,7 +248,7 @@ def secure_keys(stack: str) -> list[str]:
             if isinstance(value, dict) and set(value) == {"secure"}]
 
 
-def run_stack(stack: str, *, preview: bool = False, shipped: bool = False) -> "ProgramRun":
+def run_stack(stack: str, *, preview: bool = False, shipped: bool = False) -> ProgramRun:
     """The program on a committed stack file, as the Pulumi CLI would run it (see `stack_config`)."""
     return run_program(stack_config(stack, shipped=shipped), stack=stack, preview=preview,
                        secret_keys=secure_keys(stack))

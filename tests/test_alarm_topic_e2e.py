@@ -5,8 +5,8 @@ that deliver are silent; no fix text names an offline-engine autoname."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Iterator
 
 import pytest
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
-from trailwatch_policy.controls import CONTROLS, find
 
 from trailwatch.audit import asff, ocsf
 from trailwatch.audit.cli import main, merge_reports
 from trailwatch.audit.html import to_html
 from trailwatch.audit.report import to_json
 from trailwatch.audit.result import AccountResult, AuditFinding, Report, TrailResult
+from trailwatch_policy.controls import CONTROLS, find
 
 # https://docs.aws.amazon.com/securityhub/latest/userguide/asff-required-attributes.html
 ASFF_REQUIRED = {"AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn", "Resources",

@@ -8,8 +8,7 @@ import pytest
 
 from trailwatch.audit import cli
 from trailwatch.audit.accounts import Connection
-from trailwatch.audit.targets import (Target, TargetError, from_lines, in_shard, parse_shard,
-                                      shard_of)
+from trailwatch.audit.targets import Target, TargetError, from_lines, in_shard, parse_shard, shard_of
 
 IDS = [f"{n:012d}" for n in range(100000000000, 100000000000 + 500 * 7919, 7919)]
 

@@ -67,8 +67,8 @@ def test_invoke_result_names_the_token_or_the_file(tmp_path: Path, capsys: pytes
 
 
 @pytest.mark.parametrize("text, message", [
-    ("name: edge\n", "no `runtime:`; a Pulumi project names its language (`runtime: python` for the programs "
-                     "the offline engine runs)"),
+    ("name: edge\n", ("no `runtime:`; a Pulumi project names its language (`runtime: python` for the programs "
+                     "the offline engine runs)")),
     ("name: edge\nruntime:\n", "no `runtime:`"),
     ("name: edge\nruntime: nodejs\n", "`runtime: nodejs`; the offline engine runs Python programs only"),
     ("name: edge\nruntime: {name: go}\n", "`runtime: go`; the offline engine runs Python programs only"),
@@ -137,7 +137,7 @@ def test_a_key_given_twice_is_refused_like_the_cli(tmp_path: Path, stack: str, l
     PyYAML would keep the last value and check a config the CLI refuses."""
     error = load_error(project(tmp_path, stack))
     assert error.startswith(f"{tmp_path / 'Pulumi.dev.yaml'}: line {line}, column ")
-    assert f"not valid YAML (mapping key " in error and f"already defined at line {first}); fix the file there" in error
+    assert "not valid YAML (mapping key " in error and f"already defined at line {first}); fix the file there" in error
 
 
 def test_a_key_given_twice_in_the_project_or_pack_file_is_refused(tmp_path: Path,

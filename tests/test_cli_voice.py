@@ -243,6 +243,7 @@ def test_no_color_env_is_inherited_by_subprocesses_only_when_set() -> None:
 
 def test_a_misspelt_program_key_gets_a_suggestion() -> None:
     import pulumi
+
     from program_helpers import run_program
 
     with pytest.raises(pulumi.RunError) as caught:
@@ -253,6 +254,7 @@ def test_a_misspelt_program_key_gets_a_suggestion() -> None:
 
 def test_a_misspelt_program_namespace_is_an_error() -> None:
     import pulumi
+
     from program_helpers import ProgramRun, run_program
 
     run = ProgramRun(resources=[])

@@ -127,7 +127,16 @@ def test_a_sixteenth_control_alarm_threshold_speaks_of_its_own_events() -> None:
 
 def scan(with_sixteenth: bool):
     from trailwatch.audit.collect import AccountScan, Scope
-    from trailwatch_policy.model import Alarm, LogGroup, MetricFilter, MetricTransformation, Ref, Subscription, Topic, Trail
+    from trailwatch_policy.model import (
+        Alarm,
+        LogGroup,
+        MetricFilter,
+        MetricTransformation,
+        Ref,
+        Subscription,
+        Topic,
+        Trail,
+    )
     account, region = "123456789012", "us-east-1"
     lg = f"arn:aws:logs:{region}:{account}:log-group:{GROUP}:*"
     topic = f"arn:aws:sns:{region}:{account}:{TP}"

@@ -5,12 +5,24 @@ through the SDK's own resource objects (policy_helpers.policy_resources)."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from control_cases import CASES
-from policy_helpers import ALARM, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TRAIL, Spec, lg_arn, policy_resources, topic_arn
+from policy_helpers import (
+    ALARM,
+    FILTER,
+    LOG_GROUP,
+    SUBSCRIPTION,
+    TOPIC,
+    TRAIL,
+    Spec,
+    lg_arn,
+    policy_resources,
+    topic_arn,
+)
 from trailwatch_policy.controls import CONTROLS, Control
 
 GROUP = "aws-cloudtrail-logs-main"

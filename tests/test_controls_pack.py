@@ -3,11 +3,22 @@ stack policy per control, each judging its filter by meaning on a stack with all
 from __future__ import annotations
 
 import pytest
+from pulumi.runtime.proto import analyzer_pb2
 
 from control_cases import CASES, KNOWN_WRONG
-from policy_helpers import (ALARM, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TRAIL, PackProcess, Spec,
-                            lg_arn, secret, topic_arn)
-from pulumi.runtime.proto import analyzer_pb2
+from policy_helpers import (
+    ALARM,
+    FILTER,
+    LOG_GROUP,
+    SUBSCRIPTION,
+    TOPIC,
+    TRAIL,
+    PackProcess,
+    Spec,
+    lg_arn,
+    secret,
+    topic_arn,
+)
 from trailwatch_policy.controls import CONTROLS, Control
 
 pytestmark = pytest.mark.slow
@@ -105,7 +116,7 @@ def test_each_control_through_the_pack(pack, control: str) -> None:
     assert found(pack, all_controls({control: cases.reordered})) == set()
     for bad in (cases.missing, cases.noisy, cases.never):
         _rejected(pack, c, bad)
-    for (cid, fw), words in KNOWN_WRONG.items():
+    for cid, fw in KNOWN_WRONG:
         if cid == control:
             _rejected(pack, c, c.texts[fw])
 

@@ -97,7 +97,7 @@ def test_the_documented_defaults_are_the_pack_defaults() -> None:
     assert header is not None
     names = [cell.strip() for cell in ("unauthorized" + header.group(1)).split("|")]
     levels = [cell.strip() for cell in row.split("|")]
-    assert dict(zip(names, levels)) == {k: v for k, v in pack_defaults().items() if k in BASE_POLICIES}
+    assert dict(zip(names, levels, strict=True)) == {k: v for k, v in pack_defaults().items() if k in BASE_POLICIES}
     assert set(names) == set(BASE_POLICIES)
     # The other controls' policies are described in one sentence beside the table.
     assert "other CIS monitoring controls" in text and "default to `advisory`" in text

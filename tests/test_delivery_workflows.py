@@ -7,13 +7,15 @@ are what stands between a typo and a red pipeline in a user's repository: action
 """
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -148,7 +150,7 @@ def check_trailwatch_arguments(path: Path, args: list[str]) -> None:
     if args[0] != "check":
         return
     assert len(args) > 1 and (ROOT / args[1]).is_dir(), f"{path.name}: check needs a program folder: {args}"
-    for flag, value in zip(args, args[1:]):
+    for flag, value in itertools.pairwise(args):
         if flag == "--stack":
             assert (ROOT / args[1] / f"Pulumi.{value}.yaml").is_file(), f"{path.name}: no Pulumi.{value}.yaml"
         if flag == "--policy-pack":

@@ -251,8 +251,8 @@ def test_invalid_policy_pack_config_property_exits_2(tmp_path: Path) -> None:
     cfg.write_text(json.dumps({"retention-minimum": {"minimumDays": 0}}))
     proc = fixture_check("--policy-pack-config", str(cfg))
     assert proc.returncode == 2
-    assert errors(proc) == [f"trailwatch check: error: --policy-pack-config {cfg}: invalid policy configuration: "
-                            "retention-minimum: minimumDays: must be greater than or equal to 1"]
+    assert errors(proc) == [(f"trailwatch check: error: --policy-pack-config {cfg}: invalid policy configuration: "
+                             "retention-minimum: minimumDays: must be greater than or equal to 1")]
 
 
 def test_a_pack_that_dies_shows_its_stderr() -> None:

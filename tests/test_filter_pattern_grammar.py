@@ -161,24 +161,32 @@ def test_documented_term_examples(pattern: str, event: str, expected: bool) -> N
     assert parse(pattern).evaluate(event) is expected
 
 
-@pytest.mark.parametrize("event, expected", [
-    ("ERROR in MainThread", True),
-    ("WARN Deadlock found", True),
-    ("ERROR Deadlock", False),
-    ("WARN in MainThread", False),
+# AWS's unstructured-log section: "If you combine "?" with other filter patterns, all question mark
+# terms will be ignored" -- ?ERROR ?ARGUMENTS REQUEST matches every event with REQUEST.
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+@pytest.mark.parametrize("pattern, event, expected", [
+    ("?ERROR ?ARGUMENTS", "[ERROR 400] BAD REQUEST", True),
+    ("?ERROR ?ARGUMENTS", "[ERROR 419] MISSING ARGUMENTS", True),
+    ("?ERROR ?ARGUMENTS", "[INFO] REQUEST FAILED", False),
+    ("?ERROR ?ARGUMENTS REQUEST", "[INFO] REQUEST FAILED", True),
+    ("?ERROR ?ARGUMENTS REQUEST", "[WARN] UNAUTHORIZED REQUEST", True),
+    ("?ERROR ?ARGUMENTS REQUEST", "[ERROR] 400 BAD REQUEST", True),
+    ("?ERROR ?ARGUMENTS REQUEST", "[ERROR 419] MISSING ARGUMENTS", False),
+    ("ERROR ?WARN ?INFO", "WARN only", False),
+    ("ERROR ?WARN ?INFO", "ERROR alone", True),
+    ("?ERROR -DEBUG", "ERROR line", True),     # only an excluded term: the ?term is ignored too
+    ("?ERROR -DEBUG", "INFO line", True),
+    ("?ERROR -DEBUG", "ERROR DEBUG line", False),
+    # the AWS CDK writes FilterPattern.anyTermGroup(["ERROR","MainThread"],["WARN","Deadlock"]) so;
+    # CloudWatch Logs ignores its ?terms: MainThread and Deadlock are both required
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "ERROR in MainThread", False),
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "WARN Deadlock found", False),
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "Deadlock in MainThread", True),
 ])
-def test_question_mark_starts_an_or_group_of_terms(event: str, expected: bool) -> None:
-    # the AWS CDK writes FilterPattern.anyTermGroup(["ERROR","MainThread"],["WARN","Deadlock"]) so
-    p = parse('?"ERROR" "MainThread" ?"WARN" "Deadlock"')
+def test_question_mark_terms_are_ignored_beside_other_terms(pattern: str, event: str, expected: bool) -> None:
+    p = parse(pattern)
     assert p.evaluate(event) is expected
-
-
-def test_plain_terms_before_the_first_group_are_undocumented_so_indeterminate_when_it_matters() -> None:
-    p = parse("ERROR ?WARN ?INFO")
-    assert p.uncertain
-    assert p.evaluate("ERROR WARN") is True     # both readings agree
-    assert p.evaluate("DEBUG only") is False    # both readings agree
-    assert p.evaluate("WARN only") is None      # group reading: yes; required reading: no
+    assert not p.uncertain
 
 
 def test_empty_blank_and_quoted_blank_patterns_match_everything() -> None:
@@ -217,7 +225,7 @@ APACHE = [
     ("[ip, user, username, timestamp, request, status_code = 5* && status_code != 503, bytes]", [False, True, False]),
     ("[..., request=*.html*, status_code=4*,]", [False, False, True]),
     ("[ip, user, username, timestamp, request, status_code = %^[45]%, bytes]", [False, True, True]),
-    ("[ip, user]", [False, False, False]),               # exactly as many fields without "..."
+    ("[ip, user]", [True, True, True]),   # fewer fields than words: see test_match_terms_in_order
     ('[ip, user, username, timestamp = "10/Oct/2000:13:25:15 -0700", ...]', [True, False, False]),
 ])
 def test_documented_space_delimited_examples(pattern: str, expected: list[bool]) -> None:
@@ -226,13 +234,39 @@ def test_documented_space_delimited_examples(pattern: str, expected: list[bool])
     assert not p.uncertain
 
 
+# AWS's space-delimited section, "Match terms in order": [w1=ERROR, w2] returns the events whose
+# first word is ERROR -- lines of six to seven words matched by two fields ("include a blank w2
+# indicator after the w1 term"). https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+IN_ORDER = [
+    "INFO 09/25/2014 12:00:00 GET /service/resource/67 1200",
+    "INFO 09/25/2014 12:00:01 POST /service/resource/67/part/111 1310",
+    "WARNING 09/25/2014 12:00:02 Invalid user request",
+    "ERROR 09/25/2014 12:00:02 Failed to process request",
+]
+
+
 @pytest.mark.parametrize("pattern, expected", [
-    ("[w1=ERROR, w2]", [False, True, False]),
-    ("[w1=ERROR || w1=WARN, w2]", [False, True, True]),
+    ("[w1=ERROR, w2]", [False, False, False, True]),
+    ("[w1=ERROR || w1=WARNING, w2]", [False, False, True, True]),
+    ("[w1!=ERROR && w1!=WARNING, w2]", [True, True, False, False]),
+    ("[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]", [True, False, False, False]),
+    ("[logLevel, date, time, method, url=%/service/resource/[0-9]+/part/[0-9]+$%, response_time]",
+     [False, True, False, False]),
 ])
-def test_documented_or_in_space_delimited(pattern: str, expected: list[bool]) -> None:
-    lines = ["ERROR WARN message", "ERROR message", "WARN message"]
-    assert [parse(pattern).evaluate(line) for line in lines] == expected
+def test_match_terms_in_order(pattern: str, expected: list[bool]) -> None:
+    p = parse(pattern)
+    assert [p.evaluate(line) for line in IN_ORDER] == expected
+    assert not p.uncertain
+
+
+def test_the_last_field_over_several_words_is_indeterminate_only_when_a_condition_reads_it() -> None:
+    """Whether the last field holds its word or the rest of the line is not documented."""
+    p = parse("[w1, w2=foo]")
+    assert p.evaluate("a foo") is True
+    assert p.evaluate("a foo bar") is None      # "foo" or "foo bar"
+    assert p.evaluate("a bar foo") is False     # "bar" or "bar foo": neither is foo
+    assert parse("[w1, w2=*foo*]").evaluate("a foo bar") is True   # true either way
+    assert parse("[w1=a, w2, w3]").evaluate("a") is False            # fewer words than fields
 
 
 def test_condition_on_a_name_that_is_no_field_is_indeterminate() -> None:
@@ -263,3 +297,25 @@ def test_every_kind_takes_any_json_value_as_event_and_refuses_other_objects(patt
     if pattern:
         with pytest.raises(TypeError, match="an event is a str or a parsed JSON value"):
             p.evaluate(object())  # type: ignore[arg-type]
+
+
+# AWS's JSON section, Quotas: "You can only use up to one wildcard selector in a property selector,
+# and up to three wildcard selectors in a filter pattern with compound expressions."
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
+@pytest.mark.parametrize("pattern", [
+    "{ $.arrayKey[*] = %val.{2}% }",
+    "{ $.* = x }",
+    "{ $.a[*] = 1 || $.b.* = 2 || $.c[*].d = 3 }",
+])
+def test_wildcard_selectors_within_the_quotas_parse(pattern: str) -> None:
+    parse(pattern)
+
+
+@pytest.mark.parametrize("pattern, message, column", [
+    ("{ $.a[*].b[*] = 1 }", "2 wildcards in one property selector", 3),
+    ("{ $.*.* = 1 }", "2 wildcards in one property selector", 3),
+    ("{ $.a[*] = 1 || $.b.* = 2 || $.c[*] = 3 || $.d.* = 4 }", "more than 3 wildcard selectors", 44),
+])
+def test_wildcard_selectors_beyond_the_quotas_are_rejected(pattern: str, message: str, column: int) -> None:
+    with pytest.raises(FilterPatternError, match=f"{message}.* at column {column}$"):
+        parse(pattern)

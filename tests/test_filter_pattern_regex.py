@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 
 from trailwatch_policy.filter_pattern import FilterPatternError, parse
 from trailwatch_policy.filter_pattern.regex import (
-    MAX_REPEAT, RegexError, RegexTooLarge, compile_linear,
+    MAX_REPEAT,
+    RegexError,
+    RegexTooLarge,
+    compile_linear,
 )
-
 
 # --- the documented examples --------------------------------------------------
 
@@ -60,7 +62,10 @@ def test_documented_operators(pattern: str, text: str, expected: bool) -> None:
 @pytest.mark.parametrize("pattern, fragment, index", [
     ("(a)", "parentheses", 0),
     ("something!", "'!' is not allowed", 9),
-    ("a b", "use \\s for a blank", 1),
+    ("a\tb", "use \\s for a blank", 1),
+    (r"\x4", "two hexadecimal digits", 0),
+    (r"\xG1", "two hexadecimal digits", 0),
+    (r"\x80", "no ASCII character", 0),
     ("caf\u00e9", "multi-byte", 3),
     ("a**", "cannot follow another quantifier", 2),
     ("*a", "nothing to repeat", 0),
@@ -83,7 +88,7 @@ def test_errors_name_the_offending_character(pattern: str, fragment: str, index:
 
 def test_counted_repetition_beyond_the_engine_limit_is_too_large_not_wrong() -> None:
     with pytest.raises(RegexTooLarge):
-        compile_linear("a{%d}" % (MAX_REPEAT + 1))
+        compile_linear(f"a{{{MAX_REPEAT + 1}}}")
     assert compile_linear("a{,2}b").search("b") is True   # m or n may be left out (the regex page)
     assert compile_linear("a{2,}b").search("ab") is False
 
@@ -182,7 +187,7 @@ def test_at_most_two_regexes_in_every_pattern_kind(pattern: str, column: int) ->
     ("{ $.a = %something!% }", 19),
     ("{ $.a = %(a)% }", 10),
     ("{ $.a = %caf\u00e9% }", 13),
-    ("%a b%", 3),
+    ("%a\tb%", 3),
 ])
 def test_whitelist_errors_point_into_the_pattern(pattern: str, column: int) -> None:
     with pytest.raises(FilterPatternError, match=f"at column {column}$"):
@@ -211,3 +216,25 @@ def test_no_warning_escapes_parse() -> None:
         for text in ("%[[a]%", "%a{1,2}{3}%", "{ $.a = %[]% }", "%\\%", "%[a-\\d]%"):
             with pytest.raises(FilterPatternError):
                 parse(text)
+
+
+# The regex section of https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html:
+# "\xhh: Matches the ASCII mapping for a two-digit hexadecimal character ... %\x3A% matches ':'; and
+# %\x28% matches '('", and the example %^starting|^initializing|^shutting down% "can match
+# "starting ...", or "initializing ...", or "shutting down", but won't match "skipping initializing ..."".
+@pytest.mark.parametrize("pattern, text, expected", [
+    (r"\x3A", "host:port", True),
+    (r"\x3A", "no colon", False),
+    (r"\x28", "f(x)", True),
+    (r"\x28", "fx", False),
+    (r"\x3a", "a:b", True),            # hexadecimal digits in either case
+    (r"[\x28\x29]", "g)", True),        # inside a class too
+    (r"a\x20b", "a b", True),
+    ("^starting|^initializing|^shutting down", "starting the service", True),
+    ("^starting|^initializing|^shutting down", "initializing the cache", True),
+    ("^starting|^initializing|^shutting down", "shutting down", True),
+    ("^starting|^initializing|^shutting down", "skipping initializing the cache", False),
+    ("^starting|^initializing|^shutting down", "shutting  down", False),   # one blank, not two
+])
+def test_hex_escapes_and_blanks_as_aws_documents(pattern: str, text: str, expected: bool) -> None:
+    assert compile_linear(pattern).search(text) is expected

@@ -14,8 +14,17 @@ import pytest
 from policy_helpers import CIS_12, CIS_20
 from trailwatch_policy.chain import ChainOptions, evaluate
 from trailwatch_policy.metric_filter import attempts_the_control
-from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, MetricFilter, MetricTransformation,
-                                     Ref, Subscription, Topic, Trail)
+from trailwatch_policy.model import (
+    UNKNOWN,
+    Alarm,
+    Inventory,
+    MetricFilter,
+    MetricTransformation,
+    Ref,
+    Subscription,
+    Topic,
+    Trail,
+)
 from trailwatch_policy.options import options_from_config
 
 SNS_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"

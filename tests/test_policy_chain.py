@@ -8,9 +8,21 @@ import pytest
 
 from policy_helpers import CIS_12, CIS_14, CIS_20
 from trailwatch_policy.chain import ChainOptions, evaluate, trail_findings
-from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, Key, LogGroup, MetricFilter,
-                                     MetricQuery, MetricStat, MetricTransformation, Ref,
-                                     Subscription, Topic, Trail)
+from trailwatch_policy.model import (
+    UNKNOWN,
+    Alarm,
+    Inventory,
+    Key,
+    LogGroup,
+    MetricFilter,
+    MetricQuery,
+    MetricStat,
+    MetricTransformation,
+    Ref,
+    Subscription,
+    Topic,
+    Trail,
+)
 from trailwatch_policy.options import ConfigError, options_from_config
 
 LG_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:"

@@ -12,8 +12,17 @@ from trailwatch_policy.chain import ChainOptions, evaluate
 from trailwatch_policy.codes import REGISTRY
 from trailwatch_policy.fixes import FIXES, PREVIEW_ONLY, cli_fix, pulumi_fix
 from trailwatch_policy.metric_filter import CIS_PATTERN
-from trailwatch_policy.model import (Alarm, Inventory, LogGroup, MetricFilter,
-                                     MetricTransformation, Ref, Subscription, Topic, Trail)
+from trailwatch_policy.model import (
+    Alarm,
+    Inventory,
+    LogGroup,
+    MetricFilter,
+    MetricTransformation,
+    Ref,
+    Subscription,
+    Topic,
+    Trail,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"

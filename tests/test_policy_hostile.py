@@ -10,11 +10,9 @@ from __future__ import annotations
 import sys
 
 import pytest
-
-from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING,
-                            Spec, find, stack)
 from pulumi.runtime.proto import analyzer_pb2
-from test_policy_pack import default, pack  # noqa: F401 -- the same real-pack fixtures
+
+from policy_helpers import ALARM, CIS_12, FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING, Spec, find, stack
 
 pytestmark = pytest.mark.slow
 MONITORED = "unauthorized-api-calls-monitored"

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import pytest
-
-from policy_helpers import (ALARM, CIS_12, CIS_14, CIS_20, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC,
-                            TRAIL, UNKNOWN_STRING, PackProcess, Spec, find, json_format_to_dict,
-                            stack)
 from pulumi.runtime.proto import analyzer_pb2
+
+from policy_helpers import (
+    ALARM,
+    CIS_12,
+    CIS_14,
+    CIS_20,
+    FILTER,
+    LOG_GROUP,
+    SUBSCRIPTION,
+    TOPIC,
+    TRAIL,
+    UNKNOWN_STRING,
+    PackProcess,
+    Spec,
+    find,
+    json_format_to_dict,
+    stack,
+)
 from trailwatch_policy.policies import policies
 
 pytestmark = pytest.mark.slow

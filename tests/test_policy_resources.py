@@ -5,11 +5,28 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from policy_helpers import (ALARM, CIS_12, FILTER, LOG_GROUP, SUBSCRIPTION, TOPIC, TOPIC_POLICY,
-                            TRAIL, UNKNOWN_ARRAY, UNKNOWN_BOOL, UNKNOWN_NUMBER, UNKNOWN_OBJECT,
-                            UNKNOWN_STRING, Spec, find, policy_resources, stack, topic_arn)
 from pulumi_policy.proxy import UnknownValueError
+
+from policy_helpers import (
+    ALARM,
+    CIS_12,
+    FILTER,
+    LOG_GROUP,
+    SUBSCRIPTION,
+    TOPIC,
+    TOPIC_POLICY,
+    TRAIL,
+    UNKNOWN_ARRAY,
+    UNKNOWN_BOOL,
+    UNKNOWN_NUMBER,
+    UNKNOWN_OBJECT,
+    UNKNOWN_STRING,
+    Spec,
+    find,
+    policy_resources,
+    stack,
+    topic_arn,
+)
 from trailwatch_policy.chain import evaluate
 from trailwatch_policy.model import UNKNOWN, Ref
 from trailwatch_policy.resources import inventory
@@ -132,8 +149,8 @@ def test_topic_policy_linked_by_literal_arn_is_applied(preview):
     specs = stack("literal", preview)
     tp = find(specs, TOPIC)
     arn = topic_arn(tp.props["name"])
-    owner_only = ('{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, '
-                  '"Action": "sns:Publish", "Resource": "%s"}]}' % arn)
+    owner_only = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                                            "Action": "sns:Publish", "Resource": arn}]})
     specs.append(Spec(TOPIC_POLICY, "tp-policy", {"arn": arn, "policy": owner_only}))
     [result] = evaluate(inventory(policy_resources(specs)))
     assert [(f.code, f.resource_id) for f in result.findings] == [("topic-policy-blocks-cloudwatch", tp.urn)]

@@ -36,6 +36,12 @@ def test_components_are_exported_lazily() -> None:
     assert "UnauthorizedApiCallsMonitor" in result.stdout
 
 
+def test_all_names_every_lazy_export() -> None:
+    import trailwatch
+
+    assert sorted(trailwatch.__all__) == sorted(trailwatch._EXPORTS)
+
+
 def test_unknown_attribute_is_an_attribute_error() -> None:
     result = _run("import trailwatch\ntry:\n    trailwatch.Nope\nexcept AttributeError as e:\n    print(e)")
     assert result.returncode == 0 and "no attribute 'Nope'" in result.stdout
@@ -69,9 +75,8 @@ def test_every_config_key_is_documented_with_its_default() -> None:
 
 def test_the_programs_pattern_texts_are_the_packs() -> None:
     """Two copies (the program cannot import the pack folder); they must never drift."""
-    from trailwatch_policy import scanners
-
     from trailwatch import patterns
+    from trailwatch_policy import scanners
 
     assert patterns.CIS_1_2 == scanners.CIS_1_2
     assert patterns.CIS_2_0 == scanners.CIS_2_0
@@ -83,9 +88,8 @@ def test_the_programs_pattern_texts_are_the_packs() -> None:
 
 def test_which_scanner_accepts_which_profile_is_what_the_pack_says() -> None:
     """The program's table (it cannot import the pack) against the pack's scanner rules."""
-    from trailwatch_policy import scanners
-
     from trailwatch import patterns
+    from trailwatch_policy import scanners
 
     assert set(patterns.SCANNERS) == set(scanners.SCANNERS)
     for name, text in patterns.PROFILES.items():

@@ -18,7 +18,17 @@ from trailwatch_policy import controls as t
 from trailwatch_policy.chain import evaluate
 from trailwatch_policy.controls import CONTROLS, find
 from trailwatch_policy.judge import judge
-from trailwatch_policy.model import Alarm, Inventory, LogGroup, MetricFilter, MetricTransformation, Ref, Subscription, Topic, Trail
+from trailwatch_policy.model import (
+    Alarm,
+    Inventory,
+    LogGroup,
+    MetricFilter,
+    MetricTransformation,
+    Ref,
+    Subscription,
+    Topic,
+    Trail,
+)
 
 IDS = [c.id for c in CONTROLS]
 RARE = [c.id for c in CONTROLS if not c.frequent]

@@ -15,8 +15,19 @@ from trailwatch.engine.errors import EngineError
 from trailwatch.inputs import InputError
 from trailwatch_policy.chain import ChainOptions, evaluate
 from trailwatch_policy.log_group import prefix_is_cloudtrail
-from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
-                                     MetricTransformation, Ref, Subscription, Topic, Trail, Where)
+from trailwatch_policy.model import (
+    UNKNOWN,
+    Alarm,
+    Inventory,
+    LogGroup,
+    MetricFilter,
+    MetricTransformation,
+    Ref,
+    Subscription,
+    Topic,
+    Trail,
+    Where,
+)
 from trailwatch_policy.resources import autonamed, provider_where
 from trailwatch_policy.trail import excluded_event_sources, trail_problems
 from trailwatch_policy.where import bind_accounts, of_arn, placed, relation, symbol

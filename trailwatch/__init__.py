@@ -40,7 +40,12 @@ _EXPORTS: dict[str, str] = {
     "parse_settings": "trailwatch.config",
 }
 
-__all__ = sorted(_EXPORTS)
+# A literal list, so that type checkers and `from trailwatch import *` see the names
+# (tests/test_program_package.py checks it names exactly _EXPORTS).
+__all__ = [
+    "AlarmTopic", "AlarmTopicArgs", "CloudTrailLogging", "CloudTrailLoggingArgs", "ConfigError", "Settings",
+    "Subscription", "UnauthorizedApiCallsMonitor", "UnauthorizedApiCallsMonitorArgs", "parse_settings",
+]
 
 if TYPE_CHECKING:
     from trailwatch.config import ConfigError, Settings, Subscription, parse_settings

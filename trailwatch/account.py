@@ -22,7 +22,7 @@ class Account:
     dns_suffix: pulumi.Output[str]
 
     @staticmethod
-    def lookup(parent: pulumi.Resource) -> "Account":
+    def lookup(parent: pulumi.Resource) -> Account:
         """Ask the provider (through `parent`'s provider) who and where we are."""
         opts = pulumi.InvokeOutputOptions(parent=parent)
         partition = aws.get_partition_output(opts=opts)
@@ -55,7 +55,7 @@ class Placement:
     region: str
 
     @staticmethod
-    def lookup(parent: pulumi.Resource) -> "Placement":
+    def lookup(parent: pulumi.Resource) -> Placement:
         """The same provider answers as `Account.lookup`, read synchronously (also in preview)."""
         opts = pulumi.InvokeOptions(parent=parent)
         return Placement(account_id=aws.get_caller_identity(opts=opts).account_id,

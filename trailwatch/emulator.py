@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -80,7 +81,7 @@ def check_endpoint(url: str) -> str:
             f"--endpoint {url!r} is not an http(s) URL with a host; use e.g. {DEFAULT_ENDPOINT}"
         )
     try:
-        parts.port
+        _ = parts.port  # urllib raises ValueError for a port that is not a number in range
     except ValueError:
         raise EmulatorConfigError(f"--endpoint {url!r} has an invalid port; use e.g. {DEFAULT_ENDPOINT}") from None
     return url.rstrip("/")

@@ -19,9 +19,20 @@ import pulumi
 import pulumi_aws as aws
 
 from trailwatch.account import Placement
-from trailwatch.config import (DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD, ConfigError, MetricNaming, Settings,
-                               check_alarm, check_log_group_name, check_names, check_pattern, check_placement,
-                               check_topic, metric_name_for)
+from trailwatch.config import (
+    DEFAULT_METRIC_NAMESPACE,
+    DEFAULT_PERIOD,
+    ConfigError,
+    MetricNaming,
+    Settings,
+    check_alarm,
+    check_log_group_name,
+    check_names,
+    check_pattern,
+    check_placement,
+    check_topic,
+    metric_name_for,
+)
 from trailwatch.patterns import CIS_2_0, ControlId, accepting_scanners, find_control
 from trailwatch.topic import AlarmTopic, AlarmTopicArgs
 from trailwatch.trail import CloudTrailLogging, CloudTrailLoggingArgs
@@ -47,7 +58,7 @@ class Control:
     alarm_base: str
 
     @classmethod
-    def of(cls, row: Row, pattern: str | None = None) -> "Control":
+    def of(cls, row: Row, pattern: str | None = None) -> Control:
         """What the component deploys for a row of the control table (trailwatch_policy.controls)."""
         return cls(row.filter, row.what, row.pattern if pattern is None else pattern, row.metric, row.alarm)
 
@@ -117,7 +128,7 @@ class UnauthorizedApiCallsMonitorArgs:
                     evaluation_periods=self.alarm_evaluation_periods)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "UnauthorizedApiCallsMonitorArgs":
+    def from_settings(cls, settings: Settings) -> UnauthorizedApiCallsMonitorArgs:
         """The component arguments a validated stack configuration asks for."""
         tags = dict(settings.tags)
         return cls(

@@ -12,8 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
-from trailwatch_policy.controls import (STANDARD, Control, UnknownControl, scanner_requirement, scanner_verdicts,
-                                        scanners_of, table)
+from trailwatch_policy.controls import (
+    STANDARD,
+    Control,
+    UnknownControl,
+    scanner_requirement,
+    scanner_verdicts,
+    scanners_of,
+    table,
+)
 
 __all__ = ["ACCEPTED_BY", "ALL_CONTROLS", "CIS_1_2", "CIS_2_0", "CONTROLS", "Control", "ControlId",
            "DEFAULT_PROFILE", "NEEDS", "PROFILES", "SCANNERS", "accepting_scanners", "find_control",

@@ -200,7 +200,7 @@ class AlarmTopic(pulumi.ComponentResource):
 
         self.subscription_arns = []
         for subscription, (logical, earlier) in zip(args.subscriptions,
-                                                    subscription_names(name, args.subscriptions)):
+                                                    subscription_names(name, args.subscriptions), strict=True):
             # A secret endpoint stays secret in every resource that carries it: encrypted in the
             # state, masked in logs, and the provider's copies (outputs) marked secret too.
             endpoint: pulumi.Input[str] = (pulumi.Output.secret(subscription.endpoint) if subscription.secret

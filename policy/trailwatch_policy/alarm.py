@@ -13,15 +13,15 @@ stack). Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 from trailwatch_policy import datapoints as dp
 from trailwatch_policy import metric_math as mm
 from trailwatch_policy.controls import Control, primary
 from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import (UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery,
-                                     MetricTransformation, Unknown)
+from trailwatch_policy.model import UNKNOWN, Alarm, CompositeAlarm, Maybe, MetricQuery, MetricTransformation, Unknown
 
 SNIPPET = ('aws.cloudwatch.MetricAlarm("{alarm}", namespace={ns!r}, '
            'metric_name={name!r}, statistic="Sum", period=300, threshold=1, '
@@ -518,12 +518,12 @@ def alarm_problems(alarm: Alarm, metric: MetricTransformation, control: Control 
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions
 _ACTION_KINDS = (
     (":lambda:", "a Lambda function (runs code; it notifies no one by itself)"),
-    (":ssm-incidents:", "an Incident Manager response plan (opens an incident; trailwatch cannot "
-                        "tell whether it engages a person)"),
+    (":ssm-incidents:", ("an Incident Manager response plan (opens an incident; trailwatch cannot "
+                         "tell whether it engages a person)")),
     (":ssm:", "a Systems Manager OpsItem (recorded in OpsCenter; nobody is notified)"),
     (":autoscaling:", "an Auto Scaling policy (scales a group; nobody is notified)"),
-    (":automate:", "an EC2 action (stops, terminates, reboots or recovers an instance; nobody is "
-                   "notified)"),
+    (":automate:", ("an EC2 action (stops, terminates, reboots or recovers an instance; nobody is "
+                    "notified)")),
     (":swf:", "an EC2 action (nobody is notified)"),
 )
 

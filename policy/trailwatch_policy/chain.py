@@ -12,25 +12,43 @@ never a pass.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Mapping, Sequence
 
 from trailwatch_policy import alarm as alarm_rules
 from trailwatch_policy import notifiers
+from trailwatch_policy import where as places
 from trailwatch_policy.controls import Control, find, primary
-from trailwatch_policy.findings import (Finding, Link, Problem, Shared, best, cut, failure,
-                                        unique, worst)
-from trailwatch_policy.log_group import (CloudTrailLogGroup, Index, cloudtrail_log_groups,
-                                         known, log_group_name_from_arn, ref_is_set,
-                                         sns_topic_name_from_arn)
-from trailwatch_policy.metric_filter import (filter_snippet, fix_args, meant_for_another_control,
-                                            metric_problems, pattern_problems)
-from trailwatch_policy.model import (UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter,
-                                     MetricTransformation, Subscription, Topic)
+from trailwatch_policy.findings import Finding, Link, Problem, Shared, best, cut, failure, unique, worst
+from trailwatch_policy.log_group import (
+    CloudTrailLogGroup,
+    Index,
+    cloudtrail_log_groups,
+    known,
+    log_group_name_from_arn,
+    ref_is_set,
+    sns_topic_name_from_arn,
+)
+from trailwatch_policy.metric_filter import (
+    filter_snippet,
+    fix_args,
+    meant_for_another_control,
+    metric_problems,
+    pattern_problems,
+)
+from trailwatch_policy.model import (
+    UNKNOWN,
+    Alarm,
+    Inventory,
+    LogGroup,
+    MetricFilter,
+    MetricTransformation,
+    Subscription,
+    Topic,
+)
 from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
 from trailwatch_policy.topic import Publisher, topic_problems
 from trailwatch_policy.trail import trail_problems
-from trailwatch_policy import where as places
 
 __all__ = ["ChainOptions", "ConfigError", "Evaluation", "Finding", "LogGroupResult", "CloudTrailLogGroup",
            "cloudtrail_log_groups", "evaluate", "trail_findings", "options_from_config"]

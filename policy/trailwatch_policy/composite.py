@@ -11,7 +11,7 @@ logic: the watched alarm's state is given, every other alarm's state is unknown.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from trailwatch_policy.model import UNKNOWN
 

@@ -12,13 +12,29 @@ documented record format (``probes.DOCUMENTED`` / ``probes.SIGNIN_DOC``), noted 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Callable, Mapping
+from functools import cache
+from typing import Any
 
 from trailwatch_policy import controls as table
-from trailwatch_policy.probes import (ACCOUNT, DENIAL_CODES, DOCUMENTED, EITHER, MUST_MATCH, MUST_NOT_MATCH,
-                                      MFA_FAILED, PROBES, SIGNIN_DOC, Probe, identity, make, partition_of, real, record)
+from trailwatch_policy.probes import (
+    ACCOUNT,
+    DENIAL_CODES,
+    DOCUMENTED,
+    EITHER,
+    MFA_FAILED,
+    MUST_MATCH,
+    MUST_NOT_MATCH,
+    PROBES,
+    SIGNIN_DOC,
+    Probe,
+    identity,
+    make,
+    partition_of,
+    real,
+    record,
+)
 
 #: (who, region, caller): the variety every control's must-match calls are spread over
 VARIANTS = (
@@ -162,7 +178,7 @@ def _root(c: table.Control) -> tuple[Probe, ...]:
         b.add(f"{source.split('.')[0]}:{name}", MUST_MATCH, "root", "root user activity", rec, src)
     b.add("signin:ConsoleLogin", MUST_MATCH, "root sign-in", "root user sign-ins",
           _signin("Root", mfa="Yes", ok=True, n=10), SIGNIN_DOC)
-    for i, who in enumerate(("IAMUser", "AssumedRole", "FederatedUser")):
+    for who in ("IAMUser", "AssumedRole", "FederatedUser"):
         rec, src = b.call("iam.amazonaws.com", "ListUsers", (who, "us-east-1", "cli"), read_only=True)
         b.add("iam:ListUsers", MUST_NOT_MATCH, "not root", "calls by other identities", rec, src)
     rec = record("ec2.amazonaws.com", "DescribeInstances", identity_block={
@@ -250,17 +266,17 @@ def kind(c: table.Control) -> Kind:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _probes_of(c: table.Control) -> tuple[Probe, ...]:
     return kind(c).build(c)
 
 
-def probes_for(control: "str | table.Control") -> tuple[Probe, ...]:
+def probes_for(control: str | table.Control) -> tuple[Probe, ...]:
     """The probes of one control (a row, or any of its ids in the table in use), built once."""
     return _probes_of(control if isinstance(control, table.Control) else table.find(control))
 
 
-def groups(control: "str | table.Control") -> Mapping[str, str]:
+def groups(control: str | table.Control) -> Mapping[str, str]:
     """Must-match category -> the words for what goes unnoticed when all of it is missed."""
     c = control if isinstance(control, table.Control) else table.find(control)
     words = kind(c).group_words

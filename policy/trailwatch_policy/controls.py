@@ -17,12 +17,19 @@ Pure data and stdlib: the pack imports this at start-up to name its policies.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Literal, Mapping
+from typing import Literal
 
-from trailwatch_policy.scanners import (CIS_1_2, CIS_1_4, CIS_2_0, REQUIREMENTS, STEAMPIPE_CLAUSES,
-                                        _without_blanks_outside_quotes)
+from trailwatch_policy.scanners import (
+    CIS_1_2,
+    CIS_1_4,
+    CIS_2_0,
+    REQUIREMENTS,
+    STEAMPIPE_CLAUSES,
+    _without_blanks_outside_quotes,
+)
 
 Enforcement = Literal["mandatory", "advisory", "disabled"]
 #: `Control.event_sources` of a control whose events any service records (denied calls, the root user)
@@ -67,7 +74,7 @@ class Control:
     event: str = ""
     #: the events it must count: named API calls (`Calls`) or the name of a probe builder in
     #: control_probes.BUILDERS (events that are not API calls: sign-ins, denials, root use)
-    probes: "Calls | str" = "calls"
+    probes: Calls | str = "calls"
     #: the pack's default enforcement level for its policy (policy/configs/strict.json: all mandatory)
     enforcement: Enforcement = "advisory"
     #: name of the metric filter (and the logical name trailwatch deploys it under)
@@ -383,7 +390,7 @@ class ControlTable:
     def primary(self) -> Control:
         return self.rows[0]
 
-    def with_rows(self, *rows: Control) -> "ControlTable":
+    def with_rows(self, *rows: Control) -> ControlTable:
         """This table with more controls (a test's sixteenth control)."""
         return ControlTable(self.rows + rows)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from trailwatch_policy.model import UNKNOWN, Unknown
 
@@ -59,7 +58,7 @@ _PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100(?:\.0+)?)$", re.I)
 _TRIMMED_MEAN = re.compile(r"^(?:tm|wm)\d{1,2}(?:\.\d+)?$|^iqm$|^(?:TM|WM)\(.*\)$", re.I)
 BASIC = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 
-Value = Union[float, None, Unknown]
+Value = float | None | Unknown
 
 
 def is_percentile(stat: object) -> bool:

@@ -6,8 +6,9 @@ A rule module (alarm, topic, trail, metric_filter) returns `Problem`s about one 
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Hashable, Iterable, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from trailwatch_policy.codes import Code, entry
 
@@ -104,7 +105,7 @@ class Finding:
     args: tuple[tuple[str, str], ...] = ()  # see Problem.args
 
     @staticmethod
-    def of(problem: Problem, resource_id: str, link: Link, log_group: str | None) -> "Finding":
+    def of(problem: Problem, resource_id: str, link: Link, log_group: str | None) -> Finding:
         return Finding(problem.on or resource_id, "subscription" if problem.on else link,
                        problem.status, problem.code, problem.message, problem.fix, log_group,
                        problem.args)
@@ -134,7 +135,7 @@ class Shared:
 
     __slots__ = ("findings",)
 
-    def __init__(self, items: Iterable["Finding | Shared"]) -> None:
+    def __init__(self, items: Iterable[Finding | Shared]) -> None:
         flat: list[Finding] = []
         seen: set[int] = set()
         for item in items:

@@ -9,8 +9,9 @@ knows stays a visible `<placeholder>`. Pure: no boto3.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Final, Iterable, Mapping
+from typing import Final
 
 from trailwatch_policy.codes import REGISTRY
 from trailwatch_policy.controls import primary

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from trailwatch_policy.model import UNKNOWN, Unknown
 
@@ -218,7 +219,7 @@ class _Eval:
             if len(wanted) != 6:
                 continue
             ok: object = True
-            for want, have in zip(wanted, parts):
+            for want, have in zip(wanted, parts, strict=True):  # both 6 parts
                 if have is UNKNOWN:
                     if want != "*" or base == "StringEquals":
                         ok = UNKNOWN
@@ -266,7 +267,7 @@ def _arn_like(pattern: str, arn: str) -> bool:
     wanted, have = pattern.split(":", 5), arn.split(":", 5)
     if len(wanted) != 6 or len(have) != 6:
         return False
-    return all(_glob(w, h, ignore_case=False) for w, h in zip(wanted, have))
+    return all(_glob(w, h, ignore_case=False) for w, h in zip(wanted, have, strict=True))
 
 
 def _label(statement: dict[str, Any], index: int) -> str:

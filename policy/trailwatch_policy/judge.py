@@ -13,10 +13,11 @@ thousands of resources, and it is a pure function of its arguments.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts, table
 from .filter_pattern import FilterPattern, FilterPatternError, parse
@@ -201,7 +202,7 @@ def _recommended(text: str) -> FilterPattern:
     return parse(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _only_its_own(control: str, rows: int) -> tuple[Probe, ...]:
     """The control's must-match probes no other control's recommended pattern counts: the
     events only this control names (`rows`: the table's identity, for the cache)."""

@@ -9,8 +9,9 @@ so linking stays linear in the stack size.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Iterable, Protocol, TypeGuard, TypeVar
+from typing import Generic, Protocol, TypeGuard, TypeVar
 
 from trailwatch_policy.findings import unique
 from trailwatch_policy.metric_filter import attempts_a_control
@@ -58,7 +59,7 @@ class Index(Generic[R]):
     by_arn: dict[str, list[R]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, items: Iterable[R]) -> "Index[R]":
+    def of(cls, items: Iterable[R]) -> Index[R]:
         index: Index[R] = cls()
         for item in items:
             index.by_id[item.id] = item

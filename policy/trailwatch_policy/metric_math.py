@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Union
 
 from trailwatch_policy.model import UNKNOWN, Unknown
 
-Value = Union[float, None, Unknown]
+Value = float | None | Unknown
 MAX_EXPRESSION = 2048  # AWS: an expression is at most 2048 characters (MetricDataQuery)
 
 
@@ -54,21 +54,21 @@ class Str:
 @dataclass(frozen=True)
 class Op:
     op: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Call:
     name: str
-    args: tuple["Node", ...]
+    args: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Array:
-    items: tuple["Node", ...]
+    items: tuple[Node, ...]
 
 
-Node = Union[Num, Id, Str, Op, Call, Array]
+Node = Num | Id | Str | Op | Call | Array
 
 _TOKEN = re.compile(r"""\s*(?:
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)

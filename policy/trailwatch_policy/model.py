@@ -9,16 +9,17 @@ rules that need it report "cannot be verified" instead of passing or failing.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Mapping, TypeVar, Union
+from typing import Final, TypeAlias, TypeVar
 
 
 class Unknown:
     """A value the engine will only know after `pulumi up` (or the auditor may not read)."""
 
-    _instance: "Unknown | None" = None
+    _instance: Unknown | None = None
 
-    def __new__(cls) -> "Unknown":
+    def __new__(cls) -> Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -35,7 +36,7 @@ class Unknown:
 
 UNKNOWN: Final = Unknown()
 T = TypeVar("T")
-Maybe = Union[T, Unknown]
+Maybe: TypeAlias = T | Unknown
 """A value, or UNKNOWN. `None` keeps its own meaning: the property is absent."""
 
 

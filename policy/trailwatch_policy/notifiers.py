@@ -6,7 +6,7 @@ watches an alarm (see `composite`). Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from trailwatch_policy import composite as rules
 from trailwatch_policy.alarm import action_problems

@@ -6,8 +6,9 @@ pack run by other tools may get nothing: `options_from_config` applies the defau
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from trailwatch_policy.findings import clip, cut
 

@@ -21,11 +21,21 @@ Pure and stdlib only.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from trailwatch_policy.probes import (ACCOUNT, DOCUMENTED, MFA_FAILED, MUST_NOT_MATCH, SIGNIN_DOC, Probe,
-                                      identity, make, real, record)
+from trailwatch_policy.probes import (
+    ACCOUNT,
+    DOCUMENTED,
+    MFA_FAILED,
+    MUST_NOT_MATCH,
+    SIGNIN_DOC,
+    Probe,
+    identity,
+    make,
+    real,
+    record,
+)
 
 #: the category the judge reports these under
 ORDINARY = "ordinary"
@@ -229,7 +239,7 @@ def _build() -> tuple[Probe, ...]:
 CORPUS: tuple[Probe, ...] = _build()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _own(exception: str | None) -> frozenset[int]:
     """Indices of the corpus records a control's `own_ordinary` pattern counts (its events)."""
     if not exception:

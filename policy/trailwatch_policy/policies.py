@@ -21,11 +21,18 @@ PER_CODE diagnostics with one problem code the rest are counted in one summary.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, ReportViolation,
-                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
-                           StackValidationPolicy)
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 from trailwatch_policy.controls import STANDARD, Control, table
 from trailwatch_policy.findings import clip, cut, failure
@@ -56,7 +63,7 @@ SUMMARY_NAMES = 20
 STACK_TEXT_LIMIT = 20_000
 
 
-def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]):
+def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]) -> Callable[[Any, ReportViolation], None]:
     def run(args: Any, report_violation: ReportViolation) -> None:
         def report(message: str, urn: str | None = None) -> None:
             report_violation(clip(message, MESSAGE_LIMIT), urn)
@@ -196,10 +203,10 @@ def _short(urn: str) -> str:
 
 # The last evaluation, keyed by the resources list it read (kept alive so its identity
 # stays unique) and the options: the per-control policies of one preview share it.
-_LAST: list[tuple[Any, ChainOptions, "Evaluation"]] = []
+_LAST: list[tuple[Any, ChainOptions, Evaluation]] = []
 
 
-def _evaluation(resources: Any, options: ChainOptions) -> "Evaluation":
+def _evaluation(resources: Any, options: ChainOptions) -> Evaluation:
     for seen, seen_options, evaluation in _LAST:
         if seen is resources and seen_options == options:
             return evaluation

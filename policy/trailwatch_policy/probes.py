@@ -15,8 +15,9 @@ pattern that narrows a control by a field the control does not name misses some 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from trailwatch_policy.samples import SAMPLES
 from trailwatch_policy.scanners import CIS_1_2

@@ -12,25 +12,58 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from collections.abc import Iterable, Mapping, Sequence  # isinstance: 10x typing's
+from dataclasses import replace
 from typing import Any
 
 from pulumi_policy import Secret
 from pulumi_policy.proxy import UnknownValueError
 
 from trailwatch_policy.log_group import Index, sns_topic_name_from_arn
-from trailwatch_policy.model import (ANYWHERE, UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup,
-                                     MetricFilter, MetricQuery, MetricStat, MetricTransformation,
-                                     Ref, Subscription, Topic, Trail, Where)
+from trailwatch_policy.model import (
+    ANYWHERE,
+    UNKNOWN,
+    Alarm,
+    CompositeAlarm,
+    Inventory,
+    Key,
+    LogGroup,
+    MetricFilter,
+    MetricQuery,
+    MetricStat,
+    MetricTransformation,
+    Ref,
+    Subscription,
+    Topic,
+    Trail,
+    Where,
+)
 from trailwatch_policy.topic import read_policy
 from trailwatch_policy.trail import excluded_event_sources, management_events
+from trailwatch_policy.types import (
+    ALARM,
+    COMPOSITE_ALARM,
+    KMS_ALIAS,
+    KMS_KEY,
+    KMS_KEY_POLICY,
+    LOG_GROUP,
+    METRIC_FILTER,
+    N_ALARM,
+    N_COMPOSITE_ALARM,
+    N_KMS_ALIAS,
+    N_KMS_KEY,
+    N_LOG_GROUP,
+    N_METRIC_FILTER,
+    N_SUBSCRIPTION,
+    N_TOPIC,
+    N_TOPIC_POLICY,
+    N_TRAIL,
+    SUBSCRIPTION,
+    TOPIC,
+    TOPIC_POLICY,
+    TRAIL,
+)
 from trailwatch_policy.where import of_arn, symbol
-from trailwatch_policy.types import (ALARM, COMPOSITE_ALARM, KMS_ALIAS, KMS_KEY, KMS_KEY_POLICY,
-                                     LOG_GROUP, METRIC_FILTER, N_ALARM, N_COMPOSITE_ALARM,
-                                     N_KMS_ALIAS, N_KMS_KEY, N_LOG_GROUP, N_METRIC_FILTER,
-                                     N_SUBSCRIPTION, N_TOPIC, N_TOPIC_POLICY, N_TRAIL,
-                                     SUBSCRIPTION, TOPIC, TOPIC_POLICY, TRAIL)
 
 # The engine's sentinels for values not known during preview (pulumi_policy.proxy).
 SENTINELS = frozenset({
@@ -248,7 +281,7 @@ def provider_where(provider: Any) -> Where:
     return Where(_provider_account(props, label), region)
 
 
-def _where(resource: Any, r: "_Res", providers: dict[str, Where]) -> Where:
+def _where(resource: Any, r: _Res, providers: dict[str, Where]) -> Where:
     provider = getattr(resource, "provider", None)
     key = str(getattr(provider, "urn", "") or id(provider))
     base = providers.get(key)

@@ -21,7 +21,7 @@ user which of them a (correct) pattern will satisfy; ``control.md`` has the anch
 from __future__ import annotations
 
 import re
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 CIS_1_2 = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
 CIS_1_4 = (

@@ -16,7 +16,8 @@ field whose value trailwatch does not know, is "cannot be verified". Pure.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from trailwatch_policy.iam_policy import load
 from trailwatch_policy.model import UNKNOWN

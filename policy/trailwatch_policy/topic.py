@@ -22,8 +22,9 @@ accepted; the audit reads them. Pure: no Pulumi imports.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from trailwatch_policy import iam_policy
 from trailwatch_policy.findings import Problem

@@ -3,7 +3,8 @@ management events read and write. Pure: no Pulumi imports.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from trailwatch_policy.controls import ANY_SOURCE, Control, table
 from trailwatch_policy.findings import Problem

@@ -21,11 +21,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from trailwatch_policy.model import ANYWHERE, UNKNOWN, Inventory, Ref, Where
 
-T = TypeVar("T")
+
+class _Placed(Protocol):
+    @property
+    def where(self) -> Where: ...
+
+
+T = TypeVar("T", bound=_Placed)
 
 __all__ = ["ANYWHERE", "Where", "Relation", "relation", "describe", "of_arn", "symbol", "is_symbol",
            "placed", "PLACE_FIX", "bind_accounts"]
@@ -161,7 +167,7 @@ def bind_accounts(inv: Inventory) -> Inventory:
     def bound(items: tuple[T, ...]) -> tuple[T, ...]:
         out = []
         for item in items:
-            where: Where = getattr(item, "where")
+            where = item.where
             account = where.account
             if isinstance(account, str) and account in binding:
                 item = replace(item, where=Where(binding[account], where.region))  # type: ignore[type-var]

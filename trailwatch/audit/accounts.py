@@ -22,12 +22,12 @@ created under one lock; the clients themselves are thread-safe.
 """
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from typing import Any, Iterator
-from contextlib import contextmanager
-
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
@@ -147,7 +147,7 @@ class Account:
         parts = (self.caller_arn or "").split(":")
         return parts[1] if len(parts) > 2 and parts[1] else "aws"
 
-    def assume(self, role_arn: str, region: str) -> "Account":
+    def assume(self, role_arn: str, region: str) -> Account:
         """The account behind `role_arn`, reached with these credentials (sts:AssumeRole)."""
         response = self.client("sts", region).assume_role(
             RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)

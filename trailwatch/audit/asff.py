@@ -35,7 +35,7 @@ TITLE_MAX, DESCRIPTION_MAX, RECOMMENDATION_MAX = 256, 1024, 512
 
 def timestamp(now: dt.datetime | None = None) -> str:
     """ISO 8601 in UTC with milliseconds, as the ASFF examples write it ("2017-03-22T13:22:13.933Z")."""
-    now = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 

@@ -20,14 +20,22 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlparse
 
-from trailwatch_policy.profiles import PROFILES
-
 from trailwatch.inputs import DATA_LIMIT, InputError, read_json
 from trailwatch.output import Painter, colour_enabled, paint_verdicts
+from trailwatch_policy.profiles import PROFILES
 
 from .result import AccountResult, AuditFinding, Report, SkippedAccount
-from .targets import (DEFAULT_ROLE_NAME, Target, TargetError, check_role_name, from_file,
-                      in_shard, parse_role_arn, parse_shard, shard_of)
+from .targets import (
+    DEFAULT_ROLE_NAME,
+    Target,
+    TargetError,
+    check_role_name,
+    from_file,
+    in_shard,
+    parse_role_arn,
+    parse_shard,
+    shard_of,
+)
 
 if TYPE_CHECKING:
     from trailwatch_policy.options import ChainOptions
@@ -216,7 +224,7 @@ def _connection_problem(error: Exception, endpoint: str | None) -> UsageError:
     return UsageError(f"cannot call AWS: {_clip(str(error))}")
 
 
-def _enabled_regions(account: "Account", region: str) -> list[str]:
+def _enabled_regions(account: Account, region: str) -> list[str]:
     """Regions enabled in this account (opted in or not needing it):
     https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html"""
     response = account.client("ec2", region).describe_regions(
@@ -228,12 +236,12 @@ def _enabled_regions(account: "Account", region: str) -> list[str]:
 class Plan:
     """What one run does: the accounts (this shard's), where, and how."""
 
-    base: "Account"
+    base: Account
     base_region: str
     regions: list[str] | None  # None: every region enabled in each account
     targets: list[Target]
     skipped: list[SkippedAccount]
-    options: "ChainOptions"
+    options: ChainOptions
     shard: tuple[int, int] | None = None
     controls: tuple[str, ...] = dataclasses.field(default_factory=lambda: _controls_arg("all"))
 
@@ -359,7 +367,7 @@ def _controls_arg(text: str) -> tuple[str, ...]:
 def run(args: argparse.Namespace, stderr: IO[str], plan: Plan | None = None) -> Report:
     plan = plan or _plan(args)
     progress = Progress(stderr, enabled=not args.quiet and stderr.isatty(), accounts=len(plan.targets))
-    started_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    started_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     started = time.perf_counter()
     # Two pools: account tasks wait on API reads; API read tasks never wait on anything, so
     # neither pool can deadlock whatever their sizes (`--max-workers 1` is sequential).
@@ -460,7 +468,7 @@ def merge_reports(paths: list[str], allow_missing: bool = False) -> Report:
         raise UsageError("the reports come from different shardings (--shard I/N with different N, "
                          "or an unsharded report among them): merge the shards of one run")
     seen: dict[int, str] = {}
-    for path, report in zip(paths, reports):
+    for path, report in zip(paths, reports, strict=True):
         if report.shard:
             if report.shard[0] in seen:
                 raise UsageError(f"{path!r} and {seen[report.shard[0]]!r} are both shard "

@@ -9,15 +9,24 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailwatch_policy.composite import referenced
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, LogGroup, MetricFilter, Subscription, Topic,
+    UNKNOWN,
+    Alarm,
+    CompositeAlarm,
+    Inventory,
+    Key,
+    LogGroup,
+    MetricFilter,
+    Subscription,
+    Topic,
     Trail,
 )
 

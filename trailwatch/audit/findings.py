@@ -8,8 +8,8 @@ code), never of the time, so a second run names the same findings with the same 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from trailwatch_policy.controls import CONTROLS, Control, find
 

@@ -43,10 +43,10 @@ def to_html(report: Report) -> str:
         "<title>trailwatch audit</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>trailwatch audit: CIS AWS Foundations monitoring controls</h1>",
-        f'<p class="meta">result <span class="badge {report.status}">{_WORD[report.status]}</span> · '
+        (f'<p class="meta">result <span class="badge {report.status}">{_WORD[report.status]}</span> · '
         f"{len(report.accounts)} account(s): {counts['pass']} pass, {counts['fail']} fail, "
         f"{counts['unknown']} unknown · started {escape(report.started or '-')} · "
-        f"trailwatch {escape(report.tool_version)}</p>",
+        f"trailwatch {escape(report.tool_version)}</p>"),
     ]
     if report.missing_shards:
         parts.append(f'<p class="meta unknown">missing shard reports: {escape(", ".join(report.missing_shards))} '
@@ -84,8 +84,8 @@ def _matrix(report: Report, ids: list[str]) -> str:
 
 def _account(account: AccountResult) -> str:
     via = f" via <code>{escape(account.role_arn)}</code>" if account.role_arn else ""
-    out = [f'<h3 id="a-{escape(account.account)}">account {escape(account.account)}{via} '
-           f'<span class="badge {account.status}">{_WORD[account.status]}</span></h3>',
+    out = [(f'<h3 id="a-{escape(account.account)}">account {escape(account.account)}{via} '
+           f'<span class="badge {account.status}">{_WORD[account.status]}</span></h3>'),
            f"<p>{escape(account.summary)}</p>"]
     for control, result in per_control(account):
         found = findings_of(result)

@@ -5,11 +5,23 @@ produce (PendingConfirmation, advanced selectors without management events, ...)
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from trailwatch_policy.model import (
-    UNKNOWN, Alarm, CompositeAlarm, Key, MetricFilter, MetricQuery, MetricStat, MetricTransformation, Maybe, Ref,
-    Subscription, Topic, Trail,
+    UNKNOWN,
+    Alarm,
+    CompositeAlarm,
+    Key,
+    Maybe,
+    MetricFilter,
+    MetricQuery,
+    MetricStat,
+    MetricTransformation,
+    Ref,
+    Subscription,
+    Topic,
+    Trail,
 )
 from trailwatch_policy.topic import is_aws_managed_sns_key
 from trailwatch_policy.trail import excluded_event_sources, management_events

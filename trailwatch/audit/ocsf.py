@@ -37,9 +37,9 @@ def _millis(started: str) -> int:
     try:
         when = dt.datetime.fromisoformat(started.replace("Z", "+00:00"))
     except ValueError:
-        when = dt.datetime.now(dt.timezone.utc)
+        when = dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     return int(when.timestamp() * 1000)
 
 

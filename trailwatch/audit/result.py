@@ -52,7 +52,7 @@ class AccountResult:
     seconds: float = 0.0
     #: per control (CIS 1.4 id -> this account's verdict for it); trails/findings above are
     #: the first control's (4.1 when audited), status is the worst of them (verdict.combine)
-    controls: dict[str, "AccountResult"] = field(default_factory=dict)
+    controls: dict[str, AccountResult] = field(default_factory=dict)
     #: "warning" findings: links that work but anyone can break (verdict.Judgement.warnings);
     #: they never change a status or the exit code
     warnings: list[AuditFinding] = field(default_factory=list)
@@ -143,7 +143,7 @@ class Report:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Report":
+    def from_json(cls, data: dict[str, Any]) -> Report:
         """The inverse of `to_json` (for `trailwatch audit merge`); KeyError/TypeError on a
         document that is not one."""
         shard = data.get("shard")

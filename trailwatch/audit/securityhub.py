@@ -21,9 +21,11 @@ controls and Regions this run audited are touched.
 from __future__ import annotations
 
 import copy
+import functools
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 from .result import Report
 
@@ -54,7 +56,7 @@ class ImportResult:
     archived: int = 0
     failures: list[Failure] = field(default_factory=list)
 
-    def add(self, other: "ImportResult") -> None:
+    def add(self, other: ImportResult) -> None:
         self.imported += other.imported
         self.archived += other.archived
         self.failures.extend(other.failures)
@@ -198,10 +200,11 @@ def import_account(client_for: Callable[[str], Any], account: str, findings: lis
     return result
 
 
-def publish(plan: "Plan", report: Report, stderr: IO[str]) -> bool:
+def publish(plan: Plan, report: Report, stderr: IO[str]) -> bool:
     """Import the report's findings into each audited account's Security Hub, with that
     account's own credentials (the role the audit assumed). True when every finding was imported."""
-    from .asff import findings as asff_findings, timestamp
+    from .asff import findings as asff_findings
+    from .asff import timestamp
     from .findings import account_id
 
     now = timestamp()
@@ -229,7 +232,7 @@ def publish(plan: "Plan", report: Report, stderr: IO[str]) -> bool:
         controls = list(result.controls) or ["4.1"]
         scopes = {region: tuple(f"trailwatch/{aid}/{region}/{cid}/" for cid in controls) for region in judged}
         try:
-            total.add(import_account(lambda region: account.client("securityhub", region), aid, mine, scopes, now))
+            total.add(import_account(functools.partial(account.client, "securityhub"), aid, mine, scopes, now))
         finally:
             if account is not plan.base:
                 account.release()

@@ -8,7 +8,7 @@ log group, a log group in another account, and reads the auditor was denied (UNK
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 from trailwatch_policy import chain, fixes
 from trailwatch_policy.controls import CONTROLS, Control, find

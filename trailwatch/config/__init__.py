@@ -10,17 +10,55 @@ reading of the raw strings.
 """
 from __future__ import annotations
 
-from trailwatch.config.model import (CREATE_ONLY, DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD,
-                                     DEFAULT_RETENTION_DAYS, EMAIL, KEYS, KMS_KEY, LAMBDA_ARN, LOG_GROUP_NAME,
-                                     MANAGED_BY_TAG, METRIC_NAMESPACE, MIN_RECOMMENDED_RETENTION_DAYS, NAMESPACE,
-                                     RETENTION_DAYS, SEED_ALARM_NAME, SQS_ARN, TOPIC_ARN, TRAIL_NAME, ConfigError,
-                                     LogEncryption, MetricNaming, OnDestroy, Protocol, Settings, Subscription,
-                                     TopicEncryption, default_name, metric_name_for, misspelt_namespace)
+from trailwatch.config.model import (
+                                     CREATE_ONLY,
+                                     DEFAULT_METRIC_NAME,
+                                     DEFAULT_METRIC_NAMESPACE,
+                                     DEFAULT_PERIOD,
+                                     DEFAULT_RETENTION_DAYS,
+                                     EMAIL,
+                                     KEYS,
+                                     KMS_KEY,
+                                     LAMBDA_ARN,
+                                     LOG_GROUP_NAME,
+                                     MANAGED_BY_TAG,
+                                     METRIC_NAMESPACE,
+                                     MIN_RECOMMENDED_RETENTION_DAYS,
+                                     NAMESPACE,
+                                     RETENTION_DAYS,
+                                     SEED_ALARM_NAME,
+                                     SQS_ARN,
+                                     TOPIC_ARN,
+                                     TRAIL_NAME,
+                                     ConfigError,
+                                     LogEncryption,
+                                     MetricNaming,
+                                     OnDestroy,
+                                     Protocol,
+                                     Settings,
+                                     Subscription,
+                                     TopicEncryption,
+                                     default_name,
+                                     metric_name_for,
+                                     misspelt_namespace,
+)
 from trailwatch.config.parse import parse_settings
-from trailwatch.config.rules import (ENDPOINT_KEYS, check_alarm, check_log_group_name, check_names, check_pattern,
-                                     check_placeholders, check_placement, check_retention, check_subscriptions,
-                                     check_topic, check_trail_name, choose_profile, infer_protocol,
-                                     local_emulator)
+from trailwatch.config.rules import (
+                                     ENDPOINT_KEYS,
+                                     check_alarm,
+                                     check_log_group_name,
+                                     check_names,
+                                     check_pattern,
+                                     check_placeholders,
+                                     check_placement,
+                                     check_retention,
+                                     check_subscriptions,
+                                     check_topic,
+                                     check_trail_name,
+                                     choose_profile,
+                                     infer_protocol,
+                                     local_emulator,
+)
 
 __all__ = [
     "CREATE_ONLY", "DEFAULT_METRIC_NAME", "DEFAULT_METRIC_NAMESPACE", "DEFAULT_PERIOD", "DEFAULT_RETENTION_DAYS",

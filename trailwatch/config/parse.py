@@ -11,13 +11,40 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from trailwatch.config.model import (CREATE_ONLY, DEFAULT_METRIC_NAME, DEFAULT_METRIC_NAMESPACE, DEFAULT_PERIOD,
-                                     DEFAULT_RETENTION_DAYS, KEYS, MANAGED_BY_TAG, NAMESPACE, ConfigError,
-                                     Settings, Subscription, default_name, metric_name_for)
-from trailwatch.config.rules import (_ENDPOINT_RULES, _LIST_KEYS, _PERIOD_RULE, _PERIODS_RULE, _RETENTION_RULE,
-                                     _is_encryption, _is_protocol, _valid_endpoint, check_alarm,
-                                     check_log_group_name, check_names, check_retention, check_subscriptions,
-                                     check_topic, check_trail_name, choose_profile, infer_protocol)
+from trailwatch.config.model import (
+    CREATE_ONLY,
+    DEFAULT_METRIC_NAME,
+    DEFAULT_METRIC_NAMESPACE,
+    DEFAULT_PERIOD,
+    DEFAULT_RETENTION_DAYS,
+    KEYS,
+    MANAGED_BY_TAG,
+    NAMESPACE,
+    ConfigError,
+    Settings,
+    Subscription,
+    default_name,
+    metric_name_for,
+)
+from trailwatch.config.rules import (
+    _ENDPOINT_RULES,
+    _LIST_KEYS,
+    _PERIOD_RULE,
+    _PERIODS_RULE,
+    _RETENTION_RULE,
+    _is_encryption,
+    _is_protocol,
+    _valid_endpoint,
+    check_alarm,
+    check_log_group_name,
+    check_names,
+    check_retention,
+    check_subscriptions,
+    check_topic,
+    check_trail_name,
+    choose_profile,
+    infer_protocol,
+)
 from trailwatch.patterns import ALL_CONTROLS, PROFILES, SCANNERS, find_control
 
 _TRUE, _FALSE = ("true", "True"), ("false", "False")

@@ -10,13 +10,33 @@ from collections.abc import Sequence
 from typing import Final, TypeGuard
 from urllib.parse import urlsplit
 
-from trailwatch.config.model import (DEFAULT_METRIC_NAME, EMAIL, KMS_KEY, LAMBDA_ARN, LOG_GROUP_NAME,
-                                     METRIC_NAMESPACE, MIN_RECOMMENDED_RETENTION_DAYS, NAMESPACE,
-                                     RETENTION_DAYS, SQS_ARN, TOPIC_ARN, TRAIL_NAME, ConfigError, Protocol,
-                                     Subscription, TopicEncryption)
-from trailwatch.patterns import (ACCEPTED_BY, DEFAULT_PROFILE, NEEDS, PROFILES, SCANNERS,
-                                 accepting_scanners, profiles_accepted_by)
-
+from trailwatch.config.model import (
+    DEFAULT_METRIC_NAME,
+    EMAIL,
+    KMS_KEY,
+    LAMBDA_ARN,
+    LOG_GROUP_NAME,
+    METRIC_NAMESPACE,
+    MIN_RECOMMENDED_RETENTION_DAYS,
+    NAMESPACE,
+    RETENTION_DAYS,
+    SQS_ARN,
+    TOPIC_ARN,
+    TRAIL_NAME,
+    ConfigError,
+    Protocol,
+    Subscription,
+    TopicEncryption,
+)
+from trailwatch.patterns import (
+    ACCEPTED_BY,
+    DEFAULT_PROFILE,
+    NEEDS,
+    PROFILES,
+    SCANNERS,
+    accepting_scanners,
+    profiles_accepted_by,
+)
 
 _RETENTION_RULE: Final = ("one of " + ", ".join(map(str, RETENTION_DAYS))
                           + " (0 = never expire; default 365)")
@@ -47,9 +67,9 @@ def check_retention(days: int) -> list[str]:
     if isinstance(days, bool) or days not in RETENTION_DAYS:
         raise ConfigError("logRetentionDays", f"{days} is not a CloudWatch Logs retention period", _RETENTION_RULE)
     if 0 < days < MIN_RECOMMENDED_RETENTION_DAYS:
-        return [f"{NAMESPACE}:logRetentionDays is {days}: CloudTrail events leave the log group after {days} days, "
-                f"below the {MIN_RECOMMENDED_RETENTION_DAYS} days Security Hub CloudWatch.16 and AWS Config "
-                "cw-loggroup-retention-period-check expect (set 365 or more, or 0 = never expire)"]
+        return [(f"{NAMESPACE}:logRetentionDays is {days}: CloudTrail events leave the log group after {days} days, "
+                 f"below the {MIN_RECOMMENDED_RETENTION_DAYS} days Security Hub CloudWatch.16 and AWS Config "
+                 "cw-loggroup-retention-period-check expect (set 365 or more, or 0 = never expire)")]
     return []
 
 

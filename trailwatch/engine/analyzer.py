@@ -8,6 +8,7 @@ Remediate + Analyze per resource in registration order, AnalyzeStack, Cancel, ki
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import selectors
@@ -16,10 +17,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -125,15 +127,17 @@ class EngineService(engine_pb2_grpc.EngineServicer):
         self.messages: list[str] = []
         self.root = ""
 
-    def Log(self, request, context):  # noqa: N802 - gRPC method name
+    def Log(self, request: engine_pb2.LogRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:  # noqa: N802 - gRPC method name
         level = engine_pb2.LogSeverity.Name(request.severity).lower()
         self.messages.append(f"{level}: {request.message.rstrip()}")
         return empty_pb2.Empty()
 
-    def GetRootResource(self, request, context):  # noqa: N802
+    def GetRootResource(self, request: engine_pb2.GetRootResourceRequest,  # noqa: N802 - gRPC method name
+                        context: grpc.ServicerContext) -> engine_pb2.GetRootResourceResponse:
         return engine_pb2.GetRootResourceResponse(urn=self.root)
 
-    def SetRootResource(self, request, context):  # noqa: N802
+    def SetRootResource(self, request: engine_pb2.SetRootResourceRequest,  # noqa: N802 - gRPC method name
+                        context: grpc.ServicerContext) -> engine_pb2.SetRootResourceResponse:
         self.root = request.urn
         return engine_pb2.SetRootResourceResponse()
 
@@ -419,8 +423,9 @@ def _drive(
         kwargs: dict[str, Any] = dict(type=reg.type, urn=reg.urn, name=reg.name, options=_options(reg))
         if provider is not None:
             kwargs["provider"] = provider
-        remediated = _rpc(f"Remediate({reg.urn})", lambda: stub.Remediate(
-            analyzer_pb2.AnalyzeRequest(properties=_struct(props), **kwargs)), pack, tolerate_unimplemented=True)
+        request = analyzer_pb2.AnalyzeRequest(properties=_struct(props), **kwargs)
+        remediated = _rpc(f"Remediate({reg.urn})", functools.partial(stub.Remediate, request), pack,
+                          tolerate_unimplemented=True)
         for rem in (remediated.remediations if remediated else []):
             if rem.diagnostic:
                 diagnostics.append(Diagnostic(rem.policyPackName or info.name, version, rem.policyName,
@@ -428,8 +433,8 @@ def _drive(
             elif rem.HasField("properties"):
                 props = json_format.MessageToDict(rem.properties)
                 reg.inputs = props
-        response = _rpc(f"Analyze({reg.urn})", lambda: stub.Analyze(
-            analyzer_pb2.AnalyzeRequest(properties=_struct(props), **kwargs)), pack)
+        request = analyzer_pb2.AnalyzeRequest(properties=_struct(props), **kwargs)  # remediated properties
+        response = _rpc(f"Analyze({reg.urn})", functools.partial(stub.Analyze, request), pack)
         # The engine reports a resource policy's diagnostics against the resource it analysed.
         diagnostics.extend(convert(d, reg.urn) for d in response.diagnostics)
 

@@ -115,7 +115,7 @@ def reconcile(
         errors.extend(f"{p.name}: {e}" for e in validate(props, p))
     if errors:
         raise EngineError(f"{source}: invalid policy configuration: " + "; ".join(errors))
-    for name, cfg in result.items():
+    for cfg in result.values():
         if cfg.enforcement_level is None:
             cfg.enforcement_level = "advisory"  # what the engine's proto default means; always sent explicitly
     return result

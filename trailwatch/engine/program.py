@@ -38,7 +38,7 @@ class Registration:
     source: dict[str, Any] | None = None  # {"uri": "file:///...", "line": N}: where the program made it
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> "Registration":
+    def from_json(cls, raw: dict[str, Any]) -> Registration:
         return cls(
             urn=raw["urn"], type=raw["type"], name=raw["name"], parent=raw.get("parent", ""),
             custom=raw.get("custom", False), inputs=raw.get("inputs", {}), outputs=raw.get("outputs", {}),

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from functools import lru_cache
-from typing import Optional
+from functools import cache
 
 from pulumi import _types
 
@@ -23,7 +22,7 @@ class Shape:
         self.optional_inputs = optional_inputs
 
 
-def shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
+def shape_of(cls: type, typ: type | None) -> Shape | None:
     """The shape of resource class `cls` whose Args class is `typ` (None: unknown)."""
     if typ is None:
         return None
@@ -46,8 +45,8 @@ def shape_of(cls: type, typ: Optional[type]) -> Optional[Shape]:
 SDK_MODULES = {"aws": "pulumi_aws", "aws-native": "pulumi_aws_native"}
 
 
-@lru_cache(maxsize=None)
-def shape_for_token(type_token: str) -> Optional[Shape]:
+@cache
+def shape_for_token(type_token: str) -> Shape | None:
     """The shape of `aws:<module>/<camel>:<Class>` from pulumi_aws, or of
     `aws-native:<module>:<Class>` from pulumi_aws_native (None: not one of their classes)."""
     package, _, rest = type_token.partition(":")

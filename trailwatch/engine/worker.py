@@ -15,7 +15,7 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 import pulumi.config
@@ -25,7 +25,7 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime._callbacks import _CallbackServicer
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import callback_pb2, resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from trailwatch.engine import autoname, invokes
@@ -35,14 +35,15 @@ from trailwatch.engine.shapes import Shape, shape_of
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-_SHAPES: dict[tuple[str, str], list[Optional[Shape]]] = {}
+_SHAPES: dict[tuple[str, str], list[Shape | None]] = {}
 _SHAPES_LOCK = threading.Lock()
 
 
 def _patch_register_resource() -> None:
     original = pulumi.resource.register_resource
 
-    def recording(res, ty, name, custom, remote, new_dependency, props, opts, typ=None, package_ref=None):
+    def recording(res: Any, ty: str, name: str, custom: bool, remote: bool, new_dependency: Any, props: Any,
+                  opts: Any, typ: type | None = None, package_ref: Any = None) -> Any:
         try:
             shape = shape_of(type(res), typ)
         except Exception:  # noqa: BLE001 - shape is a best effort; the registration must go on
@@ -72,18 +73,18 @@ def _patch_secure_config(secure_keys: set[str], stack_file: str) -> None:
 class OfflineMocks(Mocks):
     """Invokes answered offline; reads return their inputs (the monitor handles registrations)."""
 
-    def __init__(self, ctx: invokes.AwsContext, given: Optional[dict[str, dict[str, Any]]] = None) -> None:
+    def __init__(self, ctx: invokes.AwsContext, given: dict[str, dict[str, Any]] | None = None) -> None:
         self.ctx = ctx
         self.given = given or {}
-        self.monitor: Optional["RecordingMonitor"] = None
-        self.unanswered: Optional[invokes.UnknownInvokeError] = None
+        self.monitor: RecordingMonitor | None = None
+        self.unanswered: invokes.UnknownInvokeError | None = None
 
     def context(self, provider_ref: str, args: dict[str, Any], package: str) -> invokes.AwsContext:
         """The Region and account an invoke or read runs in (invokes.provider_context)."""
         inputs = self.monitor.provider_inputs(provider_ref, package) if self.monitor is not None else {}
         return invokes.provider_context(inputs, args, self.ctx)
 
-    def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
+    def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         call_args = dict(args.args)
         try:
             ctx = self.context(args.provider or "", call_args, args.token.split(":")[0])
@@ -92,7 +93,7 @@ class OfflineMocks(Mocks):
             self.unanswered = exc
             raise Exception(str(exc)) from None  # shown as the program's error, without our module path
 
-    def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict]:
         return "", dict(args.inputs)
 
 
@@ -112,7 +113,7 @@ class RecordingMonitor(MockMonitor):
         self.default_providers: dict[tuple[str, str], str] = {}
         self.lock = threading.RLock()
         self.armed = False
-        self.duplicate: Optional[str] = None  # the first URN registered twice: the engine fails the run
+        self.duplicate: str | None = None  # the first URN registered twice: the engine fails the run
         self.stack_transforms: list[Any] = []  # callback_pb2.Callback, in registration order
         self.resource_transforms: dict[str, list[Any]] = {}
 
@@ -160,7 +161,7 @@ class RecordingMonitor(MockMonitor):
             return dict(self.provider_config.get(package, {}))
         return dict(record.get("inputs") or {})
 
-    def ReadResource(self, request):  # noqa: N802 - gRPC method name
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest) -> resource_pb2.ReadResourceResponse:  # noqa: N802 - gRPC method name
         """`Resource.get(...)`: the engine reads the resource even in preview (its outputs are
         known) and keeps it out of the policy pack's Analyze and AnalyzeStack (a read resource
         has no goal state). Recorded with `external: true` for the report."""
@@ -185,7 +186,7 @@ class RecordingMonitor(MockMonitor):
         obj.update(outputs)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=obj)
 
-    def _shape(self, type_: str, name: str) -> Optional[Shape]:
+    def _shape(self, type_: str, name: str) -> Shape | None:
         with _SHAPES_LOCK:
             queue = _SHAPES.get((type_, name))
             return queue.pop(0) if queue else None
@@ -259,7 +260,7 @@ class RecordingMonitor(MockMonitor):
         obj.update(outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=obj)
 
-    def RegisterStackTransform(self, request):  # noqa: N802 - gRPC method name
+    def RegisterStackTransform(self, request: callback_pb2.Callback) -> Any:  # noqa: N802 - gRPC method name
         with self.lock:
             self.stack_transforms.append(request)
         return super().RegisterStackTransform(request)
@@ -280,7 +281,7 @@ class RecordingMonitor(MockMonitor):
             props = _run_transform(callback, request, props)
         return props
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: resource_pb2.RegisterResourceOutputsRequest) -> Any:  # noqa: N802 - gRPC method name
         with self.lock:
             record = self.by_urn.get(request.urn)
             if record is not None:

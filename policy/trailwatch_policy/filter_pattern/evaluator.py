@@ -9,7 +9,8 @@ because the policy pack and the CLI evaluate them over very many events. No Pyth
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator, Union
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from .nodes import And, Condition, FieldCondition, Node, Or, Term, Value
 from .printer import json_text, terms_text
@@ -19,8 +20,8 @@ __all__ = [
     "Event", "FilterPattern", "JsonPattern", "MatchAllPattern", "RegexPattern", "Result", "TermsPattern",
 ]
 
-Result = Union[bool, None]
-Event = Union[str, dict, list]
+Result = bool | None
+Event = str | dict | list
 
 
 class _Missing:
@@ -107,12 +108,11 @@ class RegexPattern(FilterPattern):
 class TermsPattern(FilterPattern):
     """Case-sensitive substring terms over the raw message.
 
-    Plain terms must all appear, ``-term`` must not; ``?term`` starts an OR group that
-    the following plain and ``-`` terms join (``?ERROR MainThread ?WARN Deadlock`` is
-    ``(ERROR and MainThread) or (WARN and Deadlock)``, the form the AWS CDK generates
-    for ``FilterPattern.anyTermGroup``). Plain terms before the first ``?`` are not
-    documented: they are read both as a group of their own and as required by every
-    group, and the answer is None where the two readings differ.
+    Plain terms must all appear, ``-term`` must not; ``?ERROR ?WARN`` matches an event with
+    either term. Combined with any plain or ``-`` term, every ``?term`` is ignored: AWS's
+    unstructured-log section ("If you combine "?" with other filter patterns, all question
+    mark terms will be ignored": ``?ERROR ?ARGUMENTS REQUEST`` matches every event with
+    REQUEST), https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html
     """
 
     kind = "terms"
@@ -120,29 +120,15 @@ class TermsPattern(FilterPattern):
     def __init__(self, text: str, terms: tuple[Term, ...]) -> None:
         self.text = text
         self.terms = terms
-        groups: list[list[Term]] = [[]]
-        for t in terms:
-            if t.sign == "?":
-                groups.append([t])
-            else:
-                groups[-1].append(t)
-        lead, rest = groups[0], groups[1:]
-        self._lead = _group(lead)
-        self._groups = tuple(_group(g) for g in rest)
-        if lead and rest:
-            self.uncertain = ("plain terms before the first ?term (AWS documents ?terms only on their own)",)
+        others = [t for t in terms if t.sign != "?"]
+        self._optional = () if others else tuple(t.text for t in terms)
+        self._lead = _group(others)
 
     def evaluate(self, event: Event) -> Result:
         text = _as_text(event)
-        if not self._groups:
-            return _group_matches(self._lead, text)
-        any_group = any(_group_matches(g, text) for g in self._groups)
-        if not self._lead[0] and not self._lead[1]:
-            return any_group
-        lead = _group_matches(self._lead, text)
-        own_group = lead or any_group      # reading 1: the leading terms are one more group
-        required = lead and any_group      # reading 2: they are required alongside the groups
-        return own_group if own_group == required else None
+        if self._optional:
+            return any(t in text for t in self._optional)
+        return _group_matches(self._lead, text)
 
     def __str__(self) -> str:
         return terms_text(self.terms)

@@ -2,10 +2,17 @@
 positional field conditions (``[ip, user, ..., status_code = 4*, bytes > 1000]``)."""
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .evaluator import (
-    Event, FilterPattern, Result, _as_text, _cmp, _combine, _text_test, _uncertain_values,
+    Event,
+    FilterPattern,
+    Result,
+    _as_text,
+    _cmp,
+    _combine,
+    _text_test,
+    _uncertain_values,
 )
 from .lexer import NUMBER_RE
 from .nodes import And, Field, FieldCondition, Node, Or
@@ -145,8 +152,21 @@ class SpaceDelimitedPattern(FilterPattern):
 
     def evaluate(self, event: Event) -> Result:
         tokens = split_fields(_as_text(event))
-        if len(tokens) < self._fixed or (not self._ellipses and len(tokens) != self._fixed):
+        if len(tokens) < self._fixed:
             return False
+        if not self._ellipses and len(tokens) > self._fixed:
+            # More words than fields: AWS's "Match terms in order" example [w1=ERROR, w2] returns the
+            # events whose first word is ERROR, lines of seven words among them
+            # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html).
+            # Whether the last field holds its own word or the rest of the line is not documented:
+            # both are evaluated, and None is the answer where they differ.
+            last = self._fixed - 1
+            own = self._matches(tokens[:self._fixed])
+            rest = self._matches(tokens[:last] + [" ".join(tokens[last:])])
+            return own if own == rest else None
+        return self._matches(tokens)
+
+    def _matches(self, tokens: list[str]) -> Result:
         unknown = False
         for tried, values in enumerate(self._assignments(tokens)):
             if tried >= MAX_ASSIGNMENTS:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 __all__ = ["And", "Condition", "Field", "FieldCondition", "Node", "Or", "Step", "Term", "Value"]
 
@@ -67,15 +66,15 @@ class FieldCondition:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
 
 
-Node = Union[Condition, FieldCondition, And, Or]
+Node = Condition | FieldCondition | And | Or
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from .fields import SpaceDelimitedPattern
 from .lexer import NAME_RE, Scanner
 from .nodes import And, Condition, Field, FieldCondition, Node, Or, Step, Term
 
-__all__ = ["MAX_LENGTH", "MAX_NESTING", "MAX_REGEXES", "parse"]
+__all__ = ["MAX_LENGTH", "MAX_NESTING", "MAX_PATTERN_WILDCARDS", "MAX_REGEXES", "MAX_SELECTOR_WILDCARDS", "parse"]
 
 MAX_LENGTH = 1024   # PutMetricFilter: filterPattern is 0..1024 characters
+MAX_SELECTOR_WILDCARDS = 1  # AWS's quotas (see _JsonParser.condition)
+MAX_PATTERN_WILDCARDS = 3
 MAX_NESTING = 64    # ours: parentheses deeper than this are refused (no RecursionError)
 MAX_REGEXES = 2     # AWS: "a limit of 2 regex for each filter pattern"
 
@@ -103,6 +105,8 @@ class _ExprParser(Scanner):
 
 
 class _JsonParser(_ExprParser):
+    wildcards = 0  # wildcard selectors so far in this pattern
+
     def parse(self) -> JsonPattern:
         self.ws()
         self.i += 1  # "{" (checked by the caller)
@@ -174,7 +178,19 @@ class _JsonParser(_ExprParser):
         return step
 
     def condition(self) -> Condition:
+        start = self.i
         sel = self.selector()
+        # AWS's JSON section, Quotas: "up to one wildcard selector in a property selector, and up
+        # to three wildcard selectors in a filter pattern with compound expressions"
+        # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html).
+        wildcards = sum(1 for step in sel if step.kind == "any")
+        if wildcards > MAX_SELECTOR_WILDCARDS:
+            raise self.error(f"{wildcards} wildcards in one property selector: CloudWatch Logs allows "
+                             f"{MAX_SELECTOR_WILDCARDS} (select the other levels by name or index)", start)
+        self.wildcards += wildcards
+        if self.wildcards > MAX_PATTERN_WILDCARDS:
+            raise self.error(f"more than {MAX_PATTERN_WILDCARDS} wildcard selectors in one pattern: CloudWatch "
+                             "Logs allows 3 (split the pattern into several metric filters)", start)
         self.ws()
         if self.starts_word("IS"):
             self.i += 2

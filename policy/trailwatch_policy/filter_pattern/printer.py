@@ -8,7 +8,7 @@ than any spelling the parser accepts for the same tree.
 """
 from __future__ import annotations
 
-from .nodes import And, Condition, Field, FieldCondition, Node, Or, Step, Term, Value
+from .nodes import And, Condition, Field, FieldCondition, Node, Step, Term, Value
 
 __all__ = ["json_text", "selector_text", "space_text", "terms_text", "value_text"]
 

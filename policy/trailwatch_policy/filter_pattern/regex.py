@@ -22,12 +22,14 @@ The syntax is the one AWS documents for filter patterns ("Supported regular expr
 and the "Filter pattern syntax" page,
 https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html):
 
-- literals: ASCII letters and digits and the symbols ``: _ # = @ / ; , -``;
+- literals: ASCII letters and digits, the symbols ``: _ # = @ / ; , -`` and the blank (not in the
+  page's list, but in its own example ``%^starting|^initializing|^shutting down%``);
 - operators: ``^`` ``$`` (anchors of the whole text; ``$`` also before a final newline, as
   in Java's and Python's engines), ``.`` (any character but a newline), ``[...]`` classes
   (ranges ``a-z``, negation ``[^...]``), ``?`` ``*`` ``+`` ``{m,n}`` (``{m}``, ``{m,}``,
   ``{,n}``: the regex page notes that m or n may be left out), ``|`` (alternation), ``\\`` escapes
-  (``\\d \\D \\w \\W \\s \\S`` and an escaped operator or symbol stands for itself);
+  (``\\d \\D \\w \\W \\s \\S``, ``\\xhh`` for the ASCII character 00-7F, e.g. ``\\x28`` for
+  ``(``, and an escaped operator or symbol stands for itself);
 - no parentheses (AWS: "You cannot use parentheses to define a subpattern"), so every
   quantifier applies to one character, a class or an escape;
 - ASCII only ("Multi-byte characters are not supported"), no other character.
@@ -42,8 +44,8 @@ this engine, not one AWS documents, and callers report such a pattern as not eva
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["MAX_POSITIONS", "MAX_REPEAT", "LinearRegex", "RegexError", "RegexTooLarge", "compile_linear"]
 
@@ -57,6 +59,7 @@ _SYMBOLS = frozenset(":_#=@/;,-")
 _OPERATORS = frozenset("^$?[]{}|\\*+.")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _DIGITS = frozenset("0123456789")
+_HEX = frozenset("0123456789abcdefABCDEF")
 _WORD = _ALNUM | {"_"}
 _SPACE = frozenset(" \t\n\x0b\f\r")
 _CLASS_ESCAPES = {"d": (_DIGITS, False), "D": (_DIGITS, True), "w": (_WORD, False),
@@ -108,8 +111,10 @@ def _check_char(c: str, i: int, strict: bool) -> None:
     if c in "()":
         raise RegexError(f"{c!r} in a regular expression: CloudWatch Logs does not support "
                          "parentheses (no subpatterns); use a character class or '|'", i)
-    if strict and c not in _ALNUM and c not in _SYMBOLS and c not in _OPERATORS:
-        name = "a blank" if c == " " else repr(c)
+    # A blank is not in the page's list of characters, but the page's own example
+    # %^starting|^initializing|^shutting down% "can match ... shutting down": a blank stands for itself.
+    if strict and c not in _ALNUM and c not in _SYMBOLS and c not in _OPERATORS and c != " ":
+        name = repr(c)
         hint = " (use \\s for a blank)" if c.isspace() else ""
         raise RegexError(f"{name} is not allowed in a regular expression: CloudWatch Logs accepts "
                          "letters, digits, the symbols : _ # = @ / ; , - and the operators "
@@ -181,6 +186,15 @@ class _Parser:
         if c in _CLASS_ESCAPES:
             chars, negated = _CLASS_ESCAPES[c]
             return CharSet(chars, negated=negated)
+        if c == "x":  # \xhh: "the ASCII mapping for a two-digit hexadecimal character" (%\x3A% matches ":")
+            digits = self.s[self.i:self.i + 2]
+            if len(digits) < 2 or any(d not in _HEX for d in digits):
+                raise RegexError("'\\x' needs two hexadecimal digits (0-9, A-F), e.g. \\x3A for ':'", at)
+            self.i += 2
+            if int(digits, 16) > 0x7F:
+                raise RegexError(f"'\\x{digits}' is no ASCII character (\\xhh names one of the ASCII "
+                                 "table, 00 to 7F)", at)
+            return CharSet(frozenset(chr(int(digits, 16))))
         if c in _ALNUM:
             raise RegexError(f"unsupported escape '\\{c}': CloudWatch Logs documents \\d \\D \\w \\W \\s \\S "
                              "and escaped operators", at)
