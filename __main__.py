@@ -5,6 +5,7 @@ Configuration is read once, here, and validated before any resource is registere
 value stops the run with one message naming the key (a RunError prints without a traceback).
 Keys set as secrets (`pulumi config set --secret`) keep their endpoints secret.
 """
+
 from __future__ import annotations
 
 import pulumi
@@ -36,7 +37,7 @@ def read_raw_config() -> tuple[dict[str, str | None], frozenset[str], frozenset[
     """
     config = pulumi.Config(NAMESPACE)
     prefix = NAMESPACE + ":"
-    keys = set(KEYS) | {k[len(prefix):] for k in _present() if k.startswith(prefix)}
+    keys = set(KEYS) | {k[len(prefix) :] for k in _present() if k.startswith(prefix)}
     secret = frozenset(k for k in keys if runtime_config.is_config_secret(prefix + k))
     raw: dict[str, str | None] = {}
     unreadable: set[str] = set()
@@ -64,9 +65,14 @@ if misspelt:
     raise pulumi.RunError(misspelt)
 try:
     raw, secret_keys, unreadable = read_raw_config()
-    settings = parse_settings(raw, project=pulumi.get_project(), stack=pulumi.get_stack(),
-                              region=pulumi.Config("aws").get("region"), secret_keys=secret_keys,
-                              unreadable=unreadable)
+    settings = parse_settings(
+        raw,
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        region=pulumi.Config("aws").get("region"),
+        secret_keys=secret_keys,
+        unreadable=unreadable,
+    )
     # A stand-in endpoint (example.com, REPLACE-WITH-...): `pulumi up` refuses it; a preview (and
     # `trailwatch check`, which previews) or an update of a local emulator warns, so that the
     # shipped examples stay runnable.

@@ -5,6 +5,7 @@ pack, not a Python package: its project file, entry point, requirements and exam
 configs are copied next to a copy of its rules, so an installed `trailwatch check` (and
 `pulumi preview --policy-pack <that folder>`) has the pack without a checkout.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -30,8 +31,7 @@ class BuildPyWithPack(build_py):
         for name in PACK_FILES:
             shutil.copy2(PACK / name, target / name)
         for name in PACK_DIRS:
-            shutil.copytree(PACK / name, target / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "venv"))
+            shutil.copytree(PACK / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "venv"))
 
 
 setup(cmdclass={"build_py": BuildPyWithPack})

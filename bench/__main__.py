@@ -6,6 +6,7 @@ SAVE=1` (`--save`) writes the committed bench/results.json instead, to update th
 controls).
 Targets are reported, not asserted: a missed target is a finding to profile, not a flaky test.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,13 +35,18 @@ BENCHES = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"benchmarks to run (default: all of {', '.join(BENCHES)})")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all of {', '.join(BENCHES)})"
+    )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--output", type=Path, default=None, metavar="FILE",
-                       help="where to write the results (default: bench/out/results.json, git-ignored)")
-    where.add_argument("--save", action="store_true",
-                       help="write bench/results.json (committed; `make bench SAVE=1`)")
+    where.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="where to write the results (default: bench/out/results.json, git-ignored)",
+    )
+    where.add_argument("--save", action="store_true", help="write bench/results.json (committed; `make bench SAVE=1`)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHES]
     if unknown:

@@ -4,6 +4,7 @@ Like a real preview, each measurement is the one AnalyzeStack call of a freshly 
 (first-call costs included; nothing left over from an earlier call), both packs on the same
 request, interleaved so machine noise hits both alike.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,8 +21,7 @@ TARGET_LINEAR = 5.5
 TARGET_ALL = 2.0
 
 
-def _analyze_once(pack, request, level: int | None = None,
-                  env: dict[str, str] | None = None) -> tuple[float, int]:
+def _analyze_once(pack, request, level: int | None = None, env: dict[str, str] | None = None) -> tuple[float, int]:
     with running(pack, level=level, env=env) as (stub, _):
         started = time.perf_counter()
         response = stub.AnalyzeStack(request)
@@ -41,14 +41,32 @@ def run() -> list[Result]:
         measured[size] = median(mine)
         ratio = measured[size] / median(base)
         target = f"ratio <= {TARGET_10K}" if size == 10_000 else ""
-        results.append(Result(
-            name=f"AnalyzeStack {size:,} resources", measured=measured[size], baseline=median(base),
-            target=target, ok=(ratio <= TARGET_10K) if size == 10_000 else None,
-            details={"runs": RUNS, "diagnostics": diags, "resources": len(request.resources),
-                     "trailwatch": mine, "noop": base}))
+        results.append(
+            Result(
+                name=f"AnalyzeStack {size:,} resources",
+                measured=measured[size],
+                baseline=median(base),
+                target=target,
+                ok=(ratio <= TARGET_10K) if size == 10_000 else None,
+                details={
+                    "runs": RUNS,
+                    "diagnostics": diags,
+                    "resources": len(request.resources),
+                    "trailwatch": mine,
+                    "noop": base,
+                },
+            )
+        )
     growth = measured[50_000] / measured[10_000]
-    results.append(Result(name="AnalyzeStack 50k / 10k (linearity)", measured=growth, unit="x",
-                          target=f"<= {TARGET_LINEAR}", ok=growth <= TARGET_LINEAR))
+    results.append(
+        Result(
+            name="AnalyzeStack 50k / 10k (linearity)",
+            measured=growth,
+            unit="x",
+            target=f"<= {TARGET_LINEAR}",
+            ok=growth <= TARGET_LINEAR,
+        )
+    )
     return results + all_controls()
 
 
@@ -57,20 +75,36 @@ def all_controls() -> list[Result]:
     the pack as shipped (one shared deserialization, trailwatch_policy.sdk) and with the SDK's
     own per-policy deserialization, against the no-op pack."""
     from pulumi.runtime.proto import analyzer_pb2
+
     request = stack(10_000, all_controls=True)
     shared, per_policy, base, diags = [], [], [], 0
     for _ in range(RUNS):
         took, diags = _analyze_once(TRAILWATCH, request, analyzer_pb2.MANDATORY)
         shared.append(took)
-        per_policy.append(_analyze_once(TRAILWATCH, request, analyzer_pb2.MANDATORY,
-                                        {"TRAILWATCH_SDK_PER_POLICY": "1"})[0])
+        per_policy.append(
+            _analyze_once(TRAILWATCH, request, analyzer_pb2.MANDATORY, {"TRAILWATCH_SDK_PER_POLICY": "1"})[0]
+        )
         base.append(_analyze_once(NOOP, request)[0])
     ratio = median(shared) / median(base)
     return [
-        Result(name="AnalyzeStack 10,000 resources, all 15 controls on", measured=median(shared),
-               baseline=median(base), target=f"ratio <= {TARGET_ALL}", ok=ratio <= TARGET_ALL,
-               details={"runs": RUNS, "diagnostics": diags, "resources": len(request.resources),
-                        "trailwatch": shared, "noop": base}),
-        Result(name="  same, SDK deserializing per policy (not shipped)", measured=median(per_policy),
-               baseline=median(base), details={"runs": RUNS, "trailwatch": per_policy, "noop": base}),
+        Result(
+            name="AnalyzeStack 10,000 resources, all 15 controls on",
+            measured=median(shared),
+            baseline=median(base),
+            target=f"ratio <= {TARGET_ALL}",
+            ok=ratio <= TARGET_ALL,
+            details={
+                "runs": RUNS,
+                "diagnostics": diags,
+                "resources": len(request.resources),
+                "trailwatch": shared,
+                "noop": base,
+            },
+        ),
+        Result(
+            name="  same, SDK deserializing per policy (not shipped)",
+            measured=median(per_policy),
+            baseline=median(base),
+            details={"runs": RUNS, "trailwatch": per_policy, "noop": base},
+        ),
     ]

@@ -17,6 +17,7 @@ the median of `REPEAT` runs of the whole command from process start to exit:
 When Prowler is not installed, or does not run against moto, the row says so (its error)
 and only trailwatch is measured. Target: Prowler's time / trailwatch's >= 50.
 """
+
 from __future__ import annotations
 
 import compileall
@@ -67,23 +68,54 @@ def deploy(endpoint: Endpoint) -> None:
     made = build(endpoint, Chain(pattern=CONTROLS[0].pattern))
     logs, cloudwatch = endpoint.client("logs"), endpoint.client("cloudwatch")
     for c in CONTROLS[1:]:
-        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs-main", filterName=c.metric,
-                               filterPattern=c.pattern,
-                               metricTransformations=[{"metricName": c.metric, "metricNamespace": "CISBenchmark",
-                                                       "metricValue": "1", "defaultValue": 0}])
-        cloudwatch.put_metric_alarm(AlarmName=c.metric, MetricName=c.metric, Namespace="CISBenchmark",
-                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                                    ComparisonOperator="GreaterThanOrEqualToThreshold",
-                                    TreatMissingData="notBreaching", AlarmActions=[made["topic"]])
+        logs.put_metric_filter(
+            logGroupName="aws-cloudtrail-logs-main",
+            filterName=c.metric,
+            filterPattern=c.pattern,
+            metricTransformations=[
+                {"metricName": c.metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
+            ],
+        )
+        cloudwatch.put_metric_alarm(
+            AlarmName=c.metric,
+            MetricName=c.metric,
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[made["topic"]],
+        )
 
 
 def _trailwatch(endpoint: Endpoint) -> tuple[float, float, dict[str, Any]]:
     """(wall seconds, the account's own seconds, the report) of one audit of all controls."""
     env = isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"})
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-                           "--regions", "us-east-1", "--controls", "all", "--format", "json", "--quiet"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trailwatch",
+            "audit",
+            "--endpoint-url",
+            endpoint.url,
+            "--regions",
+            "us-east-1",
+            "--controls",
+            "all",
+            "--format",
+            "json",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     report = json.loads(done.stdout or "{}")
     if done.returncode != 0 or report.get("status") != "pass":
@@ -99,9 +131,20 @@ def _prowler(endpoint: Endpoint) -> tuple[float | None, str, dict[str, int]]:
     env = isolated_env({"AWS_ENDPOINT_URL": endpoint.url})
     env.pop("PYTHONPATH", None)
     with tempfile.TemporaryDirectory() as folder:
-        command = [str(binary), "aws", "--checks", *PROWLER_CHECKS, "--region", "us-east-1",
-                   "--output-formats", "json-ocsf", "--output-directory", folder, "--no-banner",
-                   "--ignore-exit-code-3"]
+        command = [
+            str(binary),
+            "aws",
+            "--checks",
+            *PROWLER_CHECKS,
+            "--region",
+            "us-east-1",
+            "--output-formats",
+            "json-ocsf",
+            "--output-directory",
+            folder,
+            "--no-banner",
+            "--ignore-exit-code-3",
+        ]
         started = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
         wall = time.perf_counter() - started
@@ -130,20 +173,52 @@ def run() -> list[Result]:
         own = median(r[1] for r in runs)
         calls = runs[0][2]["accounts"][0]["apiCalls"]
         results = [
-            Result(name="audit 1 account, 15 controls: whole command", measured=wall, unit="s",
-                   target="reported", details={"api_calls": calls}),
-            Result(name="audit 1 account, 15 controls: the account (reads + judgement)", measured=own,
-                   unit="s", target="reported"),
+            Result(
+                name="audit 1 account, 15 controls: whole command",
+                measured=wall,
+                unit="s",
+                target="reported",
+                details={"api_calls": calls},
+            ),
+            Result(
+                name="audit 1 account, 15 controls: the account (reads + judgement)",
+                measured=own,
+                unit="s",
+                target="reported",
+            ),
         ]
         first, why, counts = _prowler(endpoint)
         if first is None:
-            results.append(Result(name="Prowler, 15 CIS monitoring checks: not measured", measured=0.0,
-                                  unit="s", target=f">= {TARGET:.0f}x", ok=None, details={"why": why}))
+            results.append(
+                Result(
+                    name="Prowler, 15 CIS monitoring checks: not measured",
+                    measured=0.0,
+                    unit="s",
+                    target=f">= {TARGET:.0f}x",
+                    ok=None,
+                    details={"why": why},
+                )
+            )
             return results
-        prowler = median([first] + [p for p, _, _ in (_prowler(endpoint) for _ in range(PROWLER_REPEAT - 1))
-                                    if p is not None])
-        results.append(Result(name="Prowler 5.46.0, the same 15 checks, same account", measured=prowler,
-                              unit="s", target="reported", details={"findings": counts}))
-        results.append(Result(name="Prowler / trailwatch, whole commands", measured=prowler / wall, unit="x",
-                              target=f">= {TARGET:.0f}x", ok=prowler / wall >= TARGET))
+        prowler = median(
+            [first] + [p for p, _, _ in (_prowler(endpoint) for _ in range(PROWLER_REPEAT - 1)) if p is not None]
+        )
+        results.append(
+            Result(
+                name="Prowler 5.46.0, the same 15 checks, same account",
+                measured=prowler,
+                unit="s",
+                target="reported",
+                details={"findings": counts},
+            )
+        )
+        results.append(
+            Result(
+                name="Prowler / trailwatch, whole commands",
+                measured=prowler / wall,
+                unit="x",
+                target=f">= {TARGET:.0f}x",
+                ok=prowler / wall >= TARGET,
+            )
+        )
     return results

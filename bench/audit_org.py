@@ -7,6 +7,7 @@
   every AWS response. Wall time per account-region must stay flat (500 vs 10 within 1.5x);
   calls/s, CPU per account and the audit process's peak memory are reported.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,27 @@ def _startup(endpoint: Endpoint) -> float:
     """Seconds from process creation to the first AWS request, one run."""
     endpoint.control(faults={})  # resets the server's first-request clock
     started = time.time()
-    subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-                    "--regions", "us-east-1", "--controls", "4.1", "--format", "json", "--quiet"],
-                   cwd=ROOT, env=_env(), capture_output=True, check=False)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trailwatch",
+            "audit",
+            "--endpoint-url",
+            endpoint.url,
+            "--regions",
+            "us-east-1",
+            "--controls",
+            "4.1",
+            "--format",
+            "json",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        check=False,
+    )
     first = endpoint.control()["first"]
     if first is None:
         raise RuntimeError("the audit made no AWS request")
@@ -50,10 +69,14 @@ def _startup(endpoint: Endpoint) -> float:
 
 
 def _credentials(endpoint: Endpoint, account: str) -> dict[str, str]:
-    made = endpoint.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}",
-                                              RoleSessionName="build")["Credentials"]
-    return {"aws_access_key_id": made["AccessKeyId"], "aws_secret_access_key": made["SecretAccessKey"],
-            "aws_session_token": made["SessionToken"]}
+    made = endpoint.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="build")[
+        "Credentials"
+    ]
+    return {
+        "aws_access_key_id": made["AccessKeyId"],
+        "aws_secret_access_key": made["SecretAccessKey"],
+        "aws_session_token": made["SessionToken"],
+    }
 
 
 def _start(endpoint: Endpoint, accounts: list[str], folder: str, output: int) -> subprocess.Popen[bytes]:
@@ -61,10 +84,34 @@ def _start(endpoint: Endpoint, accounts: list[str], folder: str, output: int) ->
     listing = Path(folder) / "accounts.txt"
     listing.write_text("\n".join(accounts) + "\n")
     return subprocess.Popen(
-        [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url, "--accounts",
-         str(listing), "--role-name", ROLE, "--regions", ",".join(REGIONS), "--controls", "4.1", "--format", "json",
-         "--quiet", "--max-workers", "32", "--max-accounts", "16"],
-        cwd=ROOT, env=_env(), stdout=output, stderr=output)
+        [
+            sys.executable,
+            "-m",
+            "trailwatch",
+            "audit",
+            "--endpoint-url",
+            endpoint.url,
+            "--accounts",
+            str(listing),
+            "--role-name",
+            ROLE,
+            "--regions",
+            ",".join(REGIONS),
+            "--controls",
+            "4.1",
+            "--format",
+            "json",
+            "--quiet",
+            "--max-workers",
+            "32",
+            "--max-accounts",
+            "16",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        stdout=output,
+        stderr=output,
+    )
 
 
 def _audit(endpoint: Endpoint, accounts: list[str]) -> dict[str, Any]:
@@ -88,23 +135,44 @@ def _growth(endpoint: Endpoint) -> list[Result]:
         report = _audit(endpoint, accounts[:size])
         after = os.times()
         calls = sum(a["apiCalls"] for a in report["accounts"])
-        rows.append({"accounts": size, "seconds": report["seconds"], "calls": calls,
-                     "cpu_s": (after.children_user - before.children_user)
-                     + (after.children_system - before.children_system)})
+        rows.append(
+            {
+                "accounts": size,
+                "seconds": report["seconds"],
+                "calls": calls,
+                "cpu_s": (after.children_user - before.children_user)
+                + (after.children_system - before.children_system),
+            }
+        )
     endpoint.control(latency=0)
     per_unit = {r["accounts"]: r["seconds"] / (r["accounts"] * len(REGIONS)) for r in rows}
     small, large = per_unit[SIZES[0]], per_unit[SIZES[-1]]
     results = []
     for row in rows:
-        results.append(Result(
-            name=f"audit {row['accounts']} accounts x {len(REGIONS)} regions, 50 ms per call",
-            measured=row["seconds"], unit="s", target="-",
-            details={"per_account_region_s": round(per_unit[row["accounts"]], 4),
-                     "calls": row["calls"], "calls_per_s": round(row["calls"] / row["seconds"], 1),
-                     "cpu_s_per_account": round(row["cpu_s"] / row["accounts"], 4)}))
-    results.append(Result(name=f"audit growth: per account-region, {SIZES[-1]} vs {SIZES[0]} accounts", measured=large,
-                          baseline=small, unit="s", target=f"ratio <= {GROWTH_TARGET}",
-                          ok=large / small <= GROWTH_TARGET))
+        results.append(
+            Result(
+                name=f"audit {row['accounts']} accounts x {len(REGIONS)} regions, 50 ms per call",
+                measured=row["seconds"],
+                unit="s",
+                target="-",
+                details={
+                    "per_account_region_s": round(per_unit[row["accounts"]], 4),
+                    "calls": row["calls"],
+                    "calls_per_s": round(row["calls"] / row["seconds"], 1),
+                    "cpu_s_per_account": round(row["cpu_s"] / row["accounts"], 4),
+                },
+            )
+        )
+    results.append(
+        Result(
+            name=f"audit growth: per account-region, {SIZES[-1]} vs {SIZES[0]} accounts",
+            measured=large,
+            baseline=small,
+            unit="s",
+            target=f"ratio <= {GROWTH_TARGET}",
+            ok=large / small <= GROWTH_TARGET,
+        )
+    )
     return results
 
 
@@ -116,8 +184,12 @@ def _peak_memory(endpoint: Endpoint) -> Result:
         child = _start(endpoint, accounts, folder, subprocess.DEVNULL)
         _, _, usage = os.wait4(child.pid, 0)
     endpoint.control(latency=0)
-    return Result(name=f"audit {max(SIZES)} accounts: peak memory of the audit process",
-                  measured=usage.ru_maxrss / 1024, unit="MiB", target="reported")
+    return Result(
+        name=f"audit {max(SIZES)} accounts: peak memory of the audit process",
+        measured=usage.ru_maxrss / 1024,
+        unit="MiB",
+        target="reported",
+    )
 
 
 def run() -> list[Result]:
@@ -125,8 +197,15 @@ def run() -> list[Result]:
         build(endpoint, Chain())
         _startup(endpoint)  # warm the file cache
         startup = median(_startup(endpoint) for _ in range(5))
-        results = [Result(name="audit start-up: process start to first AWS request", measured=startup,
-                          unit="s", target=f"<= {STARTUP_TARGET} s", ok=startup <= STARTUP_TARGET)]
+        results = [
+            Result(
+                name="audit start-up: process start to first AWS request",
+                measured=startup,
+                unit="s",
+                target=f"<= {STARTUP_TARGET} s",
+                ok=startup <= STARTUP_TARGET,
+            )
+        ]
         endpoint.reset()
         results += _growth(endpoint)
         results.append(_peak_memory(endpoint))

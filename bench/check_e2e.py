@@ -5,6 +5,7 @@ STAND-IN providers) in the same run: the dev and prod stacks and a 1,000-resourc
 
 Without the CLI (`make cli` not run: it needs Go) the comparison is skipped and its row says so.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,14 +22,22 @@ RUNS = 5
 TARGET = 0.5  # check / preview
 PASSPHRASE = "trailwatch-example"  # the example passphrase of Pulumi.prod.yaml's `secure:` value
 # (label, program, stack, runs of each): interleaved, median of each
-VERSUS = [("dev", ROOT, "dev", 3), ("prod", ROOT, "prod", 3),
-          ("1,000 resources", ROOT / "bench" / "programs" / "large", "bench", 2)]
+VERSUS = [
+    ("dev", ROOT, "dev", 3),
+    ("prod", ROOT, "prod", 3),
+    ("1,000 resources", ROOT / "bench" / "programs" / "large", "bench", 2),
+]
 
 
 def _once() -> tuple[float, dict[str, float]]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev", "--timings",
-                           "--format", "json"], cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev", "--timings", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     total = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"trailwatch check failed ({done.returncode}):\n{done.stderr}")
@@ -39,12 +48,18 @@ def _once() -> tuple[float, dict[str, float]]:
 
 def _check(program: Path, stack: str) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "check", str(program), "--stack", stack,
-                           "--format", "json"], cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", stack, "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"trailwatch check {program.name} --stack {stack} failed ({done.returncode}):\n"
-                           f"{done.stderr[-3000:]}")
+        raise RuntimeError(
+            f"trailwatch check {program.name} --stack {stack} failed ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
     return elapsed
 
 
@@ -60,16 +75,29 @@ def _preview(program: Path, stack: str) -> float:
         staged = stage(program, Path(tmp) / "program")
         env = cli_env(backend)
         pulumi = str(tools / "bin" / "pulumi")
-        subprocess.run([pulumi, "stack", "init", stack, "--non-interactive"], cwd=staged, env=env,
-                       capture_output=True, text=True, check=True)
+        subprocess.run(
+            [pulumi, "stack", "init", stack, "--non-interactive"],
+            cwd=staged,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         started = time.perf_counter()
-        done = subprocess.run([pulumi, "preview", "--stack", stack, "--policy-pack", str(POLICY), "--json",
-                               "--non-interactive"], cwd=staged, env=env, capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(
+            [pulumi, "preview", "--stack", stack, "--policy-pack", str(POLICY), "--json", "--non-interactive"],
+            cwd=staged,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"pulumi preview {program.name} --stack {stack} failed ({done.returncode}):\n"
-                           f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"pulumi preview {program.name} --stack {stack} failed ({done.returncode}):\n"
+            f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
     return elapsed
 
 
@@ -78,8 +106,14 @@ def versus_preview() -> list[Result]:
     from e2e.harness import TOOLS as tools
 
     if not (tools / "bin" / "pulumi").exists():
-        return [Result(name="check vs pulumi preview", measured=0.0, target="skipped: no Pulumi CLI in .tools/ "
-                       "(`make cli` builds it from source; it needs Go and the Go module proxy)")]
+        return [
+            Result(
+                name="check vs pulumi preview",
+                measured=0.0,
+                target="skipped: no Pulumi CLI in .tools/ "
+                "(`make cli` builds it from source; it needs Go and the Go module proxy)",
+            )
+        ]
     results = []
     for label, program, stack, runs in VERSUS:
         _check(program, stack)  # warm the file cache and the stand-ins' imports
@@ -89,9 +123,16 @@ def versus_preview() -> list[Result]:
             checks.append(_check(program, stack))
             previews.append(_preview(program, stack))
         ratio = median(checks) / median(previews)
-        results.append(Result(name=f"check vs pulumi preview: {label}", measured=median(checks),
-                              baseline=median(previews), target=f"ratio <= {TARGET}", ok=ratio <= TARGET,
-                              details={"runs": runs, "check": checks, "preview": previews}))
+        results.append(
+            Result(
+                name=f"check vs pulumi preview: {label}",
+                measured=median(checks),
+                baseline=median(previews),
+                target=f"ratio <= {TARGET}",
+                ok=ratio <= TARGET,
+                details={"runs": runs, "check": checks, "preview": previews},
+            )
+        )
     return results
 
 
@@ -101,7 +142,8 @@ def run() -> list[Result]:
     total = median(t for t, _ in runs)
     split = {k: median(p[k] for _, p in runs) for k in runs[0][1]}
     split["process start and the rest"] = total - sum(split.values())
-    results = [Result(name="check dev stack end to end", measured=total, target="(reported)",
-                      details={"runs": RUNS, **split})]
+    results = [
+        Result(name="check dev stack end to end", measured=total, target="(reported)", details={"runs": RUNS, **split})
+    ]
     results += [Result(name=f"  of which {k}", measured=v) for k, v in split.items()]
     return results + versus_preview()

@@ -1,4 +1,5 @@
 """Shared plumbing for the benchmarks: timing, the machine record, the results table (markdown)."""
+
 from __future__ import annotations
 
 import gc
@@ -81,15 +82,23 @@ def markdown(results: list[Result], info: dict[str, object]) -> str:
     """The table docs/performance.md shows, with the line that says where it was measured."""
     packages = info.get("packages") or {}
     versions = ", ".join(f"{name} {v}" for name, v in packages.items() if v) if isinstance(packages, dict) else ""
-    lines = [f"Measured {info.get('date')} on {info.get('cores')} cores, Python {info.get('python')}"
-             + (f", {versions}" if versions else "") + ". Reproduce with `make bench`.", "",
-             "| benchmark | measured | baseline | ratio | target | met |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"Measured {info.get('date')} on {info.get('cores')} cores, Python {info.get('python')}"
+        + (f", {versions}" if versions else "")
+        + ". Reproduce with `make bench`.",
+        "",
+        "| benchmark | measured | baseline | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in results:
-        cells = [r.name.strip(), _amount(r.measured, r.unit),
-                 "" if r.baseline is None else _amount(r.baseline, r.unit),
-                 "" if r.ratio is None else f"{r.ratio:.2f}", r.target,
-                 {True: "yes", False: "**no**", None: "—"}[r.ok]]
+        cells = [
+            r.name.strip(),
+            _amount(r.measured, r.unit),
+            "" if r.baseline is None else _amount(r.baseline, r.unit),
+            "" if r.ratio is None else f"{r.ratio:.2f}",
+            r.target,
+            {True: "yes", False: "**no**", None: "—"}[r.ok],
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

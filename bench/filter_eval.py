@@ -1,4 +1,5 @@
 """Benchmark 3: the CIS 2.0 pattern over 100k CloudTrail JSON lines vs plain json.loads."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,13 @@ def run() -> list[Result]:
     base = best_of(baseline)
     took = best_of(measured)
     matched = sum(1 for line in lines if evaluate(line))
-    return [Result(
-        name="filter: CIS 2.0 over 100k JSON lines",
-        measured=took, baseline=base, target=f"ratio <= {TARGET} (vs json.loads)",
-        ok=took / base <= TARGET, details={"lines": LINES, "matched": matched},
-    )]
+    return [
+        Result(
+            name="filter: CIS 2.0 over 100k JSON lines",
+            measured=took,
+            baseline=base,
+            target=f"ratio <= {TARGET} (vs json.loads)",
+            ok=took / base <= TARGET,
+            details={"lines": LINES, "matched": matched},
+        )
+    ]

@@ -7,6 +7,7 @@ same request (the SDK's own cost: deserializing every resource). Targets per att
 in under 10 s, policy output under 5 MB, and the canary -- a CloudTrail log group that lacks
 a metric filter, first in the stack -- still named in a mandatory violation.
 """
+
 from __future__ import annotations
 
 import functools
@@ -58,30 +59,59 @@ def _with_canary() -> analyzer_pb2.AnalyzeStackRequest:
     return req
 
 
-def _chain(req: analyzer_pb2.AnalyzeStackRequest, i: int, pattern: str = CIS,
-           topic_policy: str | None = None, tags: Any = None) -> dict[str, str]:
+def _chain(
+    req: analyzer_pb2.AnalyzeStackRequest, i: int, pattern: str = CIS, topic_policy: str | None = None, tags: Any = None
+) -> dict[str, str]:
     """A compliant trail -> group -> filter -> alarm -> topic -> subscription chain."""
     group = f"aws-cloudtrail-logs-{i}"
-    lg = _add(req, LOG_GROUP, f"trail-logs-{i}", {"name": group, "arn": UNKNOWN,
-                                                   **({"tags": tags} if tags else {})})
-    _add(req, TRAIL, f"trail-{i}", {"name": f"t{i}", "isMultiRegionTrail": True,
-                                    "enableLogging": True, "cloudWatchLogsGroupArn": UNKNOWN},
-         {"cloudWatchLogsGroupArn": [lg]})
-    flt = _add(req, FILTER, f"filter-{i}", {
-        "name": f"f{i}", "logGroupName": group, "pattern": pattern,
-        "metricTransformation": {"name": f"U{i}", "namespace": "CIS", "value": "1",
-                                 "defaultValue": "0"}}, {"logGroupName": [lg]})
+    lg = _add(req, LOG_GROUP, f"trail-logs-{i}", {"name": group, "arn": UNKNOWN, **({"tags": tags} if tags else {})})
+    _add(
+        req,
+        TRAIL,
+        f"trail-{i}",
+        {"name": f"t{i}", "isMultiRegionTrail": True, "enableLogging": True, "cloudWatchLogsGroupArn": UNKNOWN},
+        {"cloudWatchLogsGroupArn": [lg]},
+    )
+    flt = _add(
+        req,
+        FILTER,
+        f"filter-{i}",
+        {
+            "name": f"f{i}",
+            "logGroupName": group,
+            "pattern": pattern,
+            "metricTransformation": {"name": f"U{i}", "namespace": "CIS", "value": "1", "defaultValue": "0"},
+        },
+        {"logGroupName": [lg]},
+    )
     topic = _add(req, TOPIC, f"alerts-{i}", {"name": f"alerts-{i}", "arn": UNKNOWN})
-    _add(req, SUBSCRIPTION, f"sub-{i}", {"topic": UNKNOWN, "protocol": "email",
-                                         "endpoint": "sec@example.com"}, {"topic": [topic]})
+    _add(
+        req,
+        SUBSCRIPTION,
+        f"sub-{i}",
+        {"topic": UNKNOWN, "protocol": "email", "endpoint": "sec@example.com"},
+        {"topic": [topic]},
+    )
     if topic_policy is not None:
-        _add(req, TOPIC_POLICY, f"policy-{i}", {"arn": UNKNOWN, "policy": topic_policy},
-             {"arn": [topic]})
-    _add(req, ALARM, f"alarm-{i}", {
-        "name": f"a{i}", "metricName": f"U{i}", "namespace": "CIS", "statistic": "Sum",
-        "period": 300.0, "threshold": 1.0, "evaluationPeriods": 1.0,
-        "comparisonOperator": "GreaterThanOrEqualToThreshold", "treatMissingData": "notBreaching",
-        "alarmActions": [UNKNOWN]}, {"alarmActions": [topic]})
+        _add(req, TOPIC_POLICY, f"policy-{i}", {"arn": UNKNOWN, "policy": topic_policy}, {"arn": [topic]})
+    _add(
+        req,
+        ALARM,
+        f"alarm-{i}",
+        {
+            "name": f"a{i}",
+            "metricName": f"U{i}",
+            "namespace": "CIS",
+            "statistic": "Sum",
+            "period": 300.0,
+            "threshold": 1.0,
+            "evaluationPeriods": 1.0,
+            "comparisonOperator": "GreaterThanOrEqualToThreshold",
+            "treatMissingData": "notBreaching",
+            "alarmActions": [UNKNOWN],
+        },
+        {"alarmActions": [topic]},
+    )
     return {"filter": flt}
 
 
@@ -93,8 +123,7 @@ def pattern(size: int) -> Attack:
     huge = ('{ ($.errorCode = "*UnauthorizedOperation") || ' * (size // 46 + 1))[:size]
     _chain(req, 0, pattern=huge)
     flt = next(r for r in req.resources if r.type == FILTER)
-    analyze = analyzer_pb2.AnalyzeRequest(type=flt.type, urn=flt.urn, name=flt.name,
-                                          properties=flt.properties)
+    analyze = analyzer_pb2.AnalyzeRequest(type=flt.type, urn=flt.urn, name=flt.name, properties=flt.properties)
     return req, {}, [analyze]
 
 
@@ -102,10 +131,18 @@ def unresolved_filters(n: int) -> Attack:
     req = _with_canary()
     for i in range(n):
         _add(req, LOG_GROUP, f"g{i}", {"name": f"aws-cloudtrail-logs-{i}", "arn": UNKNOWN})
-        _add(req, FILTER, f"f{i}", {
-            "name": f"f{i}", "logGroupName": UNKNOWN, "pattern": CIS,
-            "metricTransformation": {"name": f"U{i}", "namespace": "CIS", "value": "1"}},
-            {"logGroupName": [_urn("other", f"x{i}")]})
+        _add(
+            req,
+            FILTER,
+            f"f{i}",
+            {
+                "name": f"f{i}",
+                "logGroupName": UNKNOWN,
+                "pattern": CIS,
+                "metricTransformation": {"name": f"U{i}", "namespace": "CIS", "value": "1"},
+            },
+            {"logGroupName": [_urn("other", f"x{i}")]},
+        )
     return req, {}, []
 
 
@@ -114,14 +151,34 @@ def unresolved_alarms(n: int) -> Attack:
     for i in range(n):
         group = f"aws-cloudtrail-logs-{i}"
         _add(req, LOG_GROUP, f"g{i}", {"name": group, "arn": UNKNOWN})
-        _add(req, FILTER, f"f{i}", {
-            "name": f"f{i}", "logGroupName": group, "pattern": CIS,
-            "metricTransformation": {"name": f"U{i}", "namespace": "CIS", "value": "1"}})
-        _add(req, ALARM, f"a{i}", {
-            "name": f"a{i}", "metricName": UNKNOWN, "namespace": "CIS", "statistic": "Sum",
-            "period": 300.0, "threshold": 1.0, "evaluationPeriods": 1.0,
-            "comparisonOperator": "GreaterThanOrEqualToThreshold", "alarmActions": [UNKNOWN]},
-            {"metricName": [_urn("other", f"m{i}")]})
+        _add(
+            req,
+            FILTER,
+            f"f{i}",
+            {
+                "name": f"f{i}",
+                "logGroupName": group,
+                "pattern": CIS,
+                "metricTransformation": {"name": f"U{i}", "namespace": "CIS", "value": "1"},
+            },
+        )
+        _add(
+            req,
+            ALARM,
+            f"a{i}",
+            {
+                "name": f"a{i}",
+                "metricName": UNKNOWN,
+                "namespace": "CIS",
+                "statistic": "Sum",
+                "period": 300.0,
+                "threshold": 1.0,
+                "evaluationPeriods": 1.0,
+                "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                "alarmActions": [UNKNOWN],
+            },
+            {"metricName": [_urn("other", f"m{i}")]},
+        )
     return req, {}, []
 
 
@@ -153,9 +210,11 @@ def deep(levels: int) -> Attack:
     for _ in range(levels):
         value = {"k": value}
     condition = '{"k": ' * levels + '"leaf"' + "}" * levels
-    policy = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
-              '{"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": "*", '
-              '"Condition": {"StringEquals": ' + condition + "}}]}")
+    policy = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+        '{"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": "*", '
+        '"Condition": {"StringEquals": ' + condition + "}}]}"
+    )
     req = _with_canary()
     _chain(req, 0, topic_policy=policy, tags=value)
     return req, {}, []
@@ -183,8 +242,10 @@ def _call(pack, req, config, analyze) -> tuple[float, list[Any]]:
 
 
 def _canary_reported(diags: list[Any]) -> bool:
-    return any(d.enforcementLevel == analyzer_pb2.MANDATORY and d.policyName == MONITORED
-               and CANARY in d.message for d in diags)
+    return any(
+        d.enforcementLevel == analyzer_pb2.MANDATORY and d.policyName == MONITORED and CANARY in d.message
+        for d in diags
+    )
 
 
 def _deep_capable(fn: Callable[[], Any]) -> Any:
@@ -198,6 +259,7 @@ def _deep_capable(fn: Callable[[], Any]) -> Any:
             out.append(fn())
         except BaseException as exc:  # noqa: BLE001 -- re-raised in the caller
             error.append(exc)
+
     before = sys.getrecursionlimit()
     threading.stack_size(512 * 1024 * 1024)
     sys.setrecursionlimit(200_000)
@@ -225,12 +287,20 @@ def _measure(key: str) -> Result:
     output = sum(len(d.message.encode()) for d in diags)
     canary = _canary_reported(diags)
     return Result(
-        name=f"hostile: {label.format(size)}", measured=took, baseline=base,
+        name=f"hostile: {label.format(size)}",
+        measured=took,
+        baseline=base,
         target=f"< {TARGET_SECONDS:g} s, output < 5 MB, canary reported",
         ok=took < TARGET_SECONDS and output < TARGET_BYTES and canary,
-        details={"output_bytes": output, "diagnostics": len(diags), "canary": canary,
-                 "noop_failed": base is None, "resources": len(req.resources),
-                 "request_bytes": req.ByteSize()})
+        details={
+            "output_bytes": output,
+            "diagnostics": len(diags),
+            "canary": canary,
+            "noop_failed": base is None,
+            "resources": len(req.resources),
+            "request_bytes": req.ByteSize(),
+        },
+    )
 
 
 def run() -> list[Result]:

@@ -1,4 +1,5 @@
 """Benchmark 1: launching the pack as the CLI does, up to its port line, vs a no-op pack."""
+
 from __future__ import annotations
 
 import compileall
@@ -28,6 +29,13 @@ def run() -> list[Result]:
         ours.append(_start(TRAILWATCH))
         base.append(_start(NOOP))
     measured, baseline = median(ours), median(base)
-    return [Result(name="pack start (launch to port line)", measured=measured, baseline=baseline,
-                   target=f"ratio <= {TARGET} (vs no-op pack)", ok=measured / baseline <= TARGET,
-                   details={"runs": RUNS, "trailwatch": ours, "noop": base})]
+    return [
+        Result(
+            name="pack start (launch to port line)",
+            measured=measured,
+            baseline=baseline,
+            target=f"ratio <= {TARGET} (vs no-op pack)",
+            ok=measured / baseline <= TARGET,
+            details={"runs": RUNS, "trailwatch": ours, "noop": base},
+        )
+    ]

@@ -1,5 +1,6 @@
 """A PNG reader in the standard library (8-bit RGB/RGBA, non-interlaced: what Chromium's
 screenshots are), enough to count the colours of a screenshot."""
+
 from __future__ import annotations
 
 import struct
@@ -14,8 +15,8 @@ def pixels(path: Path) -> tuple[int, int, Counter[tuple[int, int, int]]]:
         raise ValueError(f"{path}: not a PNG")
     pos, idat, width, height, channels = 8, b"", 0, 0, 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
         if kind == b"IHDR":
             width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunk)
@@ -30,7 +31,7 @@ def pixels(path: Path) -> tuple[int, int, Counter[tuple[int, int, int]]]:
     colours: Counter[tuple[int, int, int]] = Counter()
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up = previous[i]
@@ -46,6 +47,6 @@ def pixels(path: Path) -> tuple[int, int, Counter[tuple[int, int, int]]]:
                 pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
                 pred = left if pa <= pb and pa <= pc else up if pb <= pc else corner
                 line[i] = (line[i] + pred) & 0xFF
-        colours.update(tuple(line[x:x + 3]) for x in range(0, stride, channels))  # type: ignore[misc]
+        colours.update(tuple(line[x : x + 3]) for x in range(0, stride, channels))  # type: ignore[misc]
         previous = line
     return width, height, colours

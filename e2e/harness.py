@@ -5,6 +5,7 @@ copied: `pulumi stack init` writes an encryption salt into them), with a local f
 temporary folder and a fixed passphrase -- never a cloud. Policy violations are read from the
 CLI's engine event log (`--event-log`): `--json` leaves policy events out of its digest.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,20 +53,22 @@ def cli_version() -> str:
 
 def cli_env(backend: Path, autonames: str = "provider", invoke_results: tuple[str, ...] = ()) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")}
-    env.update({
-        # The project's virtualenv first: a Pulumi.yaml naming no virtualenv runs `python3` from PATH.
-        "PATH": os.pathsep.join([str(TOOLS / "bin"), str(ROOT / ".venv" / "bin"), env.get("PATH", "")]),
-        "PULUMI_HOME": str(TOOLS / "pulumi-home"),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-        "PULUMI_BACKEND_URL": backend.as_uri(),
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "TRAILWATCH_STANDIN_AUTONAMES": autonames,
-        # What `--invoke-result TOKEN=FILE` gives `trailwatch check`, given to the stand-ins
-        "TRAILWATCH_STANDIN_INVOKE_RESULTS": "\n".join(invoke_results),
-        "NO_COLOR": "1",
-        "PULUMI_DEBUG_COMMANDS": "true",  # enables `--event-log`
-    })
+    env.update(
+        {
+            # The project's virtualenv first: a Pulumi.yaml naming no virtualenv runs `python3` from PATH.
+            "PATH": os.pathsep.join([str(TOOLS / "bin"), str(ROOT / ".venv" / "bin"), env.get("PATH", "")]),
+            "PULUMI_HOME": str(TOOLS / "pulumi-home"),
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_BACKEND_URL": backend.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "TRAILWATCH_STANDIN_AUTONAMES": autonames,
+            # What `--invoke-result TOKEN=FILE` gives `trailwatch check`, given to the stand-ins
+            "TRAILWATCH_STANDIN_INVOKE_RESULTS": "\n".join(invoke_results),
+            "NO_COLOR": "1",
+            "PULUMI_DEBUG_COMMANDS": "true",  # enables `--event-log`
+        }
+    )
     return env
 
 
@@ -92,9 +95,17 @@ def _policy_events(log: Path) -> list[dict[str, Any]]:
     return events
 
 
-def preview(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Path | None = None,
-            config: tuple[str, ...] = (), autonames: str = "provider", extra: tuple[str, ...] = (),
-            invoke_results: tuple[str, ...] = ()) -> Outcome:
+def preview(
+    program: Path,
+    stack: str,
+    *,
+    pack: Path = POLICY,
+    pack_config: Path | None = None,
+    config: tuple[str, ...] = (),
+    autonames: str = "provider",
+    extra: tuple[str, ...] = (),
+    invoke_results: tuple[str, ...] = (),
+) -> Outcome:
     """`pulumi preview --stack S --policy-pack P [--policy-pack-config F] --json` on the real CLI."""
     with tempfile.TemporaryDirectory(prefix="tw-e2e-") as tmp:
         work = Path(tmp)
@@ -103,13 +114,30 @@ def preview(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Path
         staged = stage(program, work / "program")
         env = cli_env(backend, autonames, invoke_results)
         pulumi = str(TOOLS / "bin" / "pulumi")
-        init = subprocess.run([pulumi, "stack", "init", stack, "--non-interactive"], cwd=staged, env=env,
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        init = subprocess.run(
+            [pulumi, "stack", "init", stack, "--non-interactive"],
+            cwd=staged,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
         if init.returncode != 0:
             raise RuntimeError(f"pulumi stack init {stack} failed:\n{init.stdout}\n{init.stderr}")
         log = work / "events.jsonl"
-        args = [pulumi, "preview", "--stack", stack, "--policy-pack", str(pack), "--json",
-                "--event-log", str(log), "--non-interactive", *extra]
+        args = [
+            pulumi,
+            "preview",
+            "--stack",
+            stack,
+            "--policy-pack",
+            str(pack),
+            "--json",
+            "--event-log",
+            str(log),
+            "--non-interactive",
+            *extra,
+        ]
         if pack_config is not None:
             args += ["--policy-pack-config", str(pack_config)]
         for kv in config:
@@ -130,11 +158,32 @@ def cli_violations(outcome: Outcome) -> set[Violation]:
     return {(p, lvl, urn, COLOR.sub("", msg).rstrip("\n")) for p, lvl, urn, msg in outcome.violations}
 
 
-def check(program: Path, stack: str, *, pack: Path = POLICY, pack_config: Path | None = None,
-          config: tuple[str, ...] = (), autonames: str = "provider", invoke_results: tuple[str, ...] = ()) -> Outcome:
+def check(
+    program: Path,
+    stack: str,
+    *,
+    pack: Path = POLICY,
+    pack_config: Path | None = None,
+    config: tuple[str, ...] = (),
+    autonames: str = "provider",
+    invoke_results: tuple[str, ...] = (),
+) -> Outcome:
     """`python -m trailwatch check` on the same stack, the offline engine."""
-    args = [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", stack, "--format", "json",
-            "--autonames", autonames, "--policy-pack", str(pack)]
+    args = [
+        sys.executable,
+        "-m",
+        "trailwatch",
+        "check",
+        str(program),
+        "--stack",
+        stack,
+        "--format",
+        "json",
+        "--autonames",
+        autonames,
+        "--policy-pack",
+        str(pack),
+    ]
     if pack_config is not None:
         args += ["--policy-pack-config", str(pack_config)]
     for kv in config:

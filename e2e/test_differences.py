@@ -1,5 +1,6 @@
 """The differences between the offline engine and the real CLI that remain on purpose, each
 asserted exactly as docs/offline-engine.md ("Known differences") states it."""
+
 from __future__ import annotations
 
 import json
@@ -74,6 +75,7 @@ def test_a_secret_endpoint_is_subscribed_by_the_cli_only() -> None:
     resources differ by exactly that subscription."""
     cli = preview(ROOT, "prod")
     offline = check(ROOT, "prod")
+
     def aws(urns: list[str]) -> set[str]:  # the AWS resources (their own type, after any parents')
         return {u for u in urns if u.split("::")[2].split("$")[-1].startswith("aws:")}
 

@@ -13,6 +13,7 @@ exactly, one test each (docs/offline-engine.md lists them; e2e/test_differences.
 
 Runs start together on a small pool when the module fixture is first used; each test reads its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ class Case:
 
 def _fixture_stack(program: Path) -> str:
     [stack_file] = [p for p in program.glob("Pulumi.*.yaml") if p.name != "Pulumi.yaml"]
-    return stack_file.name[len("Pulumi."):-len(".yaml")]
+    return stack_file.name[len("Pulumi.") : -len(".yaml")]
 
 
 SSM = f"aws:ssm/getParameter:getParameter={Path(__file__).parent / 'invoke-results' / 'ssm-oncall-email.json'}"
@@ -65,8 +66,12 @@ STYLES: dict[str, tuple[str, tuple[str, ...], str, tuple[str, ...]]] = {
     "regions-alarm-default": ("regions", ("regions:alarmProvider=default",), "provider", ()),
     "regions-filter-region": ("regions", ("regions:filterRegion=us-west-2",), "provider", ()),
     "accounts-alarm-security": ("accounts", ("accounts:alarmAccount=security",), "provider", ()),
-    "accounts-subscription-other": ("accounts", (
-        "accounts:subscriptionTopic=arn:aws:sns:us-east-1:111122223333:security-alarms",), "provider", ()),
+    "accounts-subscription-other": (
+        "accounts",
+        ("accounts:subscriptionTopic=arn:aws:sns:us-east-1:111122223333:security-alarms",),
+        "provider",
+        (),
+    ),
 }
 
 
@@ -94,8 +99,9 @@ FAILING_RUNS = {"duplicate-urn"}
 
 
 def _both(case: Case) -> tuple[Outcome, Outcome]:
-    kwargs = dict(pack_config=case.pack_config, config=case.config, autonames=case.autonames,
-                  invoke_results=case.invoke_results)
+    kwargs = dict(
+        pack_config=case.pack_config, config=case.config, autonames=case.autonames, invoke_results=case.invoke_results
+    )
     return preview(case.program, case.stack, **kwargs), check(case.program, case.stack, **kwargs)
 
 
@@ -111,7 +117,9 @@ def runs() -> dict[str, Future[tuple[Outcome, Outcome]]]:
 def test_cli_and_offline_report_the_same_violations(key: str, runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
     cli, offline = runs[key].result()
     assert offline.returncode in (0, 1), offline.stderr
-    assert "error: " not in cli.stderr or cli.violations, f"the CLI failed without a verdict:\n{cli.stdout}\n{cli.stderr}"
+    assert "error: " not in cli.stderr or cli.violations, (
+        f"the CLI failed without a verdict:\n{cli.stdout}\n{cli.stderr}"
+    )
     assert cli_violations(cli) == offline.violations
     assert cli.passed == offline.passed, (cli.returncode, offline.returncode, cli.stdout[-2000:], cli.stderr)
 
@@ -184,13 +192,15 @@ def test_native_and_lookup_stacks_get_a_verdict_from_the_cli(runs: dict[str, Fut
         assert any(e.get("resourcePreEvent") for e in cli.events)
     cli, _ = runs["native-no-subscription"].result()
     assert {(p, lvl, urn) for p, lvl, urn, _ in cli_violations(cli)} == {
-        ("unauthorized-api-calls-monitored", "mandatory", "urn:pulumi:test::native::aws-native:sns:Topic::alarms")}
+        ("unauthorized-api-calls-monitored", "mandatory", "urn:pulumi:test::native::aws-native:sns:Topic::alarms")
+    }
     cli, _ = runs["lookups-typo"].result()
     assert not cli.passed and cli_violations(cli)
 
 
 def test_native_topic_policy_on_its_own_arn_passes_like_its_pulumi_aws_twin(
-        runs: dict[str, Future[tuple[Outcome, Outcome]]]) -> None:
+    runs: dict[str, Future[tuple[Outcome, Outcome]]],
+) -> None:
     for key in ("native-topic-policy", "native-topic-policy-unknown", "native-topic-policy-aws"):
         cli, offline = runs[key].result()
         assert cli.passed and not cli.violations, (key, cli.stdout[-2000:], cli.stderr)

@@ -4,6 +4,7 @@ without scripts by `make e2e`) previewed by the real CLI with trailwatch's Pytho
 A CloudTrail log group with no monitoring is blocked (exit non-zero, the mandatory violation on
 the log group); the same program with the metric filter, alarm and topic passes.
 """
+
 from __future__ import annotations
 
 from e2e.harness import TS, cli_violations, preview
@@ -16,7 +17,8 @@ def test_unmonitored_typescript_log_group_is_blocked_by_the_python_pack() -> Non
     assert run.returncode != 0, run.stdout[-3000:] + run.stderr
     violations = cli_violations(run)
     assert {(p, lvl, urn) for p, lvl, urn, _ in violations} == {
-        ("unauthorized-api-calls-monitored", "mandatory", LOG_GROUP)}
+        ("unauthorized-api-calls-monitored", "mandatory", LOG_GROUP)
+    }
     [(_, _, _, message)] = violations
     assert "no-metric-filter" in message and "a trail delivers to it" in message
 

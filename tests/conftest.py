@@ -8,6 +8,7 @@ A real AWS API for the audit's tests: one moto server per test session (tests/mo
 asks for `moto` gets it empty: `Endpoint.fresh()` (moto's reset API, no injected faults, IAM
 not enforced) runs before and after each test, so no test sees another's accounts.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,6 +1,7 @@
 """Per control, the pattern cases every layer is tested with (judge, `trailwatch check`, audit):
 each framework's published text, a reordered/respaced equivalent, one missing a call the
 control names, one that also counts read-only noise, and one that can never match."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,11 +13,11 @@ from trailwatch_policy.controls import CONTROLS, Control
 @dataclass(frozen=True)
 class Cases:
     control: Control
-    reordered: str          # same meaning, other order and spacing
-    missing: str            # misses one call / identity the control names
-    missing_words: str      # what the verdict must say about it
-    noisy: str              # also counts read-only or ordinary traffic
-    never: str              # can never match anything
+    reordered: str  # same meaning, other order and spacing
+    missing: str  # misses one call / identity the control names
+    missing_words: str  # what the verdict must say about it
+    noisy: str  # also counts read-only or ordinary traffic
+    never: str  # can never match anything
 
 
 def _api(apis: tuple[str, ...], source: str | None, noise: str) -> tuple[str, str, str]:
@@ -29,31 +30,43 @@ def _api(apis: tuple[str, ...], source: str | None, noise: str) -> tuple[str, st
 
 
 def _cases(c: Control) -> Cases:
-    never_and = ('{ ($.eventName = "CreateVpc") && ($.eventName = "DeleteVpc") }')
+    never_and = '{ ($.eventName = "CreateVpc") && ($.eventName = "DeleteVpc") }'
     if c.id == "4.1":
-        return Cases(c, '{$.errorCode="AccessDenied*"||$.errorCode="*UnauthorizedOperation"}',
-                     '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied" }',
-                     "misses AccessDeniedException",
-                     '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied*" || $.readOnly IS TRUE }',
-                     '{ ($.errorCode = "*UnauthorizedOperation") && ($.errorCode = "AccessDenied*") }')
+        return Cases(
+            c,
+            '{$.errorCode="AccessDenied*"||$.errorCode="*UnauthorizedOperation"}',
+            '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied" }',
+            "misses AccessDeniedException",
+            '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied*" || $.readOnly IS TRUE }',
+            '{ ($.errorCode = "*UnauthorizedOperation") && ($.errorCode = "AccessDenied*") }',
+        )
     if c.id == "4.2":
-        return Cases(c, '{$.additionalEventData.MFAUsed!="Yes"&&$.eventName="ConsoleLogin"}',
-                     '{ $.eventName = "ConsoleLogin" && $.additionalEventData.MFAUsed != "Yes" && $.userIdentity.type = "IAMUser" }',
-                     "narrows the control by identity type",
-                     '{ $.eventName = "ConsoleLogin" }',
-                     '{ $.eventName = "ConsoleLogin" && $.eventName != "ConsoleLogin" }')
+        return Cases(
+            c,
+            '{$.additionalEventData.MFAUsed!="Yes"&&$.eventName="ConsoleLogin"}',
+            '{ $.eventName = "ConsoleLogin" && $.additionalEventData.MFAUsed != "Yes" && $.userIdentity.type = "IAMUser" }',
+            "narrows the control by identity type",
+            '{ $.eventName = "ConsoleLogin" }',
+            '{ $.eventName = "ConsoleLogin" && $.eventName != "ConsoleLogin" }',
+        )
     if c.id == "4.3":
-        return Cases(c, '{$.eventType!="AwsServiceEvent"&&$.userIdentity.invokedBy NOT EXISTS&&$.userIdentity.type="Root"}',
-                     '{ $.userIdentity.type = "Root" && $.eventType = "AwsApiCall" }',
-                     "misses root sign-in",
-                     '{ $.userIdentity.type = "Root" || $.readOnly IS TRUE }',
-                     '{ $.userIdentity.type = "Root" && $.userIdentity.type = "IAMUser" }')
+        return Cases(
+            c,
+            '{$.eventType!="AwsServiceEvent"&&$.userIdentity.invokedBy NOT EXISTS&&$.userIdentity.type="Root"}',
+            '{ $.userIdentity.type = "Root" && $.eventType = "AwsApiCall" }',
+            "misses root sign-in",
+            '{ $.userIdentity.type = "Root" || $.readOnly IS TRUE }',
+            '{ $.userIdentity.type = "Root" && $.userIdentity.type = "IAMUser" }',
+        )
     if c.id == "4.6":
-        return Cases(c, '{$.errorMessage="Failed authentication"&&$.eventName="ConsoleLogin"}',
-                     '{ $.eventName = ConsoleLogin && $.errorMessage = "Failed authentication" && $.userIdentity.type = "IAMUser" }',
-                     "narrows the control by identity type",
-                     '{ $.eventName = ConsoleLogin }',
-                     '{ $.eventName = ConsoleLogin && $.errorMessage = "Failed authentication" && $.eventName = GetCallerIdentity }')
+        return Cases(
+            c,
+            '{$.errorMessage="Failed authentication"&&$.eventName="ConsoleLogin"}',
+            '{ $.eventName = ConsoleLogin && $.errorMessage = "Failed authentication" && $.userIdentity.type = "IAMUser" }',
+            "narrows the control by identity type",
+            "{ $.eventName = ConsoleLogin }",
+            '{ $.eventName = ConsoleLogin && $.errorMessage = "Failed authentication" && $.eventName = GetCallerIdentity }',
+        )
     spec = {
         "4.4": (t.IAM_POLICY_APIS, None, "GetRolePolicy"),
         "4.5": (t.CLOUDTRAIL_APIS, None, "DescribeTrails"),

@@ -5,6 +5,7 @@ pagination and error mapping are exercised for real. Only loopback is ever bound
 port is chosen by the OS (port 0), and every server holds its own accounts. The tests share
 one server per session (tests/conftest.py) and `fresh()` empties it between scenarios.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,9 +43,12 @@ class Endpoint:
     def enforce_iam(self, after: float) -> None:
         """moto checks IAM policies after `after` more requests (`/moto-api/reset-auth`); moto's
         default, `math.inf`, never checks them."""
-        request = urllib.request.Request(self.url + "/moto-api/reset-auth", method="POST",
-                                         data=str(after).encode(),
-                                         headers={"Content-Type": "text/plain"})  # not a form: keep the body
+        request = urllib.request.Request(
+            self.url + "/moto-api/reset-auth",
+            method="POST",
+            data=str(after).encode(),
+            headers={"Content-Type": "text/plain"},
+        )  # not a form: keep the body
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             response.read()
 
@@ -61,8 +65,9 @@ class Endpoint:
         if latency is not None:
             request = urllib.request.Request(f"{self.url}/trailwatch-test/latency?seconds={latency}")
         elif faults is not None:
-            request = urllib.request.Request(self.url + "/trailwatch-test/faults", method="POST",
-                                             data=json.dumps(faults).encode())
+            request = urllib.request.Request(
+                self.url + "/trailwatch-test/faults", method="POST", data=json.dumps(faults).encode()
+            )
         else:
             request = urllib.request.Request(self.url + "/trailwatch-test/state")
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
@@ -83,7 +88,11 @@ class Endpoint:
 
 def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for a subprocess: fake credentials, no user AWS config, no proxies."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
     env.update(FAKE_CREDENTIALS)
     env["AWS_CONFIG_FILE"] = os.devnull
     env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
@@ -99,9 +108,16 @@ class AuditRun(NamedTuple):
     stderr: str
 
 
-def audit(endpoint: Endpoint, *args: str, fmt: str | None = "json", regions: str | None = "us-east-1",
-          controls: str | None = "4.1", cwd: Path = ROOT, env: dict[str, str] | None = None,
-          timeout: float = 120) -> AuditRun:
+def audit(
+    endpoint: Endpoint,
+    *args: str,
+    fmt: str | None = "json",
+    regions: str | None = "us-east-1",
+    controls: str | None = "4.1",
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> AuditRun:
     """`python -m trailwatch audit --endpoint-url <endpoint> ARGS` as a subprocess, as a user runs it.
 
     `--format fmt`, `--regions regions` and `--controls controls` are added unless ARGS name a
@@ -117,8 +133,14 @@ def audit(endpoint: Endpoint, *args: str, fmt: str | None = "json", regions: str
         command += ["--regions", regions]
     if controls is not None and "--controls" not in args:
         command += ["--controls", controls]
-    done = subprocess.run(command, cwd=cwd, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **(env or {})}),
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", **(env or {})}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     printed = command[command.index("--format") + 1] if "--format" in command else "text"
     if printed in ("json", "sarif"):
         return AuditRun(done.returncode, json.loads(done.stdout) if done.stdout else None, done.stderr)
@@ -321,8 +343,11 @@ def build(endpoint: Endpoint, chain: Chain, **credentials: Any) -> dict[str, str
         cloudtrail = endpoint.client("cloudtrail", region, **credentials)
         arn = chain.log_group_arn or f"arn:aws:logs:{region}:{account}:log-group:{chain.log_group}:*"
         made["trail"] = cloudtrail.create_trail(
-            Name=chain.trail, S3BucketName=bucket, IsMultiRegionTrail=chain.multi_region,
-            CloudWatchLogsLogGroupArn=arn, CloudWatchLogsRoleArn=ROLE.format(account=account),
+            Name=chain.trail,
+            S3BucketName=bucket,
+            IsMultiRegionTrail=chain.multi_region,
+            CloudWatchLogsLogGroupArn=arn,
+            CloudWatchLogsRoleArn=ROLE.format(account=account),
         )["TrailARN"]
         if chain.selectors is not None:
             cloudtrail.put_event_selectors(TrailName=chain.trail, EventSelectors=chain.selectors)
@@ -330,10 +355,13 @@ def build(endpoint: Endpoint, chain: Chain, **credentials: Any) -> dict[str, str
             cloudtrail.start_logging(Name=chain.trail)
     if chain.pattern is not None and chain.create_log_group:
         logs.put_metric_filter(
-            logGroupName=chain.log_group, filterName="unauthorized-api-calls",
+            logGroupName=chain.log_group,
+            filterName="unauthorized-api-calls",
             filterPattern=chain.pattern,
-            metricTransformations=[{"metricName": chain.metric, "metricNamespace": chain.namespace,
-                                    "metricValue": "1", "defaultValue": 0}])
+            metricTransformations=[
+                {"metricName": chain.metric, "metricNamespace": chain.namespace, "metricValue": "1", "defaultValue": 0}
+            ],
+        )
     sns = endpoint.client("sns", region, **credentials)
     attributes = {"KmsMasterKeyId": chain.kms_key} if chain.kms_key else {}
     topic = sns.create_topic(Name=chain.topic, Attributes=attributes)["TopicArn"]
@@ -342,9 +370,15 @@ def build(endpoint: Endpoint, chain: Chain, **credentials: Any) -> dict[str, str
         sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="security@example.com")
     if chain.alarm:
         endpoint.client("cloudwatch", region, **credentials).put_metric_alarm(
-            AlarmName="Unauthorized_API_Calls", MetricName=chain.alarm_metric or chain.metric,
-            Namespace=chain.namespace, Statistic="Sum", Period=300, EvaluationPeriods=1,
-            Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmName="Unauthorized_API_Calls",
+            MetricName=chain.alarm_metric or chain.metric,
+            Namespace=chain.namespace,
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
             TreatMissingData="notBreaching",
-            AlarmActions=[topic] if chain.alarm_actions else [])
+            AlarmActions=[topic] if chain.alarm_actions else [],
+        )
     return made

@@ -5,6 +5,7 @@ A resource is a `Spec` (type, logical name, properties, property dependencies, p
 deserialization and unknown-checking proxy, `analyze_stack_request()` into the gRPC
 message the engine sends, and `PackProcess` runs the real pack over the Analyzer protocol.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,10 +27,14 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"
 
 CIS_12 = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'
-CIS_14 = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || '
-          '($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }')
-CIS_20 = ('{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") && '
-          '($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }')
+CIS_14 = (
+    '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || '
+    '($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }'
+)
+CIS_20 = (
+    '{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") && '
+    '($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }'
+)
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
@@ -73,10 +78,17 @@ def topic_arn(name: str) -> str:
     return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
 
 
-def stack(style: str = "deps", preview: bool = True, group: str = "aws-cloudtrail-logs-main",
-          pattern: str = CIS_12, alarm: Mapping[str, Any] | None = None,
-          topic: Mapping[str, Any] | None = None, subscription: bool = True,
-          component: bool = False, suffix: str = "") -> list[Spec]:
+def stack(
+    style: str = "deps",
+    preview: bool = True,
+    group: str = "aws-cloudtrail-logs-main",
+    pattern: str = CIS_12,
+    alarm: Mapping[str, Any] | None = None,
+    topic: Mapping[str, Any] | None = None,
+    subscription: bool = True,
+    component: bool = False,
+    suffix: str = "",
+) -> list[Spec]:
     """A compliant trail -> log group -> filter -> alarm -> topic -> subscription stack.
 
     style "deps": links through outputs (unknown at preview, property dependencies);
@@ -97,31 +109,62 @@ def stack(style: str = "deps", preview: bool = True, group: str = "aws-cloudtrai
     log_group = spec(LOG_GROUP, "trail-logs", {"name": group, "arn": out(lg_arn(group))})
     tp_name = f"alerts{suffix}-1a2b3c4"
     tp = spec(TOPIC, "alerts", {"name": tp_name, "arn": out(topic_arn(tp_name)), **(topic or {})})
-    trail = spec(TRAIL, "trail", {
-        "name": "main" + suffix, "isMultiRegionTrail": True, "enableLogging": True,
-        "cloudWatchLogsGroupArn": (out(lg_arn(group) + ":*") if deps else lg_arn(group) + ":*"),
-    }, {"cloudWatchLogsGroupArn": [log_group.urn]} if deps else {})
-    flt = spec(FILTER, "unauthorized", {
-        "name": "unauthorized" + suffix, "logGroupName": group, "pattern": pattern,
-        "metricTransformation": {"name": "UnauthorizedAPICalls", "namespace": "CISBenchmark",
-                                 "value": "1", "defaultValue": "0"},
-    }, {"logGroupName": [log_group.urn]} if deps else {})
+    trail = spec(
+        TRAIL,
+        "trail",
+        {
+            "name": "main" + suffix,
+            "isMultiRegionTrail": True,
+            "enableLogging": True,
+            "cloudWatchLogsGroupArn": (out(lg_arn(group) + ":*") if deps else lg_arn(group) + ":*"),
+        },
+        {"cloudWatchLogsGroupArn": [log_group.urn]} if deps else {},
+    )
+    flt = spec(
+        FILTER,
+        "unauthorized",
+        {
+            "name": "unauthorized" + suffix,
+            "logGroupName": group,
+            "pattern": pattern,
+            "metricTransformation": {
+                "name": "UnauthorizedAPICalls",
+                "namespace": "CISBenchmark",
+                "value": "1",
+                "defaultValue": "0",
+            },
+        },
+        {"logGroupName": [log_group.urn]} if deps else {},
+    )
     alarm_props = {
-        "name": "Unauthorized_API_Calls" + suffix, "namespace": "CISBenchmark",
-        "metricName": "UnauthorizedAPICalls", "statistic": "Sum", "period": 300.0,
-        "threshold": 1.0, "comparisonOperator": "GreaterThanOrEqualToThreshold",
-        "evaluationPeriods": 1.0, "treatMissingData": "notBreaching", "actionsEnabled": True,
+        "name": "Unauthorized_API_Calls" + suffix,
+        "namespace": "CISBenchmark",
+        "metricName": "UnauthorizedAPICalls",
+        "statistic": "Sum",
+        "period": 300.0,
+        "threshold": 1.0,
+        "comparisonOperator": "GreaterThanOrEqualToThreshold",
+        "evaluationPeriods": 1.0,
+        "treatMissingData": "notBreaching",
+        "actionsEnabled": True,
         "alarmActions": [out(topic_arn(tp_name)) if deps else topic_arn(tp_name)],
         **(alarm or {}),
     }
-    al = spec(ALARM, "unauthorized-alarm", alarm_props,
-              {"alarmActions": [tp.urn]} if deps else {})
+    al = spec(ALARM, "unauthorized-alarm", alarm_props, {"alarmActions": [tp.urn]} if deps else {})
     specs = ([comp] if comp else []) + [log_group, trail, flt, tp, al]
     if subscription:
-        specs.append(spec(SUBSCRIPTION, "email", {
-            "topic": out(topic_arn(tp_name)) if deps else topic_arn(tp_name),
-            "protocol": "email", "endpoint": secret("security@example.com")},
-            {"topic": [tp.urn]} if deps else {}))
+        specs.append(
+            spec(
+                SUBSCRIPTION,
+                "email",
+                {
+                    "topic": out(topic_arn(tp_name)) if deps else topic_arn(tp_name),
+                    "protocol": "email",
+                    "endpoint": secret("security@example.com"),
+                },
+                {"topic": [tp.urn]} if deps else {},
+            )
+        )
     return specs
 
 
@@ -132,6 +175,7 @@ def find(specs: Iterable[Spec], type_: str) -> Spec:
 # -- through the SDK ---------------------------------------------------------------------
 def _struct(props: Mapping[str, Any]):
     from google.protobuf import struct_pb2
+
     s = struct_pb2.Struct()
     s.update(props)
     return s
@@ -147,8 +191,7 @@ def policy_resources(specs: Iterable[Spec]) -> list[Any]:
     specs = list(specs)
     out: dict[str, Any] = {}
     for s in specs:
-        props = unknown_checking_proxy(deserialize_properties(
-            json_format.MessageToDict(_struct(s.props))))
+        props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(_struct(s.props))))
         opts = PolicyResourceOptions(False, [], False, [], None, [], None)  # type: ignore[arg-type]
         out[s.urn] = PolicyResource(s.type, props, s.urn, s.name, opts, None, None, [], {})
     for s in specs:
@@ -160,10 +203,12 @@ def policy_resources(specs: Iterable[Spec]) -> list[Any]:
 
 def analyze_stack_request(specs: Iterable[Spec]):
     from pulumi.runtime.proto import analyzer_pb2
+
     resources = []
     for s in specs:
-        r = analyzer_pb2.AnalyzerResource(type=s.type, urn=s.urn, name=s.name,
-                                          properties=_struct(s.props), parent=s.parent or "")
+        r = analyzer_pb2.AnalyzerResource(
+            type=s.type, urn=s.urn, name=s.name, properties=_struct(s.props), parent=s.parent or ""
+        )
         for key, urns in s.deps.items():
             r.propertyDependencies[key].urns.extend(urns)
         r.dependencies.extend(sorted({u for v in s.deps.values() for u in v}))
@@ -180,49 +225,64 @@ def pack_python() -> str:
 class PackProcess:
     """The real pack, launched as the Pulumi language host does, spoken to over gRPC."""
 
-    def __init__(self, dry_run: bool = True, env: Mapping[str, str] | None = None,
-                 others_apart: bool = False) -> None:
+    def __init__(self, dry_run: bool = True, env: Mapping[str, str] | None = None, others_apart: bool = False) -> None:
         #: True: `analyze_stack` leaves out the advisory diagnostics of the control policies other
         #: than 4.1 (advisory by default since issue 21; tests of 4.1's rules on 4.1-only stacks
         #: look at them apart, in `self.others`)
         self.others_apart = others_apart
         self.others: list[Any] = []
-        env = dict(os.environ, PULUMI_PROJECT="trailwatch", PULUMI_STACK="dev",
-                   PULUMI_DRY_RUN="true" if dry_run else "false", PULUMI_CONFIG="{}", **(env or {}))
+        env = dict(
+            os.environ,
+            PULUMI_PROJECT="trailwatch",
+            PULUMI_STACK="dev",
+            PULUMI_DRY_RUN="true" if dry_run else "false",
+            PULUMI_CONFIG="{}",
+            **(env or {}),
+        )
         # The engine address is only used to log a failure of the pack program itself.
         self.proc = subprocess.Popen(
             [pack_python(), "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)],
-            cwd=POLICY_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            cwd=POLICY_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         line = self.proc.stdout.readline().decode().strip()  # type: ignore[union-attr]
         if not line.isdigit():
             self.close()
             raise RuntimeError(f"pack did not start: {line!r} {self.proc.stderr.read().decode()}")  # type: ignore[union-attr]
         import grpc
         from pulumi.runtime.proto import analyzer_pb2_grpc
+
         self.channel = grpc.insecure_channel(f"127.0.0.1:{line}")
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
 
     def info(self):
         from google.protobuf import empty_pb2
+
         return self.stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
 
     def configure(self, config: Mapping[str, Any] | None = None) -> None:
         """Configure like the engine: defaults from the schema, then the user's file."""
         from pulumi.runtime.proto import analyzer_pb2
+
         info = self.info()
         config = dict(config or {})
         everyone = config.pop("all", None)
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         if isinstance(everyone, Mapping):  # like the engine: its level for every policy, the
-            rest = dict(everyone)           # other keys passed on as the config of "all"
+            rest = dict(everyone)  # other keys passed on as the config of "all"
             everyone = rest.pop("enforcementLevel", None)
             entry = request.policyConfig["all"]
             entry.enforcementLevel = _level(everyone or "advisory")
             entry.properties.update(rest)
         for policy in info.policies:
             level = policy.enforcementLevel if everyone is None else _level(everyone)
-            props = {k: v["default"] for k, v in
-                     json_format_to_dict(policy.configSchema.properties).items() if "default" in v}
+            props = {
+                k: v["default"]
+                for k, v in json_format_to_dict(policy.configSchema.properties).items()
+                if "default" in v
+            }
             user = config.get(policy.name)
             if isinstance(user, str):
                 level = _level(user)
@@ -243,14 +303,17 @@ class PackProcess:
         from pulumi.runtime.proto import analyzer_pb2
 
         from trailwatch_policy.controls import CONTROLS
+
         others = {c.policy for c in CONTROLS[1:]}
         self.others = [d for d in found if d.policyName in others and d.enforcementLevel == analyzer_pb2.ADVISORY]
         return [d for d in found if d not in self.others]
 
     def analyze(self, spec: Spec):
         from pulumi.runtime.proto import analyzer_pb2
-        request = analyzer_pb2.AnalyzeRequest(type=spec.type, urn=spec.urn, name=spec.name,
-                                              properties=_struct(spec.props))
+
+        request = analyzer_pb2.AnalyzeRequest(
+            type=spec.type, urn=spec.urn, name=spec.name, properties=_struct(spec.props)
+        )
         return self.stub.Analyze(request, timeout=30).diagnostics
 
     def close(self) -> None:
@@ -265,10 +328,16 @@ class PackProcess:
 
 def json_format_to_dict(struct: Any) -> dict[str, Any]:
     from google.protobuf import json_format
+
     return json_format.MessageToDict(struct)
 
 
 def _level(name: str) -> int:
     from pulumi.runtime.proto import analyzer_pb2
-    return {"advisory": analyzer_pb2.ADVISORY, "mandatory": analyzer_pb2.MANDATORY,
-            "disabled": analyzer_pb2.DISABLED, "remediate": analyzer_pb2.REMEDIATE}[name]
+
+    return {
+        "advisory": analyzer_pb2.ADVISORY,
+        "mandatory": analyzer_pb2.MANDATORY,
+        "disabled": analyzer_pb2.DISABLED,
+        "remediate": analyzer_pb2.REMEDIATE,
+    }[name]

@@ -6,6 +6,7 @@ can run many stack configurations. The fake AWS answers the invokes the program 
 them. Its account has the log groups in `log_groups` (by default Control Tower's); reading any
 other fails the way the provider does.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -69,8 +70,13 @@ class FakeAws(pulumi.runtime.Mocks):
     In preview, like the engine on a new stack, computed values (ids, ARNs) are unknown.
     """
 
-    def __init__(self, preview: bool = False, log_groups: frozenset[str] = LOG_GROUPS, partition: str = "aws",
-                 region: str = REGION) -> None:
+    def __init__(
+        self,
+        preview: bool = False,
+        log_groups: frozenset[str] = LOG_GROUPS,
+        partition: str = "aws",
+        region: str = REGION,
+    ) -> None:
         self.preview = preview
         self.log_groups = log_groups
         self.partition = partition
@@ -91,8 +97,9 @@ class FakeAws(pulumi.runtime.Mocks):
             state["keyId"] = resource_id
         shape = _ARN_SHAPES.get(args.typ)
         if shape is not None:
-            state["arn"] = shape.format(partition=self.partition, region=self.region, account=ACCOUNT, name=name,
-                                        id=resource_id)
+            state["arn"] = shape.format(
+                partition=self.partition, region=self.region, account=ACCOUNT, name=name, id=resource_id
+            )
         if self.preview:
             state.update({k: UNKNOWN for k in ("arn", "keyId") if k in state})
             resource_id = ""
@@ -106,20 +113,41 @@ class FakeAws(pulumi.runtime.Mocks):
                 # The provider's words for a data source that finds nothing, as the engine
                 # returns them: a gRPC error (the SDK turns it into an exception for the caller).
                 raise InvokeFailed(f"reading CloudWatch Logs Log Group ({name}): empty result")
-            return {"name": name, "id": name,
-                    "arn": f"arn:{self.partition}:logs:{self.region}:{ACCOUNT}:log-group:{name}",
-                    "retentionInDays": 365, "kmsKeyId": "", "logGroupClass": "STANDARD", "tags": {},
-                    "creationTime": 0, "deletionProtectionEnabled": False, "region": self.region}
+            return {
+                "name": name,
+                "id": name,
+                "arn": f"arn:{self.partition}:logs:{self.region}:{ACCOUNT}:log-group:{name}",
+                "retentionInDays": 365,
+                "kmsKeyId": "",
+                "logGroupClass": "STANDARD",
+                "tags": {},
+                "creationTime": 0,
+                "deletionProtectionEnabled": False,
+                "region": self.region,
+            }
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:{self.partition}:iam::{ACCOUNT}:user/ci",
-                    "userId": "AIDAEXAMPLE", "id": ACCOUNT}
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:{self.partition}:iam::{ACCOUNT}:user/ci",
+                "userId": "AIDAEXAMPLE",
+                "id": ACCOUNT,
+            }
         if args.token == "aws:index/getPartition:getPartition":
             suffix = DNS_SUFFIXES[self.partition]
-            return {"partition": self.partition, "dnsSuffix": suffix,
-                    "reverseDnsPrefix": ".".join(reversed(suffix.split("."))), "id": self.partition}
+            return {
+                "partition": self.partition,
+                "dnsSuffix": suffix,
+                "reverseDnsPrefix": ".".join(reversed(suffix.split("."))),
+                "id": self.partition,
+            }
         if args.token == "aws:index/getRegion:getRegion":
-            return {"region": self.region, "name": self.region, "id": self.region,
-                    "endpoint": f"ec2.{self.region}.{DNS_SUFFIXES[self.partition]}", "description": self.region}
+            return {
+                "region": self.region,
+                "name": self.region,
+                "id": self.region,
+                "endpoint": f"ec2.{self.region}.{DNS_SUFFIXES[self.partition]}",
+                "description": self.region,
+            }
         raise AssertionError(f"the program made an invoke the offline engine does not answer: {args.token}")
 
 
@@ -153,13 +181,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type != "pulumi:pulumi:Stack":
             # The wire form, as a policy pack sees it: unknowns stay the UNKNOWN string.
             inputs = json_format.MessageToDict(request.object)
-            self.registrations.append(Registered(
-                type=request.type, name=request.name, parent=request.parent, inputs=inputs,
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                urn=response.urn, protect=request.protect, retain_on_delete=request.retainOnDelete,
-                additional_secret_outputs=list(request.additionalSecretOutputs),
-                alias_names=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases]))
+            self.registrations.append(
+                Registered(
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    inputs=inputs,
+                    dependencies=list(request.dependencies),
+                    property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    urn=response.urn,
+                    protect=request.protect,
+                    retain_on_delete=request.retainOnDelete,
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
+                    alias_names=[a.spec.name if a.HasField("spec") else a.urn for a in request.aliases],
+                )
+            )
         return response
 
 
@@ -235,8 +271,10 @@ def stack_config(stack: str, *, shipped: bool = False) -> dict[str, str]:
     By default as its owner deploys it: the stand-in endpoints replaced (`own_endpoints`);
     `shipped=True`: the committed values as they are.
     """
-    config = {key: SECURE_VALUES[key] if isinstance(value, dict) and set(value) == {"secure"} else raw_value(value)
-              for key, value in _document(stack)["config"].items()}
+    config = {
+        key: SECURE_VALUES[key] if isinstance(value, dict) and set(value) == {"secure"} else raw_value(value)
+        for key, value in _document(stack)["config"].items()
+    }
     if shipped:
         return config
     return {key: own_endpoints(value) if key.startswith("trailwatch:") else value for key, value in config.items()}
@@ -244,20 +282,30 @@ def stack_config(stack: str, *, shipped: bool = False) -> dict[str, str]:
 
 def secure_keys(stack: str) -> list[str]:
     """The keys Pulumi.<stack>.yaml sets as secrets (`secure:`)."""
-    return [key for key, value in _document(stack)["config"].items()
-            if isinstance(value, dict) and set(value) == {"secure"}]
+    return [
+        key for key, value in _document(stack)["config"].items() if isinstance(value, dict) and set(value) == {"secure"}
+    ]
 
 
 def run_stack(stack: str, *, preview: bool = False, shipped: bool = False) -> ProgramRun:
     """The program on a committed stack file, as the Pulumi CLI would run it (see `stack_config`)."""
-    return run_program(stack_config(stack, shipped=shipped), stack=stack, preview=preview,
-                       secret_keys=secure_keys(stack))
+    return run_program(
+        stack_config(stack, shipped=shipped), stack=stack, preview=preview, secret_keys=secure_keys(stack)
+    )
 
 
-def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str = "trailwatch",
-                run: ProgramRun | None = None, preview: bool = False, secret_keys: Sequence[str] = (),
-                log_groups: frozenset[str] = LOG_GROUPS, partition: str = "aws",
-                region: str = REGION) -> ProgramRun:
+def run_program(
+    config: Mapping[str, Any],
+    *,
+    stack: str = "dev",
+    project: str = "trailwatch",
+    run: ProgramRun | None = None,
+    preview: bool = False,
+    secret_keys: Sequence[str] = (),
+    log_groups: frozenset[str] = LOG_GROUPS,
+    partition: str = "aws",
+    region: str = REGION,
+) -> ProgramRun:
     """Run __main__.py with `config` (full keys like `trailwatch:createTrail`) under fresh mocks.
 
     `secret_keys` are config keys set as secrets. Pass `run` to see what was registered even
@@ -266,13 +314,22 @@ def run_program(config: Mapping[str, Any], *, stack: str = "dev", project: str =
     """
     # A copied context keeps the runtime's context variables (settings, root stack, config)
     # from leaking into other tests that use Pulumi's mocks in the same process.
-    return contextvars.copy_context().run(_run_program, config, stack, project, run, preview, secret_keys,
-                                          log_groups, partition, region)
+    return contextvars.copy_context().run(
+        _run_program, config, stack, project, run, preview, secret_keys, log_groups, partition, region
+    )
 
 
-def _run_program(config: Mapping[str, Any], stack: str, project: str, run: ProgramRun | None,
-                 preview: bool, secret_keys: Sequence[str], log_groups: frozenset[str], partition: str,
-                 region: str) -> ProgramRun:
+def _run_program(
+    config: Mapping[str, Any],
+    stack: str,
+    project: str,
+    run: ProgramRun | None,
+    preview: bool,
+    secret_keys: Sequence[str],
+    log_groups: frozenset[str],
+    partition: str,
+    region: str,
+) -> ProgramRun:
     mocks = FakeAws(preview, log_groups, partition, region)
     monitor = RecordingMonitor(mocks)
     if run is not None:

@@ -1,6 +1,7 @@
 """The alarm rules of issue 14/16 on model objects (chain.evaluate): one unauthorized call puts
 the alarm in ALARM and no call takes it out, on the datapoints the filter really publishes;
 what it reads (unit, dimensions, account, expression); composite alarms; non-SNS actions."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -43,11 +44,14 @@ def test_threshold_zero_without_default_value_fires_only_on_events():
     assert statuses(with_alarm(ZERO, threshold=0.0, comparison=GT)) == ["pass"]  # Sum 1 > 0, 0 > 0 false
 
 
-@pytest.mark.parametrize(("stat", "code", "words"), [
-    ("Average", "alarm-threshold", "in a busy log group one unauthorized API call never fires it"),
-    ("SampleCount", "alarm-fires-without-event", "SampleCount = 1"),
-    ("Minimum", "alarm-threshold", "Minimum = 0"),
-])
+@pytest.mark.parametrize(
+    ("stat", "code", "words"),
+    [
+        ("Average", "alarm-threshold", "in a busy log group one unauthorized API call never fires it"),
+        ("SampleCount", "alarm-fires-without-event", "SampleCount = 1"),
+        ("Minimum", "alarm-threshold", "Minimum = 0"),
+    ],
+)
 def test_statistic_against_the_filters_default_value(stat, code, words):
     inv = with_alarm(ZERO, statistic=stat)
     assert codes(inv) == [("a", "fail", code)]
@@ -86,23 +90,39 @@ def math_alarm(inv: Inventory, expression: str, *more: MetricQuery) -> Inventory
     return with_alarm(inv, **query_alarm(M1, *more, MetricQuery("e1", expression=expression, return_data=True)))
 
 
-@pytest.mark.parametrize("expression", [
-    "m1", "FILL(m1, 0)", "m1 * 2", "m1 + 0", "SUM(METRICS())", "MAX([m1, 0])", "IF(m1 > 0, 1, 0)",
-    "IF(m1 >= 1, m1)", "m1 / PERIOD(m1) * 300", "(m1 + m1) / 2",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "m1",
+        "FILL(m1, 0)",
+        "m1 * 2",
+        "m1 + 0",
+        "SUM(METRICS())",
+        "MAX([m1, 0])",
+        "IF(m1 > 0, 1, 0)",
+        "IF(m1 >= 1, m1)",
+        "m1 / PERIOD(m1) * 300",
+        "(m1 + m1) / 2",
+    ],
+)
 def test_expressions_that_fire_on_one_call_and_not_without(expression):
     assert statuses(math_alarm(ZERO, expression)) == ["pass"], expression
 
 
-@pytest.mark.parametrize(("expression", "status", "code"), [
-    ("m1 - 1", "fail", "alarm-threshold"),  # one call gives 0
-    ("m1 / 2", "fail", "alarm-threshold"),
-    ("m1 + 1", "fail", "alarm-fires-without-event"),  # no call gives 1 (defaultValue 0)
-    ("IF(m1 > 0, 0, 1)", "fail", "alarm-threshold"),
-    ("FILL(m1, 1)", "fail", "alarm-fires-without-event"),
-    ("RATE(m1)", "unknown", "alarm-expression"), ("DIFF(m1)", "unknown", "alarm-expression"),
-    ("SUM(m1)", "unknown", "alarm-expression"), ("LOG(m1)", "unknown", "alarm-expression"),
-])
+@pytest.mark.parametrize(
+    ("expression", "status", "code"),
+    [
+        ("m1 - 1", "fail", "alarm-threshold"),  # one call gives 0
+        ("m1 / 2", "fail", "alarm-threshold"),
+        ("m1 + 1", "fail", "alarm-fires-without-event"),  # no call gives 1 (defaultValue 0)
+        ("IF(m1 > 0, 0, 1)", "fail", "alarm-threshold"),
+        ("FILL(m1, 1)", "fail", "alarm-fires-without-event"),
+        ("RATE(m1)", "unknown", "alarm-expression"),
+        ("DIFF(m1)", "unknown", "alarm-expression"),
+        ("SUM(m1)", "unknown", "alarm-expression"),
+        ("LOG(m1)", "unknown", "alarm-expression"),
+    ],
+)
 def test_expressions_that_do_not(expression, status, code):
     assert codes(math_alarm(ZERO, expression)) == [("a", status, code)], expression
 
@@ -128,12 +148,15 @@ def test_unit_must_be_the_one_the_filter_publishes():
     assert codes(with_alarm(good(), unit=UNKNOWN)) == [("a", "unknown", "alarm-unit")]
 
 
-@pytest.mark.parametrize(("alarm_dims", "words"), [
-    ({}, "an alarm without them sees no data"),
-    ({"User": "$.userIdentity.arn"}, "field selector"),
-    ({"Other": "x"}, "another combination"),
-    ({"User": "arn:aws:iam::1:user/a"}, "sees one combination only"),
-])
+@pytest.mark.parametrize(
+    ("alarm_dims", "words"),
+    [
+        ({}, "an alarm without them sees no data"),
+        ({"User": "$.userIdentity.arn"}, "field selector"),
+        ({"Other": "x"}, "another combination"),
+        ({"User": "arn:aws:iam::1:user/a"}, "sees one combination only"),
+    ],
+)
 def test_dimensions_the_filter_publishes_cannot_all_be_watched(alarm_dims, words):
     inv = with_alarm(with_metric(good(), dimensions={"User": "$.userIdentity.arn"}), dimensions=alarm_dims)
     assert codes(inv) == [("a", "fail", "alarm-dimensions")]
@@ -150,8 +173,13 @@ def test_cross_account_metric_query():
 
 def test_anomaly_detection_band_is_not_a_threshold():
     band = MetricQuery("ad1", expression="ANOMALY_DETECTION_BAND(m1, 2)", return_data=True)
-    inv = with_alarm(good(), threshold=None, threshold_metric_id="ad1",
-                     comparison="GreaterThanUpperThreshold", **query_alarm(M1, band))
+    inv = with_alarm(
+        good(),
+        threshold=None,
+        threshold_metric_id="ad1",
+        comparison="GreaterThanUpperThreshold",
+        **query_alarm(M1, band),
+    )
     assert codes(inv) == [("a", "fail", "alarm-anomaly-band")]
     assert "learns from the metric's own history" in message(inv)
 
@@ -167,8 +195,7 @@ def test_actions_that_are_not_sns_notify_no_person():
 
 
 def composite(rule: object, **changes: object) -> CompositeAlarm:
-    return replace(CompositeAlarm("c", "any-security", rule, alarm_actions=(Ref(SNS_ARN + "alerts"),)),
-                   **changes)
+    return replace(CompositeAlarm("c", "any-security", rule, alarm_actions=(Ref(SNS_ARN + "alerts"),)), **changes)
 
 
 @pytest.mark.parametrize("rule", ['ALARM("a")', "ALARM(a) OR ALARM(other)", 'ALARM("a") OR NOT OK(b)'])
@@ -178,16 +205,19 @@ def test_composite_alarm_notifies_for_an_alarm_without_actions(rule):
     assert statuses(replace(inv, composite_alarms=(composite(rule),))) == ["pass"], rule
 
 
-@pytest.mark.parametrize(("comp", "status", "code"), [
-    (composite('ALARM("a") AND ALARM(other)'), "fail", "composite-rule"),  # needs another alarm too
-    (composite('OK("a")'), "fail", "composite-rule"),
-    (composite('ALARM("a") OR TRUE'), "fail", "composite-rule"),  # never leaves ALARM
-    (composite('ALARM("a")', actions_enabled=False), "fail", "alarm-actions-disabled"),
-    (composite('ALARM("a")', alarm_actions=()), "fail", "alarm-no-actions"),
-    (composite('ALARM("a")', suppressor="maintenance"), "unknown", "composite-suppressed"),
-    (composite(UNKNOWN, rule_sources=frozenset({"a"})), "unknown", "composite-rule"),
-    (composite('ALARM("a"'), "unknown", "composite-rule"),
-])
+@pytest.mark.parametrize(
+    ("comp", "status", "code"),
+    [
+        (composite('ALARM("a") AND ALARM(other)'), "fail", "composite-rule"),  # needs another alarm too
+        (composite('OK("a")'), "fail", "composite-rule"),
+        (composite('ALARM("a") OR TRUE'), "fail", "composite-rule"),  # never leaves ALARM
+        (composite('ALARM("a")', actions_enabled=False), "fail", "alarm-actions-disabled"),
+        (composite('ALARM("a")', alarm_actions=()), "fail", "alarm-no-actions"),
+        (composite('ALARM("a")', suppressor="maintenance"), "unknown", "composite-suppressed"),
+        (composite(UNKNOWN, rule_sources=frozenset({"a"})), "unknown", "composite-rule"),
+        (composite('ALARM("a"'), "unknown", "composite-rule"),
+    ],
+)
 def test_composite_alarms_that_do_not_notify(comp, status, code):
     inv = replace(with_alarm(good("literal"), alarm_actions=()), composite_alarms=(comp,))
     found = {(s, c) for rid, s, c in codes(inv) if rid == "c"}
@@ -196,6 +226,7 @@ def test_composite_alarms_that_do_not_notify(comp, status, code):
 
 
 def test_composite_topics_are_judged_like_the_alarms():
-    inv = replace(with_alarm(good("literal"), alarm_actions=()), composite_alarms=(composite('ALARM("a")'),),
-                  subscriptions=())
+    inv = replace(
+        with_alarm(good("literal"), alarm_actions=()), composite_alarms=(composite('ALARM("a")'),), subscriptions=()
+    )
     assert ("tp", "fail", "topic-no-subscription") in codes(inv, LIVE)

@@ -2,6 +2,7 @@
 team writes them (a helper module, one trail per case), run through `python -m trailwatch check`
 as CI runs it. Every broken case fails on the resource a user edits, with its code; the cases
 that deliver are silent; no fix text names an offline-engine autoname."""
+
 from __future__ import annotations
 
 import re
@@ -58,8 +59,7 @@ def test_alarm_settings_that_never_notify_fail_on_the_alarm(runs: dict[str, Futu
     no_autonames_in_fixes(run)
 
 
-def test_topics_keys_and_subscriptions_that_drop_alarms_fail_where_they_are_fixed(
-        runs: dict[str, Future[Run]]) -> None:
+def test_topics_keys_and_subscriptions_that_drop_alarms_fail_where_they_are_fixed(runs: dict[str, Future[Run]]) -> None:
     run = runs["topic-rules"].result()
     p = "topic-rules"
     assert run.returncode == 1, run.stderr

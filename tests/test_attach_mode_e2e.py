@@ -4,6 +4,7 @@ example, each with a broken knob, fail with the code of the broken link.
 The prod stack attaches to `aws-controltower/CloudTrailLogs` and declares no log group and no
 trail; before attach mode was judged, every knob below passed (issue 13).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,22 +23,44 @@ GROUP = "aws-controltower/CloudTrailLogs"
 
 
 def check(program: Path, *args: str) -> tuple[int, dict[str, Any], str]:
-    proc = subprocess.run([sys.executable, "-m", "trailwatch", "check", str(program), "--format", "json",
-                           "--policy-pack", str(ROOT / "policy"), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trailwatch",
+            "check",
+            str(program),
+            "--format",
+            "json",
+            "--policy-pack",
+            str(ROOT / "policy"),
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     doc = json.loads(proc.stdout) if proc.stdout.strip() else {}
     return proc.returncode, doc, proc.stderr
 
 
 def mandatory_codes(doc: dict[str, Any]) -> set[str]:
-    return {code for d in doc["diagnostics"] if d["enforcementLevel"] == "mandatory"
-            for code in re.findall(r"- \[([a-z-]+)\]", d["message"])}
+    return {
+        code
+        for d in doc["diagnostics"]
+        if d["enforcementLevel"] == "mandatory"
+        for code in re.findall(r"- \[([a-z-]+)\]", d["message"])
+    }
 
 
-@pytest.mark.parametrize("knob, code", [
-    ("trailwatch:alarmThreshold=5", "alarm-threshold"),
-    ("trailwatch:alarmThreshold=1.5", "alarm-threshold"),
-])
+@pytest.mark.parametrize(
+    "knob, code",
+    [
+        ("trailwatch:alarmThreshold=5", "alarm-threshold"),
+        ("trailwatch:alarmThreshold=1.5", "alarm-threshold"),
+    ],
+)
 def test_prod_with_a_broken_alarm_fails(knob: str, code: str) -> None:
     status, doc, stderr = check(ROOT, "--stack", "prod", "--config", knob)
     assert status == 1, stderr
@@ -48,8 +71,9 @@ def test_prod_with_a_broken_alarm_fails(knob: str, code: str) -> None:
 def test_prod_with_the_group_named_in_the_pack_config_fails_the_same_way(tmp_path: Path) -> None:
     config = tmp_path / "named.json"
     config.write_text(json.dumps({"unauthorized-api-calls-monitored": {"logGroupNames": [GROUP]}}))
-    status, doc, stderr = check(ROOT, "--stack", "prod", "--config", "trailwatch:alarmThreshold=5",
-                                "--policy-pack-config", str(config))
+    status, doc, stderr = check(
+        ROOT, "--stack", "prod", "--config", "trailwatch:alarmThreshold=5", "--policy-pack-config", str(config)
+    )
     assert status == 1, stderr
     assert mandatory_codes(doc) == {"alarm-threshold"}
 
@@ -94,10 +118,13 @@ def test_the_readme_library_example_passes_as_written(tmp_path: Path) -> None:
     assert "aws:cloudwatch/logGroup:LogGroup" not in types  # attach mode: nothing declared
 
 
-@pytest.mark.parametrize("broken, code", [
-    ("    alarm_threshold=5,\n", "alarm-threshold"),
-    ("    pattern='{ $.errorCode = \"AccessDenied\" }',\n", "pattern-rejected"),
-])
+@pytest.mark.parametrize(
+    "broken, code",
+    [
+        ("    alarm_threshold=5,\n", "alarm-threshold"),
+        ("    pattern='{ $.errorCode = \"AccessDenied\" }',\n", "pattern-rejected"),
+    ],
+)
 def test_the_readme_library_example_with_broken_arguments_fails(tmp_path: Path, broken: str, code: str) -> None:
     status, doc, stderr = check(library_program(tmp_path, broken))
     assert status == 1, stderr
@@ -122,8 +149,13 @@ def test_the_readme_quick_start_samples_are_what_check_prints() -> None:
     blocks = re.findall(r"^```[a-z]*\n(.*?)^```$", readme, re.DOTALL | re.MULTILINE)
     clean = next(b for b in blocks if b.startswith("Previewing update (dev) offline:"))
     broken = next(b for b in blocks if "--config trailwatch:alarmThreshold=2" in b)
-    ok = subprocess.run([sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev"], cwd=ROOT,
-                        capture_output=True, text=True, timeout=300)
+    ok = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ok.returncode == 0, ok.stderr
     (count,) = re.findall(r"\+ \d+ to create", clean)
     assert count in ok.stdout
@@ -131,8 +163,13 @@ def test_the_readme_quick_start_samples_are_what_check_prints() -> None:
         if line.startswith(" +") and "..." not in line:  # tree rows, shown with shorter padding
             kind, name = line[4:].split()[-2:]
             assert re.search(rf"{re.escape(kind)}\s+{re.escape(name)}$", ok.stdout, re.MULTILINE), line
-    bad = subprocess.run([sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev", "--config",
-                          "trailwatch:alarmThreshold=2"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    bad = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev", "--config", "trailwatch:alarmThreshold=2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert bad.returncode == 1, bad.stderr
     shown = [line.strip() for line in broken.splitlines()[2:] if line.strip()]
     assert shown and all(line in bad.stdout for line in shown), [line for line in shown if line not in bad.stdout]

@@ -1,4 +1,5 @@
 """The audit's command line: bad input and unusable environments give one line, exit 2."""
+
 from __future__ import annotations
 
 import io
@@ -21,16 +22,19 @@ def run(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize(("argv", "names"), [
-    (["--regions", "us east 1"], "--regions"),
-    (["--regions", ","], "--regions"),
-    (["--regions", "us-east-1", "--all-regions"], "not allowed with"),
-    (["--format", "xml"], "--format"),
-    (["--max-workers", "0"], "--max-workers"),
-    (["--endpoint-url", "localhost:5000"], "--endpoint-url"),
-    (["--assume-role", "SecurityAudit"], "--assume-role"),
-    (["--bogus"], "--bogus"),
-])
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["--regions", "us east 1"], "--regions"),
+        (["--regions", ","], "--regions"),
+        (["--regions", "us-east-1", "--all-regions"], "not allowed with"),
+        (["--format", "xml"], "--format"),
+        (["--max-workers", "0"], "--max-workers"),
+        (["--endpoint-url", "localhost:5000"], "--endpoint-url"),
+        (["--assume-role", "SecurityAudit"], "--assume-role"),
+        (["--bogus"], "--bogus"),
+    ],
+)
 def test_bad_arguments_one_line_exit_2(argv: list[str], names: str) -> None:
     code, out, err = run(argv)
     assert code == 2 and out == ""
@@ -46,8 +50,14 @@ def _free_port() -> int:
 
 def _subprocess(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {**env, "PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}
-    return subprocess.run([sys.executable, "-m", "trailwatch", "audit", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "trailwatch", "audit", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.slow
@@ -56,8 +66,10 @@ def test_unreachable_endpoint_one_line_exit_2() -> None:
     url = f"http://127.0.0.1:{_free_port()}"
     done = _subprocess(["--endpoint-url", url, "--regions", "us-east-1"], isolated_env())
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"trailwatch audit: error: cannot reach the AWS endpoint {url}: check --endpoint-url, " \
-                          "the network or the proxy settings\n"
+    assert (
+        done.stderr == f"trailwatch audit: error: cannot reach the AWS endpoint {url}: check --endpoint-url, "
+        "the network or the proxy settings\n"
+    )
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ ocsf.py): the ASFF required attributes and Compliance values, the OCSF 1.5.0 Det
 Finding as py-ocsf-models (Prowler's package) defines it, and an HTML page that needs nothing
 outside itself. Reports are built by hand: every control, every status.
 """
+
 from __future__ import annotations
 
 import html.parser
@@ -23,39 +24,88 @@ from trailwatch.audit.result import AccountResult, AuditFinding, Report, TrailRe
 from trailwatch_policy.controls import CONTROLS, find
 
 # https://docs.aws.amazon.com/securityhub/latest/userguide/asff-required-attributes.html
-ASFF_REQUIRED = {"AwsAccountId", "CreatedAt", "Description", "GeneratorId", "Id", "ProductArn", "Resources",
-                 "SchemaVersion", "Severity", "Title", "Types", "UpdatedAt"}
+ASFF_REQUIRED = {
+    "AwsAccountId",
+    "CreatedAt",
+    "Description",
+    "GeneratorId",
+    "Id",
+    "ProductArn",
+    "Resources",
+    "SchemaVersion",
+    "Severity",
+    "Title",
+    "Types",
+    "UpdatedAt",
+}
 ALARM = "arn:aws:cloudwatch:us-east-1:111111111111:alarm:Unauthorized_API_Calls"
 TRAIL = "arn:aws:cloudtrail:us-east-1:111111111111:trail/main"
 
 
 def _fail(resource: str = ALARM, region: str = "us-east-1") -> AuditFinding:
-    return AuditFinding("fail", "alarm-no-actions", "alarm", resource, "the alarm has no alarm actions",
-                        "aws cloudwatch put-metric-alarm --alarm-actions <sns topic arn>", region)
+    return AuditFinding(
+        "fail",
+        "alarm-no-actions",
+        "alarm",
+        resource,
+        "the alarm has no alarm actions",
+        "aws cloudwatch put-metric-alarm --alarm-actions <sns topic arn>",
+        region,
+    )
 
 
 def _unknown() -> AuditFinding:
-    return AuditFinding("unknown", "audit.access-denied", "region", "cloudtrail:eu-west-1",
-                        "cloudtrail:DescribeTrails was denied in eu-west-1",
-                        "grant the auditor SecurityAudit", "eu-west-1")
+    return AuditFinding(
+        "unknown",
+        "audit.access-denied",
+        "region",
+        "cloudtrail:eu-west-1",
+        "cloudtrail:DescribeTrails was denied in eu-west-1",
+        "grant the auditor SecurityAudit",
+        "eu-west-1",
+    )
 
 
 def report_of(controls: list[str]) -> Report:
     """Three accounts, each control: 111.. fails (a broken alarm), 222.. is unknown, 333.. passes."""
-    def account(aid: str, status: str, findings: list[AuditFinding], trail_findings: list[AuditFinding]) -> AccountResult:
+
+    def account(
+        aid: str, status: str, findings: list[AuditFinding], trail_findings: list[AuditFinding]
+    ) -> AccountResult:
         per = {}
         for cid in controls:
-            trails = [TrailResult(TRAIL.replace("111111111111", aid), "main", "us-east-1",
-                                  "fail" if trail_findings else "pass", findings=list(trail_findings))]
-            per[cid] = AccountResult(aid, status, regions=["us-east-1", "eu-west-1"], trails=trails,
-                                     findings=list(findings))
+            trails = [
+                TrailResult(
+                    TRAIL.replace("111111111111", aid),
+                    "main",
+                    "us-east-1",
+                    "fail" if trail_findings else "pass",
+                    findings=list(trail_findings),
+                )
+            ]
+            per[cid] = AccountResult(
+                aid, status, regions=["us-east-1", "eu-west-1"], trails=trails, findings=list(findings)
+            )
         first = per[controls[0]]
-        return AccountResult(aid, status, role_arn=f"arn:aws:iam::{aid}:role/SecurityAudit",
-                             regions=first.regions, trails=first.trails, findings=first.findings, controls=per)
-    return Report([account("111111111111", "fail", [], [_fail()]),
-                   account("222222222222", "unknown", [_unknown()], []),
-                   account("333333333333", "pass", [], [])],
-                  tool_version="9.9.9", started="2026-03-01T10:00:00+00:00")
+        return AccountResult(
+            aid,
+            status,
+            role_arn=f"arn:aws:iam::{aid}:role/SecurityAudit",
+            regions=first.regions,
+            trails=first.trails,
+            findings=first.findings,
+            controls=per,
+        )
+
+    return Report(
+        [
+            account("111111111111", "fail", [], [_fail()]),
+            account("222222222222", "unknown", [_unknown()], []),
+            account("333333333333", "pass", [], []),
+        ],
+        tool_version="9.9.9",
+        started="2026-03-01T10:00:00+00:00",
+    )
 
 
 ALL = [c.id for c in CONTROLS]
@@ -63,12 +113,16 @@ ALL = [c.id for c in CONTROLS]
 
 # -- ASFF ---------------------------------------------------------------------------------
 
+
 def test_asff_has_the_required_attributes_and_one_verdict_per_account_region_control() -> None:
     findings = asff.findings(report_of(ALL), now="2026-03-01T10:00:00.000Z")
     for f in findings:
         assert ASFF_REQUIRED <= set(f), ASFF_REQUIRED - set(f)
         assert f["SchemaVersion"] == "2018-10-08"
-        assert f["ProductArn"] == f"arn:aws:securityhub:{f['Region']}:{f['AwsAccountId']}:product/{f['AwsAccountId']}/default"
+        assert (
+            f["ProductArn"]
+            == f"arn:aws:securityhub:{f['Region']}:{f['AwsAccountId']}:product/{f['AwsAccountId']}/default"
+        )
         assert f["Resources"] and all({"Type", "Id"} <= set(r) for r in f["Resources"])
         assert len(f["Title"]) <= 256 and len(f["Description"]) <= 1024
     verdicts = [f for f in findings if f["Resources"][0]["Type"] == "AwsAccount"]
@@ -86,7 +140,10 @@ def test_asff_compliance_per_status_with_the_control_row_requirements(control: s
         if f["Resources"][0]["Type"] == "AwsAccount" and f["Region"] == "us-east-1":
             by_account[f["AwsAccountId"]] = f
     assert {a: f["Compliance"]["Status"] for a, f in by_account.items()} == {
-        "111111111111": "FAILED", "222222222222": "NOT_AVAILABLE", "333333333333": "PASSED"}
+        "111111111111": "FAILED",
+        "222222222222": "NOT_AVAILABLE",
+        "333333333333": "PASSED",
+    }
     for f in findings:
         assert f["Compliance"]["RelatedRequirements"] == list(row.requirements())
         assert f["Compliance"].get("SecurityControlId") == row.securityhub  # 4.15 has none
@@ -98,10 +155,12 @@ def test_asff_compliance_per_status_with_the_control_row_requirements(control: s
     assert unknown and all(f["Compliance"]["StatusReasons"][0]["Description"] for f in unknown)
     denied = [f for f in unknown if f["Resources"][0]["Id"] == "cloudtrail:eu-west-1"]
     assert denied[0]["Compliance"]["StatusReasons"] == [
-        {"ReasonCode": "audit.access-denied", "Description": "cloudtrail:DescribeTrails was denied in eu-west-1"}]
+        {"ReasonCode": "audit.access-denied", "Description": "cloudtrail:DescribeTrails was denied in eu-west-1"}
+    ]
     alarm = [f for f in findings if f["Resources"][0]["Id"] == ALARM]
     assert [(a["Resources"][0]["Type"], a["Compliance"]["Status"], a["Severity"]["Label"]) for a in alarm] == [
-        ("AwsCloudWatchAlarm", "FAILED", "LOW")]
+        ("AwsCloudWatchAlarm", "FAILED", "LOW")
+    ]
     assert alarm[0]["Remediation"]["Recommendation"]["Text"].startswith("aws cloudwatch put-metric-alarm")
     passed = by_account["333333333333"]
     assert passed["Severity"]["Label"] == "INFORMATIONAL" and "Remediation" not in passed
@@ -127,8 +186,14 @@ def test_asff_clips_what_security_hub_limits() -> None:
 
 def test_asff_of_an_unreachable_account_is_not_available_under_its_own_id() -> None:
     role = "arn:aws:iam::444444444444:role/SecurityAudit"
-    gone = AuditFinding("unknown", "audit.account-unreachable", "account", role, "sts:AssumeRole failed: denied",
-                        "let the auditor assume the role")
+    gone = AuditFinding(
+        "unknown",
+        "audit.account-unreachable",
+        "account",
+        role,
+        "sts:AssumeRole failed: denied",
+        "let the auditor assume the role",
+    )
     report = Report([AccountResult(role, "unknown", role_arn=role, findings=[gone])])
     findings = asff.findings(report, base_region="eu-west-1")
     assert {f["AwsAccountId"] for f in findings} == {"444444444444"}
@@ -137,6 +202,7 @@ def test_asff_of_an_unreachable_account_is_not_available_under_its_own_id() -> N
 
 
 # -- OCSF ---------------------------------------------------------------------------------
+
 
 def _keys(value: Any, prefix: str = "") -> set[str]:
     if isinstance(value, dict):
@@ -160,8 +226,12 @@ def test_ocsf_findings_are_valid_ocsf_1_5_detection_findings(control: str) -> No
         assert _keys(f) - {k for k in _keys(f) if k.startswith("unmapped.")} <= _keys(back)
         assert f["class_uid"] == 2004 and f["category_uid"] == 2 and f["type_uid"] == 200401
         assert f["metadata"]["version"] == "1.5.0"
-        assert f["metadata"]["product"] == {"name": "trailwatch", "vendor_name": "trailwatch",
-                                            "version": "9.9.9", "uid": "trailwatch"}
+        assert f["metadata"]["product"] == {
+            "name": "trailwatch",
+            "vendor_name": "trailwatch",
+            "version": "9.9.9",
+            "uid": "trailwatch",
+        }
         assert f["cloud"]["account"]["uid"] == f["metadata"]["tenant_uid"]
         assert f["time"] == 1772359200000  # 2026-03-01T10:00:00Z in ms
     by = {(f["cloud"]["account"]["uid"], f["resources"][0]["type"], f["cloud"]["region"]): f for f in findings}
@@ -188,6 +258,7 @@ def test_ocsf_validation_is_not_vacuous() -> None:
 
 
 # -- HTML ---------------------------------------------------------------------------------
+
 
 class _Page(html.parser.HTMLParser):
     def __init__(self) -> None:
@@ -228,12 +299,28 @@ def test_html_is_a_matrix_then_findings_and_fetches_nothing() -> None:
 
 def test_html_escapes_everything_an_account_controls() -> None:
     evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
-    finding = AuditFinding("fail", "alarm-no-actions", "alarm", f"arn:aws:cloudwatch:us-east-1:1:alarm:{evil}",
-                           f"alarm {evil} has no actions", f"aws cloudwatch put-metric-alarm --alarm-name '{evil}'",
-                           "us-east-1")
-    report = Report([AccountResult("111111111111", "fail", role_arn=f"arn:aws:iam::1:role/{evil}",
-                                   regions=["us-east-1"], findings=[finding])],
-                    started=evil, tool_version=evil)
+    finding = AuditFinding(
+        "fail",
+        "alarm-no-actions",
+        "alarm",
+        f"arn:aws:cloudwatch:us-east-1:1:alarm:{evil}",
+        f"alarm {evil} has no actions",
+        f"aws cloudwatch put-metric-alarm --alarm-name '{evil}'",
+        "us-east-1",
+    )
+    report = Report(
+        [
+            AccountResult(
+                "111111111111",
+                "fail",
+                role_arn=f"arn:aws:iam::1:role/{evil}",
+                regions=["us-east-1"],
+                findings=[finding],
+            )
+        ],
+        started=evil,
+        tool_version=evil,
+    )
     page = to_html(report)
     parsed = _Page()
     parsed.feed(page)

@@ -5,6 +5,7 @@ an HTML page with HTTP 200 (a proxy or captive portal), an HTML 5xx, a 403 with 
 non-JSON body, a failing STS at start-up. Request counts come from the server, so
 "N attempts in total" is counted, not assumed.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,11 +79,15 @@ def test_a_failing_sts_at_start_up_is_one_attempt_and_not_a_credentials_problem(
 
 
 def test_rejected_credentials_are_a_credentials_problem(moto: Endpoint) -> None:
-    body = ("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
-            "<Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>")
+    body = (
+        "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+        "<Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>"
+    )
     moto.control(faults={"reply": {"GetCallerIdentity": ["403 Forbidden", "text/xml", body]}})
     code, _, stderr = audit(moto)
-    assert code == 2 and stderr.startswith("trailwatch audit: error: AWS rejected the credentials (InvalidClientTokenId")
+    assert code == 2 and stderr.startswith(
+        "trailwatch audit: error: AWS rejected the credentials (InvalidClientTokenId"
+    )
 
 
 def test_an_unknown_region_name_is_an_error(moto: Endpoint) -> None:

@@ -9,6 +9,7 @@ subscriptions are confirmed at once (PendingConfirmation is covered by
 test_audit_mapping.py); moto's TestMetricFilter matches everything (unused: patterns are
 judged by trailwatch's own engine).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,10 @@ import pytest
 
 from moto_server import ROOT, Chain, Endpoint, audit, build, isolated_env
 
-CIS_1_4 = ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || '
-           '($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }')
+CIS_1_4 = (
+    '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") || '
+    '($.sourceIPAddress!="delivery.logs.amazonaws.com") || ($.eventName!="HeadBucket") }'
+)
 SEED_RENDERED = '{($.errorCode = "UnauthorizedOperation") || ($.errorCode = "AccessDenied")}'
 AND_VARIANT = '{ ($.errorCode = "*UnauthorizedOperation") && ($.errorCode = "AccessDenied*") }'
 
@@ -47,26 +50,42 @@ def test_compliant_account_passes(moto: Endpoint) -> None:
     assert trail["arn"] == made["trail"] and trail["status"] == "pass" and trail["findings"] == []
 
 
-@pytest.mark.parametrize(("chain", "expected"), [
-    pytest.param(Chain(trail=None), "no-trail", id="no-trail"),
-    pytest.param(Chain(logging=False), "trail-not-logging", id="trail-not-logging"),
-    pytest.param(Chain(multi_region=False), "trail-not-multi-region", id="single-region-trail"),
-    pytest.param(Chain(selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]),
-                 "trail-management-events", id="write-only-selectors"),
-    pytest.param(Chain(selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True,
-                                   "ExcludeManagementEventSources": ["kms.amazonaws.com"]}]),
-                 "trail-excludes-event-sources", id="selectors-exclude-kms"),
-    pytest.param(Chain(pattern=None), "no-metric-filter", id="no-filter"),
-    pytest.param(Chain(pattern=CIS_1_4), "pattern-rejected", id="cis-1.4-flood"),
-    pytest.param(Chain(pattern=SEED_RENDERED), "pattern-rejected", id="seed-rendered-exact-values"),
-    pytest.param(Chain(pattern=AND_VARIANT), "pattern-rejected", id="and-variant"),
-    pytest.param(Chain(alarm_metric="SomethingElse"), "no-alarm", id="alarm-on-another-metric"),
-    pytest.param(Chain(alarm=False), "no-alarm", id="no-alarm"),
-    pytest.param(Chain(alarm_actions=False), "alarm-no-actions", id="alarm-without-actions"),
-    pytest.param(Chain(subscribe=False), "topic-no-subscription", id="topic-without-subscription"),
-    pytest.param(Chain(kms_key="alias/aws/sns"), "topic-aws-managed-key", id="managed-key-topic"),
-    pytest.param(Chain(create_log_group=False), "log-group-missing", id="log-group-missing"),
-])
+@pytest.mark.parametrize(
+    ("chain", "expected"),
+    [
+        pytest.param(Chain(trail=None), "no-trail", id="no-trail"),
+        pytest.param(Chain(logging=False), "trail-not-logging", id="trail-not-logging"),
+        pytest.param(Chain(multi_region=False), "trail-not-multi-region", id="single-region-trail"),
+        pytest.param(
+            Chain(selectors=[{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]),
+            "trail-management-events",
+            id="write-only-selectors",
+        ),
+        pytest.param(
+            Chain(
+                selectors=[
+                    {
+                        "ReadWriteType": "All",
+                        "IncludeManagementEvents": True,
+                        "ExcludeManagementEventSources": ["kms.amazonaws.com"],
+                    }
+                ]
+            ),
+            "trail-excludes-event-sources",
+            id="selectors-exclude-kms",
+        ),
+        pytest.param(Chain(pattern=None), "no-metric-filter", id="no-filter"),
+        pytest.param(Chain(pattern=CIS_1_4), "pattern-rejected", id="cis-1.4-flood"),
+        pytest.param(Chain(pattern=SEED_RENDERED), "pattern-rejected", id="seed-rendered-exact-values"),
+        pytest.param(Chain(pattern=AND_VARIANT), "pattern-rejected", id="and-variant"),
+        pytest.param(Chain(alarm_metric="SomethingElse"), "no-alarm", id="alarm-on-another-metric"),
+        pytest.param(Chain(alarm=False), "no-alarm", id="no-alarm"),
+        pytest.param(Chain(alarm_actions=False), "alarm-no-actions", id="alarm-without-actions"),
+        pytest.param(Chain(subscribe=False), "topic-no-subscription", id="topic-without-subscription"),
+        pytest.param(Chain(kms_key="alias/aws/sns"), "topic-aws-managed-key", id="managed-key-topic"),
+        pytest.param(Chain(create_log_group=False), "log-group-missing", id="log-group-missing"),
+    ],
+)
 def test_each_broken_link_fails(moto: Endpoint, chain: Chain, expected: str) -> None:
     build(moto, chain)
     code, report, stderr = audit(moto)
@@ -83,8 +102,7 @@ def test_each_broken_link_fails(moto: Endpoint, chain: Chain, expected: str) -> 
 
 
 def test_two_trails_one_compliant_passes(moto: Endpoint) -> None:
-    build(moto, Chain(trail="broken", log_group="aws-cloudtrail-logs-broken", pattern=SEED_RENDERED,
-                      topic="other"))
+    build(moto, Chain(trail="broken", log_group="aws-cloudtrail-logs-broken", pattern=SEED_RENDERED, topic="other"))
     build(moto, Chain())
     code, report, _ = audit(moto)
     assert (code, report["status"]) == (0, "pass")
@@ -115,12 +133,24 @@ def test_metric_math_alarm_counts(moto: Endpoint) -> None:
     build(moto, Chain(alarm=False))
     topic = moto.client("sns").create_topic(Name="security-alerts")["TopicArn"]
     moto.client("cloudwatch").put_metric_alarm(
-        AlarmName="math", EvaluationPeriods=1, Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+        AlarmName="math",
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
         AlarmActions=[topic],
-        Metrics=[{"Id": "m1", "ReturnData": True, "MetricStat": {
-            "Metric": {"Namespace": "CISBenchmark", "MetricName": "UnauthorizedAPICalls"},
-            "Period": 300, "Stat": "Sum"}}])
+        Metrics=[
+            {
+                "Id": "m1",
+                "ReturnData": True,
+                "MetricStat": {
+                    "Metric": {"Namespace": "CISBenchmark", "MetricName": "UnauthorizedAPICalls"},
+                    "Period": 300,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+    )
     code, report, _ = audit(moto)
     assert (code, report["status"]) == (0, "pass"), report
 
@@ -143,22 +173,28 @@ def test_assume_role_audits_each_account(moto: Endpoint) -> None:
     for account, chain in (("111111111111", Chain()), ("222222222222", Chain(alarm_actions=False))):
         role = f"arn:aws:iam::{account}:role/SecurityAudit"
         credentials = sts.assume_role(RoleArn=role, RoleSessionName="setup")["Credentials"]
-        build(moto, chain, aws_access_key_id=credentials["AccessKeyId"],
-              aws_secret_access_key=credentials["SecretAccessKey"],
-              aws_session_token=credentials["SessionToken"])
+        build(
+            moto,
+            chain,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
         roles[account] = role
-    code, report, _ = audit(moto, "--assume-role", roles["111111111111"],
-                            "--assume-role", roles["222222222222"])
+    code, report, _ = audit(moto, "--assume-role", roles["111111111111"], "--assume-role", roles["222222222222"])
     assert code == 1
     by_account = {a["account"]: (a["status"], a["roleArn"]) for a in report["accounts"]}
-    assert by_account == {"111111111111": ("pass", roles["111111111111"]),
-                          "222222222222": ("fail", roles["222222222222"])}
+    assert by_account == {
+        "111111111111": ("pass", roles["111111111111"]),
+        "222222222222": ("fail", roles["222222222222"]),
+    }
 
 
 def test_sequential_and_concurrent_scans_agree(moto: Endpoint) -> None:
     build(moto, Chain())
-    build(moto, Chain(region="eu-west-1", trail="regional", multi_region=False,
-                      log_group="aws-cloudtrail-logs-regional"))
+    build(
+        moto, Chain(region="eu-west-1", trail="regional", multi_region=False, log_group="aws-cloudtrail-logs-regional")
+    )
     regions = "us-east-1,us-west-2,eu-west-1,ap-southeast-2"
     results = []
     for workers in ("1", "16"):
@@ -190,12 +226,18 @@ def test_organisation_log_group_judged_in_its_own_account_when_audited_together(
 
     def credentials(account: str) -> dict[str, str]:
         c = sts.assume_role(RoleArn=roles[account], RoleSessionName="setup")["Credentials"]
-        return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
-                "aws_session_token": c["SessionToken"]}
+        return {
+            "aws_access_key_id": c["AccessKeyId"],
+            "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"],
+        }
 
     build(moto, Chain(trail="org", log_group="org-trail"), **credentials("111111111111"))
-    build(moto, Chain(log_group_arn="arn:aws:logs:us-east-1:111111111111:log-group:org-trail:*"),
-          **credentials("333333333333"))
+    build(
+        moto,
+        Chain(log_group_arn="arn:aws:logs:us-east-1:111111111111:log-group:org-trail:*"),
+        **credentials("333333333333"),
+    )
     code, report, _ = audit(moto, "--assume-role", roles["111111111111"], "--assume-role", roles["333333333333"])
     assert (code, report["status"]) == (0, "pass"), report
     member = next(a for a in report["accounts"] if a["account"] == "333333333333")
@@ -211,9 +253,14 @@ def test_all_regions_and_missing_region(moto: Endpoint) -> None:
     assert (code, report["status"]) == (0, "pass")
     # moto lists every region and ignores the opt-in-status filter real AWS applies.
     assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= set(report["accounts"][0]["regions"])
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", "AWS_DEFAULT_REGION": ""}))
+    done = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", moto.url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", "AWS_DEFAULT_REGION": ""}),
+    )
     assert done.returncode == 2 and done.stderr.startswith("trailwatch audit: error: no region: pass --regions")
 
 

@@ -6,6 +6,7 @@ holds its own trails, log groups, alarms and topics. What moto cannot do -- deny
 AssumeRole, answer with a proxy's HTML page, fail with a 5xx -- is injected in front of
 it by `Endpoint.control(faults=...)` (tests/moto_server.py), a documented test double.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,10 +33,14 @@ audit = functools.partial(run_audit, fmt=None, regions=None, timeout=300)  # eve
 
 def credentials(endpoint: Endpoint, account: str) -> dict[str, str]:
     """Credentials that act in `account` (moto maps an assumed role to its account)."""
-    made = endpoint.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}",
-                                              RoleSessionName="build")["Credentials"]
-    return {"aws_access_key_id": made["AccessKeyId"], "aws_secret_access_key": made["SecretAccessKey"],
-            "aws_session_token": made["SessionToken"]}
+    made = endpoint.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="build")[
+        "Credentials"
+    ]
+    return {
+        "aws_access_key_id": made["AccessKeyId"],
+        "aws_secret_access_key": made["SecretAccessKey"],
+        "aws_session_token": made["SessionToken"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +80,29 @@ def org(moto_endpoint: Endpoint) -> Iterator[tuple[Endpoint, dict[str, str], str
         make(members[6], Chain(logging=False), "fail")
         # An organisation-style trail delivering to the central account's log group: judged
         # by the central account's chain, which is audited in the same run.
-        make(members[7], Chain(create_log_group=False, pattern=None, alarm=False, subscribe=False,
-                               log_group_arn=f"arn:aws:logs:us-east-1:{central}:log-group:org-trail-logs:*"),
-             "pass")
+        make(
+            members[7],
+            Chain(
+                create_log_group=False,
+                pattern=None,
+                alarm=False,
+                subscribe=False,
+                log_group_arn=f"arn:aws:logs:us-east-1:{central}:log-group:org-trail-logs:*",
+            ),
+            "pass",
+        )
         # ... and one delivering to an account outside the organisation: not readable.
-        make(members[8], Chain(create_log_group=False, pattern=None, alarm=False, subscribe=False,
-                               log_group_arn="arn:aws:logs:us-east-1:999999999999:log-group:elsewhere:*"),
-             "unknown")
+        make(
+            members[8],
+            Chain(
+                create_log_group=False,
+                pattern=None,
+                alarm=False,
+                subscribe=False,
+                log_group_arn="arn:aws:logs:us-east-1:999999999999:log-group:elsewhere:*",
+            ),
+            "unknown",
+        )
         make(members[9], Chain(), "unknown")  # its audit role cannot be assumed (below)
         make(members[10], Chain(subscribe=False), "fail")
         endpoint.control(faults={"deny_assume": [f"arn:aws:iam::{members[9]}:role/{ROLE}"]})
@@ -103,8 +124,9 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
 
 def test_an_organisation_of_12_accounts_each_with_its_own_verdict(org: tuple[Endpoint, dict[str, str], str]) -> None:
     endpoint, expected, suspended = org
-    code, report, stderr = audit(endpoint, "--organization", "--role-name", ROLE, "--regions", REGIONS,
-                                 "--format", "json")
+    code, report, stderr = audit(
+        endpoint, "--organization", "--role-name", ROLE, "--regions", REGIONS, "--format", "json"
+    )
     assert stderr == ""
     assert verdicts(report) == expected
     assert len(report["accounts"]) == 12 and code == 2 and report["status"] == "unknown"
@@ -112,8 +134,9 @@ def test_an_organisation_of_12_accounts_each_with_its_own_verdict(org: tuple[End
     assert report["skippedAccounts"][0]["status"] == "SUSPENDED"
     by_id = {a["account"]: a for a in report["accounts"]}
     assert by_id[MANAGEMENT]["roleArn"] is None  # the caller's own account: no role assumed
-    unreachable = [a for a in report["accounts"] if a["findings"] and
-                   a["findings"][0]["code"] == "audit.account-unreachable"]
+    unreachable = [
+        a for a in report["accounts"] if a["findings"] and a["findings"][0]["code"] == "audit.account-unreachable"
+    ]
     assert len(unreachable) == 1 and "sts:AssumeRole" in unreachable[0]["findings"][0]["message"]
     # Each account's reads happened in that account: the failing ones name their own ARNs.
     for account, data in by_id.items():
@@ -148,21 +171,36 @@ def test_four_shards_merged_equal_the_single_run(org: tuple[Endpoint, dict[str, 
     assert sorted(seen) == sorted(expected)  # every account in exactly one shard
     merged_code = subprocess.run(
         [sys.executable, "-m", "trailwatch", "audit", "merge", *paths, "--format", "json"],
-        cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
-        capture_output=True, text=True, timeout=60)
+        cwd=ROOT,
+        env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     merged = json.loads(merged_code.stdout)
     assert merged_code.returncode == 2 and merged_code.stderr == ""
     assert comparable(merged) == comparable(whole)
     # The organisation trail whose log group lives in another shard's account is resolved.
     assert verdicts(merged) == expected
     # SARIF and text come from the same merged report.
-    sarif = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "merge", *paths, "--format", "sarif"],
-                           cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
-                           capture_output=True, text=True, timeout=60)
+    sarif = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "audit", "merge", *paths, "--format", "sarif"],
+        cwd=ROOT,
+        env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert sarif.returncode == 2 and json.loads(sarif.stdout)["version"] == "2.1.0"
-    missing = subprocess.run([sys.executable, "-m", "trailwatch", "audit", "merge", *paths[:3]],
-                             cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
-                             capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "audit", "merge", *paths[:3]],
+        cwd=ROOT,
+        env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2
-    assert missing.stderr == ("trailwatch audit merge: error: shard(s) 4/4 missing: pass every shard's report "
-                              "(or --allow-missing-shards)\n")
+    assert missing.stderr == (
+        "trailwatch audit merge: error: shard(s) 4/4 missing: pass every shard's report (or --allow-missing-shards)\n"
+    )

@@ -13,6 +13,7 @@ answers (HTTP 429 LimitExceededException) for the first calls, a FailedFindings 
 denied call. Each account's findings are read back with that account's own credentials
 (moto keeps a Security Hub per account and Region).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,16 +41,43 @@ def role(account: str) -> str:
 
 def keys(endpoint: Endpoint, account: str) -> dict[str, str]:
     made = endpoint.client("sts").assume_role(RoleArn=role(account), RoleSessionName="tests")["Credentials"]
-    return {"aws_access_key_id": made["AccessKeyId"], "aws_secret_access_key": made["SecretAccessKey"],
-            "aws_session_token": made["SessionToken"]}
+    return {
+        "aws_access_key_id": made["AccessKeyId"],
+        "aws_secret_access_key": made["SecretAccessKey"],
+        "aws_session_token": made["SessionToken"],
+    }
 
 
 def audit(endpoint: Endpoint, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "trailwatch", "audit", "--endpoint-url", endpoint.url,
-               "--assume-role", role(FAILING), "--assume-role", role(PASSING), "--regions", ",".join(REGIONS),
-               "--controls", "4.1", "--security-hub", "--format", "json", "--quiet", *extra]
-    return subprocess.run(command, cwd=ROOT, env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
-                          capture_output=True, text=True, timeout=300)
+    command = [
+        sys.executable,
+        "-m",
+        "trailwatch",
+        "audit",
+        "--endpoint-url",
+        endpoint.url,
+        "--assume-role",
+        role(FAILING),
+        "--assume-role",
+        role(PASSING),
+        "--regions",
+        ",".join(REGIONS),
+        "--controls",
+        "4.1",
+        "--security-hub",
+        "--format",
+        "json",
+        "--quiet",
+        *extra,
+    ]
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def hub(endpoint: Endpoint, account: str, region: str = "us-east-1") -> dict[str, dict[str, Any]]:
@@ -92,13 +120,15 @@ def test_findings_land_in_each_accounts_own_security_hub(accounts: Endpoint) -> 
             assert findings, (account, region)
             assert {f["AwsAccountId"] for f in findings.values()} == {account}
             assert {f["ProductArn"] for f in findings.values()} == {
-                f"arn:aws:securityhub:{region}:{account}:product/{account}/default"}
+                f"arn:aws:securityhub:{region}:{account}:product/{account}/default"
+            }
     failing = hub(accounts, FAILING)
     verdict = failing[f"trailwatch/{FAILING}/us-east-1/4.1"]
     assert verdict["Compliance"]["Status"] == "FAILED"
     alarm = [f for f in failing.values() if f["Resources"][0]["Type"] == "AwsCloudWatchAlarm"]
     assert [(f["Compliance"]["Status"], f["ProductFields"]["trailwatch/code"]) for f in alarm] == [
-        ("FAILED", "alarm-no-actions")]
+        ("FAILED", "alarm-no-actions")
+    ]
     assert hub(accounts, PASSING)[f"trailwatch/{PASSING}/us-east-1/4.1"]["Compliance"]["Status"] == "PASSED"
 
 
@@ -109,9 +139,17 @@ def test_a_second_run_updates_the_same_findings_and_a_fixed_one_is_no_longer_fai
     fix = keys(accounts, FAILING)
     topic = accounts.client("sns", **fix).create_topic(Name="security-alerts")["TopicArn"]
     accounts.client("cloudwatch", **fix).put_metric_alarm(
-        AlarmName="Unauthorized_API_Calls", MetricName="UnauthorizedAPICalls", Namespace="CISBenchmark",
-        Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching", AlarmActions=[topic])
+        AlarmName="Unauthorized_API_Calls",
+        MetricName="UnauthorizedAPICalls",
+        Namespace="CISBenchmark",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[topic],
+    )
     done = audit(accounts)
     assert done.returncode == 0, done.stderr
     assert "1 earlier finding(s) now passing archived" in done.stderr
@@ -127,8 +165,11 @@ def test_a_second_run_updates_the_same_findings_and_a_fixed_one_is_no_longer_fai
 
 
 def test_throttled_imports_are_retried(accounts: Endpoint) -> None:
-    throttled = ["429 Too Many Requests", "application/json",
-                 json.dumps({"__type": "LimitExceededException", "message": "Rate exceeded"})]
+    throttled = [
+        "429 Too Many Requests",
+        "application/json",
+        json.dumps({"__type": "LimitExceededException", "message": "Rate exceeded"}),
+    ]
     accounts.control(faults={"reply": {"BatchImportFindings": throttled}, "times": {"BatchImportFindings": 2}})
     done = audit(accounts)
     assert done.returncode == 1 and "NOT imported" not in done.stderr, done.stderr
@@ -139,22 +180,40 @@ def test_throttled_imports_are_retried(accounts: Endpoint) -> None:
 
 
 def test_findings_security_hub_refuses_are_reported_and_exit_2(accounts: Endpoint) -> None:
-    refused = ["200 OK", "application/json", json.dumps({
-        "FailedCount": 1, "SuccessCount": 0,
-        "FailedFindings": [{"Id": f"trailwatch/{FAILING}/us-east-1/4.1", "ErrorCode": "InvalidInput",
-                            "ErrorMessage": "Finding does not adhere to ASFF"}]})]
+    refused = [
+        "200 OK",
+        "application/json",
+        json.dumps(
+            {
+                "FailedCount": 1,
+                "SuccessCount": 0,
+                "FailedFindings": [
+                    {
+                        "Id": f"trailwatch/{FAILING}/us-east-1/4.1",
+                        "ErrorCode": "InvalidInput",
+                        "ErrorMessage": "Finding does not adhere to ASFF",
+                    }
+                ],
+            }
+        ),
+    ]
     accounts.control(faults={"reply": {"BatchImportFindings@us-east-1": refused}})
     done = audit(accounts)
     assert done.returncode == 2
-    assert (f"trailwatch/{FAILING}/us-east-1/4.1: InvalidInput: Finding does not adhere to ASFF"
-            in done.stderr), done.stderr
+    assert f"trailwatch/{FAILING}/us-east-1/4.1: InvalidInput: Finding does not adhere to ASFF" in done.stderr, (
+        done.stderr
+    )
     assert json.loads(done.stdout)["status"] == "fail"  # the report itself is still written
 
 
 def test_a_denied_import_is_reported_and_exit_2(accounts: Endpoint) -> None:
-    denied = ["403 Forbidden", "application/json",
-              json.dumps({"__type": "AccessDeniedException", "message": "not authorized to perform "
-                          "securityhub:BatchImportFindings"})]
+    denied = [
+        "403 Forbidden",
+        "application/json",
+        json.dumps(
+            {"__type": "AccessDeniedException", "message": "not authorized to perform securityhub:BatchImportFindings"}
+        ),
+    ]
     accounts.control(faults={"reply": {"BatchImportFindings@eu-west-1": denied}})
     done = audit(accounts)
     assert done.returncode == 2
@@ -167,12 +226,24 @@ def test_batches_stay_within_100_findings(server: Endpoint) -> None:
     server.control(faults={})
     client = server.client("securityhub", "us-east-1")
     account = "123456789012"
-    findings = [{"SchemaVersion": "2018-10-08", "Id": f"trailwatch/{account}/us-east-1/4.1/x/{i}",
-                 "ProductArn": f"arn:aws:securityhub:us-east-1:{account}:product/{account}/default",
-                 "GeneratorId": "trailwatch/test", "AwsAccountId": account, "Region": "us-east-1",
-                 "Types": ["Software and Configuration Checks"], "CreatedAt": "2026-01-01T00:00:00.000Z",
-                 "UpdatedAt": "2026-01-01T00:00:00.000Z", "Severity": {"Label": "LOW"}, "Title": "t",
-                 "Description": "d", "Resources": [{"Type": "Other", "Id": f"r{i}"}]} for i in range(250)]
+    findings = [
+        {
+            "SchemaVersion": "2018-10-08",
+            "Id": f"trailwatch/{account}/us-east-1/4.1/x/{i}",
+            "ProductArn": f"arn:aws:securityhub:us-east-1:{account}:product/{account}/default",
+            "GeneratorId": "trailwatch/test",
+            "AwsAccountId": account,
+            "Region": "us-east-1",
+            "Types": ["Software and Configuration Checks"],
+            "CreatedAt": "2026-01-01T00:00:00.000Z",
+            "UpdatedAt": "2026-01-01T00:00:00.000Z",
+            "Severity": {"Label": "LOW"},
+            "Title": "t",
+            "Description": "d",
+            "Resources": [{"Type": "Other", "Id": f"r{i}"}],
+        }
+        for i in range(250)
+    ]
     result = securityhub.send(client, account, "us-east-1", findings)
     assert (result.imported, result.failures) == (250, [])
     assert server.control()["batches"] == [100, 100, 50]
@@ -189,12 +260,19 @@ def test_batches_also_stay_within_6_mb() -> None:
 
 
 def test_a_stale_finding_is_sent_back_passed_and_archived_with_only_what_a_provider_sends() -> None:
-    found = {"SchemaVersion": "2018-10-08", "Id": "trailwatch/1/us-east-1/4.1/x/y", "Severity": {"Label": "LOW"},
-             "Compliance": {"Status": "FAILED", "StatusReasons": [{"ReasonCode": "c"}]},
-             "RecordState": "ACTIVE", "Description": "the alarm has no alarm actions",
-             "ProductFields": {"trailwatch/code": "alarm-no-actions", "aws/securityhub/FindingId": "arn:..."},
-             # what Security Hub adds and a provider may not send back
-             "WorkflowState": "NEW", "Workflow": {"Status": "NEW"}, "ProcessedAt": "2026-01-01T00:00:00.000Z"}
+    found = {
+        "SchemaVersion": "2018-10-08",
+        "Id": "trailwatch/1/us-east-1/4.1/x/y",
+        "Severity": {"Label": "LOW"},
+        "Compliance": {"Status": "FAILED", "StatusReasons": [{"ReasonCode": "c"}]},
+        "RecordState": "ACTIVE",
+        "Description": "the alarm has no alarm actions",
+        "ProductFields": {"trailwatch/code": "alarm-no-actions", "aws/securityhub/FindingId": "arn:..."},
+        # what Security Hub adds and a provider may not send back
+        "WorkflowState": "NEW",
+        "Workflow": {"Status": "NEW"},
+        "ProcessedAt": "2026-01-01T00:00:00.000Z",
+    }
     back = securityhub.passed(found, "2026-02-01T00:00:00.000Z")
     assert back["Compliance"] == {"Status": "PASSED"} and back["RecordState"] == "ARCHIVED"
     assert back["Severity"] == {"Label": "INFORMATIONAL"} and back["UpdatedAt"] == "2026-02-01T00:00:00.000Z"

@@ -10,6 +10,7 @@ whatever happened: those cases use the documented double in front of the server
 with the attributes AWS documents
 (https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,14 +33,26 @@ def deploy(endpoint: Endpoint) -> dict[str, str]:
     made = build(endpoint, Chain(pattern=CONTROLS[0].pattern))
     logs, cloudwatch = endpoint.client("logs"), endpoint.client("cloudwatch")
     for c in CONTROLS[1:]:
-        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs-main", filterName=c.metric,
-                               filterPattern=c.pattern,
-                               metricTransformations=[{"metricName": c.metric, "metricNamespace": "CISBenchmark",
-                                                       "metricValue": "1", "defaultValue": 0}])
-        cloudwatch.put_metric_alarm(AlarmName=c.metric, MetricName=c.metric, Namespace="CISBenchmark",
-                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                                    ComparisonOperator="GreaterThanOrEqualToThreshold",
-                                    TreatMissingData="notBreaching", AlarmActions=[made["topic"]])
+        logs.put_metric_filter(
+            logGroupName="aws-cloudtrail-logs-main",
+            filterName=c.metric,
+            filterPattern=c.pattern,
+            metricTransformations=[
+                {"metricName": c.metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
+            ],
+        )
+        cloudwatch.put_metric_alarm(
+            AlarmName=c.metric,
+            MetricName=c.metric,
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[made["topic"]],
+        )
     [sub] = endpoint.client("sns").list_subscriptions_by_topic(TopicArn=made["topic"])["Subscriptions"]
     return {**made, "subscription": sub["SubscriptionArn"]}
 
@@ -66,10 +79,12 @@ def per_control(report: dict[str, Any]) -> dict[str, tuple[str, dict[str, dict[s
 def set_filter(endpoint: Endpoint, subscription: str, policy: dict[str, Any], scope: str | None = None) -> None:
     sns = endpoint.client("sns")
     if scope is not None:  # the scope first: moto validates the policy against it, like AWS
-        sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicyScope",
-                                        AttributeValue=scope)
-    sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicy",
-                                    AttributeValue=json.dumps(policy))
+        sns.set_subscription_attributes(
+            SubscriptionArn=subscription, AttributeName="FilterPolicyScope", AttributeValue=scope
+        )
+    sns.set_subscription_attributes(
+        SubscriptionArn=subscription, AttributeName="FilterPolicy", AttributeValue=json.dumps(policy)
+    )
 
 
 def test_moto_returns_the_filter_policy_and_its_default_scope(moto: Endpoint) -> None:
@@ -93,17 +108,24 @@ def test_a_message_attributes_policy_fails_every_control_as_in_the_pack(moto: En
     for cid, (_, found) in verdicts.items():
         finding = found["topic-subscription-filtered"]
         assert (finding["status"], finding["resource"], finding["link"]) == (
-            "fail", made["subscription"], "subscription"), cid
+            "fail",
+            made["subscription"],
+            "subscription",
+        ), cid
         assert "drops CloudWatch alarm notifications" in finding["message"]
 
 
-@pytest.mark.parametrize(("policy", "status"), [
-    pytest.param({"NewStateValue": ["ALARM"]}, "pass", id="body-matches-alarm-state"),
-    pytest.param({"NewStateValue": ["OK"]}, "fail", id="body-only-ok-state"),
-    pytest.param({"AlarmName": [{"prefix": "zzz-"}]}, "fail", id="body-names-no-alarm-of-the-section"),
-])
-def test_a_message_body_policy_is_matched_against_the_alarm_json(moto: Endpoint, policy: dict[str, Any],
-                                                                 status: str) -> None:
+@pytest.mark.parametrize(
+    ("policy", "status"),
+    [
+        pytest.param({"NewStateValue": ["ALARM"]}, "pass", id="body-matches-alarm-state"),
+        pytest.param({"NewStateValue": ["OK"]}, "fail", id="body-only-ok-state"),
+        pytest.param({"AlarmName": [{"prefix": "zzz-"}]}, "fail", id="body-names-no-alarm-of-the-section"),
+    ],
+)
+def test_a_message_body_policy_is_matched_against_the_alarm_json(
+    moto: Endpoint, policy: dict[str, Any], status: str
+) -> None:
     made = deploy(moto)
     set_filter(moto, made["subscription"], policy, scope="MessageBody")
     code, report = audit(moto)
@@ -117,14 +139,24 @@ def test_an_unreadable_filter_policy_cannot_be_verified(moto: Endpoint) -> None:
     deploy(moto)
     iam = moto.client("iam")
     iam.create_user(UserName="auditor")
-    iam.put_user_policy(UserName="auditor", PolicyName="audit-but-not-subscriptions", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "sns:GetSubscriptionAttributes", "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName="auditor",
+        PolicyName="audit-but-not-subscriptions",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "sns:GetSubscriptionAttributes", "Resource": "*"},
+                ],
+            }
+        ),
+    )
     keys = iam.create_access_key(UserName="auditor")["AccessKey"]
     moto.enforce_iam(after=0)
-    code, report = audit(moto, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"],
-                         AWS_SESSION_TOKEN="")
+    code, report = audit(
+        moto, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"], AWS_SESSION_TOKEN=""
+    )
     assert (code, report["status"]) == (2, "unknown")
     for cid, (status, found) in per_control(report).items():
         assert status == "unknown", cid
@@ -132,18 +164,29 @@ def test_an_unreadable_filter_policy_cannot_be_verified(moto: Endpoint) -> None:
         assert "sns:GetSubscriptionAttributes" in found["audit.access-denied"]["message"]
         assert found["audit.access-denied"]["fix"].startswith("grant sns:GetSubscriptionAttributes")
         assert found["audit.access-denied"]["message"].endswith(
-            f"whether {next(c.what for c in CONTROLS if c.id == cid)} are monitored cannot be verified")
+            f"whether {next(c.what for c in CONTROLS if c.id == cid)} are monitored cannot be verified"
+        )
 
 
 def reply_attributes(endpoint: Endpoint, made: dict[str, str], **attributes: str) -> None:
     """The double: GetSubscriptionAttributes answers these attributes (AWS's XML shape)."""
-    values = {"SubscriptionArn": made["subscription"], "TopicArn": made["topic"], "Protocol": "email",
-              "Endpoint": "security@example.com", "Owner": made["account"], "RawMessageDelivery": "false",
-              "PendingConfirmation": "false", "ConfirmationWasAuthenticated": "true", **attributes}
+    values = {
+        "SubscriptionArn": made["subscription"],
+        "TopicArn": made["topic"],
+        "Protocol": "email",
+        "Endpoint": "security@example.com",
+        "Owner": made["account"],
+        "RawMessageDelivery": "false",
+        "PendingConfirmation": "false",
+        "ConfirmationWasAuthenticated": "true",
+        **attributes,
+    }
     entries = "".join(f"<entry><key>{k}</key><value>{v}</value></entry>" for k, v in values.items())
-    body = ('<GetSubscriptionAttributesResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
-            f"<GetSubscriptionAttributesResult><Attributes>{entries}</Attributes></GetSubscriptionAttributesResult>"
-            "<ResponseMetadata><RequestId>double</RequestId></ResponseMetadata></GetSubscriptionAttributesResponse>")
+    body = (
+        '<GetSubscriptionAttributesResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+        f"<GetSubscriptionAttributesResult><Attributes>{entries}</Attributes></GetSubscriptionAttributesResult>"
+        "<ResponseMetadata><RequestId>double</RequestId></ResponseMetadata></GetSubscriptionAttributesResponse>"
+    )
     endpoint.control(faults={"reply": {"GetSubscriptionAttributes": ["200 OK", "text/xml", body]}})
 
 
@@ -165,7 +208,11 @@ def test_mapping_reads_the_attributes_the_rule_needs() -> None:
     listed = {"SubscriptionArn": topic + ":1", "TopicArn": topic, "Protocol": "email", "Endpoint": "a@b.c"}
     plain = mapping.subscription(listed, {"PendingConfirmation": "false", "ConfirmationWasAuthenticated": "false"})
     assert (plain.confirmed, plain.filter_policy, plain.filter_policy_scope, plain.confirmation_authenticated) == (
-        True, None, None, False)
+        True,
+        None,
+        None,
+        False,
+    )
     filtered = mapping.subscription(listed, {"FilterPolicy": '{"a": ["b"]}'})  # no scope: AWS's default
     assert (filtered.filter_policy, filtered.filter_policy_scope) == ('{"a": ["b"]}', "MessageAttributes")
     assert mapping.subscription(listed, {"PendingConfirmation": "true"}).confirmed is False
@@ -187,14 +234,20 @@ def test_unauthenticated_confirmation_is_a_warning_for_every_control_never_a_ver
         control = account["controls"][c.id]
         [warning] = control["warnings"]
         assert (control["status"], warning["status"], warning["code"], warning["resource"]) == (
-            "pass", "warning", "subscription-unauthenticated-unsubscribe", made["subscription"])
+            "pass",
+            "warning",
+            "subscription-unauthenticated-unsubscribe",
+            made["subscription"],
+        )
         assert "unsubscribe link at the foot of every alarm mail" in warning["message"]
         assert warning["message"].endswith(f"no one is told of {c.what}")
         assert "--authenticate-on-unsubscribe true" in warning["fix"]
     sarif = run_audit(moto, "--controls", "4.7,4.15", fmt="sarif", timeout=180).report
     levels = {(r["ruleId"], r["level"]) for r in sarif["runs"][0]["results"]}
-    assert {("kms-key-disable-or-deletion-monitored/subscription-unauthenticated-unsubscribe", "warning"),
-            ("organizations-changes-monitored/subscription-unauthenticated-unsubscribe", "warning")} <= levels
+    assert {
+        ("kms-key-disable-or-deletion-monitored/subscription-unauthenticated-unsubscribe", "warning"),
+        ("organizations-changes-monitored/subscription-unauthenticated-unsubscribe", "warning"),
+    } <= levels
     # authenticated (what moto itself says): no warning
     moto.control(faults={})
     assert all(not c["warnings"] for c in audit(moto)[1]["accounts"][0]["controls"].values())
@@ -207,6 +260,7 @@ def test_a_warning_survives_a_shard_merge(moto: Endpoint, tmp_path: Path) -> Non
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report), encoding="utf-8")
     from trailwatch.audit.cli import merge_reports, render
+
     merged = merge_reports([str(path)], allow_missing=True)
     assert [w.code for w in merged.accounts[0].warnings] == ["subscription-unauthenticated-unsubscribe"]
     text = render(merged, "text")

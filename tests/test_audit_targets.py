@@ -1,4 +1,5 @@
 """Which accounts a run audits, and which shard of them (pure: no AWS)."""
+
 from __future__ import annotations
 
 import io
@@ -31,10 +32,16 @@ def test_bad_shard(text: str) -> None:
 
 
 def test_account_lines_ids_arns_and_comments() -> None:
-    targets = from_lines(["# org", "111122223333", "  arn:aws:iam::444455556666:role/path/Audit  # x", "",
-                          "111122223333"], "SecurityAudit", "aws-us-gov", "f")
-    assert targets == [Target("111122223333", "arn:aws-us-gov:iam::111122223333:role/SecurityAudit"),
-                       Target("444455556666", "arn:aws:iam::444455556666:role/path/Audit")]
+    targets = from_lines(
+        ["# org", "111122223333", "  arn:aws:iam::444455556666:role/path/Audit  # x", "", "111122223333"],
+        "SecurityAudit",
+        "aws-us-gov",
+        "f",
+    )
+    assert targets == [
+        Target("111122223333", "arn:aws-us-gov:iam::111122223333:role/SecurityAudit"),
+        Target("444455556666", "arn:aws:iam::444455556666:role/path/Audit"),
+    ]
     with pytest.raises(TargetError, match="f line 2: '1234' is neither a 12-digit account id nor a role ARN"):
         from_lines(["111122223333", "1234"], "R", "aws", "f")
     with pytest.raises(TargetError, match="no account ids or role ARNs"):
@@ -46,14 +53,17 @@ def run(argv: list[str]) -> tuple[int, str]:
     return cli.main(argv, stdout=io.StringIO(), stderr=err), err.getvalue()
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--accounts", "/nonexistent/accounts.txt", "--endpoint-url", "http://127.0.0.1:9"], "--accounts"),
-    (["--organization", "--accounts", "f"], "not allowed with"),
-    (["--organization", "--role-name", "arn:aws:iam::1:role/x"], "--role-name"),
-    (["--shard", "2/4"], "sharding needs several accounts"),
-    (["--organization", "--shard", "5/4"], "--shard '5/4'"),
-    (["--max-accounts", "0"], "--max-accounts 0"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--accounts", "/nonexistent/accounts.txt", "--endpoint-url", "http://127.0.0.1:9"], "--accounts"),
+        (["--organization", "--accounts", "f"], "not allowed with"),
+        (["--organization", "--role-name", "arn:aws:iam::1:role/x"], "--role-name"),
+        (["--shard", "2/4"], "sharding needs several accounts"),
+        (["--organization", "--shard", "5/4"], "--shard '5/4'"),
+        (["--max-accounts", "0"], "--max-accounts 0"),
+    ],
+)
 def test_bad_organisation_arguments_one_line(argv: list[str], message: str, tmp_path: Path) -> None:
     code, err = run(argv)
     assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
@@ -61,12 +71,19 @@ def test_bad_organisation_arguments_one_line(argv: list[str], message: str, tmp_
 
 def test_merge_bad_input_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "r.json"
-    bad.write_text("{\"schema\": \"other\"}")
+    bad.write_text('{"schema": "other"}')
     code, err = run(["merge", str(bad)])
-    assert code == 2 and err == f"trailwatch audit merge: error: {str(bad)!r}: not a trailwatch audit report (--format json)\n"
+    assert (
+        code == 2
+        and err == f"trailwatch audit merge: error: {str(bad)!r}: not a trailwatch audit report (--format json)\n"
+    )
     code, err = run(["merge", str(tmp_path / "missing.json")])
-    assert code == 2 and err == f"trailwatch audit merge: error: {str(tmp_path / 'missing.json')!r}: no such file; " \
+    assert (
+        code == 2
+        and err
+        == f"trailwatch audit merge: error: {str(tmp_path / 'missing.json')!r}: no such file; "
         "merge the reports written with --format json\n"
+    )
 
 
 def test_retries_count_attempts_in_total_in_adaptive_mode() -> None:
@@ -78,9 +95,17 @@ def test_retries_count_attempts_in_total_in_adaptive_mode() -> None:
 def test_merge_and_help_do_not_import_botocore() -> None:
     import subprocess
     import sys
-    code = ("import sys, io; from trailwatch.audit import cli; cli.main(['merge', '--help'], io.StringIO(), io.StringIO()) "
-            "if False else None; print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3')))")
+
+    code = (
+        "import sys, io; from trailwatch.audit import cli; cli.main(['merge', '--help'], io.StringIO(), io.StringIO()) "
+        "if False else None; print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3')))"
+    )
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
-                          env={"PYTHONPATH": f"{root}:{root / 'policy'}", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{root}:{root / 'policy'}", "PATH": "/usr/bin:/bin"},
+    )
     assert done.stdout.strip() == "[]", done.stderr

@@ -1,6 +1,7 @@
 """`make bench` prints the table docs/performance.md shows and keeps `git status` clean unless
 asked (`make bench SAVE=1`). The benchmarks themselves are not run here (they are slow and
 their numbers are reported, not asserted): a stand-in benchmark module is."""
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,11 @@ import bench.__main__ as bench_main
 from bench.common import Result
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = [Result(name="filter: stand-in", measured=1.0214, baseline=0.982, target="ratio <= 1.5", ok=True),
-           Result(name="  of which program", measured=0.93),
-           Result(name="growth", measured=4.6912, unit="x", target="<= 5.5", ok=False)]
+RESULTS = [
+    Result(name="filter: stand-in", measured=1.0214, baseline=0.982, target="ratio <= 1.5", ok=True),
+    Result(name="  of which program", measured=0.93),
+    Result(name="growth", measured=4.6912, unit="x", target="<= 5.5", ok=False),
+]
 
 
 @pytest.fixture
@@ -31,8 +34,9 @@ def stand_in(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_bench_prints_the_documented_table_and_writes_outside_git(stand_in: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_prints_the_documented_table_and_writes_outside_git(
+    stand_in: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert bench_main.main([]) == 0
     out = capsys.readouterr().out
     assert (stand_in / "out" / "results.json").is_file() and not (stand_in / "results.json").exists()
@@ -68,8 +72,9 @@ def test_the_documented_table_has_the_printed_columns() -> None:
     assert rows and all(line.count("|") == 7 for line in rows)
 
 
-def test_check_vs_preview_is_skipped_with_its_reason_without_the_cli(monkeypatch: pytest.MonkeyPatch,
-                                                                      tmp_path: Path) -> None:
+def test_check_vs_preview_is_skipped_with_its_reason_without_the_cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """No `make cli` (no Go here): the comparison with the real preview says why it did not run."""
     import e2e.harness
     from bench import check_e2e

@@ -1,6 +1,7 @@
 """`trailwatch check --format sarif`: each violation a SARIF 2.1.0 result, valid against the
 official OASIS schema (the one the audit's SARIF is validated with), located at the program
 line that created the resource where the engine knows it, else at the resource URN."""
+
 from __future__ import annotations
 
 import json
@@ -32,15 +33,35 @@ def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Co
     cfg = tmp_path_factory.mktemp("cfg") / "pack.json"
     cfg.write_text(json.dumps({"retention-minimum": {"minimumDays": 365}, "trail-linked": {"readArn": True}}))
     proc = subprocess.run(
-        [sys.executable, "-m", "trailwatch", "check", str(BASIC), "--policy-pack", str(PACK), "--format", "sarif",
-         "--config", "noAlarmActions=true", "--autonames", "unknown", "--policy-pack-config", str(cfg)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "trailwatch",
+            "check",
+            str(BASIC),
+            "--policy-pack",
+            str(PACK),
+            "--format",
+            "sarif",
+            "--config",
+            "noAlarmActions=true",
+            "--autonames",
+            "unknown",
+            "--policy-pack-config",
+            str(cfg),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     return proc, json.loads(proc.stdout)
 
 
 @pytest.mark.slow
 def test_check_sarif_is_schema_valid_with_rules_levels_and_program_lines(
-        fixture_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]]) -> None:
+    fixture_run: tuple[subprocess.CompletedProcess[str], dict[str, Any]],
+) -> None:
     proc, log = fixture_run
     assert proc.returncode == 1, proc.stderr  # a mandatory violation, as with text and json
     validate(log)
@@ -58,7 +79,8 @@ def test_check_sarif_is_schema_valid_with_rules_levels_and_program_lines(
     [location] = alarm["locations"]
     assert location["physicalLocation"] == {
         "artifactLocation": {"uri": "tests/fixtures/engine/programs/basic/helpers.py", "uriBaseId": "%SRCROOT%"},
-        "region": {"startLine": _line_of(helpers, "aws.cloudwatch.MetricAlarm(")}}
+        "region": {"startLine": _line_of(helpers, "aws.cloudwatch.MetricAlarm(")},
+    }
     urn = URN + "fixture:index:Guardrail$aws:cloudwatch/metricAlarm:MetricAlarm::cis-alarm"
     assert location["logicalLocations"][0]["fullyQualifiedName"] == urn
     # a stack policy's diagnostic names no resource: a logical location only
@@ -68,10 +90,27 @@ def test_check_sarif_is_schema_valid_with_rules_levels_and_program_lines(
 
 def test_a_resource_made_outside_the_repository_is_located_by_its_urn_alone(tmp_path: Path) -> None:
     urn = URN + "aws:cloudwatch/metricAlarm:MetricAlarm::a"
-    inside = Registration(urn, "aws:cloudwatch/metricAlarm:MetricAlarm", "a", "", True, {}, {}, [], {}, "",
-                          source={"uri": (tmp_path / "prog" / "__main__.py").as_uri(), "line": 7})
-    analysis = Analysis("pack", "1.0.0", [Diagnostic("pack", "1.0.0", "p", "mandatory", urn, "m"),
-                                          Diagnostic("pack", "1.0.0", "q", "advisory", urn, "n")])
+    inside = Registration(
+        urn,
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "a",
+        "",
+        True,
+        {},
+        {},
+        [],
+        {},
+        "",
+        source={"uri": (tmp_path / "prog" / "__main__.py").as_uri(), "line": 7},
+    )
+    analysis = Analysis(
+        "pack",
+        "1.0.0",
+        [
+            Diagnostic("pack", "1.0.0", "p", "mandatory", urn, "m"),
+            Diagnostic("pack", "1.0.0", "q", "advisory", urn, "n"),
+        ],
+    )
     log = document([inside], analysis, root=tmp_path / "prog")
     validate(log)
     first = log["runs"][0]["results"][0]["locations"][0]
@@ -85,16 +124,22 @@ def test_a_resource_made_outside_the_repository_is_located_by_its_urn_alone(tmp_
 @pytest.mark.slow
 def test_the_trailwatch_pack_on_a_stack_gives_codes_and_the_program_line() -> None:
     stack = ROOT / "tests" / "fixtures" / "stacks" / "no-filter"
-    proc = subprocess.run([sys.executable, "-m", "trailwatch", "check", str(stack), "--format", "sarif"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", str(stack), "--format", "sarif"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 1, proc.stderr
     log = json.loads(proc.stdout)
     validate(log)
     results = log["runs"][0]["results"]
     # issue 21: 4.1's policy is mandatory (error); the other fourteen controls' are advisory by
     # default (warning): this 4.1-only stack owes them, shown without blocking
-    assert results and all(r["level"] == ("error" if r["ruleId"] == "unauthorized-api-calls-monitored" else "warning")
-                           for r in results)
+    assert results and all(
+        r["level"] == ("error" if r["ruleId"] == "unauthorized-api-calls-monitored" else "warning") for r in results
+    )
     assert any(r["level"] == "error" for r in results)
     assert any(r["properties"]["codes"] for r in results)
     located = [r for r in results if "physicalLocation" in r["locations"][0]]
@@ -107,8 +152,10 @@ def test_the_trailwatch_pack_on_a_stack_gives_codes_and_the_program_line() -> No
 
 def test_each_result_says_what_its_codes_mean_from_the_registry() -> None:
     urn = URN + "aws:cloudwatch/metricAlarm:MetricAlarm::a"
-    message = ("alarm a:\n- [alarm-threshold] one call gives Sum = 1\n  fix: threshold=1\n"
-               "- [not-a-registered-code] x\n  fix: y")
+    message = (
+        "alarm a:\n- [alarm-threshold] one call gives Sum = 1\n  fix: threshold=1\n"
+        "- [not-a-registered-code] x\n  fix: y"
+    )
     analysis = Analysis("pack", "1.0.0", [Diagnostic("pack", "1.0.0", "p", "mandatory", urn, message)])
     [result] = document([], analysis)["runs"][0]["results"]
     assert result["properties"]["codes"] == ["alarm-threshold", "not-a-registered-code"]

@@ -1,6 +1,7 @@
 """One voice for every command: the error line, colour only for people, versioned JSON with
 structured diagnostics, `check --timeout` with the program's output streamed, stack files
 read strictly (typos named with a suggestion), and event files that hold events."""
+
 from __future__ import annotations
 
 import io
@@ -29,11 +30,13 @@ ESC = "\033["
 
 
 def trailwatch(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trailwatch", *args], cwd=ROOT, capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "trailwatch", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 # --- the dispatcher -----------------------------------------------------------------------------
+
 
 def test_version_and_usage_name_the_trailwatch_command() -> None:
     assert trailwatch("--version").stdout == f"trailwatch {version()}\n"
@@ -47,8 +50,9 @@ def test_version_and_usage_name_the_trailwatch_command() -> None:
 def test_every_command_uses_one_error_prefix(tmp_path: Path) -> None:
     unknown = trailwatch("chek")
     assert unknown.returncode == 2
-    assert unknown.stderr == ("trailwatch: error: unknown command 'chek'; choose one of: check, pattern, audit "
-                              "(see trailwatch --help)\n")
+    assert unknown.stderr == (
+        "trailwatch: error: unknown command 'chek'; choose one of: check, pattern, audit (see trailwatch --help)\n"
+    )
     check = trailwatch("check", "/nonexistent/program")
     assert check.returncode == 2 and check.stderr.startswith("trailwatch check: error: ")
     assert check.stderr.count("\n") == 1
@@ -60,6 +64,7 @@ def test_every_command_uses_one_error_prefix(tmp_path: Path) -> None:
 
 
 # --- colour -------------------------------------------------------------------------------------
+
 
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
@@ -75,13 +80,17 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.M
     assert Painter(True)("red", "x") == "\033[31mx\033[0m" and Painter(False)("red", "x") == "x"
 
 
-@pytest.mark.parametrize("args, env, coloured", [
-    ([], {}, True),
-    (["--no-color"], {}, False),
-    ([], {"NO_COLOR": "1"}, False),
-])
-def test_pattern_text_is_coloured_on_a_terminal(monkeypatch: pytest.MonkeyPatch, args: list[str],
-                                                env: dict[str, str], coloured: bool) -> None:
+@pytest.mark.parametrize(
+    "args, env, coloured",
+    [
+        ([], {}, True),
+        (["--no-color"], {}, False),
+        ([], {"NO_COLOR": "1"}, False),
+    ],
+)
+def test_pattern_text_is_coloured_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str], coloured: bool
+) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -99,21 +108,25 @@ def test_piped_output_has_no_colour() -> None:
 
 # --- machine output -----------------------------------------------------------------------------
 
+
 def test_pattern_json_carries_the_schema_and_tool_version() -> None:
     doc = json.loads(trailwatch("pattern", CIS_12, "--format", "json").stdout)
     assert doc["schemaVersion"] == SCHEMA_VERSION and doc["tool"] == {"name": "trailwatch", "version": version()}
 
 
 def test_findings_are_parsed_from_the_packs_message() -> None:
-    message = ("alarm 'trailwatch-alarm' (monitoring of CloudTrail log group 'g'):\n"
-               "- [alarm-threshold] one call gives Sum = 1, and 1 >= 2 is false\n"
-               "  fix: threshold=1\n"
-               "- [alarm-actions-disabled] actions are disabled\n"
-               "  fix: actions_enabled=True")
+    message = (
+        "alarm 'trailwatch-alarm' (monitoring of CloudTrail log group 'g'):\n"
+        "- [alarm-threshold] one call gives Sum = 1, and 1 >= 2 is false\n"
+        "  fix: threshold=1\n"
+        "- [alarm-actions-disabled] actions are disabled\n"
+        "  fix: actions_enabled=True"
+    )
     findings, fix = findings_of(message)
     assert findings == [
         {"code": "alarm-threshold", "message": "one call gives Sum = 1, and 1 >= 2 is false", "fix": "threshold=1"},
-        {"code": "alarm-actions-disabled", "message": "actions are disabled", "fix": "actions_enabled=True"}]
+        {"code": "alarm-actions-disabled", "message": "actions are disabled", "fix": "actions_enabled=True"},
+    ]
     assert fix == "threshold=1"
     assert findings_of("a message from another pack") == ([], None)
     assert findings_of("pattern is not valid.\n  fix: correct the pattern") == ([], "correct the pattern")
@@ -141,6 +154,7 @@ def test_check_json_has_schema_version_and_structured_diagnostics(broken_dev: di
 
 # --- check --timeout, and the program's output as it runs --------------------------------------
 
+
 def slow_program(folder: Path) -> Path:
     (folder / "Pulumi.yaml").write_text("name: slow\nruntime: python\n")
     (folder / "Pulumi.dev.yaml").write_text("config: {}\n")
@@ -150,9 +164,23 @@ def slow_program(folder: Path) -> Path:
 
 @pytest.mark.slow
 def test_check_streams_the_programs_output_and_stops_it_at_the_timeout(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "trailwatch", "check", str(slow_program(tmp_path)),
-                             "--policy-pack", str(PACK), "--timeout", "20"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "trailwatch",
+            "check",
+            str(slow_program(tmp_path)),
+            "--policy-pack",
+            str(PACK),
+            "--timeout",
+            "20",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     first = proc.stderr.readline()
     running_when_printed = proc.poll() is None
@@ -175,6 +203,7 @@ def test_check_timeout_must_be_a_positive_number(value: str) -> None:
 
 
 # --- stack files read strictly -------------------------------------------------------------------
+
 
 def program(folder: Path, stack_text: str) -> Path:
     (folder / "Pulumi.yaml").write_text("name: myapp\nruntime: python\n")
@@ -216,14 +245,18 @@ def test_a_misspelt_namespace_is_an_error(tmp_path: Path) -> None:
 
 # --- pattern: an events file must hold events -----------------------------------------------------
 
-@pytest.mark.parametrize("text, problem", [
-    ("", "no events in it"),
-    ("\n\n", "no events in it"),
-    ("[]", "no events in it"),
-    ('{"Records": []}', "no events in it"),
-    ('{"Records": 5}', '"Records" is int, not a list of events'),
-    ('{"Records": {"eventName": "x"}}', '"Records" is dict, not a list of events'),
-])
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "no events in it"),
+        ("\n\n", "no events in it"),
+        ("[]", "no events in it"),
+        ('{"Records": []}', "no events in it"),
+        ('{"Records": 5}', '"Records" is int, not a list of events'),
+        ('{"Records": {"eventName": "x"}}', '"Records" is dict, not a list of events'),
+    ],
+)
 def test_an_events_file_without_events_is_bad_input(tmp_path: Path, text: str, problem: str) -> None:
     events = tmp_path / "events.json"
     events.write_text(text)
@@ -241,6 +274,7 @@ def test_no_color_env_is_inherited_by_subprocesses_only_when_set() -> None:
 
 # --- the program: did you mean, and a misspelt namespace -----------------------------------------
 
+
 def test_a_misspelt_program_key_gets_a_suggestion() -> None:
     import pulumi
 
@@ -249,7 +283,8 @@ def test_a_misspelt_program_key_gets_a_suggestion() -> None:
     with pytest.raises(pulumi.RunError) as caught:
         run_program({"trailwatch:logGroupName": "g", "trailwatch:emials": "a@example.com"})
     assert str(caught.value).startswith(
-        "invalid configuration trailwatch:emials: unknown key (did you mean trailwatch:emails?); accepted: one of ")
+        "invalid configuration trailwatch:emials: unknown key (did you mean trailwatch:emails?); accepted: one of "
+    )
 
 
 def test_a_misspelt_program_namespace_is_an_error() -> None:
@@ -260,19 +295,23 @@ def test_a_misspelt_program_namespace_is_an_error() -> None:
     run = ProgramRun(resources=[])
     with pytest.raises(pulumi.RunError) as caught:
         run_program({"trailwatch:logGroupName": "g", "trailwach:emails": "a@example.com"}, run=run)
-    assert str(caught.value) == ("invalid configuration trailwach:emails: unknown namespace 'trailwach' (did you "
-                                 "mean trailwatch:emails?); accepted: trailwatch:<key>, the only namespace this "
-                                 "program reads")
+    assert str(caught.value) == (
+        "invalid configuration trailwach:emails: unknown namespace 'trailwach' (did you "
+        "mean trailwatch:emails?); accepted: trailwatch:<key>, the only namespace this "
+        "program reads"
+    )
     assert run.resources == []
     from trailwatch.config import misspelt_namespace
+
     assert misspelt_namespace(["aws:region", "trailwatch:emails", "awsx:x", "mycorp:team"]) is None
 
 
 def test_an_infix_wildcard_on_a_string_is_judged_not_blamed_on_numbers() -> None:
     """Issue 13: an infix wildcard on errorCode is a string comparison; the verdict says what the
     pattern misses, not that a wildcard is 'compared with a number' (filter_pattern's public API)."""
-    proc = trailwatch("pattern", '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "Access*Denied") }',
-                      "--format", "json")
+    proc = trailwatch(
+        "pattern", '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "Access*Denied") }', "--format", "json"
+    )
     verdict = json.loads(proc.stdout)["verdict"]
     assert proc.returncode == 1 and verdict["status"] == "not_ok"
     assert any("misses AccessDeniedException" in r for r in verdict["reasons"])
@@ -306,5 +345,7 @@ def test_a_program_that_kills_its_runner_is_one_error_after_its_output(tmp_path:
     (tmp_path / "__main__.py").write_text("import os\nprint('last words', flush=True)\nos._exit(3)\n")
     proc = trailwatch("check", str(tmp_path), "--policy-pack", str(PACK))
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr == ("last words\ntrailwatch check: error: the program runner died (exit 3) before "
-                           "reporting; its last output is above\n")
+    assert proc.stderr == (
+        "last words\ntrailwatch check: error: the program runner died (exit 3) before "
+        "reporting; its last output is above\n"
+    )

@@ -1,6 +1,7 @@
 """One registry of finding codes (trailwatch_policy.codes): every code a rule or the audit
 emits is in it, a misspelt code fails where it is built, docs/codes.md is the registry's
 table, and the pack's modules import each other without a circle."""
+
 from __future__ import annotations
 
 import ast
@@ -19,8 +20,11 @@ PACK = ROOT / "policy" / "trailwatch_policy"
 
 def _calls(path: Path, names: set[str]) -> list[ast.Call]:
     tree = ast.parse(path.read_text())
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-            and getattr(n.func, "id", getattr(n.func, "attr", None)) in names]
+    return [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", None)) in names
+    ]
 
 
 def emitted() -> dict[str, set[str]]:
@@ -33,8 +37,9 @@ def emitted() -> dict[str, set[str]]:
             if len(call.args) < at + 2:
                 continue  # Finding.of(problem, ...) or a call by keyword: not a literal code
             status, code = call.args[at], call.args[at + 1]
-            assert isinstance(code, ast.Constant) and isinstance(status, ast.Constant), \
+            assert isinstance(code, ast.Constant) and isinstance(status, ast.Constant), (
                 f"{path.name}:{call.lineno}: a computed code or status"
+            )
             out.setdefault(code.value, set()).add(status.value)
     return out
 
@@ -88,15 +93,14 @@ def test_every_docs_anchor_names_a_heading() -> None:
 
 
 def test_the_docs_table_is_the_registry() -> None:
-    rows = [line for line in (ROOT / "docs" / "codes.md").read_text().splitlines()
-            if line.startswith("| `")]
+    rows = [line for line in (ROOT / "docs" / "codes.md").read_text().splitlines() if line.startswith("| `")]
     table = []
     for row in rows:
         code, link, statuses, preview, summary, where = (c.strip() for c in row.strip("|").split("|"))
-        table.append((code.strip("`"), link, tuple(statuses.split(", ")), preview == "yes", summary,
-                      where))
-    assert table == [(c, e.link, e.statuses, e.preview_only, e.summary, f"[{e.anchor}]({e.anchor})")
-                     for c, e in REGISTRY.items()]
+        table.append((code.strip("`"), link, tuple(statuses.split(", ")), preview == "yes", summary, where))
+    assert table == [
+        (c, e.link, e.statuses, e.preview_only, e.summary, f"[{e.anchor}]({e.anchor})") for c, e in REGISTRY.items()
+    ]
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -115,8 +119,7 @@ def import_graph() -> dict[str, set[str]]:
                 elif module.startswith("trailwatch_policy."):
                     deps.add(module.split(".")[1])
             elif isinstance(node, ast.Import):
-                deps.update(a.name.split(".")[1] for a in node.names
-                            if a.name.startswith("trailwatch_policy."))
+                deps.update(a.name.split(".")[1] for a in node.names if a.name.startswith("trailwatch_policy."))
         graph[path.stem] = (deps & names) - {path.stem}
     return graph
 
@@ -129,7 +132,7 @@ def cycle(graph: dict[str, set[str]]) -> list[str]:
         state[node] = 1
         for dep in sorted(graph[node]):
             if state.get(dep) == 1:
-                return path[path.index(dep):] + [node, dep] if dep in path else [node, dep]
+                return path[path.index(dep) :] + [node, dep] if dep in path else [node, dep]
             if not state.get(dep) and (found := visit(dep, path + [node])):
                 return found
         state[node] = 2

@@ -1,6 +1,7 @@
 """One row per control (issue 21): the docs' table is the rows, no code outside the table
 branches on a control id, and a sixteenth control added in a test-only table is judged by the
 pack, the audit's verdict and `trailwatch pattern --control` with no other change."""
+
 from __future__ import annotations
 
 import io
@@ -20,24 +21,35 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: a control no framework has: changes of SSM parameters (test only)
 SSM_APIS = ("PutParameter", "DeleteParameter", "DeleteParameters", "LabelParameterVersion")
-SSM_PATTERN = ("{ ($.eventSource = ssm.amazonaws.com) && (($.eventName = PutParameter) || "
-               "($.eventName = DeleteParameter) || ($.eventName = DeleteParameters) || "
-               "($.eventName = LabelParameterVersion)) }")
-SIXTEENTH = Control("9.1", None, None, "ssm-parameter-changes-monitored", "SSM parameter changes",
-                    "SSMParameterChanges", {"cis-2.0": SSM_PATTERN}, SSM_PATTERN,
-                    event="SSM parameter change",
-                    probes=Calls("ssm.amazonaws.com", SSM_APIS, noise=("GetParameter", "GetParametersByPath")))
+SSM_PATTERN = (
+    "{ ($.eventSource = ssm.amazonaws.com) && (($.eventName = PutParameter) || "
+    "($.eventName = DeleteParameter) || ($.eventName = DeleteParameters) || "
+    "($.eventName = LabelParameterVersion)) }"
+)
+SIXTEENTH = Control(
+    "9.1",
+    None,
+    None,
+    "ssm-parameter-changes-monitored",
+    "SSM parameter changes",
+    "SSMParameterChanges",
+    {"cis-2.0": SSM_PATTERN},
+    SSM_PATTERN,
+    event="SSM parameter change",
+    probes=Calls("ssm.amazonaws.com", SSM_APIS, noise=("GetParameter", "GetParametersByPath")),
+)
 SIXTEEN = STANDARD.with_rows(SIXTEENTH)
 
 
 # -- the docs' table -------------------------------------------------------------------------
+
 
 def doc_rows() -> list[list[str]]:
     text = (ROOT / "docs" / "controls.md").read_text(encoding="utf-8")
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("| CIS 1.4/1.5/2.0/3.0 |"))
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         rows.append([cell.strip() for cell in line.strip("|").split("|")])
@@ -45,15 +57,27 @@ def doc_rows() -> list[list[str]]:
 
 
 def test_the_docs_control_table_is_the_rows() -> None:
-    expected = [[c.id, c.cis12 or "–", c.securityhub or "–", f"{c.what} ({c.event})", f"`{c.policy}`",
-                 f"`{c.metric}` / `{c.filter}`", c.enforcement] for c in CONTROLS]
+    expected = [
+        [
+            c.id,
+            c.cis12 or "–",
+            c.securityhub or "–",
+            f"{c.what} ({c.event})",
+            f"`{c.policy}`",
+            f"`{c.metric}` / `{c.filter}`",
+            c.enforcement,
+        ]
+        for c in CONTROLS
+    ]
     assert doc_rows() == expected
 
 
 # -- nothing outside the table is about one control -----------------------------------------
 
-ID_LITERAL = re.compile(r"""(==|!=|\bin\b|\bis\b)\s*\(?\s*["'](4|3)\.\d+["']|["'](4|3)\.\d+["']\s*(==|!=)|"""
-                        r"""\.id\s*(==|!=)\s*DEFAULT|DEFAULT\s*(==|!=)""")
+ID_LITERAL = re.compile(
+    r"""(==|!=|\bin\b|\bis\b)\s*\(?\s*["'](4|3)\.\d+["']|["'](4|3)\.\d+["']\s*(==|!=)|"""
+    r"""\.id\s*(==|!=)\s*DEFAULT|DEFAULT\s*(==|!=)"""
+)
 
 
 def sources() -> list[Path]:
@@ -64,9 +88,12 @@ def sources() -> list[Path]:
 
 
 def test_no_code_outside_the_table_branches_on_a_control_id() -> None:
-    found = [f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
-             for p in sources() for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-             if ID_LITERAL.search(line)]
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in sources()
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if ID_LITERAL.search(line)
+    ]
     assert found == []
 
 
@@ -101,6 +128,7 @@ def run_policies(specs: list[Spec]) -> dict[str, list[str]]:
 def test_a_sixteenth_control_is_a_policy_of_the_pack_with_its_own_diagnostics() -> None:
     with use(SIXTEEN):
         from trailwatch_policy.policies import policies
+
         listed = {p.name: p.enforcement_level.value for p in policies()}
         assert listed["ssm-parameter-changes-monitored"] == "advisory"
         missing = run_policies(stack(with_sixteenth=False))
@@ -109,8 +137,9 @@ def test_a_sixteenth_control_is_a_policy_of_the_pack_with_its_own_diagnostics() 
         assert "has no metric filter for SSM parameter changes" in message
         assert 'LogMetricFilter("ssm-parameter-changes"' in message and "SSMParameterChanges" in message
         assert run_policies(stack(with_sixteenth=True)) == {}
-    assert "ssm-parameter-changes-monitored" not in {p.name for p in __import__(
-        "trailwatch_policy.policies", fromlist=["policies"]).policies()}
+    assert "ssm-parameter-changes-monitored" not in {
+        p.name for p in __import__("trailwatch_policy.policies", fromlist=["policies"]).policies()
+    }
 
 
 def test_a_sixteenth_control_alarm_threshold_speaks_of_its_own_events() -> None:
@@ -137,6 +166,7 @@ def scan(with_sixteenth: bool):
         Topic,
         Trail,
     )
+
     account, region = "123456789012", "us-east-1"
     lg = f"arn:aws:logs:{region}:{account}:log-group:{GROUP}:*"
     topic = f"arn:aws:sns:{region}:{account}:{TP}"
@@ -144,21 +174,45 @@ def scan(with_sixteenth: bool):
     filters, alarms = [], []
     for c in rows:
         fid = f"arn:aws:logs:{region}:{account}:log-group:{GROUP}:metric-filter:{c.filter}"
-        filters.append(MetricFilter(fid, c.filter, Ref(GROUP), c.pattern,
-                                    (MetricTransformation(c.metric, "CISBenchmark", "1", "0"),)))
-        alarms.append(Alarm(f"arn:aws:cloudwatch:{region}:{account}:alarm:{c.alarm}", c.alarm, "CISBenchmark",
-                            c.metric, statistic="Sum", period=300.0, threshold=1.0,
-                            comparison="GreaterThanOrEqualToThreshold", evaluation_periods=1.0,
-                            treat_missing_data="notBreaching", alarm_actions=(Ref(topic),), actions_enabled=True))
-    scope = Scope(region, [GROUP], [LogGroup(lg, GROUP, lg, account)], filters, alarms,
-                  [Topic(topic, TP, topic)], [Subscription(topic + ":sub", Ref(topic), "email", "sec@example.com")])
-    trail = Trail(f"arn:aws:cloudtrail:{region}:{account}:trail/main", "main", Ref(lg), True, True,
-                  region=region, account=account)
+        filters.append(
+            MetricFilter(
+                fid, c.filter, Ref(GROUP), c.pattern, (MetricTransformation(c.metric, "CISBenchmark", "1", "0"),)
+            )
+        )
+        alarms.append(
+            Alarm(
+                f"arn:aws:cloudwatch:{region}:{account}:alarm:{c.alarm}",
+                c.alarm,
+                "CISBenchmark",
+                c.metric,
+                statistic="Sum",
+                period=300.0,
+                threshold=1.0,
+                comparison="GreaterThanOrEqualToThreshold",
+                evaluation_periods=1.0,
+                treat_missing_data="notBreaching",
+                alarm_actions=(Ref(topic),),
+                actions_enabled=True,
+            )
+        )
+    scope = Scope(
+        region,
+        [GROUP],
+        [LogGroup(lg, GROUP, lg, account)],
+        filters,
+        alarms,
+        [Topic(topic, TP, topic)],
+        [Subscription(topic + ":sub", Ref(topic), "email", "sec@example.com")],
+    )
+    trail = Trail(
+        f"arn:aws:cloudtrail:{region}:{account}:trail/main", "main", Ref(lg), True, True, region=region, account=account
+    )
     return AccountScan(account, None, (region,), [trail], {region: scope})
 
 
 def test_a_sixteenth_control_is_judged_by_the_audit() -> None:
     from trailwatch.audit.verdict import judge
+
     with use(SIXTEEN):
         missing = judge(scan(with_sixteenth=False), control="9.1")
         present = judge(scan(with_sixteenth=True), control="ssm-parameter-changes-monitored")
@@ -172,6 +226,7 @@ def test_a_sixteenth_control_is_judged_by_the_audit() -> None:
 
 def pattern(*argv: str) -> tuple[int, dict]:
     from trailwatch.pattern_cli import main
+
     out = io.StringIO()
     with redirect_stdout(out):
         code = main([*argv, "--format", "json"])

@@ -1,4 +1,5 @@
 """Every control of the CIS monitoring section, judged by meaning (judge and `trailwatch pattern`)."""
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,18 @@ def test_the_table_has_the_fifteen_controls_with_their_ids() -> None:
     assert len({c.policy for c in CONTROLS}) == 15 and len({c.metric for c in CONTROLS}) == 15
 
 
-@pytest.mark.parametrize("ident, expected", [
-    ("4.3", "4.3"), ("3.3", "4.3"), ("CloudWatch.1", "4.3"), ("cloudwatch.1", "4.3"),
-    ("root-usage-monitored", "4.3"), (" 4.15 ", "4.15"), ("CloudWatch.2", "4.1")])
+@pytest.mark.parametrize(
+    "ident, expected",
+    [
+        ("4.3", "4.3"),
+        ("3.3", "4.3"),
+        ("CloudWatch.1", "4.3"),
+        ("cloudwatch.1", "4.3"),
+        ("root-usage-monitored", "4.3"),
+        (" 4.15 ", "4.15"),
+        ("CloudWatch.2", "4.1"),
+    ],
+)
 def test_find_by_any_id(ident: str, expected: str) -> None:
     assert find(ident).id == expected
 
@@ -106,14 +116,24 @@ def test_real_records_are_copied_unchanged_from_the_vendored_samples() -> None:
 def test_unauthorized_probes_span_what_real_denials_look_like() -> None:
     """issue 17: identities, regions and partitions, callers, protocols, reads and writes, near misses."""
     must = [p for p in PROBES if p.expectation == MUST_MATCH]
-    assert {p.facets["identity"] for p in must} >= {"IAMUser", "AssumedRole", "Root", "FederatedUser",
-                                                     "AWSService", "anonymous"}
+    assert {p.facets["identity"] for p in must} >= {
+        "IAMUser",
+        "AssumedRole",
+        "Root",
+        "FederatedUser",
+        "AWSService",
+        "anonymous",
+    }
     assert {p.facets["partition"] for p in must} >= {"aws", "aws-cn", "aws-us-gov"}
     assert len({p.facets["region"] for p in must}) >= 5
     assert {p.facets["caller"] for p in must} >= {"console", "CLI", "SDK"}
     assert {p.facets["access"] for p in must} == {"read-only", "mutating"}
-    assert {p.category for p in must} == {"Client.UnauthorizedOperation", "UnauthorizedOperation", "AccessDenied",
-                                          "AccessDeniedException"}
+    assert {p.category for p in must} == {
+        "Client.UnauthorizedOperation",
+        "UnauthorizedOperation",
+        "AccessDenied",
+        "AccessDeniedException",
+    }
     near = {p.name for p in PROBES if p.expectation == MUST_NOT_MATCH}
     assert {"signin:ConsoleLogin", "kms:GenerateDataKey", "bedrock:InvokeModel", "s3:HeadBucket"} <= near
     assert any(p.source.startswith("real") for p in must) and any(p.source.startswith("built") for p in must)
@@ -123,13 +143,16 @@ def test_unauthorized_probes_span_what_real_denials_look_like() -> None:
 CIS_1_2 = CONTROLS[0].texts["cis-1.2"]
 
 
-@pytest.mark.parametrize("narrowing, words", [
-    ('$.userIdentity.type = "AssumedRole"', "identity type"),
-    ('$.awsRegion = "us-east-1"', "region"),
-    ('$.readOnly IS FALSE', "read-only or mutating"),
-    ('$.userAgent != "AWS Internal"', "caller"),
-    ('$.userIdentity.arn = "arn:aws:*"', "partition"),
-])
+@pytest.mark.parametrize(
+    "narrowing, words",
+    [
+        ('$.userIdentity.type = "AssumedRole"', "identity type"),
+        ('$.awsRegion = "us-east-1"', "region"),
+        ("$.readOnly IS FALSE", "read-only or mutating"),
+        ('$.userAgent != "AWS Internal"', "caller"),
+        ('$.userIdentity.arn = "arn:aws:*"', "partition"),
+    ],
+)
 def test_narrowing_the_unauthorized_control_is_not_ok_with_the_reason(narrowing: str, words: str) -> None:
     v = judge("{ (" + CIS_1_2[1:-1] + ") && " + narrowing + " }")
     assert v.status == "not_ok"
@@ -137,7 +160,9 @@ def test_narrowing_the_unauthorized_control_is_not_ok_with_the_reason(narrowing:
 
 
 def test_a_pattern_counting_successful_sign_ins_is_not_ok() -> None:
-    v = judge('{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied*" || $.eventName = "ConsoleLogin" }')
+    v = judge(
+        '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "AccessDenied*" || $.eventName = "ConsoleLogin" }'
+    )
     assert v.status == "not_ok" and any("signin:ConsoleLogin" in r for r in v.reasons)
 
 
@@ -148,8 +173,13 @@ def test_published_text_gaps_are_recorded() -> None:
 
 
 def _pattern(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trailwatch", "pattern", *args], capture_output=True, text=True,
-                          cwd=ROOT, env={"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "trailwatch", "pattern", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}", "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_pattern_cli_judges_any_control_by_any_id() -> None:
@@ -174,6 +204,7 @@ def test_pattern_cli_without_control_stays_4_1_and_rejects_unknown_ids() -> None
 def test_the_cli_fix_of_a_missing_filter_is_the_controls_own(control: str) -> None:
     from trailwatch_policy.chain import evaluate
     from trailwatch_policy.model import Inventory, LogGroup
+
     [result] = evaluate(Inventory(log_groups=(LogGroup("lg", "aws-cloudtrail-logs-x"),)), control=control)
     [finding] = result.findings
     c = find(control)

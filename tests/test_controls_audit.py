@@ -1,5 +1,6 @@
 """Every CIS monitoring control through `trailwatch audit` against moto's server: PASS/FAIL/UNKNOWN
 per control and per account, JSON keyed by control id, SARIF rules per control, --controls."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,12 @@ SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_t
 IDS = [c.id for c in CONTROLS]
 
 
-def deploy(endpoint: Endpoint, patterns: dict[str, str] | None = None, drop: frozenset[str] = frozenset(),
-           chain: Chain | None = None) -> None:
+def deploy(
+    endpoint: Endpoint,
+    patterns: dict[str, str] | None = None,
+    drop: frozenset[str] = frozenset(),
+    chain: Chain | None = None,
+) -> None:
     """The 4.1 chain (moto_server.build; `chain` changes its links) and, on the same log group and
     topic, a filter and an alarm for every other control."""
     patterns = patterns or {}
@@ -29,14 +34,26 @@ def deploy(endpoint: Endpoint, patterns: dict[str, str] | None = None, drop: fro
     for c in CONTROLS[1:]:
         if c.id in drop:
             continue
-        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs-main", filterName=c.metric,
-                               filterPattern=patterns.get(c.id, c.pattern),
-                               metricTransformations=[{"metricName": c.metric, "metricNamespace": "CISBenchmark",
-                                                       "metricValue": "1", "defaultValue": 0}])
-        cloudwatch.put_metric_alarm(AlarmName=c.metric, MetricName=c.metric, Namespace="CISBenchmark",
-                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                                    ComparisonOperator="GreaterThanOrEqualToThreshold",
-                                    TreatMissingData="notBreaching", AlarmActions=[made["topic"]])
+        logs.put_metric_filter(
+            logGroupName="aws-cloudtrail-logs-main",
+            filterName=c.metric,
+            filterPattern=patterns.get(c.id, c.pattern),
+            metricTransformations=[
+                {"metricName": c.metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
+            ],
+        )
+        cloudwatch.put_metric_alarm(
+            AlarmName=c.metric,
+            MetricName=c.metric,
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[made["topic"]],
+        )
 
 
 def verdicts(report: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
@@ -71,7 +88,9 @@ def test_the_default_is_every_control(moto: Endpoint) -> None:
     # One control named: the title is that control's row, whichever it is.
     code, report, _ = audit(moto, "--controls", "4.1")
     assert (code, report["control"]) == (
-        0, "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored")
+        0,
+        "CIS AWS Foundations 4.1 / Security Hub CloudWatch.2: unauthorized API calls monitored",
+    )
     code, report, _ = audit(moto, "--controls", "4.15")
     assert (code, report["control"]) == (1, "CIS AWS Foundations 4.15: AWS Organizations changes monitored")
     code, text, _ = audit(moto, "--controls", "CloudWatch.1", fmt="text")
@@ -115,8 +134,11 @@ def test_controls_select_and_accept_any_id(moto: Endpoint) -> None:
     deploy(moto, drop=frozenset({"4.3", "4.4"}))
     code, report, _ = audit(moto, "--controls", "CloudWatch.1,iam-policy-changes-monitored,4.1")
     assert report["controls"] == ["4.1", "4.3", "4.4"] and code == 1
-    assert verdicts(report) == {"4.1": ("pass", set()), "4.3": ("fail", {"no-metric-filter"}),
-                                "4.4": ("fail", {"no-metric-filter"})}
+    assert verdicts(report) == {
+        "4.1": ("pass", set()),
+        "4.3": ("fail", {"no-metric-filter"}),
+        "4.4": ("fail", {"no-metric-filter"}),
+    }
     code, text, _ = audit(moto, "--controls", "4.1,4.3", fmt="text")
     assert "control CIS 4.3 (CIS 1.2 3.3, CloudWatch.1) uses of the root user: FAIL" in text
     assert text.splitlines()[0] == "trailwatch audit: CIS AWS Foundations monitoring controls 4.1, 4.3"
@@ -132,8 +154,12 @@ def test_sarif_has_rules_per_control(moto: Endpoint) -> None:
     code, log, _ = audit(moto, "--controls", "all", fmt="sarif")
     jsonschema.Draft4Validator(SCHEMA).validate(log)
     rules = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
-    assert {"root-usage-monitored/pattern-rejected", "config-changes-monitored/no-metric-filter",
-            "unauthorized-api-calls-monitored/account-monitored", "vpc-changes-monitored/account-monitored"} <= rules
+    assert {
+        "root-usage-monitored/pattern-rejected",
+        "config-changes-monitored/no-metric-filter",
+        "unauthorized-api-calls-monitored/account-monitored",
+        "vpc-changes-monitored/account-monitored",
+    } <= rules
     assert all(rule.split("/")[0] in {c.policy for c in CONTROLS} for rule in rules)  # no control is special
     levels = {(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]}
     assert ("root-usage-monitored/pattern-rejected", "error") in levels
@@ -146,5 +172,6 @@ def test_merging_shards_keeps_every_control(moto: Endpoint, tmp_path: Path) -> N
     path = tmp_path / "shard.json"
     path.write_text(json.dumps(report), encoding="utf-8")
     from trailwatch.audit.cli import merge_reports
+
     merged = merge_reports([str(path)], allow_missing=True).to_json()
     assert verdicts(merged) == verdicts(report) and verdicts(merged)["4.15"][0] == "fail"

@@ -1,6 +1,7 @@
 """The control policies together (issue 21): the pack config's `all` means what it says, and
 one misplaced component gives a bounded preview -- through the real pack process and through
 `trailwatch check` as CI runs it."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 POLICIES = {c.policy for c in CONTROLS}
 
 #: a log group nothing marks as CloudTrail's (no trail, no console name, no control's filter)
-ORG = [Spec(LOG_GROUP, "org-logs", {"name": "org-logs", "arn": "arn:aws:logs:us-east-1:123456789012:log-group:org-logs:*"})]
+ORG = [
+    Spec(LOG_GROUP, "org-logs", {"name": "org-logs", "arn": "arn:aws:logs:us-east-1:123456789012:log-group:org-logs:*"})
+]
 
 
 def diagnostics(config: dict | None, specs: list[Spec]) -> list:
@@ -43,8 +46,7 @@ def test_log_group_names_under_all_apply_to_every_control_policy() -> None:
 
 
 def test_a_policys_own_value_wins_over_all() -> None:
-    config = {"all": {"logGroupNames": ["org-logs"]},
-              "root-usage-monitored": {"logGroupNames": ["another-group"]}}
+    config = {"all": {"logGroupNames": ["org-logs"]}, "root-usage-monitored": {"logGroupNames": ["another-group"]}}
     found = diagnostics(config, ORG)
     assert {d.policyName for d in found} == POLICIES - {"root-usage-monitored"}
 
@@ -62,16 +64,24 @@ def test_a_wrong_value_under_all_is_a_configuration_error_not_ignored() -> None:
 
 
 def check(program: Path, *args: str) -> tuple[int, dict]:
-    proc = subprocess.run([sys.executable, "-m", "trailwatch", "check", str(program), "--format", "json", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", str(program), "--format", "json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return proc.returncode, json.loads(proc.stdout)
 
 
 def test_one_misplaced_component_is_reported_once_per_control_in_bounded_text() -> None:
     """The component under an eu-west-1 provider, its log group in us-east-1: every filter is
     misplaced. Before issue 21: 180 diagnostics, 140-168 KB (each policy listed all 15 filters)."""
-    code, report = check(ROOT / "tests" / "fixtures" / "stacks" / "misplaced-component",
-                         "--policy-pack-config", str(ROOT / "policy" / "configs" / "strict.json"))
+    code, report = check(
+        ROOT / "tests" / "fixtures" / "stacks" / "misplaced-component",
+        "--policy-pack-config",
+        str(ROOT / "policy" / "configs" / "strict.json"),
+    )
     assert code == 1
     found = [d for d in report["diagnostics"] if d["policyName"] in POLICIES]
     assert {d["policyName"] for d in found} == POLICIES  # every control says it

@@ -2,6 +2,7 @@
 reported by that control's policy only, in that control's words, with a fix naming that
 control's resources. Parametrized over the control table; the pack's policies run in-process
 through the SDK's own resource objects (policy_helpers.policy_resources)."""
+
 from __future__ import annotations
 
 import copy
@@ -34,32 +35,72 @@ def chain(c: Control, own_topic: bool = False) -> list[Spec]:
     topic (or a topic of its own)."""
     topic = f"{c.filter}-topic" if own_topic else SHARED
     specs = [
-        Spec(FILTER, c.filter, {
-            "name": c.filter, "logGroupName": GROUP, "pattern": c.pattern,
-            "metricTransformation": {"name": c.metric, "namespace": "CISBenchmark", "value": "1",
-                                     "defaultValue": "0"}}),
-        Spec(ALARM, c.alarm, {
-            "name": c.alarm, "namespace": "CISBenchmark", "metricName": c.metric, "statistic": "Sum",
-            "period": 300.0, "threshold": 1.0, "comparisonOperator": "GreaterThanOrEqualToThreshold",
-            "evaluationPeriods": 1.0, "treatMissingData": "notBreaching", "actionsEnabled": True,
-            "alarmActions": [topic_arn(topic)]}),
+        Spec(
+            FILTER,
+            c.filter,
+            {
+                "name": c.filter,
+                "logGroupName": GROUP,
+                "pattern": c.pattern,
+                "metricTransformation": {
+                    "name": c.metric,
+                    "namespace": "CISBenchmark",
+                    "value": "1",
+                    "defaultValue": "0",
+                },
+            },
+        ),
+        Spec(
+            ALARM,
+            c.alarm,
+            {
+                "name": c.alarm,
+                "namespace": "CISBenchmark",
+                "metricName": c.metric,
+                "statistic": "Sum",
+                "period": 300.0,
+                "threshold": 1.0,
+                "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                "evaluationPeriods": 1.0,
+                "treatMissingData": "notBreaching",
+                "actionsEnabled": True,
+                "alarmActions": [topic_arn(topic)],
+            },
+        ),
     ]
     if own_topic:
-        specs += [Spec(TOPIC, topic, {"name": topic, "arn": topic_arn(topic)}),
-                  Spec(SUBSCRIPTION, f"{topic}-email", {"topic": topic_arn(topic), "protocol": "email",
-                                                         "endpoint": "security@example.com"})]
+        specs += [
+            Spec(TOPIC, topic, {"name": topic, "arn": topic_arn(topic)}),
+            Spec(
+                SUBSCRIPTION,
+                f"{topic}-email",
+                {"topic": topic_arn(topic), "protocol": "email", "endpoint": "security@example.com"},
+            ),
+        ]
     return specs
 
 
-def stack(change: Callable[[Control, list[Spec]], list[Spec]] | None = None, target: Control | None = None,
-          rows: tuple[Control, ...] = CONTROLS) -> list[Spec]:
+def stack(
+    change: Callable[[Control, list[Spec]], list[Spec]] | None = None,
+    target: Control | None = None,
+    rows: tuple[Control, ...] = CONTROLS,
+) -> list[Spec]:
     specs = [
         Spec(LOG_GROUP, "trail-logs", {"name": GROUP, "arn": lg_arn(GROUP)}),
-        Spec(TRAIL, "trail", {"name": "main", "isMultiRegionTrail": True, "enableLogging": True,
-                              "cloudWatchLogsGroupArn": lg_arn(GROUP) + ":*"}),
+        Spec(
+            TRAIL,
+            "trail",
+            {
+                "name": "main",
+                "isMultiRegionTrail": True,
+                "enableLogging": True,
+                "cloudWatchLogsGroupArn": lg_arn(GROUP) + ":*",
+            },
+        ),
         Spec(TOPIC, "alerts", {"name": SHARED, "arn": topic_arn(SHARED)}),
-        Spec(SUBSCRIPTION, "email", {"topic": topic_arn(SHARED), "protocol": "email",
-                                     "endpoint": "security@example.com"}),
+        Spec(
+            SUBSCRIPTION, "email", {"topic": topic_arn(SHARED), "protocol": "email", "endpoint": "security@example.com"}
+        ),
     ]
     for c in rows:
         own = copy.deepcopy(chain(c))
@@ -72,6 +113,7 @@ def said(specs: list[Spec]) -> dict[str, list[str]]:
     from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
     from trailwatch_policy.policies import policies
+
     args = StackValidationArgs(policy_resources(specs), {})
     out: dict[str, list[str]] = {}
     for policy in policies():
@@ -91,6 +133,7 @@ def set_alarm(**changes: Any) -> Callable[[Control, list[Spec]], list[Spec]]:
     def change(c: Control, specs: list[Spec]) -> list[Spec]:
         props(specs, ALARM).update(changes)
         return specs
+
     return change
 
 
@@ -98,6 +141,7 @@ def set_metric(**changes: Any) -> Callable[[Control, list[Spec]], list[Spec]]:
     def change(c: Control, specs: list[Spec]) -> list[Spec]:
         props(specs, FILTER)["metricTransformation"].update(changes)
         return specs
+
     return change
 
 
@@ -113,34 +157,51 @@ def noisy_pattern(c: Control, specs: list[Spec]) -> list[Spec]:
 def own_topic(subscription: dict[str, Any] | None) -> Callable[[Control, list[Spec]], list[Spec]]:
     """The control's alarm notifies a topic of its own, whose only subscription is `subscription`
     (None: no subscription at all)."""
+
     def change(c: Control, specs: list[Spec]) -> list[Spec]:
         out = [s for s in chain(c, own_topic=True) if s.type != SUBSCRIPTION]
         if subscription is not None:
             topic = f"{c.filter}-topic"
             out.append(Spec(SUBSCRIPTION, f"{topic}-sub", {"topic": topic_arn(topic), **subscription}))
         return out
+
     return change
 
 
 #: link -> (how to break it, the code, words the message must say for control c)
 LINKS: dict[str, tuple[Callable[[Control, list[Spec]], list[Spec]], str, Callable[[Control], list[str]]]] = {
-    "filter": (no_filter, "no-metric-filter",
-               lambda c: [f"has no metric filter for {c.what}", f'LogMetricFilter("{c.filter}"', c.metric]),
+    "filter": (
+        no_filter,
+        "no-metric-filter",
+        lambda c: [f"has no metric filter for {c.what}", f'LogMetricFilter("{c.filter}"', c.metric],
+    ),
     "pattern": (noisy_pattern, "pattern-rejected", lambda c: [f"does not count exactly the {c.what}"]),
     "metric value": (set_metric(value="0"), "metric-value-invalid", lambda c: [f"{c.one} must add"]),
-    "alarm threshold": (set_alarm(threshold=2.0), "alarm-threshold",
-                        lambda c: [f"{c.one} gives Sum = 1 in a period, and 1 >= 2 is false",
-                                   f"until several {c.what} happen"]),
-    "alarm statistic": (set_alarm(statistic="Average"), "alarm-threshold",
-                        lambda c: [f"in a busy log group {c.one} never fires it"]),
-    "alarm periods": (set_alarm(evaluationPeriods=2.0), "alarm-single-event",
-                      lambda c: [f"a single {c.event} in one period never fires it"]),
+    "alarm threshold": (
+        set_alarm(threshold=2.0),
+        "alarm-threshold",
+        lambda c: [f"{c.one} gives Sum = 1 in a period, and 1 >= 2 is false", f"until several {c.what} happen"],
+    ),
+    "alarm statistic": (
+        set_alarm(statistic="Average"),
+        "alarm-threshold",
+        lambda c: [f"in a busy log group {c.one} never fires it"],
+    ),
+    "alarm periods": (
+        set_alarm(evaluationPeriods=2.0),
+        "alarm-single-event",
+        lambda c: [f"a single {c.event} in one period never fires it"],
+    ),
     "alarm actions": (set_alarm(actionsEnabled=False), "alarm-actions-disabled", lambda c: [c.alarm]),
     "alarm no actions": (set_alarm(alarmActions=[]), "alarm-no-actions", lambda c: [c.alarm]),
     "topic": (own_topic(None), "topic-no-subscription", lambda c: [f"{c.filter}-topic"]),
-    "subscription": (own_topic({"protocol": "email", "endpoint": "security@example.com",
-                                "filterPolicy": '{"severity": ["critical"]}'}),
-                     "topic-subscription-filtered", lambda c: [f"{c.filter}-topic"]),
+    "subscription": (
+        own_topic(
+            {"protocol": "email", "endpoint": "security@example.com", "filterPolicy": '{"severity": ["critical"]}'}
+        ),
+        "topic-subscription-filtered",
+        lambda c: [f"{c.filter}-topic"],
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """Every control through the real pack process (the policies `trailwatch check` runs): one
 stack policy per control, each judging its filter by meaning on a stack with all of them."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,24 +33,62 @@ def all_controls(patterns: dict[str, str] | None = None, drop: frozenset[str] = 
     tp = "alerts-1a2b3c4"
     specs = [
         Spec(LOG_GROUP, "trail-logs", {"name": GROUP, "arn": lg_arn(GROUP)}),
-        Spec(TRAIL, "trail", {"name": "main", "isMultiRegionTrail": True, "enableLogging": True,
-                              "cloudWatchLogsGroupArn": lg_arn(GROUP) + ":*"}),
+        Spec(
+            TRAIL,
+            "trail",
+            {
+                "name": "main",
+                "isMultiRegionTrail": True,
+                "enableLogging": True,
+                "cloudWatchLogsGroupArn": lg_arn(GROUP) + ":*",
+            },
+        ),
         Spec(TOPIC, "alerts", {"name": tp, "arn": topic_arn(tp)}),
-        Spec(SUBSCRIPTION, "email", {"topic": topic_arn(tp), "protocol": "email",
-                                     "endpoint": secret("security@example.com")}),
+        Spec(
+            SUBSCRIPTION,
+            "email",
+            {"topic": topic_arn(tp), "protocol": "email", "endpoint": secret("security@example.com")},
+        ),
     ]
     for c in CONTROLS:
         if c.id in drop:
             continue
-        specs.append(Spec(FILTER, c.metric, {
-            "name": c.metric, "logGroupName": GROUP, "pattern": patterns.get(c.id, c.pattern),
-            "metricTransformation": {"name": c.metric, "namespace": "CISBenchmark", "value": "1",
-                                     "defaultValue": "0"}}))
-        specs.append(Spec(ALARM, c.metric + "-alarm", {
-            "name": c.metric, "namespace": "CISBenchmark", "metricName": c.metric, "statistic": "Sum",
-            "period": 300.0, "threshold": 1.0, "comparisonOperator": "GreaterThanOrEqualToThreshold",
-            "evaluationPeriods": 1.0, "treatMissingData": "notBreaching", "actionsEnabled": True,
-            "alarmActions": [topic_arn(tp)]}))
+        specs.append(
+            Spec(
+                FILTER,
+                c.metric,
+                {
+                    "name": c.metric,
+                    "logGroupName": GROUP,
+                    "pattern": patterns.get(c.id, c.pattern),
+                    "metricTransformation": {
+                        "name": c.metric,
+                        "namespace": "CISBenchmark",
+                        "value": "1",
+                        "defaultValue": "0",
+                    },
+                },
+            )
+        )
+        specs.append(
+            Spec(
+                ALARM,
+                c.metric + "-alarm",
+                {
+                    "name": c.metric,
+                    "namespace": "CISBenchmark",
+                    "metricName": c.metric,
+                    "statistic": "Sum",
+                    "period": 300.0,
+                    "threshold": 1.0,
+                    "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                    "evaluationPeriods": 1.0,
+                    "treatMissingData": "notBreaching",
+                    "actionsEnabled": True,
+                    "alarmActions": [topic_arn(tp)],
+                },
+            )
+        )
     return specs
 
 
@@ -77,7 +116,8 @@ def test_policies_keep_their_names_and_the_other_controls_start_advisory() -> No
     assert listed[:3] == [
         ("unauthorized-api-calls-monitored", analyzer_pb2.MANDATORY, analyzer_pb2.POLICY_TYPE_STACK),
         ("metric-filter-pattern-valid", analyzer_pb2.MANDATORY, analyzer_pb2.POLICY_TYPE_RESOURCE),
-        ("cloudtrail-records-all-regions", analyzer_pb2.ADVISORY, analyzer_pb2.POLICY_TYPE_RESOURCE)]
+        ("cloudtrail-records-all-regions", analyzer_pb2.ADVISORY, analyzer_pb2.POLICY_TYPE_RESOURCE),
+    ]
     assert listed[3:] == [(c.policy, analyzer_pb2.ADVISORY, analyzer_pb2.POLICY_TYPE_STACK) for c in CONTROLS[1:]]
 
 
@@ -137,10 +177,17 @@ def test_each_control_policy_has_its_own_enforcement_level() -> None:
     process = PackProcess(dry_run=True)
     try:
         # (issue 21: 4.15 would be advisory by default; disabled here, it says nothing)
-        process.configure({"root-usage-monitored": "advisory", "vpc-changes-monitored": "mandatory",
-                           "organizations-changes-monitored": "disabled"})
-        got = {(d.policyName, d.enforcementLevel)
-               for d in process.analyze_stack(all_controls(drop=frozenset({"4.3", "4.14", "4.15"})))}
+        process.configure(
+            {
+                "root-usage-monitored": "advisory",
+                "vpc-changes-monitored": "mandatory",
+                "organizations-changes-monitored": "disabled",
+            }
+        )
+        got = {
+            (d.policyName, d.enforcementLevel)
+            for d in process.analyze_stack(all_controls(drop=frozenset({"4.3", "4.14", "4.15"})))
+        }
     finally:
         process.close()
     assert got == {("root-usage-monitored", analyzer_pb2.ADVISORY), ("vpc-changes-monitored", analyzer_pb2.MANDATORY)}
@@ -151,10 +198,28 @@ def _check(*args: str) -> tuple[int, list[dict]]:
     import subprocess
     import sys
     from pathlib import Path
+
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-m", "trailwatch", "check", ".", "--stack", "dev", "--format", "json",
-                           "--policy-pack-config", "policy/configs/strict.json", *args],
-                          cwd=root, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trailwatch",
+            "check",
+            ".",
+            "--stack",
+            "dev",
+            "--format",
+            "json",
+            "--policy-pack-config",
+            "policy/configs/strict.json",
+            *args,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return done.returncode, json.loads(done.stdout)["diagnostics"] if done.stdout else []
 
 
@@ -165,5 +230,7 @@ def test_trailwatch_check_runs_the_repository_program_with_every_control_on() ->
     owed = {c.policy for c in CONTROLS if c.id not in ("4.1", "4.3")}
     assert {d["policyName"] for d in diagnostics} == owed
     assert {d["enforcementLevel"] for d in diagnostics} == {"mandatory"}
-    assert all("[no-metric-filter]" in d["message"] and d["urn"].endswith("LogGroup::trailwatch-cloudtrail-log-group")
-               for d in diagnostics), diagnostics[0]
+    assert all(
+        "[no-metric-filter]" in d["message"] and d["urn"].endswith("LogGroup::trailwatch-cloudtrail-log-group")
+        for d in diagnostics
+    ), diagnostics[0]

@@ -7,6 +7,7 @@ the endpoint list covers every service the real program touches (derived by runn
 `__main__.py` under Pulumi's mocks with this very config); and a real moto server
 answers each of those services with the stack's own endpoint, keys and region.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,11 @@ def endpoint_keys() -> set[str]:
     import pulumi_aws.config
 
     endpoints = pulumi_aws.config.outputs.Endpoints
-    names = {getattr(member.fget, "_pulumi_name", None) for member in vars(endpoints).values()
-             if isinstance(member, property)}
+    names = {
+        getattr(member.fget, "_pulumi_name", None)
+        for member in vars(endpoints).values()
+        if isinstance(member, property)
+    }
     return {name for name in names if name}
 
 
@@ -62,6 +66,7 @@ def as_program_sees_it(config: dict[str, Any]) -> dict[str, str]:
     `pulumi stack init local` may rewrite the file (adds encryptionsalt, re-lays it out),
     so the committed file is compared by value, the way the CLI reads it.
     """
+
     def text(value: Any) -> str:
         if isinstance(value, bool):
             return "true" if value else "false"
@@ -147,8 +152,13 @@ def test_endpoints_cover_every_service_the_program_uses() -> None:
     with_lambda = dict(config, **{"trailwatch:lambdaFunctionArns": [function]})
     used |= recorded_program_run(with_lambda)
     assert "aws:cloudtrail/trail:Trail" in used and "aws:cloudwatch/metricAlarm:MetricAlarm" in used
-    unmapped = {t for t in used if t.startswith("aws:") and emulator.endpoint_for_type(t) is None
-                and not t.startswith(("aws:index/getPartition", "aws:index/getRegion", "pulumi:providers:"))}
+    unmapped = {
+        t
+        for t in used
+        if t.startswith("aws:")
+        and emulator.endpoint_for_type(t) is None
+        and not t.startswith(("aws:index/getPartition", "aws:index/getRegion", "pulumi:providers:"))
+    }
     assert not unmapped, f"resource types with no endpoint mapping: {unmapped}"
     needed = emulator.services_for_types(used)
     (block,) = config["aws:endpoints"]
@@ -184,8 +194,9 @@ def test_generator_uses_the_endpoint_it_is_given() -> None:
 
 
 def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trailwatch.emulator", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "trailwatch.emulator", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_cli_output_is_the_committed_config() -> None:
@@ -215,7 +226,8 @@ def test_cli_bad_input_is_one_message_and_exit_2(args: tuple[str, ...], named: s
 
 def test_cli_refuses_to_copy_a_secret(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.dev.yaml").write_text(
-        "config:\n  trailwatch:createTrail: true\n  trailwatch:topicArn:\n    secure: AAABAGx1\n", encoding="utf-8")
+        "config:\n  trailwatch:createTrail: true\n  trailwatch:topicArn:\n    secure: AAABAGx1\n", encoding="utf-8"
+    )
     result = run_cli("--project-dir", str(tmp_path))
     assert result.returncode == 2
     assert "trailwatch:topicArn" in result.stderr and "--secret" in result.stderr
@@ -231,8 +243,10 @@ def clients_from_stack_config(config: dict[str, Any]) -> dict[str, Any]:
 
     (block,) = config["aws:endpoints"]
     session = boto3.session.Session(
-        aws_access_key_id=config["aws:accessKey"], aws_secret_access_key=config["aws:secretKey"],
-        region_name=config["aws:region"])
+        aws_access_key_id=config["aws:accessKey"],
+        aws_secret_access_key=config["aws:secretKey"],
+        region_name=config["aws:region"],
+    )
     style = Config(s3={"addressing_style": "path" if config["aws:s3UsePathStyle"] else "auto"})
     return {service: session.client(service, endpoint_url=url, config=style) for service, url in block.items()}
 
@@ -251,7 +265,9 @@ def test_moto_serves_every_endpoint_and_the_control_with_the_stack_credentials(m
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
     with threaded_server() as server:
-        config = emulator.stack_config(server.url, program_keys=emulator.program_keys_like(ROOT / "Pulumi.dev.yaml"))["config"]
+        config = emulator.stack_config(server.url, program_keys=emulator.program_keys_like(ROOT / "Pulumi.dev.yaml"))[
+            "config"
+        ]
         aws = clients_from_stack_config(config)
         assert set(aws) == set(emulator.PROGRAM_SERVICES)
 
@@ -263,18 +279,34 @@ def test_moto_serves_every_endpoint_and_the_control_with_the_stack_credentials(m
         group_arn = aws["logs"].describe_log_groups(logGroupNamePrefix="trailwatch-trail")["logGroups"][0]["arn"]
         role = aws["iam"].create_role(RoleName="trailwatch-delivery", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         trail = aws["cloudtrail"].create_trail(
-            Name="trailwatch", S3BucketName="trailwatch-trail-bucket", IsMultiRegionTrail=True,
-            CloudWatchLogsLogGroupArn=group_arn, CloudWatchLogsRoleArn=role)
+            Name="trailwatch",
+            S3BucketName="trailwatch-trail-bucket",
+            IsMultiRegionTrail=True,
+            CloudWatchLogsLogGroupArn=group_arn,
+            CloudWatchLogsRoleArn=role,
+        )
         aws["logs"].put_metric_filter(
-            logGroupName="trailwatch-trail", filterName="unauthorized", filterPattern='{ $.errorCode = "*UnauthorizedOperation" }',
-            metricTransformations=[{"metricName": "UnauthorizedAPICalls", "metricNamespace": "CISBenchmark", "metricValue": "1"}])
+            logGroupName="trailwatch-trail",
+            filterName="unauthorized",
+            filterPattern='{ $.errorCode = "*UnauthorizedOperation" }',
+            metricTransformations=[
+                {"metricName": "UnauthorizedAPICalls", "metricNamespace": "CISBenchmark", "metricValue": "1"}
+            ],
+        )
         key = aws["kms"].create_key()["KeyMetadata"]["KeyId"]
         topic = aws["sns"].create_topic(Name="trailwatch-alarms", Attributes={"KmsMasterKeyId": key})["TopicArn"]
         aws["sns"].subscribe(TopicArn=topic, Protocol="email", Endpoint="security-dev@example.com")
         aws["cloudwatch"].put_metric_alarm(
-            AlarmName="Unauthorized_API_Calls", MetricName="UnauthorizedAPICalls", Namespace="CISBenchmark",
-            Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
-            AlarmActions=[topic])
+            AlarmName="Unauthorized_API_Calls",
+            MetricName="UnauthorizedAPICalls",
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=[topic],
+        )
         aws["lambda"].list_functions()
 
         assert trail["CloudWatchLogsLogGroupArn"] == group_arn
@@ -287,6 +319,7 @@ def test_moto_serves_every_endpoint_and_the_control_with_the_stack_credentials(m
 
 
 # --- the documented flow keeps the committed file ----------------------------------------------
+
 
 def test_following_the_local_emulation_doc_keeps_the_committed_stack() -> None:
     """docs/local-emulation.md, followed literally, must not change Pulumi.local.yaml: only the

@@ -6,6 +6,7 @@ example pack configs change the verdict the way the README says (strict blocks,
 rollout only warns), and that the local emulator stack is a stack the program and the
 pack accept like dev.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ pytestmark = pytest.mark.slow
 
 
 def check(*args: str) -> tuple[int, dict[str, Any], str]:
-    result = subprocess.run([sys.executable, "-m", "trailwatch", "check", *args, "--format", "json"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", *args, "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:

@@ -5,6 +5,7 @@ uv.lock / poetry.lock sits in the pack folder or ANY parent folder, else PulumiP
 `runtime.options.virtualenv`, else `python3`. A lockfile at this repository's root would
 therefore silently run the guardrail in the program's environment, not policy/venv.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,22 @@ PACK = ROOT / "policy"
 CONFIGS = PACK / "configs"
 #: The pack's policies (issue 6 / the control spec; issue 18: one per CIS monitoring control).
 BASE_POLICIES = ("unauthorized-api-calls-monitored", "metric-filter-pattern-valid", "cloudtrail-records-all-regions")
-CONTROL_POLICIES = ("console-signin-without-mfa-monitored", "root-usage-monitored", "iam-policy-changes-monitored",
-                    "cloudtrail-changes-monitored", "console-auth-failures-monitored",
-                    "kms-key-disable-or-deletion-monitored", "s3-bucket-policy-changes-monitored",
-                    "config-changes-monitored", "security-group-changes-monitored", "nacl-changes-monitored",
-                    "network-gateway-changes-monitored", "route-table-changes-monitored", "vpc-changes-monitored",
-                    "organizations-changes-monitored")
+CONTROL_POLICIES = (
+    "console-signin-without-mfa-monitored",
+    "root-usage-monitored",
+    "iam-policy-changes-monitored",
+    "cloudtrail-changes-monitored",
+    "console-auth-failures-monitored",
+    "kms-key-disable-or-deletion-monitored",
+    "s3-bucket-policy-changes-monitored",
+    "config-changes-monitored",
+    "security-group-changes-monitored",
+    "nacl-changes-monitored",
+    "network-gateway-changes-monitored",
+    "route-table-changes-monitored",
+    "vpc-changes-monitored",
+    "organizations-changes-monitored",
+)
 POLICIES = BASE_POLICIES + CONTROL_POLICIES
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 LOCKFILES = ("uv.lock", "poetry.lock")
@@ -62,7 +73,9 @@ def test_the_makefile_builds_the_virtualenv_the_pack_names() -> None:
 
 
 def test_the_pack_requirements_are_the_policy_sdk_only() -> None:
-    lines = [line.split("#")[0].strip() for line in (PACK / "requirements.txt").read_text(encoding="utf-8").splitlines()]
+    lines = [
+        line.split("#")[0].strip() for line in (PACK / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    ]
     assert [line for line in lines if line] == [line for line in lines if line.startswith("pulumi-policy")] != []
 
 
@@ -112,6 +125,7 @@ def load_config(name: str) -> dict[str, Any]:
 
 def effective_levels(config: dict[str, Any]) -> dict[str, str]:
     """What the engine applies per policy: the policy's own entry beats `all`."""
+
     def level(entry: Any) -> str | None:
         return entry.get("enforcementLevel") if isinstance(entry, dict) else entry
 

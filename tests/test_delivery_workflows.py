@@ -5,6 +5,7 @@ are what stands between a typo and a red pipeline in a user's repository: action
 (syntax, expressions, action and reusable-workflow inputs) plus a cross-check of each
 `make` target, `python -m trailwatch` command, file and stack the workflows name.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -118,7 +119,9 @@ def test_actionlint_catches_a_misnamed_action_input(tmp_path: Path) -> None:
     broken = (WORKFLOWS / "pull-request.yml").read_text(encoding="utf-8").replace("policyPacks:", "policy-packs:")
     target = tmp_path / ".github" / "workflows" / "broken.yml"
     target.write_text(broken, encoding="utf-8")
-    result = subprocess.run([actionlint_binary(), "-no-color", str(target)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [actionlint_binary(), "-no-color", str(target)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 1
     assert 'input "policy-packs" is not defined' in result.stdout
 
@@ -126,8 +129,12 @@ def test_actionlint_catches_a_misnamed_action_input(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_every_make_target_exists(path: Path) -> None:
     targets = makefile_targets()
-    used = [words[1] for script in run_scripts(load(path)) for words in commands(script)
-            if len(words) > 1 and words[0] == "make"]
+    used = [
+        words[1]
+        for script in run_scripts(load(path))
+        for words in commands(script)
+        if len(words) > 1 and words[0] == "make"
+    ]
     for target in used:
         assert target in targets, f"{path.name}: `make {target}` but the Makefile has {sorted(targets)}"
 
@@ -140,7 +147,7 @@ def test_every_trailwatch_command_is_real(path: Path) -> None:
                 continue
             module = words[words.index("-m") + 1]
             if module == "trailwatch":
-                rest = words[words.index("-m") + 2:]
+                rest = words[words.index("-m") + 2 :]
                 assert rest and rest[0] in COMMANDS, f"{path.name}: `{' '.join(words)}` is not one of {list(COMMANDS)}"
                 check_trailwatch_arguments(path, rest)
 
@@ -208,8 +215,11 @@ def test_the_path_check_sees_the_files_it_should() -> None:
 def test_every_stack_has_a_stack_file(path: Path) -> None:
     document = load(path)
     stacks = [s for job in document.get("jobs", {}).values() for s in matrix_stacks(job)]
-    stacks += [str(job["with"]["stack"]) for job in document.get("jobs", {}).values()
-               if "stack" in (job.get("with") or {}) and "${{" not in str(job["with"]["stack"])]
+    stacks += [
+        str(job["with"]["stack"])
+        for job in document.get("jobs", {}).values()
+        if "stack" in (job.get("with") or {}) and "${{" not in str(job["with"]["stack"])
+    ]
     for stack in stacks:
         assert (ROOT / f"Pulumi.{stack}.yaml").is_file(), f"{path.name} uses stack {stack}: no Pulumi.{stack}.yaml"
 
@@ -217,11 +227,15 @@ def test_every_stack_has_a_stack_file(path: Path) -> None:
 def pulumi_project_virtualenv() -> str:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
     runtime = project["runtime"]
-    assert isinstance(runtime, dict) and runtime["name"] == "python", "Pulumi.yaml: runtime must name python with options"
+    assert isinstance(runtime, dict) and runtime["name"] == "python", (
+        "Pulumi.yaml: runtime must name python with options"
+    )
     return str(runtime["options"]["virtualenv"]).rstrip("/")
 
 
-@pytest.mark.parametrize("path", [p for p in ALL if p.name in ("pull-request.yml", "deploy-stack.yml")], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in ALL if p.name in ("pull-request.yml", "deploy-stack.yml")], ids=lambda p: p.name
+)
 def test_virtualenvs_are_where_the_project_files_say(path: Path) -> None:
     """The CLI runs the program with Pulumi.yaml's virtualenv and the pack with PulumiPolicy.yaml's."""
     program_venv = pulumi_project_virtualenv()
@@ -240,7 +254,9 @@ def test_every_pulumi_run_carries_the_guardrail(path: Path) -> None:
         with_ = step["with"]
         assert with_["command"] in ("preview", "up"), f"{path.name}:{job_id} runs pulumi {with_['command']}"
         assert with_.get("policyPacks"), f"{path.name}:{job_id}: pulumi {with_['command']} without policyPacks"
-        assert with_.get("policyPackConfigs"), f"{path.name}:{job_id}: pulumi {with_['command']} without policyPackConfigs"
+        assert with_.get("policyPackConfigs"), (
+            f"{path.name}:{job_id}: pulumi {with_['command']} without policyPackConfigs"
+        )
         env = step.get("env") or {}
         assert env.get("PULUMI_ACCESS_TOKEN") == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
         assert env.get("PULUMI_CONFIG_PASSPHRASE") == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
@@ -257,14 +273,18 @@ SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
 def test_fork_pull_requests_get_no_secrets_or_roles(path: Path) -> None:
     document = load(path)
-    assert "pull_request_target" not in triggers(document), f"{path.name}: pull_request_target runs fork code with secrets"
+    assert "pull_request_target" not in triggers(document), (
+        f"{path.name}: pull_request_target runs fork code with secrets"
+    )
     if "pull_request" not in triggers(document):
         return
     for job_id, job in document["jobs"].items():
         text = yaml.safe_dump(job)
         privileged = "secrets." in text or (job.get("permissions") or {}).get("id-token") == "write"
         if privileged:
-            assert SAME_REPO in str(job.get("if", "")), f"{path.name}:{job_id} uses secrets/OIDC without the same-repo condition"
+            assert SAME_REPO in str(job.get("if", "")), (
+                f"{path.name}:{job_id} uses secrets/OIDC without the same-repo condition"
+            )
         else:
             assert "configure-aws-credentials" not in text
 
@@ -302,7 +322,9 @@ def test_deployments_run_dev_then_prod_in_protected_environments_without_overlap
     assert up["permissions"]["id-token"] == "write"
     (step,) = [s for _, _, s in pulumi_steps(stack)]
     assert step["with"]["command"] == "up"
-    roles = [s["with"]["role-to-assume"] for _, _, s in steps(stack) if "configure-aws-credentials" in str(s.get("uses"))]
+    roles = [
+        s["with"]["role-to-assume"] for _, _, s in steps(stack) if "configure-aws-credentials" in str(s.get("uses"))
+    ]
     assert roles == ["${{ vars.AWS_ROLE_ARN }}"]
     assert "aws-access-key-id" not in yaml.safe_dump(stack)
 
@@ -326,8 +348,13 @@ def test_the_documented_caller_workflow_lints_clean(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     for number, block in enumerate(blocks):
         (folder / f"doc-{number}.yml").write_text(block, encoding="utf-8")
-    result = subprocess.run([actionlint_binary(), "-no-color", *map(str, sorted(folder.iterdir()))],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [actionlint_binary(), "-no-color", *map(str, sorted(folder.iterdir()))],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and result.stdout == "", result.stdout + result.stderr
 
 
@@ -340,9 +367,11 @@ def documentation() -> str:
 def test_the_documented_trailwatch_commands_are_real() -> None:
     text = documentation()
     code = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", text, re.DOTALL))
-    used = (re.findall(r"(?:python -m |bin/)trailwatch ([a-z]+)", text)
-            + re.findall(r"`trailwatch ([a-z]+)(?=`| -| \.| ')", text)
-            + re.findall(r"^(?:\$ )?trailwatch ([a-z]+)", code, re.MULTILINE))
+    used = (
+        re.findall(r"(?:python -m |bin/)trailwatch ([a-z]+)", text)
+        + re.findall(r"`trailwatch ([a-z]+)(?=`| -| \.| ')", text)
+        + re.findall(r"^(?:\$ )?trailwatch ([a-z]+)", code, re.MULTILINE)
+    )
     assert used and set(used) <= set(COMMANDS), set(used) - set(COMMANDS)
     target = r"([a-z][a-z0-9-]*)"  # e2e has a digit, some targets a hyphen
     targets = set(re.findall(r"`make " + target, text)) | set(re.findall(r"^make " + target, text, re.MULTILINE))

@@ -3,6 +3,7 @@
 Each check starts one program worker (~1.2 s) and one pack (~0.5 s), so runs are shared through
 module-scoped fixtures where several assertions read the same run.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,14 @@ URN = "urn:pulumi:dev::fixture-basic::"
 
 
 def check(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trailwatch", "check", *args], cwd=ROOT, capture_output=True,
-                          text=True, input=stdin, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
 
 
 def fixture_check(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,6 +48,7 @@ def errors(proc: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 # --- the program under the recording monitor -----------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def provider_run() -> dict[str, Registration]:
@@ -60,7 +68,9 @@ def test_urns_follow_the_engine(provider_run: dict[str, Registration]) -> None:
     assert URN + "aws:cloudtrail/trail:Trail::trail" in urns
     provider = provider_run[URN + "pulumi:providers:aws::default_7_51_1"]
     assert provider.inputs == {"region": "eu-west-1", "version": "7.51.1"} and provider.default_provider
-    assert urns.index(provider.urn) < urns.index(URN + "fixture:index:Guardrail$aws:cloudwatch/logGroup:LogGroup::cis-logs")
+    assert urns.index(provider.urn) < urns.index(
+        URN + "fixture:index:Guardrail$aws:cloudwatch/logGroup:LogGroup::cis-logs"
+    )
     group = provider_run[URN + "fixture:index:Guardrail$aws:cloudwatch/logGroup:LogGroup::cis-logs"]
     assert group.provider == provider.urn + "::" + UNKNOWN_STRING
     assert group.parent == URN + "fixture:index:Guardrail::cis"
@@ -95,7 +105,9 @@ def test_dependencies_and_property_dependencies(provider_run: dict[str, Registra
     assert "isMultiRegionTrail" not in trail.property_dependencies
     assert trail.inputs["cloudWatchLogsGroupArn"] == UNKNOWN_STRING
     alarm = provider_run[URN + "fixture:index:Guardrail$aws:cloudwatch/metricAlarm:MetricAlarm::cis-alarm"]
-    assert URN + "fixture:index:Guardrail$aws:cloudwatch/logMetricFilter:LogMetricFilter::cis-filter" in alarm.dependencies
+    assert (
+        URN + "fixture:index:Guardrail$aws:cloudwatch/logMetricFilter:LogMetricFilter::cis-filter" in alarm.dependencies
+    )
 
 
 def test_invokes_and_stack_outputs(provider_run: dict[str, Registration]) -> None:
@@ -111,6 +123,7 @@ def test_invokes_and_stack_outputs(provider_run: dict[str, Registration]) -> Non
 
 # --- check: exit codes and output -----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def clean_json() -> subprocess.CompletedProcess[str]:
     return fixture_check("--format", "json")
@@ -123,8 +136,11 @@ def test_clean_run_exits_0_with_one_stable_json_object(clean_json: subprocess.Co
     assert doc["schemaVersion"] == 1 and doc["tool"]["name"] == "trailwatch"
     assert all(list(r) == ["urn", "type", "name"] for r in doc["resources"])
     assert [r["name"] for r in doc["resources"]][:3] == ["fixture-basic-dev", "cis", "default_7_51_1"]
-    assert {"urn": URN + "fixture:index:Guardrail$aws:sns/topic:Topic::cis-alerts", "type": "aws:sns/topic:Topic",
-            "name": "cis-alerts"} in doc["resources"]
+    assert {
+        "urn": URN + "fixture:index:Guardrail$aws:sns/topic:Topic::cis-alerts",
+        "type": "aws:sns/topic:Topic",
+        "name": "cis-alerts",
+    } in doc["resources"]
     assert len(doc["resources"]) == 9
     assert "note: the pack's virtualenv" in clean_json.stderr and "trailwatch:" not in clean_json.stderr
 
@@ -142,8 +158,16 @@ def test_text_output_lists_resources_and_a_clean_pack() -> None:
 def violations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     cfg = tmp_path_factory.mktemp("cfg") / "pack.json"
     cfg.write_text(json.dumps({"retention-minimum": {"minimumDays": 365}, "trail-linked": {"readArn": True}}))
-    proc = fixture_check("--format", "json", "--config", "noAlarmActions=true", "--autonames", "unknown",
-                         "--policy-pack-config", str(cfg))
+    proc = fixture_check(
+        "--format",
+        "json",
+        "--config",
+        "noAlarmActions=true",
+        "--autonames",
+        "unknown",
+        "--policy-pack-config",
+        str(cfg),
+    )
     return {"proc": proc, "doc": json.loads(proc.stdout)}
 
 
@@ -152,12 +176,20 @@ def test_mandatory_violation_exits_1(violations: dict[str, Any]) -> None:
     diags = violations["doc"]["diagnostics"]
     alarm = [d for d in diags if d["policyName"] == "alarm-has-actions"]
     urn = URN + "fixture:index:Guardrail$aws:cloudwatch/metricAlarm:MetricAlarm::cis-alarm"
-    assert alarm == [{"policyPackName": "fixture-pack", "policyName": "alarm-has-actions",
-                      "enforcementLevel": "mandatory", "urn": urn,
-                      "message": "Alarms notify someone.\nthe alarm notifies nobody",
-                      # structured fields: another pack's free text has no codes or fixes
-                      "resource": {"urn": urn, "type": "aws:cloudwatch/metricAlarm:MetricAlarm", "name": "cis-alarm"},
-                      "code": None, "fix": None, "findings": []}]
+    assert alarm == [
+        {
+            "policyPackName": "fixture-pack",
+            "policyName": "alarm-has-actions",
+            "enforcementLevel": "mandatory",
+            "urn": urn,
+            "message": "Alarms notify someone.\nthe alarm notifies nobody",
+            # structured fields: another pack's free text has no codes or fixes
+            "resource": {"urn": urn, "type": "aws:cloudwatch/metricAlarm:MetricAlarm", "name": "cis-alarm"},
+            "code": None,
+            "fix": None,
+            "findings": [],
+        }
+    ]
 
 
 def test_config_file_property_override_reaches_the_policy(violations: dict[str, Any]) -> None:
@@ -170,10 +202,16 @@ def test_reading_an_unknown_is_the_sdks_advisory_as_the_engine_shows_it(violatio
     """Fidelity: a stack policy that reads an unknown ARN stops guarding, and says so only as advisory."""
     diags = {d["policyName"]: d for d in violations["doc"]["diagnostics"]}
     assert diags["trail-linked"] == {
-        "policyPackName": "fixture-pack", "policyName": "trail-linked", "enforcementLevel": "advisory", "urn": "",
+        "policyPackName": "fixture-pack",
+        "policyName": "trail-linked",
+        "enforcementLevel": "advisory",
+        "urn": "",
         "message": "can't run policy 'trail-linked' from policy pack 'fixture-pack@v0.0.1' during preview: "
-                   "string value at .cloudWatchLogsGroupArn can't be known during preview",
-        "resource": None, "code": None, "fix": None, "findings": [],
+        "string value at .cloudWatchLogsGroupArn can't be known during preview",
+        "resource": None,
+        "code": None,
+        "fix": None,
+        "findings": [],
     }
     # With --autonames unknown the log group's name is unknown too: the resource policy cannot run either.
     assert diags["log-group-name"]["enforcementLevel"] == "advisory"
@@ -185,8 +223,16 @@ def test_reading_an_unknown_is_the_sdks_advisory_as_the_engine_shows_it(violatio
 def test_all_advisory_and_disabled_policy(tmp_path: Path) -> None:
     cfg = tmp_path / "pack.json"
     cfg.write_text(json.dumps({"all": "advisory", "log-group-name": "disabled"}))
-    proc = fixture_check("--format", "json", "--config", "noAlarmActions=true", "--autonames", "unknown",
-                         "--policy-pack-config", str(cfg))
+    proc = fixture_check(
+        "--format",
+        "json",
+        "--config",
+        "noAlarmActions=true",
+        "--autonames",
+        "unknown",
+        "--policy-pack-config",
+        str(cfg),
+    )
     assert proc.returncode == 0, proc.stderr
     diags = json.loads(proc.stdout)["diagnostics"]
     assert {(d["policyName"], d["enforcementLevel"]) for d in diags} == {("alarm-has-actions", "advisory")}
@@ -194,12 +240,15 @@ def test_all_advisory_and_disabled_policy(tmp_path: Path) -> None:
 
 # --- check: exit 2, one clear line ------------------------------------------------------------------
 
+
 def test_crashing_program_shows_its_own_traceback() -> None:
     proc = fixture_check("--config", "crash=true")
     assert proc.returncode == 2 and proc.stdout == ""
     assert errors(proc) == ["trailwatch check: error: Program failed with an unhandled exception:"]
     # What the program printed before it failed is shown first: it is often the clue.
-    assert proc.stderr.index("about to crash: last words") < proc.stderr.index("trailwatch check: error: Program failed")
+    assert proc.stderr.index("about to crash: last words") < proc.stderr.index(
+        "trailwatch check: error: Program failed"
+    )
     assert f'File "{BASIC / "__main__.py"}"' in proc.stderr
     assert proc.stderr.rstrip().endswith("ValueError: the fixture was told to crash")
     assert "site-packages" not in proc.stderr and "trailwatch/engine" not in proc.stderr
@@ -232,18 +281,26 @@ def test_unknown_invoke_names_its_token_and_how_to_answer_it(tmp_path: Path) -> 
     assert proc.returncode in (0, 1), proc.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["/nonexistent/program"], "/nonexistent/program: no such folder"),
-    ([str(BASIC), "--stack", "prod"], "no Pulumi.prod.yaml"),
-    ([str(BASIC), "--format", "yaml"], "invalid choice: 'yaml'"),
-    ([str(BASIC), "--policy-pack", str(FIX)], "PulumiPolicy.yaml: no such file, so --policy-pack"),
-    ([str(BASIC), "--account-id", "12"], "12 digits"),
-    ([str(BASIC), "--policy-pack-config", "/nonexistent.json"], "--policy-pack-config /nonexistent.json: no such file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["/nonexistent/program"], "/nonexistent/program: no such folder"),
+        ([str(BASIC), "--stack", "prod"], "no Pulumi.prod.yaml"),
+        ([str(BASIC), "--format", "yaml"], "invalid choice: 'yaml'"),
+        ([str(BASIC), "--policy-pack", str(FIX)], "PulumiPolicy.yaml: no such file, so --policy-pack"),
+        ([str(BASIC), "--account-id", "12"], "12 digits"),
+        (
+            [str(BASIC), "--policy-pack-config", "/nonexistent.json"],
+            "--policy-pack-config /nonexistent.json: no such file",
+        ),
+    ],
+)
 def test_bad_arguments_give_one_line_and_exit_2(args: list[str], message: str) -> None:
     proc = check(*args) if "--policy-pack" in args else check(*args, "--policy-pack", str(PACK))
     assert proc.returncode == 2
-    assert proc.stderr.count("\n") == 1 and message in proc.stderr and proc.stderr.startswith("trailwatch check: error: ")
+    assert (
+        proc.stderr.count("\n") == 1 and message in proc.stderr and proc.stderr.startswith("trailwatch check: error: ")
+    )
 
 
 def test_invalid_policy_pack_config_property_exits_2(tmp_path: Path) -> None:
@@ -251,8 +308,12 @@ def test_invalid_policy_pack_config_property_exits_2(tmp_path: Path) -> None:
     cfg.write_text(json.dumps({"retention-minimum": {"minimumDays": 0}}))
     proc = fixture_check("--policy-pack-config", str(cfg))
     assert proc.returncode == 2
-    assert errors(proc) == [(f"trailwatch check: error: --policy-pack-config {cfg}: invalid policy configuration: "
-                             "retention-minimum: minimumDays: must be greater than or equal to 1")]
+    assert errors(proc) == [
+        (
+            f"trailwatch check: error: --policy-pack-config {cfg}: invalid policy configuration: "
+            "retention-minimum: minimumDays: must be greater than or equal to 1"
+        )
+    ]
 
 
 def test_a_pack_that_dies_shows_its_stderr() -> None:
@@ -264,6 +325,7 @@ def test_a_pack_that_dies_shows_its_stderr() -> None:
 
 # --- the repository's own program and pack ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_repository_program_passes_the_repository_pack(stack: str) -> None:
     proc = check(".", "--stack", stack, "--format", "json")
@@ -271,7 +333,11 @@ def test_repository_program_passes_the_repository_pack(stack: str) -> None:
     doc = json.loads(proc.stdout)
     assert [d for d in doc["diagnostics"] if d["enforcementLevel"] == "mandatory"] == []
     types = {r["type"] for r in doc["resources"]}
-    assert {"aws:cloudwatch/logMetricFilter:LogMetricFilter", "aws:cloudwatch/metricAlarm:MetricAlarm",
-            "aws:sns/topic:Topic", "pulumi:providers:aws"} <= types
+    assert {
+        "aws:cloudwatch/logMetricFilter:LogMetricFilter",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:sns/topic:Topic",
+        "pulumi:providers:aws",
+    } <= types
     if stack == "dev":  # dev builds its own trail; prod feeds from an existing one
         assert "aws:cloudtrail/trail:Trail" in types

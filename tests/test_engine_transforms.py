@@ -1,6 +1,7 @@
 """The offline engine runs resource transforms and rejects duplicate URNs as the engine does
 (issue 15; pkg/resource/deploy/source_eval.go RegisterResource, step_generator.go). `make e2e`
 checks the same fixtures against the real CLI."""
+
 from __future__ import annotations
 
 import subprocess
@@ -21,8 +22,13 @@ URN = "urn:pulumi:dev::fixture-transforms::"
 
 
 def check(program: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trailwatch", "check", str(program)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", str(program)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def test_transforms_run_own_then_ancestors_then_stack() -> None:
@@ -44,6 +50,11 @@ def test_a_transform_that_encrypts_topics_is_judged() -> None:
 def test_two_resources_with_one_urn_fail_the_check() -> None:
     proc = check(STACKS / "duplicate-urn")
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines()[-1].endswith(
-        "error: Duplicate resource URN 'urn:pulumi:test::duplicate-urn::aws:sns/topic:Topic::alerts'; "
-        "try giving it a unique name")
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "error: Duplicate resource URN 'urn:pulumi:test::duplicate-urn::aws:sns/topic:Topic::alerts'; "
+            "try giving it a unique name"
+        )
+    )

@@ -1,4 +1,5 @@
 """Offline engine pieces that need no subprocess: config, policy-config merge, invokes, sentinels."""
+
 from __future__ import annotations
 
 import json
@@ -29,23 +30,31 @@ def test_sentinels_match_the_sdks() -> None:
     assert (sentinels.SIG_KEY, sentinels.SECRET_SIG) == (rpc._special_sig_key, rpc._special_secret_sig)
 
 
-
 def test_resource_references_reach_provider_and_pack_as_id_or_urn() -> None:
     """`topic=topic` in a program: the engine marshals the reference without KeepResources."""
     from pulumi.runtime import rpc
 
     assert sentinels.RESOURCE_SIG == rpc._special_resource_sig
-    custom = {sentinels.SIG_KEY: sentinels.RESOURCE_SIG, "urn": "urn:pulumi:s::p::aws:sns/topic:Topic::t",
-              "id": sentinels.UNKNOWN_STRING, "packageVersion": "7.51.1"}
+    custom = {
+        sentinels.SIG_KEY: sentinels.RESOURCE_SIG,
+        "urn": "urn:pulumi:s::p::aws:sns/topic:Topic::t",
+        "id": sentinels.UNKNOWN_STRING,
+        "packageVersion": "7.51.1",
+    }
     component = {sentinels.SIG_KEY: sentinels.RESOURCE_SIG, "urn": "urn:pulumi:s::p::acme:x:Guard::g"}
-    props = {"topic": custom, "alarmActions": [custom, "arn:aws:sns:us-east-1:1:x"],
-             "nested": {"owner": component}, "secret": {sentinels.SIG_KEY: sentinels.SECRET_SIG, "value": custom}}
+    props = {
+        "topic": custom,
+        "alarmActions": [custom, "arn:aws:sns:us-east-1:1:x"],
+        "nested": {"owner": component},
+        "secret": {sentinels.SIG_KEY: sentinels.SECRET_SIG, "value": custom},
+    }
     assert sentinels.downgrade_resources(props) == {
         "topic": sentinels.UNKNOWN_STRING,
         "alarmActions": [sentinels.UNKNOWN_STRING, "arn:aws:sns:us-east-1:1:x"],
         "nested": {"owner": "urn:pulumi:s::p::acme:x:Guard::g"},
         "secret": {sentinels.SIG_KEY: sentinels.SECRET_SIG, "value": sentinels.UNKNOWN_STRING},
     }
+
 
 def test_config_precedence_project_default_then_stack_file_then_flag() -> None:
     base = load_project(BASIC, "dev")
@@ -95,37 +104,63 @@ def test_merge_all_then_named_levels() -> None:
     user = parse_config_text('{"all": "advisory", "gamma": "disabled"}', "f")
     merged = reconcile(METAS, {}, user)
     assert {k: v.enforcement_level for k, v in merged.items()} == {
-        "alpha": "advisory", "beta": "advisory", "gamma": "disabled", "all": "advisory"}
+        "alpha": "advisory",
+        "beta": "advisory",
+        "gamma": "disabled",
+        "all": "advisory",
+    }
     assert merged["alpha"].properties == {"limit": 30}  # the schema default survives a level change
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{not json", "not valid JSON"),
-    ('{"alpha": "loud"}', "not an enforcement level"),
-    ('{"alpha": 3}', "must be an enforcement level string or an object"),
-    ('{"delta": "advisory"}', "no policy named 'delta'"),
-    ('{"alpha": {"limit": 0}}', "alpha: limit: must be greater than or equal to 1"),
-    ('{"gamma": {"mode": "c"}}', "gamma: mode must be one of the following"),
-    ('{"alpha": {"limit": "ten"}}', "invalid type"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"alpha": "loud"}', "not an enforcement level"),
+        ('{"alpha": 3}', "must be an enforcement level string or an object"),
+        ('{"delta": "advisory"}', "no policy named 'delta'"),
+        ('{"alpha": {"limit": 0}}', "alpha: limit: must be greater than or equal to 1"),
+        ('{"gamma": {"mode": "c"}}', "gamma: mode must be one of the following"),
+        ('{"alpha": {"limit": "ten"}}', "invalid type"),
+    ],
+)
 def test_bad_policy_config_is_one_clear_error(text: str, message: str) -> None:
     with pytest.raises(EngineError, match=message):
         reconcile(METAS, {}, parse_config_text(text, "--policy-pack-config f.json"))
 
 
 def test_policy_document_renders_real_iam_json() -> None:
-    out = invokes.render_policy_document({"statements": [{
-        "sid": "S1", "actions": ["sns:Publish"], "resources": ["arn:aws:sns:*:1:t"],
-        "principals": [{"type": "Service", "identifiers": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}],
-        "conditions": [{"test": "ArnLike", "variable": "aws:SourceArn", "values": ["arn:a", "arn:b"]}],
-    }, {"effect": "Deny", "notActions": ["iam:*"], "principals": [{"type": "*", "identifiers": ["*"]}]}]})
+    out = invokes.render_policy_document(
+        {
+            "statements": [
+                {
+                    "sid": "S1",
+                    "actions": ["sns:Publish"],
+                    "resources": ["arn:aws:sns:*:1:t"],
+                    "principals": [
+                        {"type": "Service", "identifiers": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
+                    ],
+                    "conditions": [{"test": "ArnLike", "variable": "aws:SourceArn", "values": ["arn:a", "arn:b"]}],
+                },
+                {"effect": "Deny", "notActions": ["iam:*"], "principals": [{"type": "*", "identifiers": ["*"]}]},
+            ]
+        }
+    )
     doc = json.loads(out["json"])
-    assert doc == {"Version": "2012-10-17", "Statement": [
-        {"Sid": "S1", "Effect": "Allow", "Action": "sns:Publish", "Resource": "arn:aws:sns:*:1:t",
-         "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
-         "Condition": {"ArnLike": {"aws:SourceArn": ["arn:a", "arn:b"]}}},
-        {"Effect": "Deny", "NotAction": "iam:*", "Principal": "*"},
-    ]}
+    assert doc == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "S1",
+                "Effect": "Allow",
+                "Action": "sns:Publish",
+                "Resource": "arn:aws:sns:*:1:t",
+                "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+                "Condition": {"ArnLike": {"aws:SourceArn": ["arn:a", "arn:b"]}},
+            },
+            {"Effect": "Deny", "NotAction": "iam:*", "Principal": "*"},
+        ],
+    }
     assert json.loads(out["minifiedJson"]) == doc
 
 
@@ -155,7 +190,9 @@ def test_lockfile_in_a_parent_captures_the_pack(tmp_path: Path, monkeypatch: pyt
     (pack / "PulumiPolicy.yaml").write_text("runtime: python\n")
     (tmp_path / "repo" / "uv.lock").write_text("")
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    with pytest.raises(EngineError, match=r"uv.lock makes the Pulumi CLI run the pack .* with uv, which is not installed"):
+    with pytest.raises(
+        EngineError, match=r"uv.lock makes the Pulumi CLI run the pack .* with uv, which is not installed"
+    ):
         choose_interpreter(pack, [])
 
 
@@ -178,11 +215,23 @@ def test_text_tree_is_drawn_like_the_cli() -> None:
     from trailwatch.engine.report import render_text
 
     def reg(name: str, parent: str = "") -> Registration:
-        return Registration.from_json({"urn": f"urn:{name}", "type": f"t:{name}", "name": name, "parent": parent,
-                                       "custom": True, "inputs": {}, "outputs": {}})
+        return Registration.from_json(
+            {
+                "urn": f"urn:{name}",
+                "type": f"t:{name}",
+                "name": name,
+                "parent": parent,
+                "custom": True,
+                "inputs": {},
+                "outputs": {},
+            }
+        )
 
-    text = render_text("dev", [reg("stack"), reg("comp", "urn:stack"), reg("a", "urn:comp"),
-                               reg("b", "urn:comp"), reg("c", "urn:stack")], Analysis("p", "1", []))
+    text = render_text(
+        "dev",
+        [reg("stack"), reg("comp", "urn:stack"), reg("a", "urn:comp"), reg("b", "urn:comp"), reg("c", "urn:stack")],
+        Analysis("p", "1", []),
+    )
     rows = [line[5:].split()[0:2] for line in text.splitlines() if line.startswith(" +   ")]
     assert [" ".join(r) for r in rows] == ["t:stack stack", "├─ t:comp", "│ ├─", "│ └─", "└─ t:c"]
     assert "+ 5 to create" in text

@@ -12,6 +12,7 @@ A trail can exclude kms.amazonaws.com and rdsdata.amazonaws.com management event
 (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html,
 https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -47,7 +48,8 @@ def trail(excluded: tuple[str, ...]) -> Trail:
 @pytest.mark.parametrize("excluded, losing", EXPECTED, ids=[",".join(e) or "none" for e, _ in EXPECTED])
 @pytest.mark.parametrize("control", IDS)
 def test_an_excluded_source_fails_exactly_the_controls_whose_events_come_from_it(
-        control: str, excluded: tuple[str, ...], losing: set[str]) -> None:
+    control: str, excluded: tuple[str, ...], losing: set[str]
+) -> None:
     problems = [p for p in trail_problems(trail(excluded), find(control)) if p.code == "trail-excludes-event-sources"]
     assert bool(problems) == (control in losing), (control, excluded, problems)
     assert bool(lost_sources(find(control), excluded)) == (control in losing)
@@ -58,11 +60,18 @@ def test_an_excluded_source_fails_exactly_the_controls_whose_events_come_from_it
 
 def test_every_row_names_the_sources_of_its_events() -> None:
     assert {c.id: c.event_sources for c in CONTROLS} == {
-        "4.1": ("*",), "4.2": ("signin.amazonaws.com",), "4.3": ("*",), "4.4": ("iam.amazonaws.com",),
-        "4.5": ("cloudtrail.amazonaws.com",), "4.6": ("signin.amazonaws.com",), "4.7": (KMS,),
-        "4.8": ("s3.amazonaws.com",), "4.9": ("config.amazonaws.com",),
+        "4.1": ("*",),
+        "4.2": ("signin.amazonaws.com",),
+        "4.3": ("*",),
+        "4.4": ("iam.amazonaws.com",),
+        "4.5": ("cloudtrail.amazonaws.com",),
+        "4.6": ("signin.amazonaws.com",),
+        "4.7": (KMS,),
+        "4.8": ("s3.amazonaws.com",),
+        "4.9": ("config.amazonaws.com",),
         **{cid: ("ec2.amazonaws.com",) for cid in sorted(EC2_CONTROLS)},
-        "4.15": ("organizations.amazonaws.com",)}
+        "4.15": ("organizations.amazonaws.com",),
+    }
 
 
 def test_without_a_control_the_finding_names_the_controls_that_lose_events() -> None:
@@ -72,21 +81,31 @@ def test_without_a_control_the_finding_names_the_controls_that_lose_events() -> 
     assert named == {"4.1", "4.3", "4.7"}
     assert [f.code for f in trail_findings(Inventory(trails=(trail((KMS,)),)), "4.9")] == []
     assert [f.code for f in trail_findings(Inventory(trails=(trail((KMS,)),)), "CloudWatch.7")] == [
-        "trail-excludes-event-sources"]
+        "trail-excludes-event-sources"
+    ]
 
 
 # -- the pack: the trail policy says which controls lose events ------------------------------------
+
 
 @pytest.mark.slow
 def test_the_pack_names_the_controls_a_kms_exclusion_costs() -> None:
     pack = PackProcess(dry_run=True)
     try:
         pack.configure()
-        spec = Spec(TRAIL, "org-trail", {
-            "name": "org", "isMultiRegionTrail": True, "enableLogging": True,
-            "cloudWatchLogsGroupArn": lg_arn("aws-cloudtrail-logs-main") + ":*",
-            "eventSelectors": [{"includeManagementEvents": True, "readWriteType": "All",
-                                "excludeManagementEventSources": [KMS]}]})
+        spec = Spec(
+            TRAIL,
+            "org-trail",
+            {
+                "name": "org",
+                "isMultiRegionTrail": True,
+                "enableLogging": True,
+                "cloudWatchLogsGroupArn": lg_arn("aws-cloudtrail-logs-main") + ":*",
+                "eventSelectors": [
+                    {"includeManagementEvents": True, "readWriteType": "All", "excludeManagementEventSources": [KMS]}
+                ],
+            },
+        )
         [d] = pack.analyze(spec)
     finally:
         pack.close()
@@ -97,13 +116,26 @@ def test_the_pack_names_the_controls_a_kms_exclusion_costs() -> None:
 
 # -- the audit: one account, every control, a trail that excludes KMS or RDS Data API events --------
 
+
 @pytest.mark.slow
-@pytest.mark.parametrize("excluded, losing", [((KMS,), {"4.1", "4.3", "4.7"}), ((RDS_DATA,), {"4.1", "4.3"})],
-                         ids=["kms", "rdsdata"])
+@pytest.mark.parametrize(
+    "excluded, losing", [((KMS,), {"4.1", "4.3", "4.7"}), ((RDS_DATA,), {"4.1", "4.3"})], ids=["kms", "rdsdata"]
+)
 def test_the_audit_fails_exactly_the_controls_that_lose_events(
-        moto: Endpoint, excluded: tuple[str, ...], losing: set[str]) -> None:
-    deploy(moto, chain=Chain(selectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True,
-                                         "ExcludeManagementEventSources": list(excluded)}]))
+    moto: Endpoint, excluded: tuple[str, ...], losing: set[str]
+) -> None:
+    deploy(
+        moto,
+        chain=Chain(
+            selectors=[
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": True,
+                    "ExcludeManagementEventSources": list(excluded),
+                }
+            ]
+        ),
+    )
     code, report, _ = audit(moto, "--controls", "all")
     assert (code, report["status"]) == (1, "fail")
     [account] = report["accounts"]
@@ -111,5 +143,4 @@ def test_the_audit_fails_exactly_the_controls_that_lose_events(
     for cid, control in account["controls"].items():
         codes = {f["code"] for t in control["trails"] for f in t["findings"]} | {f["code"] for f in control["findings"]}
         got[cid] = (control["status"], codes)
-    assert got == {cid: ("fail", {"trail-excludes-event-sources"}) if cid in losing else ("pass", set())
-                   for cid in IDS}
+    assert got == {cid: ("fail", {"trail-excludes-event-sources"}) if cid in losing else ("pass", set()) for cid in IDS}

@@ -1,4 +1,5 @@
 """The filter-pattern engine against the documented semantics (shared/specs/filter-pattern.md)."""
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,19 @@ def ev(pattern: str, event: object) -> object:
 
 # --- 1. kinds ---------------------------------------------------------------
 
-@pytest.mark.parametrize("text, kind", [
-    ("", "match-all"), ("   ", "match-all"), ('{ $.a = 1 }', "json"), ('  { $.a = 1 }', "json"),
-    ("[ip, user, ...]", "space-delimited"), ("ERROR", "terms"), ('"Access Denied"', "terms"),
-])
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("", "match-all"),
+        ("   ", "match-all"),
+        ("{ $.a = 1 }", "json"),
+        ("  { $.a = 1 }", "json"),
+        ("[ip, user, ...]", "space-delimited"),
+        ("ERROR", "terms"),
+        ('"Access Denied"', "terms"),
+    ],
+)
 def test_kind_is_decided_by_the_first_non_blank_character(text: str, kind: str) -> None:
     assert parse(text).kind == kind
 
@@ -45,31 +55,41 @@ def test_length_limit_is_1024_characters() -> None:
 
 # --- 2. grammar errors name the column and what was expected ---------------
 
-@pytest.mark.parametrize("text, message", [
-    ('{ $.errorCode = "AccessDenied" ', r"expected '\}' but the pattern ended at column 32"),
-    ('{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") ) }', r"expected '\}', found '\)' at column 79"),
-    ('{ $.a == 1 }', r"'==' is not an operator, use '=' at column 7"),
-    ('{ errorCode = 1 }', r"expected '\(' or a selector starting with '\$', found 'e' at column 3"),
-    ('{ $.a }', r"expected an operator .* at column 7"),
-    ('{ ($.a = 1 }', r"expected '&&', '\|\|' or '\)', found '\}' at column 12"),
-    ('{ $.a = "x }', r"unterminated quoted string starting at column 9"),
-    ('{ $.a = }', r"expected a value, found '\}' at column 9"),
-    ('{ $.a = "" }', r"empty value at column 9"),
-    ('{ $.a = 1 } trailing', r"unexpected text after the closing '\}' at column 13"),
-    ('{ $.a IS null }', r"expected NULL, TRUE or FALSE after IS, found 'n' at column 10"),
-    ('{ $.a NOT THERE }', r"expected EXISTS after NOT at column 11|expected EXISTS after NOT, found 'T' at column 11"),
-    ('{ $. = 1 }', r"expected a field name after '\.'.* at column 5"),
-    ('{ $.a[x] = 1 }', r"expected an index, '\*' or a quoted field name after '\['.* at column 7"),
-    ('{ $.a[0 = 1 }', r"expected '\]'.* at column 8"),
-    ('{}', r"at column 2"),
-    ('{ $.a = %(% }', r"invalid regular expression .*parentheses.* at column 10"),
-    ('{ $.a > %x% }', r"regular expression can only be compared with = or !=, not > at column 9"),
-    ('{ $.a = %x% || $.b = %y% || $.c = %z% }', r"more than 2 regular expressions .* at column 35"),
-    ("[a, b", r"expected ',' or '\]' but the pattern ended at column 6"),
-    ("[a] b", r"unexpected text after the closing '\]' at column 5"),
-    ('ERROR -', r"expected a term after '-' at column 8"),
-    ('"abc', r"unterminated quoted phrase starting at column 1"),
-])
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{ $.errorCode = "AccessDenied" ', r"expected '\}' but the pattern ended at column 32"),
+        (
+            '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") ) }',
+            r"expected '\}', found '\)' at column 79",
+        ),
+        ("{ $.a == 1 }", r"'==' is not an operator, use '=' at column 7"),
+        ("{ errorCode = 1 }", r"expected '\(' or a selector starting with '\$', found 'e' at column 3"),
+        ("{ $.a }", r"expected an operator .* at column 7"),
+        ("{ ($.a = 1 }", r"expected '&&', '\|\|' or '\)', found '\}' at column 12"),
+        ('{ $.a = "x }', r"unterminated quoted string starting at column 9"),
+        ("{ $.a = }", r"expected a value, found '\}' at column 9"),
+        ('{ $.a = "" }', r"empty value at column 9"),
+        ("{ $.a = 1 } trailing", r"unexpected text after the closing '\}' at column 13"),
+        ("{ $.a IS null }", r"expected NULL, TRUE or FALSE after IS, found 'n' at column 10"),
+        (
+            "{ $.a NOT THERE }",
+            r"expected EXISTS after NOT at column 11|expected EXISTS after NOT, found 'T' at column 11",
+        ),
+        ("{ $. = 1 }", r"expected a field name after '\.'.* at column 5"),
+        ("{ $.a[x] = 1 }", r"expected an index, '\*' or a quoted field name after '\['.* at column 7"),
+        ("{ $.a[0 = 1 }", r"expected '\]'.* at column 8"),
+        ("{}", r"at column 2"),
+        ("{ $.a = %(% }", r"invalid regular expression .*parentheses.* at column 10"),
+        ("{ $.a > %x% }", r"regular expression can only be compared with = or !=, not > at column 9"),
+        ("{ $.a = %x% || $.b = %y% || $.c = %z% }", r"more than 2 regular expressions .* at column 35"),
+        ("[a, b", r"expected ',' or '\]' but the pattern ended at column 6"),
+        ("[a] b", r"unexpected text after the closing '\]' at column 5"),
+        ("ERROR -", r"expected a term after '-' at column 8"),
+        ('"abc', r"unterminated quoted phrase starting at column 1"),
+    ],
+)
 def test_grammar_errors(text: str, message: str) -> None:
     with pytest.raises(FilterPatternError, match=message) as info:
         parse(text)
@@ -96,22 +116,28 @@ def test_blanks_between_tokens_are_optional() -> None:
 
 # --- 2/3. precedence ---------------------------------------------------------
 
+
 def test_and_binds_tighter_than_or_documented_example() -> None:
     # AWS: { A || B && C } means { A || (B && C) }
     p = parse("{ $.a = 1 || $.b = 1 && $.c = 1 }")
-    assert p.evaluate({"a": 1}) is True          # A alone is enough
-    assert p.evaluate({"b": 1}) is False         # B without C is not
+    assert p.evaluate({"a": 1}) is True  # A alone is enough
+    assert p.evaluate({"b": 1}) is False  # B without C is not
     assert p.evaluate({"b": 1, "c": 1}) is True
     q = parse("{ ($.a = 1 || $.b = 1) && $.c = 1 }")
     assert q.evaluate({"a": 1}) is False
 
 
 def test_cis_2_0_precedence() -> None:
-    p = parse('{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") '
-              '&& ($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }')
-    unauth_head = {"errorCode": "Client.UnauthorizedOperation", "eventName": "HeadBucket",
-                   "sourceIPAddress": "delivery.logs.amazonaws.com"}
-    assert p.evaluate(unauth_head) is True        # the first clause stands alone
+    p = parse(
+        '{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") '
+        '&& ($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }'
+    )
+    unauth_head = {
+        "errorCode": "Client.UnauthorizedOperation",
+        "eventName": "HeadBucket",
+        "sourceIPAddress": "delivery.logs.amazonaws.com",
+    }
+    assert p.evaluate(unauth_head) is True  # the first clause stands alone
     assert p.evaluate(DENIED) is True
     assert p.evaluate({**DENIED, "eventName": "HeadBucket"}) is False
     assert p.evaluate({**DENIED, "sourceIPAddress": "delivery.logs.amazonaws.com"}) is False
@@ -120,22 +146,31 @@ def test_cis_2_0_precedence() -> None:
 
 # --- 3. matching rules -------------------------------------------------------
 
-@pytest.mark.parametrize("event", [{}, {"errorCode": None}, {"errorCode": True}, {"errorCode": ["AccessDenied"]},
-                                   {"errorCode": {"code": "AccessDenied"}}])
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"errorCode": None},
+        {"errorCode": True},
+        {"errorCode": ["AccessDenied"]},
+        {"errorCode": {"code": "AccessDenied"}},
+    ],
+)
 def test_missing_field_rule_comparisons_are_false_even_not_equal(event: dict) -> None:
     for op in ("=", "!="):
         assert ev(f'{{ $.errorCode {op} "AccessDenied" }}', event) is False
     for op in ("<", "<=", ">", ">="):
-        assert ev(f'{{ $.errorCode {op} 5 }}', event) is False
+        assert ev(f"{{ $.errorCode {op} 5 }}", event) is False
     assert ev('{ $.errorCode != "x" }', event) is False
-    assert ev('{ $.errorCode = * }', event) is False
+    assert ev("{ $.errorCode = * }", event) is False
 
 
 def test_not_equal_needs_a_scalar_that_differs() -> None:
     assert ev('{ $.errorCode != "AccessDenied" }', SUCCESS) is False  # the documented case
     assert ev('{ $.errorCode != "AccessDenied" }', {"errorCode": "Throttling"}) is True
     assert ev('{ $.errorCode != "AccessDenied" }', DENIED) is False
-    assert ev('{ $.n != 5 }', {"n": 6}) is True
+    assert ev("{ $.n != 5 }", {"n": 6}) is True
     assert ev('{ $.n != "abc" }', {"n": 6}) is True
 
 
@@ -146,19 +181,22 @@ def test_string_equality_is_exact_and_case_sensitive() -> None:
     assert ev('{ $.errorCode = "AccessDenied" }', {"errorCode": "AccessDeniedException"}) is False
 
 
-@pytest.mark.parametrize("value, code, expected", [
-    ("*", "anything", True),
-    ("*UnauthorizedOperation", "Client.UnauthorizedOperation", True),
-    ("*UnauthorizedOperation", "UnauthorizedOperation", True),
-    ("*UnauthorizedOperation", "UnauthorizedOperationX", False),
-    ("AccessDenied*", "AccessDeniedException", True),
-    ("AccessDenied*", "AccessDenied", True),
-    ("AccessDenied*", "VpceAccessDenied", False),
-    ("*Denied*", "VpceAccessDeniedX", True),
-    ("*Denied*", "Throttling", False),
-    ("Ac*ss", "Access", False),  # infix: a literal star (AWS: "Ev*ent will only match the actual string Ev*ent")
-    ("Ac*ss", "Ac*ss", True),
-])
+@pytest.mark.parametrize(
+    "value, code, expected",
+    [
+        ("*", "anything", True),
+        ("*UnauthorizedOperation", "Client.UnauthorizedOperation", True),
+        ("*UnauthorizedOperation", "UnauthorizedOperation", True),
+        ("*UnauthorizedOperation", "UnauthorizedOperationX", False),
+        ("AccessDenied*", "AccessDeniedException", True),
+        ("AccessDenied*", "AccessDenied", True),
+        ("AccessDenied*", "VpceAccessDenied", False),
+        ("*Denied*", "VpceAccessDeniedX", True),
+        ("*Denied*", "Throttling", False),
+        ("Ac*ss", "Access", False),  # infix: a literal star (AWS: "Ev*ent will only match the actual string Ev*ent")
+        ("Ac*ss", "Ac*ss", True),
+    ],
+)
 def test_wildcards(value: str, code: str, expected: object) -> None:
     assert ev(f'{{ $.errorCode = "{value}" }}', {"errorCode": code}) is expected
     assert ev(f"{{ $.errorCode = {value} }}", {"errorCode": code}) is expected  # bare == quoted
@@ -179,21 +217,24 @@ def test_escaped_star_is_literal() -> None:
     assert ev(r'{ $.a = "x\*" }', {"a": "xy"}) is False
 
 
-@pytest.mark.parametrize("pattern, event, expected", [
-    ("{ $.n = 200 }", {"n": 200}, True),
-    ("{ $.n = 200 }", {"n": 200.0}, True),
-    ("{ $.n = 2e2 }", {"n": 200}, True),
-    ('{ $.n = "200" }', {"n": 200}, True),
-    ("{ $.n = 200 }", {"n": "200"}, True),      # a string node compares as text
-    ("{ $.n = 200 }", {"n": "200.0"}, False),
-    ("{ $.n > 10 }", {"n": 11}, True),
-    ("{ $.n > 10 }", {"n": 10}, False),
-    ("{ $.n >= 10 }", {"n": 10}, True),
-    ("{ $.n < -1.5 }", {"n": -2}, True),
-    ("{ $.n <= 0 }", {"n": 0.0}, True),
-    ("{ $.n > 10 }", {"n": "11"}, False),        # needs a number on both sides
-    ("{ $.n > 0 }", {"n": True}, False),         # booleans are not numbers
-])
+@pytest.mark.parametrize(
+    "pattern, event, expected",
+    [
+        ("{ $.n = 200 }", {"n": 200}, True),
+        ("{ $.n = 200 }", {"n": 200.0}, True),
+        ("{ $.n = 2e2 }", {"n": 200}, True),
+        ('{ $.n = "200" }', {"n": 200}, True),
+        ("{ $.n = 200 }", {"n": "200"}, True),  # a string node compares as text
+        ("{ $.n = 200 }", {"n": "200.0"}, False),
+        ("{ $.n > 10 }", {"n": 11}, True),
+        ("{ $.n > 10 }", {"n": 10}, False),
+        ("{ $.n >= 10 }", {"n": 10}, True),
+        ("{ $.n < -1.5 }", {"n": -2}, True),
+        ("{ $.n <= 0 }", {"n": 0.0}, True),
+        ("{ $.n > 10 }", {"n": "11"}, False),  # needs a number on both sides
+        ("{ $.n > 0 }", {"n": True}, False),  # booleans are not numbers
+    ],
+)
 def test_numbers(pattern: str, event: dict, expected: bool) -> None:
     assert ev(pattern, event) is expected
 
@@ -220,24 +261,27 @@ RECORD = {
 }
 
 
-@pytest.mark.parametrize("pattern, expected", [
-    ('{ $.userIdentity.type = "AssumedRole" }', True),
-    ('{ $.userIdentity.sessionContext.attributes.mfaAuthenticated = "false" }', True),
-    ('{ $.resources[0].type = "AWS::S3::Bucket" }', True),
-    ('{ $.resources[1].ARN = "*b/k" }', True),
-    ('{ $.resources[2].ARN = * }', False),          # out of range
-    ('{ $.resources[5].ARN NOT EXISTS }', True),
-    ('{ $.n[0] = 5 }', False),                      # indexing a non-array
-    ('{ $.resources[*].ARN = "arn:aws:s3:::b/k" }', True),
-    ('{ $.resources.*.ARN = "arn:aws:s3:::a" }', True),
-    ('{ $.tags.* = "payments" }', True),
-    ("{ $.tags['team.name'] = \"payments\" }", True),
-    ('{ $.tags["team.name"] = "payments" }', True),
-    ('{ $.tags.team.name = "payments" }', False),
-    ('{ $.resources[*].type NOT EXISTS }', False),
-    ('{ $.resources[*].nope NOT EXISTS }', True),
-    ('{ $.user-agent NOT EXISTS }', True),
-])
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        ('{ $.userIdentity.type = "AssumedRole" }', True),
+        ('{ $.userIdentity.sessionContext.attributes.mfaAuthenticated = "false" }', True),
+        ('{ $.resources[0].type = "AWS::S3::Bucket" }', True),
+        ('{ $.resources[1].ARN = "*b/k" }', True),
+        ("{ $.resources[2].ARN = * }", False),  # out of range
+        ("{ $.resources[5].ARN NOT EXISTS }", True),
+        ("{ $.n[0] = 5 }", False),  # indexing a non-array
+        ('{ $.resources[*].ARN = "arn:aws:s3:::b/k" }', True),
+        ('{ $.resources.*.ARN = "arn:aws:s3:::a" }', True),
+        ('{ $.tags.* = "payments" }', True),
+        ("{ $.tags['team.name'] = \"payments\" }", True),
+        ('{ $.tags["team.name"] = "payments" }', True),
+        ('{ $.tags.team.name = "payments" }', False),
+        ("{ $.resources[*].type NOT EXISTS }", False),
+        ("{ $.resources[*].nope NOT EXISTS }", True),
+        ("{ $.user-agent NOT EXISTS }", True),
+    ],
+)
 def test_selectors(pattern: str, expected: bool) -> None:
     assert ev(pattern, RECORD) is expected
 
@@ -249,6 +293,7 @@ def test_root_that_is_not_an_object() -> None:
 
 
 # --- regular expressions -----------------------------------------------------
+
 
 def test_regex_is_an_unanchored_search_over_strings() -> None:
     assert ev("{ $.errorCode = %Denied% }", DENIED) is True
@@ -264,6 +309,7 @@ def test_a_regex_outside_aws_subset_is_a_parse_error_not_a_slow_match() -> None:
 
 # --- 5. terms ---------------------------------------------------------------
 
+
 def test_terms_are_case_sensitive_substrings_of_the_raw_message() -> None:
     assert ev("ERROR", "ERRORCODE 42") is True
     assert ev("ERROR", "error 42") is False
@@ -276,13 +322,16 @@ def test_terms_are_case_sensitive_substrings_of_the_raw_message() -> None:
 
 
 def test_terms_search_the_whole_cloudtrail_json_text() -> None:
-    success_mentioning = {"eventName": "PutMetricFilter",
-                          "requestParameters": {"filterPattern": '{ $.errorCode = "AccessDenied*" }'}}
+    success_mentioning = {
+        "eventName": "PutMetricFilter",
+        "requestParameters": {"filterPattern": '{ $.errorCode = "AccessDenied*" }'},
+    }
     assert ev("AccessDenied", success_mentioning) is True
     assert ev("AccessDenied", json.dumps(success_mentioning)) is True
 
 
 # --- space-delimited ----------------------------------------------------------
+
 
 def test_space_delimited_is_evaluated() -> None:
     p = parse('[ip, user, username, timestamp, request = "GET*", status_code = 4*, bytes]')
@@ -294,15 +343,19 @@ def test_space_delimited_is_evaluated() -> None:
 
 # --- printing ---------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    '{($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")}',
-    '{ $.errorCode = *UnauthorizedOperation || $.errorCode = AccessDenied* }',
-    '{ ($.a = 1 || $.b = "x y") && $.c != "q\\"uote" }',
-    "{ $.tags['team.name'] IS NULL && $.r[0].x NOT EXISTS || $.z IS TRUE }",
-    "{ $.m = %Den[i]?ed% }",
-    '{ $.a = "x\\*" }',
-    'ERROR -"DEBUG mode" ?WARN',
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")}',
+        "{ $.errorCode = *UnauthorizedOperation || $.errorCode = AccessDenied* }",
+        '{ ($.a = 1 || $.b = "x y") && $.c != "q\\"uote" }',
+        "{ $.tags['team.name'] IS NULL && $.r[0].x NOT EXISTS || $.z IS TRUE }",
+        "{ $.m = %Den[i]?ed% }",
+        '{ $.a = "x\\*" }',
+        'ERROR -"DEBUG mode" ?WARN',
+    ],
+)
 def test_printed_text_parses_back_to_the_same_text(text: str) -> None:
     once = str(parse(text))
     assert str(parse(once)) == once

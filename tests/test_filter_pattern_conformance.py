@@ -1,5 +1,6 @@
 """docs/filter-pattern.md's conformance table is true: every row is the engine's answer,
 and the engine agrees with AWS wherever the AWS column states a result."""
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """Property tests: the parser never fails with anything but FilterPatternError; printing a
 pattern and parsing it again gives the same tree (and so the same meaning), within 1024
 characters when the input was; evaluating a dict and its JSON text agree."""
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,37 @@ names = st.sampled_from(["a", "b", "c", "d", "e", "h", "errorCode", "eventName",
 steps = st.one_of(
     names.map(lambda n: "." + n),
     st.integers(0, 3).map(lambda i: f"[{i}]"),
-    st.just(".*"), st.just("[*]"), st.just("['i.j']"), st.just(".['i.j']"), st.just('["a b"]'),
+    st.just(".*"),
+    st.just("[*]"),
+    st.just("['i.j']"),
+    st.just(".['i.j']"),
+    st.just('["a b"]'),
 )
 selectors = st.lists(steps, min_size=1, max_size=3).map(lambda s: "$" + "".join(s))
-words = st.sampled_from(["x", "1", "2.5", "-3", "+1000", "10e3", "-1.5e-3", "AccessDenied",
-                         "Client.UnauthorizedOperation", "HeadBucket", "two", "k", "g", "x y",
-                         "delivery.logs.amazonaws.com", "q\"t", "a*b", "a@b", "back\\slash", "a,b[0]"])
+words = st.sampled_from(
+    [
+        "x",
+        "1",
+        "2.5",
+        "-3",
+        "+1000",
+        "10e3",
+        "-1.5e-3",
+        "AccessDenied",
+        "Client.UnauthorizedOperation",
+        "HeadBucket",
+        "two",
+        "k",
+        "g",
+        "x y",
+        "delivery.logs.amazonaws.com",
+        'q"t',
+        "a*b",
+        "a@b",
+        "back\\slash",
+        "a,b[0]",
+    ]
+)
 numbers = st.sampled_from(["1", "2.5", "-3", "+1000", "10e3", "-1.5e-3", ".5", "0"])
 regexes = st.sampled_from(["%Denied%", "%^Acc%", "%[0-9]+%", "%x|y$%", r"%\d{1,3}%", "%a.c%"])
 
@@ -48,16 +74,21 @@ def must_quote(w: str) -> bool:
 
 
 values = st.builds(value_text, words, st.integers(0, 4), st.booleans()).map(
-    lambda v: v if v.startswith('"') or not must_quote(v) else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    lambda v: v if v.startswith('"') or not must_quote(v) else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+)
 eq_ops = st.sampled_from(["=", "!="])
 num_ops = st.sampled_from(["=", "!=", "<", "<=", ">", ">="])
 comparisons = st.one_of(
-    st.tuples(eq_ops, values), st.tuples(num_ops, numbers), st.tuples(eq_ops, regexes),
+    st.tuples(eq_ops, values),
+    st.tuples(num_ops, numbers),
+    st.tuples(eq_ops, regexes),
 )
 conditions = st.one_of(
     st.builds(lambda s, ov, sp: f"{s}{sp}{ov[0]}{sp}{ov[1]}", selectors, comparisons, st.sampled_from(["", " "])),
     st.builds(lambda s, k: f"{s} {k}", selectors, st.sampled_from(["IS NULL", "IS TRUE", "IS FALSE", "NOT EXISTS"])),
 )
+
+
 def combined(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.one_of(
         st.builds(lambda a, b: f"{a} && {b}", inner, inner),
@@ -70,14 +101,18 @@ expressions = st.recursive(conditions, combined, max_leaves=6)
 json_patterns = expressions.map(lambda e: "{ " + e + " }")
 term_patterns = st.lists(
     st.tuples(st.sampled_from(["", "-", "?"]), st.sampled_from(["ERROR", "AccessDenied", "x y", "line", "{", "-z"])),
-    min_size=1, max_size=4,
+    min_size=1,
+    max_size=4,
 ).map(lambda ts: " ".join(sign + (f'"{t}"' if (" " in t or t[0] in "{-") else t) for sign, t in ts))
 field_names = st.sampled_from(["a", "b", "c", "status", "w1"])
 field_conditions = st.builds(lambda n, ov: f"{n} {ov[0]} {ov[1]}", field_names, comparisons)
 space_fields = st.one_of(
-    st.just("..."), st.just(""), field_names,
+    st.just("..."),
+    st.just(""),
+    field_names,
     st.lists(field_conditions, min_size=1, max_size=3).flatmap(
-        lambda cs: st.sampled_from([" && ", " || "]).map(lambda sep: sep.join(cs))),
+        lambda cs: st.sampled_from([" && ", " || "]).map(lambda sep: sep.join(cs))
+    ),
 )
 space_patterns = st.lists(space_fields, min_size=1, max_size=5).map(lambda fs: "[" + ", ".join(fs) + "]")
 SPACE_EVENTS = ["a b c", "1 2 3", "ERROR x", '127.0.0.1 - f [10/Oct/2000] "GET /x" 404 12', "", "AccessDenied 2.5 -3"]
@@ -105,9 +140,9 @@ def test_print_then_parse_keeps_the_meaning_of_json_patterns(text: str) -> None:
         return  # e.g. generated a pattern over the length limit
     printed = str(p)
     again = parse(printed)
-    assert tree(again) == tree(p)             # parse -> print -> parse is the identity
-    assert str(again) == printed              # printing is a fixed point
-    assert len(printed) <= 1024                # parse() refused anything longer
+    assert tree(again) == tree(p)  # parse -> print -> parse is the identity
+    assert str(again) == printed  # printing is a fixed point
+    assert len(printed) <= 1024  # parse() refused anything longer
     assert outcomes(printed) == outcomes(text)
 
 
@@ -155,7 +190,9 @@ def test_print_then_parse_keeps_the_meaning_of_term_patterns(text: str) -> None:
     assert outcomes(printed) == outcomes(text)
 
 
-ALPHABET = st.sampled_from(list('{}()[]$.*=!<>&|" \\%\'abcISNULTREXFO0123456789-?,') + ["&&", "||", "IS NULL", "NOT EXISTS"])
+ALPHABET = st.sampled_from(
+    list("{}()[]$.*=!<>&|\" \\%'abcISNULTREXFO0123456789-?,") + ["&&", "||", "IS NULL", "NOT EXISTS"]
+)
 
 
 @SETTINGS
@@ -178,11 +215,11 @@ def test_mutated_known_patterns_only_ever_raise_filter_pattern_error(base: str, 
         i = data.draw(st.integers(0, len(text)))
         action = data.draw(st.sampled_from(["delete", "insert", "duplicate"]))
         if action == "delete":
-            text = text[:i] + text[i + 1:]
+            text = text[:i] + text[i + 1 :]
         elif action == "insert":
             text = text[:i] + data.draw(ALPHABET) + text[i:]
         else:
-            text = text[:i] + text[i:i + 7] + text[i:]
+            text = text[:i] + text[i : i + 7] + text[i:]
     try:
         p = parse(text)
     except FilterPatternError as exc:

@@ -1,4 +1,5 @@
 """The engine on 310 real CloudTrail records (shared/data/cloudtrail-samples, Apache-2.0)."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,12 @@ def count(pattern: str, events: list) -> Counter:
 
 def test_sample_composition(records: list[dict]) -> None:
     codes = Counter(r.get("errorCode") for r in records)
-    assert codes == {None: 258, "Client.UnauthorizedOperation": 46, "AccessDenied": 5,
-                     "EntityTemporarilyUnmodifiableException": 1}
+    assert codes == {
+        None: 258,
+        "Client.UnauthorizedOperation": 46,
+        "AccessDenied": 5,
+        "EntityTemporarilyUnmodifiableException": 1,
+    }
 
 
 def test_cis_1_4_text_matches_all_310_records(records: list[dict]) -> None:

@@ -9,6 +9,7 @@ diagnostic code on the resource a user must edit, and nothing else is reported.
 Every check is a subprocess (~2 s); all of them start at once on a small pool when the module
 fixture is first used, and each test reads its own run.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,15 +45,31 @@ PACK_CONFIGS: dict[str, dict[str, Any]] = {
 
 # run key -> (program dir, extra arguments); "{disabled}" etc. name a file of PACK_CONFIGS.
 RUNS: dict[str, tuple[Path, tuple[str, ...]]] = {
-    **{f"repo-{stack}-{mode}": (ROOT, ("--stack", stack, "--autonames", mode))
-       for stack in ("dev", "prod", "local") for mode in ("provider", "unknown")},
+    **{
+        f"repo-{stack}-{mode}": (ROOT, ("--stack", stack, "--autonames", mode))
+        for stack in ("dev", "prod", "local")
+        for mode in ("provider", "unknown")
+    },
     "repo-threshold-2": (ROOT, ("--stack", "dev", "--config", "trailwatch:alarmThreshold=2")),
-    "repo-variations": (ROOT, ("--stack", "dev", "--config", "trailwatch:alarmEvaluationPeriods=3",
-                               "--config", "trailwatch:patternProfile=cis-1.2",
-                               "--config", "trailwatch:topicEncryption=none",
-                               "--config", "trailwatch:okActions=true")),
-    "repo-external-topic": (ROOT, ("--stack", "prod", "--config",
-                                   "trailwatch:topicArn=arn:aws:sns:us-east-1:999988887777:security-alarms")),
+    "repo-variations": (
+        ROOT,
+        (
+            "--stack",
+            "dev",
+            "--config",
+            "trailwatch:alarmEvaluationPeriods=3",
+            "--config",
+            "trailwatch:patternProfile=cis-1.2",
+            "--config",
+            "trailwatch:topicEncryption=none",
+            "--config",
+            "trailwatch:okActions=true",
+        ),
+    ),
+    "repo-external-topic": (
+        ROOT,
+        ("--stack", "prod", "--config", "trailwatch:topicArn=arn:aws:sns:us-east-1:999988887777:security-alarms"),
+    ),
     "no-filter": (STACKS / "no-filter", ()),
     "pattern-variants": (STACKS / "pattern-variants", ()),
     "broken-chains": (STACKS / "broken-chains", ()),
@@ -115,16 +132,22 @@ def _codes(message: str) -> tuple[str, ...]:
 
 
 def _check(program: Path, args: tuple[str, ...]) -> Run:
-    proc = subprocess.run([sys.executable, "-m", "trailwatch", "check", str(program), "--format", "json", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", str(program), "--format", "json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     if proc.returncode == 2:
         return Run(2, proc.stderr, [], [])
     report = json.loads(proc.stdout)
-    diagnostics = [Diagnostic(d["policyName"], d["enforcementLevel"], d["urn"], _codes(d["message"]), d["message"])
-                   for d in report["diagnostics"]]
+    diagnostics = [
+        Diagnostic(d["policyName"], d["enforcementLevel"], d["urn"], _codes(d["message"]), d["message"])
+        for d in report["diagnostics"]
+    ]
     others = [d for d in diagnostics if d.policy in OTHER_CONTROLS and d.level == "advisory"]
-    return Run(proc.returncode, proc.stderr, report["resources"], [d for d in diagnostics if d not in others],
-               others)
+    return Run(proc.returncode, proc.stderr, report["resources"], [d for d in diagnostics if d not in others], others)
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +187,10 @@ def mandatory(project: str, type_: str, name: str, *codes: str) -> tuple[str, st
 
 # --- the repository's own program ------------------------------------------------------------------
 
-@pytest.mark.parametrize("run", [f"repo-{s}-{m}" for s in ("dev", "prod", "local") for m in ("provider", "unknown")],
-                         indirect=True)
+
+@pytest.mark.parametrize(
+    "run", [f"repo-{s}-{m}" for s in ("dev", "prod", "local") for m in ("provider", "unknown")], indirect=True
+)
 def test_repository_program_passes_every_stack_config_and_autoname_mode(run: Run) -> None:
     assert run.returncode == 0, run.stderr
     assert run.diagnostics == []
@@ -195,6 +220,7 @@ def test_repository_program_with_threshold_2_fails_on_its_alarm(run: Run) -> Non
 
 
 # --- broken variants, raw resources ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("run", ["no-filter"], indirect=True)
 def test_trail_log_group_without_metric_filter(run: Run) -> None:
@@ -273,17 +299,24 @@ def test_topic_policy_linked_by_literal_arn_blocks_cloudwatch(run: Run) -> None:
 
 # --- passing variants in other styles --------------------------------------------------------------
 
-@pytest.mark.parametrize("run", [
-    "org-trail-monitored",  # filter by the outside group's name, alarm to a literal external topic
-    "literal-links",  # no Output passed anywhere: names and ARNs written out
-    "component-style", "component-style-unknown",  # a user's nested ComponentResources, Maximum > 0
-    "resource-refs",  # resources passed as inputs (topic=topic): the engine sends their ids
-    "metric-math",  # metricQueries with the returned metric and an expression
-    "secret-endpoint",  # the only subscriber's endpoint is a secret
-    "multi-trail", "multi-trail-unknown",  # two trails, two filters, one shared alarm
-    "no-cloudtrail",  # an application stack: nothing owed
-    "named-group-default",  # a group no trail points at, not matching the default pattern
-], indirect=True)
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "org-trail-monitored",  # filter by the outside group's name, alarm to a literal external topic
+        "literal-links",  # no Output passed anywhere: names and ARNs written out
+        "component-style",
+        "component-style-unknown",  # a user's nested ComponentResources, Maximum > 0
+        "resource-refs",  # resources passed as inputs (topic=topic): the engine sends their ids
+        "metric-math",  # metricQueries with the returned metric and an expression
+        "secret-endpoint",  # the only subscriber's endpoint is a secret
+        "multi-trail",
+        "multi-trail-unknown",  # two trails, two filters, one shared alarm
+        "no-cloudtrail",  # an application stack: nothing owed
+        "named-group-default",  # a group no trail points at, not matching the default pattern
+    ],
+    indirect=True,
+)
 def test_compliant_stacks_in_other_styles_pass(run: Run) -> None:
     assert run.returncode == 0, run.stderr
     assert run.diagnostics == []
@@ -294,13 +327,13 @@ def test_compliant_stacks_in_other_styles_pass(run: Run) -> None:
 
 # --- policy pack configuration ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("run", ["rollout"], indirect=True)
 def test_rollout_config_reports_the_same_problems_as_advisory(run: Run) -> None:
     assert run.returncode == 0, run.stderr
     # rollout.json is "all": "advisory": the other CIS monitoring controls' policies are on too and
     # report, advisory, that these 4.1-only stacks have no filter for them (tests/test_controls_pack.py).
-    assert run.found() == {
-        (MONITORED, "advisory", urn("broken-chains", t, n), (c,)) for t, n, c in BROKEN_CHAINS}
+    assert run.found() == {(MONITORED, "advisory", urn("broken-chains", t, n), (c,)) for t, n, c in BROKEN_CHAINS}
     theirs = {(d.policy, d.level, d.urn, d.codes) for d in run.others}
     assert {f[0] for f in theirs} == OTHER_CONTROLS and {f[1] for f in theirs} == {"advisory"}
     assert all(any(f[0] == p and "no-metric-filter" in f[3] for f in theirs) for p in OTHER_CONTROLS)

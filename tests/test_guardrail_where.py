@@ -6,6 +6,7 @@ provider per account through assumed roles (`accounts`), `.get()` and lookups
 (`lookups`), a helper function (`log-groups`), pulumi-aws-native alone and mixed (`native`).
 Every check is a subprocess (~2-3 s); they start together on a small pool.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,10 @@ RUNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "regions-filter-region": ("regions", ("--config", "regions:filterRegion=us-west-2")),
     "accounts": ("accounts", ()),
     "accounts-alarm-security": ("accounts", ("--config", "accounts:alarmAccount=security")),
-    "accounts-subscription-other": ("accounts", (
-        "--config", "accounts:subscriptionTopic=arn:aws:sns:us-east-1:111122223333:security-alarms")),
+    "accounts-subscription-other": (
+        "accounts",
+        ("--config", "accounts:subscriptionTopic=arn:aws:sns:us-east-1:111122223333:security-alarms"),
+    ),
     "literal-links-other-account": ("literal-links", ("--config", 'aws:allowedAccountIds=["999988887777"]')),
     "literal-topic-policy-no-account": ("literal-topic-policy", ("--config", "aws:allowedAccountIds=[]")),
     "lookups": ("lookups", ()),
@@ -44,8 +47,10 @@ RUNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "log-groups": ("log-groups", ()),
     "log-groups-arn": ("log-groups", ("--config", "log-groups:filterTarget=arn")),
     "log-groups-kms": ("log-groups", ("--config", "log-groups:excludeKms=true")),
-    "log-groups-kms-advanced": ("log-groups", ("--config", "log-groups:excludeKms=true",
-                                               "--config", "log-groups:selectors=advanced")),
+    "log-groups-kms-advanced": (
+        "log-groups",
+        ("--config", "log-groups:excludeKms=true", "--config", "log-groups:selectors=advanced"),
+    ),
     "log-groups-prefix": ("log-groups", ("--config", "log-groups:consoleCopy=true")),
     "native": ("native", ()),
     "native-unknown": ("native", ("--autonames", "unknown")),
@@ -62,8 +67,9 @@ RUNS: dict[str, tuple[str, tuple[str, ...]]] = {
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Run]]]:
     answers = tmp_path_factory.mktemp("invoke-results")
     ssm = answers / "ssm.json"
-    ssm.write_text(json.dumps({"name": "/security/oncall-email", "type": "String",
-                               "value": "pager@example.com"}), encoding="utf-8")
+    ssm.write_text(
+        json.dumps({"name": "/security/oncall-email", "type": "String", "value": "pager@example.com"}), encoding="utf-8"
+    )
     pool = ThreadPoolExecutor(max_workers=3)
     futures = {}
     for key, (stack, args) in RUNS.items():
@@ -84,8 +90,7 @@ def urn(project: str, type_: str, name: str) -> str:
 
 def mandatory(run: Run) -> set[tuple[str, tuple[str, ...]]]:
     """(logical name, codes) of every mandatory diagnostic."""
-    return {(d.urn.rsplit("::", 1)[-1], d.codes) for d in run.diagnostics
-            if d.level == "mandatory"}
+    return {(d.urn.rsplit("::", 1)[-1], d.codes) for d in run.diagnostics if d.level == "mandatory"}
 
 
 def no_invented_names(run: Run) -> None:
@@ -105,8 +110,22 @@ TRAIL = "aws:cloudtrail/trail:Trail"
 
 # --- where resources live ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("run", ["regions", "regions-unknown", "accounts", "lookups", "lookups-invoke",
-                                 "log-groups", "native", "native-unknown", "native-mixed"], indirect=True)
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "regions",
+        "regions-unknown",
+        "accounts",
+        "lookups",
+        "lookups-invoke",
+        "log-groups",
+        "native",
+        "native-unknown",
+        "native-mixed",
+    ],
+    indirect=True,
+)
 def test_working_stacks_pass(run: Run) -> None:
     assert run.returncode == 0, run.stderr
     assert mandatory(run) == set()
@@ -174,6 +193,7 @@ def test_literal_arn_in_an_account_the_stack_may_not_be_in_cannot_be_verified(ru
 
 # --- the log group: lookups, name prefixes, ARNs -----------------------------------------------
 
+
 @pytest.mark.parametrize("run", ["lookups", "lookups-typo"], indirect=True)
 def test_read_resources_are_recorded_but_not_analysed(run: Run) -> None:
     read = [r for r in run.resources if r.get("read")]
@@ -219,6 +239,7 @@ def test_name_prefix_that_makes_every_name_cloudtrails_counts(run: Run) -> None:
 
 # --- the trail -----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("run", ["log-groups-kms", "log-groups-kms-advanced"], indirect=True)
 def test_selectors_excluding_kms_are_reported_on_the_trail(run: Run) -> None:
     """Advisory, like the other CIS audit steps 1-3 (docs/policy-pack.md): the chain works for
@@ -231,6 +252,7 @@ def test_selectors_excluding_kms_are_reported_on_the_trail(run: Run) -> None:
 
 
 # --- aws-native ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("run", ["native-no-subscription"], indirect=True)
 def test_native_topic_without_inline_subscription_fails(run: Run) -> None:
@@ -248,8 +270,9 @@ def test_native_autonamed_console_group_is_cloudtrails_and_its_name_is_not_shown
     no_invented_names(run)
 
 
-@pytest.mark.parametrize("run", ["native-topic-policy", "native-topic-policy-unknown", "native-topic-policy-aws"],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "run", ["native-topic-policy", "native-topic-policy-unknown", "native-topic-policy-aws"], indirect=True
+)
 def test_topic_policy_on_the_topics_own_arn_is_judged_alike_in_both_providers(run: Run) -> None:
     """aws-native's TopicPolicy whose JSON object's Resource is `topic.topic_arn` (unknown at
     preview) passes like its pulumi-aws twin, whose JSON text is built from the same ARN."""

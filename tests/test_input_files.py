@@ -13,6 +13,7 @@ folder: the suite runs as root, for whom `chmod 000` changes nothing, and both o
 for root as for anyone (EISDIR, ELOOP). The permission case itself runs where the suite is not
 root (test_a_file_without_read_permission), and in-process with the error injected.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,38 +67,85 @@ class Input:
 
 
 INPUTS = [
-    Input("Pulumi.yaml", CONFIG_LIMIT, "- name\n- runtime\n",
-          lambda tmp: program(tmp / "prog") / "Pulumi.yaml",
-          lambda tmp, f: ["check", str(tmp / "prog"), "--policy-pack", str(PACK)]),
+    Input(
+        "Pulumi.yaml",
+        CONFIG_LIMIT,
+        "- name\n- runtime\n",
+        lambda tmp: program(tmp / "prog") / "Pulumi.yaml",
+        lambda tmp, f: ["check", str(tmp / "prog"), "--policy-pack", str(PACK)],
+    ),
     # An empty or missing stack file is an empty config, as the Pulumi CLI reads it
     # (sdk/go/common/workspace/loaders.go: LoadProjectStack, LoadProjectStackBytes).
-    Input("Pulumi.dev.yaml", CONFIG_LIMIT, "[aws:region, us-east-1]\n",
-          lambda tmp: program(tmp / "prog") / "Pulumi.dev.yaml",
-          lambda tmp, f: ["check", str(tmp / "prog"), "--policy-pack", str(PACK)], empty_ok=True, missing_ok=True),
-    Input("PulumiPolicy.yaml", CONFIG_LIMIT, "- runtime: python\n",
-          lambda tmp: pack(tmp / "pack") / "PulumiPolicy.yaml",
-          lambda tmp, f: ["check", str(program(tmp / "prog")), "--policy-pack", str(tmp / "pack")]),
+    Input(
+        "Pulumi.dev.yaml",
+        CONFIG_LIMIT,
+        "[aws:region, us-east-1]\n",
+        lambda tmp: program(tmp / "prog") / "Pulumi.dev.yaml",
+        lambda tmp, f: ["check", str(tmp / "prog"), "--policy-pack", str(PACK)],
+        empty_ok=True,
+        missing_ok=True,
+    ),
+    Input(
+        "PulumiPolicy.yaml",
+        CONFIG_LIMIT,
+        "- runtime: python\n",
+        lambda tmp: pack(tmp / "pack") / "PulumiPolicy.yaml",
+        lambda tmp, f: ["check", str(program(tmp / "prog")), "--policy-pack", str(tmp / "pack")],
+    ),
     # Empty pack config content is allowed by the CLI (pkg/resource/analyzer/config.go).
-    Input("--policy-pack-config", CONFIG_LIMIT, '["all", "mandatory"]',
-          lambda tmp: tmp / "pack.json",
-          lambda tmp, f: ["check", str(program(tmp / "prog")), "--policy-pack", str(PACK),
-                          "--policy-pack-config", str(f)], empty_ok=True),
-    Input("--invoke-result", CONFIG_LIMIT, '["value"]',
-          lambda tmp: tmp / "param.json",
-          lambda tmp, f: ["check", str(program(tmp / "prog")), "--policy-pack", str(PACK),
-                          "--invoke-result", f"{TOKEN}={f}"]),
-    Input("events", DATA_LIMIT, '{"Records": 5}',
-          lambda tmp: tmp / "events.json",
-          lambda tmp, f: ["pattern", CIS, str(f)]),
-    Input("--pattern-file", 64 * 1024, "",  # every text is a candidate pattern: wrong = empty
-          lambda tmp: tmp / "pattern.txt",
-          lambda tmp, f: ["pattern", "--pattern-file", str(f)]),
-    Input("--accounts", CONFIG_LIMIT, '{"accounts": ["111122223333"]}',
-          lambda tmp: tmp / "accounts.txt",
-          lambda tmp, f: ["audit", "--accounts", str(f), "--regions", "us-east-1"]),
-    Input("audit merge", DATA_LIMIT, '[{"schema": "trailwatch-audit"}]',
-          lambda tmp: tmp / "shard.json",
-          lambda tmp, f: ["audit", "merge", str(f)]),
+    Input(
+        "--policy-pack-config",
+        CONFIG_LIMIT,
+        '["all", "mandatory"]',
+        lambda tmp: tmp / "pack.json",
+        lambda tmp, f: [
+            "check",
+            str(program(tmp / "prog")),
+            "--policy-pack",
+            str(PACK),
+            "--policy-pack-config",
+            str(f),
+        ],
+        empty_ok=True,
+    ),
+    Input(
+        "--invoke-result",
+        CONFIG_LIMIT,
+        '["value"]',
+        lambda tmp: tmp / "param.json",
+        lambda tmp, f: [
+            "check",
+            str(program(tmp / "prog")),
+            "--policy-pack",
+            str(PACK),
+            "--invoke-result",
+            f"{TOKEN}={f}",
+        ],
+    ),
+    Input(
+        "events", DATA_LIMIT, '{"Records": 5}', lambda tmp: tmp / "events.json", lambda tmp, f: ["pattern", CIS, str(f)]
+    ),
+    Input(
+        "--pattern-file",
+        64 * 1024,
+        "",  # every text is a candidate pattern: wrong = empty
+        lambda tmp: tmp / "pattern.txt",
+        lambda tmp, f: ["pattern", "--pattern-file", str(f)],
+    ),
+    Input(
+        "--accounts",
+        CONFIG_LIMIT,
+        '{"accounts": ["111122223333"]}',
+        lambda tmp: tmp / "accounts.txt",
+        lambda tmp, f: ["audit", "--accounts", str(f), "--regions", "us-east-1"],
+    ),
+    Input(
+        "audit merge",
+        DATA_LIMIT,
+        '[{"schema": "trailwatch-audit"}]',
+        lambda tmp: tmp / "shard.json",
+        lambda tmp, f: ["audit", "merge", str(f)],
+    ),
 ]
 
 
@@ -122,8 +170,15 @@ def make(kind: str, file: Path, item: Input) -> None:
 
 
 KINDS = ["missing", "folder", "dangling", "not-utf8", "empty", "huge", "wrong"]
-WORDS = {"missing": "no such file", "folder": "a folder, not a file", "dangling": "which does not exist",
-         "not-utf8": "not UTF-8 text (byte 0xe9 on line 2", "huge": "than the", "empty": "", "wrong": ""}
+WORDS = {
+    "missing": "no such file",
+    "folder": "a folder, not a file",
+    "dangling": "which does not exist",
+    "not-utf8": "not UTF-8 text (byte 0xe9 on line 2",
+    "huge": "than the",
+    "empty": "",
+    "wrong": "",
+}
 
 
 def one_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]:
@@ -135,7 +190,8 @@ def one_error(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int,
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("item", INPUTS, ids=[i.name for i in INPUTS])
 def test_every_input_file_broken_every_way_is_one_line_naming_it(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], item: Input, kind: str) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], item: Input, kind: str
+) -> None:
     file = item.place(tmp_path)
     make(kind, file, item)
     argv = item.argv(tmp_path, file)
@@ -143,9 +199,11 @@ def test_every_input_file_broken_every_way_is_one_line_naming_it(
         # what the Pulumi CLI does with it: no config at all, the pack's defaults
         if item.name == "Pulumi.dev.yaml":
             from trailwatch.engine.project import load_project
+
             assert "aws:region" not in load_project(tmp_path / "prog", "dev").config
         else:
             from trailwatch.engine.policyconfig import load_config_file
+
             assert load_config_file(file) == {}
         return
     code, err = one_error(capsys, argv)
@@ -157,19 +215,30 @@ def test_every_input_file_broken_every_way_is_one_line_naming_it(
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("name, argv", [
-    ("the program folder", lambda d: ["check", str(d), "--policy-pack", str(PACK)]),
-    ("--policy-pack", lambda d: ["check", str(program(d.parent / "prog")), "--policy-pack", str(d)]),
-])
-@pytest.mark.parametrize("kind, words", [
-    ("missing", "no such folder"),
-    ("file", "a file, not a folder"),
-    ("loop", "cannot be read (a symbolic link loop)"),  # fails for root too, unlike chmod 000
-    ("dangling", "which does not exist"),
-])
+@pytest.mark.parametrize(
+    "name, argv",
+    [
+        ("the program folder", lambda d: ["check", str(d), "--policy-pack", str(PACK)]),
+        ("--policy-pack", lambda d: ["check", str(program(d.parent / "prog")), "--policy-pack", str(d)]),
+    ],
+)
+@pytest.mark.parametrize(
+    "kind, words",
+    [
+        ("missing", "no such folder"),
+        ("file", "a file, not a folder"),
+        ("loop", "cannot be read (a symbolic link loop)"),  # fails for root too, unlike chmod 000
+        ("dangling", "which does not exist"),
+    ],
+)
 def test_every_input_folder_broken_is_one_line_naming_it(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
-        argv: Callable[[Path], list[str]], kind: str, words: str) -> None:
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    argv: Callable[[Path], list[str]],
+    kind: str,
+    words: str,
+) -> None:
     folder = tmp_path / "given"
     if kind == "file":
         folder.write_text("name: x\n")
@@ -183,26 +252,36 @@ def test_every_input_folder_broken_is_one_line_naming_it(
 
 
 def test_a_pulumi_yaml_given_as_the_program_folder_names_its_folder(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = program(tmp_path / "prog") / "Pulumi.yaml"
     code, err = one_error(capsys, ["check", str(project)])
     assert code == 2
-    assert err == (f"trailwatch check: error: {project}: a file, not a folder; pass the folder that holds it: "
-                   f"{project.parent}\n")
+    assert err == (
+        f"trailwatch check: error: {project}: a file, not a folder; pass the folder that holds it: {project.parent}\n"
+    )
 
 
 def test_the_cli_itself_prints_no_traceback_for_a_latin1_project_file(tmp_path: Path) -> None:
     """The case from the issue, end to end: exit 2 (bad input), not 1 (a policy violation)."""
     folder = program(tmp_path / "prog")
     (folder / "Pulumi.yaml").write_bytes(b"name: caf\xe9\nruntime: python\n")
-    proc = subprocess.run([sys.executable, "-m", "trailwatch", "check", str(folder)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr == (f"trailwatch check: error: {folder / 'Pulumi.yaml'}: not UTF-8 text (byte 0xe9 on "
-                           "line 1: invalid continuation byte); save it as UTF-8\n")
+    assert proc.stderr == (
+        f"trailwatch check: error: {folder / 'Pulumi.yaml'}: not UTF-8 text (byte 0xe9 on "
+        "line 1: invalid continuation byte); save it as UTF-8\n"
+    )
 
 
 # --- the helper itself ------------------------------------------------------------------------
+
 
 def test_a_byte_order_mark_is_dropped_as_the_pulumi_cli_does(tmp_path: Path) -> None:
     file = tmp_path / "Pulumi.dev.yaml"
@@ -217,6 +296,7 @@ def test_permission_denied_names_the_file(tmp_path: Path, monkeypatch: pytest.Mo
 
     def denied(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
+
     monkeypatch.setattr(inputs, "open", denied, raising=False)
     with pytest.raises(InputError) as caught:
         inputs.read_text(file, f"--policy-pack-config {file}", "give a readable file")
@@ -233,6 +313,7 @@ def test_a_file_without_read_permission(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_standard_input_is_read_under_the_same_rules() -> None:
     import io
+
     with pytest.raises(InputError, match=r"^standard input: not UTF-8 text \(byte 0xff on line 1"):
         inputs.read_stdin("standard input", "fix", stream=io.BytesIO(b"\xff"))
     with pytest.raises(InputError, match="more than the 1 KiB such a file may hold"):
@@ -242,8 +323,10 @@ def test_standard_input_is_read_under_the_same_rules() -> None:
 def test_json_nested_too_deeply_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     deep = tmp_path / "param.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)
-    code, err = one_error(capsys, ["check", str(program(tmp_path / "prog")), "--policy-pack", str(PACK),
-                                   "--invoke-result", f"{TOKEN}={deep}"])
+    code, err = one_error(
+        capsys,
+        ["check", str(program(tmp_path / "prog")), "--policy-pack", str(PACK), "--invoke-result", f"{TOKEN}={deep}"],
+    )
     assert code == 2 and err.count("\n") == 1 and "JSON nested too deeply" in err and str(deep) in err
     merged = tmp_path / "shard.json"
     merged.write_text(json.dumps({"schema": "trailwatch-audit"})[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}")

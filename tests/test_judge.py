@@ -1,4 +1,5 @@
 """The judgement on the pattern variants met in practice (filter-pattern.md section 6)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,8 +53,11 @@ def test_and_between_the_clauses_matches_nothing_yet_prowler_accepts_it() -> Non
     v = judge(AND_BETWEEN)
     assert v.status == "not_ok"
     assert {r.split(":")[0] for r in v.reasons} == {
-        "misses Client.UnauthorizedOperation", "misses UnauthorizedOperation",
-        "misses AccessDenied", "misses AccessDeniedException"}
+        "misses Client.UnauthorizedOperation",
+        "misses UnauthorizedOperation",
+        "misses AccessDenied",
+        "misses AccessDeniedException",
+    }
     assert v.scanners["prowler"] is True
 
 
@@ -94,40 +98,52 @@ def test_term_pattern_counts_successful_calls_that_mention_the_code() -> None:
 
 def test_uncertain_constructs_give_indeterminate_not_a_pass() -> None:
     # a space-delimited condition on a name that is no field of the pattern: undocumented
-    v = judge('[..., code != 1 && nope = 2]')
+    v = judge("[..., code != 1 && nope = 2]")
     assert v.status == "indeterminate" and not v.ok
     assert "which name no field of the pattern" in v.reasons[0]
 
 
 def test_extra_must_match_record() -> None:
-    vpce = {"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "errorCode": "VpceAccessDenied",
-            "sourceIPAddress": "10.0.0.5"}
+    vpce = {
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "errorCode": "VpceAccessDenied",
+        "sourceIPAddress": "10.0.0.5",
+    }
     v = judge(CIS_1_2, extra_must_match=[vpce])
     assert v.status == "not_ok"
     assert v.reasons == ("misses your must-match record #1 (s3:GetObject VpceAccessDenied)",)
-    assert judge('{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "*AccessDenied*" }',
-                 extra_must_match=[vpce]).ok
+    assert judge(
+        '{ $.errorCode = "*UnauthorizedOperation" || $.errorCode = "*AccessDenied*" }', extra_must_match=[vpce]
+    ).ok
 
 
 def test_extra_must_not_match_record() -> None:
-    noisy = {"eventSource": "s3.amazonaws.com", "eventName": "HeadBucket", "errorCode": "AccessDenied",
-             "sourceIPAddress": "203.0.113.9"}
+    noisy = {
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "HeadBucket",
+        "errorCode": "AccessDenied",
+        "sourceIPAddress": "203.0.113.9",
+    }
     v = judge(CIS_1_2, extra_must_not_match=[noisy])
     assert v.reasons == ("matches your must-not-match record #1 (s3:HeadBucket AccessDenied)",)
     assert judge(CIS_2_0, extra_must_not_match=[noisy]).ok
 
 
-@pytest.mark.parametrize("profile, text, ok, needs", [
-    ("securityhub", CIS_1_2, True, None),
-    ("securityhub", CIS_2_0, False, "Security Hub CloudWatch.2 accepts only the CIS 1.2 text"),
-    ("prowler", REVERSED, False, "Prowler needs"),
-    ("prowler", CIS_2_0, True, None),
-    ("steampipe", CIS_1_2, False, "Steampipe aws_compliance needs"),
-    ("steampipe", CIS_2_0, True, None),
-    ("cis-2.0", CIS_2_0, True, None),
-    ("cis-2.0", CIS_1_2, False, "differs from CIS 2.0 on AccessDenied on HeadBucket"),
-    ("meaning", REVERSED, True, None),
-])
+@pytest.mark.parametrize(
+    "profile, text, ok, needs",
+    [
+        ("securityhub", CIS_1_2, True, None),
+        ("securityhub", CIS_2_0, False, "Security Hub CloudWatch.2 accepts only the CIS 1.2 text"),
+        ("prowler", REVERSED, False, "Prowler needs"),
+        ("prowler", CIS_2_0, True, None),
+        ("steampipe", CIS_1_2, False, "Steampipe aws_compliance needs"),
+        ("steampipe", CIS_2_0, True, None),
+        ("cis-2.0", CIS_2_0, True, None),
+        ("cis-2.0", CIS_1_2, False, "differs from CIS 2.0 on AccessDenied on HeadBucket"),
+        ("meaning", REVERSED, True, None),
+    ],
+)
 def test_profiles(profile: str, text: str, ok: bool, needs: str | None) -> None:
     v = judge(text, profile=profile)
     assert v.ok is ok
@@ -175,13 +191,21 @@ def test_probes_cover_the_brief() -> None:
             assert p.record["eventName"] != "HeadBucket"
             assert p.record["sourceIPAddress"] != "delivery.logs.amazonaws.com"
     not_errors = {p.category for p in PROBES if p.expectation == MUST_NOT_MATCH}
-    assert {"success", "ThrottlingException", "Client.RequestLimitExceeded", "ValidationException",
-            "NoSuchEntityException", "EntityTemporarilyUnmodifiableException", "TrailNotFoundException"} <= not_errors
+    assert {
+        "success",
+        "ThrottlingException",
+        "Client.RequestLimitExceeded",
+        "ValidationException",
+        "NoSuchEntityException",
+        "EntityTemporarilyUnmodifiableException",
+        "TrailNotFoundException",
+    } <= not_errors
     successes = [p for p in PROBES if p.category == "success"]
     assert all("errorCode" not in p.record for p in successes)
     assert any(p.name == "ec2:DescribeInstances" for p in successes)
-    assert any(p.name == "s3:HeadBucket" and p.record["sourceIPAddress"] == "delivery.logs.amazonaws.com"
-               for p in successes)
+    assert any(
+        p.name == "s3:HeadBucket" and p.record["sourceIPAddress"] == "delivery.logs.amazonaws.com" for p in successes
+    )
     either = [p for p in PROBES if p.expectation == EITHER]
     assert any(p.record["eventName"] == "HeadBucket" for p in either)
     assert any(p.record.get("sourceIPAddress") == "delivery.logs.amazonaws.com" for p in either)
@@ -195,10 +219,10 @@ def test_scanners_measure_the_size_before_any_regex(monkeypatch):
     class Refuse:
         def search(self, text):
             raise AssertionError("a regex ran on an oversized pattern")
+
     monkeypatch.setattr(scanners, "_PROWLER_RE", Refuse())
     monkeypatch.setattr(scanners, "_STEAMPIPE_RES", (Refuse(),))
     huge = "$.errorCode = *UnauthorizedOperation " * 30
-    assert scanners.scanner_verdicts(huge) == {"securityhub": False, "prowler": False,
-                                               "steampipe": False}
+    assert scanners.scanner_verdicts(huge) == {"securityhub": False, "prowler": False, "steampipe": False}
     with pytest.raises(AssertionError):
         scanners.scanner_verdicts(huge[:1024])

@@ -1,5 +1,6 @@
 """The shared moto fixtures (tests/conftest.py) give each test an empty server: what one test
 builds, injects or enforces is gone for the next."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,11 @@ def test_fresh_forgets_resources_faults_and_iam_enforcement(moto: Endpoint) -> N
     iam.create_user(UserName="nobody")  # no policy: denied everything once IAM is enforced
     keys = iam.create_access_key(UserName="nobody")["AccessKey"]
     moto.enforce_iam(after=0)
-    as_nobody = {"aws_access_key_id": keys["AccessKeyId"], "aws_secret_access_key": keys["SecretAccessKey"],
-                 "aws_session_token": ""}
+    as_nobody = {
+        "aws_access_key_id": keys["AccessKeyId"],
+        "aws_secret_access_key": keys["SecretAccessKey"],
+        "aws_session_token": "",
+    }
     with pytest.raises(ClientError) as denied:
         moto.client("logs", **as_nobody).describe_log_groups()
     assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403

@@ -6,6 +6,7 @@ ones that are its own events (Control.own_ordinary). For every control of the ta
 recommended pattern passes, and the same pattern widened by one clause that counts ordinary
 traffic is refused with a reason naming that traffic.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -33,7 +34,7 @@ WIDENINGS = [
     ('($.eventName = "GetCallerIdentity")', "STS GetCallerIdentity calls"),
     ('($.userIdentity.invokedBy = "config.amazonaws.com")', "AWS Config's service-linked role"),
     ('($.eventType = "AwsServiceEvent")', "AWS service events"),
-    ('($.readOnly IS TRUE)', "calls"),
+    ("($.readOnly IS TRUE)", "calls"),
 ]
 
 
@@ -64,8 +65,12 @@ def test_the_issue_examples_are_refused() -> None:
     v = judge(widen(ROOT, '($.eventName = "ConsoleLogin")'), control="4.3")
     assert v.status == "not_ok"
     assert any("console sign-ins of IAM users" in r for r in v.reasons), v.reasons
-    v = judge(KMS.replace("||($.eventName=ScheduleKeyDeletion)",
-                          "||($.eventName=ScheduleKeyDeletion)||($.eventName=GenerateDataKey)"), control="4.7")
+    v = judge(
+        KMS.replace(
+            "||($.eventName=ScheduleKeyDeletion)", "||($.eventName=ScheduleKeyDeletion)||($.eventName=GenerateDataKey)"
+        ),
+        control="4.7",
+    )
     assert v.status == "not_ok"
     assert any("KMS GenerateDataKey calls" in r and "kms:GenerateDataKey" in r for r in v.reasons), v.reasons
 
@@ -73,19 +78,32 @@ def test_the_issue_examples_are_refused() -> None:
 def test_each_control_may_count_its_own_events_among_the_ordinary_records() -> None:
     """A root sign-in is 4.3's event, a failed sign-in 4.6's, a sign-in without MFA 4.2's: each
     row exempts exactly those, and every other control must not count them."""
+
     def signins(control: str) -> set[str]:
         return {p.why for p in ordinary_for(find(control).own_ordinary) if p.name == "signin:ConsoleLogin"}
 
     every = {p.why for p in CORPUS if p.name == "signin:ConsoleLogin"}
-    assert every - signins("4.3") == {"console sign-ins of the root user with MFA",
-                                      "console sign-ins of the root user without MFA",
-                                      "failed console sign-ins of the root user"}
-    assert every - signins("4.6") == {"failed console sign-ins of IAM users", "failed console sign-ins of the root user",
-                                      "console sign-ins of IAM users failing the MFA challenge"}
-    assert signins("4.2") == {"console sign-ins of IAM users with MFA", "console sign-ins of the root user with MFA",
-                              "console sign-ins of IAM users failing the MFA challenge"}
-    denials = {p.name for p in CORPUS if p.record.get("errorCode", "").startswith("AccessDenied")
-               or p.record.get("errorCode", "").endswith("UnauthorizedOperation")}
+    assert every - signins("4.3") == {
+        "console sign-ins of the root user with MFA",
+        "console sign-ins of the root user without MFA",
+        "failed console sign-ins of the root user",
+    }
+    assert every - signins("4.6") == {
+        "failed console sign-ins of IAM users",
+        "failed console sign-ins of the root user",
+        "console sign-ins of IAM users failing the MFA challenge",
+    }
+    assert signins("4.2") == {
+        "console sign-ins of IAM users with MFA",
+        "console sign-ins of the root user with MFA",
+        "console sign-ins of IAM users failing the MFA challenge",
+    }
+    denials = {
+        p.name
+        for p in CORPUS
+        if p.record.get("errorCode", "").startswith("AccessDenied")
+        or p.record.get("errorCode", "").endswith("UnauthorizedOperation")
+    }
     assert denials == {"sts:AssumeRole", "ec2:DescribeInstanceAttribute"}
     assert len(CORPUS) - len(ordinary_for(find("4.1").own_ordinary)) == 2  # its denials are its events
     for c in CONTROLS:
@@ -98,17 +116,35 @@ def test_each_control_may_count_its_own_events_among_the_ordinary_records() -> N
 
 def test_the_corpus_is_broad_and_every_record_names_its_source() -> None:
     signins = [p for p in CORPUS if p.name == "signin:ConsoleLogin"]
-    kinds = {(p.facets["identity"], p.record["responseElements"]["ConsoleLogin"],
-              p.record["additionalEventData"]["MFAUsed"]) for p in signins}
-    assert {("IAMUser", "Success", "Yes"), ("IAMUser", "Success", "No"), ("IAMUser", "Failure", "No"),
-            ("Root", "Success", "Yes"), ("Root", "Success", "No"), ("Root", "Failure", "No"),
-            ("AssumedRole", "Success", "No")} <= kinds
+    kinds = {
+        (p.facets["identity"], p.record["responseElements"]["ConsoleLogin"], p.record["additionalEventData"]["MFAUsed"])
+        for p in signins
+    }
+    assert {
+        ("IAMUser", "Success", "Yes"),
+        ("IAMUser", "Success", "No"),
+        ("IAMUser", "Failure", "No"),
+        ("Root", "Success", "Yes"),
+        ("Root", "Success", "No"),
+        ("Root", "Failure", "No"),
+        ("AssumedRole", "Success", "No"),
+    } <= kinds
     assert any("SamlProviderArn" in p.record["additionalEventData"] for p in signins)
     assert any("aws-reserved/sso.amazonaws.com" in str(p.record["userIdentity"]) for p in signins)
     names = Counter(p.name for p in CORPUS)
-    for call in ("kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "s3:GetObject", "s3:HeadBucket",
-                 "s3:ListObjects", "ec2:DescribeInstances", "iam:GetRole", "iam:ListRoles", "sts:AssumeRole",
-                 "sts:GetCallerIdentity"):
+    for call in (
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "kms:Encrypt",
+        "s3:GetObject",
+        "s3:HeadBucket",
+        "s3:ListObjects",
+        "ec2:DescribeInstances",
+        "iam:GetRole",
+        "iam:ListRoles",
+        "sts:AssumeRole",
+        "sts:GetCallerIdentity",
+    ):
         assert names[call] >= 1, call
     assert any(p.record["userIdentity"].get("invokedBy") for p in CORPUS)
     assert any(p.record.get("eventType") == "AwsServiceEvent" for p in CORPUS)
@@ -121,5 +157,5 @@ def test_the_corpus_is_broad_and_every_record_names_its_source() -> None:
 
 def test_an_unknown_outcome_on_ordinary_traffic_is_not_a_pass() -> None:
     """A construct whose CloudWatch behaviour is uncertain on an ordinary record: not ok."""
-    v = judge(widen(find("4.7").pattern, '($.requestParameters.keySpec = %AES_2[0-9]+%)'), control="4.7")
+    v = judge(widen(find("4.7").pattern, "($.requestParameters.keySpec = %AES_2[0-9]+%)"), control="4.7")
     assert not v.ok

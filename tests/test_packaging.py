@@ -2,6 +2,7 @@
 finds it without --policy-pack, `--version` works, and the audit without boto3 says how
 to install it. Built offline with the pinned setuptools (PEP 517 hooks, no build isolation).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,13 @@ VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["versi
 
 def source_tree(dest: Path) -> Path:
     """The files git would put in a clean clone (tracked, plus new ones not ignored)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for name in filter(None, listed.split("\0")):
         src = ROOT / name
         if src.is_file():
@@ -94,9 +100,24 @@ def installed(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     """The wheel in a fresh virtualenv, without its dependencies (offline)."""
     venv = tmp_path_factory.mktemp("venv") / "env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-                           "--quiet", "--disable-pip-version-check", "--no-deps", "--no-index", str(dists["wheel"])],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-index",
+            str(dists["wheel"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return venv
 
@@ -105,8 +126,9 @@ def run_installed(venv: Path, *args: str, with_dependencies: bool = False) -> su
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     if with_dependencies:  # pulumi, pulumi-policy, grpc... from this interpreter's site-packages
         env["PYTHONPATH"] = sysconfig.get_paths()["purelib"]
-    return subprocess.run([str(venv / "bin" / "trailwatch"), *args], cwd=venv, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(venv / "bin" / "trailwatch"), *args], cwd=venv, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_the_installed_command_prints_its_version(installed: Path) -> None:
@@ -117,8 +139,10 @@ def test_the_installed_command_prints_its_version(installed: Path) -> None:
 def test_the_installed_audit_without_the_aws_sdk_says_how_to_install_it(installed: Path) -> None:
     proc = run_installed(installed, "audit", "--regions", "us-east-1")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr == ('trailwatch audit: error: needs botocore, which is not installed; install it with: '
-                           'pip install "trailwatch-cis[audit]"\n')
+    assert proc.stderr == (
+        "trailwatch audit: error: needs botocore, which is not installed; install it with: "
+        'pip install "trailwatch-cis[audit]"\n'
+    )
     helped = run_installed(installed, "audit", "--help")  # no SDK needed to read the options
     assert helped.returncode == 0 and helped.stdout.startswith("usage: trailwatch audit")
 
@@ -126,8 +150,16 @@ def test_the_installed_audit_without_the_aws_sdk_says_how_to_install_it(installe
 def test_the_installed_check_finds_the_bundled_pack(installed: Path) -> None:
     bundled = next(installed.glob("lib/python*/site-packages/trailwatch/policy_pack"))
     assert (bundled / "PulumiPolicy.yaml").is_file()
-    proc = run_installed(installed, "check", str(ROOT / "tests" / "fixtures" / "stacks" / "no-filter"),
-                         "--stack", "test", "--format", "json", with_dependencies=True)
+    proc = run_installed(
+        installed,
+        "check",
+        str(ROOT / "tests" / "fixtures" / "stacks" / "no-filter"),
+        "--stack",
+        "test",
+        "--format",
+        "json",
+        with_dependencies=True,
+    )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert {d["policyPackName"] for d in doc["diagnostics"]} == {"trailwatch"}
@@ -147,8 +179,13 @@ def test_every_install_instruction_names_trailwatch_cis() -> None:
     assert BARE_NAME.search('pip install "trailwatch[audit]"') and BARE_NAME.search("pip install trailwatch\n")
     assert not BARE_NAME.search('pip install "trailwatch-cis[audit]"')
     assert not BARE_NAME.search('pip install "/path/to/trailwatch[audit]"')
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     offenders = []
     for name in listed:
         path = ROOT / name
@@ -160,13 +197,16 @@ def test_every_install_instruction_names_trailwatch_cis() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["name"] == "trailwatch-cis" and project["scripts"] == {"trailwatch": "trailwatch.__main__:main"}
     from trailwatch.__main__ import EXTRAS
+
     assert EXTRAS["audit"][1] == 'pip install "trailwatch-cis[audit]"'
 
 
 # --- one version, and a tag callers can pin -----------------------------------------------------
 
+
 def test_one_version_everywhere() -> None:
     from trailwatch.version import version
+
     assert version() == VERSION
     pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert str(pack["version"]) == VERSION
@@ -193,8 +233,13 @@ def test_documented_pins_are_the_current_major_tag() -> None:
 
 
 def git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -1,4 +1,5 @@
 """`python -m trailwatch pattern` end to end, as a subprocess (exit codes, files, messages)."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,15 @@ SAMPLES = Path(__file__).resolve().parent / "data" / "cloudtrail-samples"  # ven
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "policy"), env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "trailwatch", "pattern", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, input=stdin, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "trailwatch", "pattern", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +71,11 @@ def test_json_output_with_records_and_json_lines(tmp_path: Path, sample_files: l
 
 
 def test_stdin_events() -> None:
-    r = run(CIS_1_2, "-", stdin='{"errorCode": "AccessDenied", "eventSource": "s3.amazonaws.com", "eventName": "GetObject"}\n')
+    r = run(
+        CIS_1_2,
+        "-",
+        stdin='{"errorCode": "AccessDenied", "eventSource": "s3.amazonaws.com", "eventName": "GetObject"}\n',
+    )
     assert r.returncode == 0
     assert "1 in 1 file(s): 1 match" in r.stdout
 
@@ -111,8 +123,10 @@ def test_profile_option_and_bad_options() -> None:
 
 
 def test_the_command_does_not_import_pulumi_grpc_or_boto3() -> None:
-    code = ("import sys; from trailwatch import pattern_cli; pattern_cli.main(['']);"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'grpc', 'boto3', 'botocore')))")
+    code = (
+        "import sys; from trailwatch import pattern_cli; pattern_cli.main(['']);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'grpc', 'boto3', 'botocore')))"
+    )
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "policy")])
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

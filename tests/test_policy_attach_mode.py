@@ -5,6 +5,7 @@ is judged when a metric filter of the stack targets it and either the pack confi
 (`logGroupNames`, `logGroupNamePatterns`) or the filter is an attempt at any control (for
 4.1: its pattern mentions errorCode with a denial code, or it is named for unauthorized calls).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -33,16 +34,31 @@ CONTROL_TOWER = "aws-controltower/CloudTrailLogs"
 ROOT_USAGE = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }'
 
 
-def attached(group: str = CONTROL_TOWER, pattern: object = CIS_20, metric: str = "UnauthorizedAPICalls",
-             threshold: float = 1.0, name: str = "Unauthorized_API_Calls") -> Inventory:
+def attached(
+    group: str = CONTROL_TOWER,
+    pattern: object = CIS_20,
+    metric: str = "UnauthorizedAPICalls",
+    threshold: float = 1.0,
+    name: str = "Unauthorized_API_Calls",
+) -> Inventory:
     """What the component registers in attach mode: no trail, no log group, a literal name."""
     return Inventory(
-        filters=(MetricFilter("f", name, Ref(group), pattern,
-                              (MetricTransformation(metric, "CISBenchmark", "1"),)),),
-        alarms=(Alarm("a", "a", "CISBenchmark", metric, statistic="Sum", period=300.0,
-                      threshold=threshold, comparison="GreaterThanOrEqualToThreshold",
-                      evaluation_periods=1.0, treat_missing_data="notBreaching",
-                      alarm_actions=(Ref(UNKNOWN, frozenset({"tp"})),)),),
+        filters=(MetricFilter("f", name, Ref(group), pattern, (MetricTransformation(metric, "CISBenchmark", "1"),)),),
+        alarms=(
+            Alarm(
+                "a",
+                "a",
+                "CISBenchmark",
+                metric,
+                statistic="Sum",
+                period=300.0,
+                threshold=threshold,
+                comparison="GreaterThanOrEqualToThreshold",
+                evaluation_periods=1.0,
+                treat_missing_data="notBreaching",
+                alarm_actions=(Ref(UNKNOWN, frozenset({"tp"})),),
+            ),
+        ),
         topics=(Topic("tp", "alerts", UNKNOWN),),
         subscriptions=(Subscription("s", Ref(UNKNOWN, frozenset({"tp"})), "email", "x@example.com"),),
     )
@@ -109,24 +125,28 @@ def test_an_organisation_trail_and_a_filter_on_its_group_give_one_result():
 
 def test_a_filter_on_a_declared_group_is_not_attach_mode():
     from trailwatch_policy.model import LogGroup
+
     inv = replace(attached(group="app-logs"), log_groups=(LogGroup("lg", "app-logs"),))
     assert evaluate(inv) == []  # a declared group that is not CloudTrail's: nothing owed
 
 
-@pytest.mark.parametrize("pattern, name, metric, attempt", [
-    (CIS_20, "x", "x", True),
-    (CIS_12, "x", "x", True),
-    ('{ $.errorCode = "AccessDenied" }', "x", "x", True),
-    ('{ $.errorcode = "*unauthorizedoperation" }', "x", "x", True),
-    ('{ ($.errorCode = "AccessDenied"', "x", "x", True),  # does not parse: still an attempt, and it fails
-    (ROOT_USAGE, "x", "RootUsage", False),
-    ('{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }', "x", "x", False),
-    ('{ $.errorCode = "ThrottlingException" }', "x", "x", False),
-    ('{ $.eventName = "x" }', "Unauthorized_API_Calls", "x", True),
-    ('{ $.eventName = "x" }', "x", "UnauthorizedAPICalls", True),
-    (UNKNOWN, "x", "x", False),
-    (UNKNOWN, "x", "UnauthorisedCalls", True),
-])
+@pytest.mark.parametrize(
+    "pattern, name, metric, attempt",
+    [
+        (CIS_20, "x", "x", True),
+        (CIS_12, "x", "x", True),
+        ('{ $.errorCode = "AccessDenied" }', "x", "x", True),
+        ('{ $.errorcode = "*unauthorizedoperation" }', "x", "x", True),
+        ('{ ($.errorCode = "AccessDenied"', "x", "x", True),  # does not parse: still an attempt, and it fails
+        (ROOT_USAGE, "x", "RootUsage", False),
+        ('{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }', "x", "x", False),
+        ('{ $.errorCode = "ThrottlingException" }', "x", "x", False),
+        ('{ $.eventName = "x" }', "Unauthorized_API_Calls", "x", True),
+        ('{ $.eventName = "x" }', "x", "UnauthorizedAPICalls", True),
+        (UNKNOWN, "x", "x", False),
+        (UNKNOWN, "x", "UnauthorisedCalls", True),
+    ],
+)
 def test_what_counts_as_an_attempt_at_the_control(pattern, name, metric, attempt):
     flt = MetricFilter("f", name, Ref("g"), pattern, (MetricTransformation(metric, "ns", "1"),))
     assert attempts_the_control(flt) is attempt
@@ -149,12 +169,29 @@ def test_a_group_is_cloudtrails_whatever_controls_filter_sits_on_it():
     """Issue 21: the same group with fourteen controls' filters and no 4.1 filter is judged,
     for 4.1 (no filter) and for a broken 4.9 (its pattern misses a call)."""
     from trailwatch_policy.controls import CONTROLS, find
-    filters = tuple(MetricFilter(f"f{c.id}", c.filter, Ref("org-logs"), c.pattern,
-                                 (MetricTransformation(c.metric, "CISBenchmark", "1"),)) for c in CONTROLS[1:])
-    alarms = tuple(Alarm(f"a{c.id}", c.alarm, "CISBenchmark", c.metric, statistic="Sum", period=300.0,
-                         threshold=1.0, comparison="GreaterThanOrEqualToThreshold", evaluation_periods=1.0,
-                         treat_missing_data="notBreaching", alarm_actions=(Ref(UNKNOWN, frozenset({"tp"})),))
-                   for c in CONTROLS[1:])
+
+    filters = tuple(
+        MetricFilter(
+            f"f{c.id}", c.filter, Ref("org-logs"), c.pattern, (MetricTransformation(c.metric, "CISBenchmark", "1"),)
+        )
+        for c in CONTROLS[1:]
+    )
+    alarms = tuple(
+        Alarm(
+            f"a{c.id}",
+            c.alarm,
+            "CISBenchmark",
+            c.metric,
+            statistic="Sum",
+            period=300.0,
+            threshold=1.0,
+            comparison="GreaterThanOrEqualToThreshold",
+            evaluation_periods=1.0,
+            treat_missing_data="notBreaching",
+            alarm_actions=(Ref(UNKNOWN, frozenset({"tp"})),),
+        )
+        for c in CONTROLS[1:]
+    )
     inv = replace(attached(), filters=filters, alarms=alarms)
     assert results(inv) == [("org-logs", "fail", ["no-metric-filter"])]
     assert [r.status for r in evaluate(inv, control="4.3")] == ["pass"]
@@ -169,6 +206,7 @@ def test_a_group_is_cloudtrails_whatever_controls_filter_sits_on_it():
 def test_each_controls_own_pattern_is_an_attempt_at_it(control):
     from trailwatch_policy.controls import find
     from trailwatch_policy.metric_filter import attempts, attempts_a_control
+
     c = find(control)
     flt = MetricFilter("f", "x", Ref("g"), c.pattern, (MetricTransformation("x", "ns", "1"),))
     assert attempts(flt, c) and attempts_a_control(flt) is not None

@@ -1,5 +1,6 @@
 """The pure evaluation (chain.evaluate) on hand-built model objects: every link, both
 linking styles, known and unknown names, organisation and multiple trails."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -40,20 +41,42 @@ def good(style: str = "deps", group: str = "trail-logs", n: str = "") -> Invento
     return Inventory(
         trails=(Trail(f"trail{n}", f"main{n}", ref(LG_ARN + group + ":*", f"lg{n}"), True, True),),
         log_groups=(LogGroup(f"lg{n}", group, UNKNOWN if deps else LG_ARN + group + ":*"),),
-        filters=(MetricFilter(f"f{n}", "f", Ref(group, frozenset({f"lg{n}"}) if deps else frozenset()),
-                              CIS_12, (replace(METRIC, name=f"Calls{n}"),)),),
-        alarms=(Alarm(f"a{n}", "a", "CISBenchmark", f"Calls{n}", statistic="Sum", period=300.0,
-                      threshold=1.0, comparison="GreaterThanOrEqualToThreshold",
-                      evaluation_periods=1.0, treat_missing_data="notBreaching",
-                      alarm_actions=(ref(SNS_ARN + f"alerts{n}", f"tp{n}"),)),),
+        filters=(
+            MetricFilter(
+                f"f{n}",
+                "f",
+                Ref(group, frozenset({f"lg{n}"}) if deps else frozenset()),
+                CIS_12,
+                (replace(METRIC, name=f"Calls{n}"),),
+            ),
+        ),
+        alarms=(
+            Alarm(
+                f"a{n}",
+                "a",
+                "CISBenchmark",
+                f"Calls{n}",
+                statistic="Sum",
+                period=300.0,
+                threshold=1.0,
+                comparison="GreaterThanOrEqualToThreshold",
+                evaluation_periods=1.0,
+                treat_missing_data="notBreaching",
+                alarm_actions=(ref(SNS_ARN + f"alerts{n}", f"tp{n}"),),
+            ),
+        ),
         topics=(Topic(f"tp{n}", f"alerts{n}", UNKNOWN if deps else SNS_ARN + f"alerts{n}"),),
         subscriptions=(Subscription(f"s{n}", ref(SNS_ARN + f"alerts{n}", f"tp{n}"), "email", "x@example.com"),),
     )
 
 
 def merge(*invs: Inventory) -> Inventory:
-    return Inventory(*(sum((getattr(i, f) for i in invs), ()) for f in
-                       ("trails", "log_groups", "filters", "alarms", "topics", "subscriptions")))
+    return Inventory(
+        *(
+            sum((getattr(i, f) for i in invs), ())
+            for f in ("trails", "log_groups", "filters", "alarms", "topics", "subscriptions")
+        )
+    )
 
 
 def codes(inv: Inventory, options: ChainOptions | None = None) -> list[tuple[str, str, str]]:
@@ -72,7 +95,8 @@ def with_alarm(inv: Inventory, **changes) -> Inventory:
 def test_a_working_chain_passes_in_both_linking_styles(style):
     results = evaluate(good(style))
     assert [(r.name, r.id, r.status, r.findings, r.trails) for r in results] == [
-        ("trail-logs", "lg", "pass", (), ("trail",))]
+        ("trail-logs", "lg", "pass", (), ("trail",))
+    ]
 
 
 def test_no_cloudtrail_log_group_means_no_result():
@@ -91,8 +115,11 @@ def test_log_group_without_filter_is_reported_on_the_log_group():
 
 def test_filter_on_another_log_group_does_not_count():
     inv = good()
-    inv = replace(inv, log_groups=inv.log_groups + (LogGroup("other", "app"),),
-                  filters=(replace(inv.filters[0], log_group=Ref(UNKNOWN, frozenset({"other"}))),))
+    inv = replace(
+        inv,
+        log_groups=inv.log_groups + (LogGroup("other", "app"),),
+        filters=(replace(inv.filters[0], log_group=Ref(UNKNOWN, frozenset({"other"}))),),
+    )
     assert codes(inv) == [("lg", "fail", "no-metric-filter")]
 
 
@@ -151,8 +178,15 @@ def test_two_trails_on_one_group_give_one_result():
     assert result.trails == ("trail", "trail2") and result.status == "pass"
 
 
-@pytest.mark.parametrize("pattern,status", [(CIS_12, "pass"), (CIS_20, "pass"), (CIS_14, "fail"),
-                                            ('{($.errorCode = "UnauthorizedOperation") || ($.errorCode = "AccessDenied")}', "fail")])
+@pytest.mark.parametrize(
+    "pattern,status",
+    [
+        (CIS_12, "pass"),
+        (CIS_20, "pass"),
+        (CIS_14, "fail"),
+        ('{($.errorCode = "UnauthorizedOperation") || ($.errorCode = "AccessDenied")}', "fail"),
+    ],
+)
 def test_the_patterns_met_in_practice(pattern, status):
     inv = replace(good(), filters=(replace(good().filters[0], pattern=pattern),))
     assert statuses(inv) == [status]
@@ -173,8 +207,18 @@ def test_unknown_pattern_cannot_be_verified():
 
 
 def test_extra_probe_must_match_is_applied():
-    must = options_from_config({"extraMustMatch": [{"eventVersion": "1.08", "errorCode": "VpceAccessDenied",
-                                                   "eventName": "GetObject", "eventSource": "s3.amazonaws.com"}]})
+    must = options_from_config(
+        {
+            "extraMustMatch": [
+                {
+                    "eventVersion": "1.08",
+                    "errorCode": "VpceAccessDenied",
+                    "eventName": "GetObject",
+                    "eventSource": "s3.amazonaws.com",
+                }
+            ]
+        }
+    )
     assert statuses(good(), must) == ["fail"]
 
 
@@ -196,7 +240,9 @@ def test_alarm_with_unknown_metric_name_cannot_be_verified():
 
 
 def test_metric_value_must_be_a_positive_constant():
-    inv = replace(good(), filters=(replace(good().filters[0], metrics=(replace(METRIC, name="Calls", value="$.count"),)),))
+    inv = replace(
+        good(), filters=(replace(good().filters[0], metrics=(replace(METRIC, name="Calls", value="$.count"),)),)
+    )
     assert codes(inv) == [("f", "fail", "metric-value-invalid")]
 
 
@@ -206,32 +252,41 @@ def test_one_working_alarm_is_enough():
     assert statuses(replace(inv, alarms=(broken,) + inv.alarms)) == ["pass"]
 
 
-@pytest.mark.parametrize("changes,code", [
-    ({"threshold": 2.0}, "alarm-threshold"),
-    ({"comparison": "GreaterThanThreshold"}, "alarm-threshold"),
-    ({"comparison": "LessThanThreshold"}, "alarm-threshold"),
-    ({"threshold": None}, "alarm-threshold"),
-    ({"evaluation_periods": 3.0}, "alarm-single-event"),
-    ({"datapoints_to_alarm": 2.0}, "alarm-single-event"),
-    ({"evaluation_periods": None}, "alarm-single-event"),
-    ({"treat_missing_data": "breaching"}, "alarm-missing-data"),
-    ({"actions_enabled": False}, "alarm-actions-disabled"),
-    ({"alarm_actions": ()}, "alarm-no-actions"),
-    ({"alarm_actions": (Ref("arn:aws:automate:us-east-1:ec2:stop"),)}, "alarm-no-topic"),
-    ({"statistic": None}, "alarm-no-statistic"),
-    ({"dimensions": {"User": "x"}}, "alarm-dimensions"),
-])
+@pytest.mark.parametrize(
+    "changes,code",
+    [
+        ({"threshold": 2.0}, "alarm-threshold"),
+        ({"comparison": "GreaterThanThreshold"}, "alarm-threshold"),
+        ({"comparison": "LessThanThreshold"}, "alarm-threshold"),
+        ({"threshold": None}, "alarm-threshold"),
+        ({"evaluation_periods": 3.0}, "alarm-single-event"),
+        ({"datapoints_to_alarm": 2.0}, "alarm-single-event"),
+        ({"evaluation_periods": None}, "alarm-single-event"),
+        ({"treat_missing_data": "breaching"}, "alarm-missing-data"),
+        ({"actions_enabled": False}, "alarm-actions-disabled"),
+        ({"alarm_actions": ()}, "alarm-no-actions"),
+        ({"alarm_actions": (Ref("arn:aws:automate:us-east-1:ec2:stop"),)}, "alarm-no-topic"),
+        ({"statistic": None}, "alarm-no-statistic"),
+        ({"dimensions": {"User": "x"}}, "alarm-dimensions"),
+    ],
+)
 def test_each_alarm_rule(changes, code):
     assert codes(with_alarm(good(), **changes)) == [("a", "fail", code)]
 
 
-@pytest.mark.parametrize("changes", [
-    {"statistic": "SampleCount", "threshold": 1.0},
-    {"statistic": "Maximum"}, {"statistic": "Average"}, {"statistic": None, "extended_statistic": "p99"},
-    {"threshold": 0.5, "comparison": "GreaterThanThreshold"},
-    {"evaluation_periods": 5.0, "datapoints_to_alarm": 1.0},
-    {"treat_missing_data": None}, {"actions_enabled": None},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"statistic": "SampleCount", "threshold": 1.0},
+        {"statistic": "Maximum"},
+        {"statistic": "Average"},
+        {"statistic": None, "extended_statistic": "p99"},
+        {"threshold": 0.5, "comparison": "GreaterThanThreshold"},
+        {"evaluation_periods": 5.0, "datapoints_to_alarm": 1.0},
+        {"treat_missing_data": None},
+        {"actions_enabled": None},
+    ],
+)
 def test_alarms_that_fire_on_one_event(changes):
     assert statuses(with_alarm(good(), **changes)) == ["pass"]
 
@@ -244,7 +299,9 @@ def test_metric_value_scales_the_statistic():
 
 def test_filter_dimensions_need_the_same_alarm_dimensions():
     dims = {"User": "$.userIdentity.arn"}
-    inv = replace(good(), filters=(replace(good().filters[0], metrics=(replace(METRIC, name="Calls", dimensions=dims),)),))
+    inv = replace(
+        good(), filters=(replace(good().filters[0], metrics=(replace(METRIC, name="Calls", dimensions=dims),)),)
+    )
     assert codes(inv) == [("a", "fail", "alarm-dimensions")]
 
 
@@ -278,10 +335,11 @@ def test_metric_queries_alarm_on_fill_of_the_metric_counts():
         expr = MetricQuery("e1", expression=expression, return_data=True)
         assert statuses(with_alarm(good(), **query_alarm(m, expr))) == ["pass"], expression
     for expression, status, code in (
-            ("FILL(m1, 5)", "fail", "alarm-fires-without-event"),  # 5 >= 1 with no call at all
-            ("FILL(m1, REPEAT)", "unknown", "alarm-expression"),  # depends on earlier periods
-            ("m1 * 0", "fail", "alarm-threshold"),  # one call gives 0
-            ("FILL(m2, 0)", "fail", "alarm-not-on-metric")):  # another metric
+        ("FILL(m1, 5)", "fail", "alarm-fires-without-event"),  # 5 >= 1 with no call at all
+        ("FILL(m1, REPEAT)", "unknown", "alarm-expression"),  # depends on earlier periods
+        ("m1 * 0", "fail", "alarm-threshold"),  # one call gives 0
+        ("FILL(m2, 0)", "fail", "alarm-not-on-metric"),
+    ):  # another metric
         expr = MetricQuery("e1", expression=expression, return_data=True)
         assert codes(with_alarm(good(), **query_alarm(m, expr))) == [("a", status, code)], expression
 
@@ -306,10 +364,19 @@ def test_topic_with_aws_managed_key_drops_notifications():
     cmk = replace(good(), topics=(replace(good().topics[0], kms_master_key_id=UNKNOWN),))
     assert codes(cmk) == [("tp", "unknown", "topic-encryption-unknown")]
     # the stack's own key (key.arn, unknown at preview) whose policy lets CloudWatch use it
-    policy = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]}
-    own = replace(cmk, topics=(replace(cmk.topics[0], kms_key_sources=frozenset({"key"})),),
-                  keys=(Key("key", policy=policy),))
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            }
+        ]
+    }
+    own = replace(
+        cmk, topics=(replace(cmk.topics[0], kms_key_sources=frozenset({"key"})),), keys=(Key("key", policy=policy),)
+    )
     assert statuses(own) == ["pass"]
 
 
@@ -336,8 +403,7 @@ LIVE = ChainOptions(preview=False, topics_complete=True)  # how the audit judges
 
 
 def test_deleted_topic_fails_when_every_topic_was_read():
-    gone = replace(good("literal"), topics=(replace(good("literal").topics[0], exists=False),),
-                   subscriptions=())
+    gone = replace(good("literal"), topics=(replace(good("literal").topics[0], exists=False),), subscriptions=())
     for options in (None, LIVE):  # a topic known to be gone fails in both modes
         [f] = evaluate(gone, options)[0].findings
         assert (f.resource_id, f.link, f.status, f.code) == ("a", "alarm", "fail", "alarm-topic-missing")
@@ -353,15 +419,19 @@ def test_topic_not_in_inventory_is_external_at_preview_and_unknown_when_topics_a
 def test_missing_topic_does_not_hide_a_working_one():
     inv = good("literal")
     gone = Topic("gone", "gone", SNS_ARN + "gone", exists=False)
-    both = with_alarm(replace(inv, topics=inv.topics + (gone,)),
-                      alarm_actions=(Ref(SNS_ARN + "gone"), Ref(SNS_ARN + "alerts")))
+    both = with_alarm(
+        replace(inv, topics=inv.topics + (gone,)), alarm_actions=(Ref(SNS_ARN + "gone"), Ref(SNS_ARN + "alerts"))
+    )
     assert statuses(both, LIVE) == ["pass"]
 
 
-@pytest.mark.parametrize(("changes", "code"), [
-    ({"kms_master_key_id": UNKNOWN, "kms_key_sources": frozenset({"tp"})}, "topic-encryption-unknown"),
-    ({"cloudwatch_can_publish": UNKNOWN}, "topic-policy-unknown"),
-])
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"kms_master_key_id": UNKNOWN, "kms_key_sources": frozenset({"tp"})}, "topic-encryption-unknown"),
+        ({"cloudwatch_can_publish": UNKNOWN}, "topic-policy-unknown"),
+    ],
+)
 def test_unreadable_topic_settings_are_unknown_live_and_accepted_at_preview(changes, code):
     inv = replace(good(), topics=(replace(good().topics[0], **changes),))
     assert statuses(inv) == ["pass"]  # the pack's deliberate preview exception
@@ -377,19 +447,18 @@ def test_unreadable_subscriptions_are_unknown_in_both_modes():
     confirmed = replace(inv, subscriptions=(unread,) + good("literal").subscriptions)
     assert statuses(confirmed, LIVE) == ["pass"]  # one confirmed subscriber is enough
     pending = replace(unread, id="p", confirmed=False)
-    assert codes(replace(inv, subscriptions=(pending,)), LIVE) == [
-        ("tp", "fail", "topic-subscription-pending")]
+    assert codes(replace(inv, subscriptions=(pending,)), LIVE) == [("tp", "fail", "topic-subscription-pending")]
 
 
 def test_unknown_topic_setting_decides_only_its_own_chain():
     """Two alarms on the metric: one topic unreadable, the other fine -> pass."""
     inv = good("literal")
-    other = replace(inv.topics[0], id="tp2", name="alerts2", arn=SNS_ARN + "alerts2",
-                    kms_master_key_id=UNKNOWN)
+    other = replace(inv.topics[0], id="tp2", name="alerts2", arn=SNS_ARN + "alerts2", kms_master_key_id=UNKNOWN)
     alarm2 = replace(inv.alarms[0], id="a2", alarm_actions=(Ref(SNS_ARN + "alerts2"),))
     sub2 = Subscription("s2", Ref(SNS_ARN + "alerts2"), "email", "y@example.com")
-    both = replace(inv, alarms=inv.alarms + (alarm2,), topics=inv.topics + (other,),
-                   subscriptions=inv.subscriptions + (sub2,))
+    both = replace(
+        inv, alarms=inv.alarms + (alarm2,), topics=inv.topics + (other,), subscriptions=inv.subscriptions + (sub2,)
+    )
     assert statuses(both, LIVE) == ["pass"]
     only = replace(both, alarms=(alarm2,))
     assert codes(only, LIVE) == [("tp2", "unknown", "topic-encryption-unknown")]
@@ -400,17 +469,25 @@ def test_trail_findings():
     assert trail_findings(Inventory(trails=(ok,))) == []
     bad = replace(ok, multi_region=False, logging=False, management_events="write")
     assert [f.code for f in trail_findings(Inventory(trails=(bad,)))] == [
-        "trail-not-multi-region", "trail-not-logging", "trail-management-events"]
+        "trail-not-multi-region",
+        "trail-not-logging",
+        "trail-management-events",
+    ]
     assert trail_findings(Inventory(trails=(replace(bad, log_group=Ref()),))) == []
 
 
 def test_options_defaults_and_errors():
     assert options_from_config(None) == ChainOptions()
-    assert options_from_config({"logGroupNamePatterns": ["^x"], "requireSubscription": False}) == \
-        ChainOptions(log_group_patterns=("^x",), require_subscription=False)
-    for bad in ({"logGroupNamePatterns": "^x"}, {"logGroupNamePatterns": ["("]},
-                {"requireSubscription": "yes"}, {"acceptedPatternProfile": "nope"},
-                {"extraMustMatch": ["not a record"]}):
+    assert options_from_config({"logGroupNamePatterns": ["^x"], "requireSubscription": False}) == ChainOptions(
+        log_group_patterns=("^x",), require_subscription=False
+    )
+    for bad in (
+        {"logGroupNamePatterns": "^x"},
+        {"logGroupNamePatterns": ["("]},
+        {"requireSubscription": "yes"},
+        {"acceptedPatternProfile": "nope"},
+        {"extraMustMatch": ["not a record"]},
+    ):
         with pytest.raises(ConfigError):
             options_from_config(bad)
 
@@ -418,6 +495,7 @@ def test_options_defaults_and_errors():
 def test_linking_is_linear():
     """20k groups, filters and alarms evaluate quickly (no quadratic linking)."""
     import time
+
     invs = [good("literal", group=f"aws-cloudtrail-logs-{i}", n=str(i)) for i in range(2000)]
     big = merge(*invs)
     start = time.perf_counter()
@@ -435,15 +513,21 @@ def test_filters_sharing_a_metric_are_judged_each_on_their_own():
     shared = with_alarm(a, metric_name="Shared", threshold=9.0).alarms
     results = evaluate(replace(inv, alarms=shared))
     assert [(r.name, [(f.resource_id, f.code, f.log_group) for f in r.findings]) for r in results] == [
-        ("g1", [("a1", "alarm-threshold", "g1")]), ("g2", [("a1", "alarm-threshold", "g2")])]
+        ("g1", [("a1", "alarm-threshold", "g1")]),
+        ("g2", [("a1", "alarm-threshold", "g2")]),
+    ]
 
 
 def test_many_groups_sharing_one_metric_and_alarm_stay_fast():
     import time
+
     invs = [good("literal", group=f"aws-cloudtrail-logs-{i}", n=str(i)) for i in range(3000)]
     big = merge(*invs)
-    big = replace(big, filters=tuple(replace(f, metrics=(METRIC,)) for f in big.filters),
-                  alarms=tuple(replace(a, metric_name=METRIC.name) for a in big.alarms))
+    big = replace(
+        big,
+        filters=tuple(replace(f, metrics=(METRIC,)) for f in big.filters),
+        alarms=tuple(replace(a, metric_name=METRIC.name) for a in big.alarms),
+    )
     start = time.perf_counter()
     assert {r.status for r in evaluate(big)} == {"pass"}
     assert time.perf_counter() - start < 5
@@ -460,11 +544,11 @@ def test_a_failure_judging_one_group_is_kept_to_that_group(monkeypatch):
         if flt.id == "f1":
             raise RecursionError("deep")
         return real(flt, options, *control)
+
     monkeypatch.setattr(chain, "pattern_problems", exploding)
     inv = merge(good(n="1", group="g1"), replace(good(n="2", group="g2"), filters=()))
     [one, two] = evaluate(inv)
-    assert (one.status, [(f.resource_id, f.code) for f in one.findings]) == (
-        "unknown", [("lg1", "evaluation-failed")])
+    assert (one.status, [(f.resource_id, f.code) for f in one.findings]) == ("unknown", [("lg1", "evaluation-failed")])
     assert "RecursionError: deep (at chain.py:" in one.findings[0].message  # the pack's frame
     assert (two.status, [f.code for f in two.findings]) == ("fail", ["no-metric-filter"])
 
@@ -474,8 +558,10 @@ def test_unresolved_links_are_shared_not_copied():
     same Shared findings (judged once), and `findings` still lists them per group."""
     n = 50
     invs = [replace(good(n=str(i), group=f"g{i}"), filters=()) for i in range(n)]
-    loose = tuple(MetricFilter(f"x{i}", "x", Ref(UNKNOWN, frozenset({"elsewhere"})), CIS_12,
-                               (replace(METRIC, name=f"Calls{i}"),)) for i in range(n))
+    loose = tuple(
+        MetricFilter(f"x{i}", "x", Ref(UNKNOWN, frozenset({"elsewhere"})), CIS_12, (replace(METRIC, name=f"Calls{i}"),))
+        for i in range(n)
+    )
     results = evaluate(replace(merge(*invs), filters=loose))
     assert {r.status for r in results} == {"unknown"}
     assert all(r.own == () and len(r.shared) == 1 for r in results)
@@ -485,12 +571,28 @@ def test_unresolved_links_are_shared_not_copied():
     assert len(results[0].shared[0].findings) == n
 
 
-@pytest.mark.parametrize("pattern", ["^aws-cloudtrail-logs-", "-trail$", "^exact$", "mid", "^$",
-                                     "a^b", "^a$b", "x.y", "^org-[a-z]+$"])
+@pytest.mark.parametrize(
+    "pattern", ["^aws-cloudtrail-logs-", "-trail$", "^exact$", "mid", "^$", "a^b", "^a$b", "x.y", "^org-[a-z]+$"]
+)
 def test_name_patterns_plain_text_fast_path_agrees_with_the_linear_regex(pattern):
     from trailwatch_policy.filter_pattern.regex import compile_linear
     from trailwatch_policy.options import compile_name_pattern
-    names = ["aws-cloudtrail-logs-x", "org-trail", "exact", "exact\n", "xmidx", "a^b", "a$b", "",
-             "x.y", "xzy", "org-abc", "org-trail\n", "\naws-cloudtrail-logs-x", "exactly"]
+
+    names = [
+        "aws-cloudtrail-logs-x",
+        "org-trail",
+        "exact",
+        "exact\n",
+        "xmidx",
+        "a^b",
+        "a$b",
+        "",
+        "x.y",
+        "xzy",
+        "org-abc",
+        "org-trail\n",
+        "\naws-cloudtrail-logs-x",
+        "exactly",
+    ]
     ours, theirs = compile_name_pattern(pattern), compile_linear(pattern, strict=False).search
     assert [ours(n) for n in names] == [theirs(n) for n in names]

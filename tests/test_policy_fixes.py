@@ -1,5 +1,6 @@
 """Every finding code has a Pulumi fix (the rule's) and an AWS CLI fix (trailwatch_policy.codes),
 and the CLI fix names the resource the finding is about."""
+
 from __future__ import annotations
 
 import re
@@ -60,8 +61,9 @@ def test_every_code_an_audit_can_emit_has_a_cli_fix() -> None:
 
 @pytest.mark.parametrize("code", sorted(FIXES))
 def test_every_template_fills_from_the_resource_arn(code: str) -> None:
-    resource = {"trail": TRAIL_ARN, "no": TRAIL_ARN, "log": GROUP_ARN, "alarm": ALARM_ARN,
-                "topic": TOPIC_ARN}.get(code.split("-")[0], FILTER_ID)
+    resource = {"trail": TRAIL_ARN, "no": TRAIL_ARN, "log": GROUP_ARN, "alarm": ALARM_ARN, "topic": TOPIC_ARN}.get(
+        code.split("-")[0], FILTER_ID
+    )
     text = cli_fix(code, resource, GROUP, (("topic", TOPIC_ARN),))
     assert text.startswith(("aws ", "confirm ")), text
     assert not re.search(r"\{[a-z_]+\}", text), text  # every placeholder filled
@@ -73,11 +75,14 @@ def test_every_template_fills_from_the_resource_arn(code: str) -> None:
 
 def test_trail_fixes_name_the_trail_and_its_region() -> None:
     assert cli_fix("trail-not-multi-region", TRAIL_ARN) == (
-        f"aws cloudtrail update-trail --region {REGION} --name {TRAIL_ARN} --is-multi-region-trail")
+        f"aws cloudtrail update-trail --region {REGION} --name {TRAIL_ARN} --is-multi-region-trail"
+    )
     assert cli_fix("trail-not-logging", TRAIL_ARN) == (
-        f"aws cloudtrail start-logging --region {REGION} --name {TRAIL_ARN}")
-    assert '[{"ReadWriteType": "All", "IncludeManagementEvents": true}]' in \
-        cli_fix("trail-management-events", TRAIL_ARN)
+        f"aws cloudtrail start-logging --region {REGION} --name {TRAIL_ARN}"
+    )
+    assert '[{"ReadWriteType": "All", "IncludeManagementEvents": true}]' in cli_fix(
+        "trail-management-events", TRAIL_ARN
+    )
 
 
 def test_unknown_code_falls_back_to_the_given_fix() -> None:
@@ -92,10 +97,19 @@ def test_audit_only_pulumi_fix_keeps_python_braces() -> None:
 def live_inventory(**alarm_changes: object) -> Inventory:
     """An account as the audit maps it: ARNs everywhere, a non-default metric name."""
     metric = MetricTransformation("DeniedCalls", "Security", "1")
-    alarm = Alarm(ALARM_ARN, "Unauthorized", "Security", "DeniedCalls", statistic="Sum",
-                  period=300.0, threshold=1.0, comparison="GreaterThanOrEqualToThreshold",
-                  evaluation_periods=1.0, treat_missing_data="notBreaching",
-                  alarm_actions=(Ref(TOPIC_ARN),))
+    alarm = Alarm(
+        ALARM_ARN,
+        "Unauthorized",
+        "Security",
+        "DeniedCalls",
+        statistic="Sum",
+        period=300.0,
+        threshold=1.0,
+        comparison="GreaterThanOrEqualToThreshold",
+        evaluation_periods=1.0,
+        treat_missing_data="notBreaching",
+        alarm_actions=(Ref(TOPIC_ARN),),
+    )
     return Inventory(
         trails=(Trail(TRAIL_ARN, "main", Ref(GROUP_ARN + ":*"), True, True, region=REGION),),
         log_groups=(LogGroup(GROUP_ARN, GROUP, GROUP_ARN),),
@@ -129,7 +143,8 @@ def test_pattern_cli_fix_rewrites_the_same_filter() -> None:
     assert finding.cli_fix == (
         f"aws logs put-metric-filter --region {REGION} --log-group-name {GROUP} --filter-name "
         f"denied-calls --filter-pattern '{CIS_PATTERN}' --metric-transformations "
-        "metricName=DeniedCalls,metricNamespace=Security,metricValue=1,defaultValue=0")
+        "metricName=DeniedCalls,metricNamespace=Security,metricValue=1,defaultValue=0"
+    )
 
 
 def test_missing_topic_cli_fix_recreates_it() -> None:
@@ -137,8 +152,10 @@ def test_missing_topic_cli_fix_recreates_it() -> None:
     inv = replace(inv, topics=(replace(inv.topics[0], exists=False),), subscriptions=())
     finding = only_finding(inv)
     assert finding.code == "alarm-topic-missing"
-    assert finding.cli_fix.startswith(f"aws sns create-topic --region {REGION} --name security-alerts, "
-                                      f"then aws sns subscribe --region {REGION} --topic-arn {TOPIC_ARN}")
+    assert finding.cli_fix.startswith(
+        f"aws sns create-topic --region {REGION} --name security-alerts, "
+        f"then aws sns subscribe --region {REGION} --topic-arn {TOPIC_ARN}"
+    )
 
 
 def test_topic_cli_fix_names_the_topic_not_the_alarm_action() -> None:
@@ -146,5 +163,7 @@ def test_topic_cli_fix_names_the_topic_not_the_alarm_action() -> None:
     inv = replace(inv, topics=(replace(inv.topics[0], kms_master_key_id="alias/aws/sns"),))
     finding = only_finding(inv)
     assert finding.code == "topic-aws-managed-key"
-    assert f"aws sns set-topic-attributes --region {REGION} --topic-arn {TOPIC_ARN} " \
-           "--attribute-name KmsMasterKeyId" in finding.cli_fix
+    assert (
+        f"aws sns set-topic-attributes --region {REGION} --topic-arn {TOPIC_ARN} "
+        "--attribute-name KmsMasterKeyId" in finding.cli_fix
+    )

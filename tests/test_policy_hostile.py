@@ -5,6 +5,7 @@ mandatory violation must still be reported. Sizes here are small enough for the 
 `make bench` (bench/hostile.py) runs the same attacks at full size against time and
 output targets.
 """
+
 from __future__ import annotations
 
 import sys
@@ -62,11 +63,17 @@ def test_unresolved_links_are_judged_once_and_output_stays_linear(default):
     specs: list[Spec] = [canary()]
     for i in range(n):
         group = Spec(LOG_GROUP, f"g{i}", {"name": f"aws-cloudtrail-logs-{i}", "arn": UNKNOWN_STRING})
-        flt = Spec(FILTER, f"f{i}", {"name": f"f{i}", "logGroupName": UNKNOWN_STRING,
-                                     "pattern": '{ $.errorCode = "AccessDenied*" }',
-                                     "metricTransformation": {"name": f"M{i}", "namespace": "CIS",
-                                                              "value": "1"}},
-                   {"logGroupName": [f"urn:pulumi:dev::trailwatch::x::y{i}"]})
+        flt = Spec(
+            FILTER,
+            f"f{i}",
+            {
+                "name": f"f{i}",
+                "logGroupName": UNKNOWN_STRING,
+                "pattern": '{ $.errorCode = "AccessDenied*" }',
+                "metricTransformation": {"name": f"M{i}", "namespace": "CIS", "value": "1"},
+            },
+            {"logGroupName": [f"urn:pulumi:dev::trailwatch::x::y{i}"]},
+        )
         specs += [group, flt]
     diags = default.analyze_stack(specs)
     assert all(d.enforcementLevel == analyzer_pb2.MANDATORY for d in diags)
@@ -75,7 +82,8 @@ def test_unresolved_links_are_judged_once_and_output_stays_linear(default):
     # names the first groups and counts the rest, past 10 filters a summary counts them.
     assert len(filter_diags) == 10 and all(
         f"'{CANARY}', 'aws-cloudtrail-logs-0'" in d.message and f"and {n + 1 - 5} more" in d.message
-        for d in filter_diags)
+        for d in filter_diags
+    )
     [summary] = [d for d in diags if not d.urn]
     assert text(summary).startswith(f"{n - 10} more resources have [filter-log-group-unknown]")
     assert len(diags) == 11 and size(diags) < 30_000  # was one line per (group, filter) pair
@@ -90,14 +98,33 @@ def test_alarms_with_an_unknown_metric_are_judged_once(default):
         group = f"aws-cloudtrail-logs-{i}"
         specs += [
             Spec(LOG_GROUP, f"g{i}", {"name": group, "arn": UNKNOWN_STRING}),
-            Spec(FILTER, f"f{i}", {"name": f"f{i}", "logGroupName": group, "pattern": CIS_12,
-                                   "metricTransformation": {"name": f"M{i}", "namespace": "CIS",
-                                                            "value": "1"}}),
-            Spec(ALARM, f"a{i}", {"name": f"a{i}", "metricName": UNKNOWN_STRING, "namespace": "CIS",
-                                  "statistic": "Sum", "period": 300.0, "threshold": 1.0,
-                                  "evaluationPeriods": 1.0, "alarmActions": [UNKNOWN_STRING],
-                                  "comparisonOperator": "GreaterThanOrEqualToThreshold"},
-                 {"metricName": [f"urn:pulumi:dev::trailwatch::x::m{i}"]})]
+            Spec(
+                FILTER,
+                f"f{i}",
+                {
+                    "name": f"f{i}",
+                    "logGroupName": group,
+                    "pattern": CIS_12,
+                    "metricTransformation": {"name": f"M{i}", "namespace": "CIS", "value": "1"},
+                },
+            ),
+            Spec(
+                ALARM,
+                f"a{i}",
+                {
+                    "name": f"a{i}",
+                    "metricName": UNKNOWN_STRING,
+                    "namespace": "CIS",
+                    "statistic": "Sum",
+                    "period": 300.0,
+                    "threshold": 1.0,
+                    "evaluationPeriods": 1.0,
+                    "alarmActions": [UNKNOWN_STRING],
+                    "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                },
+                {"metricName": [f"urn:pulumi:dev::trailwatch::x::m{i}"]},
+            ),
+        ]
     diags = default.analyze_stack(specs)
     assert_canary(diags)
     alarms = [d for d in diags if d.urn and "[alarm-metric-unknown]" in d.message]
@@ -112,8 +139,9 @@ def test_output_is_capped_per_code_with_a_counted_summary(default):
     """Many CloudTrail-named groups without a filter: the first 10 in full, the rest
     counted in one mandatory summary, the canary's violation among the full ones."""
     n = 300
-    specs = [canary()] + [Spec(LOG_GROUP, f"g{i}", {"name": f"aws-cloudtrail-logs-{i}",
-                                                   "arn": UNKNOWN_STRING}) for i in range(n)]
+    specs = [canary()] + [
+        Spec(LOG_GROUP, f"g{i}", {"name": f"aws-cloudtrail-logs-{i}", "arn": UNKNOWN_STRING}) for i in range(n)
+    ]
     diags = default.analyze_stack(specs)
     assert_canary(diags)
     full = [d for d in diags if d.urn]
@@ -123,35 +151,49 @@ def test_output_is_capped_per_code_with_a_counted_summary(default):
     assert text(summary).startswith(f"{n + 1 - 10:,} more resources have [no-metric-filter]")
     assert "and 271 others" in summary.message and size(diags) < 15_000
     from trailwatch.engine.report import findings_of  # the check command's structured output
+
     assert [f["code"] for f in findings_of(summary.message)[0]] == ["no-metric-filter"]
 
 
-@pytest.mark.parametrize("pattern, why", [
-    ("(a+)+$", "parentheses"),  # exponential in a backtracking engine
-    ("a{99999999999999999999}", ""),  # OverflowError in Python's re
-    ("x" * 100_000, "at most 512"),
-])
+@pytest.mark.parametrize(
+    "pattern, why",
+    [
+        ("(a+)+$", "parentheses"),  # exponential in a backtracking engine
+        ("a{99999999999999999999}", ""),  # OverflowError in Python's re
+        ("x" * 100_000, "at most 512"),
+    ],
+)
 def test_admin_patterns_that_cannot_run_in_linear_time_are_config_errors(pack, pattern, why):
     """Refused with one clear message; the stack is still judged with the rest of the
     configuration (the usable patterns, else the default), so the canary stands."""
     pack.configure({MONITORED: {"logGroupNamePatterns": [pattern]}})
-    diags = pack.analyze_stack([Spec(LOG_GROUP, "a", {"name": "a" * 40 + "!", "arn": UNKNOWN_STRING}),
-                                canary()])
+    diags = pack.analyze_stack([Spec(LOG_GROUP, "a", {"name": "a" * 40 + "!", "arn": UNKNOWN_STRING}), canary()])
     assert_canary(diags)
     [d] = [d for d in diags if not d.urn]
-    assert text(d).startswith(f"trailwatch configuration error in policy {MONITORED}: "
-                                "logGroupNamePatterns")
+    assert text(d).startswith(f"trailwatch configuration error in policy {MONITORED}: logGroupNamePatterns")
     assert why in d.message and "please report" not in d.message and len(d.message) < 1_000
     assert d.enforcementLevel == analyzer_pb2.MANDATORY
 
 
 def test_admin_patterns_still_select_groups(pack):
-    pack.configure({MONITORED: {"logGroupNamePatterns": ["^audit-", "-trail$"],
-                                "logGroupNames": [f"name-{i}" for i in range(20_000)] + ["exact"]}})
-    specs = [Spec(LOG_GROUP, n, {"name": n, "arn": UNKNOWN_STRING})
-             for n in ("audit-x", "org-trail", "exact", "name-19999", "app", "trail-app")]
+    pack.configure(
+        {
+            MONITORED: {
+                "logGroupNamePatterns": ["^audit-", "-trail$"],
+                "logGroupNames": [f"name-{i}" for i in range(20_000)] + ["exact"],
+            }
+        }
+    )
+    specs = [
+        Spec(LOG_GROUP, n, {"name": n, "arn": UNKNOWN_STRING})
+        for n in ("audit-x", "org-trail", "exact", "name-19999", "app", "trail-app")
+    ]
     assert sorted(d.urn.rsplit("::", 1)[-1] for d in pack.analyze_stack(specs)) == [
-        "audit-x", "exact", "name-19999", "org-trail"]
+        "audit-x",
+        "exact",
+        "name-19999",
+        "org-trail",
+    ]
 
 
 def deep_json(depth: int) -> str:
@@ -168,9 +210,9 @@ def test_a_document_too_deep_to_read_fails_only_its_own_resource(default, where)
     if where == "inline":
         topic.props["policy"] = deep_json(300_000)
     else:
-        specs.append(Spec(TOPIC_POLICY, "policy", {"arn": UNKNOWN_STRING,
-                                                   "policy": deep_json(300_000)},
-                          {"arn": [topic.urn]}))
+        specs.append(
+            Spec(TOPIC_POLICY, "policy", {"arn": UNKNOWN_STRING, "policy": deep_json(300_000)}, {"arn": [topic.urn]})
+        )
     diags = default.analyze_stack(specs)
     assert_canary(diags)
     [d] = [d for d in diags if d.urn == topic.urn]
@@ -205,13 +247,14 @@ def test_deep_but_legal_documents_are_judged(default, deep_recursion):
     condition = '{"k": ' * 2_000 + '"leaf"' + "}" * 2_000
     # the deep condition sits on a statement for another principal (an unmodelled condition
     # key on CloudWatch's own statement would make the policy "cannot be verified")
-    allow = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
-             '{"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": "*"}, '
-             '{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, '
-             '"Action": "sns:Subscribe", "Resource": "*", '
-             '"Condition": {"StringEquals": ' + condition + "}}]}")
-    specs.append(Spec(TOPIC_POLICY, "policy", {"arn": UNKNOWN_STRING, "policy": allow},
-                      {"arn": [topic.urn]}))
+    allow = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": '
+        '{"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": "*"}, '
+        '{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, '
+        '"Action": "sns:Subscribe", "Resource": "*", '
+        '"Condition": {"StringEquals": ' + condition + "}}]}"
+    )
+    specs.append(Spec(TOPIC_POLICY, "policy", {"arn": UNKNOWN_STRING, "policy": allow}, {"arn": [topic.urn]}))
     diags = default.analyze_stack(specs)
     assert [d.urn for d in diags] == [canary().urn]
     assert_canary(diags)

@@ -1,5 +1,6 @@
 """The real pack process over the Analyzer gRPC protocol, configured as the engine does
 (schema defaults + --policy-pack-config overrides), on preview-shaped stacks."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,12 +53,18 @@ def test_analyzer_info(pack):
     assert [(p.name, p.enforcementLevel, p.policy_type) for p in info.policies][:3] == [
         (MONITORED, analyzer_pb2.MANDATORY, analyzer_pb2.POLICY_TYPE_STACK),
         ("metric-filter-pattern-valid", analyzer_pb2.MANDATORY, analyzer_pb2.POLICY_TYPE_RESOURCE),
-        ("cloudtrail-records-all-regions", analyzer_pb2.ADVISORY, analyzer_pb2.POLICY_TYPE_RESOURCE)]
+        ("cloudtrail-records-all-regions", analyzer_pb2.ADVISORY, analyzer_pb2.POLICY_TYPE_RESOURCE),
+    ]
     assert len(info.policies) == 17  # + one per other CIS monitoring control (test_controls_pack.py)
     schema = json_format_to_dict(info.policies[0].configSchema.properties)
     assert schema["logGroupNamePatterns"]["default"] == ["^aws-cloudtrail-logs-"]
-    assert {"logGroupNames", "requireSubscription", "extraMustMatch", "extraMustNotMatch",
-            "acceptedPatternProfile"} <= set(schema)
+    assert {
+        "logGroupNames",
+        "requireSubscription",
+        "extraMustMatch",
+        "extraMustNotMatch",
+        "acceptedPatternProfile",
+    } <= set(schema)
 
 
 @pytest.mark.parametrize("style", ["deps", "literal"])
@@ -110,15 +117,25 @@ def test_unknown_pattern_is_mandatory_and_says_so(default):
 
 
 def test_organisation_trail_and_multiple_trails(default):
-    org = [Spec(TRAIL, "org", {"name": "org", "isMultiRegionTrail": True,
-                                "cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:1:log-group:org-logs:*"})]
+    org = [
+        Spec(
+            TRAIL,
+            "org",
+            {
+                "name": "org",
+                "isMultiRegionTrail": True,
+                "cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:1:log-group:org-logs:*",
+            },
+        )
+    ]
     [(name, level, urn)] = diags(default, org)
     assert urn == org[0].urn
     both = stack(suffix="a", group="aws-cloudtrail-logs-a") + stack(suffix="b", group="aws-cloudtrail-logs-b")
     assert diags(default, both) == []
     broken = [s for s in both if s.name != "unauthorizedb"]
     assert [u for _, _, u in diags(default, broken)] == [
-        next(s.urn for s in broken if s.type == LOG_GROUP and s.name == "trail-logsb")]
+        next(s.urn for s in broken if s.type == LOG_GROUP and s.name == "trail-logsb")
+    ]
 
 
 def test_invalid_pattern_fails_the_resource_policy(default):

@@ -1,5 +1,6 @@
 """The Pulumi glue: PolicyResources built by the SDK's own deserialization and
 unknown-checking proxy (reading an unknown raises there) -> the model, never raising."""
+
 from __future__ import annotations
 
 import json
@@ -67,9 +68,16 @@ def test_values_are_typed_and_secrets_plain():
 
 
 def test_every_kind_of_unknown_becomes_UNKNOWN():
-    props = {"name": "a", "namespace": UNKNOWN_STRING, "metricName": "m", "threshold": UNKNOWN_NUMBER,
-             "actionsEnabled": UNKNOWN_BOOL, "alarmActions": UNKNOWN_ARRAY, "dimensions": UNKNOWN_OBJECT,
-             "metricQueries": [{"id": "m1", "metric": UNKNOWN_OBJECT}]}
+    props = {
+        "name": "a",
+        "namespace": UNKNOWN_STRING,
+        "metricName": "m",
+        "threshold": UNKNOWN_NUMBER,
+        "actionsEnabled": UNKNOWN_BOOL,
+        "alarmActions": UNKNOWN_ARRAY,
+        "dimensions": UNKNOWN_OBJECT,
+        "metricQueries": [{"id": "m1", "metric": UNKNOWN_OBJECT}],
+    }
     [alarm] = inventory(policy_resources([Spec(ALARM, "a", props)])).alarms
     assert alarm.namespace is UNKNOWN and alarm.threshold is UNKNOWN and alarm.actions_enabled is UNKNOWN
     assert alarm.alarm_actions == (Ref(UNKNOWN),) and alarm.dimensions is UNKNOWN
@@ -79,8 +87,19 @@ def test_every_kind_of_unknown_becomes_UNKNOWN():
 # What links the chain (trail -> log group -> filter) stays right; every other property of every
 # resource of the chain gets the wrong type, so each rule reads a wrong-typed value.
 LINKS = {TRAIL: {"cloudWatchLogsGroupArn"}, LOG_GROUP: {"name", "arn"}, FILTER: {"logGroupName"}}
-WRONG = [5, 2.5, True, None, "nope", ["x", 1], {"a": {"b": 1}}, [{"name": 1, "namespace": None}],
-         UNKNOWN_STRING, UNKNOWN_OBJECT, UNKNOWN_ARRAY]
+WRONG = [
+    5,
+    2.5,
+    True,
+    None,
+    "nope",
+    ["x", 1],
+    {"a": {"b": 1}},
+    [{"name": 1, "namespace": None}],
+    UNKNOWN_STRING,
+    UNKNOWN_OBJECT,
+    UNKNOWN_ARRAY,
+]
 
 
 @pytest.mark.parametrize("wrong", WRONG, ids=lambda w: type(w).__name__ + ":" + str(w)[:12])
@@ -94,11 +113,16 @@ def test_wrong_types_never_crash(wrong, style):
         spec.props = {k: (v if k in LINKS.get(spec.type, ()) else wrong) for k, v in spec.props.items()}
         if spec.type == FILTER:
             spec.props["metricTransformation"] = wrong
-    specs += [Spec(TOPIC_POLICY, "tpp", {"arn": wrong, "policy": wrong}),
-              Spec("aws-native:logs:MetricFilter", "nf",
-                   {"logGroupName": "aws-cloudtrail-logs-main", "filterPattern": wrong, "metricTransformations": wrong}),
-              Spec("aws-native:cloudwatch:Alarm", "na", {"metricName": wrong, "alarmActions": wrong}),
-              Spec("aws:s3/bucket:Bucket", "b", {"bucket": wrong})]
+    specs += [
+        Spec(TOPIC_POLICY, "tpp", {"arn": wrong, "policy": wrong}),
+        Spec(
+            "aws-native:logs:MetricFilter",
+            "nf",
+            {"logGroupName": "aws-cloudtrail-logs-main", "filterPattern": wrong, "metricTransformations": wrong},
+        ),
+        Spec("aws-native:cloudwatch:Alarm", "na", {"metricName": wrong, "alarmActions": wrong}),
+        Spec("aws:s3/bucket:Bucket", "b", {"bucket": wrong}),
+    ]
     results = evaluate(inventory(policy_resources(specs)))
     assert [r.name for r in results] == ["aws-cloudtrail-logs-main"]  # the group is found and judged
     codes = [f.code for r in results for f in r.findings]
@@ -106,24 +130,38 @@ def test_wrong_types_never_crash(wrong, style):
     assert codes and results[0].status in ("fail", "unknown")
 
 
-@pytest.mark.parametrize("props", [
-    {}, {"metricTransformation": "nope", "pattern": 5, "logGroupName": ["x"]},
-    {"metricTransformation": [{"name": 1, "namespace": None, "value": True}]},
-    {"metricTransformation": UNKNOWN_OBJECT, "pattern": UNKNOWN_STRING},
-])
+@pytest.mark.parametrize(
+    "props",
+    [
+        {},
+        {"metricTransformation": "nope", "pattern": 5, "logGroupName": ["x"]},
+        {"metricTransformation": [{"name": 1, "namespace": None, "value": True}]},
+        {"metricTransformation": UNKNOWN_OBJECT, "pattern": UNKNOWN_STRING},
+    ],
+)
 def test_wrong_typed_resources_outside_a_chain_are_not_judged(props):
     """Nothing to judge (no CloudTrail log group): no result, and reading the model does not raise."""
-    specs = [Spec(FILTER, "f", props), Spec(ALARM, "a", props), Spec(TRAIL, "t", props),
-             Spec(TOPIC, "tp", props), Spec(SUBSCRIPTION, "s", props), Spec(LOG_GROUP, "lg", props),
-             Spec(TOPIC_POLICY, "tpp", props), Spec("aws:s3/bucket:Bucket", "b", props),
-             Spec("aws-native:logs:MetricFilter", "nf", props), Spec("aws-native:cloudwatch:Alarm", "na", props)]
+    specs = [
+        Spec(FILTER, "f", props),
+        Spec(ALARM, "a", props),
+        Spec(TRAIL, "t", props),
+        Spec(TOPIC, "tp", props),
+        Spec(SUBSCRIPTION, "s", props),
+        Spec(LOG_GROUP, "lg", props),
+        Spec(TOPIC_POLICY, "tpp", props),
+        Spec("aws:s3/bucket:Bucket", "b", props),
+        Spec("aws-native:logs:MetricFilter", "nf", props),
+        Spec("aws-native:cloudwatch:Alarm", "na", props),
+    ]
     inv = inventory(policy_resources(specs))
     assert evaluate(inv) == []
 
 
 def test_trail_selectors_and_defaults():
-    props = {"cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:1:log-group:x:*",
-             "eventSelectors": [{"readWriteType": "WriteOnly", "includeManagementEvents": True}]}
+    props = {
+        "cloudWatchLogsGroupArn": "arn:aws:logs:us-east-1:1:log-group:x:*",
+        "eventSelectors": [{"readWriteType": "WriteOnly", "includeManagementEvents": True}],
+    }
     [trail] = inventory(policy_resources([Spec(TRAIL, "t", props)])).trails
     assert (trail.multi_region, trail.logging, trail.management_events) == (None, None, "write")
     adv = {"advancedEventSelectors": [{"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]}]}]}
@@ -142,18 +180,28 @@ def test_topic_policy_resource_decides_cloudwatch_publishing():
     assert evaluate(inventory(policy_resources(specs)))[0].status == "pass"
 
 
-
 @pytest.mark.parametrize("preview", [True, False])
 def test_topic_policy_linked_by_literal_arn_is_applied(preview):
     """A literal-style stack: at preview the topic's ARN is unknown, the policy names it."""
     specs = stack("literal", preview)
     tp = find(specs, TOPIC)
     arn = topic_arn(tp.props["name"])
-    owner_only = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                                            "Action": "sns:Publish", "Resource": arn}]})
+    owner_only = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "sns:Publish",
+                    "Resource": arn,
+                }
+            ]
+        }
+    )
     specs.append(Spec(TOPIC_POLICY, "tp-policy", {"arn": arn, "policy": owner_only}))
     [result] = evaluate(inventory(policy_resources(specs)))
     assert [(f.code, f.resource_id) for f in result.findings] == [("topic-policy-blocks-cloudwatch", tp.urn)]
+
 
 def test_aws_native_resources():
     group = "aws-cloudtrail-logs-native"
@@ -161,17 +209,43 @@ def test_aws_native_resources():
     topic_arn = "arn:aws:sns:us-east-1:1:t"
     specs = [
         Spec("aws-native:logs:LogGroup", "lg", {"logGroupName": group, "arn": arn}),
-        Spec("aws-native:cloudtrail:Trail", "t", {"cloudWatchLogsLogGroupArn": arn, "isLogging": True,
-                                                   "isMultiRegionTrail": True}),
-        Spec("aws-native:logs:MetricFilter", "f", {"logGroupName": group, "filterPattern": CIS_12,
-             "metricTransformations": [{"metricName": "U", "metricNamespace": "CIS", "metricValue": "1"}]}),
-        Spec("aws-native:cloudwatch:Alarm", "a", {
-            "comparisonOperator": "GreaterThanOrEqualToThreshold", "threshold": 1.0, "evaluationPeriods": 1.0,
-            "alarmActions": [topic_arn], "metrics": [{"id": "m1", "returnData": True, "metricStat": {
-                "metric": {"metricName": "U", "namespace": "CIS"}, "stat": "Sum", "period": 300.0}}]}),
+        Spec(
+            "aws-native:cloudtrail:Trail",
+            "t",
+            {"cloudWatchLogsLogGroupArn": arn, "isLogging": True, "isMultiRegionTrail": True},
+        ),
+        Spec(
+            "aws-native:logs:MetricFilter",
+            "f",
+            {
+                "logGroupName": group,
+                "filterPattern": CIS_12,
+                "metricTransformations": [{"metricName": "U", "metricNamespace": "CIS", "metricValue": "1"}],
+            },
+        ),
+        Spec(
+            "aws-native:cloudwatch:Alarm",
+            "a",
+            {
+                "comparisonOperator": "GreaterThanOrEqualToThreshold",
+                "threshold": 1.0,
+                "evaluationPeriods": 1.0,
+                "alarmActions": [topic_arn],
+                "metrics": [
+                    {
+                        "id": "m1",
+                        "returnData": True,
+                        "metricStat": {
+                            "metric": {"metricName": "U", "namespace": "CIS"},
+                            "stat": "Sum",
+                            "period": 300.0,
+                        },
+                    }
+                ],
+            },
+        ),
         Spec("aws-native:sns:Topic", "tp", {"topicName": "t", "topicArn": topic_arn}),
-        Spec("aws-native:sns:Subscription", "s", {"topicArn": topic_arn, "protocol": "email",
-                                                  "endpoint": "a@b.c"}),
+        Spec("aws-native:sns:Subscription", "s", {"topicArn": topic_arn, "protocol": "email", "endpoint": "a@b.c"}),
     ]
     assert [r.status for r in evaluate(inventory(policy_resources(specs)))] == ["pass"]
     without = [s for s in specs if s.type != "aws-native:sns:Subscription"]
@@ -181,12 +255,17 @@ def test_aws_native_resources():
 
 # -- a TopicPolicy whose Resource is the topic's own ARN (issue 24): twins judged alike ---------
 N_TOPIC, N_TOPIC_POLICY = "aws-native:sns:Topic", "aws-native:sns:TopicPolicy"
-CLOUDWATCH_MAY_PUBLISH = {"Sid": "CloudWatchAlarms", "Effect": "Allow",
-                          "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"}
+CLOUDWATCH_MAY_PUBLISH = {
+    "Sid": "CloudWatchAlarms",
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": "sns:Publish",
+}
 
 
-def _topic_policy_twin(native: bool, preview: bool, statement: dict | None = None,
-                       also_from: str | None = None) -> list[Spec]:
+def _topic_policy_twin(
+    native: bool, preview: bool, statement: dict | None = None, also_from: str | None = None
+) -> list[Spec]:
     """The deps-style chain with a topic policy granting `statement` (CloudWatch may publish)
     on the topic's own ARN: pulumi-aws's `TopicPolicy(arn=topic.arn, policy=<JSON built from
     topic.arn>)` or aws-native's `TopicPolicy(topics=[topic.topic_arn], policy_document={...
@@ -196,22 +275,31 @@ def _topic_policy_twin(native: bool, preview: bool, statement: dict | None = Non
     tp = find(specs, TOPIC)
     arn = topic_arn(tp.props["name"])
     if native:
-        native_tp = Spec(N_TOPIC, tp.name, {"topicName": tp.props["name"],
-                                            "topicArn": UNKNOWN_STRING if preview else arn})
+        native_tp = Spec(
+            N_TOPIC, tp.name, {"topicName": tp.props["name"], "topicArn": UNKNOWN_STRING if preview else arn}
+        )
         for s in specs:
             s.deps = {k: [native_tp.urn if u == tp.urn else u for u in v] for k, v in s.deps.items()}
         specs[specs.index(tp)] = tp = native_tp
     resource = UNKNOWN_STRING if preview else arn
-    document = {"Version": "2012-10-17",
-                "Statement": [{**(statement or CLOUDWATCH_MAY_PUBLISH), "Resource": resource}]}
+    document = {"Version": "2012-10-17", "Statement": [{**(statement or CLOUDWATCH_MAY_PUBLISH), "Resource": resource}]}
     sources = [tp.urn] + ([also_from] if also_from else [])
     if native:
-        specs.append(Spec(N_TOPIC_POLICY, "alerts-policy", {"topics": [resource], "policyDocument": document},
-                          {"topics": [tp.urn], "policyDocument": sources}))
+        specs.append(
+            Spec(
+                N_TOPIC_POLICY,
+                "alerts-policy",
+                {"topics": [resource], "policyDocument": document},
+                {"topics": [tp.urn], "policyDocument": sources},
+            )
+        )
     else:
         policy = UNKNOWN_STRING if preview else json.dumps(document)
-        specs.append(Spec(TOPIC_POLICY, "alerts-policy", {"arn": resource, "policy": policy},
-                          {"arn": [tp.urn], "policy": sources}))
+        specs.append(
+            Spec(
+                TOPIC_POLICY, "alerts-policy", {"arn": resource, "policy": policy}, {"arn": [tp.urn], "policy": sources}
+            )
+        )
     return specs
 
 

@@ -1,4 +1,5 @@
 """parse_settings: every stack configuration rule, without Pulumi (the module is pure)."""
+
 from __future__ import annotations
 
 import json
@@ -42,25 +43,43 @@ def test_create_mode_defaults_trail_name_and_retention() -> None:
 
 
 def test_names_differ_between_stacks_and_projects() -> None:
-    names = {(s.alarm_name, s.metric_filter_name, s.trail_name)
-             for s in (parse_settings(CREATE, project=p, stack=st) for p in ("trailwatch", "payments")
-                       for st in ("dev", "prod"))}
+    names = {
+        (s.alarm_name, s.metric_filter_name, s.trail_name)
+        for s in (
+            parse_settings(CREATE, project=p, stack=st) for p in ("trailwatch", "payments") for st in ("dev", "prod")
+        )
+    }
     assert len(names) == 4
     assert len({n[0] for n in names}) == 4
 
 
 def test_every_key_parsed_when_set() -> None:
     settings = parse(
-        createTrail="true", trailName="org-audit", logRetentionDays="731", patternProfile="cis-1.2",
-        metricNamespace="Security/CIS", metricName="Denied", metricFilterName="denied-filter",
-        alarmName="denied-alarm", alarmPeriod="600", alarmThreshold="2.5", alarmEvaluationPeriods="3",
-        okActions="True", topicEncryption="cmk",
+        createTrail="true",
+        trailName="org-audit",
+        logRetentionDays="731",
+        patternProfile="cis-1.2",
+        metricNamespace="Security/CIS",
+        metricName="Denied",
+        metricFilterName="denied-filter",
+        alarmName="denied-alarm",
+        alarmPeriod="600",
+        alarmThreshold="2.5",
+        alarmEvaluationPeriods="3",
+        okActions="True",
+        topicEncryption="cmk",
         kmsKeyId="arn:aws:kms:us-east-1:111122223333:key/0b5b2a3e-1111-2222-3333-444455556666",
-        emails='["a@example.com", "b@example.org"]', httpsEndpoints='["https://hooks.example.com/x?a=1"]',
+        emails='["a@example.com", "b@example.org"]',
+        httpsEndpoints='["https://hooks.example.com/x?a=1"]',
         sqsQueueArns='["arn:aws:sqs:eu-west-1:111122223333:alarms"]',
         lambdaFunctionArns='["arn:aws:lambda:us-east-1:111122223333:function:notify:live"]',
-        subscriptions=json.dumps(["c@example.com", {"protocol": "https", "endpoint": "https://h.example.com"},
-                                  {"endpoint": "arn:aws-us-gov:sqs:us-gov-west-1:111122223333:q"}]),
+        subscriptions=json.dumps(
+            [
+                "c@example.com",
+                {"protocol": "https", "endpoint": "https://h.example.com"},
+                {"endpoint": "arn:aws-us-gov:sqs:us-gov-west-1:111122223333:q"},
+            ]
+        ),
         tags='{"team": "security", "cost-center": "4711"}',
     )
     assert settings.trail_name == "org-audit" and settings.log_retention_days == 731
@@ -71,10 +90,13 @@ def test_every_key_parsed_when_set() -> None:
     assert settings.ok_actions is True
     assert settings.kms_key_id.endswith("key/0b5b2a3e-1111-2222-3333-444455556666")
     assert [(s.protocol, s.endpoint) for s in settings.subscriptions] == [
-        ("email", "a@example.com"), ("email", "b@example.org"), ("https", "https://hooks.example.com/x?a=1"),
+        ("email", "a@example.com"),
+        ("email", "b@example.org"),
+        ("https", "https://hooks.example.com/x?a=1"),
         ("sqs", "arn:aws:sqs:eu-west-1:111122223333:alarms"),
         ("lambda", "arn:aws:lambda:us-east-1:111122223333:function:notify:live"),
-        ("email", "c@example.com"), ("https", "https://h.example.com"),
+        ("email", "c@example.com"),
+        ("https", "https://h.example.com"),
         ("sqs", "arn:aws-us-gov:sqs:us-gov-west-1:111122223333:q"),
     ]
     assert settings.tags == {"managed-by": "trailwatch", "team": "security", "cost-center": "4711"}
@@ -101,8 +123,11 @@ BAD: list[tuple[dict[str, str], str, str]] = [
     ({"createTrail": "true", "logGroupName": "g", "emails": "a@example.com"}, "logGroupName", "not both"),
     ({"emails": "a@example.com"}, "logGroupName", "createTrail: true"),
     ({"createTrail": "false", "emails": "a@example.com"}, "logGroupName", "no trail mode"),
-    ({**EXISTING, "logGroupName": "arn:aws:logs:us-east-1:111122223333:log-group:x:*"}, "logGroupName",
-     "the log group name"),
+    (
+        {**EXISTING, "logGroupName": "arn:aws:logs:us-east-1:111122223333:log-group:x:*"},
+        "logGroupName",
+        "the log group name",
+    ),
     ({**EXISTING, "logGroupName": "bad name with spaces"}, "logGroupName", "1-512"),
     ({**EXISTING, "createTrail": "yes"}, "createTrail", "true or false"),
     ({**EXISTING, "logRetentionDays": "30"}, "logRetentionDays", "only with createTrail: true"),
@@ -134,14 +159,19 @@ BAD: list[tuple[dict[str, str], str, str]] = [
     ({**EXISTING, "okActions": "1"}, "okActions", "true or false"),
     ({**EXISTING, "topicArn": "arn:aws:sqs:us-east-1:111122223333:q"}, "topicArn", "an SNS topic ARN"),
     ({**EXISTING, "topicArn": "arn:aws:sns:us-east-1:1234:t"}, "topicArn", "an SNS topic ARN"),
-    ({**EXISTING, "topicArn": "arn:aws:sns:us-east-1:111122223333:t", "kmsKeyId": "alias/x"}, "kmsKeyId",
-     "existing topic keeps its own encryption"),
-    ({**EXISTING, "topicArn": "arn:aws:sns:us-east-1:111122223333:t", "topicEncryption": "none"},
-     "topicEncryption", "existing topic"),
+    (
+        {**EXISTING, "topicArn": "arn:aws:sns:us-east-1:111122223333:t", "kmsKeyId": "alias/x"},
+        "kmsKeyId",
+        "existing topic keeps its own encryption",
+    ),
+    (
+        {**EXISTING, "topicArn": "arn:aws:sns:us-east-1:111122223333:t", "topicEncryption": "none"},
+        "topicEncryption",
+        "existing topic",
+    ),
     ({**EXISTING, "topicEncryption": "aws-managed"}, "topicEncryption", "cmk (default"),
     ({**EXISTING, "kmsKeyId": "alias/aws/sns"}, "kmsKeyId", "customer-managed key"),
-    ({**EXISTING, "kmsKeyId": "arn:aws:kms:us-east-1:111122223333:alias/aws/sns"}, "kmsKeyId",
-     "silently dropped"),
+    ({**EXISTING, "kmsKeyId": "arn:aws:kms:us-east-1:111122223333:alias/aws/sns"}, "kmsKeyId", "silently dropped"),
     ({**EXISTING, "kmsKeyId": "my key"}, "kmsKeyId", "a KMS key ARN"),
     ({**EXISTING, "kmsKeyId": "alias/mine", "topicEncryption": "none"}, "kmsKeyId", "topicEncryption: cmk"),
     ({"logGroupName": "g"}, "emails", "at least one of"),
@@ -154,19 +184,34 @@ BAD: list[tuple[dict[str, str], str, str]] = [
     ({**EXISTING, "httpsEndpoints": "https://"}, "httpsEndpoints", "https:// URL"),
     ({**EXISTING, "sqsQueueArns": "arn:aws:sqs:us-east-1:111122223333"}, "sqsQueueArns", "SQS queue ARN"),
     ({**EXISTING, "sqsQueueArns": "arn:aws:sns:us-east-1:111122223333:t"}, "sqsQueueArns", "SQS queue ARN"),
-    ({**EXISTING, "lambdaFunctionArns": "arn:aws:lambda:us-east-1:111122223333:notify"}, "lambdaFunctionArns",
-     "Lambda function ARN"),
+    (
+        {**EXISTING, "lambdaFunctionArns": "arn:aws:lambda:us-east-1:111122223333:notify"},
+        "lambdaFunctionArns",
+        "Lambda function ARN",
+    ),
     ({**EXISTING, "subscriptions": '["ftp://x"]'}, "subscriptions", "cannot tell the protocol"),
-    ({**EXISTING, "subscriptions": '[{"protocol": "sms", "endpoint": "+15550100"}]'}, "subscriptions",
-     "email, https, sqs, lambda"),
-    ({**EXISTING, "subscriptions": '[{"protocol": "email", "endpoint": "https://x.example"}]'},
-     "subscriptions", "email address"),
+    (
+        {**EXISTING, "subscriptions": '[{"protocol": "sms", "endpoint": "+15550100"}]'},
+        "subscriptions",
+        "email, https, sqs, lambda",
+    ),
+    (
+        {**EXISTING, "subscriptions": '[{"protocol": "email", "endpoint": "https://x.example"}]'},
+        "subscriptions",
+        "email address",
+    ),
     ({**EXISTING, "subscriptions": '[{"url": "https://x.example"}]'}, "subscriptions", "objects"),
     # A protocol given as a list or an object is unhashable: a config error, not a TypeError.
-    ({**EXISTING, "subscriptions": '[{"protocol": ["email"], "endpoint": "a@example.com"}]'},
-     "subscriptions", "email, https, sqs, lambda"),
-    ({**EXISTING, "subscriptions": '[{"protocol": {"p": "sqs"}, "endpoint": "a@example.com"}]'},
-     "subscriptions", "email, https, sqs, lambda"),
+    (
+        {**EXISTING, "subscriptions": '[{"protocol": ["email"], "endpoint": "a@example.com"}]'},
+        "subscriptions",
+        "email, https, sqs, lambda",
+    ),
+    (
+        {**EXISTING, "subscriptions": '[{"protocol": {"p": "sqs"}, "endpoint": "a@example.com"}]'},
+        "subscriptions",
+        "email, https, sqs, lambda",
+    ),
     ({**EXISTING, "tags": '["a"]'}, "tags", "a map of strings"),
     ({**EXISTING, "tags": '{"cost-center": 4711}'}, "tags", "quote numbers"),
     ({**EXISTING, "tags": '{"aws:owner": "x"}'}, "tags", "not starting with aws:"),
@@ -195,8 +240,10 @@ def test_unknown_key_lists_every_known_key() -> None:
 
 
 def test_config_module_imports_no_pulumi() -> None:
-    code = ("import sys, trailwatch.config, trailwatch.patterns; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'grpc', 'boto3')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, trailwatch.config, trailwatch.patterns; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'grpc', 'boto3')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

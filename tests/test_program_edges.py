@@ -4,6 +4,7 @@ Retained resources keep their protections; principals and ARNs follow the partit
 endpoints stop `pulumi up` but not a preview; a secret endpoint stays secret in every resource
 and in no name; a secret value's error message shows none of its text.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,17 +20,22 @@ from program_helpers import ACCOUNT, ProgramRun, Registered, run_program, run_st
 from trailwatch.config import ConfigError, Subscription, check_placeholders, local_emulator, parse_settings
 
 BUCKET = "aws:s3/bucket:Bucket"
-PROTECTIONS = {"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-               "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-               "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPolicy:BucketPolicy",
-               "aws:s3/bucketLogging:BucketLogging"}
+PROTECTIONS = {
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLogging:BucketLogging",
+}
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 PERMISSION = "aws:lambda/permission:Permission"
 KEY = "aws:kms/key:Key"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 CREATE: dict[str, Any] = {"trailwatch:createTrail": True, "trailwatch:emails": ["secops@acme.internal"]}
-EXISTING: dict[str, Any] = {"trailwatch:logGroupName": "aws-controltower/CloudTrailLogs",
-                            "trailwatch:emails": ["secops@acme.internal"]}
+EXISTING: dict[str, Any] = {
+    "trailwatch:logGroupName": "aws-controltower/CloudTrailLogs",
+    "trailwatch:emails": ["secops@acme.internal"],
+}
 
 
 def plain_strings(value: Any) -> Iterator[str]:
@@ -48,8 +54,10 @@ def plain_strings(value: Any) -> Iterator[str]:
 
 # --- what protects a retained resource is retained with it ----------------------------------------
 
-@pytest.mark.parametrize(("on_destroy", "flag"), [(None, "retain_on_delete"), ("retain", "retain_on_delete"),
-                                                  ("protect", "protect")])
+
+@pytest.mark.parametrize(
+    ("on_destroy", "flag"), [(None, "retain_on_delete"), ("retain", "retain_on_delete"), ("protect", "protect")]
+)
 def test_what_protects_a_kept_bucket_is_kept_with_it(on_destroy: str | None, flag: str) -> None:
     config = dict(CREATE) if on_destroy is None else {**CREATE, "trailwatch:onDestroy": on_destroy}
     run = run_program(config)
@@ -76,13 +84,39 @@ def test_on_delete_nothing_is_kept() -> None:
 #: ends in amazonaws.com.cn in the China Regions; the others keep their global names
 #: (docs/configuration.md, "Partitions", cites the pages).
 PARTITIONS = [
-    ("aws", "us-east-1", {"cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com", "logging.s3.amazonaws.com",
-                          "logs.us-east-1.amazonaws.com", "sns.amazonaws.com"}),
-    ("aws-cn", "cn-north-1", {"cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com", "logging.s3.amazonaws.com",
-                              "logs.cn-north-1.amazonaws.com.cn", "sns.amazonaws.com"}),
-    ("aws-us-gov", "us-gov-west-1", {"cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com",
-                                     "logging.s3.amazonaws.com", "logs.us-gov-west-1.amazonaws.com",
-                                     "sns.amazonaws.com"}),
+    (
+        "aws",
+        "us-east-1",
+        {
+            "cloudtrail.amazonaws.com",
+            "cloudwatch.amazonaws.com",
+            "logging.s3.amazonaws.com",
+            "logs.us-east-1.amazonaws.com",
+            "sns.amazonaws.com",
+        },
+    ),
+    (
+        "aws-cn",
+        "cn-north-1",
+        {
+            "cloudtrail.amazonaws.com",
+            "cloudwatch.amazonaws.com",
+            "logging.s3.amazonaws.com",
+            "logs.cn-north-1.amazonaws.com.cn",
+            "sns.amazonaws.com",
+        },
+    ),
+    (
+        "aws-us-gov",
+        "us-gov-west-1",
+        {
+            "cloudtrail.amazonaws.com",
+            "cloudwatch.amazonaws.com",
+            "logging.s3.amazonaws.com",
+            "logs.us-gov-west-1.amazonaws.com",
+            "sns.amazonaws.com",
+        },
+    ),
 ]
 
 
@@ -105,9 +139,12 @@ def principals_and_arns(run: ProgramRun) -> tuple[set[str], list[str]]:
 
 @pytest.mark.parametrize(("partition", "region", "expected"), PARTITIONS, ids=[p[0] for p in PARTITIONS])
 def test_every_principal_and_arn_follows_the_partition(partition: str, region: str, expected: set[str]) -> None:
-    config = {**CREATE, "aws:region": region,
-              "trailwatch:lambdaFunctionArns": [f"arn:{partition}:lambda:{region}:{ACCOUNT}:function:pager"],
-              "trailwatch:sqsQueueArns": [f"arn:{partition}:sqs:{region}:{ACCOUNT}:alarms"]}
+    config = {
+        **CREATE,
+        "aws:region": region,
+        "trailwatch:lambdaFunctionArns": [f"arn:{partition}:lambda:{region}:{ACCOUNT}:function:pager"],
+        "trailwatch:sqsQueueArns": [f"arn:{partition}:sqs:{region}:{ACCOUNT}:alarms"],
+    }
     run = run_program(config, partition=partition, region=region)
     principals, arns = principals_and_arns(run)
     assert principals == expected
@@ -120,18 +157,22 @@ def test_every_principal_and_arn_follows_the_partition(partition: str, region: s
 
 
 @pytest.mark.parametrize(("partition", "region", "expected"), PARTITIONS, ids=[p[0] for p in PARTITIONS])
-def test_the_delivery_role_writes_cloudtrail_streams_only_in_every_partition(partition: str, region: str,
-                                                                              expected: set[str]) -> None:
+def test_the_delivery_role_writes_cloudtrail_streams_only_in_every_partition(
+    partition: str, region: str, expected: set[str]
+) -> None:
     run = run_program(CREATE, partition=partition, region=region)
     (statement,) = json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])["Statement"]
     # CloudTrail's documented role policy: log-stream:<account>_CloudTrail_<region>*; streams are
     # named <account>_CloudTrail_<source region>, one per region of a multi-region trail.
-    assert statement["Resource"] == (f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:"
-                                     f"/aws/cloudtrail/trailwatch-trailwatch-dev:log-stream:{ACCOUNT}_CloudTrail_*")
+    assert statement["Resource"] == (
+        f"arn:{partition}:logs:{region}:{ACCOUNT}:log-group:"
+        f"/aws/cloudtrail/trailwatch-trailwatch-dev:log-stream:{ACCOUNT}_CloudTrail_*"
+    )
     assert sorted(statement["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
 
 
 # --- placeholder endpoints -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("stack", "key"), [("dev", "emails"), ("prod", "emails")])
 def test_pulumi_up_refuses_a_shipped_stack_with_placeholder_endpoints(stack: str, key: str) -> None:
@@ -149,19 +190,28 @@ def test_a_preview_of_a_shipped_stack_warns_and_runs(stack: str) -> None:
     run = run_stack(stack, preview=True, shipped=True)
     placeholders = sorted(w.split(": ")[0] for w in run.warnings if "is a placeholder" in w)
     # prod: two example.com addresses and the secret REPLACE-WITH-... PagerDuty URL
-    assert placeholders == {"dev": ["trailwatch:emails"],
-                            "prod": ["trailwatch:emails", "trailwatch:emails", "trailwatch:httpsEndpoints"]}[stack]
+    assert (
+        placeholders
+        == {
+            "dev": ["trailwatch:emails"],
+            "prod": ["trailwatch:emails", "trailwatch:emails", "trailwatch:httpsEndpoints"],
+        }[stack]
+    )
     assert run.of_type(SUBSCRIPTION)
 
 
 def test_a_secret_placeholder_is_refused_by_its_key_and_host_only() -> None:
     url = "https://events.pagerduty.com/integration/REPLACE-WITH-YOUR-INTEGRATION-KEY/enqueue"
     with pytest.raises(pulumi.RunError) as caught:
-        run_program({"trailwatch:logGroupName": "g", "trailwatch:httpsEndpoints": [url]},
-                    secret_keys=["trailwatch:httpsEndpoints"])
+        run_program(
+            {"trailwatch:logGroupName": "g", "trailwatch:httpsEndpoints": [url]},
+            secret_keys=["trailwatch:httpsEndpoints"],
+        )
     message = str(caught.value)
-    assert message.startswith("invalid configuration trailwatch:httpsEndpoints: the https endpoint on host "
-                              "events.pagerduty.com (its text is kept secret) is a placeholder")
+    assert message.startswith(
+        "invalid configuration trailwatch:httpsEndpoints: the https endpoint on host "
+        "events.pagerduty.com (its text is kept secret) is a placeholder"
+    )
     assert "integration/" not in message and "--secret trailwatch:httpsEndpoints" in message
 
 
@@ -173,16 +223,25 @@ def test_a_local_emulator_stack_deploys_with_a_warning() -> None:
     assert run.of_type(SUBSCRIPTION)
 
 
-@pytest.mark.parametrize(("protocol", "endpoint", "placeholder"), [
-    ("email", "a@example.com", True), ("email", "a@Mail.Example.ORG", True), ("email", "a@example.net", True),
-    ("email", "a@host.test", True), ("email", "a@x.invalid", True), ("email", "a@example.company.com", False),
-    ("email", "a@notexample.com", False), ("email", "secops@acme.internal", False),
-    ("https", "https://hooks.example.com/x", True), ("https", "https://h.localhost/x", True),
-    ("https", "https://events.pagerduty.com/integration/0123abcd/enqueue", False),
-    ("https", "https://events.pagerduty.com/integration/REPLACE-WITH-KEY/enqueue", True),
-    ("lambda", "arn:aws:lambda:us-east-1:111122223333:function:replace_with_name", True),
-    ("sqs", "arn:aws:sqs:us-east-1:111122223333:alarms", False),
-])
+@pytest.mark.parametrize(
+    ("protocol", "endpoint", "placeholder"),
+    [
+        ("email", "a@example.com", True),
+        ("email", "a@Mail.Example.ORG", True),
+        ("email", "a@example.net", True),
+        ("email", "a@host.test", True),
+        ("email", "a@x.invalid", True),
+        ("email", "a@example.company.com", False),
+        ("email", "a@notexample.com", False),
+        ("email", "secops@acme.internal", False),
+        ("https", "https://hooks.example.com/x", True),
+        ("https", "https://h.localhost/x", True),
+        ("https", "https://events.pagerduty.com/integration/0123abcd/enqueue", False),
+        ("https", "https://events.pagerduty.com/integration/REPLACE-WITH-KEY/enqueue", True),
+        ("lambda", "arn:aws:lambda:us-east-1:111122223333:function:replace_with_name", True),
+        ("sqs", "arn:aws:sqs:us-east-1:111122223333:alarms", False),
+    ],
+)
 def test_what_counts_as_a_placeholder(protocol: str, endpoint: str, placeholder: bool) -> None:
     subscription = Subscription(protocol, endpoint)  # type: ignore[arg-type]
     assert bool(check_placeholders([subscription], deploying=False)) == placeholder
@@ -193,11 +252,17 @@ def test_what_counts_as_a_placeholder(protocol: str, endpoint: str, placeholder:
         assert check_placeholders([subscription], deploying=True) == []
 
 
-@pytest.mark.parametrize(("endpoints", "local"), [
-    ([{"sns": "http://127.0.0.1:5000", "sts": "http://localhost:4566"}], True),
-    ([{"sns": "http://127.0.0.1:5000", "sts": "https://sts.amazonaws.com"}], False),
-    (None, False), ([], False), ("http://127.0.0.1:5000", False), ([{"sns": 5}], False),
-])
+@pytest.mark.parametrize(
+    ("endpoints", "local"),
+    [
+        ([{"sns": "http://127.0.0.1:5000", "sts": "http://localhost:4566"}], True),
+        ([{"sns": "http://127.0.0.1:5000", "sts": "https://sts.amazonaws.com"}], False),
+        (None, False),
+        ([], False),
+        ("http://127.0.0.1:5000", False),
+        ([{"sns": 5}], False),
+    ],
+)
 def test_only_an_all_loopback_provider_is_a_local_emulator(endpoints: object, local: bool) -> None:
     assert local_emulator(endpoints) is local
 
@@ -253,31 +318,48 @@ def test_no_urn_confirms_a_guessed_secret_endpoint(key: str, secret: str) -> Non
 
 
 def test_plain_endpoints_keep_their_names_and_secret_ones_count_per_protocol() -> None:
-    run = run_program({**EXISTING,
-                       "trailwatch:httpsEndpoints": ["https://a.acme.internal/1", "https://b.acme.internal/2"],
-                       "trailwatch:sqsQueueArns": [f"arn:aws:sqs:us-east-1:{ACCOUNT}:q"]})
+    run = run_program(
+        {
+            **EXISTING,
+            "trailwatch:httpsEndpoints": ["https://a.acme.internal/1", "https://b.acme.internal/2"],
+            "trailwatch:sqsQueueArns": [f"arn:aws:sqs:us-east-1:{ACCOUNT}:q"],
+        }
+    )
     names = sorted(r.name for r in run.of_type(SUBSCRIPTION))
-    assert names == sorted([f"trailwatch-topic-email-{digest('email', 'secops@acme.internal')}",
-                            "trailwatch-topic-https-secret-1", "trailwatch-topic-https-secret-2",
-                            f"trailwatch-topic-sqs-{digest('sqs', f'arn:aws:sqs:us-east-1:{ACCOUNT}:q')}"])
+    assert names == sorted(
+        [
+            f"trailwatch-topic-email-{digest('email', 'secops@acme.internal')}",
+            "trailwatch-topic-https-secret-1",
+            "trailwatch-topic-https-secret-2",
+            f"trailwatch-topic-sqs-{digest('sqs', f'arn:aws:sqs:us-east-1:{ACCOUNT}:q')}",
+        ]
+    )
     plain = [r for r in run.of_type(SUBSCRIPTION) if "secret" not in r.name]
     assert all(r.alias_names == [] for r in plain)
 
 
 # --- a secret value's error shows none of its text ---------------------------------------------------
 
-@pytest.mark.parametrize(("key", "text", "hidden", "host"), [
-    ("httpsEndpoints", '["https://events.pagerduty.com/integration/feedface0123/enqueue"', "feedface0123",
-     "events.pagerduty.com"),
-    ("httpsEndpoints", '{"not": "https://events.pagerduty.com/integration/feedface0123/x"}', "feedface0123", None),
-    ("emails", '["boss.private@acme.internal", ', "boss.private", None),
-    ("emails", '{"to": "boss.private@acme.internal"}', "boss.private", None),
-    ("emails", '["boss.private@acme.internal", 42]', "42", None),
-    ("subscriptions", '[{"protocol": "pager", "endpoint": "boss.private@acme.internal"}]', "boss.private", None),
-    ("tags", '{"costcentre": 4711}', "costcentre", None),
-    ("tags", '{"costcentre": "4711"', "costcentre", None),
-    ("alarmThreshold", "not-a-number", "not-a-number", None),
-])
+
+@pytest.mark.parametrize(
+    ("key", "text", "hidden", "host"),
+    [
+        (
+            "httpsEndpoints",
+            '["https://events.pagerduty.com/integration/feedface0123/enqueue"',
+            "feedface0123",
+            "events.pagerduty.com",
+        ),
+        ("httpsEndpoints", '{"not": "https://events.pagerduty.com/integration/feedface0123/x"}', "feedface0123", None),
+        ("emails", '["boss.private@acme.internal", ', "boss.private", None),
+        ("emails", '{"to": "boss.private@acme.internal"}', "boss.private", None),
+        ("emails", '["boss.private@acme.internal", 42]', "42", None),
+        ("subscriptions", '[{"protocol": "pager", "endpoint": "boss.private@acme.internal"}]', "boss.private", None),
+        ("tags", '{"costcentre": 4711}', "costcentre", None),
+        ("tags", '{"costcentre": "4711"', "costcentre", None),
+        ("alarmThreshold", "not-a-number", "not-a-number", None),
+    ],
+)
 def test_a_malformed_secret_value_is_not_echoed(key: str, text: str, hidden: str, host: str | None) -> None:
     raw = {"logGroupName": "g", "emails": "secops@acme.internal", key: text}
     with pytest.raises(ConfigError) as caught:
@@ -290,8 +372,14 @@ def test_a_malformed_secret_value_is_not_echoed(key: str, text: str, hidden: str
         assert f"host {host}" in message
 
 
-@pytest.mark.parametrize(("key", "text"), [("emails", '["boss.private@acme.internal", '),
-                                           ("tags", '{"costcentre": 4711}'), ("alarmThreshold", "not-a-number")])
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        ("emails", '["boss.private@acme.internal", '),
+        ("tags", '{"costcentre": 4711}'),
+        ("alarmThreshold", "not-a-number"),
+    ],
+)
 def test_a_malformed_plain_value_is_still_shown(key: str, text: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({"logGroupName": "g", "emails": "secops@acme.internal", key: text}, project="p", stack="s")
@@ -300,9 +388,13 @@ def test_a_malformed_plain_value_is_still_shown(key: str, text: str) -> None:
 
 def test_the_program_redacts_a_malformed_secret_value() -> None:
     with pytest.raises(pulumi.RunError) as caught:
-        run_program({"trailwatch:logGroupName": "g",
-                     "trailwatch:httpsEndpoints": '["https://events.pagerduty.com/integration/feedface0123/x"'},
-                    secret_keys=["trailwatch:httpsEndpoints"])
+        run_program(
+            {
+                "trailwatch:logGroupName": "g",
+                "trailwatch:httpsEndpoints": '["https://events.pagerduty.com/integration/feedface0123/x"',
+            },
+            secret_keys=["trailwatch:httpsEndpoints"],
+        )
     assert "feedface0123" not in str(caught.value) and "host events.pagerduty.com" in str(caught.value)
 
 

@@ -1,4 +1,5 @@
 """The package surface other teams use: cheap import, lazy component exports, project files."""
+
 from __future__ import annotations
 
 import base64
@@ -21,17 +22,21 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_importing_the_package_loads_no_pulumi() -> None:
-    result = _run("import sys, trailwatch; "
-                  "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'grpc')); "
-                  "print(bad); sys.exit(1 if bad else 0)")
+    result = _run(
+        "import sys, trailwatch; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'grpc')); "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_components_are_exported_lazily() -> None:
-    result = _run("import sys, trailwatch; from trailwatch import UnauthorizedApiCallsMonitor, AlarmTopic, "
-                  "CloudTrailLogging, UnauthorizedApiCallsMonitorArgs; "
-                  "assert UnauthorizedApiCallsMonitor.__module__ == 'trailwatch.monitor'; "
-                  "assert 'pulumi_aws' in sys.modules; print(sorted(trailwatch.__all__))")
+    result = _run(
+        "import sys, trailwatch; from trailwatch import UnauthorizedApiCallsMonitor, AlarmTopic, "
+        "CloudTrailLogging, UnauthorizedApiCallsMonitorArgs; "
+        "assert UnauthorizedApiCallsMonitor.__module__ == 'trailwatch.monitor'; "
+        "assert 'pulumi_aws' in sys.modules; print(sorted(trailwatch.__all__))"
+    )
     assert result.returncode == 0, result.stderr
     assert "UnauthorizedApiCallsMonitor" in result.stdout
 
@@ -55,6 +60,7 @@ def test_project_file_names_the_python_runtime_and_venv() -> None:
 
 def test_stack_files_set_region_and_only_known_keys() -> None:
     from trailwatch.config import KEYS
+
     for stack in ("dev", "prod"):
         config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
         assert config["aws:region"] == "us-east-1"
@@ -65,9 +71,13 @@ def test_stack_files_set_region_and_only_known_keys() -> None:
 def test_every_config_key_is_documented_with_its_default() -> None:
     """docs/configuration.md is the program's configuration reference: one row per key."""
     from trailwatch.config import KEYS
+
     doc = (ROOT / "docs" / "configuration.md").read_text()
-    rows = {line.split("|")[1].strip().strip("`"): line for line in doc.splitlines()
-            if re.match(r"\| `trailwatch:\w+` \|", line)}
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in doc.splitlines()
+        if re.match(r"\| `trailwatch:\w+` \|", line)
+    }
     assert sorted(key.split(":", 1)[1] for key in rows) == sorted(KEYS)
     for key, row in rows.items():
         assert len([cell for cell in row.split("|") if cell.strip()]) >= 3, key
@@ -81,8 +91,10 @@ def test_the_programs_pattern_texts_are_the_packs() -> None:
     assert patterns.CIS_1_2 == scanners.CIS_1_2
     assert patterns.CIS_2_0 == scanners.CIS_2_0
     from trailwatch_policy.controls import CONTROLS
+
     assert [(c.id, c.cis12, c.securityhub, c.policy, c.metric, c.what) for c in patterns.CONTROLS] == [
-        (c.id, c.cis12, c.securityhub, c.policy, c.metric, c.what) for c in CONTROLS]
+        (c.id, c.cis12, c.securityhub, c.policy, c.metric, c.what) for c in CONTROLS
+    ]
     assert [c.pattern for c in patterns.CONTROLS[1:]] == [c.pattern for c in CONTROLS[1:]]
 
 
@@ -102,8 +114,9 @@ def test_the_prod_secret_is_a_real_pulumi_passphrase_encryption() -> None:
     """Decrypt the committed value as the Pulumi CLI does (PBKDF2-SHA256, 1,000,000 rounds,
     AES-256-GCM; `encryptionsalt` = v1:<salt>:<"pulumi" encrypted>) with the documented example
     passphrase, so `pulumi config` on the committed file works."""
-    aead = pytest.importorskip("cryptography.hazmat.primitives.ciphers.aead",
-                               reason="cryptography comes with moto (requirements-dev.txt)")
+    aead = pytest.importorskip(
+        "cryptography.hazmat.primitives.ciphers.aead", reason="cryptography comes with moto (requirements-dev.txt)"
+    )
     document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
     _, salt, *check = document["encryptionsalt"].split(":")
     key = hashlib.pbkdf2_hmac("sha256", b"trailwatch-example", base64.b64decode(salt), 1_000_000, 32)
@@ -114,13 +127,15 @@ def test_the_prod_secret_is_a_real_pulumi_passphrase_encryption() -> None:
         return aead.AESGCM(key).decrypt(base64.b64decode(nonce), base64.b64decode(ciphertext), None).decode()
 
     assert decrypt(":".join(check)) == "pulumi"
-    assert decrypt(document["config"]["trailwatch:httpsEndpoints"]["secure"]) == \
-        SECURE_VALUES["trailwatch:httpsEndpoints"]
+    assert (
+        decrypt(document["config"]["trailwatch:httpsEndpoints"]["secure"]) == SECURE_VALUES["trailwatch:httpsEndpoints"]
+    )
 
 
 def test_every_config_key_is_at_a_glance_in_the_readme() -> None:
     """The README's table names every key (details in docs/configuration.md)."""
     from trailwatch.config import KEYS
+
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Configuration at a glance", 1)[1].split("\n## ", 1)[0]
     named = set(re.findall(r"`(\w+)`", section))

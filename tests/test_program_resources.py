@@ -1,4 +1,5 @@
 """The program under Pulumi's mocks: what each configuration registers, property by property."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ ALARM_TOPIC = "trailwatch:index:AlarmTopic"
 LOGGING = "trailwatch:index:CloudTrailLogging"
 TAGGABLE = {KEY, TOPIC, ALARM, TRAIL, LOG_GROUP, BUCKET, ROLE}
 
-EXISTING: dict[str, Any] = {"trailwatch:logGroupName": "aws-controltower/CloudTrailLogs",
-                            "trailwatch:emails": ["sec@acme.internal"]}
+EXISTING: dict[str, Any] = {
+    "trailwatch:logGroupName": "aws-controltower/CloudTrailLogs",
+    "trailwatch:emails": ["sec@acme.internal"],
+}
 TOPIC_ARN = "arn:aws:sns:us-east-1:111122223333:trailwatch-topic-1a2b3c4"
 
 
@@ -66,11 +69,36 @@ def statements(policy: str) -> dict[str, dict[str, Any]]:
 
 # --- the stack files ---------------------------------------------------------------------------
 
+
 def test_dev_stack_creates_a_complete_trail_and_the_monitor(dev: ProgramRun) -> None:
-    assert dev.types() == sorted([
-        MONITOR, ALARM_TOPIC, LOGGING, BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, VERSIONING,
-        BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, BUCKET_LOGGING, KEY,
-        LOG_GROUP, ROLE, ROLE_POLICY, TRAIL, KEY, ALIAS, TOPIC, TOPIC_POLICY, SUBSCRIPTION] + [FILTER, ALARM] * 15)
+    assert dev.types() == sorted(
+        [
+            MONITOR,
+            ALARM_TOPIC,
+            LOGGING,
+            BUCKET,
+            PUBLIC_ACCESS,
+            ENCRYPTION,
+            BUCKET_POLICY,
+            VERSIONING,
+            BUCKET,
+            PUBLIC_ACCESS,
+            ENCRYPTION,
+            BUCKET_POLICY,
+            BUCKET_LOGGING,
+            KEY,
+            LOG_GROUP,
+            ROLE,
+            ROLE_POLICY,
+            TRAIL,
+            KEY,
+            ALIAS,
+            TOPIC,
+            TOPIC_POLICY,
+            SUBSCRIPTION,
+        ]
+        + [FILTER, ALARM] * 15
+    )
     assert dev.one(SUBSCRIPTION).inputs["endpoint"] == "security-dev@acme.internal"
     # Security Hub CloudWatch.16 expects a year; the dev stack keeps the default.
     assert dev.one(LOG_GROUP).inputs["retentionInDays"] == 365
@@ -78,13 +106,15 @@ def test_dev_stack_creates_a_complete_trail_and_the_monitor(dev: ProgramRun) -> 
 
 
 def test_prod_stack_attaches_to_control_tower_log_group_with_several_subscriptions(prod: ProgramRun) -> None:
-    assert prod.types() == sorted([MONITOR, ALARM_TOPIC, KEY, ALIAS, TOPIC, TOPIC_POLICY] + [FILTER, ALARM] * 15
-                                  + [SUBSCRIPTION] * 3)
+    assert prod.types() == sorted(
+        [MONITOR, ALARM_TOPIC, KEY, ALIAS, TOPIC, TOPIC_POLICY] + [FILTER, ALARM] * 15 + [SUBSCRIPTION] * 3
+    )
     assert prod.unauthorized(FILTER).inputs["logGroupName"] == "aws-controltower/CloudTrailLogs"
     assert sorted(s.inputs["protocol"] for s in prod.of_type(SUBSCRIPTION)) == ["email", "email", "https"]
     # The log group was looked up in the account before anything was registered.
     assert ("aws:cloudwatch/getLogGroup:getLogGroup", {"name": "aws-controltower/CloudTrailLogs"}) in [
-        (token, {k: v for k, v in args.items() if v is not None}) for token, args in prod.calls]
+        (token, {k: v for k, v in args.items() if v is not None}) for token, args in prod.calls
+    ]
     assert prod.unauthorized(ALARM).inputs["okActions"] == [TOPIC_ARN]
     assert prod.unauthorized(ALARM).inputs["tags"]["data-classification"] == "confidential"
     assert not prod.of_type(TRAIL) and not prod.of_type(LOG_GROUP)
@@ -94,34 +124,46 @@ def test_stack_outputs(dev: ProgramRun, prod: ProgramRun) -> None:
     from trailwatch_policy.controls import CONTROLS
 
     def alarms(stack: str) -> dict[str, str]:
-        return {c.id: (f"Unauthorized_API_Calls-trailwatch-{stack}" if c.id == "4.1" else f"{c.metric}-trailwatch-{stack}")
-                for c in CONTROLS}
+        return {
+            c.id: (f"Unauthorized_API_Calls-trailwatch-{stack}" if c.id == "4.1" else f"{c.metric}-trailwatch-{stack}")
+            for c in CONTROLS
+        }
 
     assert dev.outputs.pop("controlAlarmNames") == alarms("dev")
     assert prod.outputs.pop("controlAlarmNames") == alarms("prod")
     common = {"topicArn": TOPIC_ARN, "metricNamespace": "CISBenchmark", "patternProfile": "cis-2.0"}
     assert dev.outputs == {
-        **common, "metricName": "UnauthorizedAPICalls-trailwatch-dev", "alarmName": "Unauthorized_API_Calls-trailwatch-dev",
+        **common,
+        "metricName": "UnauthorizedAPICalls-trailwatch-dev",
+        "alarmName": "Unauthorized_API_Calls-trailwatch-dev",
         "alarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:Unauthorized_API_Calls-trailwatch-dev",
         "metricFilterName": "Unauthorized_API_Calls-trailwatch-dev",
         "logGroupName": "/aws/cloudtrail/trailwatch-trailwatch-dev",
-        "trailArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trailwatch-trailwatch-dev"}
+        "trailArn": f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trailwatch-trailwatch-dev",
+    }
     assert prod.outputs == {
-        **common, "metricName": "UnauthorizedAPICalls-trailwatch-prod", "alarmName": "Unauthorized_API_Calls-trailwatch-prod",
+        **common,
+        "metricName": "UnauthorizedAPICalls-trailwatch-prod",
+        "alarmName": "Unauthorized_API_Calls-trailwatch-prod",
         "alarmArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:Unauthorized_API_Calls-trailwatch-prod",
         "metricFilterName": "Unauthorized_API_Calls-trailwatch-prod",
-        "logGroupName": "aws-controltower/CloudTrailLogs"}
+        "logGroupName": "aws-controltower/CloudTrailLogs",
+    }
 
 
 # --- the metric filter and the alarm -----------------------------------------------------------
+
 
 def test_metric_filter_pattern_and_transformation(prod: ProgramRun) -> None:
     metric_filter = prod.unauthorized(FILTER).inputs
     assert metric_filter["pattern"] == CIS_2_0
     assert metric_filter["name"] == "Unauthorized_API_Calls-trailwatch-prod"
     assert metric_filter["metricTransformation"] == {
-        "name": "UnauthorizedAPICalls-trailwatch-prod", "namespace": "CISBenchmark", "value": "1",
-        "defaultValue": "0"}
+        "name": "UnauthorizedAPICalls-trailwatch-prod",
+        "namespace": "CISBenchmark",
+        "value": "1",
+        "defaultValue": "0",
+    }
 
 
 def test_cis_1_2_profile_uses_the_security_hub_text() -> None:
@@ -132,13 +174,34 @@ def test_cis_1_2_profile_uses_the_security_hub_text() -> None:
 
 def test_alarm_has_the_cis_settings_and_notifies_the_topic(prod: ProgramRun) -> None:
     alarm = prod.unauthorized(ALARM).inputs
-    assert {k: alarm[k] for k in ("name", "metricName", "namespace", "statistic", "period", "threshold",
-                                  "comparisonOperator", "evaluationPeriods", "treatMissingData",
-                                  "actionsEnabled", "alarmActions")} == {
-        "name": "Unauthorized_API_Calls-trailwatch-prod", "metricName": "UnauthorizedAPICalls-trailwatch-prod",
-        "namespace": "CISBenchmark", "statistic": "Sum", "period": 300, "threshold": 1,
-        "comparisonOperator": "GreaterThanOrEqualToThreshold", "evaluationPeriods": 1,
-        "treatMissingData": "notBreaching", "actionsEnabled": True, "alarmActions": [TOPIC_ARN]}
+    assert {
+        k: alarm[k]
+        for k in (
+            "name",
+            "metricName",
+            "namespace",
+            "statistic",
+            "period",
+            "threshold",
+            "comparisonOperator",
+            "evaluationPeriods",
+            "treatMissingData",
+            "actionsEnabled",
+            "alarmActions",
+        )
+    } == {
+        "name": "Unauthorized_API_Calls-trailwatch-prod",
+        "metricName": "UnauthorizedAPICalls-trailwatch-prod",
+        "namespace": "CISBenchmark",
+        "statistic": "Sum",
+        "period": 300,
+        "threshold": 1,
+        "comparisonOperator": "GreaterThanOrEqualToThreshold",
+        "evaluationPeriods": 1,
+        "treatMissingData": "notBreaching",
+        "actionsEnabled": True,
+        "alarmActions": [TOPIC_ARN],
+    }
     assert "datapointsToAlarm" not in alarm
     assert "extendedStatistic" not in alarm and "dimensions" not in alarm
 
@@ -152,9 +215,17 @@ def test_alarm_reads_metric_from_the_filter_outputs(prod: ProgramRun) -> None:
 
 
 def test_ok_actions_off_by_default_and_tunable_alarm() -> None:
-    run = run_program({**EXISTING, "trailwatch:alarmPeriod": 600, "trailwatch:alarmThreshold": 3,
-                       "trailwatch:alarmEvaluationPeriods": 4, "trailwatch:metricNamespace": "Sec",
-                       "trailwatch:metricName": "Denied", "trailwatch:alarmName": "denied"})
+    run = run_program(
+        {
+            **EXISTING,
+            "trailwatch:alarmPeriod": 600,
+            "trailwatch:alarmThreshold": 3,
+            "trailwatch:alarmEvaluationPeriods": 4,
+            "trailwatch:metricNamespace": "Sec",
+            "trailwatch:metricName": "Denied",
+            "trailwatch:alarmName": "denied",
+        }
+    )
     alarm = run.unauthorized(ALARM).inputs
     assert "okActions" not in alarm
     assert (alarm["period"], alarm["threshold"], alarm["evaluationPeriods"]) == (600, 3, 4)
@@ -166,10 +237,17 @@ def test_ok_actions_off_by_default_and_tunable_alarm() -> None:
 def test_names_do_not_collide_across_two_stacks_in_one_account() -> None:
     runs = [run_program(EXISTING, stack=stack) for stack in ("staging", "prod")]
     alarm_names = {run.unauthorized(ALARM).inputs["name"] for run in runs}
-    metrics = {(run.unauthorized(FILTER).inputs["metricTransformation"]["namespace"],
-                run.unauthorized(FILTER).inputs["metricTransformation"]["name"]) for run in runs}
-    assert metrics == {("CISBenchmark", "UnauthorizedAPICalls-trailwatch-staging"),
-                       ("CISBenchmark", "UnauthorizedAPICalls-trailwatch-prod")}
+    metrics = {
+        (
+            run.unauthorized(FILTER).inputs["metricTransformation"]["namespace"],
+            run.unauthorized(FILTER).inputs["metricTransformation"]["name"],
+        )
+        for run in runs
+    }
+    assert metrics == {
+        ("CISBenchmark", "UnauthorizedAPICalls-trailwatch-staging"),
+        ("CISBenchmark", "UnauthorizedAPICalls-trailwatch-prod"),
+    }
     # The alarm reads exactly the metric its own filter publishes (no dimension on either).
     for run in runs:
         transformation = run.unauthorized(FILTER).inputs["metricTransformation"]
@@ -179,13 +257,16 @@ def test_names_do_not_collide_across_two_stacks_in_one_account() -> None:
     aliases = {run.one(ALIAS).inputs["name"] for run in runs}
     assert alarm_names == {"Unauthorized_API_Calls-trailwatch-staging", "Unauthorized_API_Calls-trailwatch-prod"}
     assert len(filter_names) == 2 and len(aliases) == 2
-    trails = [run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal"}, stack=s)
-              for s in ("dev", "test")]
+    trails = [
+        run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal"}, stack=s)
+        for s in ("dev", "test")
+    ]
     assert {t.one(TRAIL).inputs["name"] for t in trails} == {"trailwatch-trailwatch-dev", "trailwatch-trailwatch-test"}
     assert len({t.one(LOG_GROUP).inputs["name"] for t in trails}) == 2
 
 
 # --- the topic ---------------------------------------------------------------------------------
+
 
 def test_topic_is_encrypted_with_a_rotating_customer_managed_key(prod: ProgramRun) -> None:
     key, topic = topic_key(prod), prod.one(TOPIC)
@@ -208,7 +289,8 @@ def test_key_policy_lets_root_administer_and_only_this_accounts_alarms_use_it(pr
     # Confused-deputy conditions: CloudWatch may use the key for this account's alarms only.
     assert cloudwatch["Condition"] == {
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"}}
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+    }
 
 
 def test_topic_policy_admits_cloudwatch_of_this_account_only_over_tls(prod: ProgramRun) -> None:
@@ -220,10 +302,14 @@ def test_topic_policy_admits_cloudwatch_of_this_account_only_over_tls(prod: Prog
     assert cloudwatch["Action"] == "sns:Publish" and cloudwatch["Resource"] == TOPIC_ARN
     assert cloudwatch["Condition"] == {
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"}}
+        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"},
+    }
     deny = policy["DenyInsecureTransport"]
     assert (deny["Effect"], deny["Principal"], deny["Condition"]) == (
-        "Deny", "*", {"Bool": {"aws:SecureTransport": "false"}})
+        "Deny",
+        "*",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
     assert policy["AllowAccountAdministration"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     assert all(s["Principal"] != "*" for s in policy.values() if s["Effect"] == "Allow")
 
@@ -240,10 +326,17 @@ def test_lambda_subscription_gets_an_invoke_permission_for_sns() -> None:
     function = "arn:aws:lambda:us-east-1:111122223333:function:page-oncall"
     run = run_program({**EXISTING, "trailwatch:lambdaFunctionArns": [function]})
     permission = run.one(PERMISSION).inputs
-    assert permission == {"action": "lambda:InvokeFunction", "function": function,
-                          "principal": "sns.amazonaws.com", "sourceArn": TOPIC_ARN, "region": "us-east-1"}
+    assert permission == {
+        "action": "lambda:InvokeFunction",
+        "function": function,
+        "principal": "sns.amazonaws.com",
+        "sourceArn": TOPIC_ARN,
+        "region": "us-east-1",
+    }
     assert {(s.inputs["protocol"], s.inputs["endpoint"]) for s in run.of_type(SUBSCRIPTION)} == {
-        ("email", "sec@acme.internal"), ("lambda", function)}
+        ("email", "sec@acme.internal"),
+        ("lambda", function),
+    }
 
 
 def test_existing_topic_creates_no_topic_key_or_policy() -> None:
@@ -252,8 +345,13 @@ def test_existing_topic_creates_no_topic_key_or_policy() -> None:
     assert run.types() == sorted([MONITOR, ALARM_TOPIC] + [FILTER, ALARM] * 15)
     assert run.unauthorized(ALARM).inputs["alarmActions"] == [existing]
     assert run.outputs["topicArn"] == existing
-    with_subscriber = run_program({"trailwatch:logGroupName": "g", "trailwatch:topicArn": existing,
-                                   "trailwatch:httpsEndpoints": "https://hooks.acme.internal/a"})
+    with_subscriber = run_program(
+        {
+            "trailwatch:logGroupName": "g",
+            "trailwatch:topicArn": existing,
+            "trailwatch:httpsEndpoints": "https://hooks.acme.internal/a",
+        }
+    )
     assert with_subscriber.one(SUBSCRIPTION).inputs["topic"] == existing
 
 
@@ -270,6 +368,7 @@ def test_existing_kms_key_and_unencrypted_topic() -> None:
 
 # --- the trail ---------------------------------------------------------------------------------
 
+
 def test_trail_settings(dev: ProgramRun) -> None:
     trail = dev.one(TRAIL)
     inputs = trail.inputs
@@ -280,14 +379,18 @@ def test_trail_settings(dev: ProgramRun) -> None:
     assert inputs["enableLogging"] is True
     assert inputs["eventSelectors"] == [{"readWriteType": "All", "includeManagementEvents": True}]
     log_group, role, bucket = dev.one(LOG_GROUP), dev.one(ROLE), trail_bucket(dev)
-    assert inputs["cloudWatchLogsGroupArn"] == \
-        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/cloudtrail/trailwatch-trailwatch-dev:*"
+    assert (
+        inputs["cloudWatchLogsGroupArn"]
+        == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/cloudtrail/trailwatch-trailwatch-dev:*"
+    )
     assert trail.property_dependencies["cloudWatchLogsGroupArn"] == [log_group.urn]
     assert inputs["cloudWatchLogsRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/trailwatch-cloudtrail-delivery-role-1a2b3c4"
     assert trail.property_dependencies["cloudWatchLogsRoleArn"] == [role.urn]
     assert trail.property_dependencies["s3BucketName"] == [bucket.urn]
-    assert next(r for r in dev.of_type(BUCKET_POLICY) if r.name == "trailwatch-cloudtrail-bucket-policy").urn \
+    assert (
+        next(r for r in dev.of_type(BUCKET_POLICY) if r.name == "trailwatch-cloudtrail-bucket-policy").urn
         in trail.dependencies
+    )
     assert dev.one(ROLE_POLICY).urn in trail.dependencies
     assert inputs["tags"] == {"managed-by": "trailwatch", "environment": "dev", "owner": "platform-security"}
     # Security Hub CloudTrail.2: the trail's files are encrypted with the customer-managed key.
@@ -303,9 +406,10 @@ def test_bucket_is_private_encrypted_and_admits_only_this_trail(dev: ProgramRun)
     name = "trailwatch-cloudtrail-bucket-1a2b3c4"  # autonamed by the (fake) provider
     assert "bucket" not in trail_bucket(dev).inputs  # globally unique names come from autonaming
     for public_access in dev.of_type(PUBLIC_ACCESS):  # the trail's bucket and the access-log bucket
-        assert {k: public_access.inputs[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                                     "restrictPublicBuckets")} == dict.fromkeys(
-            ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
+        assert {
+            k: public_access.inputs[k]
+            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        } == dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
     for encryption in dev.of_type(ENCRYPTION):
         (rule,) = encryption.inputs["rules"]
         # SSE-S3, and no bucketKeyEnabled: S3 Bucket Keys only work with SSE-KMS.
@@ -319,8 +423,9 @@ def test_bucket_is_private_encrypted_and_admits_only_this_trail(dev: ProgramRun)
     assert (acl["Action"], acl["Resource"]) == ("s3:GetBucketAcl", f"arn:aws:s3:::{name}")
     assert acl["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
     assert (write["Action"], write["Resource"]) == ("s3:PutObject", f"arn:aws:s3:::{name}/AWSLogs/{ACCOUNT}/*")
-    assert write["Condition"] == {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                                   "aws:SourceArn": trail_arn}}
+    assert write["Condition"] == {
+        "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}
+    }
     assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "s3:*")
     assert deny["Resource"] == [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -344,10 +449,13 @@ def test_trail_bucket_is_versioned_and_logs_its_access_to_a_second_bucket(dev: P
     delivery = policy["S3ServerAccessLogsPolicy"]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert (delivery["Action"], delivery["Resource"]) == (
-        "s3:PutObject", "arn:aws:s3:::trailwatch-cloudtrail-access-logs-1a2b3c4/*")
+        "s3:PutObject",
+        "arn:aws:s3:::trailwatch-cloudtrail-access-logs-1a2b3c4/*",
+    )
     assert delivery["Condition"] == {
         "ArnLike": {"aws:SourceArn": "arn:aws:s3:::trailwatch-cloudtrail-bucket-1a2b3c4"},
-        "StringEquals": {"aws:SourceAccount": ACCOUNT}}
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    }
     assert policy["DenyInsecureTransport"]["Effect"] == "Deny"
 
 
@@ -363,22 +471,34 @@ def test_log_group_is_encrypted_with_a_key_cloudwatch_logs_may_use_for_it_only(d
     assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}}
     trail_arn = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/trailwatch-trailwatch-dev"
     encrypt = policy["AllowCloudTrailToEncryptLogs"]
-    assert (encrypt["Principal"], encrypt["Action"]) == ({"Service": "cloudtrail.amazonaws.com"}, "kms:GenerateDataKey*")
+    assert (encrypt["Principal"], encrypt["Action"]) == (
+        {"Service": "cloudtrail.amazonaws.com"},
+        "kms:GenerateDataKey*",
+    )
     assert encrypt["Condition"] == {
         "StringEquals": {"aws:SourceArn": trail_arn},
-        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"}}
+        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"},
+    }
     assert policy["AllowCloudTrailToDescribeKey"]["Condition"] == {"StringEquals": {"aws:SourceArn": trail_arn}}
     assert policy["AllowAccountAdministration"]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
     assert all(s["Principal"] != "*" and s["Principal"] != {"AWS": "*"} for s in policy.values())
 
 
-KEEPERS = {"trailwatch-cloudtrail-bucket", "trailwatch-cloudtrail-access-logs", "trailwatch-cloudtrail-log-group",
-           "trailwatch-cloudtrail-key",
-           # and what protects the kept buckets (tests/test_program_edges.py checks each by type)
-           "trailwatch-cloudtrail-bucket-public-access", "trailwatch-cloudtrail-bucket-encryption",
-           "trailwatch-cloudtrail-bucket-versioning", "trailwatch-cloudtrail-bucket-policy",
-           "trailwatch-cloudtrail-bucket-logging", "trailwatch-cloudtrail-access-logs-public-access",
-           "trailwatch-cloudtrail-access-logs-encryption", "trailwatch-cloudtrail-access-logs-policy"}
+KEEPERS = {
+    "trailwatch-cloudtrail-bucket",
+    "trailwatch-cloudtrail-access-logs",
+    "trailwatch-cloudtrail-log-group",
+    "trailwatch-cloudtrail-key",
+    # and what protects the kept buckets (tests/test_program_edges.py checks each by type)
+    "trailwatch-cloudtrail-bucket-public-access",
+    "trailwatch-cloudtrail-bucket-encryption",
+    "trailwatch-cloudtrail-bucket-versioning",
+    "trailwatch-cloudtrail-bucket-policy",
+    "trailwatch-cloudtrail-bucket-logging",
+    "trailwatch-cloudtrail-access-logs-public-access",
+    "trailwatch-cloudtrail-access-logs-encryption",
+    "trailwatch-cloudtrail-access-logs-policy",
+}
 
 
 def test_what_holds_the_audit_record_is_retained_on_destroy_by_default(dev: ProgramRun) -> None:
@@ -387,8 +507,10 @@ def test_what_holds_the_audit_record_is_retained_on_destroy_by_default(dev: Prog
     assert not any(r.protect for r in dev.resources)
 
 
-@pytest.mark.parametrize(("on_destroy", "retained", "protected"), [
-    ("protect", set(), KEEPERS), ("delete", set(), set()), ("retain", KEEPERS, set())])
+@pytest.mark.parametrize(
+    ("on_destroy", "retained", "protected"),
+    [("protect", set(), KEEPERS), ("delete", set(), set()), ("retain", KEEPERS, set())],
+)
 def test_on_destroy_is_configurable(on_destroy: str, retained: set[str], protected: set[str]) -> None:
     run = run_program({**stack_config("dev"), "trailwatch:onDestroy": on_destroy})
     assert {r.name for r in run.resources if r.retain_on_delete} == retained
@@ -396,8 +518,14 @@ def test_on_destroy_is_configurable(on_destroy: str, retained: set[str], protect
 
 
 def test_create_mode_protections_can_be_turned_off() -> None:
-    run = run_program({**stack_config("dev"), "trailwatch:logEncryption": "none",
-                       "trailwatch:accessLogging": False, "trailwatch:bucketVersioning": False})
+    run = run_program(
+        {
+            **stack_config("dev"),
+            "trailwatch:logEncryption": "none",
+            "trailwatch:accessLogging": False,
+            "trailwatch:bucketVersioning": False,
+        }
+    )
     assert [k.name for k in run.of_type(KEY)] == ["trailwatch-topic-key"]
     assert "kmsKeyId" not in run.one(TRAIL).inputs and "kmsKeyId" not in run.one(LOG_GROUP).inputs
     assert not run.of_type(VERSIONING) and not run.of_type(BUCKET_LOGGING)
@@ -408,26 +536,42 @@ def test_delivery_role_trust_policy_is_the_documented_one(dev: ProgramRun) -> No
     trust = json.loads(dev.one(ROLE).inputs["assumeRolePolicy"])["Statement"]
     # No aws:SourceArn / aws:SourceAccount: CloudTrail's guide says the CloudWatch Logs role
     # policy does not support them (creation fails or delivery stops).
-    assert trust == [{"Sid": "CloudTrailAssumeRole", "Effect": "Allow",
-                      "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    assert trust == [
+        {
+            "Sid": "CloudTrailAssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
     role_policy = dev.one(ROLE_POLICY)
     assert role_policy.property_dependencies["role"] == [dev.one(ROLE).urn]
     assert role_policy.property_dependencies["policy"] == [dev.one(LOG_GROUP).urn]
     (statement,) = json.loads(role_policy.inputs["policy"])["Statement"]
     assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
-    assert statement["Resource"] == (f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
-                                     f"/aws/cloudtrail/trailwatch-trailwatch-dev:log-stream:{ACCOUNT}_CloudTrail_*")
+    assert statement["Resource"] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+        f"/aws/cloudtrail/trailwatch-trailwatch-dev:log-stream:{ACCOUNT}_CloudTrail_*"
+    )
 
 
 def test_filter_is_linked_to_the_created_log_group(dev: ProgramRun) -> None:
     metric_filter, log_group = dev.unauthorized(FILTER), dev.one(LOG_GROUP)
-    assert metric_filter.inputs["logGroupName"] == log_group.inputs["name"] == "/aws/cloudtrail/trailwatch-trailwatch-dev"
+    assert (
+        metric_filter.inputs["logGroupName"] == log_group.inputs["name"] == "/aws/cloudtrail/trailwatch-trailwatch-dev"
+    )
     assert metric_filter.property_dependencies["logGroupName"] == [log_group.urn]
 
 
 def test_retention_and_trail_name_from_config() -> None:
-    run = run_program({"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal",
-                       "trailwatch:trailName": "audit-trail", "trailwatch:logRetentionDays": 0})
+    run = run_program(
+        {
+            "trailwatch:createTrail": True,
+            "trailwatch:emails": "a@acme.internal",
+            "trailwatch:trailName": "audit-trail",
+            "trailwatch:logRetentionDays": 0,
+        }
+    )
     assert run.one(TRAIL).inputs["name"] == "audit-trail"
     assert run.one(LOG_GROUP).inputs["name"] == "/aws/cloudtrail/audit-trail"
     assert run.one(LOG_GROUP).inputs.get("retentionInDays", 0) == 0
@@ -437,6 +581,7 @@ def test_retention_and_trail_name_from_config() -> None:
 
 # --- structure and tags ------------------------------------------------------------------------
 
+
 def test_every_resource_is_parented_under_its_component(dev: ProgramRun) -> None:
     monitor = dev.one(MONITOR)
     assert monitor.parent.endswith("pulumi:pulumi:Stack::trailwatch-dev")
@@ -445,8 +590,18 @@ def test_every_resource_is_parented_under_its_component(dev: ProgramRun) -> None
     assert parents[TOPIC] == parents[TOPIC_POLICY] == parents[SUBSCRIPTION] == ALARM_TOPIC
     assert dev.by_urn(topic_key(dev).parent).type == ALARM_TOPIC
     assert dev.by_urn(trail_key(dev).parent).type == LOGGING
-    for child in (BUCKET, PUBLIC_ACCESS, ENCRYPTION, BUCKET_POLICY, LOG_GROUP, ROLE, ROLE_POLICY, TRAIL,
-                  VERSIONING, BUCKET_LOGGING):
+    for child in (
+        BUCKET,
+        PUBLIC_ACCESS,
+        ENCRYPTION,
+        BUCKET_POLICY,
+        LOG_GROUP,
+        ROLE,
+        ROLE_POLICY,
+        TRAIL,
+        VERSIONING,
+        BUCKET_LOGGING,
+    ):
         assert all(dev.by_urn(r.parent).type == LOGGING for r in dev.of_type(child)), child
 
 
@@ -462,6 +617,7 @@ def test_everything_taggable_carries_config_tags_and_managed_by(stack: str) -> N
 
 # --- bad configuration -------------------------------------------------------------------------
 
+
 def test_bad_config_raises_run_error_before_any_resource() -> None:
     with pytest.raises(pulumi.RunError) as caught:
         run_program({**EXISTING, "trailwatch:alarmThreshold": 0})
@@ -470,12 +626,16 @@ def test_bad_config_raises_run_error_before_any_resource() -> None:
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
-@pytest.mark.parametrize("config", [
-    {"trailwatch:createTrail": True, "trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal"},
-    {**EXISTING, "trailwatch:patternProfile": "cis-1.4"},
-    {**EXISTING, "trailwatch:alarmTreshold": 1},
-    {"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal", "trailwatch:logRetentionDays": 42},
-], ids=["both-modes", "unknown-profile", "typo-key", "retention"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"trailwatch:createTrail": True, "trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal"},
+        {**EXISTING, "trailwatch:patternProfile": "cis-1.4"},
+        {**EXISTING, "trailwatch:alarmTreshold": 1},
+        {"trailwatch:createTrail": True, "trailwatch:emails": "a@acme.internal", "trailwatch:logRetentionDays": 42},
+    ],
+    ids=["both-modes", "unknown-profile", "typo-key", "retention"],
+)
 def test_no_resource_is_registered_on_bad_config(config: dict[str, Any]) -> None:
     run = ProgramRun(resources=[])
     with pytest.raises(pulumi.RunError, match=r"^invalid configuration trailwatch:\w+: .*; accepted: "):
@@ -491,11 +651,13 @@ def test_a_good_config_after_a_bad_one_still_runs() -> None:
 
 # --- preview: what `pulumi preview` and the policy pack can read on a new stack ------------------
 
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_in_preview_only_the_kms_key_reference_is_unknown(stack: str) -> None:
     run = run_stack(stack, preview=True)
-    unknown = sorted((r.type, key) for r in run.resources for key, value in r.inputs.items()
-                     if UNKNOWN in json.dumps(value))
+    unknown = sorted(
+        (r.type, key) for r in run.resources for key, value in r.inputs.items() if UNKNOWN in json.dumps(value)
+    )
     key_references = [(ALIAS, "targetKeyId"), (TOPIC, "kmsMasterKeyId")]
     if stack == "dev":  # the trail's key: its ARN is known once the key exists
         key_references += [(LOG_GROUP, "kmsKeyId"), (TRAIL, "kmsKeyId")]
@@ -509,20 +671,25 @@ def test_in_preview_only_the_kms_key_reference_is_unknown(stack: str) -> None:
 def test_in_preview_the_trail_names_the_watched_log_group(dev: ProgramRun) -> None:
     preview = run_stack("dev", preview=True)
     trail = preview.one(TRAIL)
-    assert trail.inputs["cloudWatchLogsGroupArn"] == \
-        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{preview.unauthorized(FILTER).inputs['logGroupName']}:*"
+    assert (
+        trail.inputs["cloudWatchLogsGroupArn"]
+        == f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{preview.unauthorized(FILTER).inputs['logGroupName']}:*"
+    )
     assert trail.property_dependencies["cloudWatchLogsGroupArn"] == [preview.one(LOG_GROUP).urn]
     # All but the key reference (a key's ARN exists once the key does) is known in preview.
     assert trail.inputs["kmsKeyId"] == UNKNOWN
     assert trail.property_dependencies["kmsKeyId"] == [trail_key(preview).urn]
-    assert {k: v for k, v in trail.inputs.items() if k != "kmsKeyId"} == \
-        {k: v for k, v in dev.one(TRAIL).inputs.items() if k != "kmsKeyId"}
+    assert {k: v for k, v in trail.inputs.items() if k != "kmsKeyId"} == {
+        k: v for k, v in dev.one(TRAIL).inputs.items() if k != "kmsKeyId"
+    }
 
 
 # --- the CIS monitoring section: trailwatch:controls ---------------------------------------
 
+
 def test_every_control_gets_its_filter_and_alarm_on_the_log_group_and_the_shared_topic() -> None:
     from trailwatch_policy.controls import CONTROLS
+
     run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal"}, stack="prod")
     filters = {f.inputs["metricTransformation"]["name"]: f.inputs for f in run.of_type(FILTER)}
     assert set(filters) == {f"{c.metric}-trailwatch-prod" for c in CONTROLS}
@@ -534,28 +701,36 @@ def test_every_control_gets_its_filter_and_alarm_on_the_log_group_and_the_shared
     assert set(alarms) == set(filters)
     assert len({tuple(a["alarmActions"]) for a in alarms.values()}) == 1  # one shared topic
     assert alarms["RootAccountUsage-trailwatch-prod"]["alarmDescription"].startswith(
-        "CIS AWS Foundations: uses of the root user recorded in")
+        "CIS AWS Foundations: uses of the root user recorded in"
+    )
     assert run.unauthorized(FILTER).inputs["name"] == "Unauthorized_API_Calls-trailwatch-prod"  # 4.1 unchanged
 
 
-@pytest.mark.parametrize("value, metrics", [
-    ('["4.1", "CloudWatch.1"]', {"UnauthorizedAPICalls", "RootAccountUsage"}),
-    ("4.3,vpc-changes-monitored", {"RootAccountUsage", "VPCChanges"}),
-    ("all", None),
-])
+@pytest.mark.parametrize(
+    "value, metrics",
+    [
+        ('["4.1", "CloudWatch.1"]', {"UnauthorizedAPICalls", "RootAccountUsage"}),
+        ("4.3,vpc-changes-monitored", {"RootAccountUsage", "VPCChanges"}),
+        ("all", None),
+    ],
+)
 def test_trailwatch_controls_selects_the_controls(value: str, metrics: set[str] | None) -> None:
     from trailwatch_policy.controls import CONTROLS
-    run = run_program({"trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal",
-                       "trailwatch:controls": value})
+
+    run = run_program(
+        {"trailwatch:logGroupName": "g", "trailwatch:emails": "a@acme.internal", "trailwatch:controls": value}
+    )
     got = {f.inputs["metricTransformation"]["name"].removesuffix("-trailwatch-dev") for f in run.of_type(FILTER)}
     assert got == (metrics or {c.metric for c in CONTROLS})
 
 
 def test_unknown_control_is_a_config_error_naming_the_key() -> None:
     from trailwatch.config import ConfigError, parse_settings
+
     with pytest.raises(ConfigError, match="trailwatch:controls: unknown control '4.99'"):
-        parse_settings({"logGroupName": "g", "emails": "a@acme.internal", "controls": "4.1,4.99"},
-                       project="p", stack="s")
+        parse_settings(
+            {"logGroupName": "g", "emails": "a@acme.internal", "controls": "4.1,4.99"}, project="p", stack="s"
+        )
     with pytest.raises(ConfigError, match="trailwatch:controls: empty"):
         parse_settings({"logGroupName": "g", "emails": "a@acme.internal", "controls": "[]"}, project="p", stack="s")
 
@@ -563,6 +738,7 @@ def test_unknown_control_is_a_config_error_naming_the_key() -> None:
 def test_the_component_takes_typed_controls() -> None:
     from trailwatch.monitor import UnauthorizedApiCallsMonitorArgs
     from trailwatch.topic import AlarmTopicArgs
+
     TOPIC_ARGS = AlarmTopicArgs(topic_arn="arn:aws:sns:us-east-1:111122223333:security-alarms")
     args = UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g", controls=["4.3", "CloudWatch.2"])
     assert [c.id for c in args.selected()] == ["4.1", "4.3"]

@@ -7,6 +7,7 @@ with the shortfall named, and "no metric filter" is said only when no filter cou
 The exception is CIS 4.1: denied calls are routine, so an alarm shared with them is in ALARM too
 often to notify another control's event (alarm actions run on state changes only).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,15 +46,34 @@ def stack(*filters: tuple[str, str]) -> Inventory:
     """trail -> log group -> the filters (pattern, metric), each with its alarm -> one topic -> email."""
     flts, alarms = [], []
     for i, (pattern, metric) in enumerate(filters):
-        flts.append(MetricFilter(f"f{i}", f"filter{i}", Ref("trail-logs"), pattern,
-                                 (MetricTransformation(metric, "CISBenchmark", "1"),)))
-        alarms.append(Alarm(f"a{i}", metric, "CISBenchmark", metric, statistic="Sum", period=300.0, threshold=1.0,
-                            comparison="GreaterThanOrEqualToThreshold", evaluation_periods=1.0,
-                            treat_missing_data="notBreaching", alarm_actions=(Ref(TOPIC),)))
-    return Inventory(trails=(Trail("trail", "main", Ref(LG_ARN), True, True),),
-                     log_groups=(LogGroup("lg", "trail-logs", LG_ARN),), filters=tuple(flts), alarms=tuple(alarms),
-                     topics=(Topic("tp", "alerts", TOPIC),),
-                     subscriptions=(Subscription("s", Ref(TOPIC), "email", "security@example.com"),))
+        flts.append(
+            MetricFilter(
+                f"f{i}", f"filter{i}", Ref("trail-logs"), pattern, (MetricTransformation(metric, "CISBenchmark", "1"),)
+            )
+        )
+        alarms.append(
+            Alarm(
+                f"a{i}",
+                metric,
+                "CISBenchmark",
+                metric,
+                statistic="Sum",
+                period=300.0,
+                threshold=1.0,
+                comparison="GreaterThanOrEqualToThreshold",
+                evaluation_periods=1.0,
+                treat_missing_data="notBreaching",
+                alarm_actions=(Ref(TOPIC),),
+            )
+        )
+    return Inventory(
+        trails=(Trail("trail", "main", Ref(LG_ARN), True, True),),
+        log_groups=(LogGroup("lg", "trail-logs", LG_ARN),),
+        filters=tuple(flts),
+        alarms=tuple(alarms),
+        topics=(Topic("tp", "alerts", TOPIC),),
+        subscriptions=(Subscription("s", Ref(TOPIC), "email", "security@example.com"),),
+    )
 
 
 def verdict(inv: Inventory, control: str) -> tuple[str, set[str], list[str]]:
@@ -83,8 +103,10 @@ def test_a_filter_shared_with_another_rare_control_satisfies_both(control: str) 
     its own in CloudWatch's 1024 characters): one filter, one alarm,
     published under the partner's metric, passes both (and the partner's own judge)."""
     at = RARE.index(control)
-    pairs = [(find(RARE[(at + k) % len(RARE)]), either(find(control).pattern, find(RARE[(at + k) % len(RARE)]).pattern))
-             for k in range(1, len(RARE))]
+    pairs = [
+        (find(RARE[(at + k) % len(RARE)]), either(find(control).pattern, find(RARE[(at + k) % len(RARE)]).pattern))
+        for k in range(1, len(RARE))
+    ]
     partner, pattern = next((p, text) for p, text in pairs if len(text) <= 1024)  # CloudWatch's limit
     assert judge(pattern, control=control).ok and judge(pattern, control=partner.id).ok
     inv = stack((pattern, partner.metric))
@@ -135,17 +157,31 @@ def test_the_4_2_filter_is_not_4_6s_a_failed_mfa_challenge_carries_mfa_used_yes(
 
 # -- the audit: one filter and one alarm for 4.10 + 4.11 + 4.12 --------------------------------------
 
+
 def deploy(endpoint: Endpoint, filters: dict[str, tuple[str, str]]) -> dict[str, Any]:
     made = build(endpoint, Chain())
     logs, cloudwatch = endpoint.client("logs", "us-east-1"), endpoint.client("cloudwatch", "us-east-1")
     for name, (pattern, metric) in filters.items():
-        logs.put_metric_filter(logGroupName="aws-cloudtrail-logs-main", filterName=name, filterPattern=pattern,
-                               metricTransformations=[{"metricName": metric, "metricNamespace": "CISBenchmark",
-                                                       "metricValue": "1", "defaultValue": 0}])
-        cloudwatch.put_metric_alarm(AlarmName=name, MetricName=metric, Namespace="CISBenchmark",
-                                    Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                                    ComparisonOperator="GreaterThanOrEqualToThreshold",
-                                    TreatMissingData="notBreaching", AlarmActions=[made["topic"]])
+        logs.put_metric_filter(
+            logGroupName="aws-cloudtrail-logs-main",
+            filterName=name,
+            filterPattern=pattern,
+            metricTransformations=[
+                {"metricName": metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
+            ],
+        )
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            MetricName=metric,
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[made["topic"]],
+        )
     return made
 
 
@@ -156,7 +192,9 @@ def test_the_audit_passes_each_control_of_a_shared_filter(moto: Endpoint) -> Non
     deploy(moto, filters)
     code, report, _ = audit(moto, "--controls", "all")
     [account] = report["accounts"]
-    got = {cid: (c["status"], {f["code"] for tr in c["trails"] for f in tr["findings"]}) for cid, c in
-           account["controls"].items()}
+    got = {
+        cid: (c["status"], {f["code"] for tr in c["trails"] for f in tr["findings"]})
+        for cid, c in account["controls"].items()
+    }
     assert got == {cid: ("pass", set()) for cid in IDS}, got
     assert (code, report["status"]) == (0, "pass")

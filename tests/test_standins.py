@@ -4,6 +4,7 @@ aws-native, one shared base), spoken to here as the engine speaks to them, witho
 They must answer like the offline engine -- the same autonames, outputs, reads and invokes -- so
 that `make e2e` compares engines, not providers; and at the version each pinned SDK asks for.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -62,11 +63,11 @@ def plain(message: struct_pb2.Struct) -> dict[str, Any]:
     return json_format.MessageToDict(message)
 
 
-def provider(package: str, region: str = "eu-west-1", env: dict[str, str] | None = None,
-             **args: Any) -> Any:
+def provider(package: str, region: str = "eu-west-1", env: dict[str, str] | None = None, **args: Any) -> Any:
     p = base.StandInProvider(package, "0.0.0", {"TRAILWATCH_STANDIN_ACCOUNT_ID": ACCOUNT, **(env or {})})
-    p.Configure(provider_pb2.ConfigureRequest(variables={f"{package}:config:region": region},
-                                              args=struct(args)), Context())
+    p.Configure(
+        provider_pb2.ConfigureRequest(variables={f"{package}:config:region": region}, args=struct(args)), Context()
+    )
     return p
 
 
@@ -87,16 +88,19 @@ def read(p: Any, type_: str, resource_id: str) -> dict[str, Any]:
 
 
 def invoke(p: Any, token: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-    return plain(getattr(p.Invoke(provider_pb2.InvokeRequest(tok=token, args=struct(args or {})), Context()),
-                         "return"))
+    return plain(getattr(p.Invoke(provider_pb2.InvokeRequest(tok=token, args=struct(args or {})), Context()), "return"))
 
 
 # --- the version each pinned SDK asks for ------------------------------------------------------
 
-@pytest.mark.parametrize(("module", "requirements", "sdk"), [
-    ("pulumi_resource_aws_standin", "requirements.txt", "pulumi_aws"),
-    ("pulumi_resource_aws_native_standin", "requirements-dev.txt", "pulumi_aws_native"),
-])
+
+@pytest.mark.parametrize(
+    ("module", "requirements", "sdk"),
+    [
+        ("pulumi_resource_aws_standin", "requirements.txt", "pulumi_aws"),
+        ("pulumi_resource_aws_native_standin", "requirements-dev.txt", "pulumi_aws_native"),
+    ],
+)
 def test_each_stand_in_is_the_version_its_pinned_sdk_asks_for(module: str, requirements: str, sdk: str) -> None:
     source = (CLI / f"{module}.py").read_text(encoding="utf-8")
     [version] = re.findall(r'^VERSION = "([0-9.]+)"$', source, re.M)
@@ -142,8 +146,12 @@ def test_aws_check_still_autonames_name_where_pulumi_aws_makes_it_optional() -> 
 
 def test_native_create_at_preview_leaves_output_only_properties_unknown_and_refuses_real_creates() -> None:
     p = provider("aws-native")
-    request = provider_pb2.CreateRequest(urn=urn("aws-native:sns:Topic", "alarms"), type="aws-native:sns:Topic",
-                                         properties=struct({"topicName": "alarms-1234567"}), preview=True)
+    request = provider_pb2.CreateRequest(
+        urn=urn("aws-native:sns:Topic", "alarms"),
+        type="aws-native:sns:Topic",
+        properties=struct({"topicName": "alarms-1234567"}),
+        preview=True,
+    )
     outputs = plain(p.Create(request, Context()).properties)
     assert outputs == {"topicName": "alarms-1234567", "topicArn": UNKNOWN}
     request.preview = False
@@ -154,6 +162,7 @@ def test_native_create_at_preview_leaves_output_only_properties_unknown_and_refu
 
 
 # --- Read: `.get()` of what exists, by name or ARN ----------------------------------------------
+
 
 def test_reads_answer_log_groups_topics_trails_and_keys_by_name_or_arn() -> None:
     aws, native = provider("aws"), provider("aws-native")
@@ -170,17 +179,29 @@ def test_reads_answer_log_groups_topics_trails_and_keys_by_name_or_arn() -> None
     # CloudFormation's AWS::Logs::LogGroup Arn attribute ends in ":*"
     assert read(native, "aws-native:logs:LogGroup", "g")["arn"] == f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:g:*"
     assert read(native, "aws-native:sns:Topic", topic_arn)["topicName"] == "alarms"
-    assert read(native, "aws-native:cloudtrail:Trail", "org")["arn"] == f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/org"
+    assert (
+        read(native, "aws-native:cloudtrail:Trail", "org")["arn"] == f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/org"
+    )
 
 
 def test_reads_and_invokes_answer_from_invoke_result_files_first(tmp_path: Path) -> None:
     group = tmp_path / "group.json"
-    group.write_text(json.dumps({"name": "g", "arn": "arn:aws:logs:eu-west-1:999999999999:log-group:g",
-                                 "kmsKeyId": "arn:aws:kms:eu-west-1:999999999999:key/k"}), encoding="utf-8")
+    group.write_text(
+        json.dumps(
+            {
+                "name": "g",
+                "arn": "arn:aws:logs:eu-west-1:999999999999:log-group:g",
+                "kmsKeyId": "arn:aws:kms:eu-west-1:999999999999:key/k",
+            }
+        ),
+        encoding="utf-8",
+    )
     ssm = tmp_path / "ssm.json"
     ssm.write_text(json.dumps({"value": "pager@example.com"}), encoding="utf-8")
-    env = {"TRAILWATCH_STANDIN_INVOKE_RESULTS": f"aws:cloudwatch/getLogGroup:getLogGroup={group}\n"
-                                                f"aws:ssm/getParameter:getParameter={ssm}\n"}
+    env = {
+        "TRAILWATCH_STANDIN_INVOKE_RESULTS": f"aws:cloudwatch/getLogGroup:getLogGroup={group}\n"
+        f"aws:ssm/getParameter:getParameter={ssm}\n"
+    }
     p = provider("aws", env=env)
     assert read(p, "aws:cloudwatch/logGroup:LogGroup", "g")["arn"] == "arn:aws:logs:eu-west-1:999999999999:log-group:g"
     assert invoke(p, "aws:ssm/getParameter:getParameter", {"name": "/x"}) == {"value": "pager@example.com"}
@@ -188,14 +209,20 @@ def test_reads_and_invokes_answer_from_invoke_result_files_first(tmp_path: Path)
 
 def test_a_bad_invoke_result_item_stops_the_stand_in_with_one_line() -> None:
     env = {"TRAILWATCH_STANDIN_INVOKE_RESULTS": "not-a-token"}
-    proc = subprocess.run([sys.executable, str(CLI / "pulumi_resource_aws_standin.py")], capture_output=True,
-                          text=True, timeout=60, env={"PYTHONPATH": str(ROOT), **env})
+    proc = subprocess.run(
+        [sys.executable, str(CLI / "pulumi_resource_aws_standin.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), **env},
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1 and "TRAILWATCH_STANDIN_INVOKE_RESULTS" in proc.stderr
     assert "expected TOKEN=FILE" in proc.stderr
 
 
 # --- Invoke: in the provider's Region and account ------------------------------------------------
+
 
 def test_invokes_run_in_the_providers_region_and_assumed_role_account() -> None:
     p = provider("aws-native", region="ap-south-1")

@@ -1,5 +1,6 @@
 """The topic rules of issue 14: resource policies evaluated as AWS does (iam_policy), KMS key
 policies, FIFO topics, subscription filter policies (sns_filter); the preview exceptions."""
+
 from __future__ import annotations
 
 import json
@@ -21,38 +22,71 @@ ALLOW = {"Effect": "Allow", "Principal": {"Service": CLOUDWATCH}, "Action": "sns
 
 
 def publish(*statements: dict, arn: object = ALARM_ARN, account: object = ACCOUNT) -> object:
-    request = iam_policy.Request(CLOUDWATCH, ("sns:Publish",), TOPIC, "alerts",
-                                 Publisher("a", arn, "a", account).context())
+    request = iam_policy.Request(
+        CLOUDWATCH, ("sns:Publish",), TOPIC, "alerts", Publisher("a", arn, "a", account).context()
+    )
     return iam_policy.evaluate({"Statement": list(statements)}, request)
 
 
-@pytest.mark.parametrize(("statements", "allowed"), [
-    ([ALLOW], True),
-    ([], False),  # implicit deny
-    ([{**ALLOW, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}], False),  # not the service
-    ([{**ALLOW, "Principal": "*"}], True), ([{**ALLOW, "Principal": {"AWS": "*"}}], True),
-    ([{**ALLOW, "Action": "sns:*"}], True), ([{**ALLOW, "Action": "SNS:Publish"}], True),
-    ([{**ALLOW, "Action": "sns:Subscribe"}], False),
-    ([{**ALLOW, "Resource": SNS_ARN + "other"}], False), ([{**ALLOW, "Resource": SNS_ARN + "*"}], True),
-    ([ALLOW, {**ALLOW, "Effect": "Deny"}], False),  # explicit deny wins
-    ([ALLOW, {"Effect": "Deny", "NotPrincipal": {"Service": CLOUDWATCH}, "Action": "sns:Publish",
-              "Resource": "*"}], True),  # the deny is for everyone else
-    ([ALLOW, {"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-              "Action": "sns:Publish", "Resource": "*"}], False),
-    ([{**ALLOW, "Action": None, "NotAction": "sns:DeleteTopic"}], True),
-    ([ALLOW, {"Effect": "Deny", "Principal": "*", "NotAction": "sns:Publish", "Resource": "*"}], True),
-    ([{**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}], True),
-    ([{**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}}}], False),
-    ([{**ALLOW, "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{ACCOUNT}:alarm:*"}}}], True),
-    ([{**ALLOW, "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:cloudwatch:*:*:alarm:other"}}}], False),
-    ([{**ALLOW, "Condition": {"StringLike": {"AWS:SourceOwner": ACCOUNT}}}], True),
-    ([ALLOW, {"Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC,
-              "Condition": {"Bool": {"aws:SecureTransport": "false"}}}], True),
-    ([{**ALLOW, "Condition": {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}}}], False),
-    ([{**ALLOW, "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}}], True),
-    ([{**ALLOW, "Condition": {"Null": {"aws:SourceArn": "false"}}}], True),
-    ([{**ALLOW, "Condition": {"ForAnyValue:StringEquals": {"aws:SourceAccount": [ACCOUNT, "1"]}}}], True),
-])
+@pytest.mark.parametrize(
+    ("statements", "allowed"),
+    [
+        ([ALLOW], True),
+        ([], False),  # implicit deny
+        ([{**ALLOW, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}], False),  # not the service
+        ([{**ALLOW, "Principal": "*"}], True),
+        ([{**ALLOW, "Principal": {"AWS": "*"}}], True),
+        ([{**ALLOW, "Action": "sns:*"}], True),
+        ([{**ALLOW, "Action": "SNS:Publish"}], True),
+        ([{**ALLOW, "Action": "sns:Subscribe"}], False),
+        ([{**ALLOW, "Resource": SNS_ARN + "other"}], False),
+        ([{**ALLOW, "Resource": SNS_ARN + "*"}], True),
+        ([ALLOW, {**ALLOW, "Effect": "Deny"}], False),  # explicit deny wins
+        (
+            [
+                ALLOW,
+                {"Effect": "Deny", "NotPrincipal": {"Service": CLOUDWATCH}, "Action": "sns:Publish", "Resource": "*"},
+            ],
+            True,
+        ),  # the deny is for everyone else
+        (
+            [
+                ALLOW,
+                {
+                    "Effect": "Deny",
+                    "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "sns:Publish",
+                    "Resource": "*",
+                },
+            ],
+            False,
+        ),
+        ([{**ALLOW, "Action": None, "NotAction": "sns:DeleteTopic"}], True),
+        ([ALLOW, {"Effect": "Deny", "Principal": "*", "NotAction": "sns:Publish", "Resource": "*"}], True),
+        ([{**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}], True),
+        ([{**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}}}], False),
+        ([{**ALLOW, "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:*:{ACCOUNT}:alarm:*"}}}], True),
+        ([{**ALLOW, "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:cloudwatch:*:*:alarm:other"}}}], False),
+        ([{**ALLOW, "Condition": {"StringLike": {"AWS:SourceOwner": ACCOUNT}}}], True),
+        (
+            [
+                ALLOW,
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": TOPIC,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+            True,
+        ),
+        ([{**ALLOW, "Condition": {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}}}], False),
+        ([{**ALLOW, "Condition": {"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}}], True),
+        ([{**ALLOW, "Condition": {"Null": {"aws:SourceArn": "false"}}}], True),
+        ([{**ALLOW, "Condition": {"ForAnyValue:StringEquals": {"aws:SourceAccount": [ACCOUNT, "1"]}}}], True),
+    ],
+)
 def test_topic_policies_evaluated_like_aws(statements, allowed):
     statements = [{k: v for k, v in s.items() if v is not None} for s in statements]
     assert publish(*statements).allowed is allowed
@@ -64,11 +98,15 @@ def test_unmodelled_condition_keys_and_unknown_values_cannot_be_verified():
     assert "aws:SourceIp is not modelled" in decision.reason
     deny = {**ALLOW, "Effect": "Deny", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}
     assert publish(ALLOW, deny).allowed is UNKNOWN  # a deny that may apply
-    at_preview = publish({**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}},
-                         arn=UNKNOWN, account=UNKNOWN)
+    at_preview = publish(
+        {**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}, arn=UNKNOWN, account=UNKNOWN
+    )
     assert at_preview.allowed is UNKNOWN and at_preview.context_only
-    wildcard = publish({**ALLOW, "Condition": {"ArnLike": {"aws:SourceArn": "arn:*:cloudwatch:*:*:alarm:a"}}},
-                       arn=UNKNOWN, account=UNKNOWN)
+    wildcard = publish(
+        {**ALLOW, "Condition": {"ArnLike": {"aws:SourceArn": "arn:*:cloudwatch:*:*:alarm:a"}}},
+        arn=UNKNOWN,
+        account=UNKNOWN,
+    )
     assert wildcard.allowed is True  # only wildcards where the ARN is not known yet
     assert iam_policy.evaluate('{"Statement": [', iam_policy.Request(CLOUDWATCH, ())).allowed is UNKNOWN
 
@@ -82,8 +120,10 @@ def test_topic_policy_on_the_chain_and_the_preview_exception():
     blocked = with_topic(literal, policy={"Statement": [{**ALLOW, "Effect": "Deny"}]})
     assert codes(blocked) == [("tp", "fail", "topic-policy-blocks-cloudwatch")]
     assert "explicitly denies it" in evaluate(blocked)[0].findings[0].message
-    conditional = with_topic(literal, policy=json.dumps(
-        {"Statement": [{**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]}))
+    conditional = with_topic(
+        literal,
+        policy=json.dumps({"Statement": [{**ALLOW, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}]}),
+    )
     assert statuses(conditional) == ["pass"]  # preview: only the alarm's own account is unknown
     assert codes(conditional, LIVE) == [("tp", "unknown", "topic-policy-unknown")]
     own = with_topic(literal, policy=UNKNOWN, policy_sources=frozenset({"tp"}))
@@ -98,11 +138,23 @@ def test_fifo_topics_are_refused():
     assert codes(with_topic(good(), fifo=UNKNOWN)) == [("tp", "unknown", "topic-fifo")]
 
 
-KEY_OK = {"Statement": [
-    {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-     "Action": "kms:*", "Resource": "*"},
-    {"Effect": "Allow", "Principal": {"Service": CLOUDWATCH},
-     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"}]}
+KEY_OK = {
+    "Statement": [
+        {
+            "Sid": "Admin",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDWATCH},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        },
+    ]
+}
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd"
 
 
@@ -110,21 +162,53 @@ def encrypted(key: Key, value: object = "alias/alarms") -> Inventory:
     return replace(with_topic(good(), kms_master_key_id=value), keys=(key,))
 
 
-@pytest.mark.parametrize(("key", "status", "code"), [
-    (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy=KEY_OK), "pass", None),
-    (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy=None), "fail",
-     "topic-key-policy-blocks-cloudwatch"),  # the default key policy
-    (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy={"Statement": KEY_OK["Statement"][:1]}),
-     "fail", "topic-key-policy-blocks-cloudwatch"),  # "enable IAM policies" only
-    (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy={"Statement": [
-        {**KEY_OK["Statement"][1], "Action": "kms:Decrypt"}]}), "fail", "topic-key-policy-blocks-cloudwatch"),
-    (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), enabled=False, policy=KEY_OK), "fail",
-     "topic-key-disabled"),
-    (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy={"Statement": [
-        {**KEY_OK["Statement"][1], "Condition": {"StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}}}]}),
-     "unknown", "topic-key-policy-unknown"),
-    (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), aws_managed=True), "fail", "topic-aws-managed-key"),
-])
+@pytest.mark.parametrize(
+    ("key", "status", "code"),
+    [
+        (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy=KEY_OK), "pass", None),
+        (
+            Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy=None),
+            "fail",
+            "topic-key-policy-blocks-cloudwatch",
+        ),  # the default key policy
+        (
+            Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy={"Statement": KEY_OK["Statement"][:1]}),
+            "fail",
+            "topic-key-policy-blocks-cloudwatch",
+        ),  # "enable IAM policies" only
+        (
+            Key(
+                "k",
+                "1234abcd",
+                KEY_ARN,
+                ("alias/alarms",),
+                policy={"Statement": [{**KEY_OK["Statement"][1], "Action": "kms:Decrypt"}]},
+            ),
+            "fail",
+            "topic-key-policy-blocks-cloudwatch",
+        ),
+        (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), enabled=False, policy=KEY_OK), "fail", "topic-key-disabled"),
+        (
+            Key(
+                "k",
+                "1234abcd",
+                KEY_ARN,
+                ("alias/alarms",),
+                policy={
+                    "Statement": [
+                        {
+                            **KEY_OK["Statement"][1],
+                            "Condition": {"StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}},
+                        }
+                    ]
+                },
+            ),
+            "unknown",
+            "topic-key-policy-unknown",
+        ),
+        (Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), aws_managed=True), "fail", "topic-aws-managed-key"),
+    ],
+)
 def test_customer_managed_key_policy_must_let_cloudwatch_use_the_key(key, status, code):
     for value in ("alias/alarms", KEY_ARN, "1234abcd", f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/alarms"):
         inv = encrypted(key, value)
@@ -134,9 +218,13 @@ def test_customer_managed_key_policy_must_let_cloudwatch_use_the_key(key, status
 
 
 def test_key_policy_conditions_on_the_alarms_account_and_arn():
-    statement = {**KEY_OK["Statement"][1], "Condition": {
-        "StringEquals": {"aws:SourceAccount": ACCOUNT},
-        "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"}}}
+    statement = {
+        **KEY_OK["Statement"][1],
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:*"},
+        },
+    }
     inv = encrypted(Key("k", "1234abcd", KEY_ARN, ("alias/alarms",), policy={"Statement": [statement]}))
     assert statuses(inv) == ["pass"]  # preview: only the alarm's own ARN/account are unknown
     alarm = replace(inv.alarms[0], arn=f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:a", account=ACCOUNT)
@@ -163,21 +251,26 @@ def test_a_key_outside_the_stack_is_accepted_by_the_pack_and_unknown_when_unread
 BODY = Publisher("a", ALARM_ARN, "a", ACCOUNT, "CISBenchmark", "Calls").body()
 
 
-@pytest.mark.parametrize(("policy", "scope", "expected"), [
-    (None, None, True), ({}, None, True),
-    ({"severity": ["high"]}, None, False),  # alarm messages carry no attributes
-    ({"severity": [{"exists": False}]}, None, True),
-    ({"severity": [{"anything-but": "low"}]}, "MessageAttributes", False),
-    ({"NewStateValue": ["ALARM"]}, "MessageBody", True),
-    ({"NewStateValue": ["OK"]}, "MessageBody", False),
-    ({"Trigger": {"MetricName": [{"prefix": "Cal"}]}}, "MessageBody", True),
-    ({"AlarmName": [{"anything-but": ["a"]}]}, "MessageBody", False),
-    ({"AWSAccountId": [ACCOUNT]}, "MessageBody", True),
-    ({"detail-type": ["CloudWatch Alarm State Change"]}, "MessageBody", False),  # an EventBridge shape
-    ({"OldStateValue": ["OK"]}, "MessageBody", UNKNOWN),  # OK or INSUFFICIENT_DATA
-    ({"$or": [{"NewStateValue": ["ALARM"]}, {"x": ["y"]}]}, "MessageBody", True),
-    ("{not json", "MessageBody", UNKNOWN), ({"severity": ["high"]}, UNKNOWN, UNKNOWN),
-])
+@pytest.mark.parametrize(
+    ("policy", "scope", "expected"),
+    [
+        (None, None, True),
+        ({}, None, True),
+        ({"severity": ["high"]}, None, False),  # alarm messages carry no attributes
+        ({"severity": [{"exists": False}]}, None, True),
+        ({"severity": [{"anything-but": "low"}]}, "MessageAttributes", False),
+        ({"NewStateValue": ["ALARM"]}, "MessageBody", True),
+        ({"NewStateValue": ["OK"]}, "MessageBody", False),
+        ({"Trigger": {"MetricName": [{"prefix": "Cal"}]}}, "MessageBody", True),
+        ({"AlarmName": [{"anything-but": ["a"]}]}, "MessageBody", False),
+        ({"AWSAccountId": [ACCOUNT]}, "MessageBody", True),
+        ({"detail-type": ["CloudWatch Alarm State Change"]}, "MessageBody", False),  # an EventBridge shape
+        ({"OldStateValue": ["OK"]}, "MessageBody", UNKNOWN),  # OK or INSUFFICIENT_DATA
+        ({"$or": [{"NewStateValue": ["ALARM"]}, {"x": ["y"]}]}, "MessageBody", True),
+        ("{not json", "MessageBody", UNKNOWN),
+        ({"severity": ["high"]}, UNKNOWN, UNKNOWN),
+    ],
+)
 def test_subscription_filter_policies_on_alarm_messages(policy, scope, expected):
     assert delivers(policy, scope, BODY) is expected
 

@@ -1,6 +1,7 @@
 """Where resources live (trailwatch_policy.where), the trail's excluded event sources, log
 group name prefixes, and the offline engine's lookups, aws-native names and invoke results:
 the pure pieces, without subprocesses (the end-to-end runs are in test_guardrail_where.py)."""
+
 from __future__ import annotations
 
 import json
@@ -38,17 +39,21 @@ PATTERN = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessD
 
 # --- relations -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("a, b, expected", [
-    (Where("111122223333", "us-east-1"), Where("111122223333", "us-east-1"), "same"),
-    (Where("111122223333", "us-east-1"), Where("111122223333", "eu-west-1"), "different"),
-    (Where("111122223333", "us-east-1"), Where("444455556666", "us-east-1"), "different"),
-    (Where(CREDS, "us-east-1"), Where(CREDS, "us-east-1"), "same"),  # one set of credentials
-    (Where(CREDS, "us-east-1"), Where("111122223333", "us-east-1"), "unknown"),
-    (Where(CREDS, "us-east-1"), Where("111122223333", "eu-west-1"), "different"),  # Region decides
-    (Where(CREDS, symbol("from the environment")), Where(CREDS, "us-east-1"), "unknown"),
-    (Where(UNKNOWN, "us-east-1"), Where(UNKNOWN, "us-east-1"), "unknown"),  # never provably equal
-    (Where(), Where("111122223333", "us-east-1"), "same"),  # not modelled (the audit)
-])
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (Where("111122223333", "us-east-1"), Where("111122223333", "us-east-1"), "same"),
+        (Where("111122223333", "us-east-1"), Where("111122223333", "eu-west-1"), "different"),
+        (Where("111122223333", "us-east-1"), Where("444455556666", "us-east-1"), "different"),
+        (Where(CREDS, "us-east-1"), Where(CREDS, "us-east-1"), "same"),  # one set of credentials
+        (Where(CREDS, "us-east-1"), Where("111122223333", "us-east-1"), "unknown"),
+        (Where(CREDS, "us-east-1"), Where("111122223333", "eu-west-1"), "different"),  # Region decides
+        (Where(CREDS, symbol("from the environment")), Where(CREDS, "us-east-1"), "unknown"),
+        (Where(UNKNOWN, "us-east-1"), Where(UNKNOWN, "us-east-1"), "unknown"),  # never provably equal
+        (Where(), Where("111122223333", "us-east-1"), "same"),  # not modelled (the audit)
+    ],
+)
 def test_relation(a: Where, b: Where, expected: str) -> None:
     assert relation(a, b) == relation(b, a) == expected
 
@@ -62,31 +67,43 @@ def test_an_arn_names_its_own_place_and_a_name_the_referrers() -> None:
     # computed from the topic itself: its own ARN, wherever the alarm is
     assert placed(Ref(UNKNOWN, frozenset({"t"})), Where("1", "eu-west-1"), "t", topic_here, False) == "same"
     # a log group name resolves in the filter's own account and Region
-    assert placed(Ref("grp", frozenset({"g"})), Where("111122223333", "eu-west-1"), "g", topic_here,
-                  by_name=True) == "different"
+    assert (
+        placed(Ref("grp", frozenset({"g"})), Where("111122223333", "eu-west-1"), "g", topic_here, by_name=True)
+        == "different"
+    )
 
 
 # --- providers -----------------------------------------------------------------------------------
+
 
 def _provider(**props: object) -> SimpleNamespace:
     return SimpleNamespace(props=props, urn="urn:pulumi:s::p::pulumi:providers:aws::p", name="p")
 
 
-@pytest.mark.parametrize("props, expected", [
-    ({"region": "eu-west-1"}, Where(CREDS, "eu-west-1")),
-    # provider config arrives as strings: objects and lists as JSON text
-    ({"region": "us-east-1", "assumeRoles": json.dumps([{"roleArn": "arn:aws:iam::444455556666:role/d"}])},
-     Where("444455556666", "us-east-1")),
-    ({"region": "us-east-1", "assumeRole": {"roleArn": "arn:aws:iam::444455556666:role/d"}},
-     Where("444455556666", "us-east-1")),
-    ({"region": "us-east-1", "allowedAccountIds": '["111122223333"]'}, Where("111122223333", "us-east-1")),
-    ({"region": "us-east-1", "allowedAccountIds": '["1", "2"]'}, Where(CREDS, "us-east-1")),
-    ({"region": "us-east-1", "assumeRoles": [{"roleArn": UNKNOWN}]}, Where(UNKNOWN, "us-east-1")),
-    ({"region": UNKNOWN}, Where(CREDS, UNKNOWN)),
-    ({}, Where(CREDS, symbol("from the environment of provider p"))),
-    ({"region": "us-east-1", "profile": "audit"}, Where(symbol("of the deployment's credentials (profile=audit)"),
-                                                        "us-east-1")),
-])
+@pytest.mark.parametrize(
+    "props, expected",
+    [
+        ({"region": "eu-west-1"}, Where(CREDS, "eu-west-1")),
+        # provider config arrives as strings: objects and lists as JSON text
+        (
+            {"region": "us-east-1", "assumeRoles": json.dumps([{"roleArn": "arn:aws:iam::444455556666:role/d"}])},
+            Where("444455556666", "us-east-1"),
+        ),
+        (
+            {"region": "us-east-1", "assumeRole": {"roleArn": "arn:aws:iam::444455556666:role/d"}},
+            Where("444455556666", "us-east-1"),
+        ),
+        ({"region": "us-east-1", "allowedAccountIds": '["111122223333"]'}, Where("111122223333", "us-east-1")),
+        ({"region": "us-east-1", "allowedAccountIds": '["1", "2"]'}, Where(CREDS, "us-east-1")),
+        ({"region": "us-east-1", "assumeRoles": [{"roleArn": UNKNOWN}]}, Where(UNKNOWN, "us-east-1")),
+        ({"region": UNKNOWN}, Where(CREDS, UNKNOWN)),
+        ({}, Where(CREDS, symbol("from the environment of provider p"))),
+        (
+            {"region": "us-east-1", "profile": "audit"},
+            Where(symbol("of the deployment's credentials (profile=audit)"), "us-east-1"),
+        ),
+    ],
+)
 def test_provider_where(props: dict, expected: Where) -> None:
     assert provider_where(_provider(**props)) == expected
     assert provider_where(None) == Where()
@@ -95,24 +112,55 @@ def test_provider_where(props: dict, expected: Where) -> None:
 def test_autonames_are_recognised() -> None:
     urn = "urn:pulumi:dev::p::aws:cloudwatch/logGroup:LogGroup::trail-logs"
     assert autonamed(urn, "trail-logs-1a2b3c4") and autonamed(urn, "trail-logs-1a2b3c4.fifo")
-    assert not autonamed(urn, "trail-logs") and not autonamed(urn, "security/trail-logs") and not autonamed(urn, UNKNOWN)
+    assert (
+        not autonamed(urn, "trail-logs") and not autonamed(urn, "security/trail-logs") and not autonamed(urn, UNKNOWN)
+    )
 
 
 # --- the chain, per account and Region -------------------------------------------------------------
+
 
 def _region_stack(alarm_region: str, sub_topic: str | None = None) -> Inventory:
     here, alarm_where = Where(CREDS, "eu-west-1"), Where(CREDS, alarm_region)
     return Inventory(
         log_groups=(LogGroup("g", "aws-cloudtrail-logs-main", where=here),),
-        filters=(MetricFilter("f", "f", Ref("aws-cloudtrail-logs-main"), PATTERN,
-                              (MetricTransformation("UnauthorizedAPICalls", "CIS", "1"),), where=here),),
-        alarms=(Alarm("a", "a", "CIS", "UnauthorizedAPICalls", statistic="Sum", period=300.0,
-                      threshold=1.0, comparison="GreaterThanOrEqualToThreshold", evaluation_periods=1.0,
-                      treat_missing_data="notBreaching",
-                      alarm_actions=(Ref(UNKNOWN, frozenset({"t"})),), where=alarm_where),),
+        filters=(
+            MetricFilter(
+                "f",
+                "f",
+                Ref("aws-cloudtrail-logs-main"),
+                PATTERN,
+                (MetricTransformation("UnauthorizedAPICalls", "CIS", "1"),),
+                where=here,
+            ),
+        ),
+        alarms=(
+            Alarm(
+                "a",
+                "a",
+                "CIS",
+                "UnauthorizedAPICalls",
+                statistic="Sum",
+                period=300.0,
+                threshold=1.0,
+                comparison="GreaterThanOrEqualToThreshold",
+                evaluation_periods=1.0,
+                treat_missing_data="notBreaching",
+                alarm_actions=(Ref(UNKNOWN, frozenset({"t"})),),
+                where=alarm_where,
+            ),
+        ),
         topics=(Topic("t", "alarms", where=alarm_where),),
-        subscriptions=(Subscription("s", Ref(sub_topic) if sub_topic else Ref(UNKNOWN, frozenset({"t"})),
-                                    "email", "x@example.com", where=alarm_where),))
+        subscriptions=(
+            Subscription(
+                "s",
+                Ref(sub_topic) if sub_topic else Ref(UNKNOWN, frozenset({"t"})),
+                "email",
+                "x@example.com",
+                where=alarm_where,
+            ),
+        ),
+    )
 
 
 def test_alarm_in_the_filters_region_passes_and_elsewhere_fails() -> None:
@@ -129,10 +177,17 @@ def test_subscription_to_another_accounts_topic_of_the_same_name_does_not_count(
     assert {f.code for f in same.findings} == {"place-unknown"}
     inv = _region_stack("eu-west-1", "arn:aws:sns:eu-west-1:111122223333:alarms")
     # a trail's log group ARN tells which account the credentials are in
-    inv = Inventory(trails=(Trail("tr", "main", Ref("arn:aws:logs:eu-west-1:999988887777:log-group:"
-                                                    "aws-cloudtrail-logs-main:*"),
-                                  where=Where(CREDS, "eu-west-1")),), **{
-        k: getattr(inv, k) for k in ("log_groups", "filters", "alarms", "topics", "subscriptions")})
+    inv = Inventory(
+        trails=(
+            Trail(
+                "tr",
+                "main",
+                Ref("arn:aws:logs:eu-west-1:999988887777:log-group:aws-cloudtrail-logs-main:*"),
+                where=Where(CREDS, "eu-west-1"),
+            ),
+        ),
+        **{k: getattr(inv, k) for k in ("log_groups", "filters", "alarms", "topics", "subscriptions")},
+    )
     assert bind_accounts(inv).topics[0].where == Where("999988887777", "eu-west-1")
     [other] = evaluate(inv)
     assert other.status == "fail"
@@ -142,27 +197,54 @@ def test_subscription_to_another_accounts_topic_of_the_same_name_does_not_count(
 def test_filter_on_a_literal_log_group_arn_is_rejected_by_aws() -> None:
     arn = "arn:aws:logs:eu-west-1:111122223333:log-group:aws-cloudtrail-logs-main"
     inv = _region_stack("eu-west-1")
-    inv = Inventory(log_groups=inv.log_groups, filters=(MetricFilter(
-        "f", "f", Ref(arn), PATTERN, (MetricTransformation("UnauthorizedAPICalls", "CIS", "1"),),
-        where=Where(CREDS, "eu-west-1")),), alarms=inv.alarms, topics=inv.topics,
-        subscriptions=inv.subscriptions)
+    inv = Inventory(
+        log_groups=inv.log_groups,
+        filters=(
+            MetricFilter(
+                "f",
+                "f",
+                Ref(arn),
+                PATTERN,
+                (MetricTransformation("UnauthorizedAPICalls", "CIS", "1"),),
+                where=Where(CREDS, "eu-west-1"),
+            ),
+        ),
+        alarms=inv.alarms,
+        topics=inv.topics,
+        subscriptions=inv.subscriptions,
+    )
     [result] = evaluate(inv)
     assert result.status == "fail" and {f.code for f in result.findings} == {"filter-log-group-arn"}
 
 
 # --- the log group's name ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("prefix, expected", [
-    ("aws-cloudtrail-logs-", True), ("aws-cloudtrail-logs-org-", True),
-    ("aws-cloudtrail-", False), ("security/", False), (UNKNOWN, False), (None, False),
-])
+
+@pytest.mark.parametrize(
+    "prefix, expected",
+    [
+        ("aws-cloudtrail-logs-", True),
+        ("aws-cloudtrail-logs-org-", True),
+        ("aws-cloudtrail-", False),
+        ("security/", False),
+        (UNKNOWN, False),
+        (None, False),
+    ],
+)
 def test_a_name_prefix_counts_when_every_name_it_makes_is_cloudtrails(prefix: object, expected: bool) -> None:
     assert prefix_is_cloudtrail(prefix, ChainOptions()) is expected
 
 
 def test_a_prefixed_group_without_a_filter_fails_and_shows_no_invented_name() -> None:
-    inv = Inventory(log_groups=(LogGroup("urn:pulumi:s::p::aws:cloudwatch/logGroup:LogGroup::console",
-                                         UNKNOWN, name_prefix="aws-cloudtrail-logs-"),))
+    inv = Inventory(
+        log_groups=(
+            LogGroup(
+                "urn:pulumi:s::p::aws:cloudwatch/logGroup:LogGroup::console",
+                UNKNOWN,
+                name_prefix="aws-cloudtrail-logs-",
+            ),
+        )
+    )
     [result] = evaluate(inv)
     assert result.status == "fail"
     [finding] = result.findings
@@ -172,28 +254,45 @@ def test_a_prefixed_group_without_a_filter_fails_and_shows_no_invented_name() ->
 
 # --- the trail's excluded management event sources -------------------------------------------------
 
-@pytest.mark.parametrize("basic, advanced, expected", [
-    ([], [], ()),
-    ([{"includeManagementEvents": True, "excludeManagementEventSources": ["kms.amazonaws.com"]}], [],
-     ("kms.amazonaws.com",)),
-    ([{"IncludeManagementEvents": True, "ExcludeManagementEventSources": ["kms.amazonaws.com"]}], [],
-     ("kms.amazonaws.com",)),  # the AWS API's spelling (audit)
-    # any selector that records the source is enough
-    ([{"excludeManagementEventSources": ["kms.amazonaws.com"]}, {"readWriteType": "All"}], [], ()),
-    ([{"includeManagementEvents": False, "excludeManagementEventSources": ["kms.amazonaws.com"]}], [], ()),
-    ([], [{"fieldSelectors": [{"field": "eventCategory", "equals": ["Management"]},
-                              {"field": "eventSource", "notEquals": ["kms.amazonaws.com",
-                                                                     "rdsdata.amazonaws.com"]}]}],
-     ("kms.amazonaws.com", "rdsdata.amazonaws.com")),
-    ([{"excludeManagementEventSources": UNKNOWN}], [], UNKNOWN),
-])
+
+@pytest.mark.parametrize(
+    "basic, advanced, expected",
+    [
+        ([], [], ()),
+        (
+            [{"includeManagementEvents": True, "excludeManagementEventSources": ["kms.amazonaws.com"]}],
+            [],
+            ("kms.amazonaws.com",),
+        ),
+        (
+            [{"IncludeManagementEvents": True, "ExcludeManagementEventSources": ["kms.amazonaws.com"]}],
+            [],
+            ("kms.amazonaws.com",),
+        ),  # the AWS API's spelling (audit)
+        # any selector that records the source is enough
+        ([{"excludeManagementEventSources": ["kms.amazonaws.com"]}, {"readWriteType": "All"}], [], ()),
+        ([{"includeManagementEvents": False, "excludeManagementEventSources": ["kms.amazonaws.com"]}], [], ()),
+        (
+            [],
+            [
+                {
+                    "fieldSelectors": [
+                        {"field": "eventCategory", "equals": ["Management"]},
+                        {"field": "eventSource", "notEquals": ["kms.amazonaws.com", "rdsdata.amazonaws.com"]},
+                    ]
+                }
+            ],
+            ("kms.amazonaws.com", "rdsdata.amazonaws.com"),
+        ),
+        ([{"excludeManagementEventSources": UNKNOWN}], [], UNKNOWN),
+    ],
+)
 def test_excluded_event_sources(basic: list, advanced: list, expected: object) -> None:
     assert excluded_event_sources(basic, advanced) == expected
 
 
 def test_excluded_kms_is_a_trail_problem() -> None:
-    problems = trail_problems(Trail("t", "t", Ref("g"), True, True, "all",
-                                    excluded_sources=("kms.amazonaws.com",)))
+    problems = trail_problems(Trail("t", "t", Ref("g"), True, True, "all", excluded_sources=("kms.amazonaws.com",)))
     assert [(p.status, p.code) for p in problems] == [("fail", "trail-excludes-event-sources")]
 
 
@@ -219,8 +318,9 @@ def test_lookups_answer_as_for_an_existing_resource() -> None:
     assert read["arn"] == "arn:aws:logs:eu-west-1:111122223333:log-group:security/trail"
 
 
-@pytest.mark.parametrize("token", ["aws:ssm/getParameter:getParameter", "aws-native:index:getSsmParameterString",
-                                   "aws:ec2/getVpc:getVpc"])
+@pytest.mark.parametrize(
+    "token", ["aws:ssm/getParameter:getParameter", "aws-native:index:getSsmParameterString", "aws:ec2/getVpc:getVpc"]
+)
 def test_unanswerable_invokes_name_themselves_and_the_way_out(token: str) -> None:
     with pytest.raises(invokes.UnknownInvokeError) as caught:
         invokes.answer(token, {"name": "/x"}, CTX)
@@ -244,13 +344,16 @@ def test_invoke_result_files(tmp_path: Path) -> None:
     good = tmp_path / "good.json"
     good.write_text('{"value": "x"}', encoding="utf-8")
     assert load_invoke_results([f"aws:ssm/getParameter:getParameter={good}"]) == {
-        "aws:ssm/getParameter:getParameter": {"value": "x"}}
+        "aws:ssm/getParameter:getParameter": {"value": "x"}
+    }
     bad = tmp_path / "bad.json"
     bad.write_text("[1]", encoding="utf-8")
-    for item, text in [("getParameter=x.json", "'getParameter' is not an invoke token"),
-                       ("x.json", "expected TOKEN=FILE"),
-                       (f"aws:ssm/getParameter:getParameter={tmp_path / 'none.json'}", "none.json: no such file"),
-                       (f"aws:ssm/getParameter:getParameter={bad}", "holds a JSON list")]:
+    for item, text in [
+        ("getParameter=x.json", "'getParameter' is not an invoke token"),
+        ("x.json", "expected TOKEN=FILE"),
+        (f"aws:ssm/getParameter:getParameter={tmp_path / 'none.json'}", "none.json: no such file"),
+        (f"aws:ssm/getParameter:getParameter={bad}", "holds a JSON list"),
+    ]:
         with pytest.raises((EngineError, InputError), match=text):
             load_invoke_results([item])
 

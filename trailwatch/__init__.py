@@ -4,6 +4,7 @@ Components are exported lazily: `python -m trailwatch pattern` imports this pack
 must not pay for importing Pulumi and pulumi_aws. `from trailwatch import
 UnauthorizedApiCallsMonitor` still works; the import happens on first access.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -43,8 +44,16 @@ _EXPORTS: dict[str, str] = {
 # A literal list, so that type checkers and `from trailwatch import *` see the names
 # (tests/test_program_package.py checks it names exactly _EXPORTS).
 __all__ = [
-    "AlarmTopic", "AlarmTopicArgs", "CloudTrailLogging", "CloudTrailLoggingArgs", "ConfigError", "Settings",
-    "Subscription", "UnauthorizedApiCallsMonitor", "UnauthorizedApiCallsMonitorArgs", "parse_settings",
+    "AlarmTopic",
+    "AlarmTopicArgs",
+    "CloudTrailLogging",
+    "CloudTrailLoggingArgs",
+    "ConfigError",
+    "Settings",
+    "Subscription",
+    "UnauthorizedApiCallsMonitor",
+    "UnauthorizedApiCallsMonitorArgs",
+    "parse_settings",
 ]
 
 if TYPE_CHECKING:

@@ -4,6 +4,7 @@ Commands are imported lazily so that `trailwatch pattern` does not pay for Pulum
 or boto3 imports it does not need, and `trailwatch --version` imports nothing heavy.
 Every error line of every command reads `trailwatch <command>: error: <what and the fix>`.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -14,7 +15,10 @@ from trailwatch.output import error_line
 from trailwatch.version import DISTRIBUTION
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("trailwatch.engine.cli", "run a Pulumi program and the policy pack offline, like `pulumi preview --policy-pack`"),
+    "check": (
+        "trailwatch.engine.cli",
+        "run a Pulumi program and the policy pack offline, like `pulumi preview --policy-pack`",
+    ),
     "pattern": ("trailwatch.pattern_cli", "judge a metric filter pattern and count the events it matches"),
     "audit": ("trailwatch.audit.cli", "audit live AWS accounts for the control (needs the [audit] extra)"),
 }
@@ -44,18 +48,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     if args[0] in ("-V", "--version"):
         from trailwatch.version import version
+
         sys.stdout.write(f"trailwatch {version()}\n")
         return 0
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        sys.stderr.write(error_line("", f"unknown command {name!r}; choose one of: "
-                                    f"{', '.join(COMMANDS)} (see trailwatch --help)"))
+        sys.stderr.write(
+            error_line("", f"unknown command {name!r}; choose one of: {', '.join(COMMANDS)} (see trailwatch --help)")
+        )
         return 2
     if name in EXTRAS and not _only_help_or_merge(rest):
         module, install = EXTRAS[name]
         if importlib.util.find_spec(module) is None:
-            sys.stderr.write(error_line(name, f"needs {module}, which is not installed; "
-                                        f"install it with: {install}"))
+            sys.stderr.write(error_line(name, f"needs {module}, which is not installed; install it with: {install}"))
             return 2
     command = importlib.import_module(COMMANDS[name][0])
     return int(command.main(rest) or 0)

@@ -3,6 +3,7 @@
 The ARNs in key, topic and bucket policies must name the deploying account and partition
 (aws, aws-cn, aws-us-gov), so they are read from the provider, never hard-coded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,5 +59,6 @@ class Placement:
     def lookup(parent: pulumi.Resource) -> Placement:
         """The same provider answers as `Account.lookup`, read synchronously (also in preview)."""
         opts = pulumi.InvokeOptions(parent=parent)
-        return Placement(account_id=aws.get_caller_identity(opts=opts).account_id,
-                         region=aws.get_region(opts=opts).region)
+        return Placement(
+            account_id=aws.get_caller_identity(opts=opts).account_id, region=aws.get_region(opts=opts).region
+        )

@@ -12,6 +12,7 @@ The `trailwatch:*` keys are copied from `Pulumi.dev.yaml` (`--like dev`), so the
 local stack runs the same program settings as dev. Secret values cannot be copied
 (they are encrypted with dev's key): the generator refuses them with a message.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,15 @@ _ENDPOINT_BY_TOKEN: tuple[tuple[str, str], ...] = (
 #: subscribes) and invokes (caller identity): the services the local stack must
 #: redirect. tests/test_delivery_emulator.py derives the same set from the program.
 PROGRAM_SERVICES: tuple[str, ...] = (
-    "cloudtrail", "cloudwatch", "logs", "sns", "kms", "s3", "iam", "sts", "lambda",
+    "cloudtrail",
+    "cloudwatch",
+    "logs",
+    "sns",
+    "kms",
+    "s3",
+    "iam",
+    "sts",
+    "lambda",
 )
 
 
@@ -77,9 +86,7 @@ def check_endpoint(url: str) -> str:
     """An http(s) URL with a host; the provider rejects anything else late and vaguely."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EmulatorConfigError(
-            f"--endpoint {url!r} is not an http(s) URL with a host; use e.g. {DEFAULT_ENDPOINT}"
-        )
+        raise EmulatorConfigError(f"--endpoint {url!r} is not an http(s) URL with a host; use e.g. {DEFAULT_ENDPOINT}")
     try:
         _ = parts.port  # urllib raises ValueError for a port that is not a number in range
     except ValueError:

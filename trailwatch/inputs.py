@@ -10,6 +10,7 @@ message names the input and the way out -- exit 2, never a traceback, never a si
 
 Imports nothing heavy: `trailwatch pattern` and `trailwatch audit merge` use it too.
 """
+
 from __future__ import annotations
 
 import errno
@@ -69,8 +70,9 @@ def decode(data: bytes, label: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{label}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}: "
-                         f"{exc.reason}); save it as UTF-8") from None
+        raise InputError(
+            f"{label}: not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}: {exc.reason}); save it as UTF-8"
+        ) from None
 
 
 def read_bytes(path: str | os.PathLike[str], label: str, fix: str, limit: int = CONFIG_LIMIT) -> bytes:
@@ -121,8 +123,7 @@ def parse_json(text: str, label: str, fix: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{label}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
-                         f"{fix}") from None
+        raise InputError(f"{label}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); {fix}") from None
     except RecursionError:
         raise InputError(f"{label}: JSON nested too deeply to read; {fix}") from None
 

@@ -10,6 +10,7 @@ not check but a working alarm needs (a topic CloudWatch can publish to, a subscr
 Its arguments are validated at construction by the same rules, and with the same
 one-line messages, as the stack configuration (`trailwatch.config`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -103,46 +104,58 @@ class UnauthorizedApiCallsMonitorArgs:
 
     def __post_init__(self) -> None:
         if self.controls is not None:
-            rule = ('None (all 15) or a non-empty list of control ids such as ["4.1", "4.3"] '
-                    "(docs/controls.md)")
+            rule = 'None (all 15) or a non-empty list of control ids such as ["4.1", "4.3"] (docs/controls.md)'
             if isinstance(self.controls, str) or not self.controls:
                 raise ConfigError("controls", f"{self.controls!r} is not a non-empty list", rule)
             for ident in self.controls:
                 if not isinstance(ident, str) or find_control(ident) is None:
                     raise ConfigError("controls", f"unknown control {ident!r}", rule)
         if (self.log_group_name is None) == (self.trail is None):
-            raise ConfigError("logGroupName", "both or neither of log_group_name and trail are set",
-                              "exactly one of log_group_name (an existing CloudTrail log group) "
-                              "or trail (create one)")
+            raise ConfigError(
+                "logGroupName",
+                "both or neither of log_group_name and trail are set",
+                "exactly one of log_group_name (an existing CloudTrail log group) or trail (create one)",
+            )
         if isinstance(self.log_group_name, str):
             check_log_group_name(self.log_group_name)
         check_pattern(self.pattern, self.audited_by)
         if self.metric_naming not in ("stack", "cis"):
             raise ConfigError("metricNaming", f"unknown value {self.metric_naming!r}", "stack or cis")
         placeholder = "x"  # names left to their per-stack default are checked when built
-        check_names(metric_namespace=self.metric_namespace,
-                    metric_name=placeholder if self.metric_name is None else self.metric_name,
-                    metric_filter_name=placeholder if self.metric_filter_name is None else self.metric_filter_name,
-                    alarm_name=placeholder if self.alarm_name is None else self.alarm_name)
-        check_alarm(period=self.alarm_period, threshold=self.alarm_threshold,
-                    evaluation_periods=self.alarm_evaluation_periods)
+        check_names(
+            metric_namespace=self.metric_namespace,
+            metric_name=placeholder if self.metric_name is None else self.metric_name,
+            metric_filter_name=placeholder if self.metric_filter_name is None else self.metric_filter_name,
+            alarm_name=placeholder if self.alarm_name is None else self.alarm_name,
+        )
+        check_alarm(
+            period=self.alarm_period, threshold=self.alarm_threshold, evaluation_periods=self.alarm_evaluation_periods
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UnauthorizedApiCallsMonitorArgs:
         """The component arguments a validated stack configuration asks for."""
         tags = dict(settings.tags)
         return cls(
-            topic=AlarmTopicArgs(subscriptions=settings.subscriptions, topic_arn=settings.topic_arn,
-                                 encryption=settings.topic_encryption, kms_key_id=settings.kms_key_id,
-                                 tags=tags),
+            topic=AlarmTopicArgs(
+                subscriptions=settings.subscriptions,
+                topic_arn=settings.topic_arn,
+                encryption=settings.topic_encryption,
+                kms_key_id=settings.kms_key_id,
+                tags=tags,
+            ),
             log_group_name=settings.log_group_name,
-            trail=CloudTrailLoggingArgs(trail_name=settings.trail_name,
-                                        log_retention_days=settings.log_retention_days,
-                                        log_encryption=settings.log_encryption,
-                                        access_logging=settings.access_logging,
-                                        bucket_versioning=settings.bucket_versioning,
-                                        on_destroy=settings.on_destroy, tags=tags)
-            if settings.create_trail else None,
+            trail=CloudTrailLoggingArgs(
+                trail_name=settings.trail_name,
+                log_retention_days=settings.log_retention_days,
+                log_encryption=settings.log_encryption,
+                access_logging=settings.access_logging,
+                bucket_versioning=settings.bucket_versioning,
+                on_destroy=settings.on_destroy,
+                tags=tags,
+            )
+            if settings.create_trail
+            else None,
             pattern=settings.pattern,
             audited_by=settings.audited_by,
             metric_namespace=settings.metric_namespace,
@@ -176,7 +189,8 @@ def require_log_group(name: str, placement: Placement, parent: pulumi.Resource) 
             f"log group {name!r} cannot be read in account {placement.account_id}, region {placement.region} "
             f"(the provider said: {said})",
             "the name of a CloudTrail log group in the account and region the stack deploys to; "
-            "Control Tower's aws-controltower/CloudTrailLogs is in the management account") from None
+            "Control Tower's aws-controltower/CloudTrailLogs is in the management account",
+        ) from None
 
 
 class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
@@ -195,8 +209,9 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
     topic: AlarmTopic
     trail: CloudTrailLogging | None
 
-    def __init__(self, name: str, args: UnauthorizedApiCallsMonitorArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: UnauthorizedApiCallsMonitorArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self._args = args
@@ -204,8 +219,12 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
 
         # Checked before any resource: what only the deploying account and region can tell.
         placement = Placement.lookup(self)
-        check_topic(topic_arn=args.topic.topic_arn, encryption=args.topic.encryption,
-                    kms_key_id=args.topic.kms_key_id, region=placement.region)
+        check_topic(
+            topic_arn=args.topic.topic_arn,
+            encryption=args.topic.encryption,
+            kms_key_id=args.topic.kms_key_id,
+            region=placement.region,
+        )
         check_placement(args.topic.subscriptions, account_id=placement.account_id)
         if isinstance(args.log_group_name, str):
             require_log_group(args.log_group_name, placement, self)
@@ -234,8 +253,12 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
         for listed in args.selected():
             if listed is primary:  # the control the arguments' pattern and names are for
                 metric_filter, alarm = self.watch(
-                    name, Control.of(listed, args.pattern), metric_name=args.metric_name,
-                    filter_name=args.metric_filter_name, alarm_name=args.alarm_name)
+                    name,
+                    Control.of(listed, args.pattern),
+                    metric_name=args.metric_name,
+                    filter_name=args.metric_filter_name,
+                    alarm_name=args.alarm_name,
+                )
                 transformation = metric_filter.metric_transformation
                 self.alarm_name = alarm.name
                 self.alarm_arn = alarm.arn
@@ -247,18 +270,28 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
                 _, alarm = self.watch(f"{name}-{listed.filter}", Control.of(listed))
             self.control_alarm_names[listed.id] = alarm.name
         outputs: dict[str, object] = {
-            "topicArn": self.topic_arn, "alarmName": self.alarm_name, "alarmArn": self.alarm_arn,
-            "metricFilterName": self.metric_filter_name, "metricNamespace": self.metric_namespace,
-            "metricName": self.metric_name, "logGroupName": self.log_group_name,
+            "topicArn": self.topic_arn,
+            "alarmName": self.alarm_name,
+            "alarmArn": self.alarm_arn,
+            "metricFilterName": self.metric_filter_name,
+            "metricNamespace": self.metric_namespace,
+            "metricName": self.metric_name,
+            "logGroupName": self.log_group_name,
             "controlAlarmNames": self.control_alarm_names,
         }
         if self.trail_arn is not None:
             outputs["trailArn"] = self.trail_arn
         self.register_outputs(outputs)
 
-    def watch(self, logical: str, control: Control, *, metric_name: str | None = None,
-              filter_name: str | None = None,
-              alarm_name: str | None = None) -> tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm]:
+    def watch(
+        self,
+        logical: str,
+        control: Control,
+        *,
+        metric_name: str | None = None,
+        filter_name: str | None = None,
+        alarm_name: str | None = None,
+    ) -> tuple[aws.cloudwatch.LogMetricFilter, aws.cloudwatch.MetricAlarm]:
         """One control's metric filter and alarm on this monitor's log group and topic.
 
         Logical names are `<logical>-filter` / `<logical>-alarm`; names in AWS default to the
@@ -269,8 +302,12 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
         project, stack = pulumi.get_project(), pulumi.get_stack()
         metric = metric_name or metric_name_for(control.metric_base, args.metric_naming, project, stack)
         unique = f"{control.alarm_base}-{project}-{stack}"  # default_name() for this control
-        check_names(metric_namespace=args.metric_namespace, metric_name=metric,
-                    metric_filter_name=filter_name or unique, alarm_name=alarm_name or unique)
+        check_names(
+            metric_namespace=args.metric_namespace,
+            metric_name=metric,
+            metric_filter_name=filter_name or unique,
+            alarm_name=alarm_name or unique,
+        )
         child = pulumi.ResourceOptions(parent=self)
         metric_filter = aws.cloudwatch.LogMetricFilter(
             f"{logical}-filter",
@@ -278,7 +315,8 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
             log_group_name=self._log_group_name,
             pattern=control.pattern,
             metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
-                name=metric, namespace=args.metric_namespace, value="1", default_value="0"),
+                name=metric, namespace=args.metric_namespace, value="1", default_value="0"
+            ),
             opts=child,
         )
         transformation = metric_filter.metric_transformation
@@ -291,8 +329,8 @@ class UnauthorizedApiCallsMonitor(pulumi.ComponentResource):
             f"{logical}-alarm",
             name=alarm_name or unique,
             alarm_description=pulumi.Output.concat(
-                f"CIS AWS Foundations: {control.title} recorded in ", self._log_group_name,
-                f" (trailwatch{accepted})"),
+                f"CIS AWS Foundations: {control.title} recorded in ", self._log_group_name, f" (trailwatch{accepted})"
+            ),
             # Read from the filter's outputs so the alarm provably watches the filter's metric.
             metric_name=transformation.name,
             namespace=transformation.namespace,

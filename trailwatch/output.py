@@ -4,6 +4,7 @@ Every error a command reports reads `trailwatch <command>: error: <what is wrong
 (argparse's own format for usage errors). Colour is used only when the stream is a terminal,
 and never with `--no-color` or a non-empty NO_COLOR environment variable (https://no-color.org/).
 """
+
 from __future__ import annotations
 
 import os

@@ -9,6 +9,7 @@ scanner rejects it); 2 bad input (unreadable event file, a pattern CloudWatch Lo
 reject, an unknown control, bad options) or an indeterminate verdict.
 Imports nothing heavy (no Pulumi, gRPC or boto3).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,25 +56,47 @@ def _parser() -> argparse.ArgumentParser:
         f"control (default: {first.title()}) by what it matches, and count the events it matches.",
         epilog="exit codes: 0 ok, 1 not ok, 2 bad input or indeterminate",
     )
-    p.add_argument("pattern", nargs="?", metavar="PATTERN",
-                   help="the filter pattern text (quote it for the shell); or give --pattern-file")
-    p.add_argument("events", nargs="*", metavar="EVENTS",
-                   help="files of events: a JSON array, JSON lines, or CloudTrail {\"Records\": [...]}; '-' reads stdin")
-    p.add_argument("--pattern-file", metavar="FILE",
-                   help="read the pattern from FILE ('-': standard input) instead of PATTERN, for a pattern "
-                        "too long or too quoted for a command line; a final line break is not part of it")
+    p.add_argument(
+        "pattern",
+        nargs="?",
+        metavar="PATTERN",
+        help="the filter pattern text (quote it for the shell); or give --pattern-file",
+    )
+    p.add_argument(
+        "events",
+        nargs="*",
+        metavar="EVENTS",
+        help="files of events: a JSON array, JSON lines, or CloudTrail {\"Records\": [...]}; '-' reads stdin",
+    )
+    p.add_argument(
+        "--pattern-file",
+        metavar="FILE",
+        help="read the pattern from FILE ('-': standard input) instead of PATTERN, for a pattern "
+        "too long or too quoted for a command line; a final line break is not part of it",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.add_argument("--examples", type=int, default=5, metavar="N", help="matching events to show (default 5)")
-    p.add_argument("--control", default=None, metavar="ID",
-                   help=f"the control: {table().forms()} (default {first.id}); see docs/controls.md")
-    p.add_argument("--profile", choices=PROFILES, default="meaning",
-                   help="also require a scanner to accept the text (default: meaning only)")
-    p.add_argument("--no-color", action="store_true",
-                   help="no colour in the text output (also: NO_COLOR=1); colour is used only on a terminal")
+    p.add_argument(
+        "--control",
+        default=None,
+        metavar="ID",
+        help=f"the control: {table().forms()} (default {first.id}); see docs/controls.md",
+    )
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="meaning",
+        help="also require a scanner to accept the text (default: meaning only)",
+    )
+    p.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour in the text output (also: NO_COLOR=1); colour is used only on a terminal",
+    )
     return p
 
 
-EVENTS_FIX = "give a JSON array, JSON lines or a CloudTrail {\"Records\": [...]} file of events"
+EVENTS_FIX = 'give a JSON array, JSON lines or a CloudTrail {"Records": [...]} file of events'
 
 
 def _read_events(name: str) -> str:
@@ -99,8 +122,10 @@ def _events_in(name: str, text: str) -> Iterator[tuple[int, Any]]:
         if isinstance(doc, dict) and "Records" in doc:
             records = doc["Records"]
             if not isinstance(records, list):
-                raise EventFileError(f"{name}: \"Records\" is {type(records).__name__}, not a list of events; "
-                                     "give CloudTrail's {\"Records\": [{...}, ...]}")
+                raise EventFileError(
+                    f'{name}: "Records" is {type(records).__name__}, not a list of events; '
+                    'give CloudTrail\'s {"Records": [{...}, ...]}'
+                )
         elif isinstance(doc, list):
             records = doc
         else:
@@ -117,7 +142,7 @@ def _events_in(name: str, text: str) -> Iterator[tuple[int, Any]]:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
             raise EventFileError(
                 f"{name}: line {lineno}: not a JSON event ({msg}); give a JSON array, JSON lines "
-                "or a CloudTrail {\"Records\": [...]} file"
+                'or a CloudTrail {"Records": [...]} file'
             ) from None
         yield lineno, line
 
@@ -166,8 +191,10 @@ def _count(pattern: FilterPattern, files: list[str], keep: int) -> Tally:
                 if len(tally.unsure) < keep:
                     tally.unsure.append({"event": _describe(event), "at": where})
         if tally.total == before:
-            raise EventFileError(f"{name}: no events in it; give a JSON array, JSON lines or a "
-                                 "CloudTrail {\"Records\": [...]} file with at least one event")
+            raise EventFileError(
+                f"{name}: no events in it; give a JSON array, JSON lines or a "
+                'CloudTrail {"Records": [...]} file with at least one event'
+            )
     return tally
 
 
@@ -178,8 +205,10 @@ def _pattern_and_events(pattern: str | None, events: list[str], pattern_file: st
     """The pattern (from PATTERN or --pattern-file) and the event files (every other argument)."""
     if pattern_file is None:
         if pattern is None:
-            raise InputError("no filter pattern: give it as the first argument (trailwatch pattern "
-                             "'PATTERN' [EVENTS...]) or in a file (--pattern-file FILE, '-' for standard input)")
+            raise InputError(
+                "no filter pattern: give it as the first argument (trailwatch pattern "
+                "'PATTERN' [EVENTS...]) or in a file (--pattern-file FILE, '-' for standard input)"
+            )
         return pattern, events
     files = ([pattern] if pattern is not None else []) + events  # with --pattern-file every argument is EVENTS
     if pattern_file == "-" and "-" in files:
@@ -187,8 +216,11 @@ def _pattern_and_events(pattern: str | None, events: list[str], pattern_file: st
     label = "--pattern-file -" if pattern_file == "-" else f"--pattern-file {pattern_file}"
     # A pattern is at most 1,024 characters (CloudWatch Logs quotas); the judge reports a long
     # one, so the file may hold more, but not a file that is clearly something else.
-    text = (read_stdin(label, PATTERN_FIX, PATTERN_FILE_LIMIT) if pattern_file == "-"
-            else read_text(pattern_file, label, PATTERN_FIX, PATTERN_FILE_LIMIT))
+    text = (
+        read_stdin(label, PATTERN_FIX, PATTERN_FILE_LIMIT)
+        if pattern_file == "-"
+        else read_text(pattern_file, label, PATTERN_FIX, PATTERN_FILE_LIMIT)
+    )
     text = text.removesuffix("\n").removesuffix("\r")  # the final line break an editor adds
     if not text.strip():
         raise InputError(f"{label}: no pattern in it; {PATTERN_FIX}")
@@ -204,8 +236,15 @@ def _exit_code(verdict: Verdict) -> int:
 _VERDICT_COLOUR = {"ok": "green", "not_ok": "red", "indeterminate": "yellow"}
 
 
-def _render_text(pattern_text: str, canonical: str | None, verdict: Verdict, tally: Tally | None, out: TextIO,
-                 paint: Painter | None = None, control: Control | None = None) -> None:
+def _render_text(
+    pattern_text: str,
+    canonical: str | None,
+    verdict: Verdict,
+    tally: Tally | None,
+    out: TextIO,
+    paint: Painter | None = None,
+    control: Control | None = None,
+) -> None:
     paint = paint or Painter(False)
     if control is not None:
         out.write(f"control:   {control.label()}: {control.what} ({control.policy})\n")
@@ -220,8 +259,11 @@ def _render_text(pattern_text: str, canonical: str | None, verdict: Verdict, tal
     accepted = [n for n, ok in verdict.scanners.items() if ok]
     rejected = [n for n, ok in verdict.scanners.items() if not ok]
     out.write(
-        "scanners:  accepted by " + (", ".join(accepted) or "none")
-        + "; rejected by " + (", ".join(rejected) or "none") + "\n"
+        "scanners:  accepted by "
+        + (", ".join(accepted) or "none")
+        + "; rejected by "
+        + (", ".join(rejected) or "none")
+        + "\n"
     )
     if tally is not None:
         out.write(
@@ -278,8 +320,13 @@ def main(argv: list[str]) -> int:
             "canonical": canonical,
             "kind": pattern.kind if pattern is not None else None,
             "profile": args.profile,
-            "control": {"id": control.id, "cis12": control.cis12, "securityhub": control.securityhub,
-                        "policy": control.policy, "what": control.what},
+            "control": {
+                "id": control.id,
+                "cis12": control.cis12,
+                "securityhub": control.securityhub,
+                "policy": control.policy,
+                "what": control.what,
+            },
             "verdict": verdict.to_dict(),
         }
         if tally is not None:
@@ -296,8 +343,9 @@ def main(argv: list[str]) -> int:
         sys.stdout.write("\n")
     else:
         paint = Painter(colour_enabled(sys.stdout, args.no_color))
-        _render_text(args.pattern, canonical, verdict, tally, sys.stdout, paint,
-                     control if args.control is not None else None)
+        _render_text(
+            args.pattern, canonical, verdict, tally, sys.stdout, paint, control if args.control is not None else None
+        )
         if verdict.error is not None:
             sys.stderr.write(error_line("pattern", f"the pattern does not parse: {verdict.error}"))
     return _exit_code(verdict)

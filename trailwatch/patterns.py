@@ -7,6 +7,7 @@ repository root on the path, not the pack folder; `trailwatch/__init__.py` puts 
 path once when `trailwatch_policy` is not importable (an installed wheel ships it as a top-level
 package, so nothing is added there). See docs/controls.md, "One table".
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -22,9 +23,22 @@ from trailwatch_policy.controls import (
     table,
 )
 
-__all__ = ["ACCEPTED_BY", "ALL_CONTROLS", "CIS_1_2", "CIS_2_0", "CONTROLS", "Control", "ControlId",
-           "DEFAULT_PROFILE", "NEEDS", "PROFILES", "SCANNERS", "accepting_scanners", "find_control",
-           "profiles_accepted_by"]
+__all__ = [
+    "ACCEPTED_BY",
+    "ALL_CONTROLS",
+    "CIS_1_2",
+    "CIS_2_0",
+    "CONTROLS",
+    "Control",
+    "ControlId",
+    "DEFAULT_PROFILE",
+    "NEEDS",
+    "PROFILES",
+    "SCANNERS",
+    "accepting_scanners",
+    "find_control",
+    "profiles_accepted_by",
+]
 
 _PRIMARY = STANDARD.primary
 
@@ -43,8 +57,8 @@ SCANNERS: Final = scanners_of(_PRIMARY)
 
 #: Profile -> the scanners that accept its text (the pack's scanner models, asked once).
 ACCEPTED_BY: Final[dict[str, frozenset[str]]] = {
-    name: frozenset(s for s, ok in scanner_verdicts(_PRIMARY, text).items() if ok)
-    for name, text in PROFILES.items()}
+    name: frozenset(s for s, ok in scanner_verdicts(_PRIMARY, text).items() if ok) for name, text in PROFILES.items()
+}
 
 
 def _needs(scanner: str) -> str:
@@ -72,8 +86,9 @@ def accepting_scanners(pattern: str) -> frozenset[str]:
 
 
 #: A CIS 1.4 id of the monitoring section (the component's `controls=` items).
-ControlId = Literal["4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11", "4.12",
-                    "4.13", "4.14", "4.15"]
+ControlId = Literal[
+    "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11", "4.12", "4.13", "4.14", "4.15"
+]
 
 #: The standard table's controls (the program deploys the table in use: `table()`).
 CONTROLS: Final[tuple[Control, ...]] = STANDARD.rows

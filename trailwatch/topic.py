@@ -7,6 +7,7 @@ customer-managed key whose policy admits CloudWatch alarms of this account, and 
 policy that admits CloudWatch alarms of this account only. Endpoints marked secret (https
 URLs carry integration keys) stay secret in the state.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,14 +53,14 @@ def _root(account: Account) -> pulumi.Output[str]:
 
 def alarms_of(account: Account) -> pulumi.Output[str]:
     """`arn:<partition>:cloudwatch:<region>:<account>:alarm:*`: this account's alarms in this region."""
-    return pulumi.Output.concat("arn:", account.partition, ":cloudwatch:", account.region, ":",
-                                account.account_id, ":alarm:*")
+    return pulumi.Output.concat(
+        "arn:", account.partition, ":cloudwatch:", account.region, ":", account.account_id, ":alarm:*"
+    )
 
 
 def _from_alarms_of(account: Account) -> dict[str, Any]:
     # Confused-deputy guard: CloudWatch uses the key only for this account's alarms.
-    return {"StringEquals": {"aws:SourceAccount": account.account_id},
-            "ArnLike": {"aws:SourceArn": alarms_of(account)}}
+    return {"StringEquals": {"aws:SourceAccount": account.account_id}, "ArnLike": {"aws:SourceArn": alarms_of(account)}}
 
 
 def key_policy(account: Account) -> pulumi.Output[str]:
@@ -71,38 +72,73 @@ def key_policy(account: Account) -> pulumi.Output[str]:
     on the publisher's behalf).
     https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
     """
-    return pulumi.Output.json_dumps({
-        "Version": "2012-10-17",
-        "Id": "trailwatch-alarm-topic-key",
-        "Statement": [
-            {"Sid": "AllowAccountAdministration", "Effect": "Allow",
-             "Principal": {"AWS": _root(account)}, "Action": "kms:*", "Resource": "*"},
-            {"Sid": "AllowCloudWatchAlarmsToUseTheKey", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": KMS_USE_ACTIONS, "Resource": "*",
-             "Condition": _from_alarms_of(account)},
-        ],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": "trailwatch-alarm-topic-key",
+            "Statement": [
+                {
+                    "Sid": "AllowAccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": _root(account)},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AllowCloudWatchAlarmsToUseTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": KMS_USE_ACTIONS,
+                    "Resource": "*",
+                    "Condition": _from_alarms_of(account),
+                },
+            ],
+        }
+    )
 
 
 def topic_policy(topic_arn: pulumi.Input[str], account: Account) -> pulumi.Output[str]:
     """CloudWatch may publish only for this account's alarms; the account administers; TLS only."""
-    return pulumi.Output.json_dumps({
-        "Version": "2012-10-17",
-        "Id": "trailwatch-alarm-topic",
-        "Statement": [
-            {"Sid": "AllowAccountAdministration", "Effect": "Allow",
-             "Principal": {"AWS": _root(account)},
-             "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission",
-                        "sns:RemovePermission", "sns:DeleteTopic", "sns:Subscribe",
-                        "sns:ListSubscriptionsByTopic", "sns:Publish"],
-             "Resource": topic_arn},
-            {"Sid": "AllowCloudWatchAlarmsOfThisAccount", "Effect": "Allow",
-             "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
-             "Resource": topic_arn, "Condition": _from_alarms_of(account)},
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-             "Resource": topic_arn, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        ],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": "trailwatch-alarm-topic",
+            "Statement": [
+                {
+                    "Sid": "AllowAccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": _root(account)},
+                    "Action": [
+                        "sns:GetTopicAttributes",
+                        "sns:SetTopicAttributes",
+                        "sns:AddPermission",
+                        "sns:RemovePermission",
+                        "sns:DeleteTopic",
+                        "sns:Subscribe",
+                        "sns:ListSubscriptionsByTopic",
+                        "sns:Publish",
+                    ],
+                    "Resource": topic_arn,
+                },
+                {
+                    "Sid": "AllowCloudWatchAlarmsOfThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": _from_alarms_of(account),
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ],
+        }
+    )
 
 
 def alias_name(name: str) -> str:
@@ -133,8 +169,12 @@ def subscription_names(prefix: str, subscriptions: Sequence[Subscription]) -> li
             names.append((_digest_name(prefix, subscription), None))
             continue
         counts[subscription.protocol] = counts.get(subscription.protocol, 0) + 1
-        names.append((f"{prefix}-{subscription.protocol}-secret-{counts[subscription.protocol]}",
-                      _digest_name(prefix, subscription)))
+        names.append(
+            (
+                f"{prefix}-{subscription.protocol}-secret-{counts[subscription.protocol]}",
+                _digest_name(prefix, subscription),
+            )
+        )
     return names
 
 
@@ -173,9 +213,7 @@ class AlarmTopic(pulumi.ComponentResource):
                     tags=tags,
                     opts=child,
                 )
-                aws.kms.Alias(f"{name}-key-alias",
-                              name=alias_name(name),
-                              target_key_id=key.key_id, opts=child)
+                aws.kms.Alias(f"{name}-key-alias", name=alias_name(name), target_key_id=key.key_id, opts=child)
                 self.key_arn = key.arn
                 kms_key_id = key.arn
             topic = aws.sns.Topic(
@@ -187,24 +225,28 @@ class AlarmTopic(pulumi.ComponentResource):
             # The topic's ARN built from its (autonamed, so already known) name: the policy,
             # the subscriptions and the alarm actions are then readable in preview, when
             # topic.arn is not. The value is the same once the topic exists.
-            known_arn = pulumi.Output.concat("arn:", account.partition, ":sns:", account.region, ":",
-                                             account.account_id, ":", topic.name)
-            aws.sns.TopicPolicy(f"{name}-policy", arn=known_arn, policy=topic_policy(known_arn, account),
-                                opts=child)
+            known_arn = pulumi.Output.concat(
+                "arn:", account.partition, ":sns:", account.region, ":", account.account_id, ":", topic.name
+            )
+            aws.sns.TopicPolicy(f"{name}-policy", arn=known_arn, policy=topic_policy(known_arn, account), opts=child)
             self.topic_arn = known_arn
 
         def endpoint_opts(old: str | None, secret_outputs: list[str]) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(
-                parent=self, aliases=[pulumi.Alias(name=old)] if old is not None else None,
-                additional_secret_outputs=secret_outputs or None)
+                parent=self,
+                aliases=[pulumi.Alias(name=old)] if old is not None else None,
+                additional_secret_outputs=secret_outputs or None,
+            )
 
         self.subscription_arns = []
-        for subscription, (logical, earlier) in zip(args.subscriptions,
-                                                    subscription_names(name, args.subscriptions), strict=True):
+        for subscription, (logical, earlier) in zip(
+            args.subscriptions, subscription_names(name, args.subscriptions), strict=True
+        ):
             # A secret endpoint stays secret in every resource that carries it: encrypted in the
             # state, masked in logs, and the provider's copies (outputs) marked secret too.
-            endpoint: pulumi.Input[str] = (pulumi.Output.secret(subscription.endpoint) if subscription.secret
-                                           else subscription.endpoint)
+            endpoint: pulumi.Input[str] = (
+                pulumi.Output.secret(subscription.endpoint) if subscription.secret else subscription.endpoint
+            )
             if subscription.protocol == "lambda":
                 aws.lambda_.Permission(
                     f"{logical}-invoke",
@@ -214,12 +256,16 @@ class AlarmTopic(pulumi.ComponentResource):
                     source_arn=self.topic_arn,
                     # The permission lives with the function, which may be in another region.
                     region=subscription.endpoint.split(":")[3],
-                    opts=endpoint_opts(None if earlier is None else f"{earlier}-invoke",
-                                       ["function"] if subscription.secret else []),
+                    opts=endpoint_opts(
+                        None if earlier is None else f"{earlier}-invoke", ["function"] if subscription.secret else []
+                    ),
                 )
             created = aws.sns.TopicSubscription(
-                logical, topic=self.topic_arn, protocol=subscription.protocol,
-                endpoint=endpoint, opts=endpoint_opts(earlier, ["endpoint"] if subscription.secret else []),
+                logical,
+                topic=self.topic_arn,
+                protocol=subscription.protocol,
+                endpoint=endpoint,
+                opts=endpoint_opts(earlier, ["endpoint"] if subscription.secret else []),
             )
             self.subscription_arns.append(created.arn)
 

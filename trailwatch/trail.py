@@ -7,6 +7,7 @@ log group are encrypted with a customer-managed key (Security Hub CloudTrail.2),
 bucket is versioned and logs its access to a second bucket (CloudTrail.7), and
 `pulumi destroy` leaves the bucket, the log group and the key in the account.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -47,51 +48,77 @@ class CloudTrailLoggingArgs:
 
 def trail_arn(account: Account, trail_name: str) -> pulumi.Output[str]:
     """The ARN the trail will have: known before the trail exists, so policies can name it."""
-    return pulumi.Output.concat("arn:", account.partition, ":cloudtrail:", account.region, ":",
-                                account.account_id, ":trail/", trail_name)
+    return pulumi.Output.concat(
+        "arn:", account.partition, ":cloudtrail:", account.region, ":", account.account_id, ":trail/", trail_name
+    )
 
 
 def _tls_only(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
-    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
 
 
 def bucket_policy(bucket_arn: pulumi.Input[str], account: Account, trail_name: str) -> pulumi.Output[str]:
     """CloudTrail may check the ACL and write under AWSLogs/<account>/ for this trail only; TLS only."""
     source = {"aws:SourceArn": trail_arn(account, trail_name)}
-    return pulumi.Output.json_dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-             "Resource": bucket_arn, "Condition": {"StringEquals": source}},
-            {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-             "Resource": pulumi.Output.concat(bucket_arn, "/AWSLogs/", account.account_id, "/*"),
-             "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}}},
-            _tls_only(bucket_arn),
-        ],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AWSCloudTrailAclCheck",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket_arn,
+                    "Condition": {"StringEquals": source},
+                },
+                {
+                    "Sid": "AWSCloudTrailWrite",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.concat(bucket_arn, "/AWSLogs/", account.account_id, "/*"),
+                    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", **source}},
+                },
+                _tls_only(bucket_arn),
+            ],
+        }
+    )
 
 
-def access_log_bucket_policy(log_bucket_arn: pulumi.Input[str], source_bucket_arn: pulumi.Input[str],
-                             account: Account) -> pulumi.Output[str]:
+def access_log_bucket_policy(
+    log_bucket_arn: pulumi.Input[str], source_bucket_arn: pulumi.Input[str], account: Account
+) -> pulumi.Output[str]:
     """S3's logging service may write the trail bucket's access logs, for that bucket only; TLS only.
 
     https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html#grant-log-delivery-permissions-general
     """
-    return pulumi.Output.json_dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "S3ServerAccessLogsPolicy", "Effect": "Allow",
-             "Principal": {"Service": "logging.s3.amazonaws.com"}, "Action": "s3:PutObject",
-             "Resource": pulumi.Output.concat(log_bucket_arn, "/*"),
-             "Condition": {"ArnLike": {"aws:SourceArn": source_bucket_arn},
-                           "StringEquals": {"aws:SourceAccount": account.account_id}}},
-            _tls_only(log_bucket_arn),
-        ],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "S3ServerAccessLogsPolicy",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.concat(log_bucket_arn, "/*"),
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": account.account_id},
+                    },
+                },
+                _tls_only(log_bucket_arn),
+            ],
+        }
+    )
 
 
 def assume_role_policy() -> pulumi.Output[str]:
@@ -103,13 +130,19 @@ def assume_role_policy() -> pulumi.Output[str]:
     relationships for your role") or delivery stop.
     https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-required-policy-for-cloudwatch-logs.html
     """
-    return pulumi.Output.json_dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "CloudTrailAssumeRole", "Effect": "Allow",
-            "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "sts:AssumeRole",
-        }],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "CloudTrailAssumeRole",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
 
 
 def delivery_policy(log_group_arn: pulumi.Input[str], account: Account) -> pulumi.Output[str]:
@@ -124,14 +157,21 @@ def delivery_policy(log_group_arn: pulumi.Input[str], account: Account) -> pulum
     https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html
     https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-log-group-log-stream-naming-for-cloudtrail.html
     """
-    return pulumi.Output.json_dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "CloudTrailDeliverToLogGroup", "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": pulumi.Output.concat(log_group_arn, ":log-stream:", account.account_id, "_CloudTrail_*"),
-        }],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "CloudTrailDeliverToLogGroup",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": pulumi.Output.concat(
+                        log_group_arn, ":log-stream:", account.account_id, "_CloudTrail_*"
+                    ),
+                }
+            ],
+        }
+    )
 
 
 def log_key_policy(account: Account, trail_name: str, log_group_arn: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -148,46 +188,83 @@ def log_key_policy(account: Account, trail_name: str, log_group_arn: pulumi.Inpu
     source = {"aws:SourceArn": trail_arn(account, trail_name)}
     trails = pulumi.Output.concat("arn:", account.partition, ":cloudtrail:*:", account.account_id, ":trail/*")
     root = pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":root")
-    return pulumi.Output.json_dumps({
-        "Version": "2012-10-17",
-        "Id": "trailwatch-trail-logs-key",
-        "Statement": [
-            {"Sid": "AllowAccountAdministration", "Effect": "Allow", "Principal": {"AWS": root},
-             "Action": "kms:*", "Resource": "*"},
-            {"Sid": "AllowCloudTrailToEncryptLogs", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*",
-             "Resource": "*",
-             "Condition": {"StringEquals": source,
-                           "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails}}},
-            {"Sid": "AllowCloudTrailToDescribeKey", "Effect": "Allow",
-             "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:DescribeKey",
-             "Resource": "*", "Condition": {"StringEquals": source}},
-            {"Sid": "AllowCloudWatchLogsForTheTrailLogGroup", "Effect": "Allow",
-             "Principal": {"Service": account.logs_principal()},
-             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                        "kms:Describe*"],
-             "Resource": "*",
-             "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}}},
-        ],
-    })
+    return pulumi.Output.json_dumps(
+        {
+            "Version": "2012-10-17",
+            "Id": "trailwatch-trail-logs-key",
+            "Statement": [
+                {
+                    "Sid": "AllowAccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AllowCloudTrailToEncryptLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey*",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": source,
+                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trails},
+                    },
+                },
+                {
+                    "Sid": "AllowCloudTrailToDescribeKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": source},
+                },
+                {
+                    "Sid": "AllowCloudWatchLogsForTheTrailLogGroup",
+                    "Effect": "Allow",
+                    "Principal": {"Service": account.logs_principal()},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+                },
+            ],
+        }
+    )
 
 
 def _sse_s3(name: str, bucket: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
     # SSE-S3 (AES256). No bucket_key_enabled: S3 Bucket Keys only apply to SSE-KMS. The trail's
     # own files are SSE-KMS when log_encryption is cmk (the trail's kms_key_id).
     aws.s3.BucketServerSideEncryptionConfiguration(
-        name, bucket=bucket,
-        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=aws.s3.
-            BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256"))],
-        opts=opts)
+        name,
+        bucket=bucket,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                )
+            )
+        ],
+        opts=opts,
+    )
 
 
 def _private(name: str, bucket: pulumi.Input[str], opts: pulumi.ResourceOptions) -> aws.s3.BucketPublicAccessBlock:
     return aws.s3.BucketPublicAccessBlock(
-        name, bucket=bucket, block_public_acls=True, block_public_policy=True,
-        ignore_public_acls=True, restrict_public_buckets=True, opts=opts)
+        name,
+        bucket=bucket,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
 
 
 class CloudTrailLogging(pulumi.ComponentResource):
@@ -200,39 +277,48 @@ class CloudTrailLogging(pulumi.ComponentResource):
     key_arn: pulumi.Output[str] | None
     access_log_bucket_name: pulumi.Output[str] | None
 
-    def __init__(self, name: str, args: CloudTrailLoggingArgs,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: CloudTrailLoggingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+
         # What holds the audit record outlives `pulumi destroy` unless asked otherwise, and so does
         # everything that protects it: a kept bucket stripped of its public-access block, TLS-only
         # policy, encryption, versioning (deleting a BucketVersioning suspends versioning) or access
         # logging is an unprotected bucket of audit records.
         def keep(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, retain_on_delete=args.on_destroy == "retain" or None,
-                                          protect=args.on_destroy == "protect" or None,
-                                          depends_on=list(depends_on) or None)
+            return pulumi.ResourceOptions(
+                parent=self,
+                retain_on_delete=args.on_destroy == "retain" or None,
+                protect=args.on_destroy == "protect" or None,
+                depends_on=list(depends_on) or None,
+            )
+
         tags = dict(args.tags)
         account = Account.lookup(self)
         for advice in check_retention(args.log_retention_days):  # below Security Hub CloudWatch.16's year
             pulumi.log.warn(advice, resource=self)
 
         log_group_name = f"/aws/cloudtrail/{args.trail_name}"
+
         # ARNs are built from names (autonamed, hence known in preview) rather than read from
         # the `arn` outputs, so policies and the trail are fully readable by `pulumi preview`
         # and the policy pack before anything exists.
         def group_arn(group_name: pulumi.Input[str]) -> pulumi.Output[str]:
-            return pulumi.Output.concat("arn:", account.partition, ":logs:", account.region, ":",
-                                        account.account_id, ":log-group:", group_name)
+            return pulumi.Output.concat(
+                "arn:", account.partition, ":logs:", account.region, ":", account.account_id, ":log-group:", group_name
+            )
 
         self.key_arn = None
         if args.log_encryption == "cmk":
             key = aws.kms.Key(
                 f"{name}-key",
                 description=f"Encrypts CloudTrail trail {args.trail_name}'s files and its log group",
-                enable_key_rotation=True, deletion_window_in_days=30,
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
                 policy=log_key_policy(account, args.trail_name, group_arn(log_group_name)),
-                tags=tags, opts=keep())
+                tags=tags,
+                opts=keep(),
+            )
             self.key_arn = key.arn
 
         bucket = aws.s3.Bucket(f"{name}-bucket", tags=tags, opts=keep())
@@ -241,9 +327,11 @@ class CloudTrailLogging(pulumi.ComponentResource):
         bucket_arn = pulumi.Output.concat("arn:", account.partition, ":s3:::", bucket.bucket)
         if args.bucket_versioning:
             aws.s3.BucketVersioning(
-                f"{name}-bucket-versioning", bucket=bucket.bucket,
+                f"{name}-bucket-versioning",
+                bucket=bucket.bucket,
                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                opts=keep())
+                opts=keep(),
+            )
         self.access_log_bucket_name = None
         if args.access_logging:
             # Security Hub CloudTrail.7: server access logging on the trail's bucket, to a
@@ -253,34 +341,48 @@ class CloudTrailLogging(pulumi.ComponentResource):
             _sse_s3(f"{name}-access-logs-encryption", log_bucket.bucket, keep())
             log_bucket_arn = pulumi.Output.concat("arn:", account.partition, ":s3:::", log_bucket.bucket)
             log_policy = aws.s3.BucketPolicy(
-                f"{name}-access-logs-policy", bucket=log_bucket.bucket,
+                f"{name}-access-logs-policy",
+                bucket=log_bucket.bucket,
                 policy=access_log_bucket_policy(log_bucket_arn, bucket_arn, account),
-                opts=keep(log_public))
+                opts=keep(log_public),
+            )
             aws.s3.BucketLogging(
-                f"{name}-bucket-logging", bucket=bucket.bucket, target_bucket=log_bucket.bucket,
+                f"{name}-bucket-logging",
+                bucket=bucket.bucket,
+                target_bucket=log_bucket.bucket,
                 target_prefix=pulumi.Output.concat(bucket.bucket, "/"),
-                opts=keep(log_policy))
+                opts=keep(log_policy),
+            )
             self.access_log_bucket_name = log_bucket.bucket
 
         policy = aws.s3.BucketPolicy(
-            f"{name}-bucket-policy", bucket=bucket.bucket,
+            f"{name}-bucket-policy",
+            bucket=bucket.bucket,
             policy=bucket_policy(bucket_arn, account, args.trail_name),
-            opts=keep(public_access))
+            opts=keep(public_access),
+        )
 
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-log-group", name=log_group_name,
+            f"{name}-log-group",
+            name=log_group_name,
             retention_in_days=args.log_retention_days,
-            kms_key_id=self.key_arn, tags=tags, opts=keep())
+            kms_key_id=self.key_arn,
+            tags=tags,
+            opts=keep(),
+        )
         # From the log group's output: the trail and the role provably point at this log group.
         log_group_arn = group_arn(log_group.name)
-        role = aws.iam.Role(f"{name}-delivery-role",
-                            assume_role_policy=assume_role_policy(),
-                            description=f"Lets CloudTrail trail {args.trail_name} deliver to CloudWatch Logs",
-                            tags=tags, opts=child)
-        role_arn = pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":role/",
-                                        role.name)
-        role_policy = aws.iam.RolePolicy(f"{name}-delivery-policy", role=role.name,
-                                         policy=delivery_policy(log_group_arn, account), opts=child)
+        role = aws.iam.Role(
+            f"{name}-delivery-role",
+            assume_role_policy=assume_role_policy(),
+            description=f"Lets CloudTrail trail {args.trail_name} deliver to CloudWatch Logs",
+            tags=tags,
+            opts=child,
+        )
+        role_arn = pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":role/", role.name)
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-delivery-policy", role=role.name, policy=delivery_policy(log_group_arn, account), opts=child
+        )
 
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",
@@ -291,8 +393,9 @@ class CloudTrailLogging(pulumi.ComponentResource):
             enable_log_file_validation=True,
             enable_logging=True,
             kms_key_id=self.key_arn,
-            event_selectors=[aws.cloudtrail.TrailEventSelectorArgs(
-                read_write_type="All", include_management_events=True)],
+            event_selectors=[
+                aws.cloudtrail.TrailEventSelectorArgs(read_write_type="All", include_management_events=True)
+            ],
             cloud_watch_logs_group_arn=pulumi.Output.concat(log_group_arn, ":*"),
             cloud_watch_logs_role_arn=role_arn,
             tags=tags,
@@ -303,8 +406,12 @@ class CloudTrailLogging(pulumi.ComponentResource):
         self.log_group_name = log_group.name
         self.log_group_arn = log_group.arn
         self.bucket_name = bucket.bucket
-        outputs: dict[str, Any] = {"trailArn": self.trail_arn, "logGroupName": self.log_group_name,
-                                   "logGroupArn": self.log_group_arn, "bucketName": self.bucket_name}
+        outputs: dict[str, Any] = {
+            "trailArn": self.trail_arn,
+            "logGroupName": self.log_group_name,
+            "logGroupArn": self.log_group_arn,
+            "bucketName": self.bucket_name,
+        }
         if self.key_arn is not None:
             outputs["keyArn"] = self.key_arn
         if self.access_log_bucket_name is not None:

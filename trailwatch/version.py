@@ -2,6 +2,7 @@
 
 Imports nothing heavy: `trailwatch --version` must work without Pulumi or boto3.
 """
+
 from __future__ import annotations
 
 import tomllib

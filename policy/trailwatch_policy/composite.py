@@ -8,6 +8,7 @@ Rule syntax (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/AP
 `TRUE`, `FALSE`, `AND`, `OR`, `NOT`, parentheses. trailwatch evaluates it in three-valued
 logic: the watched alarm's state is given, every other alarm's state is unknown. Pure.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,10 @@ from trailwatch_policy.model import UNKNOWN
 
 MAX_RULE = 10240  # AWS: AlarmRule is at most 10240 characters
 
-_TOKEN = re.compile(r'\s*(?:(?P<fn>ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?:"(?P<q>[^"]*)"|(?P<u>[^)\s]+))\s*\)'
-                    r'|(?P<word>AND|OR|NOT|TRUE|FALSE)\b|(?P<paren>[()]))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<fn>ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*(?:"(?P<q>[^"]*)"|(?P<u>[^)\s]+))\s*\)'
+    r"|(?P<word>AND|OR|NOT|TRUE|FALSE)\b|(?P<paren>[()]))"
+)
 
 
 class RuleError(ValueError):
@@ -32,10 +35,9 @@ def _tokens(rule: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(rule, pos)
         if match is None:
-            raise RuleError(f"cannot read the rule at {rule[pos:pos + 30]!r}")
+            raise RuleError(f"cannot read the rule at {rule[pos : pos + 30]!r}")
         if match.group("fn"):
-            out.append((match.group("fn"), match.group("q") if match.group("q") is not None
-                        else match.group("u")))
+            out.append((match.group("fn"), match.group("q") if match.group("q") is not None else match.group("u")))
         else:
             out.append((match.group("word") or match.group("paren"), ""))
         pos = match.end()

@@ -10,6 +10,7 @@ both ways; docs/controls.md lists them as the published texts' gaps).
 Sources: the vendored real records where one exists (``probes.real``), else AWS's
 documented record format (``probes.DOCUMENTED`` / ``probes.SIGNIN_DOC``), noted per probe.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -57,7 +58,10 @@ REAL: dict[tuple[str, str], str] = {
     ("cloudtrail.amazonaws.com", "DeleteTrail"): "aws.defense-evasion.cloudtrail-delete.json[0]",
     ("cloudtrail.amazonaws.com", "StopLogging"): "aws.defense-evasion.cloudtrail-stop.json[0]",
     ("cloudtrail.amazonaws.com", "PutEventSelectors"): "aws.defense-evasion.cloudtrail-event-selectors.json[0]",
-    ("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress"): "aws.exfiltration.ec2-security-group-open-port-22-ingress.json[0]",
+    (
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupIngress",
+    ): "aws.exfiltration.ec2-security-group-open-port-22-ingress.json[0]",
     ("iam.amazonaws.com", "CreateUser"): "aws.persistence.iam-create-admin-user.json[2]",
 }
 
@@ -70,8 +74,16 @@ class _Builder:
     def add(self, name: str, expectation: str, category: str, why: str, rec: dict[str, Any], source: str) -> None:
         self.probes.append(make(name, expectation, category, why, rec, source))
 
-    def call(self, source: str, name: str, variant: tuple[str, str, str], *, read_only: bool = False,
-             error: str | None = None, use_real: bool = True) -> tuple[dict[str, Any], str]:
+    def call(
+        self,
+        source: str,
+        name: str,
+        variant: tuple[str, str, str],
+        *,
+        read_only: bool = False,
+        error: str | None = None,
+        use_real: bool = True,
+    ) -> tuple[dict[str, Any], str]:
         key = REAL.get((source, name))
         if key is not None and use_real and error is None:
             return real(key)
@@ -79,23 +91,40 @@ class _Builder:
         if source in GLOBAL:
             region = HOME[partition_of(region)]
         self.n += 1
-        rec = record(source, name, who=who, region=region, caller=caller, read_only=read_only, error=error,
-                     message="Access Denied" if error else None, n=self.n)
+        rec = record(
+            source,
+            name,
+            who=who,
+            region=region,
+            caller=caller,
+            read_only=read_only,
+            error=error,
+            message="Access Denied" if error else None,
+            n=self.n,
+        )
         return rec, DOCUMENTED
 
 
 def _ordinary(b: _Builder) -> None:
     """Ordinary traffic no monitoring control counts (real records)."""
-    for key, name in (("aws.execution.ec2-user-data.json[0]", "ec2:DescribeInstances"),
-                      ("aws.execution.ssm-start-session.json[0]", "ssm:DescribeInstanceInformation"),
-                      ("aws.persistence.sts-federation-token.json[1]", "sts:GetCallerIdentity")):
+    for key, name in (
+        ("aws.execution.ec2-user-data.json[0]", "ec2:DescribeInstances"),
+        ("aws.execution.ssm-start-session.json[0]", "ssm:DescribeInstanceInformation"),
+        ("aws.persistence.sts-federation-token.json[1]", "sts:GetCallerIdentity"),
+    ):
         rec, src = real(key)
         b.add(name, MUST_NOT_MATCH, "success", "ordinary traffic", rec, src)
 
 
-def _api_control(c: table.Control, source: str, apis: tuple[str, ...], *,
-                 noise: tuple[str, ...], gaps: tuple[tuple[str, str, str], ...] = (),
-                 others: tuple[tuple[str, str], ...] = ()) -> tuple[Probe, ...]:
+def _api_control(
+    c: table.Control,
+    source: str,
+    apis: tuple[str, ...],
+    *,
+    noise: tuple[str, ...],
+    gaps: tuple[tuple[str, str, str], ...] = (),
+    others: tuple[tuple[str, str], ...] = (),
+) -> tuple[Probe, ...]:
     b = _Builder()
     svc = source.split(".")[0]
     for i, api in enumerate(apis):
@@ -123,9 +152,17 @@ def _api_control(c: table.Control, source: str, apis: tuple[str, ...], *,
 
 def _signin(who: str, *, mfa: str | None, ok: bool, region: str = "us-east-1", n: int = 0) -> dict[str, Any]:
     """A ConsoleLogin record as AWS documents it (SIGNIN_DOC)."""
-    rec = record("signin.amazonaws.com", "ConsoleLogin", who=who, region=region, read_only=False,
-                 user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Safari/605.1.15",
-                 event_type="AwsConsoleSignIn", response={"ConsoleLogin": "Success" if ok else "Failure"}, n=n)
+    rec = record(
+        "signin.amazonaws.com",
+        "ConsoleLogin",
+        who=who,
+        region=region,
+        read_only=False,
+        user_agent="Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Safari/605.1.15",
+        event_type="AwsConsoleSignIn",
+        response={"ConsoleLogin": "Success" if ok else "Failure"},
+        n=n,
+    )
     rec["userIdentity"].pop("accessKeyId", None)
     if who != "AssumedRole":
         rec["userIdentity"].pop("sessionContext", None)
@@ -142,75 +179,188 @@ def _without_mfa(c: table.Control) -> tuple[Probe, ...]:
     b = _Builder()
     rec, src = real("aws.initial-access.console-login-without-mfa.json[0]")
     b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "IAM users signing in without MFA", rec, src)
-    b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "IAM users signing in without MFA",
-          _signin("IAMUser", mfa="No", ok=True, region="cn-north-1", n=1), SIGNIN_DOC)
-    b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "the root user signing in without MFA",
-          _signin("Root", mfa="No", ok=True, n=2), SIGNIN_DOC)
-    b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "the root user signing in without MFA",
-          _signin("Root", mfa="No", ok=True, region="eu-west-1", n=3), SIGNIN_DOC)
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_MATCH,
+        "ConsoleLogin without MFA",
+        "IAM users signing in without MFA",
+        _signin("IAMUser", mfa="No", ok=True, region="cn-north-1", n=1),
+        SIGNIN_DOC,
+    )
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_MATCH,
+        "ConsoleLogin without MFA",
+        "the root user signing in without MFA",
+        _signin("Root", mfa="No", ok=True, n=2),
+        SIGNIN_DOC,
+    )
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_MATCH,
+        "ConsoleLogin without MFA",
+        "the root user signing in without MFA",
+        _signin("Root", mfa="No", ok=True, region="eu-west-1", n=3),
+        SIGNIN_DOC,
+    )
     for i, region in enumerate(("us-east-1", "eu-west-1")):
-        b.add("signin:ConsoleLogin", MUST_MATCH, "ConsoleLogin without MFA", "IAM users signing in without MFA",
-              _signin("IAMUser", mfa="No", ok=True, region=region, n=40 + i), SIGNIN_DOC)
-    b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "with MFA", "sign-ins with MFA",
-          _signin("IAMUser", mfa="Yes", ok=True, n=4), SIGNIN_DOC)
-    b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "with MFA", "sign-ins with MFA",
-          _signin("Root", mfa="Yes", ok=True, region="eu-west-1", n=5), SIGNIN_DOC)
+        b.add(
+            "signin:ConsoleLogin",
+            MUST_MATCH,
+            "ConsoleLogin without MFA",
+            "IAM users signing in without MFA",
+            _signin("IAMUser", mfa="No", ok=True, region=region, n=40 + i),
+            SIGNIN_DOC,
+        )
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_NOT_MATCH,
+        "with MFA",
+        "sign-ins with MFA",
+        _signin("IAMUser", mfa="Yes", ok=True, n=4),
+        SIGNIN_DOC,
+    )
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_NOT_MATCH,
+        "with MFA",
+        "sign-ins with MFA",
+        _signin("Root", mfa="Yes", ok=True, region="eu-west-1", n=5),
+        SIGNIN_DOC,
+    )
     rec, src = real("aws.credential-access.ec2-get-password-data.json[32]")
     b.add("sts:AssumeRole", MUST_NOT_MATCH, "not a sign-in", "API calls (not sign-ins)", rec, src)
-    b.add("signin:ConsoleLogin", EITHER, "failed", "failed sign-ins without MFA (CIS 4.6's job)",
-          _signin("IAMUser", mfa="No", ok=False, n=6), SIGNIN_DOC)
-    b.add("signin:ConsoleLogin", EITHER, "federated", "federated sign-ins (MFA happens at the identity provider)",
-          _signin("AssumedRole", mfa="No", ok=True, n=7), SIGNIN_DOC)
+    b.add(
+        "signin:ConsoleLogin",
+        EITHER,
+        "failed",
+        "failed sign-ins without MFA (CIS 4.6's job)",
+        _signin("IAMUser", mfa="No", ok=False, n=6),
+        SIGNIN_DOC,
+    )
+    b.add(
+        "signin:ConsoleLogin",
+        EITHER,
+        "federated",
+        "federated sign-ins (MFA happens at the identity provider)",
+        _signin("AssumedRole", mfa="No", ok=True, n=7),
+        SIGNIN_DOC,
+    )
     _ordinary(b)
     return tuple(b.probes)
 
 
 def _root(c: table.Control) -> tuple[Probe, ...]:
     b = _Builder()
-    for i, (name, source, read_only, error) in enumerate((
+    for i, (name, source, read_only, error) in enumerate(
+        (
             ("CreateAccessKey", "iam.amazonaws.com", False, None),
             ("DescribeInstances", "ec2.amazonaws.com", True, None),
             ("PutBucketPolicy", "s3.amazonaws.com", False, None),
             ("Decrypt", "kms.amazonaws.com", True, "AccessDeniedException"),
-            ("ListUsers", "iam.amazonaws.com", True, None))):
+            ("ListUsers", "iam.amazonaws.com", True, None),
+        )
+    ):
         variant = ("Root", VARIANTS[i % len(VARIANTS)][1], VARIANTS[i % len(VARIANTS)][2])
         rec, src = b.call(source, name, variant, read_only=read_only, error=error)
         b.add(f"{source.split('.')[0]}:{name}", MUST_MATCH, "root", "root user activity", rec, src)
-    b.add("signin:ConsoleLogin", MUST_MATCH, "root sign-in", "root user sign-ins",
-          _signin("Root", mfa="Yes", ok=True, n=10), SIGNIN_DOC)
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_MATCH,
+        "root sign-in",
+        "root user sign-ins",
+        _signin("Root", mfa="Yes", ok=True, n=10),
+        SIGNIN_DOC,
+    )
     for who in ("IAMUser", "AssumedRole", "FederatedUser"):
         rec, src = b.call("iam.amazonaws.com", "ListUsers", (who, "us-east-1", "cli"), read_only=True)
         b.add("iam:ListUsers", MUST_NOT_MATCH, "not root", "calls by other identities", rec, src)
-    rec = record("ec2.amazonaws.com", "DescribeInstances", identity_block={
-        **identity("AssumedRole"), "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/RootCauseAnalysis/s"}, n=11)
-    b.add("ec2:DescribeInstances", MUST_NOT_MATCH, "not root", "a role whose name contains Root", rec,
-          "built from AWS's documented record format (role renamed)")
-    rec = record("kms.amazonaws.com", "RotateKey", event_type="AwsServiceEvent", ip="kms.amazonaws.com",
-                 identity_block={"type": "AWSService", "invokedBy": "kms.amazonaws.com"}, user_agent="kms.amazonaws.com", n=12)
-    b.add("kms:RotateKey", MUST_NOT_MATCH, "service event", "AWS service events", rec,
-          "built from https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html")
-    rec = record("s3.amazonaws.com", "GetBucketAcl", identity_block={**identity("Root"), "invokedBy": "support.amazonaws.com"},
-                 ip="support.amazonaws.com", user_agent="support.amazonaws.com", n=13)
-    b.add("s3:GetBucketAcl", EITHER, "invoked by a service", "root credentials used by an AWS service for you", rec,
-          "built from AWS's documented record format (userIdentity.invokedBy)")
+    rec = record(
+        "ec2.amazonaws.com",
+        "DescribeInstances",
+        identity_block={**identity("AssumedRole"), "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/RootCauseAnalysis/s"},
+        n=11,
+    )
+    b.add(
+        "ec2:DescribeInstances",
+        MUST_NOT_MATCH,
+        "not root",
+        "a role whose name contains Root",
+        rec,
+        "built from AWS's documented record format (role renamed)",
+    )
+    rec = record(
+        "kms.amazonaws.com",
+        "RotateKey",
+        event_type="AwsServiceEvent",
+        ip="kms.amazonaws.com",
+        identity_block={"type": "AWSService", "invokedBy": "kms.amazonaws.com"},
+        user_agent="kms.amazonaws.com",
+        n=12,
+    )
+    b.add(
+        "kms:RotateKey",
+        MUST_NOT_MATCH,
+        "service event",
+        "AWS service events",
+        rec,
+        "built from https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html",
+    )
+    rec = record(
+        "s3.amazonaws.com",
+        "GetBucketAcl",
+        identity_block={**identity("Root"), "invokedBy": "support.amazonaws.com"},
+        ip="support.amazonaws.com",
+        user_agent="support.amazonaws.com",
+        n=13,
+    )
+    b.add(
+        "s3:GetBucketAcl",
+        EITHER,
+        "invoked by a service",
+        "root credentials used by an AWS service for you",
+        rec,
+        "built from AWS's documented record format (userIdentity.invokedBy)",
+    )
     _ordinary(b)
     return tuple(b.probes)
 
 
 def _auth_failures(c: table.Control) -> tuple[Probe, ...]:
     b = _Builder()
-    rec, src = real("aws.initial-access.console-login-without-mfa.json[0]",
-                    responseElements={"ConsoleLogin": "Failure"}, errorMessage="Failed authentication")
+    rec, src = real(
+        "aws.initial-access.console-login-without-mfa.json[0]",
+        responseElements={"ConsoleLogin": "Failure"},
+        errorMessage="Failed authentication",
+    )
     b.add("signin:ConsoleLogin", MUST_MATCH, "failed sign-in", "failed console sign-ins", rec, src)
     for i, (who, region) in enumerate((("Root", "us-east-1"), ("IAMUser", "cn-north-1"), ("IAMUser", "eu-west-1"))):
-        b.add("signin:ConsoleLogin", MUST_MATCH, "failed sign-in", "failed console sign-ins",
-              _signin(who, mfa="No", ok=False, region=region, n=20 + i), SIGNIN_DOC)
-    b.add("signin:ConsoleLogin", MUST_MATCH, "failed sign-in", "failed console sign-ins",
-          _signin("IAMUser", mfa="Yes", ok=False, n=24), MFA_FAILED)
+        b.add(
+            "signin:ConsoleLogin",
+            MUST_MATCH,
+            "failed sign-in",
+            "failed console sign-ins",
+            _signin(who, mfa="No", ok=False, region=region, n=20 + i),
+            SIGNIN_DOC,
+        )
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_MATCH,
+        "failed sign-in",
+        "failed console sign-ins",
+        _signin("IAMUser", mfa="Yes", ok=False, n=24),
+        MFA_FAILED,
+    )
     rec, src = real("aws.initial-access.console-login-without-mfa.json[0]")
     b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "success", "successful sign-ins", rec, src)
-    b.add("signin:ConsoleLogin", MUST_NOT_MATCH, "success", "successful sign-ins",
-          _signin("Root", mfa="Yes", ok=True, n=30), SIGNIN_DOC)
+    b.add(
+        "signin:ConsoleLogin",
+        MUST_NOT_MATCH,
+        "success",
+        "successful sign-ins",
+        _signin("Root", mfa="Yes", ok=True, n=30),
+        SIGNIN_DOC,
+    )
     rec, src = real("aws.credential-access.ec2-get-password-data.json[32]")
     b.add("sts:AssumeRole", MUST_NOT_MATCH, "denied call", "denied API calls (CIS 4.1's job)", rec, src)
     _ordinary(b)
@@ -242,11 +392,16 @@ class Kind:
 
 #: kinds of controls whose events are not named API calls (a row's `probes` names one)
 KINDS: dict[str, Kind] = {
-    "unauthorized": Kind(lambda c: PROBES, each_group=True,
-                         group_words={code: f"{who} denials" for code, who in DENIAL_CODES.items()},
-                         ok="monitors every denial (" + ", ".join(DENIAL_CODES) + ") and no ordinary traffic",
-                         other_errors=("matches non-denial errors such as {codes} — the alarm would fire on "
-                                       "throttling and failed requests that are not {what}")),
+    "unauthorized": Kind(
+        lambda c: PROBES,
+        each_group=True,
+        group_words={code: f"{who} denials" for code, who in DENIAL_CODES.items()},
+        ok="monitors every denial (" + ", ".join(DENIAL_CODES) + ") and no ordinary traffic",
+        other_errors=(
+            "matches non-denial errors such as {codes} — the alarm would fire on "
+            "throttling and failed requests that are not {what}"
+        ),
+    ),
     "without-mfa": Kind(_without_mfa),
     "root": Kind(_root),
     "auth-failures": Kind(_auth_failures),

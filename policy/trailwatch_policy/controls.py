@@ -14,6 +14,7 @@ Sources of the texts and where a published text is wrong: docs/controls.md.
 
 Pure data and stdlib: the pack imports this at start-up to name its policies.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,21 +48,21 @@ class Calls:
     or same-named calls of another service) must not; `gaps` (calls the published text
     leaves out although they change the same thing) may go either way."""
 
-    source: str                                  # e.g. "kms.amazonaws.com"
+    source: str  # e.g. "kms.amazonaws.com"
     apis: tuple[str, ...]
     noise: tuple[str, ...] = ()
     gaps: tuple[tuple[str, str, str], ...] = ()  # (eventSource, eventName, why)
-    others: tuple[tuple[str, str], ...] = ()     # (eventSource, eventName)
+    others: tuple[tuple[str, str], ...] = ()  # (eventSource, eventName)
 
 
 @dataclass(frozen=True, eq=False)  # compared (and cached) by identity: a row is one control
 class Control:
-    id: str                  # CIS AWS Foundations 1.4/1.5/2.0/3.0 id, e.g. "4.3"
-    cis12: str | None        # CIS 1.2 id, e.g. "3.3"
+    id: str  # CIS AWS Foundations 1.4/1.5/2.0/3.0 id, e.g. "4.3"
+    cis12: str | None  # CIS 1.2 id, e.g. "3.3"
     securityhub: str | None  # AWS Security Hub control id, e.g. "CloudWatch.1"
-    policy: str              # the pack's policy name (stable)
-    what: str                # its events, plural, for sentences: "uses of the root user"
-    metric: str              # metric name trailwatch publishes, e.g. "UnauthorizedAPICalls"
+    policy: str  # the pack's policy name (stable)
+    what: str  # its events, plural, for sentences: "uses of the root user"
+    metric: str  # metric name trailwatch publishes, e.g. "UnauthorizedAPICalls"
     #: framework/scanner -> the published text (scanners compare text; the judge does not)
     texts: Mapping[str, str]
     #: the text trailwatch recommends and deploys (its meaning is judged like any other)
@@ -131,7 +132,7 @@ class Control:
 
     @property
     def one(self) -> str:
-        """"one <event>", for sentences about a single event."""
+        """ "one <event>", for sentences about a single event."""
         return f"one {self.event}"
 
     @property
@@ -152,7 +153,7 @@ class Control:
         return f"CIS {self.id} ({extra})" if extra else f"CIS {self.id}"
 
     def title(self) -> str:
-        """"CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)"."""
+        """ "CIS 4.1 / CloudWatch.2 (unauthorized API calls monitored)"."""
         ids = " / ".join(i for i in (f"CIS {self.id}", self.securityhub) if i)
         return f"{ids} ({self.what} monitored)"
 
@@ -168,8 +169,10 @@ def _names(*names: str, source: str | None = None, quoted: bool = False) -> str:
 #: the unauthorized-API-calls texts (one copy each, in scanners.py: the scanners compare them)
 UNAUTHORIZED_1_2, UNAUTHORIZED_1_4, UNAUTHORIZED_2_0 = CIS_1_2, CIS_1_4, CIS_2_0
 NO_MFA = '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }'
-NO_MFA_SSO = ('{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
-              '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }')
+NO_MFA_SSO = (
+    '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && '
+    '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }'
+)
 ROOT = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
 #: the ordinary records that are a control's own events (Control.own_ordinary): every sign-in
 #: without MFA (federated ones included: MFA happens at their identity provider) is 4.2's, every
@@ -178,35 +181,108 @@ SIGNINS_WITHOUT_MFA = NO_MFA
 ROOT_RECORDS = '{ $.userIdentity.type = "Root" }'
 FAILED_SIGNINS = '{ ($.eventName = "ConsoleLogin") && ($.responseElements.ConsoleLogin = "Failure") }'
 
-IAM_POLICY_APIS = ("DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy",
-                   "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
-                   "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy",
-                   "AttachGroupPolicy", "DetachGroupPolicy")
+IAM_POLICY_APIS = (
+    "DeleteGroupPolicy",
+    "DeleteRolePolicy",
+    "DeleteUserPolicy",
+    "PutGroupPolicy",
+    "PutRolePolicy",
+    "PutUserPolicy",
+    "CreatePolicy",
+    "DeletePolicy",
+    "CreatePolicyVersion",
+    "DeletePolicyVersion",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "AttachGroupPolicy",
+    "DetachGroupPolicy",
+)
 IAM_POLICY = "{" + "||".join(f"($.eventName={n})" for n in IAM_POLICY_APIS) + "}"
 CLOUDTRAIL_APIS = ("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging")
 AUTH_FAILURES = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
 KMS_APIS = ("DisableKey", "ScheduleKeyDeletion")
 KMS = "{($.eventSource = kms.amazonaws.com) && (($.eventName=DisableKey)||($.eventName=ScheduleKeyDeletion)) }"
-S3_APIS = ("PutBucketAcl", "PutBucketPolicy", "PutBucketCors", "PutBucketLifecycle", "PutBucketReplication",
-           "DeleteBucketPolicy", "DeleteBucketCors", "DeleteBucketLifecycle", "DeleteBucketReplication")
+S3_APIS = (
+    "PutBucketAcl",
+    "PutBucketPolicy",
+    "PutBucketCors",
+    "PutBucketLifecycle",
+    "PutBucketReplication",
+    "DeleteBucketPolicy",
+    "DeleteBucketCors",
+    "DeleteBucketLifecycle",
+    "DeleteBucketReplication",
+)
 CONFIG_APIS = ("StopConfigurationRecorder", "DeleteDeliveryChannel", "PutDeliveryChannel", "PutConfigurationRecorder")
-CONFIG = ("{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||"
-          "($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }")
-SG_APIS = ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
-           "RevokeSecurityGroupEgress", "CreateSecurityGroup", "DeleteSecurityGroup")
-NACL_APIS = ("CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry",
-             "ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation")
-GATEWAY_APIS = ("CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway", "CreateInternetGateway",
-                "DeleteInternetGateway", "DetachInternetGateway")
-ROUTE_APIS = ("CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation", "DeleteRouteTable",
-              "DeleteRoute", "DisassociateRouteTable")
-VPC_APIS = ("CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection", "CreateVpcPeeringConnection",
-            "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection")
+CONFIG = (
+    "{ ($.eventSource = config.amazonaws.com) && (($.eventName=StopConfigurationRecorder)||"
+    "($.eventName=DeleteDeliveryChannel)||($.eventName=PutDeliveryChannel)||($.eventName=PutConfigurationRecorder)) }"
+)
+SG_APIS = (
+    "AuthorizeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+    "RevokeSecurityGroupIngress",
+    "RevokeSecurityGroupEgress",
+    "CreateSecurityGroup",
+    "DeleteSecurityGroup",
+)
+NACL_APIS = (
+    "CreateNetworkAcl",
+    "CreateNetworkAclEntry",
+    "DeleteNetworkAcl",
+    "DeleteNetworkAclEntry",
+    "ReplaceNetworkAclEntry",
+    "ReplaceNetworkAclAssociation",
+)
+GATEWAY_APIS = (
+    "CreateCustomerGateway",
+    "DeleteCustomerGateway",
+    "AttachInternetGateway",
+    "CreateInternetGateway",
+    "DeleteInternetGateway",
+    "DetachInternetGateway",
+)
+ROUTE_APIS = (
+    "CreateRoute",
+    "CreateRouteTable",
+    "ReplaceRoute",
+    "ReplaceRouteTableAssociation",
+    "DeleteRouteTable",
+    "DeleteRoute",
+    "DisassociateRouteTable",
+)
+VPC_APIS = (
+    "CreateVpc",
+    "DeleteVpc",
+    "ModifyVpcAttribute",
+    "AcceptVpcPeeringConnection",
+    "CreateVpcPeeringConnection",
+    "DeleteVpcPeeringConnection",
+    "RejectVpcPeeringConnection",
+)
 CLASSIC_LINK_APIS = ("AttachClassicLinkVpc", "DetachClassicLinkVpc", "DisableVpcClassicLink", "EnableVpcClassicLink")
-ORG_APIS = ("AcceptHandshake", "AttachPolicy", "CreateAccount", "CreateOrganizationalUnit", "CreatePolicy",
-            "DeclineHandshake", "DeleteOrganization", "DeleteOrganizationalUnit", "DeletePolicy", "DetachPolicy",
-            "DisablePolicyType", "EnablePolicyType", "InviteAccountToOrganization", "LeaveOrganization", "MoveAccount",
-            "RemoveAccountFromOrganization", "UpdatePolicy", "UpdateOrganizationalUnit")
+ORG_APIS = (
+    "AcceptHandshake",
+    "AttachPolicy",
+    "CreateAccount",
+    "CreateOrganizationalUnit",
+    "CreatePolicy",
+    "DeclineHandshake",
+    "DeleteOrganization",
+    "DeleteOrganizationalUnit",
+    "DeletePolicy",
+    "DetachPolicy",
+    "DisablePolicyType",
+    "EnablePolicyType",
+    "InviteAccountToOrganization",
+    "LeaveOrganization",
+    "MoveAccount",
+    "RemoveAccountFromOrganization",
+    "UpdatePolicy",
+    "UpdateOrganizationalUnit",
+)
 
 
 def _same(text: str, *frameworks: str) -> dict[str, str]:
@@ -221,144 +297,331 @@ def _eq(*pairs: str) -> tuple[str, ...]:
     return tuple(f"$.eventName = {n}" for n in pairs)
 
 
-_SOURCE = {"iam": "iam.amazonaws.com", "cloudtrail": "cloudtrail.amazonaws.com", "kms": "kms.amazonaws.com",
-           "s3": "s3.amazonaws.com", "config": "config.amazonaws.com", "ec2": EC2,
-           "organizations": "organizations.amazonaws.com", "signin": SIGNIN}
+_SOURCE = {
+    "iam": "iam.amazonaws.com",
+    "cloudtrail": "cloudtrail.amazonaws.com",
+    "kms": "kms.amazonaws.com",
+    "s3": "s3.amazonaws.com",
+    "config": "config.amazonaws.com",
+    "ec2": EC2,
+    "organizations": "organizations.amazonaws.com",
+    "signin": SIGNIN,
+}
 _EC2 = EC2
 
 STANDARD_ROWS: tuple[Control, ...] = (
-    Control("4.1", "3.1", "CloudWatch.2", "unauthorized-api-calls-monitored", "unauthorized API calls",
-            "UnauthorizedAPICalls",
-            {"cis-1.2": UNAUTHORIZED_1_2, "securityhub": UNAUTHORIZED_1_2, "cis-1.4": UNAUTHORIZED_1_4,
-             "cis-2.0": UNAUTHORIZED_2_0, "cis-3.0": UNAUTHORIZED_2_0},
-            UNAUTHORIZED_2_0,
-            ("$.errorCode = *UnauthorizedOperation", "$.errorCode = AccessDenied*"),
-            ("CIS 1.4/1.5 joins the exclusions with ||: the pattern matches almost every event",),
-            event="unauthorized API call", probes="unauthorized", enforcement="mandatory",
-            filter="unauthorized-api-calls", alarm="Unauthorized_API_Calls", fix_pattern=UNAUTHORIZED_1_2,
-            steampipe=STEAMPIPE_CLAUSES, scanner_words=REQUIREMENTS,
-            known_bug=("cis-1.4", "this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0"),
-            marks=("errorcode", "accessdenied|unauthori[sz]ed"), name_marks=("accessdenied|unauthori[sz]ed",),
-            own_ordinary=UNAUTHORIZED_1_2, event_sources=(ANY_SOURCE,),
-            frequent="denied calls are routine in a working account (tools probing their permissions, "
-                     "log delivery; CIS 2.0 excludes some of them as noise)"),
-    Control("4.2", "3.2", "CloudWatch.3", "console-signin-without-mfa-monitored",
-            "console sign-ins without MFA", "ConsoleSigninWithoutMFA",
-            {**_same(NO_MFA, *ALL), "securityhub": NO_MFA, "cis-1.4-sso": NO_MFA_SSO, "cis-2.0-sso": NO_MFA_SSO,
-             "cis-3.0-sso": NO_MFA_SSO},
-            NO_MFA,
-            ("$.eventName = ConsoleLogin", "$.additionalEventData.MFAUsed != Yes"),
-            ('the "SSO" variant (userIdentity.type = "IAMUser") never counts the root user signing in without MFA',),
-            event="console sign-in without MFA", probes="without-mfa", event_sources=(SIGNIN,),
-            marks=("ConsoleLogin", "MFAUsed"), own_ordinary=SIGNINS_WITHOUT_MFA),
-    Control("4.3", "3.3", "CloudWatch.1", "root-usage-monitored", "uses of the root user", "RootAccountUsage",
-            {**_same(ROOT, *ALL), "securityhub": ROOT}, ROOT,
-            ("$.userIdentity.type = Root", "$.userIdentity.invokedBy NOT EXISTS", "$.eventType != AwsServiceEvent"),
-            event="use of the root user", probes="root", marks=(r"userIdentity\.type", r"\bRoot\b"),
-            own_ordinary=ROOT_RECORDS, event_sources=(ANY_SOURCE,)),
-    Control("4.4", "3.4", "CloudWatch.4", "iam-policy-changes-monitored", "IAM policy changes", "IAMPolicyChanges",
-            {**_same(IAM_POLICY, *ALL), "securityhub": IAM_POLICY}, IAM_POLICY,
-            _eq(*IAM_POLICY_APIS),
-            ("no eventSource clause: it also counts AWS Organizations' CreatePolicy, DeletePolicy",
-             "omits SetDefaultPolicyVersion, which changes an IAM policy's effective permissions"),
-            event="IAM policy change",
-            probes=Calls(_SOURCE["iam"], IAM_POLICY_APIS,
-                         noise=("GetPolicy", "GetRolePolicy", "ListAttachedRolePolicies", "ListPolicies"),
-                         gaps=((_SOURCE["iam"], "SetDefaultPolicyVersion", "a change of the default policy version"),
-                               (_SOURCE["organizations"], "CreatePolicy", "Organizations' CreatePolicy (same name)"),
-                               (_SOURCE["organizations"], "DeletePolicy", "Organizations' DeletePolicy (same name)")),
-                         others=((_SOURCE["iam"], "CreateUser"),))),
-    Control("4.5", "3.5", "CloudWatch.5", "cloudtrail-changes-monitored", "CloudTrail configuration changes",
-            "CloudTrailConfigChanges",
-            {**_same(_names(*CLOUDTRAIL_APIS), *ALL), "securityhub": _names(*CLOUDTRAIL_APIS)},
-            _names(*CLOUDTRAIL_APIS), _eq(*CLOUDTRAIL_APIS),
-            ("omits PutEventSelectors and DeleteEventDataStore, which can stop management events being recorded",),
-            event="CloudTrail configuration change",
-            probes=Calls(_SOURCE["cloudtrail"], CLOUDTRAIL_APIS,
-                         noise=("DescribeTrails", "GetTrailStatus", "LookupEvents", "ListTrails"),
-                         gaps=((_SOURCE["cloudtrail"], "PutEventSelectors", "changes of the event selectors"),))),
-    Control("4.6", "3.6", "CloudWatch.6", "console-auth-failures-monitored", "console authentication failures",
-            "ConsoleSigninFailures", {**_same(AUTH_FAILURES, *ALL), "securityhub": AUTH_FAILURES}, AUTH_FAILURES,
-            ("$.eventName = ConsoleLogin", "$.errorMessage = Failed authentication"),
-            event="console authentication failure", probes="auth-failures", event_sources=(SIGNIN,),
-            marks=("ConsoleLogin", "Failed authentication|errorMessage"), own_ordinary=FAILED_SIGNINS),
-    Control("4.7", "3.7", "CloudWatch.7", "kms-key-disable-or-deletion-monitored",
-            "disabling or scheduled deletion of customer-managed KMS keys", "DisableOrDeleteCMK",
-            {**_same(KMS, *ALL), "securityhub": KMS}, KMS,
-            ("$.eventSource = kms.amazonaws.com", *_eq(*KMS_APIS)),
-            event="disabling or scheduled deletion of a customer-managed KMS key",
-            probes=Calls(_SOURCE["kms"], KMS_APIS, noise=("DescribeKey", "ListKeys", "Decrypt"),
-                         gaps=((_SOURCE["kms"], "CancelKeyDeletion", "cancelling a key deletion"),),
-                         others=((_SOURCE["kms"], "EnableKey"),))),
-    Control("4.8", "3.8", "CloudWatch.8", "s3-bucket-policy-changes-monitored", "S3 bucket policy changes",
-            "S3BucketPolicyChanges",
-            {**_same(_names(*S3_APIS, source="s3.amazonaws.com"), *ALL),
-             "securityhub": _names(*S3_APIS, source="s3.amazonaws.com")},
-            _names(*S3_APIS, source="s3.amazonaws.com"),
-            ("$.eventSource = s3.amazonaws.com", *_eq(*S3_APIS)),
-            ("omits PutBucketPublicAccessBlock / DeleteBucketPublicAccessBlock and PutBucketOwnershipControls",),
-            event="S3 bucket policy change",
-            probes=Calls(_SOURCE["s3"], S3_APIS, noise=("GetBucketPolicy", "GetBucketAcl", "ListBuckets"),
-                         gaps=((_SOURCE["s3"], "PutBucketPublicAccessBlock", "changes of the public access block"),),
-                         others=((_SOURCE["s3"], "PutObject"),))),
-    Control("4.9", "3.9", "CloudWatch.9", "config-changes-monitored", "AWS Config configuration changes",
-            "AWSConfigChanges", {**_same(CONFIG, *ALL), "securityhub": CONFIG}, CONFIG,
-            ("$.eventSource = config.amazonaws.com", *_eq(*CONFIG_APIS)),
-            ("omits DeleteConfigurationRecorder: deleting the recorder goes unnoticed",),
-            event="AWS Config configuration change",
-            probes=Calls(_SOURCE["config"], CONFIG_APIS,
-                         noise=("DescribeConfigurationRecorders", "DescribeDeliveryChannels", "PutEvaluations"),
-                         gaps=((_SOURCE["config"], "DeleteConfigurationRecorder", "deleting the recorder"),))),
-    Control("4.10", "3.10", "CloudWatch.10", "security-group-changes-monitored", "security group changes",
-            "SecurityGroupChanges", {**_same(_names(*SG_APIS), *ALL), "securityhub": _names(*SG_APIS)},
-            _names(*SG_APIS), _eq(*SG_APIS),
-            ("omits ModifySecurityGroupRules, which changes a rule in place",),
-            event="security group change",
-            probes=Calls(_EC2, SG_APIS, noise=("DescribeSecurityGroups", "DescribeSecurityGroupRules"),
-                         gaps=((_EC2, "ModifySecurityGroupRules", "changing a rule in place"),),
-                         others=((_EC2, "CreateNetworkAcl"),))),
-    Control("4.11", "3.11", "CloudWatch.11", "nacl-changes-monitored", "network ACL changes", "NACLChanges",
-            {**_same(_names(*NACL_APIS), *ALL), "securityhub": _names(*NACL_APIS)}, _names(*NACL_APIS),
-            _eq(*NACL_APIS), event="network ACL change",
-            probes=Calls(_EC2, NACL_APIS, noise=("DescribeNetworkAcls",), others=((_EC2, "CreateSecurityGroup"),))),
-    Control("4.12", "3.12", "CloudWatch.12", "network-gateway-changes-monitored", "network gateway changes",
-            "NetworkGatewayChanges",
-            {**_same(_names(*GATEWAY_APIS), *ALL), "securityhub": _names(*GATEWAY_APIS)}, _names(*GATEWAY_APIS),
-            _eq(*GATEWAY_APIS),
-            ("covers customer and internet gateways only: NAT, egress-only, transit and VPN gateways are not named",),
-            event="network gateway change",
-            probes=Calls(_EC2, GATEWAY_APIS, noise=("DescribeInternetGateways", "DescribeCustomerGateways"),
-                         gaps=((_EC2, "CreateNatGateway", "NAT gateways"),), others=((_EC2, "CreateRoute"),))),
-    Control("4.13", "3.13", "CloudWatch.13", "route-table-changes-monitored", "route table changes",
-            "RouteTableChanges",
-            {"cis-1.2": _names(*ROUTE_APIS), "securityhub": _names(*ROUTE_APIS),
-             **_same(_names(*ROUTE_APIS, source="ec2.amazonaws.com"), *LATER)},
-            _names(*ROUTE_APIS, source="ec2.amazonaws.com"),
-            ("$.eventSource = ec2.amazonaws.com", *_eq(*ROUTE_APIS)),
-            ("omits AssociateRouteTable although it names ReplaceRouteTableAssociation and DisassociateRouteTable",),
-            event="route table change",
-            probes=Calls(_EC2, ROUTE_APIS, noise=("DescribeRouteTables",),
-                         gaps=((_EC2, "AssociateRouteTable", "associating a route table"),),
-                         others=((_EC2, "CreateVpc"),))),
-    Control("4.14", "3.14", "CloudWatch.14", "vpc-changes-monitored", "VPC changes", "VPCChanges",
-            {**_same(_names(*VPC_APIS, *CLASSIC_LINK_APIS), *ALL),
-             "securityhub": _names(*VPC_APIS, *CLASSIC_LINK_APIS)},
-            _names(*VPC_APIS, *CLASSIC_LINK_APIS), _eq(*VPC_APIS, *CLASSIC_LINK_APIS),
-            ("its four ClassicLink clauses can never be true any more: EC2-Classic is retired and AWS marks the ClassicLink actions deprecated",),
-            event="VPC change",
-            probes=Calls(_EC2, VPC_APIS, noise=("DescribeVpcs", "DescribeVpcAttribute"),
-                         gaps=tuple((_EC2, api, "ClassicLink calls (deprecated with EC2-Classic)")
-                                    for api in CLASSIC_LINK_APIS),
-                         others=((_EC2, "CreateRouteTable"),))),
-    Control("4.15", None, None, "organizations-changes-monitored", "AWS Organizations changes",
-            "OrganizationsChanges",
-            _same(_names(*ORG_APIS, source="organizations.amazonaws.com", quoted=True), *LATER),
-            _names(*ORG_APIS, source="organizations.amazonaws.com", quoted=True),
-            ("$.eventSource = organizations.amazonaws.com", *_eq(*ORG_APIS)),
-            event="AWS Organizations change",
-            probes=Calls(_SOURCE["organizations"], ORG_APIS,
-                         noise=("DescribeOrganization", "ListAccounts", "ListPolicies"),
-                         others=((_SOURCE["iam"], "CreatePolicy"), (_SOURCE["iam"], "DeletePolicy")))),
+    Control(
+        "4.1",
+        "3.1",
+        "CloudWatch.2",
+        "unauthorized-api-calls-monitored",
+        "unauthorized API calls",
+        "UnauthorizedAPICalls",
+        {
+            "cis-1.2": UNAUTHORIZED_1_2,
+            "securityhub": UNAUTHORIZED_1_2,
+            "cis-1.4": UNAUTHORIZED_1_4,
+            "cis-2.0": UNAUTHORIZED_2_0,
+            "cis-3.0": UNAUTHORIZED_2_0,
+        },
+        UNAUTHORIZED_2_0,
+        ("$.errorCode = *UnauthorizedOperation", "$.errorCode = AccessDenied*"),
+        ("CIS 1.4/1.5 joins the exclusions with ||: the pattern matches almost every event",),
+        event="unauthorized API call",
+        probes="unauthorized",
+        enforcement="mandatory",
+        filter="unauthorized-api-calls",
+        alarm="Unauthorized_API_Calls",
+        fix_pattern=UNAUTHORIZED_1_2,
+        steampipe=STEAMPIPE_CLAUSES,
+        scanner_words=REQUIREMENTS,
+        known_bug=("cis-1.4", "this is the CIS 1.4/1.5 text's known bug, fixed in CIS 2.0"),
+        marks=("errorcode", "accessdenied|unauthori[sz]ed"),
+        name_marks=("accessdenied|unauthori[sz]ed",),
+        own_ordinary=UNAUTHORIZED_1_2,
+        event_sources=(ANY_SOURCE,),
+        frequent="denied calls are routine in a working account (tools probing their permissions, "
+        "log delivery; CIS 2.0 excludes some of them as noise)",
+    ),
+    Control(
+        "4.2",
+        "3.2",
+        "CloudWatch.3",
+        "console-signin-without-mfa-monitored",
+        "console sign-ins without MFA",
+        "ConsoleSigninWithoutMFA",
+        {
+            **_same(NO_MFA, *ALL),
+            "securityhub": NO_MFA,
+            "cis-1.4-sso": NO_MFA_SSO,
+            "cis-2.0-sso": NO_MFA_SSO,
+            "cis-3.0-sso": NO_MFA_SSO,
+        },
+        NO_MFA,
+        ("$.eventName = ConsoleLogin", "$.additionalEventData.MFAUsed != Yes"),
+        ('the "SSO" variant (userIdentity.type = "IAMUser") never counts the root user signing in without MFA',),
+        event="console sign-in without MFA",
+        probes="without-mfa",
+        event_sources=(SIGNIN,),
+        marks=("ConsoleLogin", "MFAUsed"),
+        own_ordinary=SIGNINS_WITHOUT_MFA,
+    ),
+    Control(
+        "4.3",
+        "3.3",
+        "CloudWatch.1",
+        "root-usage-monitored",
+        "uses of the root user",
+        "RootAccountUsage",
+        {**_same(ROOT, *ALL), "securityhub": ROOT},
+        ROOT,
+        ("$.userIdentity.type = Root", "$.userIdentity.invokedBy NOT EXISTS", "$.eventType != AwsServiceEvent"),
+        event="use of the root user",
+        probes="root",
+        marks=(r"userIdentity\.type", r"\bRoot\b"),
+        own_ordinary=ROOT_RECORDS,
+        event_sources=(ANY_SOURCE,),
+    ),
+    Control(
+        "4.4",
+        "3.4",
+        "CloudWatch.4",
+        "iam-policy-changes-monitored",
+        "IAM policy changes",
+        "IAMPolicyChanges",
+        {**_same(IAM_POLICY, *ALL), "securityhub": IAM_POLICY},
+        IAM_POLICY,
+        _eq(*IAM_POLICY_APIS),
+        (
+            "no eventSource clause: it also counts AWS Organizations' CreatePolicy, DeletePolicy",
+            "omits SetDefaultPolicyVersion, which changes an IAM policy's effective permissions",
+        ),
+        event="IAM policy change",
+        probes=Calls(
+            _SOURCE["iam"],
+            IAM_POLICY_APIS,
+            noise=("GetPolicy", "GetRolePolicy", "ListAttachedRolePolicies", "ListPolicies"),
+            gaps=(
+                (_SOURCE["iam"], "SetDefaultPolicyVersion", "a change of the default policy version"),
+                (_SOURCE["organizations"], "CreatePolicy", "Organizations' CreatePolicy (same name)"),
+                (_SOURCE["organizations"], "DeletePolicy", "Organizations' DeletePolicy (same name)"),
+            ),
+            others=((_SOURCE["iam"], "CreateUser"),),
+        ),
+    ),
+    Control(
+        "4.5",
+        "3.5",
+        "CloudWatch.5",
+        "cloudtrail-changes-monitored",
+        "CloudTrail configuration changes",
+        "CloudTrailConfigChanges",
+        {**_same(_names(*CLOUDTRAIL_APIS), *ALL), "securityhub": _names(*CLOUDTRAIL_APIS)},
+        _names(*CLOUDTRAIL_APIS),
+        _eq(*CLOUDTRAIL_APIS),
+        ("omits PutEventSelectors and DeleteEventDataStore, which can stop management events being recorded",),
+        event="CloudTrail configuration change",
+        probes=Calls(
+            _SOURCE["cloudtrail"],
+            CLOUDTRAIL_APIS,
+            noise=("DescribeTrails", "GetTrailStatus", "LookupEvents", "ListTrails"),
+            gaps=((_SOURCE["cloudtrail"], "PutEventSelectors", "changes of the event selectors"),),
+        ),
+    ),
+    Control(
+        "4.6",
+        "3.6",
+        "CloudWatch.6",
+        "console-auth-failures-monitored",
+        "console authentication failures",
+        "ConsoleSigninFailures",
+        {**_same(AUTH_FAILURES, *ALL), "securityhub": AUTH_FAILURES},
+        AUTH_FAILURES,
+        ("$.eventName = ConsoleLogin", "$.errorMessage = Failed authentication"),
+        event="console authentication failure",
+        probes="auth-failures",
+        event_sources=(SIGNIN,),
+        marks=("ConsoleLogin", "Failed authentication|errorMessage"),
+        own_ordinary=FAILED_SIGNINS,
+    ),
+    Control(
+        "4.7",
+        "3.7",
+        "CloudWatch.7",
+        "kms-key-disable-or-deletion-monitored",
+        "disabling or scheduled deletion of customer-managed KMS keys",
+        "DisableOrDeleteCMK",
+        {**_same(KMS, *ALL), "securityhub": KMS},
+        KMS,
+        ("$.eventSource = kms.amazonaws.com", *_eq(*KMS_APIS)),
+        event="disabling or scheduled deletion of a customer-managed KMS key",
+        probes=Calls(
+            _SOURCE["kms"],
+            KMS_APIS,
+            noise=("DescribeKey", "ListKeys", "Decrypt"),
+            gaps=((_SOURCE["kms"], "CancelKeyDeletion", "cancelling a key deletion"),),
+            others=((_SOURCE["kms"], "EnableKey"),),
+        ),
+    ),
+    Control(
+        "4.8",
+        "3.8",
+        "CloudWatch.8",
+        "s3-bucket-policy-changes-monitored",
+        "S3 bucket policy changes",
+        "S3BucketPolicyChanges",
+        {
+            **_same(_names(*S3_APIS, source="s3.amazonaws.com"), *ALL),
+            "securityhub": _names(*S3_APIS, source="s3.amazonaws.com"),
+        },
+        _names(*S3_APIS, source="s3.amazonaws.com"),
+        ("$.eventSource = s3.amazonaws.com", *_eq(*S3_APIS)),
+        ("omits PutBucketPublicAccessBlock / DeleteBucketPublicAccessBlock and PutBucketOwnershipControls",),
+        event="S3 bucket policy change",
+        probes=Calls(
+            _SOURCE["s3"],
+            S3_APIS,
+            noise=("GetBucketPolicy", "GetBucketAcl", "ListBuckets"),
+            gaps=((_SOURCE["s3"], "PutBucketPublicAccessBlock", "changes of the public access block"),),
+            others=((_SOURCE["s3"], "PutObject"),),
+        ),
+    ),
+    Control(
+        "4.9",
+        "3.9",
+        "CloudWatch.9",
+        "config-changes-monitored",
+        "AWS Config configuration changes",
+        "AWSConfigChanges",
+        {**_same(CONFIG, *ALL), "securityhub": CONFIG},
+        CONFIG,
+        ("$.eventSource = config.amazonaws.com", *_eq(*CONFIG_APIS)),
+        ("omits DeleteConfigurationRecorder: deleting the recorder goes unnoticed",),
+        event="AWS Config configuration change",
+        probes=Calls(
+            _SOURCE["config"],
+            CONFIG_APIS,
+            noise=("DescribeConfigurationRecorders", "DescribeDeliveryChannels", "PutEvaluations"),
+            gaps=((_SOURCE["config"], "DeleteConfigurationRecorder", "deleting the recorder"),),
+        ),
+    ),
+    Control(
+        "4.10",
+        "3.10",
+        "CloudWatch.10",
+        "security-group-changes-monitored",
+        "security group changes",
+        "SecurityGroupChanges",
+        {**_same(_names(*SG_APIS), *ALL), "securityhub": _names(*SG_APIS)},
+        _names(*SG_APIS),
+        _eq(*SG_APIS),
+        ("omits ModifySecurityGroupRules, which changes a rule in place",),
+        event="security group change",
+        probes=Calls(
+            _EC2,
+            SG_APIS,
+            noise=("DescribeSecurityGroups", "DescribeSecurityGroupRules"),
+            gaps=((_EC2, "ModifySecurityGroupRules", "changing a rule in place"),),
+            others=((_EC2, "CreateNetworkAcl"),),
+        ),
+    ),
+    Control(
+        "4.11",
+        "3.11",
+        "CloudWatch.11",
+        "nacl-changes-monitored",
+        "network ACL changes",
+        "NACLChanges",
+        {**_same(_names(*NACL_APIS), *ALL), "securityhub": _names(*NACL_APIS)},
+        _names(*NACL_APIS),
+        _eq(*NACL_APIS),
+        event="network ACL change",
+        probes=Calls(_EC2, NACL_APIS, noise=("DescribeNetworkAcls",), others=((_EC2, "CreateSecurityGroup"),)),
+    ),
+    Control(
+        "4.12",
+        "3.12",
+        "CloudWatch.12",
+        "network-gateway-changes-monitored",
+        "network gateway changes",
+        "NetworkGatewayChanges",
+        {**_same(_names(*GATEWAY_APIS), *ALL), "securityhub": _names(*GATEWAY_APIS)},
+        _names(*GATEWAY_APIS),
+        _eq(*GATEWAY_APIS),
+        ("covers customer and internet gateways only: NAT, egress-only, transit and VPN gateways are not named",),
+        event="network gateway change",
+        probes=Calls(
+            _EC2,
+            GATEWAY_APIS,
+            noise=("DescribeInternetGateways", "DescribeCustomerGateways"),
+            gaps=((_EC2, "CreateNatGateway", "NAT gateways"),),
+            others=((_EC2, "CreateRoute"),),
+        ),
+    ),
+    Control(
+        "4.13",
+        "3.13",
+        "CloudWatch.13",
+        "route-table-changes-monitored",
+        "route table changes",
+        "RouteTableChanges",
+        {
+            "cis-1.2": _names(*ROUTE_APIS),
+            "securityhub": _names(*ROUTE_APIS),
+            **_same(_names(*ROUTE_APIS, source="ec2.amazonaws.com"), *LATER),
+        },
+        _names(*ROUTE_APIS, source="ec2.amazonaws.com"),
+        ("$.eventSource = ec2.amazonaws.com", *_eq(*ROUTE_APIS)),
+        ("omits AssociateRouteTable although it names ReplaceRouteTableAssociation and DisassociateRouteTable",),
+        event="route table change",
+        probes=Calls(
+            _EC2,
+            ROUTE_APIS,
+            noise=("DescribeRouteTables",),
+            gaps=((_EC2, "AssociateRouteTable", "associating a route table"),),
+            others=((_EC2, "CreateVpc"),),
+        ),
+    ),
+    Control(
+        "4.14",
+        "3.14",
+        "CloudWatch.14",
+        "vpc-changes-monitored",
+        "VPC changes",
+        "VPCChanges",
+        {**_same(_names(*VPC_APIS, *CLASSIC_LINK_APIS), *ALL), "securityhub": _names(*VPC_APIS, *CLASSIC_LINK_APIS)},
+        _names(*VPC_APIS, *CLASSIC_LINK_APIS),
+        _eq(*VPC_APIS, *CLASSIC_LINK_APIS),
+        (
+            "its four ClassicLink clauses can never be true any more: EC2-Classic is retired and AWS marks the ClassicLink actions deprecated",
+        ),
+        event="VPC change",
+        probes=Calls(
+            _EC2,
+            VPC_APIS,
+            noise=("DescribeVpcs", "DescribeVpcAttribute"),
+            gaps=tuple((_EC2, api, "ClassicLink calls (deprecated with EC2-Classic)") for api in CLASSIC_LINK_APIS),
+            others=((_EC2, "CreateRouteTable"),),
+        ),
+    ),
+    Control(
+        "4.15",
+        None,
+        None,
+        "organizations-changes-monitored",
+        "AWS Organizations changes",
+        "OrganizationsChanges",
+        _same(_names(*ORG_APIS, source="organizations.amazonaws.com", quoted=True), *LATER),
+        _names(*ORG_APIS, source="organizations.amazonaws.com", quoted=True),
+        ("$.eventSource = organizations.amazonaws.com", *_eq(*ORG_APIS)),
+        event="AWS Organizations change",
+        probes=Calls(
+            _SOURCE["organizations"],
+            ORG_APIS,
+            noise=("DescribeOrganization", "ListAccounts", "ListPolicies"),
+            others=((_SOURCE["iam"], "CreatePolicy"), (_SOURCE["iam"], "DeletePolicy")),
+        ),
+    ),
 )
 
 
@@ -404,8 +667,10 @@ class ControlTable:
 
     def forms(self) -> str:
         """The id forms this table accepts, in words, with their ranges."""
+
         def span(ids: list[str]) -> str:
             return f"{ids[0]} .. {ids[-1]}" if len(ids) > 1 else ids[0]
+
         parts = [f"a CIS 1.4 id ({span([c.id for c in self.rows])})"]
         cis12 = [c.cis12 for c in self.rows if c.cis12]
         if cis12:
@@ -423,8 +688,10 @@ class ControlTable:
         if isinstance(idents, str):
             idents = [p for p in re.split(r"[,\s]+", idents) if p]
         if not isinstance(idents, (list, tuple)) or not all(isinstance(i, str) for i in idents):
-            raise UnknownControl(f"controls must be a list of control ids, got {idents!r}; "
-                                 f"e.g. [{', '.join(repr(c.id) for c in self.rows[:3:2])}]".replace("'", '"'))
+            raise UnknownControl(
+                f"controls must be a list of control ids, got {idents!r}; "
+                f"e.g. [{', '.join(repr(c.id) for c in self.rows[:3:2])}]".replace("'", '"')
+            )
         chosen = {id(self.find(i)) for i in idents}
         return tuple(c for c in self.rows if id(c) in chosen)
 
@@ -478,6 +745,7 @@ def primary() -> Control:
 # Security Hub compares the published text, blanks outside quotes ignored (AWS does not publish
 # its comparison; see scanners.py); Prowler an ordered clause regex; Steampipe all of its regexes.
 
+
 def _prowler_regex(clauses: tuple[str, ...]) -> re.Pattern[str]:
     """Prowler's construction: each clause as ``\\$\\.field\\s*op\\s*.?VALUE``, in order, joined by ``.+``."""
     parts = []
@@ -496,9 +764,15 @@ _STEAMPIPE: dict[tuple[str, ...], tuple[re.Pattern[str], ...]] = {}
 
 def scanners_of(control: Control) -> tuple[str, ...]:
     """The scanners trailwatch models for this control."""
-    return tuple(name for name, modelled in (("securityhub", "securityhub" in control.texts),
-                                             ("prowler", bool(control.prowler)),
-                                             ("steampipe", bool(control.steampipe))) if modelled)
+    return tuple(
+        name
+        for name, modelled in (
+            ("securityhub", "securityhub" in control.texts),
+            ("prowler", bool(control.prowler)),
+            ("steampipe", bool(control.steampipe)),
+        )
+        if modelled
+    )
 
 
 def scanner_verdicts(control: Control, text: object) -> dict[str, bool]:
@@ -508,11 +782,13 @@ def scanner_verdicts(control: Control, text: object) -> dict[str, bool]:
     scanner sees it -- and the regexes are not run on it (Prowler's `.+` makes a 1 MB text
     take most of a minute)."""
     from trailwatch_policy.filter_pattern import MAX_LENGTH
+
     given = text if isinstance(text, str) and len(text) <= MAX_LENGTH else None
     out: dict[str, bool] = {}
     if "securityhub" in control.texts:
         out["securityhub"] = given is not None and (
-            _without_blanks_outside_quotes(given) == _without_blanks_outside_quotes(control.texts["securityhub"]))
+            _without_blanks_outside_quotes(given) == _without_blanks_outside_quotes(control.texts["securityhub"])
+        )
     if control.prowler:
         rx = _PROWLER.get(control.prowler)
         if rx is None:
@@ -531,8 +807,10 @@ def scanner_requirement(control: Control, scanner: str) -> str | None:
     if scanner in control.scanner_words:
         return control.scanner_words[scanner]
     if scanner == "securityhub" and "securityhub" in control.texts:
-        return (f"AWS Security Hub {control.securityhub} accepts only the published text "
-                f"{control.texts['securityhub']} (blanks aside)")
+        return (
+            f"AWS Security Hub {control.securityhub} accepts only the published text "
+            f"{control.texts['securityhub']} (blanks aside)"
+        )
     if scanner == "prowler" and control.prowler:
         return "Prowler needs the text to contain, in this order: " + "; ".join(control.prowler)
     if scanner == "steampipe" and control.steampipe:

@@ -21,6 +21,7 @@ period has too few datapoints to be statistically significant (same page,
 #percentiles-with-low-samples); trailwatch treats one or two datapoints as too few.
 Pure: no Pulumi imports.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ class Period:
     others: int  # other log events in the log group
 
     def describe(self, event: str = "event of the control") -> str:
-        """"one <event> among 10 other log events in a period" (`event`: the control's, singular)."""
+        """ "one <event> among 10 other log events in a period" (`event`: the control's, singular)."""
         calls = f"one {event}" if self.matching else f"no {event}"
         if not self.others:
             return f"{calls} and no other log event in a period"
@@ -111,8 +112,12 @@ def compare(comparison: str, value: float, threshold: float) -> bool:
     }[comparison]
 
 
-SYMBOL = {"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">",
-          "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}
+SYMBOL = {
+    "GreaterThanOrEqualToThreshold": ">=",
+    "GreaterThanThreshold": ">",
+    "LessThanThreshold": "<",
+    "LessThanOrEqualToThreshold": "<=",
+}
 
 
 def state(value: Value, comparison: str, threshold: float, missing: object) -> str | Unknown:
@@ -123,6 +128,7 @@ def state(value: Value, comparison: str, threshold: float, missing: object) -> s
         if missing is UNKNOWN:
             return UNKNOWN
         return {"breaching": "ALARM", "notBreaching": "OK", "ignore": "STAY"}.get(
-            missing if isinstance(missing, str) else "", "INSUFFICIENT_DATA")
+            missing if isinstance(missing, str) else "", "INSUFFICIENT_DATA"
+        )
     assert isinstance(value, float)
     return "ALARM" if compare(comparison, value, threshold) else "OK"

@@ -3,6 +3,7 @@
 A rule module (alarm, topic, trail, metric_filter) returns `Problem`s about one resource;
 `chain.evaluate` places them on the resource a user fixes and returns `Finding`s.
 """
+
 from __future__ import annotations
 
 import traceback
@@ -106,9 +107,16 @@ class Finding:
 
     @staticmethod
     def of(problem: Problem, resource_id: str, link: Link, log_group: str | None) -> Finding:
-        return Finding(problem.on or resource_id, "subscription" if problem.on else link,
-                       problem.status, problem.code, problem.message, problem.fix, log_group,
-                       problem.args)
+        return Finding(
+            problem.on or resource_id,
+            "subscription" if problem.on else link,
+            problem.status,
+            problem.code,
+            problem.message,
+            problem.fix,
+            log_group,
+            problem.args,
+        )
 
     @property
     def cli_fix(self) -> str:
@@ -145,8 +153,7 @@ class Shared:
                     flat.extend(item.findings)
             else:
                 flat.append(item)
-        self.findings: tuple[Finding, ...] = tuple(
-            unique(flat, lambda f: (f.resource_id, f.code, f.message)))
+        self.findings: tuple[Finding, ...] = tuple(unique(flat, lambda f: (f.resource_id, f.code, f.message)))
 
     def __repr__(self) -> str:
         return f"Shared({len(self.findings)} findings)"

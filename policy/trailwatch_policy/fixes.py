@@ -7,6 +7,7 @@ resource ARN (region, trail, alarm, topic, log group, filter names) and the valu
 rule knew (`Problem.args`: the filter's metric, the alarm's topic...). A value nobody
 knows stays a visible `<placeholder>`. Pure: no boto3.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -37,8 +38,14 @@ PREVIEW_ONLY: Final = frozenset(code for code, e in REGISTRY.items() if e.previe
 def _defaults() -> Mapping[str, str]:
     """Values a finding does not carry: the primary control's names (rules pass their control's)."""
     c = primary()
-    return {"namespace": "CISBenchmark", "metric": c.metric, "filter": c.filter, "alarm": c.alarm,
-            "pattern": c.fix_pattern, "topic": "<sns topic arn>"}
+    return {
+        "namespace": "CISBenchmark",
+        "metric": c.metric,
+        "filter": c.filter,
+        "alarm": c.alarm,
+        "pattern": c.fix_pattern,
+        "topic": "<sns topic arn>",
+    }
 
 
 class _Values(dict[str, str]):
@@ -56,19 +63,18 @@ def _from_arn(arn: str) -> dict[str, str]:
     if service == "cloudtrail" and resource.startswith("trail/"):
         out["trail"] = arn
     elif service == "cloudwatch" and resource.startswith("alarm:"):
-        out["alarm"] = resource[len("alarm:"):]
+        out["alarm"] = resource[len("alarm:") :]
     elif service == "sns":
         out.update(topic=arn)
     elif service == "logs" and resource.startswith("log-group:"):
-        group, _, rest = resource[len("log-group:"):].partition(":metric-filter:")
+        group, _, rest = resource[len("log-group:") :].partition(":metric-filter:")
         out["log_group"] = group.removesuffix(":*")
         if rest:
             out["filter"] = rest
     return out
 
 
-def values(resource_id: str, log_group: str | None = None,
-           args: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+def values(resource_id: str, log_group: str | None = None, args: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
     """Template values: defaults < what the rule knew < the resource's own ARN."""
     out: dict[str, str] = _Values(_defaults())
     out.update({k: v for k, v in args if v})
@@ -83,8 +89,9 @@ def values(resource_id: str, log_group: str | None = None,
     return out
 
 
-def cli_fix(code: str, resource_id: str, log_group: str | None = None,
-            args: Iterable[tuple[str, str]] = (), fallback: str = "") -> str:
+def cli_fix(
+    code: str, resource_id: str, log_group: str | None = None, args: Iterable[tuple[str, str]] = (), fallback: str = ""
+) -> str:
     """The AWS CLI fix of `code` for `resource_id`; `fallback` when the table has none."""
     fix = FIXES.get(code)
     if fix is None:

@@ -19,6 +19,7 @@ The answer is True / False / UNKNOWN with the reason; `Decision.context_only` te
 the only unknowns were request values not known yet (e.g. the alarm's ARN at preview),
 not the policy. Pure: no Pulumi imports.
 """
+
 from __future__ import annotations
 
 import json
@@ -109,10 +110,8 @@ class _Eval:
         names = _list(patterns)
         if any(p is UNKNOWN for p in names):
             return self.unsure("an Action not known yet")
-        every = all(any(isinstance(p, str) and _glob(p, action) for p in names)
-                    for action in self.request.actions)
-        some = any(any(isinstance(p, str) and _glob(p, action) for p in names)
-                   for action in self.request.actions)
+        every = all(any(isinstance(p, str) and _glob(p, action) for p in names) for action in self.request.actions)
+        some = any(any(isinstance(p, str) and _glob(p, action) for p in names) for action in self.request.actions)
         return (not some) if negate else every
 
     def resources(self, patterns: Any, negate: bool) -> object:
@@ -166,7 +165,7 @@ class _Eval:
         quantifier = ""
         for prefix in ("ForAnyValue:", "ForAllValues:"):
             if name.startswith(prefix):
-                quantifier, name = prefix, name[len(prefix):]
+                quantifier, name = prefix, name[len(prefix) :]
         if_exists = name.endswith("IfExists")
         name = name.removesuffix("IfExists")
         if key.lower() not in self.request.context:
@@ -176,13 +175,17 @@ class _Eval:
             if any(v is UNKNOWN for v in values):
                 return self.unsure("a Null condition value not known yet")
             if actual is UNKNOWN:
-                return False if all(str(v).lower() == "true" for v in values) else \
-                    True if all(str(v).lower() == "false" for v in values) else UNKNOWN
+                return (
+                    False
+                    if all(str(v).lower() == "true" for v in values)
+                    else True
+                    if all(str(v).lower() == "false" for v in values)
+                    else UNKNOWN
+                )
             return any((str(v).lower() == "true") == (actual is None) for v in values)
         negated = "Not" in name
         base = name.replace("Not", "")
-        if base not in ("StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals",
-                        "ArnLike", "Bool"):
+        if base not in ("StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool"):
             return self.unsure(f"condition operator {operator} on {key} is not modelled by trailwatch")
         if actual is None:  # the key is not in the request
             if if_exists or quantifier == "ForAllValues:":
@@ -223,8 +226,7 @@ class _Eval:
                 if have is UNKNOWN:
                     if want != "*" or base == "StringEquals":
                         ok = UNKNOWN
-                elif not (want == have if base == "StringEquals" else
-                          _glob(want, str(have), ignore_case=False)):
+                elif not (want == have if base == "StringEquals" else _glob(want, str(have), ignore_case=False)):
                     ok = False
                     break
             if ok is True:
@@ -309,17 +311,21 @@ def evaluate(document: object, request: Request) -> Decision:
     if allowed and not maybe_denied:
         return Decision(True, f"{allowed[0]} allows it")
     if maybe_denied:
-        return Decision(UNKNOWN, f"whether {maybe_denied[0]} denies it cannot be told: {why}",
-                        context_only)
+        return Decision(UNKNOWN, f"whether {maybe_denied[0]} denies it cannot be told: {why}", context_only)
     maybe_allowed = [label for applies, label in allow if applies is UNKNOWN]
     if maybe_allowed:
-        return Decision(UNKNOWN, f"whether {maybe_allowed[0]} allows it cannot be told: {why}",
-                        context_only)
+        return Decision(UNKNOWN, f"whether {maybe_allowed[0]} allows it cannot be told: {why}", context_only)
     return Decision(False, "no statement allows it (an implicit deny)")
 
 
-def arn_parts(arn: object, partition: object = UNKNOWN, service: str = "", region: object = UNKNOWN,
-              account: object = UNKNOWN, resource: object = UNKNOWN) -> object:
+def arn_parts(
+    arn: object,
+    partition: object = UNKNOWN,
+    service: str = "",
+    region: object = UNKNOWN,
+    account: object = UNKNOWN,
+    resource: object = UNKNOWN,
+) -> object:
     """An ARN as a request value: the string when known, else its parts (UNKNOWN where not known)."""
     if isinstance(arn, str):
         return arn

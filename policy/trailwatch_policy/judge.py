@@ -10,6 +10,7 @@ does not name -- and which text-based scanners would accept the text anyway.
 ``judge`` is cached: the policy pack calls it once per metric filter on stacks with
 thousands of resources, and it is a pure function of its arguments.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,11 +32,11 @@ OK, NOT_OK, INDETERMINATE = "ok", "not_ok", "indeterminate"
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str                   # "ok" | "not_ok" | "indeterminate"
-    reasons: tuple[str, ...]      # sentences a security engineer acts on (empty when ok)
+    status: str  # "ok" | "not_ok" | "indeterminate"
+    reasons: tuple[str, ...]  # sentences a security engineer acts on (empty when ok)
     scanners: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
-    error: str | None = None      # the parse error message when the pattern does not parse
-    control: str = DEFAULT        # the CIS 1.4 id of the control judged
+    error: str | None = None  # the parse error message when the pattern does not parse
+    control: str = DEFAULT  # the CIS 1.4 id of the control judged
 
     @property
     def ok(self) -> bool:
@@ -44,6 +45,7 @@ class Verdict:
     def summary(self) -> str:
         if self.ok:
             from .control_probes import kind
+
             c = find(self.control)
             return "ok: " + (kind(c).ok or f"counts every probe of {c.what} and no ordinary traffic")
         if not self.reasons:
@@ -73,19 +75,25 @@ def judge(
     name; the unauthorized-API-calls control by default)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
-    c = control if isinstance(control, Control) else find(control)  # raises UnknownControl (a ValueError) naming the valid ids
+    c = (
+        control if isinstance(control, Control) else find(control)
+    )  # raises UnknownControl (a ValueError) naming the valid ids
     if not isinstance(pattern_text, str):
         message = f"a filter pattern is text, not {type(pattern_text).__name__}"
-        return Verdict(NOT_OK, (f"the pattern is not usable: {message}",),
-                       MappingProxyType(scanner_verdicts(c, pattern_text)), message, c.id)
+        return Verdict(
+            NOT_OK,
+            (f"the pattern is not usable: {message}",),
+            MappingProxyType(scanner_verdicts(c, pattern_text)),
+            message,
+            c.id,
+        )
     return _judge(pattern_text, c, _freeze(extra_must_match), _freeze(extra_must_not_match), profile)
 
 
 def _freeze(records: Sequence[Any]) -> tuple[str, ...]:
     """A hashable, order-preserving form of caller records (the cache key)."""
     return tuple(
-        r if isinstance(r, str) else json.dumps(r, sort_keys=True, separators=(",", ":"), default=str)
-        for r in records
+        r if isinstance(r, str) else json.dumps(r, sort_keys=True, separators=(",", ":"), default=str) for r in records
     )
 
 
@@ -113,12 +121,14 @@ def _names(probes: Sequence[Probe], limit: int = 3) -> str:
 
 def _probes(control: Control) -> tuple[Probe, ...]:
     from .control_probes import probes_for
+
     return probes_for(control)
 
 
 def _missed_groups(c: Control, probes: Sequence[Probe], missed: Sequence[Probe]) -> tuple[list[str], set[str]]:
     """Sentences naming each must-match group (denial code or API) with misses; the groups missed whole."""
     from .control_probes import groups, kind
+
     words = groups(c)
     each = kind(c).each_group
     failures: list[str] = []
@@ -135,10 +145,15 @@ def _missed_groups(c: Control, probes: Sequence[Probe], missed: Sequence[Probe])
         elif each:
             failures.append(
                 f"misses {category} on {_names(missed_here)}: "
-                + ", ".join(dict.fromkeys(p.why for p in missed_here)) + " go unnoticed")
+                + ", ".join(dict.fromkeys(p.why for p in missed_here))
+                + " go unnoticed"
+            )
     if whole and not each and len(words) > 1:
-        failures.insert(0, f"misses {', '.join(whole)} ({len(whole)} of the {len(words)} calls the control "
-                           f"names): {c.what} made with {'them' if len(whole) > 1 else 'it'} go unnoticed")
+        failures.insert(
+            0,
+            f"misses {', '.join(whole)} ({len(whole)} of the {len(words)} calls the control "
+            f"names): {c.what} made with {'them' if len(whole) > 1 else 'it'} go unnoticed",
+        )
     return failures, set(whole)
 
 
@@ -163,9 +178,16 @@ def _narrowing(c: Control, probes: Sequence[Probe], results: Mapping[Probe, Any]
             continue
         covered = frozenset(id(p) for p in rest if p.facets.get(facet) in lost)
         examples = [p for p in rest if p.facets.get(facet) in lost]
-        found.append((order, covered, (
-            f"narrows the control by {words} ({fieldname}), which it does not name: misses "
-            f"{c.what} where {words} is {', '.join(lost)} (e.g. {_names(examples, 2)})")))
+        found.append(
+            (
+                order,
+                covered,
+                (
+                    f"narrows the control by {words} ({fieldname}), which it does not name: misses "
+                    f"{c.what} where {words} is {', '.join(lost)} (e.g. {_names(examples, 2)})"
+                ),
+            )
+        )
     exact = [sentence for _, covered, sentence in found if covered == missed]
     if exact:
         return exact
@@ -192,8 +214,9 @@ def _owners(probe: Probe) -> tuple[str, ...]:
     key = (id(probe), id(rows))
     found = _OWNERS.get(key)
     if found is None:
-        found = _OWNERS[key] = tuple(o.id for o in rows
-                                     if not o.frequent and _recommended(o.pattern).evaluate(probe.record) is True)
+        found = _OWNERS[key] = tuple(
+            o.id for o in rows if not o.frequent and _recommended(o.pattern).evaluate(probe.record) is True
+        )
     return found
 
 
@@ -208,8 +231,9 @@ def _only_its_own(control: str, rows: int) -> tuple[Probe, ...]:
     events only this control names (`rows`: the table's identity, for the cache)."""
     c = find(control)
     others = [parse(o.pattern) for o in table().rows if o is not c]
-    return tuple(p for p in _probes(c) if p.expectation == MUST_MATCH
-                 and not any(o.evaluate(p.record) is True for o in others))
+    return tuple(
+        p for p in _probes(c) if p.expectation == MUST_MATCH and not any(o.evaluate(p.record) is True for o in others)
+    )
 
 
 def counts_its_events(text: str, control: str) -> bool | None:
@@ -252,8 +276,10 @@ def _ordinary_sentence(c: Control, counted: Sequence[Probe]) -> str:
     """The ordinary traffic a pattern counts, named (ordinary.py)."""
     kinds = list(dict.fromkeys(p.why for p in counted))
     more = f" and {len(kinds) - 3} more kinds" if len(kinds) > 3 else ""
-    return (f"counts ordinary traffic: {'; '.join(kinds[:3])}{more} (e.g. {_names(counted)}) — such records "
-            f"arrive all day, so the alarm would stay in ALARM and never notify the {c.what} it exists for")
+    return (
+        f"counts ordinary traffic: {'; '.join(kinds[:3])}{more} (e.g. {_names(counted)}) — such records "
+        f"arrive all day, so the alarm would stay in ALARM and never notify the {c.what} it exists for"
+    )
 
 
 @lru_cache(maxsize=8192)
@@ -263,8 +289,9 @@ def _judge(text: str, c: Control, must: tuple[str, ...], must_not: tuple[str, ..
         pattern = parse(text)
     except FilterPatternError as exc:
         message = str(exc)
-        return Verdict(NOT_OK, (f"the pattern does not parse: {message}; CloudWatch Logs rejects it",),
-                       scanners, message, c.id)
+        return Verdict(
+            NOT_OK, (f"the pattern does not parse: {message}; CloudWatch Logs rejects it",), scanners, message, c.id
+        )
 
     probes = _probes(c)
     results = {p: pattern.evaluate(p.record) for p in probes}
@@ -277,14 +304,13 @@ def _judge(text: str, c: Control, must: tuple[str, ...], must_not: tuple[str, ..
     failures += _narrowing(c, probes, results, whole)
     successes = [p for p in counted if p.category == "success"]
     if successes:
-        sentence = (
-            f"matches successful calls such as {_names(successes)} — the alarm would fire on normal traffic"
-        )
+        sentence = f"matches successful calls such as {_names(successes)} — the alarm would fire on normal traffic"
         if c.known_bug is not None and _same_meaning_on_probes(pattern, c.texts[c.known_bug[0]], results, c):
             sentence += "; " + c.known_bug[1]
         failures.append(sentence)
     others = [p for p in counted if p.category != "success"]
     from .control_probes import kind
+
     other_errors = kind(c).other_errors
     if others and other_errors is not None:
         codes = ", ".join(dict.fromkeys(p.category for p in others))
@@ -292,10 +318,12 @@ def _judge(text: str, c: Control, must: tuple[str, ...], must_not: tuple[str, ..
     elif others:
         for why in dict.fromkeys(p.why for p in others):
             hit = [p for p in others if p.why == why]
-            failures.append(f"matches {why} such as {_names(hit)} — the alarm would fire on events "
-                            f"that are not {c.what}")
+            failures.append(
+                f"matches {why} such as {_names(hit)} — the alarm would fire on events that are not {c.what}"
+            )
 
     from .ordinary import counted as ordinary_counted  # evaluated once per pattern, for every control
+
     ordinary, unsure = ordinary_counted(text, c.own_ordinary)
     ordinary = [p for p in ordinary if not _shared(c, p)]
     if ordinary:
@@ -326,9 +354,11 @@ def _judge(text: str, c: Control, must: tuple[str, ...], must_not: tuple[str, ..
 
     if profile in ("securityhub", "prowler", "steampipe"):
         if profile not in scanners:
-            notes.append(f"trailwatch does not model what {profile} accepts for {c.label()}, so whether "
-                         f"it passes cannot be told; use acceptedPatternProfile meaning (or a scanner "
-                         f"trailwatch models for this control: {', '.join(scanners) or 'none'})")
+            notes.append(
+                f"trailwatch does not model what {profile} accepts for {c.label()}, so whether "
+                f"it passes cannot be told; use acceptedPatternProfile meaning (or a scanner "
+                f"trailwatch models for this control: {', '.join(scanners) or 'none'})"
+            )
         elif not scanners[profile]:
             failures.append(f"{profile} would report this filter as failing: {scanner_requirement(c, profile)}")
     elif profile == "cis-2.0" and "cis-2.0" in c.texts:
@@ -357,6 +387,7 @@ def _probe_results(reference: str, control: Control) -> tuple[Any, ...]:
     return tuple(pattern.evaluate(p.record) for p in _probes(control))
 
 
-def _same_meaning_on_probes(pattern: FilterPattern, reference: str, results: Mapping[Probe, Any],
-                            control: Control) -> bool:
+def _same_meaning_on_probes(
+    pattern: FilterPattern, reference: str, results: Mapping[Probe, Any], control: Control
+) -> bool:
     return tuple(results[p] for p in _probes(control)) == _probe_results(reference, control)

@@ -6,6 +6,7 @@ contain the resource's id, or when its literal value is the resource's name, its
 its ARN + ":*" (a trail's `cloudWatchLogsGroupArn`). Everything is indexed by id/name/ARN
 so linking stays linear in the stack size.
 """
+
 from __future__ import annotations
 
 import re
@@ -86,8 +87,7 @@ class Index(Generic[R]):
             name = name_from_arn(value)
             if name is not None:
                 # ARN known, resource ARN not (preview): compare the name inside the ARN.
-                found = [r for r in self.by_name.get(name, ())
-                         if not known(getattr(r, "arn", None))]
+                found = [r for r in self.by_name.get(name, ()) if not known(getattr(r, "arn", None))]
         return unique(found, id)  # the same resource reached through several keys
 
     def resolve(self, ref: Ref, name_from_arn: NameFromArn | None = None) -> list[R]:
@@ -142,8 +142,9 @@ def prefix_is_cloudtrail(prefix: object, options: ChainOptions) -> bool:
     return all(options.is_cloudtrail_name(prefix + suffix) for suffix in _UNIQUE_SUFFIXES)
 
 
-def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
-                          index: Index[LogGroup] | None = None) -> list[CloudTrailLogGroup]:
+def cloudtrail_log_groups(
+    inv: Inventory, options: ChainOptions, index: Index[LogGroup] | None = None
+) -> list[CloudTrailLogGroup]:
     """Declared groups a trail points at or the config names, and groups outside the stack:
     a trail's target, or (attach mode) a filter's target that the config names or whose
     filter is an attempt at any control of the table (`metric_filter.attempts_a_control`).
@@ -160,8 +161,11 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
         if not ref_is_set(ref):
             continue  # the trail does not deliver to CloudWatch Logs
         # A literal ARN naming another account or Region is another group of the same name.
-        targets = [g for g in index.resolve(ref, log_group_name_from_arn)
-                   if placed(ref, trail.where, g.id, g.where, False) != "different"]
+        targets = [
+            g
+            for g in index.resolve(ref, log_group_name_from_arn)
+            if placed(ref, trail.where, g.id, g.where, False) != "different"
+        ]
         if targets:
             for group in targets:
                 trails_of.setdefault(group.id, []).append(trail.id)
@@ -173,8 +177,9 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
     result: list[CloudTrailLogGroup] = []
     for group in inv.log_groups:
         trails = tuple(trails_of.get(group.id, ()))
-        by_name = ((known(group.name) and options.is_cloudtrail_name(group.name))
-                   or (not known(group.name) and prefix_is_cloudtrail(group.name_prefix, options)))
+        by_name = (known(group.name) and options.is_cloudtrail_name(group.name)) or (
+            not known(group.name) and prefix_is_cloudtrail(group.name_prefix, options)
+        )
         if trails or by_name:
             result.append(CloudTrailLogGroup(group.name, group, trails, bool(by_name)))
     # Attach mode: a group outside the stack is CloudTrail's when a trail points at it, or
@@ -190,16 +195,14 @@ def cloudtrail_log_groups(inv: Inventory, options: ChainOptions,
         if not known(ref.value) or index.resolve(ref, log_group_name_from_arn):
             continue  # not a literal name, or a declared group (judged above)
         name = log_group_name_from_arn(ref.value) or ref.value
-        key = (name, next((w for w in places_of.get(name, ()) if relation(w, flt.where) != "different"),
-                          flt.where))
+        key = (name, next((w for w in places_of.get(name, ()) if relation(w, flt.where) != "different"), flt.where))
         if options.is_cloudtrail_name(name):
             by_config.add(key)
         elif key not in external and attempts_a_control(flt) is None:
             continue
         external.setdefault(key, [])
     for key, trail_ids in external.items():
-        result.append(CloudTrailLogGroup(key[0], None, tuple(trail_ids), key in by_config,
-                                         where=key[1]))
+        result.append(CloudTrailLogGroup(key[0], None, tuple(trail_ids), key in by_config, where=key[1]))
     for trail in unresolved:
         result.append(CloudTrailLogGroup(UNKNOWN, None, (trail.id,)))
     return result

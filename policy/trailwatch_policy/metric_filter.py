@@ -5,6 +5,7 @@ The pattern is judged by `trailwatch_policy.judge` for the control (probe record
 CloudWatch semantics of filter_pattern). Judgements are cached: a stack has few distinct
 patterns. Pure: no Pulumi imports.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,11 +26,13 @@ def filter_snippet(group: str | None, control: Control | None = None) -> str:
     """The Pulumi Python that adds the control's missing filter to `group`."""
     c = control or primary()
     target = repr(group) if group else "log_group.name"
-    return (f'aws.cloudwatch.LogMetricFilter("{c.filter}", '
-            f'log_group_name={target}, pattern={c.fix_pattern!r}, '
-            'metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs('
-            f'name="{c.metric}", namespace="CISBenchmark", value="1", '
-            'default_value="0"))')
+    return (
+        f'aws.cloudwatch.LogMetricFilter("{c.filter}", '
+        f"log_group_name={target}, pattern={c.fix_pattern!r}, "
+        "metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs("
+        f'name="{c.metric}", namespace="CISBenchmark", value="1", '
+        'default_value="0"))'
+    )
 
 
 _VERDICTS: dict[tuple[str, tuple[str, ...], tuple[str, ...], str, Control], Any] = {}
@@ -42,10 +45,14 @@ def verdict(pattern: str, options: ChainOptions, control: Control | None = None)
     found = _VERDICTS.get(key)
     if found is None:
         from trailwatch_policy.judge import judge  # imported late: the pack loads cheaply
-        found = judge(pattern, control=c,
-                      extra_must_match=tuple(json.loads(r) for r in options.extra_must_match),
-                      extra_must_not_match=tuple(json.loads(r) for r in options.extra_must_not_match),
-                      profile=options.pattern_profile)
+
+        found = judge(
+            pattern,
+            control=c,
+            extra_must_match=tuple(json.loads(r) for r in options.extra_must_match),
+            extra_must_not_match=tuple(json.loads(r) for r in options.extra_must_not_match),
+            profile=options.pattern_profile,
+        )
         if len(_VERDICTS) > 4096:
             _VERDICTS.clear()
         _VERDICTS[key] = found
@@ -104,6 +111,7 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
     if publishes(control):
         return False
     from trailwatch_policy.judge import counts_its_events  # imported late: the pack loads cheaply
+
     text = flt.pattern if isinstance(flt.pattern, str) and flt.pattern.strip() else None
     mine = counts_its_events(text, control.id) if text is not None else None
     if mine is True:
@@ -118,8 +126,12 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
 
 def fix_args(control: Control) -> tuple[tuple[str, str], ...]:
     """The values a control's AWS CLI fix needs (trailwatch_policy.fixes): its names and pattern."""
-    return (("pattern", control.fix_pattern), ("metric", control.metric), ("filter", control.filter),
-            ("alarm", control.alarm))
+    return (
+        ("pattern", control.fix_pattern),
+        ("metric", control.metric),
+        ("filter", control.filter),
+        ("alarm", control.alarm),
+    )
 
 
 def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control | None = None) -> list[Problem]:
@@ -128,22 +140,39 @@ def pattern_problems(flt: MetricFilter, options: ChainOptions, control: Control 
     fix = f"pattern={control.fix_pattern!r}"
     args = (("pattern", control.fix_pattern),)  # the filter's own names come from the chain
     if flt.pattern is UNKNOWN:
-        return [Problem("unknown", "pattern-unknown",
-                        "the filter pattern is computed from values not known yet", fix, args)]
+        return [
+            Problem("unknown", "pattern-unknown", "the filter pattern is computed from values not known yet", fix, args)
+        ]
     if not isinstance(flt.pattern, str) or not flt.pattern.strip():
-        return [Problem("fail", "pattern-rejected",
-                        "the filter has an empty pattern: it counts every event, so the alarm "
-                        "fires on normal activity and is soon ignored", fix, args)]
+        return [
+            Problem(
+                "fail",
+                "pattern-rejected",
+                "the filter has an empty pattern: it counts every event, so the alarm "
+                "fires on normal activity and is soon ignored",
+                fix,
+                args,
+            )
+        ]
     v = verdict(flt.pattern, options, control)
     reasons = "; ".join(v.reasons) if v.reasons else (v.error or v.summary())
     if v.status == "ok":
         return []
     if v.status == "indeterminate":
-        return [Problem("unknown", "pattern-indeterminate",
-                        f"trailwatch cannot decide what the pattern matches: {reasons}", fix, args)]
-    return [Problem("fail", "pattern-rejected",
-                    f"the pattern does not count exactly the {control.what}: {reasons}",
-                    fix, args)]
+        return [
+            Problem(
+                "unknown",
+                "pattern-indeterminate",
+                f"trailwatch cannot decide what the pattern matches: {reasons}",
+                fix,
+                args,
+            )
+        ]
+    return [
+        Problem(
+            "fail", "pattern-rejected", f"the pattern does not count exactly the {control.what}: {reasons}", fix, args
+        )
+    ]
 
 
 def metric_problems(metric: MetricTransformation, control: Control | None = None) -> list[Problem]:
@@ -151,11 +180,16 @@ def metric_problems(metric: MetricTransformation, control: Control | None = None
     c = control or primary()
     value = metric_value(metric)
     if value is UNKNOWN:
-        return [Problem("unknown", "metric-value-invalid",
-                        "the metric value is not known yet", 'value="1"')]
+        return [Problem("unknown", "metric-value-invalid", "the metric value is not known yet", 'value="1"')]
     if value is None:
-        return [Problem("fail", "metric-value-invalid",
-                        f"the metric value {metric.value!r} is not a positive number: {c.one} "
-                        "must add a known positive amount the alarm can "
-                        "compare with its threshold", 'value="1" (default_value="0")')]
+        return [
+            Problem(
+                "fail",
+                "metric-value-invalid",
+                f"the metric value {metric.value!r} is not a positive number: {c.one} "
+                "must add a known positive amount the alarm can "
+                "compare with its threshold",
+                'value="1" (default_value="0")',
+            )
+        ]
     return []

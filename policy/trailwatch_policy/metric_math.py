@@ -18,6 +18,7 @@ single time series over the whole range (`SUM(m1)`), `SEARCH`/Insights/Lambda fu
 anything else: the caller turns a `MathError` into "cannot be verified", never a pass.
 Pure: no Pulumi imports.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,12 +71,15 @@ class Array:
 
 Node = Num | Id | Str | Op | Call | Array
 
-_TOKEN = re.compile(r"""\s*(?:
+_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<str>"[^"]*")
   | (?P<op><=|>=|==|!=|&&|\|\||[-+*/^()<>,\[\]!])
-)""", re.X)
+)""",
+    re.X,
+)
 
 _HISTORY = {
     "RATE": "the change per second from the previous datapoint",
@@ -83,9 +87,29 @@ _HISTORY = {
     "DIFF_TIME": "the time since the previous datapoint",
     "RUNNING_SUM": "the sum of every earlier datapoint",
 }
-_OTHER = ("SEARCH", "SERVICE_QUOTA", "INSIGHT_RULE_METRIC", "LAMBDA", "ANOMALY_DETECTION_BAND",
-          "SLICE", "SORT", "STDDEV", "TIME_SERIES", "DATAPOINT_COUNT", "REMOVE_EMPTY",
-          "FIRST", "LAST", "LOG", "LOG10", "MINUTE", "HOUR", "DAY", "DATETIME", "EPOCH", "CONCAT")
+_OTHER = (
+    "SEARCH",
+    "SERVICE_QUOTA",
+    "INSIGHT_RULE_METRIC",
+    "LAMBDA",
+    "ANOMALY_DETECTION_BAND",
+    "SLICE",
+    "SORT",
+    "STDDEV",
+    "TIME_SERIES",
+    "DATAPOINT_COUNT",
+    "REMOVE_EMPTY",
+    "FIRST",
+    "LAST",
+    "LOG",
+    "LOG10",
+    "MINUTE",
+    "HOUR",
+    "DAY",
+    "DATETIME",
+    "EPOCH",
+    "CONCAT",
+)
 _ARRAY_FUNCTIONS = ("SUM", "MAX", "MIN", "AVG")
 
 
@@ -96,7 +120,7 @@ def _tokens(text: str) -> list[str]:
             break
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise MathError(f"cannot read the expression at {text[pos:pos + 20]!r}")
+            raise MathError(f"cannot read the expression at {text[pos : pos + 20]!r}")
         out.append(match.group(match.lastgroup or "op"))
         pos = match.end()
     return out
@@ -280,8 +304,10 @@ def evaluate(node: Node, env: Env) -> Value:
 def _call(node: Call, env: Env) -> Value:
     name, args = node.name, node.args
     if name in _HISTORY:
-        raise MathError(f"{name} is {_HISTORY[name]}: its value for one event depends "
-                        "on the periods before it, which trailwatch cannot know")
+        raise MathError(
+            f"{name} is {_HISTORY[name]}: its value for one event depends "
+            "on the periods before it, which trailwatch cannot know"
+        )
     if name == "IF":
         if len(args) not in (2, 3):
             raise MathError("IF takes a condition, a value and an optional other value")
@@ -295,8 +321,10 @@ def _call(node: Call, env: Env) -> Value:
         if len(args) != 2:
             raise MathError("FILL takes a time series and a fill value")
         if isinstance(args[1], Id) and args[1].name.upper() in ("REPEAT", "LINEAR"):
-            raise MathError(f"FILL(..., {args[1].name.upper()}) fills a period from the datapoints "
-                            "around it, which trailwatch cannot know")
+            raise MathError(
+                f"FILL(..., {args[1].name.upper()}) fills a period from the datapoints "
+                "around it, which trailwatch cannot know"
+            )
         value = evaluate(args[0], env)
         fill = evaluate(args[1], env)
         return fill if value is None else value
@@ -315,19 +343,23 @@ def _call(node: Call, env: Env) -> Value:
         period = env.periods.get(args[0].name)
         return period if period is not None else UNKNOWN
     if name in _ARRAY_FUNCTIONS:
-        if len(args) != 1 or not isinstance(args[0], (Array, Call)) or \
-                (isinstance(args[0], Call) and args[0].name != "METRICS"):
-            raise MathError(f"{name} of a single time series aggregates the whole time range, not "
-                            "one period: trailwatch only evaluates it over an array "
-                            f"({name}(METRICS()) or {name}([m1, m2]))")
+        if (
+            len(args) != 1
+            or not isinstance(args[0], (Array, Call))
+            or (isinstance(args[0], Call) and args[0].name != "METRICS")
+        ):
+            raise MathError(
+                f"{name} of a single time series aggregates the whole time range, not "
+                "one period: trailwatch only evaluates it over an array "
+                f"({name}(METRICS()) or {name}([m1, m2]))"
+            )
         items = _array(args[0], env)
         if any(v is UNKNOWN for v in items):
             return UNKNOWN
         present = [v for v in items if isinstance(v, float)]
         if not present:
             return None
-        return {"SUM": sum(present), "MAX": max(present), "MIN": min(present),
-                "AVG": sum(present) / len(present)}[name]
+        return {"SUM": sum(present), "MAX": max(present), "MIN": min(present), "AVG": sum(present) / len(present)}[name]
     if name == "METRICS":
         raise MathError("METRICS() is an array: use it inside SUM, MAX, MIN or AVG")
     if name in _OTHER:

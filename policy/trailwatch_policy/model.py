@@ -7,6 +7,7 @@ Both turn what they read into these types and hand them to the same pure evaluat
 A value that cannot be known yet (an ARN at preview) is `UNKNOWN`, never a guess:
 rules that need it report "cannot be verified" instead of passing or failing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

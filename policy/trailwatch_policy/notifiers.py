@@ -4,6 +4,7 @@
 the chain links them in linear time; `composite_problems` judges a composite alarm that
 watches an alarm (see `composite`). Pure: no Pulumi imports.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -69,10 +70,13 @@ class Notifiers:
 
 def publisher(alarm: Alarm | CompositeAlarm, metric: MetricTransformation) -> Publisher:
     """The alarm as the topic policy sees it (aws:SourceArn, aws:SourceAccount)."""
+
     def maybe(value: object) -> object:
         return value if isinstance(value, str) else UNKNOWN
-    return Publisher(alarm.id, maybe(alarm.arn), maybe(alarm.name), maybe(alarm.account),
-                     maybe(metric.namespace), maybe(metric.name))
+
+    return Publisher(
+        alarm.id, maybe(alarm.arn), maybe(alarm.name), maybe(alarm.account), maybe(metric.namespace), maybe(metric.name)
+    )
 
 
 def composite_problems(comp: CompositeAlarm, alarm: Alarm, control: Control | None = None) -> list[Problem]:
@@ -81,17 +85,26 @@ def composite_problems(comp: CompositeAlarm, alarm: Alarm, control: Control | No
     c = control or primary()
     problems = action_problems(comp)
     if comp.suppressor is UNKNOWN or isinstance(comp.suppressor, str):
-        problems.append(Problem(
-            "unknown", "composite-suppressed",
-            "the composite alarm has an actions suppressor: while that alarm is in ALARM its "
-            "notifications are suppressed, which trailwatch cannot rule out",
-            "remove actions_suppressor from the composite alarm"))
-    fix = 'alarm_rule=alarm.name.apply(lambda n: f\'ALARM("{n}")\') (OR other alarms if needed)'
+        problems.append(
+            Problem(
+                "unknown",
+                "composite-suppressed",
+                "the composite alarm has an actions suppressor: while that alarm is in ALARM its "
+                "notifications are suppressed, which trailwatch cannot rule out",
+                "remove actions_suppressor from the composite alarm",
+            )
+        )
+    fix = "alarm_rule=alarm.name.apply(lambda n: f'ALARM(\"{n}\")') (OR other alarms if needed)"
     if comp.rule is UNKNOWN:
-        return problems + [Problem(
-            "unknown", "composite-rule",
-            "the composite alarm's rule is not known yet: whether it goes to ALARM when the "
-            "alarm does cannot be told", fix)]
+        return problems + [
+            Problem(
+                "unknown",
+                "composite-rule",
+                "the composite alarm's rule is not known yet: whether it goes to ALARM when the "
+                "alarm does cannot be told",
+                fix,
+            )
+        ]
     if not isinstance(comp.rule, str):
         return problems + [Problem("fail", "composite-rule", "the composite alarm has no rule", fix)]
     mine = {v for v in (alarm.name, alarm.arn) if isinstance(v, str)}
@@ -103,22 +116,40 @@ def composite_problems(comp: CompositeAlarm, alarm: Alarm, control: Control | No
         fires = rules.evaluate(comp.rule, when("ALARM", UNKNOWN))
         stays = [rules.evaluate(comp.rule, when(state, "OK")) for state in ("OK", "INSUFFICIENT_DATA")]
     except rules.RuleError as error:
-        return problems + [Problem("unknown", "composite-rule",
-                                   f"trailwatch cannot read the composite alarm's rule: {error}", fix)]
+        return problems + [
+            Problem("unknown", "composite-rule", f"trailwatch cannot read the composite alarm's rule: {error}", fix)
+        ]
     if not mine:
-        return problems + [Problem(
-            "unknown", "composite-rule",
-            "the alarm's name is not known yet, so whether the composite's rule names it cannot "
-            "be told", fix)]
+        return problems + [
+            Problem(
+                "unknown",
+                "composite-rule",
+                "the alarm's name is not known yet, so whether the composite's rule names it cannot be told",
+                fix,
+            )
+        ]
     if fires is not True:
-        why = ("is not TRUE when the alarm is in ALARM" if fires is False else
-               "is TRUE only if other alarms are in ALARM too")
-        problems.append(Problem(
-            "fail", "composite-rule",
-            f"the composite alarm's rule {comp.rule!r} {why}: {c.one} does not make it notify", fix))
+        why = (
+            "is not TRUE when the alarm is in ALARM"
+            if fires is False
+            else "is TRUE only if other alarms are in ALARM too"
+        )
+        problems.append(
+            Problem(
+                "fail",
+                "composite-rule",
+                f"the composite alarm's rule {comp.rule!r} {why}: {c.one} does not make it notify",
+                fix,
+            )
+        )
     elif True in stays:
-        problems.append(Problem(
-            "fail", "composite-rule",
-            f"the composite alarm's rule {comp.rule!r} stays TRUE when the alarm leaves ALARM: "
-            f"the composite stays in ALARM and later {c.what} raise no new notification", fix))
+        problems.append(
+            Problem(
+                "fail",
+                "composite-rule",
+                f"the composite alarm's rule {comp.rule!r} stays TRUE when the alarm leaves ALARM: "
+                f"the composite stays in ALARM and later {c.what} raise no new notification",
+                fix,
+            )
+        )
     return problems

@@ -3,6 +3,7 @@
 The Pulumi engine fills schema defaults before `Configure`, but the SDK does not, and a
 pack run by other tools may get nothing: `options_from_config` applies the defaults itself.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,20 +56,20 @@ class ChainOptions:
     # Derived in __post_init__: names as a set (100k names x 20k groups stay lookups) and
     # the patterns compiled to linear-time matchers.
     _names: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
-    _matchers: tuple[Callable[[str], bool], ...] = field(default=(), init=False, repr=False,
-                                                         compare=False)
+    _matchers: tuple[Callable[[str], bool], ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.log_group_patterns) > MAX_PATTERNS:
-            raise ConfigError(f"logGroupNamePatterns has {len(self.log_group_patterns):,} "
-                              f"patterns; at most {MAX_PATTERNS} are accepted: merge them with '|'")
+            raise ConfigError(
+                f"logGroupNamePatterns has {len(self.log_group_patterns):,} "
+                f"patterns; at most {MAX_PATTERNS} are accepted: merge them with '|'"
+            )
         object.__setattr__(self, "_names", frozenset(self.log_group_names))
-        object.__setattr__(self, "_matchers",
-                           tuple(_compiled(p) for p in self.log_group_patterns))
+        object.__setattr__(self, "_matchers", tuple(_compiled(p) for p in self.log_group_patterns))
 
     def is_cloudtrail_name(self, name: str) -> bool:
         if len(name) > MAX_NAME_LENGTH:
-            name = name[:MAX_NAME_LENGTH + 1]  # AWS rejects it anyway; never scan it whole
+            name = name[: MAX_NAME_LENGTH + 1]  # AWS rejects it anyway; never scan it whole
         return name in self._names or any(search(name) for search in self._matchers)
 
 
@@ -99,13 +100,20 @@ def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
     if not isinstance(pattern, str) or not pattern:
         raise ConfigError(f"logGroupNamePatterns: {cut(pattern)} is not a pattern; {fix}")
     if len(pattern) > MAX_PATTERN_LENGTH:
-        raise ConfigError(f"logGroupNamePatterns: a pattern of {len(pattern):,} characters "
-                          f"({cut(pattern, 60)}); at most {MAX_PATTERN_LENGTH} are accepted "
-                          f"(a log group name has at most {MAX_NAME_LENGTH}); {fix}")
-    plain = pattern.isascii() and pattern.isprintable() and \
-        _OPERATORS.isdisjoint(pattern.strip("^$")) and pattern.count("^") <= 1 and \
-        pattern.count("$") <= 1 and pattern.find("^") in (-1, 0) and \
-        pattern.find("$") in (-1, len(pattern) - 1)
+        raise ConfigError(
+            f"logGroupNamePatterns: a pattern of {len(pattern):,} characters "
+            f"({cut(pattern, 60)}); at most {MAX_PATTERN_LENGTH} are accepted "
+            f"(a log group name has at most {MAX_NAME_LENGTH}); {fix}"
+        )
+    plain = (
+        pattern.isascii()
+        and pattern.isprintable()
+        and _OPERATORS.isdisjoint(pattern.strip("^$"))
+        and pattern.count("^") <= 1
+        and pattern.count("$") <= 1
+        and pattern.find("^") in (-1, 0)
+        and pattern.find("$") in (-1, len(pattern) - 1)
+    )
     if plain:  # the common case (the default): literal text, maybe anchored -- str methods
         text = pattern.strip("^$")
         ends = (text, text + "\n")  # `$` also matches before a final newline (as in regex.py)
@@ -117,13 +125,15 @@ def compile_name_pattern(pattern: str) -> Callable[[str], bool]:
             return lambda name: name.endswith(ends)
         return lambda name: text in name
     from trailwatch_policy.filter_pattern.regex import compile_linear
+
     try:
         return compile_linear(pattern, strict=False).search
     except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
         raise ConfigError(
             f"logGroupNamePatterns: {cut(pattern)} cannot be used: {clip(str(exc), 200)}. "
             "Patterns are matched in linear time (CloudWatch Logs' regular-expression "
-            f"subset: no parentheses or back-references); {fix}") from None
+            f"subset: no parentheses or back-references); {fix}"
+        ) from None
 
 
 def canonical_record(record: Any) -> str:
@@ -132,33 +142,42 @@ def canonical_record(record: Any) -> str:
 
 CONFIG_SCHEMA: dict[str, dict[str, Any]] = {
     "logGroupNamePatterns": {
-        "type": "array", "items": {"type": "string"}, "default": list(DEFAULT_PATTERNS),
+        "type": "array",
+        "items": {"type": "string"},
+        "default": list(DEFAULT_PATTERNS),
         "description": "Regular expressions (CloudWatch Logs' subset, no parentheses; "
-                       "matched anywhere in the name, in linear time) naming CloudTrail log "
-                       "groups even when no trail in the stack points at them.",
+        "matched anywhere in the name, in linear time) naming CloudTrail log "
+        "groups even when no trail in the stack points at them.",
     },
     "logGroupNames": {
-        "type": "array", "items": {"type": "string"}, "default": [],
-        "description": "Exact names of log groups that receive CloudTrail events "
-                       "(e.g. an organisation trail's group).",
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "Exact names of log groups that receive CloudTrail events (e.g. an organisation trail's group).",
     },
     "requireSubscription": {
-        "type": "boolean", "default": True,
+        "type": "boolean",
+        "default": True,
         "description": "A topic declared in the stack must have at least one subscription.",
     },
     "extraMustMatch": {
-        "type": "array", "items": {"type": "object"}, "default": [],
+        "type": "array",
+        "items": {"type": "object"},
+        "default": [],
         "description": "Extra CloudTrail records the filter pattern must match.",
     },
     "extraMustNotMatch": {
-        "type": "array", "items": {"type": "object"}, "default": [],
+        "type": "array",
+        "items": {"type": "object"},
+        "default": [],
         "description": "Extra CloudTrail records the filter pattern must not match.",
     },
     "acceptedPatternProfile": {
-        "type": "string", "default": DEFAULT_PROFILE,
+        "type": "string",
+        "default": DEFAULT_PROFILE,
         "description": "How filter patterns are judged: by what they match (meaning), or "
-                       "also by what one text-based scanner accepts (securityhub, prowler, "
-                       "steampipe), or with the CIS 2.0 exclusions' meaning (cis-2.0).",
+        "also by what one text-based scanner accepts (securityhub, prowler, "
+        "steampipe), or with the CIS 2.0 exclusions' meaning (cis-2.0).",
     },
 }
 
@@ -167,10 +186,10 @@ def _strings(config: Mapping[str, Any], key: str, default: tuple[str, ...]) -> t
     value = config.get(key)
     if value is None:
         return default
-    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(
-            isinstance(v, str) for v in value):
-        raise ConfigError(f"{key} must be a list of strings, got {cut(value)}; "
-                          f"e.g. \"{key}\": [\"aws-cloudtrail-logs-main\"]")
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f'{key} must be a list of strings, got {cut(value)}; e.g. "{key}": ["aws-cloudtrail-logs-main"]'
+        )
     return tuple(value)
 
 
@@ -183,9 +202,11 @@ def _records(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
     try:
         return tuple(canonical_record(dict(v)) for v in value)
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise ConfigError(f"{key}: a record cannot be used ({type(exc).__name__}: "
-                          f"{clip(str(exc), 200)}); give plain CloudTrail records "
-                          "(JSON objects as CloudTrail writes them)") from None
+        raise ConfigError(
+            f"{key}: a record cannot be used ({type(exc).__name__}: "
+            f"{clip(str(exc), 200)}); give plain CloudTrail records "
+            "(JSON objects as CloudTrail writes them)"
+        ) from None
 
 
 #: The properties the pack config gives under `all` (set by sdk.capture_all_config when the
@@ -195,17 +216,21 @@ def _records(config: Mapping[str, Any], key: str) -> tuple[str, ...]:
 ALL: dict[str, Any] = {}
 
 
-def with_all(config: Mapping[str, Any] | None, everything: Mapping[str, Any] | None = None
-             ) -> tuple[dict[str, Any], list[str]]:
+def with_all(
+    config: Mapping[str, Any] | None, everything: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """A control policy's config with the keys set under `all` applied, and the errors of
     `all` (a key no control policy has). A value the policy sets itself wins unless it is the
     schema default (the engine fills schema defaults into every policy's config, so a default
     cannot be told from no value): `all` then applies."""
     everything = ALL if everything is None else everything
     merged = dict(config or {})
-    errors = [f"\"all\" sets {cut(key, 60)}, which no control policy has; the keys are: "
-              f"{', '.join(CONFIG_SCHEMA)} (\"all\" may also set enforcementLevel)"
-              for key in everything if key not in CONFIG_SCHEMA and key != "enforcementLevel"]
+    errors = [
+        f'"all" sets {cut(key, 60)}, which no control policy has; the keys are: '
+        f'{", ".join(CONFIG_SCHEMA)} ("all" may also set enforcementLevel)'
+        for key in everything
+        if key not in CONFIG_SCHEMA and key != "enforcementLevel"
+    ]
     for key, value in everything.items():
         if key not in CONFIG_SCHEMA:
             continue
@@ -246,17 +271,19 @@ def options_and_errors(config: Mapping[str, Any] | None) -> tuple[ChainOptions, 
 
     def profile() -> str:
         from trailwatch_policy.profiles import PROFILES
+
         value = config.get("acceptedPatternProfile", DEFAULT_PROFILE)
         if not isinstance(value, str) or value not in PROFILES:
-            raise ConfigError(f"acceptedPatternProfile must be one of {', '.join(PROFILES)}; "
-                              f"got {cut(value)}")
+            raise ConfigError(f"acceptedPatternProfile must be one of {', '.join(PROFILES)}; got {cut(value)}")
         return value
 
     def patterns() -> tuple[str, ...]:
         given = _strings(config, "logGroupNamePatterns", DEFAULT_PATTERNS)
         if len(given) > MAX_PATTERNS:
-            raise ConfigError(f"logGroupNamePatterns has {len(given):,} patterns; at most "
-                              f"{MAX_PATTERNS} are accepted: merge them with '|'")
+            raise ConfigError(
+                f"logGroupNamePatterns has {len(given):,} patterns; at most "
+                f"{MAX_PATTERNS} are accepted: merge them with '|'"
+            )
         usable = []
         for pattern in given:
             try:
@@ -271,7 +298,6 @@ def options_and_errors(config: Mapping[str, Any] | None) -> tuple[ChainOptions, 
         log_group_names=read("logGroupNames", lambda: _strings(config, "logGroupNames", ()), ()),
         require_subscription=read("requireSubscription", require, True),
         extra_must_match=read("extraMustMatch", lambda: _records(config, "extraMustMatch"), ()),
-        extra_must_not_match=read("extraMustNotMatch",
-                                  lambda: _records(config, "extraMustNotMatch"), ()),
+        extra_must_not_match=read("extraMustNotMatch", lambda: _records(config, "extraMustNotMatch"), ()),
         pattern_profile=read("acceptedPatternProfile", profile, DEFAULT_PROFILE),
     ), errors

@@ -19,6 +19,7 @@ tests/data/cloudtrail-samples (samples.SAMPLES) or AWS's documented record forma
 The records are evaluated once per distinct pattern (`counted`), not once per control.
 Pure and stdlib only.
 """
+
 from __future__ import annotations
 
 from functools import cache, lru_cache
@@ -40,11 +41,15 @@ from trailwatch_policy.probes import (
 #: the category the judge reports these under
 ORDINARY = "ordinary"
 
-SERVICE_EVENTS_DOC = ("built from AWS's documented service events: "
-                      "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html")
-INVOKED_BY_DOC = ("built from AWS's documented record format (userIdentity.invokedBy, the AWS service that made "
-                  "the request for you): "
-                  "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html")
+SERVICE_EVENTS_DOC = (
+    "built from AWS's documented service events: "
+    "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/non-api-aws-service-events.html"
+)
+INVOKED_BY_DOC = (
+    "built from AWS's documented record format (userIdentity.invokedBy, the AWS service that made "
+    "the request for you): "
+    "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html"
+)
 _BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:102.0) Gecko/20100101 Firefox/102.0"
 
 
@@ -52,9 +57,17 @@ def _signin(who: str, *, mfa: bool, ok: bool, n: int, role: str = "developer") -
     """A ConsoleLogin record of the shape the CloudTrail User Guide shows (SIGNIN_DOC):
     no access key, `additionalEventData.MFAUsed`, `responseElements.ConsoleLogin`, and for
     a failure `errorMessage: "Failed authentication"`."""
-    rec = record("signin.amazonaws.com", "ConsoleLogin", who="AssumedRole" if who in ("SSO", "SAML") else who,
-                 region="us-east-1", read_only=False, user_agent=_BROWSER, event_type="AwsConsoleSignIn",
-                 response={"ConsoleLogin": "Success" if ok else "Failure"}, n=n)
+    rec = record(
+        "signin.amazonaws.com",
+        "ConsoleLogin",
+        who="AssumedRole" if who in ("SSO", "SAML") else who,
+        region="us-east-1",
+        read_only=False,
+        user_agent=_BROWSER,
+        event_type="AwsConsoleSignIn",
+        response={"ConsoleLogin": "Success" if ok else "Failure"},
+        n=n,
+    )
     ident = rec["userIdentity"]
     ident.pop("accessKeyId", None)
     if who in ("IAMUser", "Root"):
@@ -64,9 +77,13 @@ def _signin(who: str, *, mfa: bool, ok: bool, n: int, role: str = "developer") -
         ident.update(principalId="AROAEXAMPLEPRINCIPAL1:alice@example.com", arn=arn)
         ident["sessionContext"]["sessionIssuer"].update(
             arn=f"arn:aws:iam::{ACCOUNT}:role/{'aws-reserved/sso.amazonaws.com/' if who == 'SSO' else ''}{role}",
-            userName=role)
-    extra: dict[str, Any] = {"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
-                             "MFAUsed": "Yes" if mfa else "No"}
+            userName=role,
+        )
+    extra: dict[str, Any] = {
+        "LoginTo": "https://console.aws.amazon.com/console/home",
+        "MobileVersion": "No",
+        "MFAUsed": "Yes" if mfa else "No",
+    }
     if mfa:
         extra["MFAIdentifier"] = f"arn:aws:iam::{ACCOUNT}:u2f/user/alice/key-EXAMPLE"
     if who == "SAML":
@@ -77,23 +94,45 @@ def _signin(who: str, *, mfa: bool, ok: bool, n: int, role: str = "developer") -
     return rec
 
 
-def _service_linked(source: str, name: str, service: str, *, n: int, role: str, region: str = "us-east-1",
-                    request: dict[str, Any] | None = None) -> dict[str, Any]:
+def _service_linked(
+    source: str,
+    name: str,
+    service: str,
+    *,
+    n: int,
+    role: str,
+    region: str = "us-east-1",
+    request: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A call a service-linked role makes for you: an AssumedRole identity with invokedBy."""
     ident = identity("AssumedRole", region)
-    ident.update(principalId=f"AROAEXAMPLESERVICE01:{service.split('.')[0]}",
-                 arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{service.split('.')[0]}", invokedBy=service)
+    ident.update(
+        principalId=f"AROAEXAMPLESERVICE01:{service.split('.')[0]}",
+        arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{service.split('.')[0]}",
+        invokedBy=service,
+    )
     ident["sessionContext"]["sessionIssuer"].update(
-        arn=f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{service}/{role}", userName=role)
-    return record(source, name, identity_block=ident, ip=service, user_agent=service, region=region,
-                  request=request, n=n)
+        arn=f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/{service}/{role}", userName=role
+    )
+    return record(
+        source, name, identity_block=ident, ip=service, user_agent=service, region=region, request=request, n=n
+    )
 
 
-def _aws_service(source: str, name: str, service: str, *, n: int, read_only: bool = True,
-                 request: dict[str, Any] | None = None) -> dict[str, Any]:
+def _aws_service(
+    source: str, name: str, service: str, *, n: int, read_only: bool = True, request: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A call an AWS service makes with its own identity (userIdentity.type AWSService)."""
-    return record(source, name, identity_block={"type": "AWSService", "invokedBy": service}, ip=service,
-                  user_agent=service, read_only=read_only, request=request, n=n)
+    return record(
+        source,
+        name,
+        identity_block={"type": "AWSService", "invokedBy": service},
+        ip=service,
+        user_agent=service,
+        read_only=read_only,
+        request=request,
+        n=n,
+    )
 
 
 def _build() -> tuple[Probe, ...]:
@@ -107,102 +146,299 @@ def _build() -> tuple[Probe, ...]:
     rec, src = real("aws.initial-access.console-login-without-mfa.json[0]")
     add("signin:ConsoleLogin", "console sign-ins of IAM users without MFA", rec, src)
     for who, mfa, ok, why in (
-            ("IAMUser", True, True, "console sign-ins of IAM users with MFA"),
-            ("IAMUser", False, False, "failed console sign-ins of IAM users"),
-            ("IAMUser", True, False, "console sign-ins of IAM users failing the MFA challenge"),
-            ("Root", True, True, "console sign-ins of the root user with MFA"),
-            ("Root", False, True, "console sign-ins of the root user without MFA"),
-            ("Root", False, False, "failed console sign-ins of the root user"),
-            ("SSO", False, True, "console sign-ins through IAM Identity Center (an assumed role)"),
-            ("SAML", False, True, "console sign-ins federated through a SAML identity provider")):
-        add("signin:ConsoleLogin", why, _signin(who, mfa=mfa, ok=ok, n=next(n),
-                                                role="AWSReservedSSO_Admin_0123456789abcdef" if who == "SSO"
-                                                else "corp-admin"), SIGNIN_DOC if ok or not mfa else MFA_FAILED)
+        ("IAMUser", True, True, "console sign-ins of IAM users with MFA"),
+        ("IAMUser", False, False, "failed console sign-ins of IAM users"),
+        ("IAMUser", True, False, "console sign-ins of IAM users failing the MFA challenge"),
+        ("Root", True, True, "console sign-ins of the root user with MFA"),
+        ("Root", False, True, "console sign-ins of the root user without MFA"),
+        ("Root", False, False, "failed console sign-ins of the root user"),
+        ("SSO", False, True, "console sign-ins through IAM Identity Center (an assumed role)"),
+        ("SAML", False, True, "console sign-ins federated through a SAML identity provider"),
+    ):
+        add(
+            "signin:ConsoleLogin",
+            why,
+            _signin(
+                who,
+                mfa=mfa,
+                ok=ok,
+                n=next(n),
+                role="AWSReservedSSO_Admin_0123456789abcdef" if who == "SSO" else "corp-admin",
+            ),
+            SIGNIN_DOC if ok or not mfa else MFA_FAILED,
+        )
 
     # -- KMS: the data-key and crypto calls every encrypted read and write makes ---------------
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    add("kms:Decrypt", "KMS Decrypt calls",
-        record("kms.amazonaws.com", "Decrypt", who="AssumedRole", caller="sdk",
-               request={"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "keyId": key}, n=next(n)), DOCUMENTED)
-    add("kms:Decrypt", "KMS Decrypt calls AWS services make for you (S3 SSE-KMS)",
-        record("kms.amazonaws.com", "Decrypt", caller="sdk", ip="s3.amazonaws.com", user_agent="s3.amazonaws.com",
-               identity_block={**identity("AssumedRole"), "invokedBy": "s3.amazonaws.com"},
-               request={"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {
-                   "aws:s3:arn": "arn:aws:s3:::payroll-exports/2024/07/salaries.csv"}}, n=next(n)), INVOKED_BY_DOC)
-    add("kms:GenerateDataKey", "KMS GenerateDataKey calls",
-        record("kms.amazonaws.com", "GenerateDataKey", who="IAMUser", caller="cli",
-               request={"keyId": key, "keySpec": "AES_256"}, n=next(n)), DOCUMENTED)
-    add("kms:GenerateDataKey", "KMS GenerateDataKey calls CloudTrail makes to encrypt its log files",
-        _aws_service("kms.amazonaws.com", "GenerateDataKey", "cloudtrail.amazonaws.com", n=next(n),
-                     request={"keyId": key, "keySpec": "AES_256"}), INVOKED_BY_DOC)
-    add("kms:Encrypt", "KMS Encrypt calls",
-        record("kms.amazonaws.com", "Encrypt", who="FederatedUser", caller="go-sdk", region="eu-west-1",
-               request={"keyId": key, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"}, n=next(n)), DOCUMENTED)
-    add("kms:RotateKey", "KMS automatic key rotations (AWS service events)",
-        record("kms.amazonaws.com", "RotateKey", event_type="AwsServiceEvent", ip="kms.amazonaws.com",
-               identity_block={"accountId": ACCOUNT, "invokedBy": "kms.amazonaws.com"},
-               user_agent="kms.amazonaws.com", read_only=False, n=next(n)), SERVICE_EVENTS_DOC)
+    add(
+        "kms:Decrypt",
+        "KMS Decrypt calls",
+        record(
+            "kms.amazonaws.com",
+            "Decrypt",
+            who="AssumedRole",
+            caller="sdk",
+            request={"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "keyId": key},
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
+    add(
+        "kms:Decrypt",
+        "KMS Decrypt calls AWS services make for you (S3 SSE-KMS)",
+        record(
+            "kms.amazonaws.com",
+            "Decrypt",
+            caller="sdk",
+            ip="s3.amazonaws.com",
+            user_agent="s3.amazonaws.com",
+            identity_block={**identity("AssumedRole"), "invokedBy": "s3.amazonaws.com"},
+            request={
+                "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                "encryptionContext": {"aws:s3:arn": "arn:aws:s3:::payroll-exports/2024/07/salaries.csv"},
+            },
+            n=next(n),
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "kms:GenerateDataKey",
+        "KMS GenerateDataKey calls",
+        record(
+            "kms.amazonaws.com",
+            "GenerateDataKey",
+            who="IAMUser",
+            caller="cli",
+            request={"keyId": key, "keySpec": "AES_256"},
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
+    add(
+        "kms:GenerateDataKey",
+        "KMS GenerateDataKey calls CloudTrail makes to encrypt its log files",
+        _aws_service(
+            "kms.amazonaws.com",
+            "GenerateDataKey",
+            "cloudtrail.amazonaws.com",
+            n=next(n),
+            request={"keyId": key, "keySpec": "AES_256"},
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "kms:Encrypt",
+        "KMS Encrypt calls",
+        record(
+            "kms.amazonaws.com",
+            "Encrypt",
+            who="FederatedUser",
+            caller="go-sdk",
+            region="eu-west-1",
+            request={"keyId": key, "encryptionAlgorithm": "SYMMETRIC_DEFAULT"},
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
+    add(
+        "kms:RotateKey",
+        "KMS automatic key rotations (AWS service events)",
+        record(
+            "kms.amazonaws.com",
+            "RotateKey",
+            event_type="AwsServiceEvent",
+            ip="kms.amazonaws.com",
+            identity_block={"accountId": ACCOUNT, "invokedBy": "kms.amazonaws.com"},
+            user_agent="kms.amazonaws.com",
+            read_only=False,
+            n=next(n),
+        ),
+        SERVICE_EVENTS_DOC,
+    )
 
     # -- S3: object reads and writes, bucket probes, log delivery ------------------------------
-    add("s3:GetObject", "S3 GetObject calls",
-        record("s3.amazonaws.com", "GetObject", who="AssumedRole", caller="sdk",
-               request={"bucketName": "app-assets", "key": "img/logo.png",
-                        "Host": "app-assets.s3.us-east-1.amazonaws.com"}, n=next(n)), DOCUMENTED)
-    add("s3:PutObject", "S3 PutObject calls CloudTrail makes to deliver its log files",
-        _aws_service("s3.amazonaws.com", "PutObject", "cloudtrail.amazonaws.com", n=next(n), read_only=False,
-                     request={"bucketName": "org-trail-logs",
-                              "key": f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2024/07/30/x.json.gz"}), INVOKED_BY_DOC)
-    add("s3:HeadBucket", "S3 HeadBucket calls of the log-delivery service",
-        _aws_service("s3.amazonaws.com", "HeadBucket", "delivery.logs.amazonaws.com", n=next(n),
-                     request={"bucketName": "vpc-flow-logs-archive"}), INVOKED_BY_DOC)
-    add("s3:ListObjects", "S3 ListObjects (ListBucket) calls",
-        record("s3.amazonaws.com", "ListObjects", who="IAMUser", caller="cli",
-               request={"bucketName": "app-assets", "prefix": "img/"}, n=next(n)), DOCUMENTED)
-    add("s3:ListBuckets", "S3 ListBuckets calls from the console",
-        record("s3.amazonaws.com", "ListBuckets", who="AssumedRole", caller="console", n=next(n)), DOCUMENTED)
-    add("s3:GetBucketAcl", "S3 GetBucketAcl calls AWS Config's service-linked role makes",
-        _service_linked("s3.amazonaws.com", "GetBucketAcl", "config.amazonaws.com", n=next(n),
-                        role="AWSServiceRoleForConfig", request={"bucketName": "app-assets", "acl": ""}),
-        INVOKED_BY_DOC)
+    add(
+        "s3:GetObject",
+        "S3 GetObject calls",
+        record(
+            "s3.amazonaws.com",
+            "GetObject",
+            who="AssumedRole",
+            caller="sdk",
+            request={
+                "bucketName": "app-assets",
+                "key": "img/logo.png",
+                "Host": "app-assets.s3.us-east-1.amazonaws.com",
+            },
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
+    add(
+        "s3:PutObject",
+        "S3 PutObject calls CloudTrail makes to deliver its log files",
+        _aws_service(
+            "s3.amazonaws.com",
+            "PutObject",
+            "cloudtrail.amazonaws.com",
+            n=next(n),
+            read_only=False,
+            request={
+                "bucketName": "org-trail-logs",
+                "key": f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2024/07/30/x.json.gz",
+            },
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "s3:HeadBucket",
+        "S3 HeadBucket calls of the log-delivery service",
+        _aws_service(
+            "s3.amazonaws.com",
+            "HeadBucket",
+            "delivery.logs.amazonaws.com",
+            n=next(n),
+            request={"bucketName": "vpc-flow-logs-archive"},
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "s3:ListObjects",
+        "S3 ListObjects (ListBucket) calls",
+        record(
+            "s3.amazonaws.com",
+            "ListObjects",
+            who="IAMUser",
+            caller="cli",
+            request={"bucketName": "app-assets", "prefix": "img/"},
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
+    add(
+        "s3:ListBuckets",
+        "S3 ListBuckets calls from the console",
+        record("s3.amazonaws.com", "ListBuckets", who="AssumedRole", caller="console", n=next(n)),
+        DOCUMENTED,
+    )
+    add(
+        "s3:GetBucketAcl",
+        "S3 GetBucketAcl calls AWS Config's service-linked role makes",
+        _service_linked(
+            "s3.amazonaws.com",
+            "GetBucketAcl",
+            "config.amazonaws.com",
+            n=next(n),
+            role="AWSServiceRoleForConfig",
+            request={"bucketName": "app-assets", "acl": ""},
+        ),
+        INVOKED_BY_DOC,
+    )
 
     # -- EC2: Describe* from people, tools and services -----------------------------------------
     rec, src = real("aws.execution.ec2-user-data.json[0]")
     add("ec2:DescribeInstances", "EC2 Describe calls", rec, src)
     rec, src = real("aws.credential-access.ec2-steal-instance-credentials.json[20]")
     add("ec2:DescribeInstances", "EC2 Describe calls of assumed roles", rec, src)
-    add("ec2:DescribeSecurityGroups", "EC2 Describe calls AWS Config's service-linked role makes",
-        _service_linked("ec2.amazonaws.com", "DescribeSecurityGroups", "config.amazonaws.com", n=next(n),
-                        role="AWSServiceRoleForConfig", region="eu-west-1"), INVOKED_BY_DOC)
-    add("ec2:DescribeVpcs", "EC2 Describe calls from the console",
-        record("ec2.amazonaws.com", "DescribeVpcs", who="AssumedRole", caller="console", n=next(n)), DOCUMENTED)
-    add("ec2:DescribeNetworkInterfaces", "EC2 Describe calls Auto Scaling makes",
-        _service_linked("ec2.amazonaws.com", "DescribeNetworkInterfaces", "autoscaling.amazonaws.com", n=next(n),
-                        role="AWSServiceRoleForAutoScaling"), INVOKED_BY_DOC)
+    add(
+        "ec2:DescribeSecurityGroups",
+        "EC2 Describe calls AWS Config's service-linked role makes",
+        _service_linked(
+            "ec2.amazonaws.com",
+            "DescribeSecurityGroups",
+            "config.amazonaws.com",
+            n=next(n),
+            role="AWSServiceRoleForConfig",
+            region="eu-west-1",
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "ec2:DescribeVpcs",
+        "EC2 Describe calls from the console",
+        record("ec2.amazonaws.com", "DescribeVpcs", who="AssumedRole", caller="console", n=next(n)),
+        DOCUMENTED,
+    )
+    add(
+        "ec2:DescribeNetworkInterfaces",
+        "EC2 Describe calls Auto Scaling makes",
+        _service_linked(
+            "ec2.amazonaws.com",
+            "DescribeNetworkInterfaces",
+            "autoscaling.amazonaws.com",
+            n=next(n),
+            role="AWSServiceRoleForAutoScaling",
+        ),
+        INVOKED_BY_DOC,
+    )
 
     # -- IAM: Get* / List* ----------------------------------------------------------------------
-    add("iam:GetRole", "IAM Get calls",
-        record("iam.amazonaws.com", "GetRole", who="AssumedRole", caller="sdk", request={"roleName": "developer"},
-               n=next(n)), DOCUMENTED)
-    add("iam:ListRoles", "IAM List calls from the console",
-        record("iam.amazonaws.com", "ListRoles", who="IAMUser", caller="console", n=next(n)), DOCUMENTED)
-    add("iam:ListAttachedRolePolicies", "IAM List calls IAM Access Analyzer makes",
-        _service_linked("iam.amazonaws.com", "ListAttachedRolePolicies", "access-analyzer.amazonaws.com", n=next(n),
-                        role="AWSServiceRoleForAccessAnalyzer", request={"roleName": "developer"}), INVOKED_BY_DOC)
-    add("iam:GetPolicyVersion", "IAM Get calls",
-        record("iam.amazonaws.com", "GetPolicyVersion", who="FederatedUser", caller="cli",
-               request={"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/deploy", "versionId": "v3"}, n=next(n)),
-        DOCUMENTED)
+    add(
+        "iam:GetRole",
+        "IAM Get calls",
+        record(
+            "iam.amazonaws.com",
+            "GetRole",
+            who="AssumedRole",
+            caller="sdk",
+            request={"roleName": "developer"},
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
+    add(
+        "iam:ListRoles",
+        "IAM List calls from the console",
+        record("iam.amazonaws.com", "ListRoles", who="IAMUser", caller="console", n=next(n)),
+        DOCUMENTED,
+    )
+    add(
+        "iam:ListAttachedRolePolicies",
+        "IAM List calls IAM Access Analyzer makes",
+        _service_linked(
+            "iam.amazonaws.com",
+            "ListAttachedRolePolicies",
+            "access-analyzer.amazonaws.com",
+            n=next(n),
+            role="AWSServiceRoleForAccessAnalyzer",
+            request={"roleName": "developer"},
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "iam:GetPolicyVersion",
+        "IAM Get calls",
+        record(
+            "iam.amazonaws.com",
+            "GetPolicyVersion",
+            who="FederatedUser",
+            caller="cli",
+            request={"policyArn": f"arn:aws:iam::{ACCOUNT}:policy/deploy", "versionId": "v3"},
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
 
     # -- STS: role assumption and identity checks ------------------------------------------------
     rec, src = real("aws.credential-access.ec2-get-password-data.json[30]")
     add("sts:AssumeRole", "STS AssumeRole calls", rec, src)
-    add("sts:AssumeRole", "STS AssumeRole calls AWS services make for you (Lambda execution roles)",
-        _aws_service("sts.amazonaws.com", "AssumeRole", "lambda.amazonaws.com", n=next(n),
-                     request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/billing-fn", "roleSessionName": "billing"}),
-        INVOKED_BY_DOC)
-    for key_ in ("aws.persistence.sts-federation-token.json[1]",
-                 "aws.credential-access.ec2-steal-instance-credentials.json[5]",
-                 "aws.persistence.iam-create-user-login-profile.json[0]"):
+    add(
+        "sts:AssumeRole",
+        "STS AssumeRole calls AWS services make for you (Lambda execution roles)",
+        _aws_service(
+            "sts.amazonaws.com",
+            "AssumeRole",
+            "lambda.amazonaws.com",
+            n=next(n),
+            request={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/billing-fn", "roleSessionName": "billing"},
+        ),
+        INVOKED_BY_DOC,
+    )
+    for key_ in (
+        "aws.persistence.sts-federation-token.json[1]",
+        "aws.credential-access.ec2-steal-instance-credentials.json[5]",
+        "aws.persistence.iam-create-user-login-profile.json[0]",
+    ):
         rec, src = real(key_)
         add("sts:GetCallerIdentity", "STS GetCallerIdentity calls", rec, src)
 
@@ -211,27 +447,64 @@ def _build() -> tuple[Probe, ...]:
     add("ssm:DescribeInstanceInformation", "Systems Manager agent calls", rec, src)
     rec, src = real("aws.credential-access.secretsmanager-retrieve-secrets.json[0]")
     add("secretsmanager:GetSecretValue", "Secrets Manager GetSecretValue calls", rec, src)
-    add("cloudtrail:LookupEvents", "CloudTrail LookupEvents calls from the console",
-        record("cloudtrail.amazonaws.com", "LookupEvents", who="IAMUser", caller="console", n=next(n)), DOCUMENTED)
-    add("config:PutEvaluations", "AWS Config rule evaluations",
-        _service_linked("config.amazonaws.com", "PutEvaluations", "config.amazonaws.com", n=next(n),
-                        role="AWSServiceRoleForConfig"), INVOKED_BY_DOC)
-    add("logs:CreateLogStream", "CloudWatch Logs log streams CloudTrail creates to deliver events",
-        _aws_service("logs.amazonaws.com", "CreateLogStream", "cloudtrail.amazonaws.com", n=next(n), read_only=False,
-                     request={"logGroupName": "aws-cloudtrail-logs", "logStreamName": f"{ACCOUNT}_CloudTrail_us-east-1"}),
-        INVOKED_BY_DOC)
-    add("organizations:DescribeOrganization", "AWS Organizations Describe calls of services",
-        _service_linked("organizations.amazonaws.com", "DescribeOrganization", "securityhub.amazonaws.com",
-                        n=next(n), role="AWSServiceRoleForSecurityHub"), INVOKED_BY_DOC)
+    add(
+        "cloudtrail:LookupEvents",
+        "CloudTrail LookupEvents calls from the console",
+        record("cloudtrail.amazonaws.com", "LookupEvents", who="IAMUser", caller="console", n=next(n)),
+        DOCUMENTED,
+    )
+    add(
+        "config:PutEvaluations",
+        "AWS Config rule evaluations",
+        _service_linked(
+            "config.amazonaws.com", "PutEvaluations", "config.amazonaws.com", n=next(n), role="AWSServiceRoleForConfig"
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "logs:CreateLogStream",
+        "CloudWatch Logs log streams CloudTrail creates to deliver events",
+        _aws_service(
+            "logs.amazonaws.com",
+            "CreateLogStream",
+            "cloudtrail.amazonaws.com",
+            n=next(n),
+            read_only=False,
+            request={"logGroupName": "aws-cloudtrail-logs", "logStreamName": f"{ACCOUNT}_CloudTrail_us-east-1"},
+        ),
+        INVOKED_BY_DOC,
+    )
+    add(
+        "organizations:DescribeOrganization",
+        "AWS Organizations Describe calls of services",
+        _service_linked(
+            "organizations.amazonaws.com",
+            "DescribeOrganization",
+            "securityhub.amazonaws.com",
+            n=next(n),
+            role="AWSServiceRoleForSecurityHub",
+        ),
+        INVOKED_BY_DOC,
+    )
     # -- denied calls: CIS 4.1's events, routine in a working account (4.1 exempts them) ------------
     rec, src = real("aws.credential-access.ec2-get-password-data.json[32]")
     add("sts:AssumeRole", "denied API calls (CIS 4.1's events, routine in a working account)", rec, src)
     rec, src = real("aws.discovery.ec2-download-user-data.json[0]")
-    add("ec2:DescribeInstanceAttribute", "denied API calls (CIS 4.1's events, routine in a working account)",
-        rec, src)
-    add("kms:GenerateDataKey", "throttled KMS calls",
-        record("kms.amazonaws.com", "GenerateDataKey", who="AssumedRole", caller="sdk", error="ThrottlingException",
-               message="Rate exceeded", n=next(n)), DOCUMENTED)
+    add("ec2:DescribeInstanceAttribute", "denied API calls (CIS 4.1's events, routine in a working account)", rec, src)
+    add(
+        "kms:GenerateDataKey",
+        "throttled KMS calls",
+        record(
+            "kms.amazonaws.com",
+            "GenerateDataKey",
+            who="AssumedRole",
+            caller="sdk",
+            error="ThrottlingException",
+            message="Rate exceeded",
+            n=next(n),
+        ),
+        DOCUMENTED,
+    )
     return tuple(out)
 
 
@@ -245,6 +518,7 @@ def _own(exception: str | None) -> frozenset[int]:
     if not exception:
         return frozenset()
     from trailwatch_policy.filter_pattern import parse
+
     pattern = parse(exception)
     return frozenset(i for i, p in enumerate(CORPUS) if pattern.evaluate(p.record) is True)
 
@@ -261,6 +535,7 @@ def results(pattern_text: str) -> tuple[Any, ...]:
     """`evaluate` of a pattern on every corpus record, computed once per distinct pattern
     (the pattern must parse)."""
     from trailwatch_policy.filter_pattern import parse
+
     pattern = parse(pattern_text)
     return tuple(pattern.evaluate(p.record) for p in CORPUS)
 

@@ -18,6 +18,7 @@ Output is bounded whatever the stack (docs/policy-pack.md, "Limits"): every mess
 at MESSAGE_LIMIT characters, user values in it are cut with an ellipsis, and past
 PER_CODE diagnostics with one problem code the rest are counted in one summary.
 """
+
 from __future__ import annotations
 
 import functools
@@ -47,8 +48,14 @@ MONITORED = STANDARD.primary.policy  # "unauthorized-api-calls-monitored"
 PATTERN_VALID = "metric-filter-pattern-valid"
 ALL_REGIONS = "cloudtrail-records-all-regions"
 
-_KIND = {"log-group": "log group", "metric-filter": "metric filter", "alarm": "alarm",
-         "topic": "SNS topic", "subscription": "subscription", "trail": "trail"}
+_KIND = {
+    "log-group": "log group",
+    "metric-filter": "metric filter",
+    "alarm": "alarm",
+    "topic": "SNS topic",
+    "subscription": "subscription",
+    "trail": "trail",
+}
 
 #: full diagnostics per problem code; the rest are counted in one summary diagnostic
 PER_CODE = 10
@@ -67,17 +74,22 @@ def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]) -> C
     def run(args: Any, report_violation: ReportViolation) -> None:
         def report(message: str, urn: str | None = None) -> None:
             report_violation(clip(message, MESSAGE_LIMIT), urn)
+
         try:
             validate(args, report)
         except Exception as exc:  # noqa: BLE001 -- a guardrail must fail loudly, not crash
-            report(f"trailwatch could not evaluate {policy}: {failure(exc)}. The stack is not "
-                   "known to be compliant; please report this with the resource's properties.",
-                   getattr(args, "urn", None))
+            report(
+                f"trailwatch could not evaluate {policy}: {failure(exc)}. The stack is not "
+                "known to be compliant; please report this with the resource's properties.",
+                getattr(args, "urn", None),
+            )
+
     return run
 
 
 def _profile_enum() -> list[str]:
     from trailwatch_policy.profiles import PROFILES
+
     return list(PROFILES)
 
 
@@ -87,8 +99,7 @@ def _schema() -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=properties)
 
 
-def messages_by_resource(results: Iterable[LogGroupResult]
-                         ) -> Iterator[tuple[str, list[str], Callable[[], str]]]:
+def messages_by_resource(results: Iterable[LogGroupResult]) -> Iterator[tuple[str, list[str], Callable[[], str]]]:
     """One diagnostic per broken link: (resource id, its problem codes, its text when
     called -- only the diagnostics shown are rendered).
 
@@ -97,6 +108,7 @@ def messages_by_resource(results: Iterable[LogGroupResult]
     """
     from trailwatch_policy.findings import unique
     from trailwatch_policy.log_group import known
+
     grouped: dict[str, list[Finding]] = {}  # in order of first appearance
     own: dict[str, dict[str, None]] = {}  # resource -> names of its own groups (ordered)
     lists: dict[str, dict[int, list[str]]] = {}  # resource -> shared lists of group names
@@ -116,8 +128,7 @@ def messages_by_resource(results: Iterable[LogGroupResult]
             if f.log_group:
                 own[f.resource_id][f.log_group] = None
         for s in result.shared:
-            shared.setdefault(id(s), (s, []))[1].append(
-                result.name if known(result.name) else "(not known yet)")
+            shared.setdefault(id(s), (s, []))[1].append(result.name if known(result.name) else "(not known yet)")
     for s, names in shared.values():
         for f in s.findings:
             add(f)
@@ -138,7 +149,7 @@ def messages_by_resource(results: Iterable[LogGroupResult]
 
 
 def _about(own: list[str], lists: list[list[str]]) -> str:
-    """"(monitoring of CloudTrail log group(s) 'a', 'b' and N more)", names cut.
+    """ "(monitoring of CloudTrail log group(s) 'a', 'b' and N more)", names cut.
 
     `own` are a resource's own groups, `lists` the (shared, possibly long) lists of groups
     its shared findings concern; each list holds distinct names.
@@ -173,8 +184,9 @@ def _as_set(names: list[str]) -> frozenset[str]:
     return found[1]
 
 
-def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
-            ) -> Iterator[tuple[str | None, list[str], Callable[[], str]]]:
+def bounded(
+    messages: Iterable[tuple[str, list[str], Callable[[], str]]],
+) -> Iterator[tuple[str | None, list[str], Callable[[], str]]]:
     """The first PER_CODE diagnostics of each problem code in full, then one summary per
     code counting the rest (and naming the first SUMMARY_NAMES): a stack with 30,000
     unmonitored log groups gets a readable, bounded answer -- and still a violation."""
@@ -190,11 +202,19 @@ def bounded(messages: Iterable[tuple[str, list[str], Callable[[], str]]]
     for code, ids in rest.items():
         names = ", ".join(_short(i) for i in ids[:SUMMARY_NAMES])
         more = f" and {len(ids) - SUMMARY_NAMES:,} others" if len(ids) > SUMMARY_NAMES else ""
-        yield None, [code], functools.partial(str, (
-            f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
-            f"diagnostics per problem are shown in full): {names}{more}.\n"
-            f"- [{code}] the same problem on {len(ids):,} more resources; each is a "
-            f"violation\n  fix: the fix shown above for [{code}], on each of them"))
+        yield (
+            None,
+            [code],
+            functools.partial(
+                str,
+                (
+                    f"{len(ids):,} more resources have [{code}] (only the first {PER_CODE} "
+                    f"diagnostics per problem are shown in full): {names}{more}.\n"
+                    f"- [{code}] the same problem on {len(ids):,} more resources; each is a "
+                    f"violation\n  fix: the fix shown above for [{code}], on each of them"
+                ),
+            ),
+        )
 
 
 def _short(urn: str) -> str:
@@ -212,6 +232,7 @@ def _evaluation(resources: Any, options: ChainOptions) -> Evaluation:
             return evaluation
     from trailwatch_policy.chain import Evaluation
     from trailwatch_policy.resources import inventory
+
     unreadable: dict[str, str] = {}  # resources whose input could not be read, and why
     evaluation = Evaluation(inventory(resources, unreadable), options, unreadable)
     if _LAST and _LAST[0][0] is not resources:
@@ -233,8 +254,11 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
         for error in errors[:PER_CODE]:
             report_violation(f"trailwatch configuration error in policy {control.policy}: {error}", None)
         if len(errors) > PER_CODE:
-            report_violation(f"trailwatch configuration error in policy {control.policy}: "
-                             f"{len(errors) - PER_CODE:,} more values cannot be used", None)
+            report_violation(
+                f"trailwatch configuration error in policy {control.policy}: "
+                f"{len(errors) - PER_CODE:,} more values cannot be used",
+                None,
+            )
         if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
             return  # no trail and no log group: no CloudTrail log group to monitor
         results = _evaluation(args.resources, options).control(control)
@@ -253,7 +277,9 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
                 f"most {STACK_TEXT_LIMIT:,} characters of findings per preview, all policies together; "
                 "fix those shown and preview again (each is a violation)\n"
                 + "\n".join(f"- [{code}] on {n:,} resource{'s' if n > 1 else ''}" for code, n in held.items()),
-                None)
+                None,
+            )
+
     return monitored
 
 
@@ -293,10 +319,12 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
         return
     from trailwatch_policy.model import UNKNOWN
     from trailwatch_policy.resources import metric_filter_pattern
+
     pattern = metric_filter_pattern(args.resource_type, args.props)
     if pattern is UNKNOWN or pattern is None:
         return  # unknown: checked again on the update; absent: the provider requires it
     from trailwatch_policy.filter_pattern import FilterPatternError, parse
+
     try:
         parse(pattern)
     except FilterPatternError as exc:
@@ -305,7 +333,8 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
             "AWS rejects it (InvalidParameterException) during `pulumi up`, after part of the "
             "stack was already changed.\n  fix: correct the pattern, e.g. pattern="
             f"{table().primary.fix_pattern!r}",
-            None)
+            None,
+        )
 
 
 def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -314,16 +343,24 @@ def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation
     from trailwatch_policy.chain import trail_findings
     from trailwatch_policy.model import Inventory
     from trailwatch_policy.resources import trail_of
+
     findings = trail_findings(Inventory(trails=(trail_of(args.resource_type, args.urn, args.props),)))
     if not findings:
         return
-    report_violation("\n".join(
-        ["this trail delivers to CloudWatch Logs, but CIS audit steps 1-3 expect more:"]
-        + [f"- [{f.code}] {f.text()}" for f in findings]), None)
+    report_violation(
+        "\n".join(
+            ["this trail delivers to CloudWatch Logs, but CIS audit steps 1-3 expect more:"]
+            + [f"- [{f.code}] {f.text()}" for f in findings]
+        ),
+        None,
+    )
 
 
-_LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY,
-           "disabled": EnforcementLevel.DISABLED}
+_LEVELS = {
+    "mandatory": EnforcementLevel.MANDATORY,
+    "advisory": EnforcementLevel.ADVISORY,
+    "disabled": EnforcementLevel.DISABLED,
+}
 
 
 def _control_policy(control: Control) -> StackValidationPolicy:
@@ -332,12 +369,15 @@ def _control_policy(control: Control) -> StackValidationPolicy:
     makes them all mandatory)."""
     return StackValidationPolicy(
         name=control.policy,
-        description=(f"Every CloudTrail log group has a metric filter for {control.what}, an alarm "
-                     f"that fires on {control.one}, and an SNS topic with a subscriber "
-                     f"({control.label()})."),
+        description=(
+            f"Every CloudTrail log group has a metric filter for {control.what}, an alarm "
+            f"that fires on {control.one}, and an SNS topic with a subscriber "
+            f"({control.label()})."
+        ),
         validate=_guarded(control.policy, _monitored_for(control)),
         enforcement_level=_LEVELS[control.enforcement],
-        config_schema=_schema())
+        config_schema=_schema(),
+    )
 
 
 def policies() -> list:
@@ -348,15 +388,20 @@ def policies() -> list:
         _control_policy(first),
         ResourceValidationPolicy(
             name=PATTERN_VALID,
-            description=("A metric filter pattern must be valid CloudWatch Logs syntax (AWS "
-                         "rejects it only during the update)."),
+            description=(
+                "A metric filter pattern must be valid CloudWatch Logs syntax (AWS rejects it only during the update)."
+            ),
             validate=_guarded(PATTERN_VALID, _pattern_valid),
-            enforcement_level=EnforcementLevel.MANDATORY),
+            enforcement_level=EnforcementLevel.MANDATORY,
+        ),
         ResourceValidationPolicy(
             name=ALL_REGIONS,
-            description=("A trail that feeds CloudWatch Logs should be multi-region, logging, and "
-                         "record management events read and write (CIS audit steps 1-3)."),
+            description=(
+                "A trail that feeds CloudWatch Logs should be multi-region, logging, and "
+                "record management events read and write (CIS audit steps 1-3)."
+            ),
             validate=_guarded(ALL_REGIONS, _all_regions),
-            enforcement_level=EnforcementLevel.ADVISORY),
+            enforcement_level=EnforcementLevel.ADVISORY,
+        ),
         *(_control_policy(c) for c in rest),
     ]

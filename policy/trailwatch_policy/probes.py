@@ -12,6 +12,7 @@ traffic looks like -- every identity type, several regions and partitions, conso
 SDK callers, query/XML and JSON protocol services, read-only and mutating calls -- so a
 pattern that narrows a control by a field the control does not name misses some of them.
 """
+
 from __future__ import annotations
 
 import copy
@@ -35,11 +36,15 @@ DOCUMENTED = (
     "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html, "
     "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html"
 )
-SIGNIN_DOC = ("built from AWS's documented sign-in records: "
-              "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html")
+SIGNIN_DOC = (
+    "built from AWS's documented sign-in records: "
+    "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html"
+)
 #: a sign-in failing at the MFA challenge (right password, wrong code) carries MFAUsed "Yes"
-MFA_FAILED = (SIGNIN_DOC + "; MFAUsed \"Yes\" on a failure as Splunk's detection \"AWS Console Login Failed "
-              "During MFA Challenge\" reads it (https://detect.michaelhaag.org/explore/55349868-5583-466f-98ab-d3beb321961e)")
+MFA_FAILED = (
+    SIGNIN_DOC + '; MFAUsed "Yes" on a failure as Splunk\'s detection "AWS Console Login Failed '
+    'During MFA Challenge" reads it (https://detect.michaelhaag.org/explore/55349868-5583-466f-98ab-d3beb321961e)'
+)
 
 #: the denial error codes and who emits them (used in the judgement's sentences)
 DENIAL_CODES: dict[str, str] = {
@@ -63,11 +68,11 @@ FACETS: dict[str, tuple[str, str]] = {
 class Probe:
     """One record and what a correct pattern does with it (compared by identity)."""
 
-    name: str          # "ec2:DescribeInstances"
-    expectation: str   # MUST_MATCH | MUST_NOT_MATCH | EITHER
-    category: str      # must-match: the group a miss is reported by (errorCode or API);
+    name: str  # "ec2:DescribeInstances"
+    expectation: str  # MUST_MATCH | MUST_NOT_MATCH | EITHER
+    category: str  # must-match: the group a miss is reported by (errorCode or API);
     #                    otherwise "success", an errorCode, or what the probe exercises
-    why: str           # one phrase, used when the pattern gets it wrong
+    why: str  # one phrase, used when the pattern gets it wrong
     record: dict[str, Any]  # a dict: FilterPattern.evaluate takes JSON values, not any Mapping
     source: str = DOCUMENTED  # where the record comes from
     facets: Mapping[str, str] = field(default_factory=dict)
@@ -98,32 +103,64 @@ def identity(kind: str, region: str = "us-east-1") -> dict[str, Any]:
     """A userIdentity block of the documented shape for one identity type."""
     p = partition_of(region)
     if kind == "IAMUser":
-        return {"type": "IAMUser", "principalId": "AIDAEXAMPLEUSER00001", "arn": f"arn:{p}:iam::{ACCOUNT}:user/alice",
-                "accountId": ACCOUNT, "accessKeyId": "AKIAEXAMPLEKEY000001", "userName": "alice"}
+        return {
+            "type": "IAMUser",
+            "principalId": "AIDAEXAMPLEUSER00001",
+            "arn": f"arn:{p}:iam::{ACCOUNT}:user/alice",
+            "accountId": ACCOUNT,
+            "accessKeyId": "AKIAEXAMPLEKEY000001",
+            "userName": "alice",
+        }
     if kind == "Root":
-        return {"type": "Root", "principalId": ACCOUNT, "arn": f"arn:{p}:iam::{ACCOUNT}:root", "accountId": ACCOUNT,
-                "accessKeyId": "ASIAEXAMPLEROOT00001",
-                "sessionContext": {"attributes": {"creationDate": "2024-07-30T20:58:02Z", "mfaAuthenticated": "true"}}}
+        return {
+            "type": "Root",
+            "principalId": ACCOUNT,
+            "arn": f"arn:{p}:iam::{ACCOUNT}:root",
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAEXAMPLEROOT00001",
+            "sessionContext": {"attributes": {"creationDate": "2024-07-30T20:58:02Z", "mfaAuthenticated": "true"}},
+        }
     if kind == "FederatedUser":
-        return {"type": "FederatedUser", "principalId": f"{ACCOUNT}:partner", "arn": f"arn:{p}:sts::{ACCOUNT}:federated-user/partner",
-                "accountId": ACCOUNT, "accessKeyId": "ASIAEXAMPLEFED000001",
-                "sessionContext": {"sessionIssuer": {"type": "IAMUser", "principalId": "AIDAEXAMPLEBROKER001",
-                                                     "arn": f"arn:{p}:iam::{ACCOUNT}:user/token-broker",
-                                                     "accountId": ACCOUNT, "userName": "token-broker"},
-                                   "webIdFederationData": {},
-                                   "attributes": {"creationDate": "2024-07-30T21:02:11Z", "mfaAuthenticated": "false"}}}
+        return {
+            "type": "FederatedUser",
+            "principalId": f"{ACCOUNT}:partner",
+            "arn": f"arn:{p}:sts::{ACCOUNT}:federated-user/partner",
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAEXAMPLEFED000001",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "IAMUser",
+                    "principalId": "AIDAEXAMPLEBROKER001",
+                    "arn": f"arn:{p}:iam::{ACCOUNT}:user/token-broker",
+                    "accountId": ACCOUNT,
+                    "userName": "token-broker",
+                },
+                "webIdFederationData": {},
+                "attributes": {"creationDate": "2024-07-30T21:02:11Z", "mfaAuthenticated": "false"},
+            },
+        }
     if kind == "AWSService":
         return {"type": "AWSService", "invokedBy": "config.amazonaws.com"}
     if kind == "anonymous":  # S3 requests without credentials
         return {"type": "AWSAccount", "principalId": "", "accountId": "anonymous"}
     if kind == "AssumedRole":
-        return {"type": "AssumedRole", "principalId": "AROAEXAMPLEPRINCIPAL1:dev-session",
-                "arn": f"arn:{p}:sts::{ACCOUNT}:assumed-role/developer/dev-session", "accountId": ACCOUNT,
-                "accessKeyId": "ASIAEXAMPLEKEY000001",
-                "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEPRINCIPAL1",
-                                                     "arn": f"arn:{p}:iam::{ACCOUNT}:role/developer",
-                                                     "accountId": ACCOUNT, "userName": "developer"},
-                                   "attributes": {"creationDate": "2024-07-30T21:31:15Z", "mfaAuthenticated": "false"}}}
+        return {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLEPRINCIPAL1:dev-session",
+            "arn": f"arn:{p}:sts::{ACCOUNT}:assumed-role/developer/dev-session",
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAEXAMPLEKEY000001",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLEPRINCIPAL1",
+                    "arn": f"arn:{p}:iam::{ACCOUNT}:role/developer",
+                    "accountId": ACCOUNT,
+                    "userName": "developer",
+                },
+                "attributes": {"creationDate": "2024-07-30T21:31:15Z", "mfaAuthenticated": "false"},
+            },
+        }
     raise ValueError(f"unknown identity kind {kind!r}")
 
 
@@ -201,8 +238,11 @@ def facets_of(rec: Mapping[str, Any]) -> dict[str, str]:
     if who.get("accountId") == "anonymous":
         kind = "anonymous"
     agent = str(rec.get("userAgent", ""))
-    if (rec.get("sessionCredentialFromConsole") == "true" or agent == "AWS Internal"
-            or rec.get("eventType") == "AwsConsoleSignIn"):
+    if (
+        rec.get("sessionCredentialFromConsole") == "true"
+        or agent == "AWS Internal"
+        or rec.get("eventType") == "AwsConsoleSignIn"
+    ):
         caller = "console"
     elif agent.startswith("aws-cli/"):
         caller = "CLI"
@@ -212,16 +252,22 @@ def facets_of(rec: Mapping[str, Any]) -> dict[str, str]:
         caller = "other tools"
     arn = str(who.get("arn", ""))
     partition = arn.split(":")[1] if arn.startswith("arn:") else partition_of(str(rec.get("awsRegion", "")))
-    return {"identity": kind, "partition": partition, "region": str(rec.get("awsRegion", "?")),
-            "caller": caller, "access": "read-only" if rec.get("readOnly") else "mutating"}
+    return {
+        "identity": kind,
+        "partition": partition,
+        "region": str(rec.get("awsRegion", "?")),
+        "caller": caller,
+        "access": "read-only" if rec.get("readOnly") else "mutating",
+    }
 
 
-def make(name: str, expectation: str, category: str, why: str, rec: dict[str, Any],
-         source: str = DOCUMENTED) -> Probe:
+def make(name: str, expectation: str, category: str, why: str, rec: dict[str, Any], source: str = DOCUMENTED) -> Probe:
     return Probe(name, expectation, category, why, rec, source, facets_of(rec))
 
 
-def _denied(action: str, resource: str, principal: str = f"arn:aws:sts::{ACCOUNT}:assumed-role/developer/dev-session") -> str:
+def _denied(
+    action: str, resource: str, principal: str = f"arn:aws:sts::{ACCOUNT}:assumed-role/developer/dev-session"
+) -> str:
     return (
         f"User: {principal} is not authorized to perform: "
         f"{action} on resource: {resource} because no identity-based policy allows the {action} action"
@@ -234,8 +280,9 @@ _DELIVERY_IDENTITY = {"type": "AWSService", "invokedBy": "delivery.logs.amazonaw
 def _unauthorized() -> tuple[Probe, ...]:
     probes: list[Probe] = []
 
-    def add(name: str, expectation: str, category: str, why: str, rec: dict[str, Any],
-            source: str = DOCUMENTED) -> None:
+    def add(
+        name: str, expectation: str, category: str, why: str, rec: dict[str, Any], source: str = DOCUMENTED
+    ) -> None:
         probes.append(make(name, expectation, category, why, rec, source))
 
     n = iter(range(1000))
@@ -247,87 +294,268 @@ def _unauthorized() -> tuple[Probe, ...]:
     add("ec2:RunInstances", MUST_MATCH, "Client.UnauthorizedOperation", "EC2 denials of mutating calls", rec, src)
     rec, src = real("aws.discovery.ec2-download-user-data.json[0]")
     add("ec2:DescribeInstanceAttribute", MUST_MATCH, "Client.UnauthorizedOperation", "EC2 denials", rec, src)
-    add("ec2:DescribeVpcs", MUST_MATCH, "Client.UnauthorizedOperation", "EC2 denials in the China partition",
-        record("ec2.amazonaws.com", "DescribeVpcs", error="Client.UnauthorizedOperation", who="IAMUser",
-               region="cn-north-1", caller="sdk",
-               message="You are not authorized to perform this operation. User: "
-                       f"arn:aws-cn:iam::{ACCOUNT}:user/alice is not authorized to perform: ec2:DescribeVpcs",
-               request={"vpcSet": {}, "filterSet": {}}, n=next(n)))
-    add("ec2:RunInstances", MUST_MATCH, "UnauthorizedOperation", "EC2 denials reported without the Client. prefix",
-        record("ec2.amazonaws.com", "RunInstances", error="UnauthorizedOperation",
-               message="You are not authorized to perform this operation.", read_only=False, region="eu-west-1",
-               request={"instancesSet": {"items": [{"imageId": "ami-0abcdef1234567890", "minCount": 1, "maxCount": 1}]},
-                        "instanceType": "t3.micro"}, n=next(n)))
-    add("iam:CreateUser", MUST_MATCH, "AccessDenied", "IAM denials in the console",
-        record("iam.amazonaws.com", "CreateUser", error="AccessDenied", read_only=False, who="IAMUser", caller="console",
-               message=_denied("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/backdoor", f"arn:aws:iam::{ACCOUNT}:user/alice"),
-               request={"userName": "backdoor"}, n=next(n)))
-    add("s3:GetObject", MUST_MATCH, "AccessDenied", "S3 denials of anonymous requests",
-        record("s3.amazonaws.com", "GetObject", error="AccessDenied", message="Access Denied", who="anonymous",
-               region="eu-west-1", user_agent="curl/8.5.0",
-               request={"bucketName": "payroll-exports", "key": "2024/07/salaries.csv",
-                        "Host": "payroll-exports.s3.eu-west-1.amazonaws.com"}, n=next(n)))
+    add(
+        "ec2:DescribeVpcs",
+        MUST_MATCH,
+        "Client.UnauthorizedOperation",
+        "EC2 denials in the China partition",
+        record(
+            "ec2.amazonaws.com",
+            "DescribeVpcs",
+            error="Client.UnauthorizedOperation",
+            who="IAMUser",
+            region="cn-north-1",
+            caller="sdk",
+            message="You are not authorized to perform this operation. User: "
+            f"arn:aws-cn:iam::{ACCOUNT}:user/alice is not authorized to perform: ec2:DescribeVpcs",
+            request={"vpcSet": {}, "filterSet": {}},
+            n=next(n),
+        ),
+    )
+    add(
+        "ec2:RunInstances",
+        MUST_MATCH,
+        "UnauthorizedOperation",
+        "EC2 denials reported without the Client. prefix",
+        record(
+            "ec2.amazonaws.com",
+            "RunInstances",
+            error="UnauthorizedOperation",
+            message="You are not authorized to perform this operation.",
+            read_only=False,
+            region="eu-west-1",
+            request={
+                "instancesSet": {"items": [{"imageId": "ami-0abcdef1234567890", "minCount": 1, "maxCount": 1}]},
+                "instanceType": "t3.micro",
+            },
+            n=next(n),
+        ),
+    )
+    add(
+        "iam:CreateUser",
+        MUST_MATCH,
+        "AccessDenied",
+        "IAM denials in the console",
+        record(
+            "iam.amazonaws.com",
+            "CreateUser",
+            error="AccessDenied",
+            read_only=False,
+            who="IAMUser",
+            caller="console",
+            message=_denied(
+                "iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/backdoor", f"arn:aws:iam::{ACCOUNT}:user/alice"
+            ),
+            request={"userName": "backdoor"},
+            n=next(n),
+        ),
+    )
+    add(
+        "s3:GetObject",
+        MUST_MATCH,
+        "AccessDenied",
+        "S3 denials of anonymous requests",
+        record(
+            "s3.amazonaws.com",
+            "GetObject",
+            error="AccessDenied",
+            message="Access Denied",
+            who="anonymous",
+            region="eu-west-1",
+            user_agent="curl/8.5.0",
+            request={
+                "bucketName": "payroll-exports",
+                "key": "2024/07/salaries.csv",
+                "Host": "payroll-exports.s3.eu-west-1.amazonaws.com",
+            },
+            n=next(n),
+        ),
+    )
     rec, src = real("aws.credential-access.ec2-get-password-data.json[32]")
     add("sts:AssumeRole", MUST_MATCH, "AccessDenied", "STS denials", rec, src)
     rec, src = real("aws.defense-evasion.organizations-leave.json[1]")
     add("organizations:LeaveOrganization", MUST_MATCH, "AccessDenied", "Organizations denials", rec, src)
-    add("s3:PutObject", MUST_MATCH, "AccessDenied", "denials of an AWS service acting for you",
-        record("s3.amazonaws.com", "PutObject", error="AccessDenied", message="Access Denied", read_only=False,
-               who="AWSService", ip="config.amazonaws.com", user_agent="config.amazonaws.com", region="ap-southeast-2",
-               request={"bucketName": "config-history", "key": f"AWSLogs/{ACCOUNT}/Config/ConfigHistory.json.gz"},
-               n=next(n)))
-    add("kms:Decrypt", MUST_MATCH, "AccessDeniedException", "KMS denials of the root user",
-        record("kms.amazonaws.com", "Decrypt", error="AccessDeniedException", who="Root", region="ap-southeast-2",
-               message=_denied("kms:Decrypt", f"arn:aws:kms:ap-southeast-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-                               f"arn:aws:iam::{ACCOUNT}:root"),
-               request={"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}, n=next(n)))
-    add("lambda:UpdateFunctionCode", MUST_MATCH, "AccessDeniedException", "Lambda denials of federated users",
-        record("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", error="AccessDeniedException", read_only=False,
-               who="FederatedUser", region="cn-northwest-1", caller="go-sdk",
-               message=_denied("lambda:UpdateFunctionCode", f"arn:aws-cn:lambda:cn-northwest-1:{ACCOUNT}:function:billing",
-                               f"arn:aws-cn:sts::{ACCOUNT}:federated-user/partner"),
-               request={"functionName": "billing"}, n=next(n)))
-    add("dynamodb:Scan", MUST_MATCH, "AccessDeniedException", "DynamoDB denials in the console",
-        record("dynamodb.amazonaws.com", "Scan", error="AccessDeniedException", caller="console", region="eu-central-1",
-               message=_denied("dynamodb:Scan", f"arn:aws:dynamodb:eu-central-1:{ACCOUNT}:table/customers"),
-               request={"tableName": "customers"}, n=next(n)))
-    add("secretsmanager:GetSecretValue", MUST_MATCH, "AccessDeniedException", "Secrets Manager denials in GovCloud",
-        record("secretsmanager.amazonaws.com", "GetSecretValue", error="AccessDeniedException", who="IAMUser",
-               region="us-gov-west-1", caller="sdk",
-               message=_denied("secretsmanager:GetSecretValue", f"arn:aws-us-gov:secretsmanager:us-gov-west-1:{ACCOUNT}:secret:prod/db-AbCdEf",
-                               f"arn:aws-us-gov:iam::{ACCOUNT}:user/alice"),
-               request={"secretId": "prod/db"}, n=next(n)))
+    add(
+        "s3:PutObject",
+        MUST_MATCH,
+        "AccessDenied",
+        "denials of an AWS service acting for you",
+        record(
+            "s3.amazonaws.com",
+            "PutObject",
+            error="AccessDenied",
+            message="Access Denied",
+            read_only=False,
+            who="AWSService",
+            ip="config.amazonaws.com",
+            user_agent="config.amazonaws.com",
+            region="ap-southeast-2",
+            request={"bucketName": "config-history", "key": f"AWSLogs/{ACCOUNT}/Config/ConfigHistory.json.gz"},
+            n=next(n),
+        ),
+    )
+    add(
+        "kms:Decrypt",
+        MUST_MATCH,
+        "AccessDeniedException",
+        "KMS denials of the root user",
+        record(
+            "kms.amazonaws.com",
+            "Decrypt",
+            error="AccessDeniedException",
+            who="Root",
+            region="ap-southeast-2",
+            message=_denied(
+                "kms:Decrypt",
+                f"arn:aws:kms:ap-southeast-2:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                f"arn:aws:iam::{ACCOUNT}:root",
+            ),
+            request={"encryptionAlgorithm": "SYMMETRIC_DEFAULT"},
+            n=next(n),
+        ),
+    )
+    add(
+        "lambda:UpdateFunctionCode",
+        MUST_MATCH,
+        "AccessDeniedException",
+        "Lambda denials of federated users",
+        record(
+            "lambda.amazonaws.com",
+            "UpdateFunctionCode20150331v2",
+            error="AccessDeniedException",
+            read_only=False,
+            who="FederatedUser",
+            region="cn-northwest-1",
+            caller="go-sdk",
+            message=_denied(
+                "lambda:UpdateFunctionCode",
+                f"arn:aws-cn:lambda:cn-northwest-1:{ACCOUNT}:function:billing",
+                f"arn:aws-cn:sts::{ACCOUNT}:federated-user/partner",
+            ),
+            request={"functionName": "billing"},
+            n=next(n),
+        ),
+    )
+    add(
+        "dynamodb:Scan",
+        MUST_MATCH,
+        "AccessDeniedException",
+        "DynamoDB denials in the console",
+        record(
+            "dynamodb.amazonaws.com",
+            "Scan",
+            error="AccessDeniedException",
+            caller="console",
+            region="eu-central-1",
+            message=_denied("dynamodb:Scan", f"arn:aws:dynamodb:eu-central-1:{ACCOUNT}:table/customers"),
+            request={"tableName": "customers"},
+            n=next(n),
+        ),
+    )
+    add(
+        "secretsmanager:GetSecretValue",
+        MUST_MATCH,
+        "AccessDeniedException",
+        "Secrets Manager denials in GovCloud",
+        record(
+            "secretsmanager.amazonaws.com",
+            "GetSecretValue",
+            error="AccessDeniedException",
+            who="IAMUser",
+            region="us-gov-west-1",
+            caller="sdk",
+            message=_denied(
+                "secretsmanager:GetSecretValue",
+                f"arn:aws-us-gov:secretsmanager:us-gov-west-1:{ACCOUNT}:secret:prod/db-AbCdEf",
+                f"arn:aws-us-gov:iam::{ACCOUNT}:user/alice",
+            ),
+            request={"secretId": "prod/db"},
+            n=next(n),
+        ),
+    )
 
     # --- ordinary traffic: successful calls (no errorCode key at all) ----------
     rec, src = real("aws.execution.ec2-user-data.json[0]")
     add("ec2:DescribeInstances", MUST_NOT_MATCH, "success", "successful calls", rec, src)
-    add("s3:HeadBucket", MUST_NOT_MATCH, "success", "successful calls by the log-delivery service",
-        record("s3.amazonaws.com", "HeadBucket", ip="delivery.logs.amazonaws.com", identity_block=_DELIVERY_IDENTITY,
-               user_agent="delivery.logs.amazonaws.com",
-               request={"bucketName": "vpc-flow-logs-archive", "Host": "vpc-flow-logs-archive.s3.us-east-1.amazonaws.com"},
-               n=next(n)))
+    add(
+        "s3:HeadBucket",
+        MUST_NOT_MATCH,
+        "success",
+        "successful calls by the log-delivery service",
+        record(
+            "s3.amazonaws.com",
+            "HeadBucket",
+            ip="delivery.logs.amazonaws.com",
+            identity_block=_DELIVERY_IDENTITY,
+            user_agent="delivery.logs.amazonaws.com",
+            request={"bucketName": "vpc-flow-logs-archive", "Host": "vpc-flow-logs-archive.s3.us-east-1.amazonaws.com"},
+            n=next(n),
+        ),
+    )
     rec, src = real("aws.initial-access.console-login-without-mfa.json[0]")
     add("signin:ConsoleLogin", MUST_NOT_MATCH, "success", "successful console sign-ins", rec, src)
-    add("iam:ListUsers", MUST_NOT_MATCH, "success", "successful calls",
-        record("iam.amazonaws.com", "ListUsers", who="Root", caller="console", n=next(n)))
+    add(
+        "iam:ListUsers",
+        MUST_NOT_MATCH,
+        "success",
+        "successful calls",
+        record("iam.amazonaws.com", "ListUsers", who="Root", caller="console", n=next(n)),
+    )
     rec, src = real("aws.persistence.sts-federation-token.json[1]")
     add("sts:GetCallerIdentity", MUST_NOT_MATCH, "success", "successful calls", rec, src)
-    add("kms:Decrypt", MUST_NOT_MATCH, "success", "successful calls",
-        record("kms.amazonaws.com", "Decrypt", request={"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}, n=next(n)))
+    add(
+        "kms:Decrypt",
+        MUST_NOT_MATCH,
+        "success",
+        "successful calls",
+        record("kms.amazonaws.com", "Decrypt", request={"encryptionAlgorithm": "SYMMETRIC_DEFAULT"}, n=next(n)),
+    )
     rec, src = real("aws.credential-access.secretsmanager-retrieve-secrets.json[0]")
     add("secretsmanager:GetSecretValue", MUST_NOT_MATCH, "success", "successful calls", rec, src)
-    add("s3:PutObject", MUST_NOT_MATCH, "success", "successful calls made by AWS services",
-        record("s3.amazonaws.com", "PutObject", ip="cloudtrail.amazonaws.com", read_only=False,
-               identity_block={"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"}, user_agent="cloudtrail.amazonaws.com",
-               request={"bucketName": "org-trail-logs", "key": f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2024/07/30/x.json.gz"},
-               n=next(n)))
-    add("logs:PutMetricFilter", MUST_NOT_MATCH, "success", "successful calls whose text mentions the codes",
-        record("logs.amazonaws.com", "PutMetricFilter", read_only=False,
-               request={"logGroupName": "aws-cloudtrail-logs", "filterName": "UnauthorizedAPICalls",
-                        "filterPattern": CIS_1_2,
-                        "metricTransformations": [{"metricName": "UnauthorizedAPICalls", "metricNamespace": "CISBenchmark",
-                                                   "metricValue": "1", "defaultValue": 0.0}]},
-               n=next(n)))
+    add(
+        "s3:PutObject",
+        MUST_NOT_MATCH,
+        "success",
+        "successful calls made by AWS services",
+        record(
+            "s3.amazonaws.com",
+            "PutObject",
+            ip="cloudtrail.amazonaws.com",
+            read_only=False,
+            identity_block={"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"},
+            user_agent="cloudtrail.amazonaws.com",
+            request={
+                "bucketName": "org-trail-logs",
+                "key": f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2024/07/30/x.json.gz",
+            },
+            n=next(n),
+        ),
+    )
+    add(
+        "logs:PutMetricFilter",
+        MUST_NOT_MATCH,
+        "success",
+        "successful calls whose text mentions the codes",
+        record(
+            "logs.amazonaws.com",
+            "PutMetricFilter",
+            read_only=False,
+            request={
+                "logGroupName": "aws-cloudtrail-logs",
+                "filterName": "UnauthorizedAPICalls",
+                "filterPattern": CIS_1_2,
+                "metricTransformations": [
+                    {
+                        "metricName": "UnauthorizedAPICalls",
+                        "metricNamespace": "CISBenchmark",
+                        "metricValue": "1",
+                        "defaultValue": 0.0,
+                    }
+                ],
+            },
+            n=next(n),
+        ),
+    )
 
     # --- errors that are not denials: throttling, validation, missing things ----
     for source, name, code in (
@@ -337,29 +565,89 @@ def _unauthorized() -> tuple[Probe, ...]:
         ("iam.amazonaws.com", "GetUser", "NoSuchEntityException"),
         ("cloudtrail.amazonaws.com", "StopLogging", "TrailNotFoundException"),
     ):
-        add(f"{source.split('.')[0]}:{name}", MUST_NOT_MATCH, code, "errors that are not denials",
-            record(source, name, error=code, read_only=name.startswith(("Describe", "Get", "Generate")), n=next(n)))
+        add(
+            f"{source.split('.')[0]}:{name}",
+            MUST_NOT_MATCH,
+            code,
+            "errors that are not denials",
+            record(source, name, error=code, read_only=name.startswith(("Describe", "Get", "Generate")), n=next(n)),
+        )
     rec, src = real("aws.persistence.iam-create-user-login-profile.json[1]")
-    add("iam:DeleteLoginProfile", MUST_NOT_MATCH, "EntityTemporarilyUnmodifiableException",
-        "errors that are not denials", rec, src)
-    add("signin:ConsoleLogin", MUST_NOT_MATCH, "failed sign-in", "failed console sign-ins (CIS 4.6's job)",
-        record("signin.amazonaws.com", "ConsoleLogin", who="IAMUser", caller="console", read_only=False,
-               event_type="AwsConsoleSignIn", message="Failed authentication", response={"ConsoleLogin": "Failure"},
-               user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-               n=next(n)) | {"errorMessage": "Failed authentication"}, SIGNIN_DOC)
+    add(
+        "iam:DeleteLoginProfile",
+        MUST_NOT_MATCH,
+        "EntityTemporarilyUnmodifiableException",
+        "errors that are not denials",
+        rec,
+        src,
+    )
+    add(
+        "signin:ConsoleLogin",
+        MUST_NOT_MATCH,
+        "failed sign-in",
+        "failed console sign-ins (CIS 4.6's job)",
+        record(
+            "signin.amazonaws.com",
+            "ConsoleLogin",
+            who="IAMUser",
+            caller="console",
+            read_only=False,
+            event_type="AwsConsoleSignIn",
+            message="Failed authentication",
+            response={"ConsoleLogin": "Failure"},
+            user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            n=next(n),
+        )
+        | {"errorMessage": "Failed authentication"},
+        SIGNIN_DOC,
+    )
 
     # --- may go either way: exactly what CIS 2.0 chose to exclude --------------
-    add("s3:HeadBucket", EITHER, "HeadBucket denial", "AccessDenied on HeadBucket",
-        record("s3.amazonaws.com", "HeadBucket", error="AccessDenied", message="Access Denied",
-               request={"bucketName": "someone-elses-bucket", "Host": "someone-elses-bucket.s3.us-east-1.amazonaws.com"},
-               n=next(n)))
-    add("s3:GetBucketAcl", EITHER, "log-delivery denial", "AccessDenied from delivery.logs.amazonaws.com",
-        record("s3.amazonaws.com", "GetBucketAcl", error="AccessDenied", message="Access Denied",
-               ip="delivery.logs.amazonaws.com", identity_block=_DELIVERY_IDENTITY, user_agent="delivery.logs.amazonaws.com",
-               request={"bucketName": "vpc-flow-logs-archive", "acl": ""}, n=next(n)))
-    add("sts:AssumeRole", EITHER, "denial without sourceIPAddress", "AccessDenied without sourceIPAddress",
-        record("sts.amazonaws.com", "AssumeRole", error="AccessDenied", ip=None,
-               message=_denied("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/audit"), n=next(n)))
+    add(
+        "s3:HeadBucket",
+        EITHER,
+        "HeadBucket denial",
+        "AccessDenied on HeadBucket",
+        record(
+            "s3.amazonaws.com",
+            "HeadBucket",
+            error="AccessDenied",
+            message="Access Denied",
+            request={"bucketName": "someone-elses-bucket", "Host": "someone-elses-bucket.s3.us-east-1.amazonaws.com"},
+            n=next(n),
+        ),
+    )
+    add(
+        "s3:GetBucketAcl",
+        EITHER,
+        "log-delivery denial",
+        "AccessDenied from delivery.logs.amazonaws.com",
+        record(
+            "s3.amazonaws.com",
+            "GetBucketAcl",
+            error="AccessDenied",
+            message="Access Denied",
+            ip="delivery.logs.amazonaws.com",
+            identity_block=_DELIVERY_IDENTITY,
+            user_agent="delivery.logs.amazonaws.com",
+            request={"bucketName": "vpc-flow-logs-archive", "acl": ""},
+            n=next(n),
+        ),
+    )
+    add(
+        "sts:AssumeRole",
+        EITHER,
+        "denial without sourceIPAddress",
+        "AccessDenied without sourceIPAddress",
+        record(
+            "sts.amazonaws.com",
+            "AssumeRole",
+            error="AccessDenied",
+            ip=None,
+            message=_denied("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/audit"),
+            n=next(n),
+        ),
+    )
     return tuple(probes)
 
 

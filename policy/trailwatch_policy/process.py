@@ -20,6 +20,7 @@ address space, touched only as deep as a call really goes. Measured with and wit
 interleaved starts): start, AnalyzeStack of 10k resources and resident memory unchanged
 (64 MB); virtual size +512 MB per gRPC thread (docs/policy-pack.md, "Deep documents").
 """
+
 from __future__ import annotations
 
 import gc

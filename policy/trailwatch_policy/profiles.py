@@ -3,6 +3,7 @@
 The pack's config schema lists them at start-up; importing the judge (the filter-pattern
 engine, the probes) there would cost every preview ~25 ms before it is needed.
 """
+
 from __future__ import annotations
 
 #: "meaning" judges what the pattern matches; a scanner profile additionally requires

@@ -8,6 +8,7 @@ or wrong-typed property becomes `None`, never an exception.
 
 Only resources of the types below are read (`TYPES`), so large stacks cost little.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,13 +67,17 @@ from trailwatch_policy.types import (
 from trailwatch_policy.where import of_arn, symbol
 
 # The engine's sentinels for values not known during preview (pulumi_policy.proxy).
-SENTINELS = frozenset({
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9", "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-    "030794c1-ac77-496b-92df-f27374a8bd58", "e48ece36-62e2-4504-bad9-02848725956a",
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
-})
-
+SENTINELS = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+        "030794c1-ac77-496b-92df-f27374a8bd58",
+        "e48ece36-62e2-4504-bad9-02848725956a",
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    }
+)
 
 
 # -- reading values safely -------------------------------------------------------------
@@ -257,8 +262,9 @@ def _provider_account(props: dict[str, Any], label: str) -> Any:
         return UNKNOWN
     if isinstance(allowed, list) and len(allowed) == 1 and isinstance(allowed[0], str):
         return allowed[0]  # the provider refuses to run in any other account
-    creds = [f"{k}={props[k]}" for k in ("profile", "accessKey", "sharedCredentialsFiles")
-             if isinstance(props.get(k), str)]
+    creds = [
+        f"{k}={props[k]}" for k in ("profile", "accessKey", "sharedCredentialsFiles") if isinstance(props.get(k), str)
+    ]
     if any(props.get(k) is UNKNOWN for k in ("profile", "accessKey")):
         return UNKNOWN
     return symbol("of the deployment's credentials" + (f" ({', '.join(creds)})" if creds else ""))
@@ -301,11 +307,14 @@ def _trail(r: _Res, native: bool) -> Trail:
     if ref.value is None and ref.sources:
         ref = Ref(UNKNOWN, ref.sources)
     return Trail(
-        id=r.urn, name=_str(r["trailName" if native else "name"]), log_group=ref,
+        id=r.urn,
+        name=_str(r["trailName" if native else "name"]),
+        log_group=ref,
         multi_region=_bool(r["isMultiRegionTrail"]),
         logging=_bool(r["isLogging" if native else "enableLogging"]),
         management_events=management_events(r["eventSelectors"], r["advancedEventSelectors"]),
-        excluded_sources=excluded_event_sources(r["eventSelectors"], r["advancedEventSelectors"]))
+        excluded_sources=excluded_event_sources(r["eventSelectors"], r["advancedEventSelectors"]),
+    )
 
 
 def autonamed(urn: str, name: object) -> bool:
@@ -319,9 +328,13 @@ def autonamed(urn: str, name: object) -> bool:
 
 def _log_group(r: _Res, native: bool) -> LogGroup:
     name = _str(r["logGroupName" if native else "name"])
-    return LogGroup(id=r.urn, name=name, arn=_str(r["arn"]),
-                    name_prefix=None if native else _str(r["namePrefix"]),
-                    autonamed=autonamed(r.urn, name))
+    return LogGroup(
+        id=r.urn,
+        name=name,
+        arn=_str(r["arn"]),
+        name_prefix=None if native else _str(r["namePrefix"]),
+        autonamed=autonamed(r.urn, name),
+    )
 
 
 def _transformation(m: Any, native: bool) -> MetricTransformation:
@@ -329,23 +342,37 @@ def _transformation(m: Any, native: bool) -> MetricTransformation:
         return MetricTransformation(UNKNOWN, UNKNOWN, UNKNOWN, dimensions=UNKNOWN)
     m = _dict(m)
     if native:
-        return MetricTransformation(_str(m.get("metricName")), _str(m.get("metricNamespace")),
-                                    _str(m.get("metricValue")), _num(m.get("defaultValue")),
-                                    _dimensions(m.get("dimensions")), _str(m.get("unit")))
-    return MetricTransformation(_str(m.get("name")), _str(m.get("namespace")),
-                                _str(m.get("value")), _num(m.get("defaultValue")),
-                                _dimensions(m.get("dimensions")), _str(m.get("unit")))
+        return MetricTransformation(
+            _str(m.get("metricName")),
+            _str(m.get("metricNamespace")),
+            _str(m.get("metricValue")),
+            _num(m.get("defaultValue")),
+            _dimensions(m.get("dimensions")),
+            _str(m.get("unit")),
+        )
+    return MetricTransformation(
+        _str(m.get("name")),
+        _str(m.get("namespace")),
+        _str(m.get("value")),
+        _num(m.get("defaultValue")),
+        _dimensions(m.get("dimensions")),
+        _str(m.get("unit")),
+    )
 
 
 def _metric_filter(r: _Res, native: bool) -> MetricFilter:
     raw = r["metricTransformations" if native else "metricTransformation"]
-    metrics = (_transformation(UNKNOWN, native),) if raw is UNKNOWN else tuple(
-        _transformation(m, native) for m in _list(raw))
+    metrics = (
+        (_transformation(UNKNOWN, native),) if raw is UNKNOWN else tuple(_transformation(m, native) for m in _list(raw))
+    )
     pattern = r["filterPattern" if native else "pattern"]
-    return MetricFilter(id=r.urn, name=_str(r["filterName" if native else "name"]),
-                        log_group=r.ref("logGroupName"),
-                        pattern=pattern if pattern is UNKNOWN or isinstance(pattern, str)
-                        else None, metrics=metrics)
+    return MetricFilter(
+        id=r.urn,
+        name=_str(r["filterName" if native else "name"]),
+        log_group=r.ref("logGroupName"),
+        pattern=pattern if pattern is UNKNOWN or isinstance(pattern, str) else None,
+        metrics=metrics,
+    )
 
 
 def _query(q: Any, native: bool) -> MetricQuery:
@@ -359,42 +386,67 @@ def _query(q: Any, native: bool) -> MetricQuery:
             metric = MetricStat(UNKNOWN, UNKNOWN, UNKNOWN)
         elif isinstance(stat, dict):
             inner = stat.get("metric")
-            inner = {"metricName": UNKNOWN, "namespace": UNKNOWN, "dimensions": UNKNOWN} \
-                if inner is UNKNOWN else _dict(inner)
-            metric = MetricStat(_str(inner.get("namespace")), _str(inner.get("metricName")),
-                                _str(stat.get("stat")), _num(stat.get("period")),
-                                _dimensions(inner.get("dimensions")), _str(stat.get("unit")))
+            inner = (
+                {"metricName": UNKNOWN, "namespace": UNKNOWN, "dimensions": UNKNOWN}
+                if inner is UNKNOWN
+                else _dict(inner)
+            )
+            metric = MetricStat(
+                _str(inner.get("namespace")),
+                _str(inner.get("metricName")),
+                _str(stat.get("stat")),
+                _num(stat.get("period")),
+                _dimensions(inner.get("dimensions")),
+                _str(stat.get("unit")),
+            )
     else:
         m = q.get("metric")
         if m is UNKNOWN:
             metric = MetricStat(UNKNOWN, UNKNOWN, UNKNOWN)
         elif isinstance(m, dict):
-            metric = MetricStat(_str(m.get("namespace")), _str(m.get("metricName")),
-                                _str(m.get("stat")), _num(m.get("period")),
-                                _dimensions(m.get("dimensions")), _str(m.get("unit")))
-    return MetricQuery(_str(q.get("id")), metric, _str(q.get("expression")),
-                       _bool(q.get("returnData")), _str(q.get("accountId")))
+            metric = MetricStat(
+                _str(m.get("namespace")),
+                _str(m.get("metricName")),
+                _str(m.get("stat")),
+                _num(m.get("period")),
+                _dimensions(m.get("dimensions")),
+                _str(m.get("unit")),
+            )
+    return MetricQuery(
+        _str(q.get("id")), metric, _str(q.get("expression")), _bool(q.get("returnData")), _str(q.get("accountId"))
+    )
 
 
 def _alarm(r: _Res, native: bool) -> Alarm:
     raw_queries = r["metrics" if native else "metricQueries"]
-    queries = (_query(UNKNOWN, native),) if raw_queries is UNKNOWN else tuple(
-        _query(q, native) for q in _list(raw_queries))
+    queries = (
+        (_query(UNKNOWN, native),) if raw_queries is UNKNOWN else tuple(_query(q, native) for q in _list(raw_queries))
+    )
     return Alarm(
-        id=r.urn, name=_str(r["alarmName" if native else "name"]),
-        namespace=_str(r["namespace"]), metric_name=_str(r["metricName"]),
-        dimensions=_dimensions(r["dimensions"]), statistic=_str(r["statistic"]),
-        extended_statistic=_str(r["extendedStatistic"]), period=_num(r["period"]),
-        queries=queries, threshold=_num(r["threshold"]),
+        id=r.urn,
+        name=_str(r["alarmName" if native else "name"]),
+        namespace=_str(r["namespace"]),
+        metric_name=_str(r["metricName"]),
+        dimensions=_dimensions(r["dimensions"]),
+        statistic=_str(r["statistic"]),
+        extended_statistic=_str(r["extendedStatistic"]),
+        period=_num(r["period"]),
+        queries=queries,
+        threshold=_num(r["threshold"]),
         comparison=_str(r["comparisonOperator"]),
         evaluation_periods=_num(r["evaluationPeriods"]),
         datapoints_to_alarm=_num(r["datapointsToAlarm"]),
         treat_missing_data=_str(r["treatMissingData"]),
-        actions_enabled=_bool(r["actionsEnabled"]), alarm_actions=r.refs("alarmActions"),
-        unit=_str(r["unit"]), threshold_metric_id=_str(r["thresholdMetricId"]),
+        actions_enabled=_bool(r["actionsEnabled"]),
+        alarm_actions=r.refs("alarmActions"),
+        unit=_str(r["unit"]),
+        threshold_metric_id=_str(r["thresholdMetricId"]),
         evaluate_low_sample_count_percentiles=_str(
-            r["evaluateLowSampleCountPercentile" if native else "evaluateLowSampleCountPercentiles"]),
-        arn=_str(r["arn"]), account=_account(r["arn"]))
+            r["evaluateLowSampleCountPercentile" if native else "evaluateLowSampleCountPercentiles"]
+        ),
+        arn=_str(r["arn"]),
+        account=_account(r["arn"]),
+    )
 
 
 def _account(arn: Any) -> Any:
@@ -406,9 +458,16 @@ def _account(arn: Any) -> Any:
 def _composite(r: _Res, native: bool) -> CompositeAlarm:
     rule = r.ref("alarmRule")
     return CompositeAlarm(
-        id=r.urn, name=_str(r["alarmName"]), rule=rule.value, rule_sources=r.sources("alarmRule"),
-        actions_enabled=_bool(r["actionsEnabled"]), alarm_actions=r.refs("alarmActions"),
-        suppressor=_str(r["actionsSuppressor"]), arn=_str(r["arn"]), account=_account(r["arn"]))
+        id=r.urn,
+        name=_str(r["alarmName"]),
+        rule=rule.value,
+        rule_sources=r.sources("alarmRule"),
+        actions_enabled=_bool(r["actionsEnabled"]),
+        alarm_actions=r.refs("alarmActions"),
+        suppressor=_str(r["actionsSuppressor"]),
+        arn=_str(r["arn"]),
+        account=_account(r["arn"]),
+    )
 
 
 def _document(r: _Res, key: str) -> tuple[Any, frozenset[str]]:
@@ -424,27 +483,42 @@ def _document(r: _Res, key: str) -> tuple[Any, frozenset[str]]:
 def _key(r: _Res, native: bool) -> Key:
     policy, sources = _document(r, "keyPolicy" if native else "policy")
     enabled = _bool(r["enabled" if native else "isEnabled"])
-    return Key(id=r.urn, key_id=_str(r["keyId"]), arn=_str(r["arn"]),
-               enabled=True if enabled is None else enabled, policy=policy,
-               policy_sources=sources)
+    return Key(
+        id=r.urn,
+        key_id=_str(r["keyId"]),
+        arn=_str(r["arn"]),
+        enabled=True if enabled is None else enabled,
+        policy=policy,
+        policy_sources=sources,
+    )
 
 
 def _topic(r: _Res, native: bool) -> Topic:
     # An unset policy is computed by the provider (unknown at preview): the default one.
     policy, sources = (None, frozenset()) if native else _document(r, "policy")
     key = r.ref("kmsMasterKeyId")
-    return Topic(id=r.urn, name=_str(r["topicName" if native else "name"]),
-                 arn=_str(r["topicArn" if native else "arn"]), kms_master_key_id=key.value,
-                 fifo=_bool(r["fifoTopic"]), policy=policy or None, policy_sources=sources,
-                 kms_key_sources=key.sources)
+    return Topic(
+        id=r.urn,
+        name=_str(r["topicName" if native else "name"]),
+        arn=_str(r["topicArn" if native else "arn"]),
+        kms_master_key_id=key.value,
+        fifo=_bool(r["fifoTopic"]),
+        policy=policy or None,
+        policy_sources=sources,
+        kms_key_sources=key.sources,
+    )
 
 
 def _subscription(r: _Res, native: bool) -> Subscription:
     filter_policy, _ = _document(r, "filterPolicy")
-    return Subscription(id=r.urn, topic=r.ref("topicArn" if native else "topic"),
-                        protocol=_str(r["protocol"]), endpoint=_str(r["endpoint"]),
-                        filter_policy=filter_policy or None,
-                        filter_policy_scope=_str(r["filterPolicyScope"]))
+    return Subscription(
+        id=r.urn,
+        topic=r.ref("topicArn" if native else "topic"),
+        protocol=_str(r["protocol"]),
+        endpoint=_str(r["endpoint"]),
+        filter_policy=filter_policy or None,
+        filter_policy_scope=_str(r["filterPolicyScope"]),
+    )
 
 
 def _inline_subscriptions(r: _Res, where: Where) -> list[Subscription]:
@@ -452,34 +526,47 @@ def _inline_subscriptions(r: _Res, where: Where) -> list[Subscription]:
     (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topic.html)."""
     raw = r["subscription"]
     if raw is UNKNOWN:
-        return [Subscription(id=r.urn, topic=Ref(None, frozenset({r.urn})), protocol=UNKNOWN,
-                             endpoint=UNKNOWN, where=where)]
+        return [
+            Subscription(id=r.urn, topic=Ref(None, frozenset({r.urn})), protocol=UNKNOWN, endpoint=UNKNOWN, where=where)
+        ]
     out = []
     for entry in _list(raw):
         entry = {"protocol": UNKNOWN, "endpoint": UNKNOWN} if entry is UNKNOWN else _dict(entry)
-        out.append(Subscription(id=r.urn,
-                                topic=Ref(None, frozenset({r.urn})),
-                                protocol=_str(entry.get("protocol")),
-                                endpoint=_str(entry.get("endpoint")), where=where))
+        out.append(
+            Subscription(
+                id=r.urn,
+                topic=Ref(None, frozenset({r.urn})),
+                protocol=_str(entry.get("protocol")),
+                endpoint=_str(entry.get("endpoint")),
+                where=where,
+            )
+        )
     return out
 
 
 _CONVERTERS = {
-    TRAIL: (_trail, False), N_TRAIL: (_trail, True),
-    LOG_GROUP: (_log_group, False), N_LOG_GROUP: (_log_group, True),
-    METRIC_FILTER: (_metric_filter, False), N_METRIC_FILTER: (_metric_filter, True),
-    ALARM: (_alarm, False), N_ALARM: (_alarm, True),
-    TOPIC: (_topic, False), N_TOPIC: (_topic, True),
-    SUBSCRIPTION: (_subscription, False), N_SUBSCRIPTION: (_subscription, True),
-    COMPOSITE_ALARM: (_composite, False), N_COMPOSITE_ALARM: (_composite, True),
-    KMS_KEY: (_key, False), N_KMS_KEY: (_key, True),
+    TRAIL: (_trail, False),
+    N_TRAIL: (_trail, True),
+    LOG_GROUP: (_log_group, False),
+    N_LOG_GROUP: (_log_group, True),
+    METRIC_FILTER: (_metric_filter, False),
+    N_METRIC_FILTER: (_metric_filter, True),
+    ALARM: (_alarm, False),
+    N_ALARM: (_alarm, True),
+    TOPIC: (_topic, False),
+    N_TOPIC: (_topic, True),
+    SUBSCRIPTION: (_subscription, False),
+    N_SUBSCRIPTION: (_subscription, True),
+    COMPOSITE_ALARM: (_composite, False),
+    N_COMPOSITE_ALARM: (_composite, True),
+    KMS_KEY: (_key, False),
+    N_KMS_KEY: (_key, True),
 }
 _ATTACHED = frozenset({TOPIC_POLICY, N_TOPIC_POLICY, KMS_ALIAS, N_KMS_ALIAS, KMS_KEY_POLICY})
 TYPES = frozenset(_CONVERTERS) | _ATTACHED
 
 
-def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
-                          unreadable: dict[str, str]) -> list[Topic]:
+def _apply_topic_policies(topics: list[Topic], policies: list[_Res], unreadable: dict[str, str]) -> list[Topic]:
     """A TopicPolicy replaces its topic's policy: decide whether CloudWatch may publish.
 
     The policy points at its topic like any reference: by dependency, or by a literal ARN,
@@ -499,15 +586,14 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res],
             document = read_policy(document)
         except Exception as exc:  # noqa: BLE001 -- the topics it governs cannot be verified
             from trailwatch_policy.findings import cut, failure
-            why = (f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: "
-                   f"{failure(exc)}")
+
+            why = f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: {failure(exc)}"
             document = UNKNOWN
         for ref in refs:
             for topic in index.resolve(ref, sns_topic_name_from_arn):
                 i = position[topic.id]
                 governed = _own_arn(document, sources, topics[i])
-                topics[i] = replace(topics[i], policy=UNKNOWN if governed is None else governed,
-                                    policy_sources=sources)
+                topics[i] = replace(topics[i], policy=UNKNOWN if governed is None else governed, policy_sources=sources)
                 if why is not None:
                     unreadable[topic.id] = why
     return topics
@@ -530,8 +616,11 @@ def _own_arn(document: Any, sources: frozenset[str], topic: Topic) -> Any:
         return document
     # The ARN itself, else a pattern the policy evaluation matches by the topic's name
     # (iam_policy: an unknown ARN is judged by its last segment, or as unknown context).
-    own = topic.arn if isinstance(topic.arn, str) else (
-        f"arn:*:sns:*:*:{topic.name}" if isinstance(topic.name, str) else "arn:*:sns:*:*:*")
+    own = (
+        topic.arn
+        if isinstance(topic.arn, str)
+        else (f"arn:*:sns:*:*:{topic.name}" if isinstance(topic.name, str) else "arn:*:sns:*:*:*")
+    )
 
     def resolved(statement: Any) -> Any:
         if not isinstance(statement, dict) or "Resource" not in statement:
@@ -567,8 +656,7 @@ def _apply_key_extras(keys: list[Key], extras: list[_Res]) -> list[Key]:
         for i in targets:
             if extra.type == KMS_KEY_POLICY:
                 policy, sources = _document(extra, "policy")
-                keys[i] = replace(keys[i], policy=UNKNOWN if policy is None else policy,
-                                  policy_sources=sources)
+                keys[i] = replace(keys[i], policy=UNKNOWN if policy is None else policy, policy_sources=sources)
             else:
                 name = _str(extra["aliasName" if extra.type == N_KMS_ALIAS else "name"])
                 if isinstance(name, str):
@@ -580,41 +668,77 @@ def _identity(r: _Res, kind: str, native: bool) -> Any:
     """What links a resource whose properties could not be read: its URN, and its name,
     ARN and references where those still read; every other value UNKNOWN (so no rule
     passes it: the chain reports it "cannot be verified", see chain.evaluate)."""
+
     def safe(read: Any, default: Any = UNKNOWN) -> Any:
         try:
             return read()
         except Exception:  # noqa: BLE001 -- this one value stays unknown
             return default
 
-    name = safe(lambda: _str(r[{TRAIL: "name", N_TRAIL: "trailName", LOG_GROUP: "name",
-                                N_LOG_GROUP: "logGroupName", METRIC_FILTER: "name",
-                                N_METRIC_FILTER: "filterName", ALARM: "name",
-                                N_ALARM: "alarmName", TOPIC: "name", N_TOPIC: "topicName",
-                                }.get(kind, "name")]))
-    unknown_ref = Ref(UNKNOWN, safe(lambda: frozenset().union(*(r.sources(k) for k in r._deps)),
-                                    frozenset()))
+    name = safe(
+        lambda: _str(
+            r[
+                {
+                    TRAIL: "name",
+                    N_TRAIL: "trailName",
+                    LOG_GROUP: "name",
+                    N_LOG_GROUP: "logGroupName",
+                    METRIC_FILTER: "name",
+                    N_METRIC_FILTER: "filterName",
+                    ALARM: "name",
+                    N_ALARM: "alarmName",
+                    TOPIC: "name",
+                    N_TOPIC: "topicName",
+                }.get(kind, "name")
+            ]
+        )
+    )
+    unknown_ref = Ref(UNKNOWN, safe(lambda: frozenset().union(*(r.sources(k) for k in r._deps)), frozenset()))
     if kind in (TRAIL, N_TRAIL):
         key = "cloudWatchLogsLogGroupArn" if native else "cloudWatchLogsGroupArn"
-        return Trail(id=r.urn, name=name, log_group=safe(lambda: r.ref(key), unknown_ref),
-                     multi_region=UNKNOWN, logging=UNKNOWN, management_events=UNKNOWN)
+        return Trail(
+            id=r.urn,
+            name=name,
+            log_group=safe(lambda: r.ref(key), unknown_ref),
+            multi_region=UNKNOWN,
+            logging=UNKNOWN,
+            management_events=UNKNOWN,
+        )
     if kind in (LOG_GROUP, N_LOG_GROUP):
         return LogGroup(id=r.urn, name=name, arn=safe(lambda: _str(r["arn"])))
     if kind in (METRIC_FILTER, N_METRIC_FILTER):
-        return MetricFilter(id=r.urn, name=name,
-                            log_group=safe(lambda: r.ref("logGroupName"), unknown_ref),
-                            pattern=UNKNOWN, metrics=(_transformation(UNKNOWN, native),))
+        return MetricFilter(
+            id=r.urn,
+            name=name,
+            log_group=safe(lambda: r.ref("logGroupName"), unknown_ref),
+            pattern=UNKNOWN,
+            metrics=(_transformation(UNKNOWN, native),),
+        )
     if kind in (ALARM, N_ALARM):
-        return Alarm(id=r.urn, name=name, namespace=UNKNOWN, metric_name=UNKNOWN,
-                     alarm_actions=safe(lambda: r.refs("alarmActions"), (unknown_ref,)))
+        return Alarm(
+            id=r.urn,
+            name=name,
+            namespace=UNKNOWN,
+            metric_name=UNKNOWN,
+            alarm_actions=safe(lambda: r.refs("alarmActions"), (unknown_ref,)),
+        )
     if kind in (TOPIC, N_TOPIC):
-        return Topic(id=r.urn, name=name, arn=safe(lambda: _str(r["topicArn" if native else "arn"])),
-                     kms_master_key_id=UNKNOWN, cloudwatch_can_publish=UNKNOWN)
-    return Subscription(id=r.urn, topic=safe(lambda: r.ref("topicArn" if native else "topic"),
-                                             unknown_ref), protocol=UNKNOWN, endpoint=UNKNOWN)
+        return Topic(
+            id=r.urn,
+            name=name,
+            arn=safe(lambda: _str(r["topicArn" if native else "arn"])),
+            kms_master_key_id=UNKNOWN,
+            cloudwatch_can_publish=UNKNOWN,
+        )
+    return Subscription(
+        id=r.urn,
+        topic=safe(lambda: r.ref("topicArn" if native else "topic"), unknown_ref),
+        protocol=UNKNOWN,
+        endpoint=UNKNOWN,
+    )
 
 
-def inventory(resources: Iterable[Any],
-              unreadable: dict[str, str] | None = None) -> Inventory:
+def inventory(resources: Iterable[Any], unreadable: dict[str, str] | None = None) -> Inventory:
     """The control's resources of a stack, in registration order.
 
     A resource whose properties cannot be read (a document nested too deep to decode, an
@@ -623,9 +747,11 @@ def inventory(resources: Iterable[Any],
     `chain.evaluate` to report it alone as "cannot be verified".
     """
     from trailwatch_policy.findings import failure
+
     unreadable = {} if unreadable is None else unreadable
-    buckets: dict[type, list[Any]] = {t: [] for t in (Trail, LogGroup, MetricFilter, Alarm,
-                                                      Topic, Subscription, CompositeAlarm, Key)}
+    buckets: dict[type, list[Any]] = {
+        t: [] for t in (Trail, LogGroup, MetricFilter, Alarm, Topic, Subscription, CompositeAlarm, Key)
+    }
     policies: list[_Res] = []
     providers: dict[str, Where] = {}
     key_extras: list[_Res] = []
@@ -657,12 +783,15 @@ def inventory(resources: Iterable[Any],
         # AWS::SNS::Topic's inline `Subscription` list: real subscriptions
         buckets[Subscription].extend(inline)
     return Inventory(
-        trails=tuple(buckets[Trail]), log_groups=tuple(buckets[LogGroup]),
-        filters=tuple(buckets[MetricFilter]), alarms=tuple(buckets[Alarm]),
+        trails=tuple(buckets[Trail]),
+        log_groups=tuple(buckets[LogGroup]),
+        filters=tuple(buckets[MetricFilter]),
+        alarms=tuple(buckets[Alarm]),
         topics=tuple(_apply_topic_policies(buckets[Topic], policies, unreadable)),
         subscriptions=tuple(buckets[Subscription]),
         composite_alarms=tuple(buckets[CompositeAlarm]),
-        keys=tuple(_apply_key_extras(buckets[Key], key_extras)))
+        keys=tuple(_apply_key_extras(buckets[Key], key_extras)),
+    )
 
 
 def metric_filter_pattern(resource_type: str, props: Any) -> Any:
@@ -673,8 +802,10 @@ def metric_filter_pattern(resource_type: str, props: Any) -> Any:
 
 def trail_of(resource_type: str, urn: str, props: Any) -> Trail:
     """A trail read from resource-policy args (no property dependencies there)."""
+
     class _Args:
         pass
+
     args = _Args()
     args.resource_type, args.urn, args.props = resource_type, urn, props  # type: ignore[attr-defined]
     return _trail(_Res(args), resource_type == N_TRAIL)

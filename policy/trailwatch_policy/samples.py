@@ -5,6 +5,7 @@ The probes (probes.py, control_probes.py) and the ordinary-traffic corpus (ordin
 from these where a real record of the call exists; the pack cannot read tests/, so the records
 live here. tests/test_controls.py checks each copy is identical to its file. Key: "<file>[<index>]".
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -18,6 +18,7 @@ user which of them a (correct) pattern will satisfy; ``control.md`` has the anch
   ``errorCode\\s*=\\s*"AccessDenied\\*"``, ``sourceIPAddress\\s*!=\\s*"delivery.logs.amazonaws.com"``,
   ``eventName\\s*!=\\s*"HeadBucket"`` (the CIS 1.4+/2.0 exclusions, values quoted).
 """
+
 from __future__ import annotations
 
 import re
@@ -116,6 +117,7 @@ def scanner_verdicts(text: str) -> dict[str, bool]:
     scanner sees it -- and the regexes above are not run on it (Prowler's `.+` makes a
     1 MB text take most of a minute)."""
     from trailwatch_policy.filter_pattern import MAX_LENGTH
+
     if not isinstance(text, str) or len(text) > MAX_LENGTH:
         return {name: False for name in SCANNERS}
     return {name: accepts(text) for name, accepts in SCANNERS.items()}

@@ -12,15 +12,23 @@ It depends on the SDK's private names, so it is checked against the pinned versi
 (policy/requirements.txt): anything missing leaves the SDK as it is (correct, only slower).
 TRAILWATCH_SDK_PER_POLICY=1 turns it off (the tests compare both ways).
 """
+
 from __future__ import annotations
 
 import os
 from typing import Any, cast
 
 SUPPORTED = ("1.21.0",)
-_PRIVATE = ("_configure_runtime_settings", "_get_enforcement_level", "_create_report_violation",
-            "_get_resource_options", "_get_provider_resource", "_get_policy_config",
-            "_map_enforcement_level", "AnalyzeStack")
+_PRIVATE = (
+    "_configure_runtime_settings",
+    "_get_enforcement_level",
+    "_create_report_violation",
+    "_get_resource_options",
+    "_get_provider_resource",
+    "_get_policy_config",
+    "_map_enforcement_level",
+    "AnalyzeStack",
+)
 
 
 def share_stack_deserialization() -> bool:
@@ -72,12 +80,14 @@ def share_stack_deserialization() -> bool:
                 continue
             if level == sdk.EnforcementLevel.REMEDIATE:
                 level = sdk.EnforcementLevel.MANDATORY
-            report_violation = self._create_report_violation(response, policy.name, policy.description,
-                                                             level, policy.severity)
+            report_violation = self._create_report_violation(
+                response, policy.name, policy.description, level, policy.severity
+            )
             if resources is None:
                 resources = resources_of(self, request)
-            args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name),
-                                           self._PolicyAnalyzerServicer__stack_tags)
+            args = sdk.StackValidationArgs(
+                resources, self._get_policy_config(policy.name), self._PolicyAnalyzerServicer__stack_tags
+            )
             try:
                 result = policy.validate(args, report_violation)
                 if sdk.isawaitable(result):
@@ -86,15 +96,24 @@ def share_stack_deserialization() -> bool:
                     loop.run_until_complete(task)
                     loop.close()
             except sdk.UnknownValueError as e:
-                response.diagnostics.append(sdk.proto.AnalyzeDiagnostic(
-                    policyName=policy.name, policyPackName=name, policyPackVersion=pack_version,
-                    message=(f"can't run policy '{policy.name}' from policy pack "
-                             f"'{name}@v{pack_version}' during preview: {e.message}"),
-                    urn="", description=policy.description,
-                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY)))
+                response.diagnostics.append(
+                    sdk.proto.AnalyzeDiagnostic(
+                        policyName=policy.name,
+                        policyPackName=name,
+                        policyPackVersion=pack_version,
+                        message=(
+                            f"can't run policy '{policy.name}' from policy pack "
+                            f"'{name}@v{pack_version}' during preview: {e.message}"
+                        ),
+                        urn="",
+                        description=policy.description,
+                        enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+                    )
+                )
             except sdk._NotApplicableError as e:
-                response.not_applicable.append(sdk.proto.PolicyNotApplicable(
-                    policy_name=policy.name, reason=e.reason or ""))
+                response.not_applicable.append(
+                    sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+                )
         return response
 
     AnalyzeStack.trailwatch_shared = True  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ Rules modelled: exact strings and numbers, `prefix`, `suffix`, `equals-ignore-ca
 `anything-but` (values or a prefix), `exists`, `numeric`, `$or`. Anything else, or a body
 field whose value trailwatch does not know, is "cannot be verified". Pure.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -70,8 +71,7 @@ def _rule(rule: Any, value: Any) -> object:
 def _numeric(arg: list[Any], value: Any) -> object:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return False
-    ops = {"=": float.__eq__, "<": float.__lt__, "<=": float.__le__, ">": float.__gt__,
-           ">=": float.__ge__}
+    ops = {"=": float.__eq__, "<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
     for i in range(0, len(arg) - 1, 2):
         op, bound = arg[i], arg[i + 1]
         if op not in ops or not isinstance(bound, (int, float)):
@@ -99,11 +99,11 @@ def _matches(policy: Mapping[str, Any], message: Any, nested: bool) -> object:
         if key == "$or":
             if not isinstance(rules, list):
                 return UNKNOWN
-            results.append(_any([_matches(p, message, nested) if isinstance(p, dict) else UNKNOWN
-                                 for p in rules]))
+            results.append(_any([_matches(p, message, nested) if isinstance(p, dict) else UNKNOWN for p in rules]))
             continue
-        value = message.get(key, _ABSENT) if isinstance(message, Mapping) else (
-            UNKNOWN if message is UNKNOWN else _ABSENT)
+        value = (
+            message.get(key, _ABSENT) if isinstance(message, Mapping) else (UNKNOWN if message is UNKNOWN else _ABSENT)
+        )
         if isinstance(rules, dict):
             if not nested:
                 return UNKNOWN

@@ -1,6 +1,7 @@
 """CIS audit steps 1-3 for a trail that feeds CloudWatch Logs: multi-region, logging,
 management events read and write. Pure: no Pulumi imports.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -160,7 +161,7 @@ def lost_sources(control: Control, excluded: Sequence[str]) -> tuple[str, ...]:
     out: list[str] = []
     for item in excluded:
         if item.startswith(ONLY):
-            kept = {s.strip() for s in item[len(ONLY):].split(",")}
+            kept = {s.strip() for s in item[len(ONLY) :].split(",")}
             if any(s not in kept for s in sources):
                 out.append(item)
         elif item in sources:
@@ -172,25 +173,33 @@ def _excluded_problem(sources: tuple[str, ...], control: Control | None) -> Prob
     """The trail excludes management event sources: the controls whose events come from them
     lose events (one control: about it; None: naming every control of the table that does)."""
     shown = ", ".join(sources)
-    fix = ("remove exclude_management_event_sources from the trail's event selectors (or "
-           "set it to []); with advanced selectors, drop the eventSource not_equals field")
+    fix = (
+        "remove exclude_management_event_sources from the trail's event selectors (or "
+        "set it to []); with advanced selectors, drop the eventSource not_equals field"
+    )
     them = "that service" if len(sources) == 1 else "those services"
     if control is not None:
         lost = lost_sources(control, sources)
         if not lost:
             return None
         return Problem(
-            "fail", "trail-excludes-event-sources",
+            "fail",
+            "trail-excludes-event-sources",
             f"the trail's event selectors exclude the management events of {', '.join(lost)}: "
             f"{control.what} recorded by {them} are never logged, so the metric filter never "
-            f"counts them ({control.label()})", fix)
+            f"counts them ({control.label()})",
+            fix,
+        )
     losing = [c for c in table().rows if lost_sources(c, sources)]
     return Problem(
-        "fail", "trail-excludes-event-sources",
+        "fail",
+        "trail-excludes-event-sources",
         f"the trail's event selectors exclude the management events of {shown}: events of "
         f"{them} are never logged, so the metric filters of "
         + "; ".join(f"CIS {c.id} ({c.what})" for c in losing)
-        + " never count them", fix)
+        + " never count them",
+        fix,
+    )
 
 
 def trail_problems(trail: Trail, control: Control | None = None) -> list[Problem]:
@@ -203,40 +212,64 @@ def trail_problems(trail: Trail, control: Control | None = None) -> list[Problem
     """
     problems: list[Problem] = []
     if trail.multi_region is UNKNOWN:
-        problems.append(Problem("unknown", "trail-not-multi-region",
-                                "isMultiRegionTrail is not known yet", "is_multi_region_trail=True"))
+        problems.append(
+            Problem(
+                "unknown", "trail-not-multi-region", "isMultiRegionTrail is not known yet", "is_multi_region_trail=True"
+            )
+        )
     elif trail.multi_region is not True:
-        problems.append(Problem(
-            "fail", "trail-not-multi-region",
-            "the trail records one region only: unauthorized calls in other regions never "
-            "reach the log group", "is_multi_region_trail=True"))
+        problems.append(
+            Problem(
+                "fail",
+                "trail-not-multi-region",
+                "the trail records one region only: unauthorized calls in other regions never reach the log group",
+                "is_multi_region_trail=True",
+            )
+        )
     if trail.logging is UNKNOWN:
-        problems.append(Problem("unknown", "trail-not-logging",
-                                "enableLogging is not known yet", "enable_logging=True"))
+        problems.append(
+            Problem("unknown", "trail-not-logging", "enableLogging is not known yet", "enable_logging=True")
+        )
     elif trail.logging is False:
-        problems.append(Problem(
-            "fail", "trail-not-logging",
-            "the trail is not logging: no event reaches the log group",
-            "enable_logging=True (or leave it unset)"))
+        problems.append(
+            Problem(
+                "fail",
+                "trail-not-logging",
+                "the trail is not logging: no event reaches the log group",
+                "enable_logging=True (or leave it unset)",
+            )
+        )
     events = trail.management_events
     if isinstance(events, Unknown):  # `is UNKNOWN`, in the form mypy narrows
-        problems.append(Problem("unknown", "trail-management-events",
-                                "the trail's event selectors are not known yet",
-                                "no event selectors, or include_management_events=True with "
-                                'read_write_type="All"'))
+        problems.append(
+            Problem(
+                "unknown",
+                "trail-management-events",
+                "the trail's event selectors are not known yet",
+                'no event selectors, or include_management_events=True with read_write_type="All"',
+            )
+        )
     elif events not in ("all", None):
-        problems.append(Problem(
-            "fail", "trail-management-events",
-            f"the trail records {'no' if events == 'none' else events + '-only'} management "
-            "events: denied API calls are management events, so some never reach the log group",
-            'event_selectors=[aws.cloudtrail.TrailEventSelectorArgs(include_management_events=True, '
-            'read_write_type="All")] (or no selectors)'))
+        problems.append(
+            Problem(
+                "fail",
+                "trail-management-events",
+                f"the trail records {'no' if events == 'none' else events + '-only'} management "
+                "events: denied API calls are management events, so some never reach the log group",
+                "event_selectors=[aws.cloudtrail.TrailEventSelectorArgs(include_management_events=True, "
+                'read_write_type="All")] (or no selectors)',
+            )
+        )
     sources = trail.excluded_sources
     if isinstance(sources, Unknown):
-        problems.append(Problem("unknown", "trail-excludes-event-sources",
-                                "which management event sources the trail's selectors exclude "
-                                "is not known yet", "exclude_management_event_sources=[] "
-                                "(or leave it unset)"))
+        problems.append(
+            Problem(
+                "unknown",
+                "trail-excludes-event-sources",
+                "which management event sources the trail's selectors exclude is not known yet",
+                "exclude_management_event_sources=[] (or leave it unset)",
+            )
+        )
     elif sources:
         problem = _excluded_problem(tuple(sources), control)
         if problem is not None:

@@ -3,6 +3,7 @@
 Kept apart from the glue in `resources.py` so the pack can tell whether a stack has
 anything to check before it imports the evaluation at all.
 """
+
 from __future__ import annotations
 
 TRAIL = "aws:cloudtrail/trail:Trail"

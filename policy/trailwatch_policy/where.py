@@ -17,6 +17,7 @@ Each coordinate is one of:
 - None: not modelled (the audit reads one account and Region at a time): always the same.
 Pure: no Pulumi imports.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,19 @@ class _Placed(Protocol):
 
 T = TypeVar("T", bound=_Placed)
 
-__all__ = ["ANYWHERE", "Where", "Relation", "relation", "describe", "of_arn", "symbol", "is_symbol",
-           "placed", "PLACE_FIX", "bind_accounts"]
+__all__ = [
+    "ANYWHERE",
+    "Where",
+    "Relation",
+    "relation",
+    "describe",
+    "of_arn",
+    "symbol",
+    "is_symbol",
+    "placed",
+    "PLACE_FIX",
+    "bind_accounts",
+]
 
 Relation = Literal["same", "different", "unknown"]
 
@@ -74,10 +86,13 @@ def describe(where: Where, versus: Where | None = None) -> str:
     """Human text: `account 111122223333, Region us-east-1` (symbols and unknowns worded);
     with `versus`, only what differs from it (the whole place when nothing does)."""
     if versus is not None:
-        kept = Where(where.account if where.account != versus.account else None,
-                     where.region if where.region != versus.region else None)
+        kept = Where(
+            where.account if where.account != versus.account else None,
+            where.region if where.region != versus.region else None,
+        )
         if kept != ANYWHERE:
             where = kept
+
     def one(label: str, value: object) -> str | None:
         if value is None:
             return None
@@ -85,6 +100,7 @@ def describe(where: Where, versus: Where | None = None) -> str:
             return f"{label} not known until deployment"
         text = str(value)
         return f"the {label} {text[1:]}" if is_symbol(text) else f"{label} {text}"
+
     parts = [one("account", where.account), one("Region", where.region)]
     return ", ".join(p for p in parts if p) or "an unmodelled place"
 
@@ -126,8 +142,10 @@ def placed(ref: Ref, referrer: Where, target_id: str, target: Where, by_name: bo
     return found
 
 
-PLACE_FIX = ("create both with the same provider (opts=pulumi.ResourceOptions(provider=...)) "
-             "or the same `region=`, or name the exact resource (log_group.name, topic.arn)")
+PLACE_FIX = (
+    "create both with the same provider (opts=pulumi.ResourceOptions(provider=...)) "
+    "or the same `region=`, or name the exact resource (log_group.name, topic.arn)"
+)
 
 
 def short(resource_id: str) -> str:
@@ -137,8 +155,10 @@ def short(resource_id: str) -> str:
 
 def unsure(what: str, here: Where, target: str, there: Where) -> str:
     """Why a link is "cannot be verified": the two places as far as they are known."""
-    return (f"{what} ({describe(here, there)}) and {target} ({describe(there, here)}) are not provably in "
-            "one account and Region, and AWS links them only there")
+    return (
+        f"{what} ({describe(here, there)}) and {target} ({describe(there, here)}) are not provably in "
+        "one account and Region, and AWS links them only there"
+    )
 
 
 def ref_where(ref: Ref, referrer: Where) -> Where:
@@ -173,7 +193,14 @@ def bind_accounts(inv: Inventory) -> Inventory:
                 item = replace(item, where=Where(binding[account], where.region))  # type: ignore[type-var]
             out.append(item)
         return tuple(out)
-    return replace(inv, trails=bound(inv.trails), log_groups=bound(inv.log_groups),
-                   filters=bound(inv.filters), alarms=bound(inv.alarms),
-                   topics=bound(inv.topics), subscriptions=bound(inv.subscriptions),
-                   composite_alarms=bound(inv.composite_alarms))
+
+    return replace(
+        inv,
+        trails=bound(inv.trails),
+        log_groups=bound(inv.log_groups),
+        filters=bound(inv.filters),
+        alarms=bound(inv.alarms),
+        topics=bound(inv.topics),
+        subscriptions=bound(inv.subscriptions),
+        composite_alarms=bound(inv.composite_alarms),
+    )

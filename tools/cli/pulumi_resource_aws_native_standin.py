@@ -13,6 +13,7 @@ TRAILWATCH_STANDIN_INVOKE_RESULTS).
 
 Started by the CLI as `pulumi-resource-aws-native [flags] ENGINE_ADDRESS`; prints its port first.
 """
+
 from __future__ import annotations
 
 import sys

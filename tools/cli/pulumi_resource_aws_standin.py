@@ -11,6 +11,7 @@ getCallerIdentity, getRegion, iam.getPolicyDocument, the lookups... as `trailwat
 
 Started by the CLI as `pulumi-resource-aws [flags] ENGINE_ADDRESS`; prints its port first.
 """
+
 from __future__ import annotations
 
 import sys

@@ -24,6 +24,7 @@ difference left is the engine's own:
 
 Started by the CLI as `pulumi-resource-<name> [flags] ENGINE_ADDRESS`; prints its port first.
 """
+
 from __future__ import annotations
 
 import json
@@ -72,8 +73,9 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def __init__(self, package: str, version: str, env: Mapping[str, str] = os.environ) -> None:
         self.package = package
         self.version = version
-        self.default = invokes.AwsContext(account_id=env.get("TRAILWATCH_STANDIN_ACCOUNT_ID", DEFAULT_ACCOUNT),
-                                          region="us-east-1")
+        self.default = invokes.AwsContext(
+            account_id=env.get("TRAILWATCH_STANDIN_ACCOUNT_ID", DEFAULT_ACCOUNT), region="us-east-1"
+        )
         self.autonames = env.get("TRAILWATCH_STANDIN_AUTONAMES", "provider")
         self.given = invoke_results(env)
         self.inputs: dict[str, Any] = {}
@@ -95,19 +97,26 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Configure(self, request, context):  # noqa: N802
         prefix = f"{self.package}:config:"
-        inputs = {key[len(prefix):]: value for key, value in request.variables.items() if key.startswith(prefix)}
+        inputs = {key[len(prefix) :]: value for key, value in request.variables.items() if key.startswith(prefix)}
         inputs.update(_dict(request.args))
         self.inputs = inputs
         return provider_pb2.ConfigureResponse(
-            acceptSecrets=True, supportsPreview=True, acceptResources=True, acceptOutputs=False)
+            acceptSecrets=True, supportsPreview=True, acceptResources=True, acceptOutputs=False
+        )
 
     def Check(self, request, context):  # noqa: N802
         type_token, name = request.type, request.name
         if not type_token or not name:
             type_token, name = type_and_name(request.urn)
         shape = shape_for_token(type_token)
-        checked = autoname.apply(type_token, name, request.urn, _dict(request.news),
-                                 shape.optional_inputs if shape else set(), self.autonames)
+        checked = autoname.apply(
+            type_token,
+            name,
+            request.urn,
+            _dict(request.news),
+            shape.optional_inputs if shape else set(),
+            self.autonames,
+        )
         return provider_pb2.CheckResponse(inputs=_struct(checked))
 
     def Diff(self, request, context):  # noqa: N802
@@ -115,9 +124,10 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Create(self, request, context):  # noqa: N802
         if not request.preview:
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
-                          f"pulumi-resource-{self.package} here is trailwatch's test stand-in: "
-                          "it previews, it never creates")
+            context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"pulumi-resource-{self.package} here is trailwatch's test stand-in: it previews, it never creates",
+            )
         type_token = request.type or type_and_name(request.urn)[0]
         outputs = _dict(request.properties)
         shape = shape_for_token(type_token)
@@ -152,8 +162,10 @@ def serve(package: str, version: str) -> int:
     try:
         provider = StandInProvider(package, version)
     except EngineError as exc:  # a bad TRAILWATCH_STANDIN_INVOKE_RESULTS item: one line, no traceback
-        print(f"pulumi-resource-{package} (trailwatch stand-in): TRAILWATCH_STANDIN_INVOKE_RESULTS: {exc}",
-              file=sys.stderr)
+        print(
+            f"pulumi-resource-{package} (trailwatch stand-in): TRAILWATCH_STANDIN_INVOKE_RESULTS: {exc}",
+            file=sys.stderr,
+        )
         return 2
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider, server)

@@ -20,6 +20,7 @@ Cost per account must stay flat across an organisation of hundreds of accounts:
 botocore sessions are not documented as thread-safe for client creation, so clients are
 created under one lock; the clients themselves are thread-safe.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,12 @@ class Connection:
 
     def probe_config(self) -> Config:
         """The start-up reachability check: one attempt, short timeouts."""
-        return Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5,
-                      read_timeout=20, user_agent_extra="trailwatch-audit")
+        return Config(
+            retries={"mode": "standard", "total_max_attempts": 1},
+            connect_timeout=5,
+            read_timeout=20,
+            user_agent_extra="trailwatch-audit",
+        )
 
 
 class Limits:
@@ -93,8 +98,14 @@ class Limits:
 class Account:
     """One audited account: its credentials, its clients, and the role it was reached through."""
 
-    def __init__(self, session: Session, connection: Connection, role_arn: str | None = None,
-                 credentials: dict[str, str] | None = None, limits: Limits | None = None):
+    def __init__(
+        self,
+        session: Session,
+        connection: Connection,
+        role_arn: str | None = None,
+        credentials: dict[str, str] | None = None,
+        limits: Limits | None = None,
+    ):
         self._session = session
         self._connection = connection
         self._config = connection.config()
@@ -117,8 +128,12 @@ class Account:
     def _create(self, service: str, region: str, config: Config) -> Any:
         with _CREATE:
             return self._session.create_client(
-                service, region_name=region, endpoint_url=self._connection.endpoint_url,
-                config=config, **self._credentials)
+                service,
+                region_name=region,
+                endpoint_url=self._connection.endpoint_url,
+                config=config,
+                **self._credentials,
+            )
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -149,13 +164,19 @@ class Account:
 
     def assume(self, role_arn: str, region: str) -> Account:
         """The account behind `role_arn`, reached with these credentials (sts:AssumeRole)."""
-        response = self.client("sts", region).assume_role(
-            RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)
+        response = self.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME)
         credentials = response["Credentials"]
-        return Account(self._session, self._connection, role_arn=role_arn, limits=self.limits,
-                       credentials={"aws_access_key_id": credentials["AccessKeyId"],
-                                    "aws_secret_access_key": credentials["SecretAccessKey"],
-                                    "aws_session_token": credentials["SessionToken"]})
+        return Account(
+            self._session,
+            self._connection,
+            role_arn=role_arn,
+            limits=self.limits,
+            credentials={
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials["SessionToken"],
+            },
+        )
 
     def release(self) -> None:
         """Close this account's clients once its audit is done."""

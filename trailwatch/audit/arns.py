@@ -1,4 +1,5 @@
 """ARN parsing: the log group a trail names lives in the region and account of its ARN."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ def log_group(text: str | None) -> LogGroupArn | None:
     arn = parse(text or "")
     if arn is None or arn.service != "logs" or not arn.resource.startswith("log-group:"):
         return None
-    name = arn.resource[len("log-group:"):]
+    name = arn.resource[len("log-group:") :]
     if name.endswith(":*"):
         name = name[:-2]
     if not name or ":" in name or not arn.region or not arn.account:

@@ -14,6 +14,7 @@ Fields and limits from the Security Hub documentation:
 - the CloudWatch controls' severity is Low; passed control findings are INFORMATIONAL:
   https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,13 @@ TYPES = ["Software and Configuration Checks/Industry and Regulatory Standards/CI
 COMPLIANCE = {"pass": "PASSED", "fail": "FAILED", "unknown": "NOT_AVAILABLE"}
 CONTROLS_DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html"
 #: ASFF resource types for the links of the chain ("Other" where ASFF has none)
-RESOURCE_TYPES = {"account": "AwsAccount", "trail": "AwsCloudTrailTrail", "alarm": "AwsCloudWatchAlarm",
-                  "topic": "AwsSnsTopic", "subscription": "AwsSnsTopic"}
+RESOURCE_TYPES = {
+    "account": "AwsAccount",
+    "trail": "AwsCloudTrailTrail",
+    "alarm": "AwsCloudWatchAlarm",
+    "topic": "AwsSnsTopic",
+    "subscription": "AwsSnsTopic",
+}
 TITLE_MAX, DESCRIPTION_MAX, RECOMMENDATION_MAX = 256, 1024, 512
 
 
@@ -44,7 +50,7 @@ def product_arn(partition: str, region: str, account: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def finding(row: Row, now: str) -> dict[str, Any]:
@@ -57,12 +63,17 @@ def finding(row: Row, now: str) -> dict[str, Any]:
     if control.securityhub:
         compliance["SecurityControlId"] = control.securityhub
     if row.status == "unknown":  # why it could not be verified, and the way out
-        compliance["StatusReasons"] = [{"ReasonCode": row.code or "TRAILWATCH_NOT_VERIFIED",
-                                        "Description": clip(row.message, 1024)}]
+        compliance["StatusReasons"] = [
+            {"ReasonCode": row.code or "TRAILWATCH_NOT_VERIFIED", "Description": clip(row.message, 1024)}
+        ]
     # An account is named as Security Hub's own control findings name it.
     rid = f"AWS::::Account:{row.account}" if row.code is None else row.resource
-    resource: dict[str, Any] = {"Type": RESOURCE_TYPES.get(row.resource_kind, "Other"), "Id": rid,
-                                "Partition": row.partition, "Region": row.region}
+    resource: dict[str, Any] = {
+        "Type": RESOURCE_TYPES.get(row.resource_kind, "Other"),
+        "Id": rid,
+        "Partition": row.partition,
+        "Region": row.region,
+    }
     out: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": row.uid,
@@ -81,8 +92,11 @@ def finding(row: Row, now: str) -> dict[str, Any]:
         "Resources": [resource],
         "Compliance": compliance,
         "RecordState": "ACTIVE",
-        "ProductFields": {"trailwatch/control": control.id, "trailwatch/policy": control.policy,
-                          **({"trailwatch/code": row.code} if row.code else {})},
+        "ProductFields": {
+            "trailwatch/control": control.id,
+            "trailwatch/policy": control.policy,
+            **({"trailwatch/code": row.code} if row.code else {}),
+        },
     }
     if row.fix:
         out["Remediation"] = {"Recommendation": {"Text": clip(row.fix, RECOMMENDATION_MAX), "Url": _doc(row)}}

@@ -5,6 +5,7 @@ organisation trails included), then each trail's status and selectors in its hom
 region, then each log group's filters, alarms and topics in the log group's own region.
 A read the auditor may not do becomes a `Gap` (an UNKNOWN with its reason), never a guess.
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,15 @@ from .accounts import Account
 
 T = TypeVar("T")
 
-DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
-          "UnauthorizedAccess", "UnrecognizedClientException", "InvalidClientTokenId"}
+DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "UnauthorizedAccess",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+}
 
 
 @dataclass(frozen=True)
@@ -71,10 +79,16 @@ class Scope:
         return [*self.alarms, *self.composite_alarms]
 
     def inventory(self, trails: Iterable[Trail]) -> Inventory:
-        return Inventory(trails=tuple(trails), log_groups=tuple(self.log_groups),
-                         filters=tuple(self.filters), alarms=tuple(self.alarms),
-                         topics=tuple(self.topics), subscriptions=tuple(self.subscriptions),
-                         keys=tuple(self.keys), composite_alarms=tuple(self.composite_alarms))
+        return Inventory(
+            trails=tuple(trails),
+            log_groups=tuple(self.log_groups),
+            filters=tuple(self.filters),
+            alarms=tuple(self.alarms),
+            topics=tuple(self.topics),
+            subscriptions=tuple(self.subscriptions),
+            keys=tuple(self.keys),
+            composite_alarms=tuple(self.composite_alarms),
+        )
 
 
 @dataclass
@@ -90,20 +104,36 @@ class AccountScan:
     calls: int = 0
 
 
-def gap_from_error(error: Exception, *, resource_id: str, link: str, region: str | None,
-                   action: str) -> Gap:
+def gap_from_error(error: Exception, *, resource_id: str, link: str, region: str | None, action: str) -> Gap:
     """A botocore error as an UNKNOWN reason naming the API call and the permission."""
     if isinstance(error, ClientError):
         code, text = error_code(error), error_text(error)
         if code in DENIED or http_status(error) == 403:
-            return Gap(resource_id, link, region, "audit.access-denied",
-                       f"the auditor may not call {action} ({code}): {text}",
-                       f"grant {action} to the auditing role (the AWS managed policy "
-                       "SecurityAudit covers every call the audit makes)")
-        return Gap(resource_id, link, region, "audit.api-error",
-                   f"{action} failed ({code}): {text}", "retry the audit; if it persists, check the resource")
-    return Gap(resource_id, link, region, "audit.api-error",
-               f"{action} failed: {_clip(str(error))}", "check the network path to the AWS endpoint and retry")
+            return Gap(
+                resource_id,
+                link,
+                region,
+                "audit.access-denied",
+                f"the auditor may not call {action} ({code}): {text}",
+                f"grant {action} to the auditing role (the AWS managed policy "
+                "SecurityAudit covers every call the audit makes)",
+            )
+        return Gap(
+            resource_id,
+            link,
+            region,
+            "audit.api-error",
+            f"{action} failed ({code}): {text}",
+            "retry the audit; if it persists, check the resource",
+        )
+    return Gap(
+        resource_id,
+        link,
+        region,
+        "audit.api-error",
+        f"{action} failed: {_clip(str(error))}",
+        "check the network path to the AWS endpoint and retry",
+    )
 
 
 def http_status(error: ClientError) -> int | None:
@@ -132,14 +162,13 @@ def looks_like_markup(text: str) -> bool:
 
 def _clip(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 class Collector:
     """Reads one account; every API call goes through `call` (counted, errors mapped)."""
 
-    def __init__(self, account: Account, account_id: str, pool: Executor,
-                 tick: Callable[[str], None] = lambda _: None):
+    def __init__(self, account: Account, account_id: str, pool: Executor, tick: Callable[[str], None] = lambda _: None):
         self.account = account
         self.account_id = account_id
         self.pool = pool
@@ -199,25 +228,34 @@ class Collector:
         by_region = self._targets(described, scan)
         details = self._details(described, by_region, scan)  # wave 2: steps 2-5
         scan.trails = [self._trail(described[arn], details, scan) for arn in sorted(described)]
-        scan.scopes = {region: self._scope(region, names, details)
-                       for region, names in sorted(by_region.items())}
+        scan.scopes = {region: self._scope(region, names, details) for region, names in sorted(by_region.items())}
         self._topics(scan.scopes)  # wave 3: steps 6-7 (wave 4: KMS keys, subscription attributes)
         scan.calls = self.calls
         return scan
 
     def _trails(self, regions: tuple[str, ...], scan: AccountScan) -> dict[str, dict[str, Any]]:
         """Step 1: every trail visible in each region, deduplicated by ARN."""
+
         def read(region: str) -> list[dict[str, Any]]:
             try:
-                return self._call("cloudtrail", region, "describe_trails",
-                                  includeShadowTrails=True).get("trailList") or []
+                return (
+                    self._call("cloudtrail", region, "describe_trails", includeShadowTrails=True).get("trailList") or []
+                )
             finally:
                 self.tick(f"trails {region}")
+
         found: dict[str, dict[str, Any]] = {}
         for region, trails, error in self._each(regions, read):
             if error is not None:
-                scan.gaps.append(gap_from_error(error, resource_id=f"cloudtrail:{region}", link="region",
-                                                region=region, action="cloudtrail:DescribeTrails"))
+                scan.gaps.append(
+                    gap_from_error(
+                        error,
+                        resource_id=f"cloudtrail:{region}",
+                        link="region",
+                        region=region,
+                        action="cloudtrail:DescribeTrails",
+                    )
+                )
                 continue
             for description in trails:
                 key = description.get("TrailARN") or description.get("Name")
@@ -233,19 +271,26 @@ class Collector:
             if target is None:
                 continue
             if target.account != self.account_id:
-                scan.gaps.append(Gap(
-                    arn, "log-group", target.region, "audit.log-group-other-account",
-                    f"the trail sends its events to log group {target.name} in account "
-                    f"{target.account} (an organisation or central logging trail); its filters, "
-                    "alarms and topics are not readable from this account",
-                    f"audit account {target.account} too (--assume-role "
-                    f"arn:aws:iam::{target.account}:role/<auditor>), where the chain is judged"))
+                scan.gaps.append(
+                    Gap(
+                        arn,
+                        "log-group",
+                        target.region,
+                        "audit.log-group-other-account",
+                        f"the trail sends its events to log group {target.name} in account "
+                        f"{target.account} (an organisation or central logging trail); its filters, "
+                        "alarms and topics are not readable from this account",
+                        f"audit account {target.account} too (--assume-role "
+                        f"arn:aws:iam::{target.account}:role/<auditor>), where the chain is judged",
+                    )
+                )
             elif target.name not in by_region[target.region]:
                 by_region[target.region].append(target.name)
         return by_region
 
-    def _details(self, described: dict[str, dict[str, Any]], by_region: dict[str, list[str]],
-                 scan: AccountScan) -> dict[tuple[str, ...], tuple[Any, Exception | None]]:
+    def _details(
+        self, described: dict[str, dict[str, Any]], by_region: dict[str, list[str]], scan: AccountScan
+    ) -> dict[tuple[str, ...], tuple[Any, Exception | None]]:
         """Wave 2, all independent: each trail's status and selectors (home region), each
         log group and its metric filters, each log-group region's alarms."""
         jobs: list[tuple[str, ...]] = []
@@ -266,20 +311,29 @@ class Collector:
                     home = described[job[1]]["HomeRegion"]
                     return self._call("cloudtrail", home, "get_event_selectors", TrailName=job[1])
                 if kind == "group":
-                    return [g for g in self._paginate("logs", job[1], "describe_log_groups", "logGroups",
-                                                      logGroupNamePrefix=job[2])
-                            if g.get("logGroupName") == job[2]]
+                    return [
+                        g
+                        for g in self._paginate(
+                            "logs", job[1], "describe_log_groups", "logGroups", logGroupNamePrefix=job[2]
+                        )
+                        if g.get("logGroupName") == job[2]
+                    ]
                 if kind == "filters":
-                    return self._paginate("logs", job[1], "describe_metric_filters", "metricFilters",
-                                          logGroupName=job[2])
+                    return self._paginate(
+                        "logs", job[1], "describe_metric_filters", "metricFilters", logGroupName=job[2]
+                    )
                 return self._alarms(job[1])
             finally:
                 self.tick(" ".join(job[:1] + job[-1:]))
 
         return {job: (result, error) for job, result, error in self._each(jobs, read)}
 
-    def _trail(self, description: dict[str, Any], details: dict[tuple[str, ...], tuple[Any, Exception | None]],
-               scan: AccountScan) -> Trail:
+    def _trail(
+        self,
+        description: dict[str, Any],
+        details: dict[tuple[str, ...], tuple[Any, Exception | None]],
+        scan: AccountScan,
+    ) -> Trail:
         """Steps 2-3 into the model: IsLogging and the management events recorded."""
         arn = description.get("TrailARN") or description["Name"]
         home = description["HomeRegion"]
@@ -289,24 +343,28 @@ class Collector:
         logging = status
         if error is not None:
             logging = UNKNOWN
-            scan.gaps.append(gap_from_error(error, resource_id=arn, link="trail", region=home,
-                                            action="cloudtrail:GetTrailStatus"))
+            scan.gaps.append(
+                gap_from_error(error, resource_id=arn, link="trail", region=home, action="cloudtrail:GetTrailStatus")
+            )
         selectors, error = details[("selectors", arn)]
         excluded: Any = UNKNOWN
         if error is not None:
             management = UNKNOWN
-            scan.gaps.append(gap_from_error(error, resource_id=arn, link="trail", region=home,
-                                            action="cloudtrail:GetEventSelectors"))
+            scan.gaps.append(
+                gap_from_error(error, resource_id=arn, link="trail", region=home, action="cloudtrail:GetEventSelectors")
+            )
         else:
-            management = mapping.management_events(selectors.get("EventSelectors") or [],
-                                                   selectors.get("AdvancedEventSelectors") or [])
-            excluded = mapping.excluded_event_sources(selectors.get("EventSelectors") or [],
-                                                      selectors.get("AdvancedEventSelectors") or [])
-        return mapping.trail(description, logging=logging, management=management,
-                             excluded=excluded)
+            management = mapping.management_events(
+                selectors.get("EventSelectors") or [], selectors.get("AdvancedEventSelectors") or []
+            )
+            excluded = mapping.excluded_event_sources(
+                selectors.get("EventSelectors") or [], selectors.get("AdvancedEventSelectors") or []
+            )
+        return mapping.trail(description, logging=logging, management=management, excluded=excluded)
 
-    def _scope(self, region: str, names: list[str],
-               details: dict[tuple[str, ...], tuple[Any, Exception | None]]) -> Scope:
+    def _scope(
+        self, region: str, names: list[str], details: dict[tuple[str, ...], tuple[Any, Exception | None]]
+    ) -> Scope:
         """Steps 4-5 into the model: log groups, their filters, the alarms on their metrics."""
         scope = Scope(region, list(names))
         for name in names:
@@ -314,28 +372,37 @@ class Collector:
             filters, filter_error = details[("filters", region, name)]
             error = group_error or (filter_error if groups else None)
             if error is not None:
-                scope.gaps.append(gap_from_error(
-                    error, resource_id=name, link="log-group", region=region,
-                    action="logs:DescribeLogGroups" if group_error else "logs:DescribeMetricFilters"))
+                scope.gaps.append(
+                    gap_from_error(
+                        error,
+                        resource_id=name,
+                        link="log-group",
+                        region=region,
+                        action="logs:DescribeLogGroups" if group_error else "logs:DescribeMetricFilters",
+                    )
+                )
                 continue
             if not groups:
                 continue  # the log group does not exist (the verdict says so)
             # moto and AWS both return the ARN with a trailing ":*"; the model wants the group's.
-            arn = (groups[0].get("arn") or "").removesuffix(":*") or \
-                f"arn:aws:logs:{region}:{self.account_id}:log-group:{name}"
+            arn = (groups[0].get("arn") or "").removesuffix(
+                ":*"
+            ) or f"arn:aws:logs:{region}:{self.account_id}:log-group:{name}"
             scope.log_groups.append(LogGroup(id=arn, name=name, arn=arn, account=self.account_id))
-            scope.filters.extend(mapping.metric_filter(f, region=region, account=self.account_id)
-                                 for f in filters)
+            scope.filters.extend(mapping.metric_filter(f, region=region, account=self.account_id) for f in filters)
         alarms, error = details[("alarms", region)]
         if error is not None:
-            scope.gaps.append(gap_from_error(error, resource_id=region, link="alarm", region=region,
-                                             action="cloudwatch:DescribeAlarms"))
+            scope.gaps.append(
+                gap_from_error(
+                    error, resource_id=region, link="alarm", region=region, action="cloudwatch:DescribeAlarms"
+                )
+            )
             return scope
         metric_alarms, composites = alarms
         metrics = {(t.namespace, t.name) for f in scope.filters for t in f.metrics}
         scope.alarms, scope.composite_alarms = on_metrics(
-            [mapping.alarm(raw) for raw in metric_alarms],
-            [mapping.composite_alarm(raw) for raw in composites], metrics)
+            [mapping.alarm(raw) for raw in metric_alarms], [mapping.composite_alarm(raw) for raw in composites], metrics
+        )
         return scope
 
     def _alarms(self, region: str) -> tuple[list[Any], list[Any]]:
@@ -343,8 +410,7 @@ class Collector:
         client = self.account.client("cloudwatch", region)
         metric: list[Any] = []
         composite: list[Any] = []
-        for page in client.get_paginator("describe_alarms").paginate(
-                AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
+        for page in client.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
             self._count()
             metric.extend(page.get("MetricAlarms") or [])
             composite.extend(page.get("CompositeAlarms") or [])
@@ -355,8 +421,7 @@ class Collector:
         topic's own region. A topic that does not exist is recorded as such (`exists=False`);
         reads the auditor may not do leave UNKNOWN values and a `Gap`. Wave 4: the topics'
         KMS keys and each listed subscription's attributes, together."""
-        used = sorted({arn for scope in scopes.values() for a in scope.notifiers()
-                       for arn in mapping.sns_topics(a)})
+        used = sorted({arn for scope in scopes.values() for a in scope.notifiers() for arn in mapping.sns_topics(a)})
         jobs = [(kind, arn) for arn in used for kind in ("attributes", "subscriptions")]
 
         def read(job: tuple[str, str]) -> Any:
@@ -371,16 +436,27 @@ class Collector:
 
         results = {job: (result, error) for job, result, error in self._each(jobs, read)}
         keys, attributes_of = self._wave4(
-            sorted({(arns.region_of(arn) or "us-east-1", ref)
+            sorted(
+                {
+                    (arns.region_of(arn) or "us-east-1", ref)
                     for (kind, arn), (attributes, error) in results.items()
                     if kind == "attributes" and error is None
-                    for ref in [mapping.topic_key(attributes)] if ref}),
-            sorted({s["SubscriptionArn"] for (kind, _), (listed, error) in results.items()
-                    if kind == "subscriptions" and error is None for s in listed
-                    if str(s.get("SubscriptionArn") or "").startswith("arn:")}))
+                    for ref in [mapping.topic_key(attributes)]
+                    if ref
+                }
+            ),
+            sorted(
+                {
+                    s["SubscriptionArn"]
+                    for (kind, _), (listed, error) in results.items()
+                    if kind == "subscriptions" and error is None
+                    for s in listed
+                    if str(s.get("SubscriptionArn") or "").startswith("arn:")
+                }
+            ),
+        )
         for scope in scopes.values():
-            mine = sorted({arn for a in scope.notifiers()
-                           for arn in mapping.sns_topics(a)})
+            mine = sorted({arn for a in scope.notifiers() for arn in mapping.sns_topics(a)})
             for arn in mine:
                 attributes, error = results[("attributes", arn)]
                 if _not_found(error):
@@ -388,8 +464,15 @@ class Collector:
                     continue
                 if error is not None:
                     attributes = None
-                    scope.gaps.append(gap_from_error(error, resource_id=arn, link="topic",
-                                                     region=arns.region_of(arn), action="sns:GetTopicAttributes"))
+                    scope.gaps.append(
+                        gap_from_error(
+                            error,
+                            resource_id=arn,
+                            link="topic",
+                            region=arns.region_of(arn),
+                            action="sns:GetTopicAttributes",
+                        )
+                    )
                 scope.topics.append(mapping.topic(arn, attributes))
                 ref = mapping.topic_key(attributes)
                 if ref is not None:
@@ -399,9 +482,15 @@ class Collector:
                     scope.gaps.extend(replace(g, resource_id=arn) for g in gaps)
                 subscriptions, error = results[("subscriptions", arn)]
                 if error is not None:
-                    scope.gaps.append(gap_from_error(error, resource_id=arn, link="subscription",
-                                                     region=arns.region_of(arn),
-                                                     action="sns:ListSubscriptionsByTopic"))
+                    scope.gaps.append(
+                        gap_from_error(
+                            error,
+                            resource_id=arn,
+                            link="subscription",
+                            region=arns.region_of(arn),
+                            action="sns:ListSubscriptionsByTopic",
+                        )
+                    )
                     scope.subscriptions.append(mapping.unreadable_subscriptions(arn))
                     continue
                 for listed in subscriptions:
@@ -412,17 +501,27 @@ class Collector:
                     if error is not None:
                         # The filter policy is not known: whether the subscription delivers
                         # an alarm cannot be verified (the shared rule says UNKNOWN).
-                        gap = gap_from_error(error, resource_id=sub_arn, link="subscription",
-                                             region=arns.region_of(arn), action="sns:GetSubscriptionAttributes")
+                        gap = gap_from_error(
+                            error,
+                            resource_id=sub_arn,
+                            link="subscription",
+                            region=arns.region_of(arn),
+                            action="sns:GetSubscriptionAttributes",
+                        )
                         if gap.code == "audit.access-denied":  # not in every copy of SecurityAudit
-                            gap = replace(gap, fix="grant sns:GetSubscriptionAttributes to the auditing role "
-                                                   "(beside SecurityAudit if your copy of it lacks the action)")
+                            gap = replace(
+                                gap,
+                                fix="grant sns:GetSubscriptionAttributes to the auditing role "
+                                "(beside SecurityAudit if your copy of it lacks the action)",
+                            )
                         scope.gaps.append(gap)
-                    scope.subscriptions.append(mapping.subscription(
-                        listed, read_attributes, unreadable=error is not None))
+                    scope.subscriptions.append(
+                        mapping.subscription(listed, read_attributes, unreadable=error is not None)
+                    )
 
-    def _wave4(self, refs: list[tuple[str, str]], subscriptions: list[str]) -> tuple[
-            dict[tuple[str, str], tuple[Key, list[Gap]]], dict[str, tuple[Any, Exception | None]]]:
+    def _wave4(
+        self, refs: list[tuple[str, str]], subscriptions: list[str]
+    ) -> tuple[dict[tuple[str, str], tuple[Key, list[Gap]]], dict[str, tuple[Any, Exception | None]]]:
         """The topics' KMS keys (`_key`) and each confirmed subscription's attributes
         (sns:GetSubscriptionAttributes: FilterPolicy, FilterPolicyScope, PendingConfirmation,
         ConfirmationWasAuthenticated), in one wave on the pool."""
@@ -433,8 +532,10 @@ class Collector:
                 return self._key(job[1], job[2])
             try:
                 region = arns.region_of(job[1]) or "us-east-1"
-                return self._call("sns", region, "get_subscription_attributes",
-                                  SubscriptionArn=job[1]).get("Attributes") or {}
+                return (
+                    self._call("sns", region, "get_subscription_attributes", SubscriptionArn=job[1]).get("Attributes")
+                    or {}
+                )
             finally:
                 self.tick(f"subscription {job[1]}")
 
@@ -463,31 +564,38 @@ class Collector:
                 if _not_found(error):
                     described = True  # gone: SNS cannot use it
                 else:
-                    gaps.append(gap_from_error(error, resource_id=ref, link="topic", region=region,
-                                               action="kms:DescribeKey"))
+                    gaps.append(
+                        gap_from_error(error, resource_id=ref, link="topic", region=region, action="kms:DescribeKey")
+                    )
             key_id = ((description or {}).get("KeyMetadata") or {}).get("KeyId")
             if key_id or not ref.startswith("alias/"):
                 try:
-                    policy = self._call("kms", region, "get_key_policy", KeyId=key_id or ref,
-                                        PolicyName="default").get("Policy")
+                    policy = self._call("kms", region, "get_key_policy", KeyId=key_id or ref, PolicyName="default").get(
+                        "Policy"
+                    )
                     policy_read = True
                 except (ClientError, BotoCoreError) as error:
                     if not _not_found(error):
-                        gaps.append(gap_from_error(error, resource_id=ref, link="topic",
-                                                   region=region, action="kms:GetKeyPolicy"))
-            return mapping.key(ref, description, policy, described=described,
-                               policy_read=policy_read), gaps
+                        gaps.append(
+                            gap_from_error(
+                                error, resource_id=ref, link="topic", region=region, action="kms:GetKeyPolicy"
+                            )
+                        )
+            return mapping.key(ref, description, policy, described=described, policy_read=policy_read), gaps
         finally:
             self.tick(f"key {ref}")
 
 
 def _not_found(error: Exception | None) -> bool:
-    return isinstance(error, ClientError) and \
-        error.response.get("Error", {}).get("Code") in ("NotFound", "NotFoundException")
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in (
+        "NotFound",
+        "NotFoundException",
+    )
 
 
-def on_metrics(alarms: Iterable[Alarm], composites: Iterable[CompositeAlarm],
-               metrics: set[tuple[Any, Any]]) -> tuple[list[Alarm], list[CompositeAlarm]]:
+def on_metrics(
+    alarms: Iterable[Alarm], composites: Iterable[CompositeAlarm], metrics: set[tuple[Any, Any]]
+) -> tuple[list[Alarm], list[CompositeAlarm]]:
     """The alarms that may watch one of `metrics` (`watches`), and the composite alarms
     whose rule names one of them."""
     chosen = [a for a in alarms if watches(a, metrics)]
@@ -502,5 +610,4 @@ def watches(alarm: Alarm, metrics: set[tuple[Any, Any]]) -> bool:
     """
     if (alarm.namespace, alarm.metric_name) in metrics:
         return True
-    return any(q.metric is not None and (q.metric.namespace, q.metric.metric_name) in metrics
-               for q in alarm.queries)
+    return any(q.metric is not None and (q.metric.namespace, q.metric.metric_name) in metrics for q in alarm.queries)

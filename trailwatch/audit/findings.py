@@ -5,6 +5,7 @@ account), and one per broken (or unverifiable) resource a finding names, in the 
 Region. Each row has an id made of what it is about (account, Region, control, resource,
 code), never of the time, so a second run names the same findings with the same ids.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,13 +28,13 @@ class Row:
     partition: str
     region: str
     control: Control
-    status: str           # pass | fail | unknown
-    resource: str         # ARN (or name) of the resource; the account's own for a verdict row
-    resource_kind: str    # the link: account | region | trail | log-group | ... (finding rows)
-    code: str | None      # the finding's code; None on a verdict row
+    status: str  # pass | fail | unknown
+    resource: str  # ARN (or name) of the resource; the account's own for a verdict row
+    resource_kind: str  # the link: account | region | trail | log-group | ... (finding rows)
+    code: str | None  # the finding's code; None on a verdict row
     title: str
-    message: str          # the reason
-    fix: str              # AWS CLI wording; empty when nothing is to fix
+    message: str  # the reason
+    fix: str  # AWS CLI wording; empty when nothing is to fix
     pulumi_fix: str = ""
     #: the account passes anyway (a broken legacy trail beside a working one): worth knowing
     account_passes: bool = False
@@ -100,19 +101,38 @@ def rows(report: Report, base_region: str | None = None) -> list[Row]:
         for control, result in per_control(top, report.control_ids):
             what = f"{control.what[0].upper()}{control.what[1:]}"
             for region in regions:
-                out.append(Row(
-                    account, partition, region, control, result.status,
-                    account_arn(account, partition), "account", None,
-                    f"{control.label()}: {what} monitored",
-                    f"account {top.account}: {result.summary}",
-                    _verdict_fix(result)))
+                out.append(
+                    Row(
+                        account,
+                        partition,
+                        region,
+                        control,
+                        result.status,
+                        account_arn(account, partition),
+                        "account",
+                        None,
+                        f"{control.label()}: {what} monitored",
+                        f"account {top.account}: {result.summary}",
+                        _verdict_fix(result),
+                    )
+                )
                 seen.add(out[-1].uid)
             for finding in findings_of(result):
-                row = Row(account, partition, finding.region or regions[0], control, finding.status,
-                          finding.resource, finding.link, finding.code,
-                          f"{control.label()}: {finding.message}",
-                          finding.message, finding.fix, finding.pulumi_fix,
-                          account_passes=result.status == "pass")
+                row = Row(
+                    account,
+                    partition,
+                    finding.region or regions[0],
+                    control,
+                    finding.status,
+                    finding.resource,
+                    finding.link,
+                    finding.code,
+                    f"{control.label()}: {finding.message}",
+                    finding.message,
+                    finding.fix,
+                    finding.pulumi_fix,
+                    account_passes=result.status == "pass",
+                )
                 if row.uid not in seen:  # one resource can be on several trails' chains
                     seen.add(row.uid)
                     out.append(row)

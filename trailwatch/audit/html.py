@@ -4,6 +4,7 @@ A matrix of accounts x controls with PASS / FAIL / UNKNOWN at a glance, then eac
 findings with the reason and the fix. Every text from an account (names, ARNs, messages,
 fixes) is untrusted: all of it goes through `html.escape` (quotes too).
 """
+
 from __future__ import annotations
 
 from html import escape
@@ -43,14 +44,18 @@ def to_html(report: Report) -> str:
         "<title>trailwatch audit</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>trailwatch audit: CIS AWS Foundations monitoring controls</h1>",
-        (f'<p class="meta">result <span class="badge {report.status}">{_WORD[report.status]}</span> · '
-        f"{len(report.accounts)} account(s): {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['unknown']} unknown · started {escape(report.started or '-')} · "
-        f"trailwatch {escape(report.tool_version)}</p>"),
+        (
+            f'<p class="meta">result <span class="badge {report.status}">{_WORD[report.status]}</span> · '
+            f"{len(report.accounts)} account(s): {counts['pass']} pass, {counts['fail']} fail, "
+            f"{counts['unknown']} unknown · started {escape(report.started or '-')} · "
+            f"trailwatch {escape(report.tool_version)}</p>"
+        ),
     ]
     if report.missing_shards:
-        parts.append(f'<p class="meta unknown">missing shard reports: {escape(", ".join(report.missing_shards))} '
-                     "(their accounts were not judged)</p>")
+        parts.append(
+            f'<p class="meta unknown">missing shard reports: {escape(", ".join(report.missing_shards))} '
+            "(their accounts were not judged)</p>"
+        )
     parts.append(_matrix(report, ids))
     parts.append("<h2>Findings</h2>")
     for account in report.accounts:
@@ -64,43 +69,60 @@ def to_html(report: Report) -> str:
 
 
 def _matrix(report: Report, ids: list[str]) -> str:
-    head = "".join(f'<th title="{escape(find(c).what)}">{escape(c)}<br><small>{escape(find(c).securityhub or "")}'
-                   "</small></th>" for c in ids)
-    out = ['<h2>Accounts × controls</h2><table class="matrix">',
-           f"<thead><tr><th>account</th><th>status</th>{head}</tr></thead><tbody>"]
+    head = "".join(
+        f'<th title="{escape(find(c).what)}">{escape(c)}<br><small>{escape(find(c).securityhub or "")}</small></th>'
+        for c in ids
+    )
+    out = [
+        '<h2>Accounts × controls</h2><table class="matrix">',
+        f"<thead><tr><th>account</th><th>status</th>{head}</tr></thead><tbody>",
+    ]
     for account in report.accounts:
         verdicts = {c.id: r.status for c, r in per_control(account, report.control_ids)}
         cells = "".join(
             f'<td class="v {verdicts[c]}">{_WORD[verdicts[c]]}</td>' if c in verdicts else '<td class="v">–</td>'
-            for c in ids)
-        out.append(f'<tr><td><a href="#a-{escape(account.account)}">{escape(account.account)}</a></td>'
-                   f'<td class="v {account.status}">{_WORD[account.status]}</td>{cells}</tr>')
+            for c in ids
+        )
+        out.append(
+            f'<tr><td><a href="#a-{escape(account.account)}">{escape(account.account)}</a></td>'
+            f'<td class="v {account.status}">{_WORD[account.status]}</td>{cells}</tr>'
+        )
     out.append("</tbody></table>")
-    out.append('<p class="legend"><span class="badge pass">PASS</span>monitored '
-               '<span class="badge fail">FAIL</span>a link is broken '
-               '<span class="badge unknown">UNKNOWN</span>could not be verified (never taken as a pass)</p>')
+    out.append(
+        '<p class="legend"><span class="badge pass">PASS</span>monitored '
+        '<span class="badge fail">FAIL</span>a link is broken '
+        '<span class="badge unknown">UNKNOWN</span>could not be verified (never taken as a pass)</p>'
+    )
     return "\n".join(out)
 
 
 def _account(account: AccountResult) -> str:
     via = f" via <code>{escape(account.role_arn)}</code>" if account.role_arn else ""
-    out = [(f'<h3 id="a-{escape(account.account)}">account {escape(account.account)}{via} '
-           f'<span class="badge {account.status}">{_WORD[account.status]}</span></h3>'),
-           f"<p>{escape(account.summary)}</p>"]
+    out = [
+        (
+            f'<h3 id="a-{escape(account.account)}">account {escape(account.account)}{via} '
+            f'<span class="badge {account.status}">{_WORD[account.status]}</span></h3>'
+        ),
+        f"<p>{escape(account.summary)}</p>",
+    ]
     for control, result in per_control(account):
         found = findings_of(result)
         if not found:
             continue
-        out.append(f"<p><b>{escape(control.label())}</b> {escape(control.what)}: "
-                   f'<span class="badge {result.status}">{_WORD[result.status]}</span></p>')
+        out.append(
+            f"<p><b>{escape(control.label())}</b> {escape(control.what)}: "
+            f'<span class="badge {result.status}">{_WORD[result.status]}</span></p>'
+        )
         out.extend(_finding(f) for f in found)
     return "\n".join(out)
 
 
 def _finding(finding: AuditFinding) -> str:
     region = f" · {escape(finding.region)}" if finding.region else ""
-    return (f'<div class="finding {finding.status}"><b>{_WORD[finding.status]}</b> '
-            f"[{escape(finding.link)}] <code>{escape(finding.code)}</code>{region}"
-            f"<div>{escape(finding.message)}</div>"
-            f'<div class="on">on: <code>{escape(finding.resource)}</code></div>'
-            f"<div>fix:</div><pre>{escape(finding.fix)}</pre></div>")
+    return (
+        f'<div class="finding {finding.status}"><b>{_WORD[finding.status]}</b> '
+        f"[{escape(finding.link)}] <code>{escape(finding.code)}</code>{region}"
+        f"<div>{escape(finding.message)}</div>"
+        f'<div class="on">on: <code>{escape(finding.resource)}</code></div>'
+        f"<div>fix:</div><pre>{escape(finding.fix)}</pre></div>"
+    )

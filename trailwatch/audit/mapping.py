@@ -3,6 +3,7 @@
 Pure functions, no boto3: each is unit-tested on response shapes that moto cannot
 produce (PendingConfirmation, advanced selectors without management events, ...).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -26,14 +27,27 @@ from trailwatch_policy.model import (
 from trailwatch_policy.topic import is_aws_managed_sns_key
 from trailwatch_policy.trail import excluded_event_sources, management_events
 
-__all__ = ["management_events", "excluded_event_sources", "trail", "metric_filter", "alarm", "topic",
-           "subscription", "key"]
+__all__ = [
+    "management_events",
+    "excluded_event_sources",
+    "trail",
+    "metric_filter",
+    "alarm",
+    "topic",
+    "subscription",
+    "key",
+]
 
 from . import arns
 
 
-def trail(description: Mapping[str, Any], *, logging: Maybe[bool] | None,
-          management: Maybe[str] | None, excluded: Maybe[tuple[str, ...]] = ()) -> Trail:
+def trail(
+    description: Mapping[str, Any],
+    *,
+    logging: Maybe[bool] | None,
+    management: Maybe[str] | None,
+    excluded: Maybe[tuple[str, ...]] = (),
+) -> Trail:
     arn = description.get("TrailARN") or description.get("Name") or "?"
     parsed = arns.parse(arn)
     return Trail(
@@ -90,13 +104,15 @@ def alarm(response: Mapping[str, Any]) -> Alarm:
                 dimensions=_dimensions(inner.get("Dimensions")),
                 unit=stat.get("Unit"),
             )
-        queries.append(MetricQuery(
-            id=query.get("Id"),
-            metric=metric,
-            expression=query.get("Expression"),
-            return_data=query.get("ReturnData"),
-            account_id=query.get("AccountId"),
-        ))
+        queries.append(
+            MetricQuery(
+                id=query.get("Id"),
+                metric=metric,
+                expression=query.get("Expression"),
+                return_data=query.get("ReturnData"),
+                account_id=query.get("AccountId"),
+            )
+        )
     arn = response.get("AlarmArn")
     parsed = arns.parse(arn) if isinstance(arn, str) else None
     return Alarm(
@@ -157,8 +173,7 @@ def topic(arn: str, attributes: Mapping[str, str] | None) -> Topic:
     """A topic from `get_topic_attributes`; `None` attributes = the auditor may not read them."""
     name = arn.rsplit(":", 1)[-1]
     if attributes is None:
-        return Topic(id=arn, name=name, arn=arn, kms_master_key_id=UNKNOWN,
-                     cloudwatch_can_publish=UNKNOWN)
+        return Topic(id=arn, name=name, arn=arn, kms_master_key_id=UNKNOWN, cloudwatch_can_publish=UNKNOWN)
     policy = attributes.get("Policy") or None
     return Topic(
         id=arn,
@@ -176,8 +191,9 @@ def topic_key(topic_attributes: Mapping[str, str] | None) -> str | None:
     return None if value is None or is_aws_managed_sns_key(value) else value
 
 
-def key(reference: str, description: Mapping[str, Any] | None, policy: str | None,
-        *, described: bool, policy_read: bool) -> Key:
+def key(
+    reference: str, description: Mapping[str, Any] | None, policy: str | None, *, described: bool, policy_read: bool
+) -> Key:
     """A KMS key from `DescribeKey` and `GetKeyPolicy` (`reference`: the topic's KmsMasterKeyId).
 
     `described`/`policy_read` False = the auditor may not read it: UNKNOWN, never a guess.
@@ -204,8 +220,9 @@ def deleted_topic(arn: str) -> Topic:
     return Topic(id=arn, name=arn.rsplit(":", 1)[-1], arn=arn, exists=False)
 
 
-def subscription(response: Mapping[str, Any], attributes: Mapping[str, str] | None = None,
-                 *, unreadable: bool = False) -> Subscription:
+def subscription(
+    response: Mapping[str, Any], attributes: Mapping[str, str] | None = None, *, unreadable: bool = False
+) -> Subscription:
     """A subscription from `list_subscriptions_by_topic` and, when read,
     `get_subscription_attributes`
     (https://docs.aws.amazon.com/sns/latest/api/API_GetSubscriptionAttributes.html).
@@ -244,5 +261,10 @@ def subscription(response: Mapping[str, Any], attributes: Mapping[str, str] | No
 
 def unreadable_subscriptions(topic_arn: str) -> Subscription:
     """Stands for the subscriptions of a topic the auditor may not list: cannot be verified."""
-    return Subscription(id=f"{topic_arn}/subscriptions", topic=Ref(value=topic_arn),
-                        protocol=UNKNOWN, endpoint=UNKNOWN, confirmed=UNKNOWN)
+    return Subscription(
+        id=f"{topic_arn}/subscriptions",
+        topic=Ref(value=topic_arn),
+        protocol=UNKNOWN,
+        endpoint=UNKNOWN,
+        confirmed=UNKNOWN,
+    )

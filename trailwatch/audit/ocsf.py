@@ -12,6 +12,7 @@ Schema: https://schema.ocsf.io/1.5.0/classes/detection_finding (the test validat
 finding against the OCSF 1.5.0 models of py-ocsf-models, Prowler's own package).
 Times are milliseconds since the epoch (OCSF `timestamp_t`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,9 +28,16 @@ FINDINGS_CATEGORY = 2
 ACTIVITY_CREATE = 1
 SEVERITY_ID = {"informational": 1, "low": 2, "medium": 3, "high": 4}
 STATUS_CODE = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN"}
-RESOURCE_TYPES = {"account": "AwsAccount", "trail": "AwsCloudTrailTrail", "alarm": "AwsCloudWatchAlarm",
-                  "topic": "AwsSnsTopic", "subscription": "AwsSnsTopic", "log-group": "AwsLogsLogGroup",
-                  "metric-filter": "AwsLogsMetricFilter", "region": "AwsRegion"}
+RESOURCE_TYPES = {
+    "account": "AwsAccount",
+    "trail": "AwsCloudTrailTrail",
+    "alarm": "AwsCloudWatchAlarm",
+    "topic": "AwsSnsTopic",
+    "subscription": "AwsSnsTopic",
+    "log-group": "AwsLogsLogGroup",
+    "metric-filter": "AwsLogsMetricFilter",
+    "region": "AwsRegion",
+}
 CONTROLS_DOC = "https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html"
 
 
@@ -52,8 +60,7 @@ def finding(row: Row, time: int, version: str) -> dict[str, Any]:
     out: dict[str, Any] = {
         "metadata": {
             "event_code": control.policy,
-            "product": {"name": "trailwatch", "vendor_name": "trailwatch", "version": version,
-                        "uid": "trailwatch"},
+            "product": {"name": "trailwatch", "vendor_name": "trailwatch", "version": version, "uid": "trailwatch"},
             "profiles": ["cloud"],
             "tenant_uid": row.account,
             "version": OCSF_VERSION,
@@ -70,31 +77,43 @@ def finding(row: Row, time: int, version: str) -> dict[str, Any]:
             "uid": row.uid,
             "title": row.title,
             "desc": f"{control.label()}: {control.what} are monitored (CloudTrail -> metric filter -> "
-                    "alarm -> SNS topic -> subscriber)",
+            "alarm -> SNS topic -> subscriber)",
             "created_time": time,
-            "types": ["Software and Configuration Checks", "Industry and Regulatory Standards",
-                      "CIS AWS Foundations Benchmark"],
+            "types": [
+                "Software and Configuration Checks",
+                "Industry and Regulatory Standards",
+                "CIS AWS Foundations Benchmark",
+            ],
         },
-        "resources": [{
-            "uid": row.resource,
-            "name": row.resource.rsplit("/", 1)[-1].rsplit(":", 1)[-1] or row.resource,
-            "type": RESOURCE_TYPES.get(row.resource_kind, "Other"),
-            "region": row.region,
-            "cloud_partition": row.partition,
-            "group": {"name": row.resource_kind},
-        }],
+        "resources": [
+            {
+                "uid": row.resource,
+                "name": row.resource.rsplit("/", 1)[-1].rsplit(":", 1)[-1] or row.resource,
+                "type": RESOURCE_TYPES.get(row.resource_kind, "Other"),
+                "region": row.region,
+                "cloud_partition": row.partition,
+                "group": {"name": row.resource_kind},
+            }
+        ],
         "category_name": "Findings",
         "category_uid": FINDINGS_CATEGORY,
         "class_name": "Detection Finding",
         "class_uid": DETECTION_FINDING,
-        "cloud": {"account": {"uid": row.account, "name": row.account, "type": "AWS Account", "type_id": 10},
-                  "provider": "aws", "region": row.region},
+        "cloud": {
+            "account": {"uid": row.account, "name": row.account, "type": "AWS Account", "type_id": 10},
+            "provider": "aws",
+            "region": row.region,
+        },
         "time": time,
         "type_uid": DETECTION_FINDING * 100 + ACTIVITY_CREATE,
         "type_name": "Detection Finding: Create",
         "risk_details": f"{control.what[0].upper()}{control.what[1:]} that no one is notified of go unnoticed.",
-        "unmapped": {"compliance": compliance, "security_hub_control": control.securityhub,
-                     "finding_code": row.code, "link": row.resource_kind},
+        "unmapped": {
+            "compliance": compliance,
+            "security_hub_control": control.securityhub,
+            "finding_code": row.code,
+            "link": row.resource_kind,
+        },
     }
     if row.fix:
         out["remediation"] = {"desc": row.fix, "references": [CONTROLS_DOC]}

@@ -1,4 +1,5 @@
 """Text for people and JSON for machines, from one `Report`."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,10 @@ def to_text(report: Report) -> str:
     lines.append(
         f"result: {_WORD[report.status]} ({len(report.accounts)} account(s): "
         f"{counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown"
-        + (f", {len(report.skipped)} skipped" if report.skipped else "") + "; "
-        f"{report.seconds:.1f}s)")
+        + (f", {len(report.skipped)} skipped" if report.skipped else "")
+        + "; "
+        f"{report.seconds:.1f}s)"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -41,6 +44,7 @@ def _title(ids: list[str]) -> str:
     """One control: its ids and words from its row; several: the section and the ids."""
     if len(ids) == 1:
         from trailwatch_policy.controls import UnknownControl, find
+
         try:
             c = find(ids[0])
         except UnknownControl:
@@ -55,6 +59,7 @@ def _account(account: AccountResult) -> list[str]:
     out = [f"account {account.account}{via} [{regions}]: {_WORD[account.status]} - {account.summary}"]
     if len(account.controls) > 1:
         from trailwatch_policy.controls import find
+
         for cid, result in account.controls.items():
             control = find(cid)
             out.append(f"  control {control.label()} {control.what}: {_WORD[result.status]} - {result.summary}")

@@ -3,6 +3,7 @@
 Status words are the shared ones ("pass" | "fail" | "unknown"); the JSON form of these
 classes is the documented, stable schema (docs/audit.md, `SCHEMA_VERSION`).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -76,8 +77,7 @@ class AccountResult:
             return reasons[0] if reasons else "no trail"
         unknown = sum(1 for t in self.trails if t.status == "unknown")
         if self.status == "unknown" and unknown:
-            return (f"no trail is known to work; {unknown} of {len(self.trails)} trail(s) "
-                    "could not be verified")
+            return f"no trail is known to work; {unknown} of {len(self.trails)} trail(s) could not be verified"
         return f"no trail has a working chain ({len(self.trails)} trail(s) checked)"
 
 
@@ -152,8 +152,10 @@ class Report:
             tool_version=str(data["tool"]["version"]),
             started=str(data.get("started") or ""),
             seconds=float(data.get("seconds") or 0.0),
-            skipped=[SkippedAccount(str(s["account"]), str(s.get("name") or ""), str(s["status"]))
-                     for s in data.get("skippedAccounts") or []],
+            skipped=[
+                SkippedAccount(str(s["account"]), str(s.get("name") or ""), str(s["status"]))
+                for s in data.get("skippedAccounts") or []
+            ],
             shard=(int(shard["index"]), int(shard["count"])) if shard else None,
             missing_shards=[str(m) for m in data.get("missingShards") or []],
             audited=[str(c) for c in data.get("controls") or []],
@@ -164,34 +166,57 @@ def _title(ids: list[str]) -> str:
     """The report's title, in the words of the control's row when there is one control."""
     if len(ids) == 1:
         from trailwatch_policy.controls import UnknownControl, find
+
         try:
             c = find(ids[0])
         except UnknownControl:
             return f"CIS AWS Foundations {ids[0]}"
-        return (f"CIS AWS Foundations {c.id}" + (f" / Security Hub {c.securityhub}" if c.securityhub else "")
-                + f": {c.what} monitored")
+        return (
+            f"CIS AWS Foundations {c.id}"
+            + (f" / Security Hub {c.securityhub}" if c.securityhub else "")
+            + f": {c.what} monitored"
+        )
     return "CIS AWS Foundations monitoring section: " + (", ".join(ids) or "no control")
 
 
 def _finding_from(data: dict[str, Any]) -> AuditFinding:
-    return AuditFinding(status=data["status"], code=data["code"], link=data["link"],
-                        resource=data["resource"], message=data["message"], fix=data["fix"],
-                        region=data.get("region"), pulumi_fix=data.get("pulumiFix") or "")
+    return AuditFinding(
+        status=data["status"],
+        code=data["code"],
+        link=data["link"],
+        resource=data["resource"],
+        message=data["message"],
+        fix=data["fix"],
+        region=data.get("region"),
+        pulumi_fix=data.get("pulumiFix") or "",
+    )
 
 
 def _account_from(data: dict[str, Any], top: dict[str, Any] | None = None) -> AccountResult:
     top = top or data
     result = AccountResult(
-        account=top["account"], status=data["status"], role_arn=top.get("roleArn"),
+        account=top["account"],
+        status=data["status"],
+        role_arn=top.get("roleArn"),
         regions=list(top.get("regions") or []),
-        trails=[TrailResult(arn=t["arn"], name=t.get("name"), home_region=t.get("homeRegion"),
-                            status=t["status"], log_group=t.get("logGroup"),
-                            multi_region=t.get("multiRegion"), organization=bool(t.get("organization")),
-                            findings=[_finding_from(f) for f in t.get("findings") or []])
-                for t in data.get("trails") or []],
+        trails=[
+            TrailResult(
+                arn=t["arn"],
+                name=t.get("name"),
+                home_region=t.get("homeRegion"),
+                status=t["status"],
+                log_group=t.get("logGroup"),
+                multi_region=t.get("multiRegion"),
+                organization=bool(t.get("organization")),
+                findings=[_finding_from(f) for f in t.get("findings") or []],
+            )
+            for t in data.get("trails") or []
+        ],
         findings=[_finding_from(f) for f in data.get("findings") or []],
-        api_calls=int(top.get("apiCalls") or 0), seconds=float(top.get("seconds") or 0.0),
-        warnings=[_finding_from(f) for f in data.get("warnings") or []])
+        api_calls=int(top.get("apiCalls") or 0),
+        seconds=float(top.get("seconds") or 0.0),
+        warnings=[_finding_from(f) for f in data.get("warnings") or []],
+    )
     if top is data:
         result.controls = {cid: _account_from(c, data) for cid, c in (data.get("controls") or {}).items()}
         if result.controls:  # the first control's trails are the account's (verdict.combine)
@@ -202,8 +227,9 @@ def _account_from(data: dict[str, Any], top: dict[str, Any] | None = None) -> Ac
 
 def _account_json(account: AccountResult) -> dict[str, Any]:
     out = _verdict_json(account)
-    out["controls"] = {cid: {k: v for k, v in _verdict_json(c).items() if k in _PER_CONTROL}
-                       for cid, c in account.controls.items()}
+    out["controls"] = {
+        cid: {k: v for k, v in _verdict_json(c).items() if k in _PER_CONTROL} for cid, c in account.controls.items()
+    }
     return out
 
 

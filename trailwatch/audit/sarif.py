@@ -8,6 +8,7 @@ locations (account > region > resource ARN) and, because GitHub code scanning di
 result only at a repository path (and refuses URI schemes such as `arn:`), a stable
 relative path made from the ARN: `aws/<account>/<region>/<service>/<resource>`.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,35 +40,45 @@ def document(report: Report) -> dict[str, Any]:
                 rule = rules.setdefault(prefix + finding.code, _rule(finding, prefix, control))
                 results.append(_result(account, trail_arn, finding, list(rules).index(rule["id"]), rule["id"]))
             if account.status == "pass":
-                rule = rules.setdefault(prefix + "account-monitored", {
-                    "id": prefix + "account-monitored",
-                    "name": _name(prefix) + "AccountMonitored",
-                    "shortDescription": {"text": f"{control.what[0].upper()}{control.what[1:]} are monitored "
-                                                 f"in the account ({control.label()})"},
-                    "defaultConfiguration": {"level": "note"},
-                })
-                results.append({
-                    "ruleId": rule["id"],
-                    "ruleIndex": list(rules).index(rule["id"]),
-                    "kind": "pass",
-                    "level": "none",
-                    "message": {"text": f"account {account.account}: {account.summary}"},
-                    "locations": [{"logicalLocations": [logical(account.account, "module")]}],
-                })
+                rule = rules.setdefault(
+                    prefix + "account-monitored",
+                    {
+                        "id": prefix + "account-monitored",
+                        "name": _name(prefix) + "AccountMonitored",
+                        "shortDescription": {
+                            "text": f"{control.what[0].upper()}{control.what[1:]} are monitored "
+                            f"in the account ({control.label()})"
+                        },
+                        "defaultConfiguration": {"level": "note"},
+                    },
+                )
+                results.append(
+                    {
+                        "ruleId": rule["id"],
+                        "ruleIndex": list(rules).index(rule["id"]),
+                        "kind": "pass",
+                        "level": "none",
+                        "message": {"text": f"account {account.account}: {account.summary}"},
+                        "locations": [{"logicalLocations": [logical(account.account, "module")]}],
+                    }
+                )
     return sarif_log(report.tool_version, list(rules.values()), results, f"trailwatch-audit/{report.started}")
 
 
-def sarif_log(version: str, rules: list[dict[str, Any]], results: list[dict[str, Any]],
-              automation_id: str) -> dict[str, Any]:
+def sarif_log(
+    version: str, rules: list[dict[str, Any]], results: list[dict[str, Any]], automation_id: str
+) -> dict[str, Any]:
     """One SARIF 2.1.0 log of one trailwatch run (the audit's and `trailwatch check`'s)."""
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "trailwatch", "version": version, "rules": rules}},
-            "automationDetails": {"id": automation_id},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {"driver": {"name": "trailwatch", "version": version, "rules": rules}},
+                "automationDetails": {"id": automation_id},
+                "results": results,
+            }
+        ],
     }
 
 
@@ -104,8 +115,12 @@ def artifact_path(account: str, finding: AuditFinding) -> str:
     """A repository-relative stand-in path for a cloud resource, stable across runs."""
     arn = arns.parse(finding.resource)
     if arn is not None:
-        segments = [arn.account or account, arn.region or finding.region or "global", arn.service,
-                    *arn.resource.replace(":", "/").split("/")]
+        segments = [
+            arn.account or account,
+            arn.region or finding.region or "global",
+            arn.service,
+            *arn.resource.replace(":", "/").split("/"),
+        ]
     else:
         segments = [account, finding.region or "global", *finding.resource.replace(":", "/").split("/")]
     safe = (re.sub(r"[^A-Za-z0-9._-]", "_", seg) for seg in segments if seg and seg != "*")
@@ -127,8 +142,9 @@ def _level(account: AccountResult, finding: AuditFinding) -> str:
     return "note" if account.status == "pass" else _LEVEL[finding.status]
 
 
-def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding,
-            rule_index: int, rule_id: str | None = None) -> dict[str, Any]:
+def _result(
+    account: AccountResult, trail_arn: str | None, finding: AuditFinding, rule_index: int, rule_id: str | None = None
+) -> dict[str, Any]:
     places = [logical(account.account, "module")]
     if finding.region:
         places.append(logical(f"{account.account}/{finding.region}", "namespace", 0))
@@ -140,8 +156,12 @@ def _result(account: AccountResult, trail_arn: str | None, finding: AuditFinding
         "level": _level(account, finding),
         "kind": "fail",  # SARIF: any other kind requires level "none"
         "message": {"text": text},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_path(account.account, finding)}},
-                       "logicalLocations": places}],
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": {"uri": artifact_path(account.account, finding)}},
+                "logicalLocations": places,
+            }
+        ],
         "partialFingerprints": {"trailwatch/v1": f"{account.account}|{finding.code}|{finding.resource}"},
         "properties": {"account": account.account, "link": finding.link, "status": finding.status},
     }

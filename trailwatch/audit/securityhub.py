@@ -18,6 +18,7 @@ would stay FAILED in Security Hub: it is looked up (`GetFindings`, this product,
 Region, ACTIVE) and imported again as PASSED with `RecordState` ARCHIVED. Only findings of the
 controls and Regions this run audited are touched.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,9 +37,27 @@ MAX_FINDINGS = 100
 MAX_FINDING_BYTES = 240 * 1024
 MAX_BATCH_BYTES = 6 * 1024 * 1024
 #: the keys trailwatch writes (asff.finding): a stale finding is re-imported with these only
-OWN_KEYS = ("SchemaVersion", "Id", "ProductArn", "ProductName", "CompanyName", "GeneratorId", "AwsAccountId",
-            "Region", "Types", "CreatedAt", "UpdatedAt", "Severity", "Title", "Description", "Resources",
-            "Compliance", "RecordState", "ProductFields", "Remediation")
+OWN_KEYS = (
+    "SchemaVersion",
+    "Id",
+    "ProductArn",
+    "ProductName",
+    "CompanyName",
+    "GeneratorId",
+    "AwsAccountId",
+    "Region",
+    "Types",
+    "CreatedAt",
+    "UpdatedAt",
+    "Severity",
+    "Title",
+    "Description",
+    "Resources",
+    "Compliance",
+    "RecordState",
+    "ProductFields",
+    "Remediation",
+)
 
 
 @dataclass
@@ -62,8 +81,9 @@ class ImportResult:
         self.failures.extend(other.failures)
 
     def summary(self, accounts: int) -> str:
-        text = (f"security hub: {self.imported} finding(s) imported into {accounts} account(s)"
-                + (f", {self.archived} earlier finding(s) now passing archived" if self.archived else ""))
+        text = f"security hub: {self.imported} finding(s) imported into {accounts} account(s)" + (
+            f", {self.archived} earlier finding(s) now passing archived" if self.archived else ""
+        )
         if self.failures:
             text += f"; {len(self.failures)} NOT imported:"
             for f in self.failures[:20]:
@@ -106,8 +126,15 @@ def send(client: Any, account: str, region: str, findings: list[dict[str, Any]])
     fits = []
     for f in findings:
         if size(f) > MAX_FINDING_BYTES:
-            result.failures.append(Failure(account, region, f["Id"], "FindingTooLarge",
-                                           f"{size(f)} bytes; Security Hub takes at most {MAX_FINDING_BYTES}"))
+            result.failures.append(
+                Failure(
+                    account,
+                    region,
+                    f["Id"],
+                    "FindingTooLarge",
+                    f"{size(f)} bytes; Security Hub takes at most {MAX_FINDING_BYTES}",
+                )
+            )
         else:
             fits.append(f)
     for batch in batches(fits):
@@ -118,20 +145,25 @@ def send(client: Any, account: str, region: str, findings: list[dict[str, Any]])
             result.failures.extend(Failure(account, region, f["Id"], code, message) for f in batch)
             continue
         failed = response.get("FailedFindings") or []
-        result.failures.extend(Failure(account, region, str(f.get("Id")), str(f.get("ErrorCode")),
-                                       str(f.get("ErrorMessage"))) for f in failed)
+        result.failures.extend(
+            Failure(account, region, str(f.get("Id")), str(f.get("ErrorCode")), str(f.get("ErrorMessage")))
+            for f in failed
+        )
         result.imported += int(response.get("SuccessCount", len(batch) - len(failed)))
     return result
 
 
-def stale(client: Any, product_arn: str, account: str, prefixes: tuple[str, ...],
-          current: set[str]) -> list[dict[str, Any]]:
+def stale(
+    client: Any, product_arn: str, account: str, prefixes: tuple[str, ...], current: set[str]
+) -> list[dict[str, Any]]:
     """Active trailwatch findings of this account and Region, of the audited controls (id
     prefixes), that this run did not raise again."""
     out: list[dict[str, Any]] = []
-    filters = {"ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
-               "AwsAccountId": [{"Value": account, "Comparison": "EQUALS"}],
-               "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}]}
+    filters = {
+        "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
+        "AwsAccountId": [{"Value": account, "Comparison": "EQUALS"}],
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+    }
     token = None
     while True:
         kwargs: dict[str, Any] = {"Filters": filters, "MaxResults": 100}
@@ -159,13 +191,19 @@ def passed(found: dict[str, Any], now: str) -> dict[str, Any]:
     out["Severity"] = {"Label": "INFORMATIONAL"}
     out["RecordState"] = "ARCHIVED"
     out["UpdatedAt"] = now
-    out["Description"] = ("No longer raised by trailwatch (fixed, or the resource is gone): "
-                          + str(found.get("Description", "")))[:1024]
+    out["Description"] = (
+        "No longer raised by trailwatch (fixed, or the resource is gone): " + str(found.get("Description", ""))
+    )[:1024]
     return out
 
 
-def import_account(client_for: Callable[[str], Any], account: str, findings: list[dict[str, Any]],
-                   scopes: dict[str, tuple[str, ...]], now: str) -> ImportResult:
+def import_account(
+    client_for: Callable[[str], Any],
+    account: str,
+    findings: list[dict[str, Any]],
+    scopes: dict[str, tuple[str, ...]],
+    now: str,
+) -> ImportResult:
     """One account: its findings per Region, then the Region's stale findings archived.
     `scopes`: Region -> id prefixes of the (Region, control) pairs audited there."""
     result = ImportResult()
@@ -191,8 +229,15 @@ def import_account(client_for: Callable[[str], Any], account: str, findings: lis
             old = stale(client, product, account, prefixes, {f["Id"] for f in mine})
         except Exception as error:  # noqa: BLE001 - a stale FAILED finding must not go unnoticed
             code, message = _error(error)
-            result.failures.append(Failure(account, region, f"{prefixes[0]}*", code,
-                                           f"earlier findings could not be listed (securityhub:GetFindings): {message}"))
+            result.failures.append(
+                Failure(
+                    account,
+                    region,
+                    f"{prefixes[0]}*",
+                    code,
+                    f"earlier findings could not be listed (securityhub:GetFindings): {message}",
+                )
+            )
             continue
         archived = send(client, account, region, [passed(f, now) for f in old])
         result.archived += archived.imported
@@ -222,8 +267,7 @@ def publish(plan: Plan, report: Report, stderr: IO[str]) -> bool:
             account = plan.base if own else plan.base.assume(str(result.role_arn), plan.base_region)
         except Exception as error:  # noqa: BLE001 - the account's findings are reported as not imported
             code, message = _error(error)
-            total.failures.extend(Failure(aid, f["Region"], f["Id"], code, f"sts:AssumeRole: {message}")
-                                  for f in mine)
+            total.failures.extend(Failure(aid, f["Region"], f["Id"], code, f"sts:AssumeRole: {message}") for f in mine)
             continue
         # Stale findings are looked for only where this run judged the account.
         # Stale findings are looked for where this run judged the account: the Regions it

@@ -7,6 +7,7 @@ them in, on which other accounts exist, or on the machine: `--shard 2/4` audits 
 accounts in every run while the organisation does not change, and the N shards of a run
 cover every account exactly once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,8 +54,9 @@ def role_arn(account: str, role_name: str, partition: str = "aws") -> str:
 
 def check_role_name(name: str) -> str:
     if not _ROLE_NAME.match(name) or name.startswith("arn:"):
-        raise TargetError(f"--role-name {name!r}: expected a role name (with an optional path), "
-                          "e.g. --role-name SecurityAudit")
+        raise TargetError(
+            f"--role-name {name!r}: expected a role name (with an optional path), e.g. --role-name SecurityAudit"
+        )
     return name
 
 
@@ -78,21 +80,25 @@ def from_lines(lines: list[str], role_name: str, partition: str, source: str) ->
         try:
             targets.append(parse_role_arn(text))
         except TargetError:
-            raise TargetError(f"{source} line {number}: {text!r} is neither a 12-digit account id "
-                              "nor a role ARN (arn:aws:iam::111122223333:role/NAME)") from None
+            raise TargetError(
+                f"{source} line {number}: {text!r} is neither a 12-digit account id "
+                "nor a role ARN (arn:aws:iam::111122223333:role/NAME)"
+            ) from None
     if not targets:
         raise TargetError(f"{source}: no account ids or role ARNs in it (one a line)")
     return unique(targets)
 
 
 def from_file(path: str, role_name: str, partition: str = "aws") -> list[Target]:
-    lines = read_text(path, f"--accounts {path}",
-                      "give a text file with one 12-digit account id or role ARN a line").splitlines()
+    lines = read_text(
+        path, f"--accounts {path}", "give a text file with one 12-digit account id or role ARN a line"
+    ).splitlines()
     return from_lines(lines, role_name, partition, f"--accounts {path}")
 
 
-def from_organization(client: Any, role_name: str, partition: str,
-                      count_call: Any = lambda: None) -> tuple[list[Target], list[Skipped]]:
+def from_organization(
+    client: Any, role_name: str, partition: str, count_call: Any = lambda: None
+) -> tuple[list[Target], list[Skipped]]:
     """Every ACTIVE account (paginated ListAccounts); the others are reported as skipped.
 
     A suspended or closing account cannot be signed in to, so auditing it would only

@@ -2,6 +2,7 @@
 
 Pure (no Pulumi import), like the whole `trailwatch.config` package.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -32,33 +33,86 @@ DEFAULT_PERIOD: Final = 300
 MANAGED_BY_TAG: Final = ("managed-by", "trailwatch")
 
 #: CloudWatch Logs' accepted retention values; 0 means "never expire" (the provider's convention).
-RETENTION_DAYS: Final = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                         1096, 1827, 2192, 2557, 2922, 3288, 3653)
+RETENTION_DAYS: Final = (
+    0,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 #: Every key the program reads, in documentation order.
 KEYS: Final = (
-    "logGroupName", "createTrail", "trailName", "logRetentionDays", "controls",
-    "logEncryption", "accessLogging", "bucketVersioning", "onDestroy",
-    "patternProfile", "auditedBy", "metricNamespace", "metricNaming", "metricName", "metricFilterName",
-    "alarmName", "alarmPeriod", "alarmThreshold", "alarmEvaluationPeriods", "okActions",
-    "topicArn", "topicEncryption", "kmsKeyId",
-    "emails", "httpsEndpoints", "sqsQueueArns", "lambdaFunctionArns", "subscriptions",
+    "logGroupName",
+    "createTrail",
+    "trailName",
+    "logRetentionDays",
+    "controls",
+    "logEncryption",
+    "accessLogging",
+    "bucketVersioning",
+    "onDestroy",
+    "patternProfile",
+    "auditedBy",
+    "metricNamespace",
+    "metricNaming",
+    "metricName",
+    "metricFilterName",
+    "alarmName",
+    "alarmPeriod",
+    "alarmThreshold",
+    "alarmEvaluationPeriods",
+    "okActions",
+    "topicArn",
+    "topicEncryption",
+    "kmsKeyId",
+    "emails",
+    "httpsEndpoints",
+    "sqsQueueArns",
+    "lambdaFunctionArns",
+    "subscriptions",
     "tags",
 )
 #: Keys that only mean something when the stack creates the trail.
-CREATE_ONLY: Final = ("trailName", "logRetentionDays", "logEncryption", "accessLogging", "bucketVersioning",
-                      "onDestroy")
+CREATE_ONLY: Final = (
+    "trailName",
+    "logRetentionDays",
+    "logEncryption",
+    "accessLogging",
+    "bucketVersioning",
+    "onDestroy",
+)
 
 _PARTITION = r"aws(?:-[a-z]+)*"
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d"
 _ACCOUNT = r"\d{12}"
 SQS_ARN: Final = re.compile(rf"arn:{_PARTITION}:sqs:{_REGION}:{_ACCOUNT}:[A-Za-z0-9_-]{{1,80}}(?:\.fifo)?")
 LAMBDA_ARN: Final = re.compile(
-    rf"arn:{_PARTITION}:lambda:{_REGION}:{_ACCOUNT}:function:[A-Za-z0-9_-]{{1,64}}(?::[A-Za-z0-9$_-]{{1,128}})?")
+    rf"arn:{_PARTITION}:lambda:{_REGION}:{_ACCOUNT}:function:[A-Za-z0-9_-]{{1,64}}(?::[A-Za-z0-9$_-]{{1,128}})?"
+)
 TOPIC_ARN: Final = re.compile(rf"arn:{_PARTITION}:sns:{_REGION}:{_ACCOUNT}:[A-Za-z0-9_-]{{1,256}}(?:\.fifo)?")
 KMS_KEY: Final = re.compile(
     rf"(?:arn:{_PARTITION}:kms:{_REGION}:{_ACCOUNT}:(?:key/[0-9a-f-]{{36}}|key/mrk-[0-9a-f]{{32}}|alias/[A-Za-z0-9/_-]+)"
-    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)")
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]+)"
+)
 EMAIL: Final = re.compile(r"[^@\s\"'<>,;]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 LOG_GROUP_NAME: Final = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 TRAIL_NAME: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{1,126})[A-Za-z0-9]")
@@ -71,8 +125,10 @@ def misspelt_namespace(keys: Iterable[str]) -> str | None:
     for key in sorted(keys):
         namespace, sep, rest = key.partition(":")
         if sep and namespace != NAMESPACE and difflib.get_close_matches(namespace, [NAMESPACE], cutoff=0.75):
-            return (f"invalid configuration {key}: unknown namespace {namespace!r} (did you mean "
-                    f"{NAMESPACE}:{rest}?); accepted: {NAMESPACE}:<key>, the only namespace this program reads")
+            return (
+                f"invalid configuration {key}: unknown namespace {namespace!r} (did you mean "
+                f"{NAMESPACE}:{rest}?); accepted: {NAMESPACE}:<key>, the only namespace this program reads"
+            )
     return None
 
 

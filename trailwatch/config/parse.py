@@ -3,6 +3,7 @@
 Values are strings, lists and maps as JSON text; every rule on the typed values is in
 `trailwatch.config.rules`.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -50,9 +51,15 @@ from trailwatch.patterns import ALL_CONTROLS, PROFILES, SCANNERS, find_control
 _TRUE, _FALSE = ("true", "True"), ("false", "False")
 
 
-def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str,
-                   region: str | None = None, secret_keys: frozenset[str] = frozenset(),
-                   unreadable: frozenset[str] = frozenset()) -> Settings:
+def parse_settings(
+    raw: Mapping[str, str | None],
+    *,
+    project: str,
+    stack: str,
+    region: str | None = None,
+    secret_keys: frozenset[str] = frozenset(),
+    unreadable: frozenset[str] = frozenset(),
+) -> Settings:
     """Validate the raw config strings (keys without the `trailwatch:` prefix).
 
     Values are what the Pulumi language host hands the program: strings, with lists and
@@ -63,8 +70,9 @@ def parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str,
     none of its text (at most the host of a URL in it).
     """
     try:
-        return _parse_settings(raw, project=project, stack=stack, region=region, secret_keys=secret_keys,
-                               unreadable=unreadable)
+        return _parse_settings(
+            raw, project=project, stack=stack, region=region, secret_keys=secret_keys, unreadable=unreadable
+        )
     except ConfigError as error:
         key = error.key.removeprefix(NAMESPACE + ":")
         text = raw.get(key)
@@ -103,8 +111,15 @@ def _redacted(error: ConfigError, text: str) -> ConfigError:
     return ConfigError(error.key.removeprefix(NAMESPACE + ":"), problem, error.accepted)
 
 
-def _parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str, region: str | None,
-                    secret_keys: frozenset[str], unreadable: frozenset[str]) -> Settings:
+def _parse_settings(
+    raw: Mapping[str, str | None],
+    *,
+    project: str,
+    stack: str,
+    region: str | None,
+    secret_keys: frozenset[str],
+    unreadable: frozenset[str],
+) -> Settings:
     values = {k: v for k, v in raw.items() if v is not None}
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
@@ -115,20 +130,28 @@ def _parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str, 
     create_trail = _bool(values, "createTrail", False)
     log_group_name = values.get("logGroupName")
     if create_trail and log_group_name is not None:
-        raise ConfigError("logGroupName", "set together with trailwatch:createTrail=true (both trail modes)",
-                          "either logGroupName (attach to an existing CloudTrail log group) "
-                          "or createTrail: true (create a trail), not both")
+        raise ConfigError(
+            "logGroupName",
+            "set together with trailwatch:createTrail=true (both trail modes)",
+            "either logGroupName (attach to an existing CloudTrail log group) "
+            "or createTrail: true (create a trail), not both",
+        )
     if not create_trail and log_group_name is None:
-        raise ConfigError("logGroupName", "not set and trailwatch:createTrail is not true (no trail mode)",
-                          "either logGroupName: <existing CloudTrail log group name> "
-                          "or createTrail: true")
+        raise ConfigError(
+            "logGroupName",
+            "not set and trailwatch:createTrail is not true (no trail mode)",
+            "either logGroupName: <existing CloudTrail log group name> or createTrail: true",
+        )
     if log_group_name is not None:
         check_log_group_name(log_group_name)
     if not create_trail:
         for only_create in CREATE_ONLY:
             if only_create in values:
-                raise ConfigError(only_create, "set while attaching to an existing log group",
-                                  "only with createTrail: true (remove the key)")
+                raise ConfigError(
+                    only_create,
+                    "set while attaching to an existing log group",
+                    "only with createTrail: true (remove the key)",
+                )
 
     trail_name = values.get("trailName", f"trailwatch-{project}-{stack}")
     retention = _int(values, "logRetentionDays", DEFAULT_RETENTION_DAYS, _RETENTION_RULE)
@@ -136,33 +159,51 @@ def _parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str, 
     if create_trail:
         check_trail_name(trail_name)
         check_retention(retention)  # its advice (below a year) is the component's to give
-    log_encryption = _choice(values, "logEncryption", ("cmk", "none"),
-                             "cmk (default: a customer-managed KMS key for the trail's files and the log "
-                             "group, Security Hub CloudTrail.2) or none")
-    on_destroy = _choice(values, "onDestroy", ("retain", "protect", "delete"),
-                         "retain (default: `pulumi destroy` leaves the bucket, log group and key in the "
-                         "account), protect (destroy refuses) or delete")
+    log_encryption = _choice(
+        values,
+        "logEncryption",
+        ("cmk", "none"),
+        "cmk (default: a customer-managed KMS key for the trail's files and the log "
+        "group, Security Hub CloudTrail.2) or none",
+    )
+    on_destroy = _choice(
+        values,
+        "onDestroy",
+        ("retain", "protect", "delete"),
+        "retain (default: `pulumi destroy` leaves the bucket, log group and key in the "
+        "account), protect (destroy refuses) or delete",
+    )
 
     audited_by = _scanners(values)
     profile = values.get("patternProfile")
     if profile is not None and profile not in PROFILES:
-        raise ConfigError("patternProfile", f"unknown profile {profile!r}",
-                          "cis-2.0 (default, the CIS 2.0+ text) or cis-1.2 "
-                          "(the text AWS Security Hub CloudWatch.2 accepts)")
+        raise ConfigError(
+            "patternProfile",
+            f"unknown profile {profile!r}",
+            "cis-2.0 (default, the CIS 2.0+ text) or cis-1.2 (the text AWS Security Hub CloudWatch.2 accepts)",
+        )
     profile = choose_profile(profile, audited_by)
 
-    naming = _choice(values, "metricNaming", ("stack", "cis"),
-                     "stack (default: <metricName>-<project>-<stack>, unique per stack) or cis "
-                     "(the benchmark's bare name; one stack per account and region)")
+    naming = _choice(
+        values,
+        "metricNaming",
+        ("stack", "cis"),
+        "stack (default: <metricName>-<project>-<stack>, unique per stack) or cis "
+        "(the benchmark's bare name; one stack per account and region)",
+    )
     if "metricName" in values and "metricNaming" in values:
-        raise ConfigError("metricNaming", "set together with trailwatch:metricName (which names the metric)",
-                          "one of them: metricName: <exact name>, or metricNaming: stack|cis")
+        raise ConfigError(
+            "metricNaming",
+            "set together with trailwatch:metricName (which names the metric)",
+            "one of them: metricName: <exact name>, or metricNaming: stack|cis",
+        )
     namespace = values.get("metricNamespace", DEFAULT_METRIC_NAMESPACE)
     metric_name = values.get("metricName", metric_name_for(DEFAULT_METRIC_NAME, naming, project, stack))
     filter_name = values.get("metricFilterName", default_name(project, stack))
     alarm_name = values.get("alarmName", default_name(project, stack))
-    check_names(metric_namespace=namespace, metric_name=metric_name, metric_filter_name=filter_name,
-                alarm_name=alarm_name)
+    check_names(
+        metric_namespace=namespace, metric_name=metric_name, metric_filter_name=filter_name, alarm_name=alarm_name
+    )
 
     period = _int(values, "alarmPeriod", DEFAULT_PERIOD, _PERIOD_RULE)
     threshold = _number(values, "alarmThreshold", 1.0)
@@ -173,39 +214,67 @@ def _parse_settings(raw: Mapping[str, str | None], *, project: str, stack: str, 
     topic_arn = values.get("topicArn")
     encryption = values.get("topicEncryption", "cmk")
     if not _is_encryption(encryption):
-        raise ConfigError("topicEncryption", f"unknown value {encryption!r}",
-                          "cmk (default: a customer-managed KMS key CloudWatch may use) or none")
+        raise ConfigError(
+            "topicEncryption",
+            f"unknown value {encryption!r}",
+            "cmk (default: a customer-managed KMS key CloudWatch may use) or none",
+        )
     kms_key_id = values.get("kmsKeyId")
     if topic_arn is not None:
         for topic_only in ("topicEncryption", "kmsKeyId"):
             if topic_only in values:
-                raise ConfigError(topic_only, "set together with trailwatch:topicArn (an existing topic)",
-                                  "remove it: an existing topic keeps its own encryption")
+                raise ConfigError(
+                    topic_only,
+                    "set together with trailwatch:topicArn (an existing topic)",
+                    "remove it: an existing topic keeps its own encryption",
+                )
     check_topic(topic_arn=topic_arn, encryption=encryption, kms_key_id=kms_key_id, region=region)
 
     subscriptions = _subscriptions(values, secret_keys)
     for key in sorted(unreadable):
-        warnings.append(f"{NAMESPACE}:{key} is a secret this run cannot decrypt (the offline engine does not "
-                        "decrypt `secure:` values): its endpoints are left out of this run; pass a stand-in "
-                        f"with --config {NAMESPACE}:{key}=... to include one")
+        warnings.append(
+            f"{NAMESPACE}:{key} is a secret this run cannot decrypt (the offline engine does not "
+            "decrypt `secure:` values): its endpoints are left out of this run; pass a stand-in "
+            f"with --config {NAMESPACE}:{key}=... to include one"
+        )
     if unreadable and topic_arn is None and not subscriptions:
-        raise ConfigError(sorted(unreadable)[0], "a secret this run cannot decrypt, and no other endpoint is set",
-                          f"a stand-in value with --config {NAMESPACE}:{sorted(unreadable)[0]}=... "
-                          "(the offline engine does not decrypt secure: values)")
+        raise ConfigError(
+            sorted(unreadable)[0],
+            "a secret this run cannot decrypt, and no other endpoint is set",
+            f"a stand-in value with --config {NAMESPACE}:{sorted(unreadable)[0]}=... "
+            "(the offline engine does not decrypt secure: values)",
+        )
     check_subscriptions(subscriptions, topic_arn=topic_arn)
 
     return Settings(
-        project=project, stack=stack, log_group_name=log_group_name, create_trail=create_trail,
-        trail_name=trail_name, log_retention_days=retention, pattern_profile=profile,
-        metric_namespace=namespace, metric_name=metric_name, metric_filter_name=filter_name,
-        alarm_name=alarm_name, alarm_period=period, alarm_threshold=threshold,
-        alarm_evaluation_periods=evaluation_periods, ok_actions=ok_actions, topic_arn=topic_arn,
+        project=project,
+        stack=stack,
+        log_group_name=log_group_name,
+        create_trail=create_trail,
+        trail_name=trail_name,
+        log_retention_days=retention,
+        pattern_profile=profile,
+        metric_namespace=namespace,
+        metric_name=metric_name,
+        metric_filter_name=filter_name,
+        alarm_name=alarm_name,
+        alarm_period=period,
+        alarm_threshold=threshold,
+        alarm_evaluation_periods=evaluation_periods,
+        ok_actions=ok_actions,
+        topic_arn=topic_arn,
         topic_encryption=encryption,
-        kms_key_id=kms_key_id, subscriptions=subscriptions, tags=_tags(values),
-        audited_by=audited_by, metric_naming=naming, log_encryption=log_encryption,
+        kms_key_id=kms_key_id,
+        subscriptions=subscriptions,
+        tags=_tags(values),
+        audited_by=audited_by,
+        metric_naming=naming,
+        log_encryption=log_encryption,
         access_logging=_bool(values, "accessLogging", True),
         bucket_versioning=_bool(values, "bucketVersioning", True),
-        on_destroy=on_destroy, warnings=tuple(warnings), controls=_controls(values),
+        on_destroy=on_destroy,
+        warnings=tuple(warnings),
+        controls=_controls(values),
     )
 
 
@@ -229,8 +298,10 @@ def _subscriptions(values: Mapping[str, str], secret_keys: frozenset[str]) -> tu
                 raise ConfigError(key, f"{shown} is malformed", "a list, each item " + _ENDPOINT_RULES[protocol])
             # Well-formed or not is for check_subscriptions (the components' rule, same message).
             found.append(Subscription(protocol, endpoint, secret or protocol == "https"))
-    generic_rule = ('a list of endpoints (email, https URL without credentials, SQS or Lambda ARN) or '
-                    '{"protocol": "email|https|sqs|lambda", "endpoint": "..."} objects')
+    generic_rule = (
+        "a list of endpoints (email, https URL without credentials, SQS or Lambda ARN) or "
+        '{"protocol": "email|https|sqs|lambda", "endpoint": "..."} objects'
+    )
     secret = "subscriptions" in secret_keys
     for item in _list(values, "subscriptions", generic_rule):
         shown = "an item of the secret value" if secret else repr(item)
@@ -245,19 +316,18 @@ def _subscriptions(values: Mapping[str, str], secret_keys: frozenset[str]) -> tu
         endpoint, given = item["endpoint"], item.get("protocol")
         chosen = infer_protocol(endpoint) if given is None and isinstance(endpoint, str) else given
         if not _is_protocol(chosen):
-            raise ConfigError("subscriptions", f"protocol {given!r} of {shown}",
-                              "protocol one of email, https, sqs, lambda")
+            raise ConfigError(
+                "subscriptions", f"protocol {given!r} of {shown}", "protocol one of email, https, sqs, lambda"
+            )
         if not isinstance(endpoint, str) or not _valid_endpoint(chosen, endpoint):
-            raise ConfigError("subscriptions", f"{shown} is malformed for protocol {chosen}",
-                              _ENDPOINT_RULES[chosen])
+            raise ConfigError("subscriptions", f"{shown} is malformed for protocol {chosen}", _ENDPOINT_RULES[chosen])
         found.append(Subscription(chosen, endpoint, secret or chosen == "https"))
     # One subscription per endpoint; secret if any of its sources is.
     merged: dict[Subscription, Subscription] = {}
     for subscription in found:
         seen = merged.get(subscription)
         if seen is None or (subscription.secret and not seen.secret):
-            merged[subscription] = subscription if seen is None else Subscription(
-                seen.protocol, seen.endpoint, True)
+            merged[subscription] = subscription if seen is None else Subscription(seen.protocol, seen.endpoint, True)
     return tuple(merged.values())
 
 
@@ -339,8 +409,10 @@ def _choice(values: Mapping[str, str], key: str, choices: tuple[str, ...], rule:
     return text
 
 
-_CONTROLS_RULE = ('"all" (default) or a list of controls: CIS 1.4 ids 4.1 .. 4.15, Security Hub ids '
-                  'CloudWatch.1 .. CloudWatch.14 or policy names, e.g. ["4.1", "4.3"] (docs/controls.md)')
+_CONTROLS_RULE = (
+    '"all" (default) or a list of controls: CIS 1.4 ids 4.1 .. 4.15, Security Hub ids '
+    'CloudWatch.1 .. CloudWatch.14 or policy names, e.g. ["4.1", "4.3"] (docs/controls.md)'
+)
 
 
 def _controls(values: Mapping[str, str]) -> tuple[str, ...]:
@@ -348,8 +420,11 @@ def _controls(values: Mapping[str, str]) -> tuple[str, ...]:
     text = values.get("controls")
     if text is None:
         return ALL_CONTROLS
-    items: list[object] = (_list(values, "controls", "control ids") if text.lstrip().startswith("[")
-                           else [p for p in re.split(r"[,\s]+", text) if p])
+    items: list[object] = (
+        _list(values, "controls", "control ids")
+        if text.lstrip().startswith("[")
+        else [p for p in re.split(r"[,\s]+", text) if p]
+    )
     if items in (["all"], ["ALL"]):
         return ALL_CONTROLS
     if not items:

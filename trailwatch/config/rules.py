@@ -3,6 +3,7 @@
 Each raises `ConfigError` naming the config key (`trailwatch:alarmPeriod`) and what it
 accepts, so a library user of `UnauthorizedApiCallsMonitorArgs` gets the message a stack gets.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,7 @@ from trailwatch.patterns import (
     profiles_accepted_by,
 )
 
-_RETENTION_RULE: Final = ("one of " + ", ".join(map(str, RETENTION_DAYS))
-                          + " (0 = never expire; default 365)")
+_RETENTION_RULE: Final = "one of " + ", ".join(map(str, RETENTION_DAYS)) + " (0 = never expire; default 365)"
 _PERIOD_RULE: Final = "a multiple of 60 from 60 to 86400 seconds (default 300)"
 _PERIODS_RULE: Final = "an integer >= 1 (default 1)"
 
@@ -49,16 +49,23 @@ def check_log_group_name(name: object) -> None:
     if not isinstance(name, str):
         raise ConfigError("logGroupName", f"{name!r} is not a string", "a CloudWatch Logs group name")
     if name.startswith("arn:"):
-        raise ConfigError("logGroupName", f"{name!r} is an ARN",
-                          "the log group name, e.g. aws-controltower/CloudTrailLogs")
+        raise ConfigError(
+            "logGroupName", f"{name!r} is an ARN", "the log group name, e.g. aws-controltower/CloudTrailLogs"
+        )
     _match(LOG_GROUP_NAME, name, "logGroupName", "a CloudWatch Logs group name: 1-512 of A-Z a-z 0-9 . - _ / #")
 
 
 def check_trail_name(name: str) -> None:
-    rule = ("3-128 of letters, digits, . _ -, starting and ending with a letter or digit, "
-            "no adjacent . _ - (default trailwatch-<project>-<stack>)")
-    if not isinstance(name, str) or not TRAIL_NAME.fullmatch(name) or re.search(r"[._-]{2}", name) \
-            or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+    rule = (
+        "3-128 of letters, digits, . _ -, starting and ending with a letter or digit, "
+        "no adjacent . _ - (default trailwatch-<project>-<stack>)"
+    )
+    if (
+        not isinstance(name, str)
+        or not TRAIL_NAME.fullmatch(name)
+        or re.search(r"[._-]{2}", name)
+        or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name)
+    ):
         raise ConfigError("trailName", f"{name!r} is not a valid trail name", rule)
 
 
@@ -67,44 +74,65 @@ def check_retention(days: int) -> list[str]:
     if isinstance(days, bool) or days not in RETENTION_DAYS:
         raise ConfigError("logRetentionDays", f"{days} is not a CloudWatch Logs retention period", _RETENTION_RULE)
     if 0 < days < MIN_RECOMMENDED_RETENTION_DAYS:
-        return [(f"{NAMESPACE}:logRetentionDays is {days}: CloudTrail events leave the log group after {days} days, "
-                 f"below the {MIN_RECOMMENDED_RETENTION_DAYS} days Security Hub CloudWatch.16 and AWS Config "
-                 "cw-loggroup-retention-period-check expect (set 365 or more, or 0 = never expire)")]
+        return [
+            (
+                f"{NAMESPACE}:logRetentionDays is {days}: CloudTrail events leave the log group after {days} days, "
+                f"below the {MIN_RECOMMENDED_RETENTION_DAYS} days Security Hub CloudWatch.16 and AWS Config "
+                "cw-loggroup-retention-period-check expect (set 365 or more, or 0 = never expire)"
+            )
+        ]
     return []
 
 
 def check_names(*, metric_namespace: str, metric_name: str, metric_filter_name: str, alarm_name: str) -> None:
-    _match(METRIC_NAMESPACE, metric_namespace, "metricNamespace",
-           "1-255 of A-Z a-z 0-9 space . - _ / # : (default CISBenchmark)")
+    _match(
+        METRIC_NAMESPACE,
+        metric_namespace,
+        "metricNamespace",
+        "1-255 of A-Z a-z 0-9 space . - _ / # : (default CISBenchmark)",
+    )
     if metric_namespace.startswith("AWS/"):
-        raise ConfigError("metricNamespace", f"{metric_namespace!r} is reserved for AWS services",
-                          "a namespace not starting with AWS/ (default CISBenchmark)")
+        raise ConfigError(
+            "metricNamespace",
+            f"{metric_namespace!r} is reserved for AWS services",
+            "a namespace not starting with AWS/ (default CISBenchmark)",
+        )
     _printable(metric_name, "metricName", f"{DEFAULT_METRIC_NAME}-<project>-<stack>", 255)
     _printable(metric_filter_name, "metricFilterName", "Unauthorized_API_Calls-<project>-<stack>", 512)
     if ":" in metric_filter_name or "*" in metric_filter_name:
-        raise ConfigError("metricFilterName", f"{metric_filter_name!r} contains ':' or '*'",
-                          "1-512 characters without ':' and '*'")
+        raise ConfigError(
+            "metricFilterName", f"{metric_filter_name!r} contains ':' or '*'", "1-512 characters without ':' and '*'"
+        )
     _printable(alarm_name, "alarmName", "Unauthorized_API_Calls-<project>-<stack>", 255)
 
 
 def check_alarm(*, period: int, threshold: float, evaluation_periods: int) -> None:
     if isinstance(period, bool) or not isinstance(period, int) or period < 60 or period % 60 or period > 86400:
         raise ConfigError("alarmPeriod", f"{period} seconds", _PERIOD_RULE)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold != threshold \
-            or threshold in (float("inf"), float("-inf")):
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or threshold != threshold
+        or threshold in (float("inf"), float("-inf"))
+    ):
         raise ConfigError("alarmThreshold", f"{threshold!r} is not a number", "a number >= 1 (default 1)")
     if threshold < 1:
-        raise ConfigError("alarmThreshold", f"{_fmt(float(threshold))} is below 1",
-                          "a number >= 1 (default 1: one unauthorized call fires the alarm)")
+        raise ConfigError(
+            "alarmThreshold",
+            f"{_fmt(float(threshold))} is below 1",
+            "a number >= 1 (default 1: one unauthorized call fires the alarm)",
+        )
     if isinstance(evaluation_periods, bool) or not isinstance(evaluation_periods, int):
         raise ConfigError("alarmEvaluationPeriods", f"{evaluation_periods!r} is not an integer", _PERIODS_RULE)
     if evaluation_periods < 1:
         raise ConfigError("alarmEvaluationPeriods", f"{evaluation_periods} is below 1", _PERIODS_RULE)
     limit = 86400 if period < 3600 else 604800
     if period * evaluation_periods > limit:
-        raise ConfigError("alarmEvaluationPeriods",
-                          f"{evaluation_periods} x {period} s exceeds CloudWatch's {limit} s evaluation range",
-                          f"alarmEvaluationPeriods x alarmPeriod <= {limit}")
+        raise ConfigError(
+            "alarmEvaluationPeriods",
+            f"{evaluation_periods} x {period} s exceeds CloudWatch's {limit} s evaluation range",
+            f"alarmEvaluationPeriods x alarmPeriod <= {limit}",
+        )
 
 
 def check_topic(*, topic_arn: str | None, encryption: str, kms_key_id: object, region: str | None) -> None:
@@ -115,21 +143,33 @@ def check_topic(*, topic_arn: str | None, encryption: str, kms_key_id: object, r
         # Alarm actions name a topic in the alarm's own region; a topic elsewhere is refused.
         # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
         if region is not None and topic_region != region:
-            raise ConfigError("topicArn", f"the topic is in {topic_region} but the stack deploys to {region}: "
-                              "a CloudWatch alarm notifies a topic in its own region only",
-                              f"an SNS topic in {region}, or leave unset to create one")
+            raise ConfigError(
+                "topicArn",
+                f"the topic is in {topic_region} but the stack deploys to {region}: "
+                "a CloudWatch alarm notifies a topic in its own region only",
+                f"an SNS topic in {region}, or leave unset to create one",
+            )
     if not _is_encryption(encryption):
-        raise ConfigError("topicEncryption", f"unknown value {encryption!r}",
-                          "cmk (default: a customer-managed KMS key CloudWatch may use) or none")
+        raise ConfigError(
+            "topicEncryption",
+            f"unknown value {encryption!r}",
+            "cmk (default: a customer-managed KMS key CloudWatch may use) or none",
+        )
     if isinstance(kms_key_id, str):
         if encryption == "none":
-            raise ConfigError("kmsKeyId", "set while trailwatch:topicEncryption is none",
-                              "remove kmsKeyId, or set topicEncryption: cmk")
+            raise ConfigError(
+                "kmsKeyId",
+                "set while trailwatch:topicEncryption is none",
+                "remove kmsKeyId, or set topicEncryption: cmk",
+            )
         if re.search(r"(^|:)alias/aws/", kms_key_id):
-            raise ConfigError("kmsKeyId", f"{kms_key_id!r} is an AWS-managed key: CloudWatch cannot use it, "
-                              "so alarm notifications are silently dropped",
-                              "a customer-managed key whose policy lets cloudwatch.amazonaws.com use it, "
-                              "or leave unset to create one")
+            raise ConfigError(
+                "kmsKeyId",
+                f"{kms_key_id!r} is an AWS-managed key: CloudWatch cannot use it, "
+                "so alarm notifications are silently dropped",
+                "a customer-managed key whose policy lets cloudwatch.amazonaws.com use it, "
+                "or leave unset to create one",
+            )
         _match(KMS_KEY, kms_key_id, "kmsKeyId", "a KMS key ARN, key id, alias ARN or alias/<name>")
 
 
@@ -137,11 +177,13 @@ def check_subscriptions(subscriptions: Sequence[Subscription], *, topic_arn: str
     """Each endpoint well-formed, and one the topic can deliver to; someone is notified."""
     for subscription in subscriptions:
         if not _is_protocol(subscription.protocol):
-            raise ConfigError("subscriptions", f"protocol {subscription.protocol!r}",
-                              "protocol one of email, https, sqs, lambda")
+            raise ConfigError(
+                "subscriptions", f"protocol {subscription.protocol!r}", "protocol one of email, https, sqs, lambda"
+            )
         key = _KEY_OF[subscription.protocol]
-        if not isinstance(subscription.endpoint, str) or not _valid_endpoint(subscription.protocol,
-                                                                             subscription.endpoint):
+        if not isinstance(subscription.endpoint, str) or not _valid_endpoint(
+            subscription.protocol, subscription.endpoint
+        ):
             raise ConfigError(key, f"{_shown(subscription)} is malformed", _ENDPOINT_RULES[subscription.protocol])
     fifo_topic = topic_arn is not None and topic_arn.endswith(".fifo")
     for subscription in subscriptions:
@@ -149,15 +191,24 @@ def check_subscriptions(subscriptions: Sequence[Subscription], *, topic_arn: str
         # SNS FIFO topics deliver to SQS queues only; standard topics (the one trailwatch creates)
         # cannot deliver to SQS FIFO queues. https://docs.aws.amazon.com/sns/latest/dg/fifo-message-delivery.html
         if fifo_topic and subscription.protocol != "sqs":
-            raise ConfigError(key, f"{_shown(subscription)} on the FIFO topic {topic_arn}: SNS FIFO topics "
-                              "deliver to SQS queues only", "an SQS queue, or a standard (non-.fifo) topicArn")
+            raise ConfigError(
+                key,
+                f"{_shown(subscription)} on the FIFO topic {topic_arn}: SNS FIFO topics deliver to SQS queues only",
+                "an SQS queue, or a standard (non-.fifo) topicArn",
+            )
         if not fifo_topic and subscription.protocol == "sqs" and subscription.endpoint.endswith(".fifo"):
-            raise ConfigError(key, f"{_named(subscription)} is a FIFO queue: a standard SNS topic cannot "
-                              "deliver to it", "a standard SQS queue (no .fifo suffix)")
+            raise ConfigError(
+                key,
+                f"{_named(subscription)} is a FIFO queue: a standard SNS topic cannot deliver to it",
+                "a standard SQS queue (no .fifo suffix)",
+            )
     if topic_arn is None and not subscriptions:
-        raise ConfigError("emails", "no subscription for the new alarm topic: nobody would be notified",
-                          "at least one of trailwatch:emails, httpsEndpoints, sqsQueueArns, "
-                          "lambdaFunctionArns, subscriptions (or an existing trailwatch:topicArn)")
+        raise ConfigError(
+            "emails",
+            "no subscription for the new alarm topic: nobody would be notified",
+            "at least one of trailwatch:emails, httpsEndpoints, sqsQueueArns, "
+            "lambdaFunctionArns, subscriptions (or an existing trailwatch:topicArn)",
+        )
 
 
 def check_placement(subscriptions: Sequence[Subscription], *, account_id: str) -> None:
@@ -178,11 +229,12 @@ def check_placement(subscriptions: Sequence[Subscription], *, account_id: str) -
             what = "Lambda function" if subscription.protocol == "lambda" else "SQS queue"
             # A secret ARN's account is part of the secret: the message says "another account".
             elsewhere = "another account" if subscription.secret else f"account {owner}"
-            raise ConfigError(_KEY_OF[subscription.protocol],
-                              f"the {what} {_named(subscription)} is in {elsewhere}, not {account_id} "
-                              "where the stack deploys: only its owner can let this topic deliver to it",
-                              f"a {what} in account {account_id}, or subscribe it from {elsewhere} "
-                              "(output topicArn)")
+            raise ConfigError(
+                _KEY_OF[subscription.protocol],
+                f"the {what} {_named(subscription)} is in {elsewhere}, not {account_id} "
+                "where the stack deploys: only its owner can let this topic deliver to it",
+                f"a {what} in account {account_id}, or subscribe it from {elsewhere} (output topicArn)",
+            )
 
 
 #: Domains reserved for documentation and testing: mail or a webhook to them reaches nobody.
@@ -226,8 +278,7 @@ def local_emulator(endpoints: object) -> bool:
     if not urls or len(urls) != sum(len(b) for b in endpoints if isinstance(b, dict)):
         return False
     try:
-        return all(isinstance(url, str) and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
-                   for url in urls)
+        return all(isinstance(url, str) and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") for url in urls)
     except ValueError:
         return False
 
@@ -247,13 +298,18 @@ def check_placeholders(subscriptions: Sequence[Subscription], *, deploying: bool
             continue
         key = _KEY_OF[subscription.protocol]
         if deploying:
-            raise ConfigError(key, f"{_shown(subscription)} is a placeholder ({reason}); `pulumi up` does not "
-                              "deploy an alarm that notifies nobody",
-                              f"a real {subscription.protocol} endpoint (pulumi config set "
-                              f"{'--secret ' if subscription.secret else ''}{NAMESPACE}:{key} ...); "
-                              "`pulumi preview` and `trailwatch check` only warn")
-        warnings.append(f"{NAMESPACE}:{key}: {_shown(subscription)} is a placeholder ({reason}); `pulumi up` "
-                        "refuses it: set a real endpoint before deploying")
+            raise ConfigError(
+                key,
+                f"{_shown(subscription)} is a placeholder ({reason}); `pulumi up` does not "
+                "deploy an alarm that notifies nobody",
+                f"a real {subscription.protocol} endpoint (pulumi config set "
+                f"{'--secret ' if subscription.secret else ''}{NAMESPACE}:{key} ...); "
+                "`pulumi preview` and `trailwatch check` only warn",
+            )
+        warnings.append(
+            f"{NAMESPACE}:{key}: {_shown(subscription)} is a placeholder ({reason}); `pulumi up` "
+            "refuses it: set a real endpoint before deploying"
+        )
     return warnings
 
 
@@ -264,18 +320,22 @@ def choose_profile(profile: str | None, audited_by: Sequence[str]) -> str:
     if profile is not None:
         rejecting = sorted(set(audited_by) - ACCEPTED_BY[profile])
         if rejecting:
-            raise ConfigError("patternProfile",
-                              f"{profile} is rejected by {', '.join(rejecting)} named in trailwatch:auditedBy "
-                              f"({'; '.join(NEEDS[s] for s in rejecting)})",
-                              "a profile all of them accept: " + _profiles_for(audited_by))
+            raise ConfigError(
+                "patternProfile",
+                f"{profile} is rejected by {', '.join(rejecting)} named in trailwatch:auditedBy "
+                f"({'; '.join(NEEDS[s] for s in rejecting)})",
+                "a profile all of them accept: " + _profiles_for(audited_by),
+            )
         return profile
     candidates = profiles_accepted_by(audited_by)
     if not candidates:
-        raise ConfigError("auditedBy",
-                          f"no pattern text is accepted by all of {', '.join(audited_by)}: "
-                          + "; ".join(NEEDS[s] for s in audited_by),
-                          "scanners one profile satisfies: "
-                          + "; ".join(f"{name} ({', '.join(sorted(ACCEPTED_BY[name]))})" for name in PROFILES))
+        raise ConfigError(
+            "auditedBy",
+            f"no pattern text is accepted by all of {', '.join(audited_by)}: "
+            + "; ".join(NEEDS[s] for s in audited_by),
+            "scanners one profile satisfies: "
+            + "; ".join(f"{name} ({', '.join(sorted(ACCEPTED_BY[name]))})" for name in PROFILES),
+        )
     return candidates[0]
 
 
@@ -286,8 +346,11 @@ def check_pattern(pattern: str, audited_by: Sequence[str]) -> None:
         raise ConfigError("auditedBy", f"unknown scanner {unknown[0]!r}", "a list of " + ", ".join(SCANNERS))
     rejecting = sorted(set(audited_by) - accepting_scanners(pattern))
     if rejecting:
-        raise ConfigError("auditedBy", f"the pattern is not known to be accepted by {', '.join(rejecting)}",
-                          "the text of a profile all of them accept: " + _profiles_for(audited_by))
+        raise ConfigError(
+            "auditedBy",
+            f"the pattern is not known to be accepted by {', '.join(rejecting)}",
+            "the text of a profile all of them accept: " + _profiles_for(audited_by),
+        )
 
 
 def _profiles_for(scanners: Sequence[str]) -> str:
@@ -315,7 +378,10 @@ _ENDPOINT_RULES: Final[dict[Protocol, str]] = {
     "lambda": "a Lambda function ARN arn:aws:lambda:<region>:<account>:function:<name>",
 }
 _LIST_KEYS: Final[dict[str, Protocol]] = {
-    "emails": "email", "httpsEndpoints": "https", "sqsQueueArns": "sqs", "lambdaFunctionArns": "lambda",
+    "emails": "email",
+    "httpsEndpoints": "https",
+    "sqsQueueArns": "sqs",
+    "lambdaFunctionArns": "lambda",
 }
 #: The keys that name subscription endpoints.
 ENDPOINT_KEYS: Final = (*_LIST_KEYS, "subscriptions")
@@ -341,8 +407,14 @@ def _valid_endpoint(protocol: Protocol, endpoint: str) -> bool:
             return False
         # Credentials in the URL (https://user:pass@host/) would sit in the subscription's
         # attributes for anyone who may list them: refused.
-        return (parts.scheme == "https" and bool(parts.hostname) and not re.search(r"\s", endpoint)
-                and parts.username is None and parts.password is None and "@" not in parts.netloc)
+        return (
+            parts.scheme == "https"
+            and bool(parts.hostname)
+            and not re.search(r"\s", endpoint)
+            and parts.username is None
+            and parts.password is None
+            and "@" not in parts.netloc
+        )
     return infer_protocol(endpoint) == protocol
 
 
@@ -354,8 +426,7 @@ def _shown(subscription: Subscription) -> str:
         host = urlsplit(subscription.endpoint).hostname if isinstance(subscription.endpoint, str) else None
     except ValueError:
         host = None
-    return f"the {subscription.protocol} endpoint" + (f" on host {host}" if host else "") + \
-        " (its text is kept secret)"
+    return f"the {subscription.protocol} endpoint" + (f" on host {host}" if host else "") + " (its text is kept secret)"
 
 
 def _named(subscription: Subscription) -> str:
@@ -364,10 +435,12 @@ def _named(subscription: Subscription) -> str:
 
 
 def _printable(name: object, key: str, default: str, max_len: int) -> None:
-    if not isinstance(name, str) or not 1 <= len(name) <= max_len \
-            or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise ConfigError(key, f"{name!r} is empty, too long or has control characters",
-                          f"1-{max_len} printable characters (default {default})")
+    if not isinstance(name, str) or not 1 <= len(name) <= max_len or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ConfigError(
+            key,
+            f"{name!r} is empty, too long or has control characters",
+            f"1-{max_len} printable characters (default {default})",
+        )
 
 
 def _match(pattern: re.Pattern[str], value: str, key: str, rule: str) -> None:

@@ -6,6 +6,7 @@ PULUMI_* environment; the pack prints its port as the first stdout line. The pac
 Sequence: Handshake (UNIMPLEMENTED tolerated), ConfigureStack, GetAnalyzerInfo, Configure,
 Remediate + Analyze per resource in registration order, AnalyzeStack, Cancel, kill.
 """
+
 from __future__ import annotations
 
 import functools
@@ -66,6 +67,7 @@ class Analysis:
 
 # --- choosing the interpreter -------------------------------------------------------------------
 
+
 def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
     """The CLI's choice: uv/poetry if a lockfile is in the pack folder or any parent, else the
     PulumiPolicy.yaml virtualenv, else python3. A named virtualenv that does not exist falls back
@@ -89,9 +91,7 @@ def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
         python = venv_dir / "bin" / "python"
         if python.exists():
             return [str(python)]
-        notes.append(
-            f"note: the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}"
-        )
+        notes.append(f"note: the pack's virtualenv {venv_dir} does not exist; running the pack with {sys.executable}")
         return [sys.executable]
     python3 = shutil.which("python3")
     if python3 is None:
@@ -102,8 +102,10 @@ def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
 def load_pack_project(pack_dir: Path) -> dict[str, Any]:
     path = pack_dir / "PulumiPolicy.yaml"
     if not exists(path):
-        raise EngineError(f"{path}: no such file, so --policy-pack {pack_dir} is not a policy pack; "
-                          "pass the folder that holds PulumiPolicy.yaml")
+        raise EngineError(
+            f"{path}: no such file, so --policy-pack {pack_dir} is not a policy pack; "
+            "pass the folder that holds PulumiPolicy.yaml"
+        )
     raw = load_yaml(path, "pass a policy pack folder whose PulumiPolicy.yaml is readable")
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
@@ -111,14 +113,17 @@ def load_pack_project(pack_dir: Path) -> dict[str, Any]:
     runtime = raw.get("runtime")
     name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if name in (None, ""):
-        raise EngineError(f"{path}: no `runtime:`; a policy pack names its language (`runtime: python` "
-                          "for the packs the offline engine runs)")
+        raise EngineError(
+            f"{path}: no `runtime:`; a policy pack names its language (`runtime: python` "
+            "for the packs the offline engine runs)"
+        )
     if name != "python":
         raise EngineError(f"{path}: `runtime: {name}`; the offline engine runs Python policy packs only")
     return raw
 
 
 # --- the engine side the pack talks back to -----------------------------------------------------
+
 
 class EngineService(engine_pb2_grpc.EngineServicer):
     """Enough of `pulumirpc.Engine` for a policy pack: its log lines become notes."""
@@ -132,26 +137,39 @@ class EngineService(engine_pb2_grpc.EngineServicer):
         self.messages.append(f"{level}: {request.message.rstrip()}")
         return empty_pb2.Empty()
 
-    def GetRootResource(self, request: engine_pb2.GetRootResourceRequest,  # noqa: N802 - gRPC method name
-                        context: grpc.ServicerContext) -> engine_pb2.GetRootResourceResponse:
+    def GetRootResource(
+        self,
+        request: engine_pb2.GetRootResourceRequest,  # noqa: N802 - gRPC method name
+        context: grpc.ServicerContext,
+    ) -> engine_pb2.GetRootResourceResponse:
         return engine_pb2.GetRootResourceResponse(urn=self.root)
 
-    def SetRootResource(self, request: engine_pb2.SetRootResourceRequest,  # noqa: N802 - gRPC method name
-                        context: grpc.ServicerContext) -> engine_pb2.SetRootResourceResponse:
+    def SetRootResource(
+        self,
+        request: engine_pb2.SetRootResourceRequest,  # noqa: N802 - gRPC method name
+        context: grpc.ServicerContext,
+    ) -> engine_pb2.SetRootResourceResponse:
         self.root = request.urn
         return engine_pb2.SetRootResourceResponse()
 
 
 # --- the pack process -------------------------------------------------------------------------------
 
+
 class PackProcess:
     def __init__(self, command: list[str], pack_dir: Path, env: dict[str, str], startup_timeout: float) -> None:
         self.proc = subprocess.Popen(
-            command, cwd=pack_dir, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            command,
+            cwd=pack_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         self.stderr_chunks: list[bytes] = []
-        self._stderr_thread = threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_chunks), daemon=True)
+        self._stderr_thread = threading.Thread(
+            target=self._drain, args=(self.proc.stderr, self.stderr_chunks), daemon=True
+        )
         self._stderr_thread.start()
         self.port = self._read_port(pack_dir, startup_timeout)
         self.stdout_chunks: list[bytes] = []
@@ -205,6 +223,7 @@ class PackProcess:
 
 # --- the protocol -------------------------------------------------------------------------------------
 
+
 def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
     s = struct_pb2.Struct()
     s.update(values)
@@ -222,7 +241,8 @@ def _options(reg: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
         additionalSecretOutputs=list(o.get("additionalSecretOutputs") or []),
         aliases=list(o.get("aliases") or []),
         customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            create=_seconds(timeouts.get("create")), update=_seconds(timeouts.get("update")),
+            create=_seconds(timeouts.get("create")),
+            update=_seconds(timeouts.get("update")),
             delete=_seconds(timeouts.get("delete")),
         ),
         parent=reg.parent,
@@ -251,8 +271,9 @@ def _provider_of(reg: Registration, by_urn: dict[str, Registration]) -> analyzer
     prov = by_urn.get(urn)
     if prov is None:
         return None
-    return analyzer_pb2.AnalyzerProviderResource(type=prov.type, urn=prov.urn, name=prov.name,
-                                                 properties=_struct(prov.outputs))
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=prov.type, urn=prov.urn, name=prov.name, properties=_struct(prov.outputs)
+    )
 
 
 def _pack_env(project: Project, organization: str) -> dict[str, str]:
@@ -260,12 +281,14 @@ def _pack_env(project: Project, organization: str) -> dict[str, str]:
     for key in list(env):
         if key.startswith("PULUMI_CONFIG"):
             del env[key]
-    env.update({
-        "PULUMI_PROJECT": project.name,
-        "PULUMI_STACK": project.stack,
-        "PULUMI_ORGANIZATION": organization,
-        "PULUMI_DRY_RUN": "true",
-    })
+    env.update(
+        {
+            "PULUMI_PROJECT": project.name,
+            "PULUMI_STACK": project.stack,
+            "PULUMI_ORGANIZATION": organization,
+            "PULUMI_DRY_RUN": "true",
+        }
+    )
     if project.config:
         env["PULUMI_CONFIG"] = json.dumps(project.config, separators=(",", ":"))
     return env
@@ -287,8 +310,15 @@ class PackLaunch:
     process started on a thread at once; `process()` waits for its port, and raises what
     starting it raised (an EngineError) at the point the check would have started it."""
 
-    def __init__(self, project: Project, pack_dir: Path, *, organization: str = "organization",
-                 startup_timeout: float = 60.0, interpreter: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        pack_dir: Path,
+        *,
+        organization: str = "organization",
+        startup_timeout: float = 60.0,
+        interpreter: list[str] | None = None,
+    ) -> None:
         self.pack_dir = pack_dir.resolve()
         self.startup_timeout = startup_timeout
         self.notes: list[str] = []
@@ -304,9 +334,12 @@ class PackLaunch:
     def _start(self, project: Project, organization: str, interpreter: list[str] | None) -> None:
         try:
             command = interpreter or choose_interpreter(self.pack_dir, self.notes)
-            self._outcome = PackProcess([*command, "-u", "-m", "pulumi.policy", self.engine_address,
-                                         str(self.pack_dir)], self.pack_dir, _pack_env(project, organization),
-                                        self.startup_timeout)
+            self._outcome = PackProcess(
+                [*command, "-u", "-m", "pulumi.policy", self.engine_address, str(self.pack_dir)],
+                self.pack_dir,
+                _pack_env(project, organization),
+                self.startup_timeout,
+            )
         except BaseException as exc:  # noqa: BLE001 - re-raised by process(), on the caller's thread
             self._outcome = exc
 
@@ -341,8 +374,9 @@ def analyze(
     pack already started (PackLaunch, with the same arguments); it is closed here."""
     started = time.perf_counter()
     if launch is None:
-        launch = PackLaunch(project, pack_dir, organization=organization, startup_timeout=startup_timeout,
-                            interpreter=interpreter)
+        launch = PackLaunch(
+            project, pack_dir, organization=organization, startup_timeout=startup_timeout, interpreter=interpreter
+        )
     pack_dir = launch.pack_dir
     timings: dict[str, float] = {}
     pack: PackProcess | None = None
@@ -353,14 +387,17 @@ def analyze(
         stub = analyzer_pb2_grpc.AnalyzerStub(channel)
         timings["pack start"] = time.perf_counter() - started  # what is left of it after the program
         started = time.perf_counter()
-        result = _drive(stub, pack, project, resources, pack_dir, user_config, organization,
-                        launch.engine_address, config_source)
+        result = _drive(
+            stub, pack, project, resources, pack_dir, user_config, organization, launch.engine_address, config_source
+        )
         timings["analysis"] = time.perf_counter() - started
         _rpc("Cancel", lambda: stub.Cancel(empty_pb2.Empty()), pack, tolerate_unimplemented=True)
         channel.close()
     except grpc.FutureTimeoutError:
-        raise EngineError(f"the policy pack in {pack_dir} printed port {pack.port if pack else '?'} "
-                          f"but did not answer within {launch.startup_timeout:.0f}s") from None
+        raise EngineError(
+            f"the policy pack in {pack_dir} printed port {pack.port if pack else '?'} "
+            f"but did not answer within {launch.startup_timeout:.0f}s"
+        ) from None
     finally:
         launch.close()
     result.notes = launch.notes + launch.engine.messages
@@ -369,16 +406,40 @@ def analyze(
 
 
 def _drive(
-    stub: analyzer_pb2_grpc.AnalyzerStub, pack: PackProcess, project: Project, resources: list[Registration],
-    pack_dir: Path, user_config: dict[str, PolicyConfig], organization: str, engine_address: str,
+    stub: analyzer_pb2_grpc.AnalyzerStub,
+    pack: PackProcess,
+    project: Project,
+    resources: list[Registration],
+    pack_dir: Path,
+    user_config: dict[str, PolicyConfig],
+    organization: str,
+    engine_address: str,
     config_source: str,
 ) -> Analysis:
-    _rpc("Handshake", lambda: stub.Handshake(analyzer_pb2.AnalyzerHandshakeRequest(
-        engine_address=engine_address, root_directory=str(pack_dir), program_directory=str(pack_dir))),
-        pack, tolerate_unimplemented=True)
-    _rpc("ConfigureStack", lambda: stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
-        stack=project.stack, project=project.name, organization=organization, dry_run=True,
-        config=dict(project.config))), pack, tolerate_unimplemented=True)
+    _rpc(
+        "Handshake",
+        lambda: stub.Handshake(
+            analyzer_pb2.AnalyzerHandshakeRequest(
+                engine_address=engine_address, root_directory=str(pack_dir), program_directory=str(pack_dir)
+            )
+        ),
+        pack,
+        tolerate_unimplemented=True,
+    )
+    _rpc(
+        "ConfigureStack",
+        lambda: stub.ConfigureStack(
+            analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=project.stack,
+                project=project.name,
+                organization=organization,
+                dry_run=True,
+                config=dict(project.config),
+            )
+        ),
+        pack,
+        tolerate_unimplemented=True,
+    )
     info = _rpc("GetAnalyzerInfo", lambda: stub.GetAnalyzerInfo(empty_pb2.Empty()), pack)
     spec_version = str((load_pack_project(pack_dir) or {}).get("version") or "")
     version = spec_version or info.version
@@ -386,7 +447,9 @@ def _drive(
         PolicyMeta(
             name=p.name,
             enforcement_level=LEVEL_NAMES.get(p.enforcementLevel, "advisory"),
-            schema_properties=json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {},
+            schema_properties=json_format.MessageToDict(p.configSchema.properties)
+            if p.HasField("configSchema")
+            else {},
             required=tuple(p.configSchema.required) if p.HasField("configSchema") else (),
         )
         for p in info.policies
@@ -410,8 +473,15 @@ def _drive(
 
     def convert(d: analyzer_pb2.AnalyzeDiagnostic, urn: str) -> Diagnostic:
         level = LEVEL_NAMES.get(d.enforcementLevel, "advisory")
-        return Diagnostic(d.policyPackName or info.name, version, d.policyName,
-                          "mandatory" if level == "remediate" else level, urn, d.message, d.description)
+        return Diagnostic(
+            d.policyPackName or info.name,
+            version,
+            d.policyName,
+            "mandatory" if level == "remediate" else level,
+            urn,
+            d.message,
+            d.description,
+        )
 
     # A resource read with `.get` has no goal state: the engine neither analyses it nor
     # includes it in AnalyzeStack (pkg/resource/deploy/step_executor.go keeps `news` to
@@ -424,12 +494,22 @@ def _drive(
         if provider is not None:
             kwargs["provider"] = provider
         request = analyzer_pb2.AnalyzeRequest(properties=_struct(props), **kwargs)
-        remediated = _rpc(f"Remediate({reg.urn})", functools.partial(stub.Remediate, request), pack,
-                          tolerate_unimplemented=True)
-        for rem in (remediated.remediations if remediated else []):
+        remediated = _rpc(
+            f"Remediate({reg.urn})", functools.partial(stub.Remediate, request), pack, tolerate_unimplemented=True
+        )
+        for rem in remediated.remediations if remediated else []:
             if rem.diagnostic:
-                diagnostics.append(Diagnostic(rem.policyPackName or info.name, version, rem.policyName,
-                                              "advisory", reg.urn, rem.diagnostic, rem.description))
+                diagnostics.append(
+                    Diagnostic(
+                        rem.policyPackName or info.name,
+                        version,
+                        rem.policyName,
+                        "advisory",
+                        reg.urn,
+                        rem.diagnostic,
+                        rem.description,
+                    )
+                )
             elif rem.HasField("properties"):
                 props = json_format.MessageToDict(rem.properties)
                 reg.inputs = props
@@ -441,8 +521,13 @@ def _drive(
     stack_request = analyzer_pb2.AnalyzeStackRequest()
     for reg in resources:
         item = stack_request.resources.add(
-            type=reg.type, urn=reg.urn, name=reg.name, properties=_struct(reg.outputs),
-            options=_options(reg), parent=reg.parent, dependencies=list(reg.dependencies),
+            type=reg.type,
+            urn=reg.urn,
+            name=reg.name,
+            properties=_struct(reg.outputs),
+            options=_options(reg),
+            parent=reg.parent,
+            dependencies=list(reg.dependencies),
         )
         provider = _provider_of(reg, by_urn)
         if provider is not None:
@@ -451,9 +536,17 @@ def _drive(
             if urns:
                 item.propertyDependencies[key].urns.extend(urns)
     response = _rpc("AnalyzeStack", lambda: stub.AnalyzeStack(stack_request), pack, tolerate_unimplemented=True)
-    for d in (response.diagnostics if response else []):
+    for d in response.diagnostics if response else []:
         level = LEVEL_NAMES.get(d.enforcementLevel, "advisory")
-        diagnostics.append(Diagnostic(d.policyPackName or info.name, version, d.policyName,
-                                      "mandatory" if level == "remediate" else level, d.urn, d.message,
-                                      d.description))
+        diagnostics.append(
+            Diagnostic(
+                d.policyPackName or info.name,
+                version,
+                d.policyName,
+                "mandatory" if level == "remediate" else level,
+                d.urn,
+                d.message,
+                d.description,
+            )
+        )
     return Analysis(info.name, version, diagnostics)

@@ -6,6 +6,7 @@ lives elsewhere (S3's `bucket`). A `namePrefix`/`bucketPrefix` makes the name th
 business at create time: unknown at preview. The 7 hex digits are random in the real provider;
 here they are derived from the URN so that output is stable run to run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -76,14 +77,15 @@ def _native_name(type_token: str, logical: str, suffix: str, inputs: dict[str, A
     trivia = ".fifo" if flag and inputs.get(flag) is True else ""
     prefix = logical + "-"
     room = max_length - len(prefix) - len(trivia)
-    name = prefix + suffix[:max(1, min(7, room))]
+    name = prefix + suffix[: max(1, min(7, room))]
     if type_token == "aws-native:s3:Bucket":
         name = name.lower()
     return name + trivia
 
 
-def apply(type_token: str, logical: str, urn: str, inputs: dict[str, Any], optional_inputs: set[str],
-          mode: str = "provider") -> dict[str, Any]:
+def apply(
+    type_token: str, logical: str, urn: str, inputs: dict[str, Any], optional_inputs: set[str], mode: str = "provider"
+) -> dict[str, Any]:
     """`inputs` as the provider's Check returns them: the autonamed property filled in unless the
     program set it or a prefix; `mode` "unknown" leaves it unknown (the sentinel) instead."""
     field = autoname_field(type_token, optional_inputs)

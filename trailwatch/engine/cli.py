@@ -3,6 +3,7 @@
 Exit codes: 0 no mandatory violation, 1 a mandatory violation, 2 the arguments, the program or
 the pack failed (one clear message on stderr, never a traceback).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ def default_pack() -> Path:
     for candidate in (CHECKOUT_PACK, BUNDLED_PACK):
         if (candidate / "PulumiPolicy.yaml").is_file():
             return candidate
-    raise EngineError("no policy pack found next to trailwatch (neither a checkout's policy/ nor an "
-                      "installed copy); pass --policy-pack DIR, the folder with PulumiPolicy.yaml")
+    raise EngineError(
+        "no policy pack found next to trailwatch (neither a checkout's policy/ nor an "
+        "installed copy); pass --policy-pack DIR, the folder with PulumiPolicy.yaml"
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,33 +40,74 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="trailwatch check",
-                description="Run a Pulumi Python program and a policy pack offline, like `pulumi preview --policy-pack`.")
+    p = _Parser(
+        prog="trailwatch check",
+        description="Run a Pulumi Python program and a policy pack offline, like `pulumi preview --policy-pack`.",
+    )
     p.add_argument("program_dir", metavar="PROGRAM_DIR", help="folder with Pulumi.yaml")
     p.add_argument("--stack", help="stack name (default: the only Pulumi.<stack>.yaml, else dev)")
-    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value (bare keys get the project's namespace); repeatable")
-    p.add_argument("--policy-pack", type=Path, default=None, metavar="DIR",
-                   help="policy pack folder (default: the trailwatch pack, from this checkout or installed)")
-    p.add_argument("--policy-pack-config", type=Path, default=None, metavar="FILE",
-                   help='JSON like {"all": "mandatory", "<policy>": "advisory" | {"enforcementLevel": ..., ...}}')
-    p.add_argument("--format", choices=("text", "json", "sarif"), default="text",
-                   help="text (as the CLI prints), json, or sarif (GitHub code scanning; docs/findings.md)")
-    p.add_argument("--autonames", choices=("provider", "unknown"), default="provider",
-                   help="autonamed names as the provider's <name>-<7 hex> (default) or unknown")
+    p.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value (bare keys get the project's namespace); repeatable",
+    )
+    p.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="policy pack folder (default: the trailwatch pack, from this checkout or installed)",
+    )
+    p.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help='JSON like {"all": "mandatory", "<policy>": "advisory" | {"enforcementLevel": ..., ...}}',
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="text (as the CLI prints), json, or sarif (GitHub code scanning; docs/findings.md)",
+    )
+    p.add_argument(
+        "--autonames",
+        choices=("provider", "unknown"),
+        default="provider",
+        help="autonamed names as the provider's <name>-<7 hex> (default) or unknown",
+    )
     p.add_argument("--account-id", default="123456789012", help="what getCallerIdentity answers")
     p.add_argument("--organization", default="organization", help="PULUMI_ORGANIZATION for the pack")
     p.add_argument("--timings", action="store_true", help="print program/pack/analysis timings on stderr")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"stop the program if it runs longer than this (default {DEFAULT_TIMEOUT:g})")
-    p.add_argument("--no-color", action="store_true",
-                   help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal")
-    p.add_argument("-q", "--quiet", action="store_true",
-                   help="print the policy verdict and the diagnostics only: no resource tree, no progress, "
-                        "and the program's output only if it fails")
-    p.add_argument("--invoke-result", action="append", default=[], metavar="TOKEN=FILE",
-                   help="answer invoke TOKEN (e.g. aws:ssm/getParameter:getParameter) with the JSON "
-                        "object in FILE; repeatable")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop the program if it runs longer than this (default {DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--no-color",
+        action="store_true",
+        help="no colour in the text report (also: NO_COLOR=1); colour is used only on a terminal",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print the policy verdict and the diagnostics only: no resource tree, no progress, "
+        "and the program's output only if it fails",
+    )
+    p.add_argument(
+        "--invoke-result",
+        action="append",
+        default=[],
+        metavar="TOKEN=FILE",
+        help="answer invoke TOKEN (e.g. aws:ssm/getParameter:getParameter) with the JSON object in FILE; repeatable",
+    )
     return p
 
 
@@ -79,14 +123,18 @@ def load_invoke_results(items: list[str]) -> dict[str, dict[str, Any]]:
         if not sep or not token or not file:
             raise EngineError(f"--invoke-result {item!r}: expected TOKEN=FILE, e.g. {_INVOKE_EXAMPLE}")
         if not _TOKEN.match(token):
-            raise EngineError(f"--invoke-result {item!r}: {token!r} is not an invoke token "
-                              f"(package:module:function, e.g. {_INVOKE_EXAMPLE})")
+            raise EngineError(
+                f"--invoke-result {item!r}: {token!r} is not an invoke token "
+                f"(package:module:function, e.g. {_INVOKE_EXAMPLE})"
+            )
         fix = "pass a JSON file with the invoke's result"
         value = read_json(file, f"--invoke-result {token}={file}", fix)
         if not isinstance(value, dict):
-            raise EngineError(f"--invoke-result {item}: {file} holds a JSON "
-                              f"{type(value).__name__}; the invoke's result is a JSON object "
-                              '(e.g. {"value": "..."} for an SSM parameter)')
+            raise EngineError(
+                f"--invoke-result {item}: {file} holds a JSON "
+                f"{type(value).__name__}; the invoke's result is a JSON object "
+                '(e.g. {"value": "..."} for an SSM parameter)'
+            )
         out[token] = value
     return out
 
@@ -111,7 +159,9 @@ def run(argv: list[str]) -> int:
         raise EngineError(f"--account-id {args.account_id!r}: an AWS account id is 12 digits")
     project = load_project(Path(args.program_dir), args.stack, args.config)
     pack_arg = args.policy_pack or default_pack()
-    pack_dir = folder(pack_arg, f"--policy-pack {pack_arg}", "pass the policy pack's folder, the one with PulumiPolicy.yaml")
+    pack_dir = folder(
+        pack_arg, f"--policy-pack {pack_arg}", "pass the policy pack's folder, the one with PulumiPolicy.yaml"
+    )
     # The installed copy has no virtualenv of its own: it runs with this interpreter, which
     # has pulumi-policy (a dependency of trailwatch), whatever lockfile sits above site-packages.
     interpreter = [sys.executable] if pack_dir == BUNDLED_PACK.resolve() else None
@@ -123,17 +173,29 @@ def run(argv: list[str]) -> int:
     launch = PackLaunch(project, pack_dir, organization=args.organization, interpreter=interpreter)
     try:  # the pack starts while the program runs
         started = time.perf_counter()
-        program = run_program(project, autonames=args.autonames, account_id=args.account_id,
-                              organization=args.organization, timeout=args.timeout,
-                              echo=None if args.quiet else sys.stderr,
-                              invoke_results=invoke_results)
+        program = run_program(
+            project,
+            autonames=args.autonames,
+            account_id=args.account_id,
+            organization=args.organization,
+            timeout=args.timeout,
+            echo=None if args.quiet else sys.stderr,
+            invoke_results=invoke_results,
+        )
         program_secs = time.perf_counter() - started
     except BaseException:
         launch.close()
         raise
     _progress(f"{len(program.resources)} resources; running the policy pack {pack_dir.name}", args.quiet)
-    analysis = analyze(project, program.resources, pack_dir, user_config, organization=args.organization,
-                       config_source=f"--policy-pack-config {args.policy_pack_config}", launch=launch)
+    analysis = analyze(
+        project,
+        program.resources,
+        pack_dir,
+        user_config,
+        organization=args.organization,
+        config_source=f"--policy-pack-config {args.policy_pack_config}",
+        launch=launch,
+    )
     for note in analysis.notes:
         sys.stderr.write(note + "\n")
     if args.timings:
@@ -143,6 +205,7 @@ def run(argv: list[str]) -> int:
         sys.stdout.write(render_json(program.resources, analysis))
     elif args.format == "sarif":
         from .sarif import render_sarif
+
         sys.stdout.write(render_sarif(program.resources, analysis))
     else:
         paint = Painter(colour_enabled(sys.stdout, args.no_color))

@@ -1,4 +1,5 @@
 """One exception type for everything that ends a check with exit code 2."""
+
 from __future__ import annotations
 
 

@@ -7,6 +7,7 @@ noticing. Lookups of existing resources (`get_log_group`, `get_topic`, `get_key`
 AWS would for a resource that exists, in the Region and account of the invoke's provider;
 SSM parameter values cannot be known offline and must be given with `--invoke-result`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,8 @@ class UnknownInvokeError(Exception):
         super().__init__(
             f"the offline engine cannot answer invoke {token!r}{why}; give its result as JSON "
             f"with --invoke-result {token}=FILE (the invoke's result object, e.g. "
-            '{"value": "..."} for an SSM parameter)')
+            '{"value": "..."} for an SSM parameter)'
+        )
 
 
 def _arn(ctx: AwsContext, service: str, resource: str) -> str:
@@ -61,10 +63,18 @@ def log_group(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
     name = _name_of(args.get("name"), ":log-group:")
     if not name:
         raise UnknownInvokeError("aws:cloudwatch/getLogGroup:getLogGroup", " without a name")
-    return {"id": name, "name": name, "arn": _arn(ctx, "logs", f"log-group:{name}"),
-            "creationTime": 0, "deletionProtectionEnabled": False, "kmsKeyId": "",
-            "logGroupClass": "STANDARD",
-            "retentionInDays": 0, "tags": {}, "region": ctx.region}
+    return {
+        "id": name,
+        "name": name,
+        "arn": _arn(ctx, "logs", f"log-group:{name}"),
+        "creationTime": 0,
+        "deletionProtectionEnabled": False,
+        "kmsKeyId": "",
+        "logGroupClass": "STANDARD",
+        "retentionInDays": 0,
+        "tags": {},
+        "region": ctx.region,
+    }
 
 
 def topic(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
@@ -81,23 +91,43 @@ def key(args: dict[str, Any], ctx: AwsContext) -> dict[str, Any]:
     if not given:
         raise UnknownInvokeError("aws:kms/getKey:getKey", " without a key_id")
     alias = given.split(":", 5)[-1] if given.startswith("arn:") else given
-    key_id = (alias.split("/", 1)[1] if alias.startswith("key/") else alias
-              if not alias.startswith("alias/") else
-              str(uuid.UUID(hashlib.sha256(alias.encode()).hexdigest()[:32])))
-    return {"id": key_id, "keyId": key_id, "arn": _arn(ctx, "kms", f"key/{key_id}"),
-            "awsAccountId": ctx.account_id, "enabled": True, "keyState": "Enabled",
-            "keyManager": "AWS" if alias.startswith("alias/aws/") else "CUSTOMER",
-            "keyUsage": "ENCRYPT_DECRYPT", "keySpec": "SYMMETRIC_DEFAULT",
-            "customerMasterKeySpec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS",
-            "multiRegion": False, "description": "", "creationDate": "", "deletionDate": "",
-            "expirationModel": "", "cloudHsmClusterId": "", "customKeyStoreId": "",
-            "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"], "region": ctx.region}
+    key_id = (
+        alias.split("/", 1)[1]
+        if alias.startswith("key/")
+        else alias
+        if not alias.startswith("alias/")
+        else str(uuid.UUID(hashlib.sha256(alias.encode()).hexdigest()[:32]))
+    )
+    return {
+        "id": key_id,
+        "keyId": key_id,
+        "arn": _arn(ctx, "kms", f"key/{key_id}"),
+        "awsAccountId": ctx.account_id,
+        "enabled": True,
+        "keyState": "Enabled",
+        "keyManager": "AWS" if alias.startswith("alias/aws/") else "CUSTOMER",
+        "keyUsage": "ENCRYPT_DECRYPT",
+        "keySpec": "SYMMETRIC_DEFAULT",
+        "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "origin": "AWS_KMS",
+        "multiRegion": False,
+        "description": "",
+        "creationDate": "",
+        "deletionDate": "",
+        "expirationModel": "",
+        "cloudHsmClusterId": "",
+        "customKeyStoreId": "",
+        "encryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
+        "region": ctx.region,
+    }
 
 
 def ssm_parameter(token: str) -> Callable[[dict[str, Any], AwsContext], dict[str, Any]]:
     def unanswerable(args: dict[str, Any], _ctx: AwsContext) -> dict[str, Any]:
-        raise UnknownInvokeError(token, f" (SSM parameter {args.get('name')!r}: its value is "
-                                 "only known to the account)")
+        raise UnknownInvokeError(
+            token, f" (SSM parameter {args.get('name')!r}: its value is only known to the account)"
+        )
+
     return unanswerable
 
 
@@ -172,8 +202,12 @@ def render_policy_document(args: dict[str, Any]) -> dict[str, Any]:
         if raw.get("sid"):
             st["Sid"] = raw["sid"]
         st["Effect"] = raw.get("effect") or "Allow"
-        for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
-                          ("notResources", "NotResource")):
+        for key, name in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
             if raw.get(key):
                 st[name] = _one_or_many(list(raw[key]))
         if raw.get("principals"):
@@ -210,15 +244,15 @@ INVOKES: dict[str, Callable[[dict[str, Any], AwsContext], dict[str, Any]]] = {
     # pulumi-aws-native (its invokes answer camelCase results like these)
     "aws-native:index:getAccountId": lambda _args, ctx: {"accountId": ctx.account_id},
     "aws-native:index:getRegion": lambda _args, ctx: {"region": ctx.region},
-    "aws-native:index:getPartition": lambda _args, ctx: {"partition": ctx.partition,
-                                                          "dnsSuffix": ctx.dns_suffix},
+    "aws-native:index:getPartition": lambda _args, ctx: {"partition": ctx.partition, "dnsSuffix": ctx.dns_suffix},
     "aws-native:index:getSsmParameterString": ssm_parameter("aws-native:index:getSsmParameterString"),
     "aws-native:index:getSsmParameterList": ssm_parameter("aws-native:index:getSsmParameterList"),
 }
 
 
-def answer(token: str, args: dict[str, Any], ctx: AwsContext,
-           given: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def answer(
+    token: str, args: dict[str, Any], ctx: AwsContext, given: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The invoke's result: one given with --invoke-result first, else the offline answer."""
     if given and token in given:
         return given[token]
@@ -265,8 +299,13 @@ def trail(name_or_arn: str, ctx: AwsContext) -> dict[str, Any]:
     return {"name": name, "arn": arn}
 
 
-def read_outputs(type_token: str, resource_id: str, inputs: dict[str, Any], ctx: AwsContext,
-                 given: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def read_outputs(
+    type_token: str,
+    resource_id: str,
+    inputs: dict[str, Any],
+    ctx: AwsContext,
+    given: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """What `Resource.get(name, id)` reads, as for a resource that exists: its id, name and ARN
     (by name or ARN), or what `--invoke-result` gives for the same resource's lookup.
 

@@ -6,6 +6,7 @@ named entries apply. The SDK fills no schema defaults itself, so without this me
 silently runs with no config. Unlike the real engine (which passes unknown names through), a
 name that matches no policy is an error here: it is almost always a typo that disables nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,19 +48,24 @@ def parse_config_text(text: str, source: str) -> dict[str, PolicyConfig]:
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise EngineError(f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); fix the file there") from None
+        raise EngineError(
+            f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); fix the file there"
+        ) from None
     except RecursionError:
         raise EngineError(f"{source}: JSON nested too deeply to read; fix the file") from None
     if not isinstance(raw, dict):
-        raise EngineError(f"{source}: expected a JSON object of policy names to levels or settings, "
-                          f"found a JSON {type(raw).__name__}")
+        raise EngineError(
+            f"{source}: expected a JSON object of policy names to levels or settings, found a JSON {type(raw).__name__}"
+        )
     result: dict[str, PolicyConfig] = {}
     for name, value in raw.items():
         if isinstance(value, str):
             result[name] = PolicyConfig(_level(value, f"{source}: {name!r}"))
         elif isinstance(value, dict):
             props = dict(value)
-            level = _level(props.pop("enforcementLevel"), f"{source}: {name!r}") if "enforcementLevel" in props else None
+            level = (
+                _level(props.pop("enforcementLevel"), f"{source}: {name!r}") if "enforcementLevel" in props else None
+            )
             if level is None and not props:
                 continue
             result[name] = PolicyConfig(level, props or None)

@@ -1,4 +1,5 @@
 """Run a program in a worker subprocess and get back its registrations in engine order."""
+
 from __future__ import annotations
 
 import json
@@ -40,11 +41,19 @@ class Registration:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Registration:
         return cls(
-            urn=raw["urn"], type=raw["type"], name=raw["name"], parent=raw.get("parent", ""),
-            custom=raw.get("custom", False), inputs=raw.get("inputs", {}), outputs=raw.get("outputs", {}),
-            dependencies=raw.get("dependencies", []), property_dependencies=raw.get("propertyDependencies", {}),
-            provider=raw.get("provider", ""), options=raw.get("options", {}),
-            default_provider=raw.get("defaultProvider", False), external=raw.get("external", False),
+            urn=raw["urn"],
+            type=raw["type"],
+            name=raw["name"],
+            parent=raw.get("parent", ""),
+            custom=raw.get("custom", False),
+            inputs=raw.get("inputs", {}),
+            outputs=raw.get("outputs", {}),
+            dependencies=raw.get("dependencies", []),
+            property_dependencies=raw.get("propertyDependencies", {}),
+            provider=raw.get("provider", ""),
+            options=raw.get("options", {}),
+            default_provider=raw.get("defaultProvider", False),
+            external=raw.get("external", False),
             source=raw.get("source"),
         )
 
@@ -89,12 +98,14 @@ def run_program(
         env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
         env["PULUMI_DRY_RUN"] = "true"
         env["PYTHONUNBUFFERED"] = "1"  # the program's prints arrive as they happen
-        returncode, printed = _run_worker([sys.executable, "-m", "trailwatch.engine.worker", str(request_path)],
-                                          project, env, timeout, echo)
+        returncode, printed = _run_worker(
+            [sys.executable, "-m", "trailwatch.engine.worker", str(request_path)], project, env, timeout, echo
+        )
         if not out_path.exists():
             if echo is not None:  # its output was shown as it ran
-                raise EngineError(f"the program runner died (exit {returncode}) before reporting; "
-                                  "its last output is above")
+                raise EngineError(
+                    f"the program runner died (exit {returncode}) before reporting; its last output is above"
+                )
             tail = "\n".join(printed.strip().splitlines()[-15:])
             raise EngineError(f"the program runner died (exit {returncode}) before reporting:\n{tail}")
         result = json.loads(out_path.read_text(encoding="utf-8"))
@@ -105,11 +116,20 @@ def run_program(
     return ProgramRun([Registration.from_json(r) for r in result["resources"]], printed)
 
 
-def _run_worker(command: list[str], project: Project, env: dict[str, str], timeout: float,
-                echo: TextIO | None) -> tuple[int, str]:
+def _run_worker(
+    command: list[str], project: Project, env: dict[str, str], timeout: float, echo: TextIO | None
+) -> tuple[int, str]:
     """Run the worker, collecting (and echoing) stdout and stderr line by line as they come."""
-    proc = subprocess.Popen(command, cwd=project.directory, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    proc = subprocess.Popen(
+        command,
+        cwd=project.directory,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
     lines: list[str] = []
     lock = threading.Lock()
 
@@ -129,8 +149,10 @@ def _run_worker(command: list[str], project: Project, env: dict[str, str], timeo
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        raise EngineError(f"the program in {project.directory} did not finish within {timeout:g}s; "
-                          "raise the limit with --timeout SECONDS if it is just slow") from None
+        raise EngineError(
+            f"the program in {project.directory} did not finish within {timeout:g}s; "
+            "raise the limit with --timeout SECONDS if it is just slow"
+        ) from None
     finally:
         for thread in pumps:
             thread.join(timeout=5)

@@ -5,6 +5,7 @@ The CLI passes config to a Python program as PULUMI_CONFIG: a JSON object of nam
 in a stack file belong to the project's namespace. `secure:` values cannot be decrypted offline;
 they are left out and remembered, so a program that asks for one gets an error naming the key.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -41,8 +42,23 @@ class Project:
 STACK_FILE_KEYS = ("config", "environment", "encryptedkey", "encryptionsalt", "secretsprovider")
 # Config namespaces in common use: a namespace that is none of these nor the project's, but
 # close to one of them, is a typo (`trailwach:emails` would be ignored by the program).
-KNOWN_NAMESPACES = ("aws", "aws-native", "awsx", "pulumi", "trailwatch", "random", "tls", "command",
-                    "kubernetes", "docker", "gcp", "azure", "azure-native", "cloudflare", "github")
+KNOWN_NAMESPACES = (
+    "aws",
+    "aws-native",
+    "awsx",
+    "pulumi",
+    "trailwatch",
+    "random",
+    "tls",
+    "command",
+    "kubernetes",
+    "docker",
+    "gcp",
+    "azure",
+    "azure-native",
+    "cloudflare",
+    "github",
+)
 
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...], cutoff: float = 0.6) -> str:
@@ -68,8 +84,11 @@ def _unique_keys(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = Fal
             continue
         if key_node.value in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"mapping key {key_node.value!r} already defined at line {seen[key_node.value]}",
-                key_node.start_mark)
+                None,
+                None,
+                f"mapping key {key_node.value!r} already defined at line {seen[key_node.value]}",
+                key_node.start_mark,
+            )
         seen[key_node.value] = key_node.start_mark.line + 1
     return loader.construct_mapping(node, deep)
 
@@ -155,8 +174,9 @@ def check_namespace(key: str, project: str, where: str) -> None:
         return
     hint = _did_you_mean(namespace, known, cutoff=0.75)
     if hint:
-        raise EngineError(f"{where}: config key {key!r}: unknown namespace {namespace!r}{hint}; "
-                          "the program would never read this key")
+        raise EngineError(
+            f"{where}: config key {key!r}: unknown namespace {namespace!r}{hint}; the program would never read this key"
+        )
 
 
 def parse_override(text: str, project: str) -> tuple[str, str]:
@@ -181,31 +201,33 @@ def _project_file(directory: Path) -> Path:
     for name in ("Pulumi.yaml", "Pulumi.yml"):
         if exists(directory / name):
             return directory / name
-    raise EngineError(f"{directory / 'Pulumi.yaml'}: no such file; pass the folder of a Pulumi project "
-                      "(the one with Pulumi.yaml)")
+    raise EngineError(
+        f"{directory / 'Pulumi.yaml'}: no such file; pass the folder of a Pulumi project (the one with Pulumi.yaml)"
+    )
 
 
 def _runtime(raw: dict[str, Any], project_file: Path) -> None:
     if "runtime" not in raw or raw["runtime"] in (None, ""):
-        raise EngineError(f"{project_file}: no `runtime:`; a Pulumi project names its language "
-                          "(`runtime: python` for the programs the offline engine runs)")
+        raise EngineError(
+            f"{project_file}: no `runtime:`; a Pulumi project names its language "
+            "(`runtime: python` for the programs the offline engine runs)"
+        )
     runtime_raw = raw["runtime"]
     runtime = runtime_raw.get("name") if isinstance(runtime_raw, dict) else runtime_raw
     if runtime != "python":
         shown = f"`runtime: {runtime}`" if isinstance(runtime, str) else f"a runtime of {runtime!r}"
-        raise EngineError(f"{project_file}: {shown}; the offline engine runs Python programs only "
-                          "(`runtime: python`)")
+        raise EngineError(f"{project_file}: {shown}; the offline engine runs Python programs only (`runtime: python`)")
 
 
-def load_project(
-    directory: Path, stack: str | None = None, overrides: list[str] | None = None
-) -> Project:
+def load_project(directory: Path, stack: str | None = None, overrides: list[str] | None = None) -> Project:
     directory = _program_folder(directory)
     project_file = _project_file(directory)
     raw = load_yaml(project_file, "give the project file (name:, runtime:) of a Pulumi project")
     if not isinstance(raw, dict):
-        raise EngineError(f"{project_file}: expected a mapping with `name:` and `runtime:`, found "
-                          f"{'nothing' if raw is None else type(raw).__name__}")
+        raise EngineError(
+            f"{project_file}: expected a mapping with `name:` and `runtime:`, found "
+            f"{'nothing' if raw is None else type(raw).__name__}"
+        )
     if not isinstance(raw.get("name"), str) or not raw["name"]:
         raise EngineError(f"{project_file}: needs a `name:` (the project's name, a string)")
     name: str = raw["name"]
@@ -228,15 +250,20 @@ def load_project(
     # leads nowhere is refused by load_yaml: the config it was meant to bring would be lost.
     stack_file = candidate if exists(candidate) else None
     if stack_file is not None:
-        stack_raw = load_yaml(stack_file, "give the stack's settings file, or none to check the stack "
-                                          "without stack config")
+        stack_raw = load_yaml(
+            stack_file, "give the stack's settings file, or none to check the stack without stack config"
+        )
         stack_raw = {} if stack_raw is None else stack_raw
         if not isinstance(stack_raw, dict):
-            raise EngineError(f"{stack_file}: expected a mapping with a `config:` block, found {type(stack_raw).__name__}")
+            raise EngineError(
+                f"{stack_file}: expected a mapping with a `config:` block, found {type(stack_raw).__name__}"
+            )
         for top in stack_raw:
             if top not in STACK_FILE_KEYS:
-                raise EngineError(f"{stack_file}: unknown top-level key {str(top)!r}{_did_you_mean(str(top), STACK_FILE_KEYS)}; "
-                                  f"a stack file has only {', '.join(STACK_FILE_KEYS)}, and config keys go under `config:`")
+                raise EngineError(
+                    f"{stack_file}: unknown top-level key {str(top)!r}{_did_you_mean(str(top), STACK_FILE_KEYS)}; "
+                    f"a stack file has only {', '.join(STACK_FILE_KEYS)}, and config keys go under `config:`"
+                )
         block = stack_raw.get("config") or {}
         if not isinstance(block, dict):
             raise EngineError(f"{stack_file}: `config:` must be a mapping of keys to values")
@@ -245,8 +272,9 @@ def load_project(
             check_namespace(str(key), name, str(stack_file))
             full = namespaced(str(key), name)
             if full in spelled:
-                raise EngineError(f"{stack_file}: config keys {spelled[full]!r} and {str(key)!r} are the same key "
-                                  f"({full}); keep one")
+                raise EngineError(
+                    f"{stack_file}: config keys {spelled[full]!r} and {str(key)!r} are the same key ({full}); keep one"
+                )
             spelled[full] = str(key)
             sources[full] = str(stack_file)
             if isinstance(value, dict) and set(value) == {"secure"}:
@@ -260,8 +288,11 @@ def load_project(
         sources[key] = f"--config {text}"
         secure.discard(key)
     if "aws:region" in config:
-        check_region(config["aws:region"], sources.get("aws:region", "aws:region"),
-                     config.get("aws:skipRegionValidation", "") == "true")
+        check_region(
+            config["aws:region"],
+            sources.get("aws:region", "aws:region"),
+            config.get("aws:skipRegionValidation", "") == "true",
+        )
     return Project(directory, name, "python", main, stack_name, config, frozenset(secure), stack_file)
 
 
@@ -294,9 +325,12 @@ def check_region(region: str, source: str, skip_validation: bool = False) -> Non
     if _REGION_CODE.match(region):
         if not known or region in known or skip_validation:
             return
-        raise EngineError(f"{source}: aws:region {region!r} is not a Region pulumi-aws knows"
-                          f"{_did_you_mean(region, known)}; use one of its Regions (e.g. us-east-1), or, for "
-                          "a Region newer than the installed pulumi-aws, set aws:skipRegionValidation: true")
+        raise EngineError(
+            f"{source}: aws:region {region!r} is not a Region pulumi-aws knows"
+            f"{_did_you_mean(region, known)}; use one of its Regions (e.g. us-east-1), or, for "
+            "a Region newer than the installed pulumi-aws, set aws:skipRegionValidation: true"
+        )
     hint = _did_you_mean(region.strip().lower(), known) if known else ""
-    raise EngineError(f"{source}: aws:region {region!r} is not an AWS Region code{hint}; "
-                      "give one like us-east-1 or eu-west-1")
+    raise EngineError(
+        f"{source}: aws:region {region!r} is not an AWS Region code{hint}; give one like us-east-1 or eu-west-1"
+    )

@@ -1,4 +1,5 @@
 """What `pulumi preview --policy-pack` prints, as text or as one stable JSON object."""
+
 from __future__ import annotations
 
 import json
@@ -49,19 +50,25 @@ def as_json(resources: list[Registration], analysis: Analysis) -> dict[str, Any]
     for d in analysis.diagnostics:
         findings, fix = findings_of(d.message)
         reg = by_urn.get(d.urn)
-        diagnostics.append({
-            "policyPackName": d.policy_pack_name, "policyName": d.policy_name,
-            "enforcementLevel": d.enforcement_level, "urn": d.urn, "message": d.message,
-            "resource": {"urn": reg.urn, "type": reg.type, "name": reg.name} if reg else None,
-            "code": findings[0]["code"] if findings else None,
-            "fix": findings[0]["fix"] if findings else fix,
-            "findings": findings,
-        })
+        diagnostics.append(
+            {
+                "policyPackName": d.policy_pack_name,
+                "policyName": d.policy_name,
+                "enforcementLevel": d.enforcement_level,
+                "urn": d.urn,
+                "message": d.message,
+                "resource": {"urn": reg.urn, "type": reg.type, "name": reg.name} if reg else None,
+                "code": findings[0]["code"] if findings else None,
+                "fix": findings[0]["fix"] if findings else fix,
+                "findings": findings,
+            }
+        )
     return {
         "schemaVersion": SCHEMA_VERSION,
         "tool": {"name": "trailwatch", "version": version()},
-        "resources": [{"urn": r.urn, "type": r.type, "name": r.name, **({"read": True} if r.external else {})}
-                      for r in resources],
+        "resources": [
+            {"urn": r.urn, "type": r.type, "name": r.name, **({"read": True} if r.external else {})} for r in resources
+        ],
         "diagnostics": diagnostics,
     }
 
@@ -97,8 +104,9 @@ def _resource_label(urn: str, by_urn: dict[str, Registration]) -> str:
     return f"  ({reg.type}: {reg.name})" if reg else (f"  ({urn})" if urn else "")
 
 
-def render_text(stack: str, resources: list[Registration], analysis: Analysis,
-                paint: Painter | None = None, quiet: bool = False) -> str:
+def render_text(
+    stack: str, resources: list[Registration], analysis: Analysis, paint: Painter | None = None, quiet: bool = False
+) -> str:
     """The CLI's preview; `quiet`: the policy verdict and the diagnostics only (no resource tree)."""
     paint = paint or Painter(False)
     by_urn = {r.urn: r for r in resources}
@@ -132,8 +140,13 @@ def render_text(stack: str, resources: list[Registration], analysis: Analysis,
         lines.append(paint("red", "error: preview failed: a mandatory policy was violated"))
     elif quiet:
         advisory = len(analysis.diagnostics)
-        lines.append(paint("green", f"passed: no mandatory policy violated ({len(rows)} resources"
-                                    + (f", {advisory} advisory finding{'s' * (advisory != 1)})" if advisory else ")")))
+        lines.append(
+            paint(
+                "green",
+                f"passed: no mandatory policy violated ({len(rows)} resources"
+                + (f", {advisory} advisory finding{'s' * (advisory != 1)})" if advisory else ")"),
+            )
+        )
     return "\n".join(lines) + "\n"
 
 

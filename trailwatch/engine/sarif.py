@@ -11,6 +11,7 @@ code scanning (the same log shape as the audit's: trailwatch.audit.sarif).
   repository, `%SRCROOT%`), where the engine knows it; always the resource URN as a logical
   location too, and the URN alone when the file is unknown or outside the repository.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,20 +72,25 @@ def document(resources: list[Registration], analysis: Analysis, root: Path | Non
             if where[1] > 0:
                 physical["region"] = {"startLine": where[1]}
             location["physicalLocation"] = physical
-        results.append({
-            "ruleId": rule["id"],
-            "ruleIndex": list(rules).index(rule["id"]),
-            "level": LEVELS.get(d.enforcement_level, "note"),
-            "kind": "fail",
-            "message": {"text": d.message},
-            "locations": [location],
-            "partialFingerprints": {"trailwatch/v1": f"{d.policy_name}|{d.urn}|"
-                                                     + ",".join(f["code"] for f in findings)},
-            "properties": {"enforcementLevel": d.enforcement_level, "urn": d.urn,
-                           "codes": [f["code"] for f in findings],
-                           "summaries": {f["code"]: REGISTRY[f["code"]].summary for f in findings
-                                         if f["code"] in REGISTRY}},
-        })
+        results.append(
+            {
+                "ruleId": rule["id"],
+                "ruleIndex": list(rules).index(rule["id"]),
+                "level": LEVELS.get(d.enforcement_level, "note"),
+                "kind": "fail",
+                "message": {"text": d.message},
+                "locations": [location],
+                "partialFingerprints": {
+                    "trailwatch/v1": f"{d.policy_name}|{d.urn}|" + ",".join(f["code"] for f in findings)
+                },
+                "properties": {
+                    "enforcementLevel": d.enforcement_level,
+                    "urn": d.urn,
+                    "codes": [f["code"] for f in findings],
+                    "summaries": {f["code"]: REGISTRY[f["code"]].summary for f in findings if f["code"] in REGISTRY},
+                },
+            }
+        )
     return sarif_log(version(), list(rules.values()), results, "trailwatch-check/")
 
 

@@ -3,6 +3,7 @@
 Kept as constants here so the CLI side needs no pulumi import; a test checks them against
 pulumi_policy.proxy and pulumi.runtime.rpc.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ and which inputs are optional (an optional `name` is the one the provider autona
 Used by the offline engine's recording monitor (from the class the program registered) and by
 the stand-in AWS provider for the real CLI (from the type token it is asked to Check).
 """
+
 from __future__ import annotations
 
 import importlib

@@ -5,6 +5,7 @@ global settings) from leaking between checks. `python -m trailwatch.engine.worke
 writes `{"ok": true, "resources": [...]}` or `{"ok": false, "error": "..."}` to the request's
 `out` path; the program's own stdout and stderr stay free for its prints.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,18 @@ _SHAPES_LOCK = threading.Lock()
 def _patch_register_resource() -> None:
     original = pulumi.resource.register_resource
 
-    def recording(res: Any, ty: str, name: str, custom: bool, remote: bool, new_dependency: Any, props: Any,
-                  opts: Any, typ: type | None = None, package_ref: Any = None) -> Any:
+    def recording(
+        res: Any,
+        ty: str,
+        name: str,
+        custom: bool,
+        remote: bool,
+        new_dependency: Any,
+        props: Any,
+        opts: Any,
+        typ: type | None = None,
+        package_ref: Any = None,
+    ) -> Any:
         try:
             shape = shape_of(type(res), typ)
         except Exception:  # noqa: BLE001 - shape is a best effort; the registration must go on
@@ -143,11 +154,23 @@ class RecordingMonitor(MockMonitor):
             inputs: dict[str, Any] = dict(self.provider_config.get(package, {}))
             if version:
                 inputs["version"] = version
-            self._record({
-                "urn": urn, "type": ptype, "name": name, "parent": "", "custom": True, "id": UNKNOWN_STRING,
-                "inputs": inputs, "outputs": dict(inputs), "dependencies": [], "propertyDependencies": {},
-                "provider": "", "options": {}, "defaultProvider": True,
-            })
+            self._record(
+                {
+                    "urn": urn,
+                    "type": ptype,
+                    "name": name,
+                    "parent": "",
+                    "custom": True,
+                    "id": UNKNOWN_STRING,
+                    "inputs": inputs,
+                    "outputs": dict(inputs),
+                    "dependencies": [],
+                    "propertyDependencies": {},
+                    "provider": "",
+                    "options": {},
+                    "defaultProvider": True,
+                }
+            )
             self.default_providers[key] = urn
             return urn
 
@@ -176,12 +199,23 @@ class RecordingMonitor(MockMonitor):
         if isinstance(mocks, OfflineMocks):
             ctx = mocks.context(provider, inputs, request.type.split(":")[0])
             outputs = invokes.read_outputs(request.type, request.id, inputs, ctx, mocks.given)
-        self._record({
-            "urn": urn, "type": request.type, "name": request.name, "parent": request.parent,
-            "custom": True, "id": request.id, "inputs": inputs, "outputs": outputs,
-            "dependencies": list(request.dependencies), "propertyDependencies": {},
-            "provider": provider, "options": {}, "external": True,
-        })
+        self._record(
+            {
+                "urn": urn,
+                "type": request.type,
+                "name": request.name,
+                "parent": request.parent,
+                "custom": True,
+                "id": request.id,
+                "inputs": inputs,
+                "outputs": outputs,
+                "dependencies": list(request.dependencies),
+                "propertyDependencies": {},
+                "provider": provider,
+                "options": {},
+                "external": True,
+            }
+        )
         obj = struct_pb2.Struct()
         obj.update(outputs)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=obj)
@@ -197,11 +231,22 @@ class RecordingMonitor(MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
             if self.armed:
-                self._record({
-                    "urn": urn, "type": STACK_TYPE, "name": request.name, "parent": "", "custom": False,
-                    "id": "", "inputs": {}, "outputs": {}, "dependencies": [], "propertyDependencies": {},
-                    "provider": "", "options": {},
-                })
+                self._record(
+                    {
+                        "urn": urn,
+                        "type": STACK_TYPE,
+                        "name": request.name,
+                        "parent": "",
+                        "custom": False,
+                        "id": "",
+                        "inputs": {},
+                        "outputs": {},
+                        "dependencies": [],
+                        "propertyDependencies": {},
+                        "provider": "",
+                        "options": {},
+                    }
+                )
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
         with self.lock:
@@ -230,32 +275,42 @@ class RecordingMonitor(MockMonitor):
         elif is_provider:
             outputs = dict(checked)
 
-        self._record({
-            "urn": urn, "type": request.type, "name": request.name, "parent": request.parent,
-            "custom": bool(request.custom), "id": UNKNOWN_STRING if request.custom else "",
-            "inputs": checked, "outputs": outputs,
-            "dependencies": list(request.dependencies),
-            "propertyDependencies": {
-                k: list(v.urns) for k, v in request.propertyDependencies.items() if len(v.urns) > 0
-            },
-            "provider": provider,
-            "options": {
-                "protect": bool(request.protect),
-                "ignoreChanges": list(request.ignoreChanges),
-                "additionalSecretOutputs": list(request.additionalSecretOutputs),
-                "aliases": list(request.aliasURNs),
-                "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                "deleteBeforeReplaceDefined": bool(request.deleteBeforeReplaceDefined),
-                "customTimeouts": {
-                    "create": request.customTimeouts.create,
-                    "update": request.customTimeouts.update,
-                    "delete": request.customTimeouts.delete,
+        self._record(
+            {
+                "urn": urn,
+                "type": request.type,
+                "name": request.name,
+                "parent": request.parent,
+                "custom": bool(request.custom),
+                "id": UNKNOWN_STRING if request.custom else "",
+                "inputs": checked,
+                "outputs": outputs,
+                "dependencies": list(request.dependencies),
+                "propertyDependencies": {
+                    k: list(v.urns) for k, v in request.propertyDependencies.items() if len(v.urns) > 0
                 },
-            },
-            # Where the program created it (the SDK's sourcePosition: file URI and line), for SARIF.
-            **({"source": {"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}}
-               if request.HasField("sourcePosition") and request.sourcePosition.uri else {}),
-        })
+                "provider": provider,
+                "options": {
+                    "protect": bool(request.protect),
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                    "aliases": list(request.aliasURNs),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "deleteBeforeReplaceDefined": bool(request.deleteBeforeReplaceDefined),
+                    "customTimeouts": {
+                        "create": request.customTimeouts.create,
+                        "update": request.customTimeouts.update,
+                        "delete": request.customTimeouts.delete,
+                    },
+                },
+                # Where the program created it (the SDK's sourcePosition: file URI and line), for SARIF.
+                **(
+                    {"source": {"uri": request.sourcePosition.uri, "line": request.sourcePosition.line}}
+                    if request.HasField("sourcePosition") and request.sourcePosition.uri
+                    else {}
+                ),
+            }
+        )
         obj = struct_pb2.Struct()
         obj.update(outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=obj)
@@ -289,8 +344,9 @@ class RecordingMonitor(MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-def _run_transform(callback: Any, request: resource_pb2.RegisterResourceRequest,
-                   props: struct_pb2.Struct) -> struct_pb2.Struct:
+def _run_transform(
+    callback: Any, request: resource_pb2.RegisterResourceRequest, props: struct_pb2.Struct
+) -> struct_pb2.Struct:
     """Call one transform through the SDK's own callback server, as the engine does over gRPC
     (the SDK deserialises the props, runs the function, serialises what it returns)."""
     for servicer in _CallbackServicer._servicers:
@@ -300,11 +356,21 @@ def _run_transform(callback: Any, request: resource_pb2.RegisterResourceRequest,
     else:
         raise Exception(f"transform callback {callback.token} is not registered")
     options = resource_pb2.TransformResourceOptions(
-        depends_on=list(request.dependencies), protect=bool(request.protect),
-        ignore_changes=list(request.ignoreChanges), version=request.version, provider=request.provider,
-        additional_secret_outputs=list(request.additionalSecretOutputs))
-    transform = resource_pb2.TransformRequest(type=request.type, name=request.name, custom=request.custom,
-                                              parent=request.parent, properties=props, options=options)
+        depends_on=list(request.dependencies),
+        protect=bool(request.protect),
+        ignore_changes=list(request.ignoreChanges),
+        version=request.version,
+        provider=request.provider,
+        additional_secret_outputs=list(request.additionalSecretOutputs),
+    )
+    transform = resource_pb2.TransformRequest(
+        type=request.type,
+        name=request.name,
+        custom=request.custom,
+        parent=request.parent,
+        properties=props,
+        options=options,
+    )
 
     async def call() -> Any:
         return await function(transform.SerializeToString())
@@ -317,10 +383,11 @@ def _run_transform(callback: Any, request: resource_pb2.RegisterResourceRequest,
 def _program_frames(tb: Any, program_dir: Path) -> list[traceback.FrameSummary]:
     root = str(program_dir)
     return [
-        frame for frame in traceback.extract_tb(tb)
+        frame
+        for frame in traceback.extract_tb(tb)
         if frame.filename.startswith(root + os.sep)
         and "site-packages" not in frame.filename
-        and f"{os.sep}.venv{os.sep}" not in frame.filename[len(root):]
+        and f"{os.sep}.venv{os.sep}" not in frame.filename[len(root) :]
     ]
 
 
@@ -358,8 +425,14 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(mocks, request.get("autonames", "provider"), provider_config)
     mocks.monitor = monitor
-    set_mocks(mocks, request["project"], request["stack"], preview=True, monitor=monitor,
-              organization=request.get("organization", "organization"))
+    set_mocks(
+        mocks,
+        request["project"],
+        request["stack"],
+        preview=True,
+        monitor=monitor,
+        organization=request.get("organization", "organization"),
+    )
     # set_mocks registers a root stack of its own; run the program as the language host does instead.
     pulumi_settings.set_root_resource(None)  # type: ignore[arg-type]
     monitor.armed = True

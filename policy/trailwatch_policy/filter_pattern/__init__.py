@@ -13,6 +13,7 @@ One module per job: ``lexer`` (reading the text), ``parser`` (the grammar), ``no
 (the tree), ``evaluator`` (meaning; ``fields`` for space-delimited patterns), ``printer`` (canonical text), ``regex`` (AWS's
 regex subset in linear time; ``regex.compile_linear`` is public), ``errors``.
 """
+
 from __future__ import annotations
 
 from .errors import FilterPatternError

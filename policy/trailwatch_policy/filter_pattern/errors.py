@@ -1,4 +1,5 @@
 """The one exception ``parse()`` raises, and how it names a position in the pattern."""
+
 from __future__ import annotations
 
 __all__ = ["FilterPatternError", "position", "where"]

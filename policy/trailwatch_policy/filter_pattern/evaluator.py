@@ -6,6 +6,7 @@ pattern's ``uncertain``). Patterns are compiled into closures once, at parse tim
 because the policy pack and the CLI evaluate them over very many events. No Python
 ``re`` runs on user input: regexes use the linear-time matcher in ``regex``.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,13 @@ from .printer import json_text, terms_text
 from .regex import compile_linear
 
 __all__ = [
-    "Event", "FilterPattern", "JsonPattern", "MatchAllPattern", "RegexPattern", "Result", "TermsPattern",
+    "Event",
+    "FilterPattern",
+    "JsonPattern",
+    "MatchAllPattern",
+    "RegexPattern",
+    "Result",
+    "TermsPattern",
 ]
 
 Result = bool | None
@@ -145,10 +152,9 @@ def _group_matches(group: tuple[tuple[str, ...], tuple[str, ...]], text: str) ->
 
 # ------------------------------------------------------------------ value tests
 
+
 def _is_number(v: Any) -> bool:
-    return (v.__class__ is int or v.__class__ is float) or (
-        isinstance(v, (int, float)) and not isinstance(v, bool)
-    )
+    return (v.__class__ is int or v.__class__ is float) or (isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 NodeTest = Callable[[Any], Result]
@@ -179,12 +185,14 @@ def _eq_test(value: Value) -> NodeTest:
     if text is None:
         return lambda v: None if (v.__class__ is str or _is_number(v)) else False
     if value.regex is not None or (value.has_wildcard and not value.is_any):
+
         def t_text_only(v: Any) -> Result:
             if v.__class__ is str:
                 return text(v)
             if _is_number(v):
                 return None  # a regex or partial wildcard against a JSON number: undocumented
             return False
+
         return t_text_only
     if value.is_any:
         return lambda v: v.__class__ is str or _is_number(v)
@@ -198,6 +206,7 @@ def _eq_test(value: Value) -> NodeTest:
         if _is_number(v):
             return num is not None and v == num
         return False
+
     return t_exact
 
 
@@ -230,12 +239,14 @@ def _node_test(cond: Condition) -> NodeTest:
                 r = eq(v)
                 return None if r is None else not r
             return False
+
         return t_ne
     assert value.number is not None  # the parser requires a number after < <= > >=
     cmp = _cmp(op, value.number)
 
     def t_cmp(v: Any) -> Result:
         return _is_number(v) and cmp(v)
+
     return t_cmp
 
 
@@ -244,6 +255,7 @@ def _may_be_none(value: Value | None) -> bool:
 
 
 # ------------------------------------------------------------------ JSON patterns
+
 
 def _single_getter(selector: tuple, dict_root: bool) -> Callable[[Any], Any] | None:
     """For selectors made of keys and indexes only: a function returning the one node or MISSING."""
@@ -268,6 +280,7 @@ def _single_getter(selector: tuple, dict_root: bool) -> Callable[[Any], Any] | N
                     return MISSING
                 node = node[key]
         return node
+
     return get
 
 
@@ -291,6 +304,7 @@ def _multi_getter(selector: tuple) -> Callable[[Any], list]:
             if not nodes:
                 break
         return nodes
+
     return get
 
 
@@ -323,6 +337,7 @@ def _compile_condition(cond: Condition, dict_root: bool) -> tuple[Compiled, bool
             if r is None:
                 unknown = True
         return None if unknown else False
+
     return some, may_none
 
 
@@ -345,6 +360,7 @@ def _combine(node: Node, parts: list[tuple[Compiled, bool]]) -> tuple[Compiled, 
                 if x is None:
                     unknown = True
             return None if unknown else False
+
         return tri_or, True
     if not may_none:
         if len(fns) == 2:
@@ -361,6 +377,7 @@ def _combine(node: Node, parts: list[tuple[Compiled, bool]]) -> tuple[Compiled, 
             if x is None:
                 unknown = True
         return None if unknown else True
+
     return tri_and, True
 
 

@@ -1,5 +1,6 @@
 """Space-delimited patterns: splitting a log line into fields and evaluating the
 positional field conditions (``[ip, user, ..., status_code = 4*, bytes > 1000]``)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -42,7 +43,7 @@ def split_fields(text: str) -> list[str]:
             j = text.find('"', i + 1)
             if j < 0:
                 j = n
-            out.append(text[i + 1:j])
+            out.append(text[i + 1 : j])
             i = j + 1
             continue
         if c == "[":
@@ -55,7 +56,7 @@ def split_fields(text: str) -> list[str]:
                     if depth == 0:
                         break
                 j += 1
-            out.append(text[i + 1:j])
+            out.append(text[i + 1 : j])
             i = j + 1
             continue
         j = i
@@ -81,6 +82,7 @@ def _field_test(cond: FieldCondition) -> Callable[[str], Result]:
         def t_cmp(v: str) -> Result:
             num = _number(v)
             return num is not None and cmp(num)
+
         return t_cmp
     text = _text_test(value)
     if text is None:
@@ -88,9 +90,11 @@ def _field_test(cond: FieldCondition) -> Callable[[str], Result]:
     num, lit = value.number, value.literal
     eq: Callable[[str], bool] = text
     if num is not None:
+
         def eq_number(v: str) -> bool:
             n = _number(v)
             return v == lit if n is None else n == num
+
         eq = eq_number
     if op == "=":
         return eq
@@ -102,8 +106,9 @@ class SpaceDelimitedPattern(FilterPattern):
 
     kind = "space-delimited"
 
-    def __init__(self, text: str, fields: tuple[Field, ...], unknown_names: tuple[str, ...] = (),
-                 too_large: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, text: str, fields: tuple[Field, ...], unknown_names: tuple[str, ...] = (), too_large: tuple[str, ...] = ()
+    ) -> None:
         self.text = text
         self.fields = fields
         self.unknown_names = unknown_names
@@ -112,8 +117,9 @@ class SpaceDelimitedPattern(FilterPattern):
             if f.expression is not None:
                 found |= _uncertain_values(f.expression, too_large)
         if unknown_names:
-            found.add("conditions on " + ", ".join(repr(n) for n in unknown_names)
-                      + ", which name no field of the pattern")
+            found.add(
+                "conditions on " + ", ".join(repr(n) for n in unknown_names) + ", which name no field of the pattern"
+            )
         self.uncertain = tuple(sorted(found))
         self._fixed = sum(1 for f in fields if not f.ellipsis)
         self._ellipses = sum(1 for f in fields if f.ellipsis)
@@ -140,7 +146,7 @@ class SpaceDelimitedPattern(FilterPattern):
                 return
             f = fields[fi]
             if f.ellipsis:
-                later = sum(1 for g in fields[fi + 1:] if not g.ellipsis)
+                later = sum(1 for g in fields[fi + 1 :] if not g.ellipsis)
                 for k in range(ti, n - later + 1):
                     yield from walk(fi + 1, k, acc)
             elif ti < n:
@@ -148,6 +154,7 @@ class SpaceDelimitedPattern(FilterPattern):
                     acc = dict(acc)
                     acc[f.name] = tokens[ti]
                 yield from walk(fi + 1, ti + 1, acc)
+
         return walk(0, 0, {})
 
     def evaluate(self, event: Event) -> Result:
@@ -161,7 +168,7 @@ class SpaceDelimitedPattern(FilterPattern):
             # Whether the last field holds its own word or the rest of the line is not documented:
             # both are evaluated, and None is the answer where they differ.
             last = self._fixed - 1
-            own = self._matches(tokens[:self._fixed])
+            own = self._matches(tokens[: self._fixed])
             rest = self._matches(tokens[:last] + [" ".join(tokens[last:])])
             return own if own == rest else None
         return self._matches(tokens)

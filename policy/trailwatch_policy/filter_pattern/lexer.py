@@ -3,6 +3,7 @@
 
 The three parsers (JSON, space-delimited, terms) read through one ``Scanner``.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,7 @@ class Scanner:
         self.i = i
 
     def peek(self, k: int = 1) -> str:
-        return self.s[self.i:self.i + k]
+        return self.s[self.i : self.i + k]
 
     def at_end(self) -> bool:
         return self.i >= self.n
@@ -96,7 +97,7 @@ class Scanner:
                 self.i += 1
                 if not chars:
                     raise self.error("empty value", start)
-                return _value_from(chars, quoted=True, raw=s[start:self.i])
+                return _value_from(chars, quoted=True, raw=s[start : self.i])
             chars.append((c, False))
             self.i += 1
         raise self.error("unterminated quoted string starting", start)
@@ -111,18 +112,23 @@ class Scanner:
             value = self.regex_value(op)
         else:
             if c in _OPERATOR_START:
-                raise self.error(f"malformed comparison: '{op}' followed by {c!r}; write one operator "
-                                 "(=, !=, <, <=, >, >=) and then the value")
+                raise self.error(
+                    f"malformed comparison: '{op}' followed by {c!r}; write one operator "
+                    "(=, !=, <, <=, >, >=) and then the value"
+                )
             end = self.i
             while end < self.n and self.s[end] not in stop:
                 end += 1
-            raw = self.s[self.i:end]
+            raw = self.s[self.i : end]
             if not raw:
                 raise self.error(self.expected("a value"))
             for k, ch in enumerate(raw):
                 if ch in _MUST_QUOTE or not ch.isascii() or ch == "%":
-                    raise self.error(f"{ch!r} in an unquoted value: CloudWatch Logs requires values with "
-                                     "such characters in double quotes", start + k)
+                    raise self.error(
+                        f"{ch!r} in an unquoted value: CloudWatch Logs requires values with "
+                        "such characters in double quotes",
+                        start + k,
+                    )
             self.i = end
             value = _value_from([(ch, False) for ch in raw], quoted=False, raw=raw)
         if op in ("<", "<=", ">", ">=") and value.number is None:
@@ -134,7 +140,7 @@ class Scanner:
         end = self.s.find("%", self.i + 1)
         if end < 0:
             raise self.error("unterminated regular expression (no closing '%') starting", start)
-        source = self.s[self.i + 1:end]
+        source = self.s[self.i + 1 : end]
         if op not in ("=", "!=", ""):
             raise self.error(f"a regular expression can only be compared with = or !=, not {op}", start)
         self.regexes += 1

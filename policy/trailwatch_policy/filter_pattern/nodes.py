@@ -1,5 +1,6 @@
 """The syntax tree of a filter pattern: plain frozen data, built by ``parser``, read by
 ``evaluator`` (meaning) and ``printer`` (canonical text)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

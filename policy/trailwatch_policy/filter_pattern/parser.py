@@ -7,6 +7,7 @@ subscription filters, filter log events, and Live Tail"
 (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/matching-terms-json-log-events.html);
 ``docs/filter-pattern.md`` lists every rule with its source.
 """
+
 from __future__ import annotations
 
 from .errors import FilterPatternError, error_at
@@ -17,14 +18,14 @@ from .nodes import And, Condition, Field, FieldCondition, Node, Or, Step, Term
 
 __all__ = ["MAX_LENGTH", "MAX_NESTING", "MAX_PATTERN_WILDCARDS", "MAX_REGEXES", "MAX_SELECTOR_WILDCARDS", "parse"]
 
-MAX_LENGTH = 1024   # PutMetricFilter: filterPattern is 0..1024 characters
+MAX_LENGTH = 1024  # PutMetricFilter: filterPattern is 0..1024 characters
 MAX_SELECTOR_WILDCARDS = 1  # AWS's quotas (see _JsonParser.condition)
 MAX_PATTERN_WILDCARDS = 3
-MAX_NESTING = 64    # ours: parentheses deeper than this are refused (no RecursionError)
-MAX_REGEXES = 2     # AWS: "a limit of 2 regex for each filter pattern"
+MAX_NESTING = 64  # ours: parentheses deeper than this are refused (no RecursionError)
+MAX_REGEXES = 2  # AWS: "a limit of 2 regex for each filter pattern"
 
-_JSON_BARE_STOP = frozenset(" \t\r\n\f\v(){}\"&|")
-_SPACE_BARE_STOP = frozenset(" \t\r\n\f\v()[],\"&|")
+_JSON_BARE_STOP = frozenset(' \t\r\n\f\v(){}"&|')
+_SPACE_BARE_STOP = frozenset(' \t\r\n\f\v()[],"&|')
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -54,6 +55,7 @@ def parse(text: str) -> FilterPattern:
 
 
 # ---------------------------------------------------------------------- JSON
+
 
 class _ExprParser(Scanner):
     """``or_expr = and_expr {"||" and_expr}``, ``and_expr = primary {"&&" primary}``,
@@ -163,7 +165,7 @@ class _JsonParser(_ExprParser):
             j = self.i
             while j < self.n and "0" <= s[j] <= "9":
                 j += 1
-            step = Step("index", int(s[self.i:j]))
+            step = Step("index", int(s[self.i : j]))
             self.i = j
         elif c2 in ("'", '"'):
             key = self.quoted_text(c2, "field name")
@@ -185,12 +187,18 @@ class _JsonParser(_ExprParser):
         # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html).
         wildcards = sum(1 for step in sel if step.kind == "any")
         if wildcards > MAX_SELECTOR_WILDCARDS:
-            raise self.error(f"{wildcards} wildcards in one property selector: CloudWatch Logs allows "
-                             f"{MAX_SELECTOR_WILDCARDS} (select the other levels by name or index)", start)
+            raise self.error(
+                f"{wildcards} wildcards in one property selector: CloudWatch Logs allows "
+                f"{MAX_SELECTOR_WILDCARDS} (select the other levels by name or index)",
+                start,
+            )
         self.wildcards += wildcards
         if self.wildcards > MAX_PATTERN_WILDCARDS:
-            raise self.error(f"more than {MAX_PATTERN_WILDCARDS} wildcard selectors in one pattern: CloudWatch "
-                             "Logs allows 3 (split the pattern into several metric filters)", start)
+            raise self.error(
+                f"more than {MAX_PATTERN_WILDCARDS} wildcard selectors in one pattern: CloudWatch "
+                "Logs allows 3 (split the pattern into several metric filters)",
+                start,
+            )
         self.ws()
         if self.starts_word("IS"):
             self.i += 2
@@ -242,6 +250,7 @@ def _flat(cls: type[And] | type[Or], children: list[Node]) -> Node:
 
 
 # ---------------------------------------------------------------- space-delimited
+
 
 class _SpaceParser(_ExprParser):
     def __init__(self, text: str) -> None:
@@ -324,14 +333,17 @@ def _first_name(node: Node) -> str:
 
 # ------------------------------------------------------------------ regex, terms
 
+
 def _parse_regex_pattern(text: str) -> RegexPattern:
     sc = Scanner(text)
     sc.ws()
     value = sc.regex_value("")
     sc.ws()
     if not sc.at_end():
-        raise sc.error("unexpected text after the regular expression: a %regex% pattern is the whole "
-                       "pattern (combine terms in a JSON or space-delimited pattern instead)")
+        raise sc.error(
+            "unexpected text after the regular expression: a %regex% pattern is the whole "
+            "pattern (combine terms in a JSON or space-delimited pattern instead)"
+        )
     assert value.regex is not None
     return RegexPattern(text, value.regex, bool(sc.too_large))
 
@@ -370,8 +382,12 @@ def _parse_terms(text: str) -> FilterPattern:
         for k, ch in enumerate(word):
             if ch not in _WORD_CHARS:
                 what = "a regular expression" if ch == "%" else f"{word!r}"
-                raise error_at(text, i + k, f"{ch!r} in the term {what}: CloudWatch Logs requires terms with "
-                                            "characters other than letters, digits and '_' in double quotes")
+                raise error_at(
+                    text,
+                    i + k,
+                    f"{ch!r} in the term {what}: CloudWatch Logs requires terms with "
+                    "characters other than letters, digits and '_' in double quotes",
+                )
         terms.append(Term(word, sign))
         i = j
     if all(t.quoted and not t.text.strip() for t in terms) and len(terms) == 1 and not terms[0].sign:

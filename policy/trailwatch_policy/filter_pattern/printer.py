@@ -6,6 +6,7 @@ used when it fits AWS's 1024-character limit; otherwise the compact form (no opt
 blanks or parentheses, bare values where they read back the same), which is never longer
 than any spelling the parser accepts for the same tree.
 """
+
 from __future__ import annotations
 
 from .nodes import And, Condition, Field, FieldCondition, Node, Step, Term, Value
@@ -17,7 +18,7 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _WORD_CHARS = _NAME_CHARS - {"-"}
 # characters a bare value may not hold: where it would stop (JSON / space-delimited), and
 # the ones AWS requires quoted (the lexer's rules)
-_MUST_QUOTE = frozenset("\"@$\\%")
+_MUST_QUOTE = frozenset('"@$\\%')
 _BARE_UNSAFE_JSON = frozenset(" \t\r\n\f\v(){}&|") | _MUST_QUOTE
 _BARE_UNSAFE_SPACE = frozenset(" \t\r\n\f\v()[],&|") | _MUST_QUOTE
 
@@ -32,9 +33,16 @@ def value_text(v: Value, compact: bool = False, space: bool = False) -> str:
     if v.is_any:
         return "*" if compact else '"*"'
     lit = v.literal
-    bare = (("*" if v.lead else "") + lit + ("*" if v.trail else ""))
-    if compact and lit and not lit.startswith("*") and not lit.endswith("*") and lit[0] not in "=!<>" \
-            and lit.isascii() and not any(c in (_BARE_UNSAFE_SPACE if space else _BARE_UNSAFE_JSON) for c in lit):
+    bare = ("*" if v.lead else "") + lit + ("*" if v.trail else "")
+    if (
+        compact
+        and lit
+        and not lit.startswith("*")
+        and not lit.endswith("*")
+        and lit[0] not in "=!<>"
+        and lit.isascii()
+        and not any(c in (_BARE_UNSAFE_SPACE if space else _BARE_UNSAFE_JSON) for c in lit)
+    ):
         return bare
     body = _escape(lit)
     if lit.startswith("*"):  # a literal star where a wildcard would be read

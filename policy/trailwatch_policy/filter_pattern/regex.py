@@ -42,6 +42,7 @@ Counted repetitions are expanded into NFA positions; a pattern whose expansion e
 ``MAX_POSITIONS`` raises :class:`RegexTooLarge` (a :class:`RegexError`): it is a limit of
 this engine, not one AWS documents, and callers report such a pattern as not evaluable.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -62,8 +63,14 @@ _DIGITS = frozenset("0123456789")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _WORD = _ALNUM | {"_"}
 _SPACE = frozenset(" \t\n\x0b\f\r")
-_CLASS_ESCAPES = {"d": (_DIGITS, False), "D": (_DIGITS, True), "w": (_WORD, False),
-                  "W": (_WORD, True), "s": (_SPACE, False), "S": (_SPACE, True)}
+_CLASS_ESCAPES = {
+    "d": (_DIGITS, False),
+    "D": (_DIGITS, True),
+    "w": (_WORD, False),
+    "W": (_WORD, True),
+    "s": (_SPACE, False),
+    "S": (_SPACE, True),
+}
 
 
 class RegexError(ValueError):
@@ -104,21 +111,31 @@ class Item:
 
 # --------------------------------------------------------------------- parsing
 
+
 def _check_char(c: str, i: int, strict: bool) -> None:
     if not c.isascii():
-        raise RegexError(f"non-ASCII character {c!r} in a regular expression (CloudWatch Logs "
-                         "does not support multi-byte characters)", i)
+        raise RegexError(
+            f"non-ASCII character {c!r} in a regular expression (CloudWatch Logs "
+            "does not support multi-byte characters)",
+            i,
+        )
     if c in "()":
-        raise RegexError(f"{c!r} in a regular expression: CloudWatch Logs does not support "
-                         "parentheses (no subpatterns); use a character class or '|'", i)
+        raise RegexError(
+            f"{c!r} in a regular expression: CloudWatch Logs does not support "
+            "parentheses (no subpatterns); use a character class or '|'",
+            i,
+        )
     # A blank is not in the page's list of characters, but the page's own example
     # %^starting|^initializing|^shutting down% "can match ... shutting down": a blank stands for itself.
     if strict and c not in _ALNUM and c not in _SYMBOLS and c not in _OPERATORS and c != " ":
         name = repr(c)
         hint = " (use \\s for a blank)" if c.isspace() else ""
-        raise RegexError(f"{name} is not allowed in a regular expression: CloudWatch Logs accepts "
-                         "letters, digits, the symbols : _ # = @ / ; , - and the operators "
-                         f"^ $ ? [ ] {{ }} | \\ * + .{hint}", i)
+        raise RegexError(
+            f"{name} is not allowed in a regular expression: CloudWatch Logs accepts "
+            "letters, digits, the symbols : _ # = @ / ; , - and the operators "
+            f"^ $ ? [ ] {{ }} | \\ * + .{hint}",
+            i,
+        )
     if not strict and (c == "\n" or not c.isprintable()):
         raise RegexError(f"control character {c!r} in a regular expression", i)
 
@@ -187,17 +204,20 @@ class _Parser:
             chars, negated = _CLASS_ESCAPES[c]
             return CharSet(chars, negated=negated)
         if c == "x":  # \xhh: "the ASCII mapping for a two-digit hexadecimal character" (%\x3A% matches ":")
-            digits = self.s[self.i:self.i + 2]
+            digits = self.s[self.i : self.i + 2]
             if len(digits) < 2 or any(d not in _HEX for d in digits):
                 raise RegexError("'\\x' needs two hexadecimal digits (0-9, A-F), e.g. \\x3A for ':'", at)
             self.i += 2
             if int(digits, 16) > 0x7F:
-                raise RegexError(f"'\\x{digits}' is no ASCII character (\\xhh names one of the ASCII "
-                                 "table, 00 to 7F)", at)
+                raise RegexError(
+                    f"'\\x{digits}' is no ASCII character (\\xhh names one of the ASCII table, 00 to 7F)", at
+                )
             return CharSet(frozenset(chr(int(digits, 16))))
         if c in _ALNUM:
-            raise RegexError(f"unsupported escape '\\{c}': CloudWatch Logs documents \\d \\D \\w \\W \\s \\S "
-                             "and escaped operators", at)
+            raise RegexError(
+                f"unsupported escape '\\{c}': CloudWatch Logs documents \\d \\D \\w \\W \\s \\S and escaped operators",
+                at,
+            )
         return CharSet(frozenset(c))
 
     def char_class(self) -> CharSet:
@@ -277,8 +297,11 @@ class _Parser:
         else:
             return 1, 1
         if self.i < self.n and self.s[self.i] in "?*+{":
-            raise RegexError(f"a quantifier cannot follow another quantifier ({self.s[self.i]!r}); "
-                             "CloudWatch Logs documents no lazy or possessive forms", self.i)
+            raise RegexError(
+                f"a quantifier cannot follow another quantifier ({self.s[self.i]!r}); "
+                "CloudWatch Logs documents no lazy or possessive forms",
+                self.i,
+            )
         return lo, hi
 
     def counted(self) -> tuple[int, int | None]:
@@ -286,14 +309,15 @@ class _Parser:
         end = self.s.find("}", start)
         if end < 0:
             raise RegexError("unterminated '{' (escape it as \\{ for the character)", start)
-        body = self.s[start + 1:end]
+        body = self.s[start + 1 : end]
         parts = body.split(",")
         if len(parts) > 2 or not all(p.isdigit() or p == "" for p in parts) or body in ("", ","):
             raise RegexError(f"malformed repetition {{{body}}}: use {{m}}, {{m,n}}, {{m,}} or {{,n}}", start)
         for p in parts:
             if p and int(p) > MAX_REPEAT:
-                raise RegexTooLarge(f"repetition {{{body}}} exceeds {MAX_REPEAT}, the largest count "
-                                    "trailwatch evaluates", start)
+                raise RegexTooLarge(
+                    f"repetition {{{body}}} exceeds {MAX_REPEAT}, the largest count trailwatch evaluates", start
+                )
         self.i = end + 1
         if len(parts) == 1:
             m = int(parts[0])
@@ -317,8 +341,11 @@ def _expand(branch: list[tuple[Item, int, int | None]]) -> tuple[Item, ...]:
         else:
             out.extend(Item("opt", item.chars) for _ in range(hi - lo))
         if len(out) > MAX_POSITIONS:
-            raise RegexTooLarge(f"the regular expression expands to more than {MAX_POSITIONS} positions, "
-                                "more than trailwatch evaluates", 0)
+            raise RegexTooLarge(
+                f"the regular expression expands to more than {MAX_POSITIONS} positions, "
+                "more than trailwatch evaluates",
+                0,
+            )
     return tuple(out)
 
 
@@ -368,9 +395,18 @@ class LinearRegex:
         self._branches = branches
         # a pattern of plain characters only: search each branch with str.__contains__
         self._literals: tuple[str, ...] | None = None
-        if all(all(it.kind == "one" and it.chars is not None and not it.chars.negated
-                   and not it.chars.dot and not it.chars.ranges and len(it.chars.chars) == 1
-                   for it in b) for b in branches):
+        if all(
+            all(
+                it.kind == "one"
+                and it.chars is not None
+                and not it.chars.negated
+                and not it.chars.dot
+                and not it.chars.ranges
+                and len(it.chars.chars) == 1
+                for it in b
+            )
+            for b in branches
+        ):
             self._literals = tuple("".join(next(iter(it.chars.chars)) for it in b if it.chars) for b in branches)
         every_start = [(b, 0) for b in range(len(branches))]
         self._inject = self._closure(every_start, at_start=False)
