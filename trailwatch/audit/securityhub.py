@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from trailwatch_policy.controls import primary
+
 from .result import Report
 
 if TYPE_CHECKING:
@@ -269,11 +271,11 @@ def publish(plan: Plan, report: Report, stderr: IO[str]) -> bool:
             code, message = _error(error)
             total.failures.extend(Failure(aid, f["Region"], f["Id"], code, f"sts:AssumeRole: {message}") for f in mine)
             continue
-        # Stale findings are looked for only where this run judged the account.
         # Stale findings are looked for where this run judged the account: the Regions it
         # searched and those its findings are in (log groups are read in their own Region).
         judged = set(result.regions) | ({f["Region"] for f in mine} if result.regions else set())
-        controls = list(result.controls) or ["4.1"]
+        # a report written before controls were named judged the table's primary control only
+        controls = list(result.controls) or [primary().id]
         scopes = {region: tuple(f"trailwatch/{aid}/{region}/{cid}/" for cid in controls) for region in judged}
         try:
             total.add(import_account(functools.partial(account.client, "securityhub"), aid, mine, scopes, now))
