@@ -34,7 +34,7 @@ from typing import Any
 from .common import ROOT, Result
 
 sys.path.insert(0, str(ROOT / "tests"))
-from moto_server import Chain, Endpoint, build, isolated_env, process_server  # noqa: E402
+from moto_server import Chain, Endpoint, add_controls, build, isolated_env, process_server  # noqa: E402
 
 REPEAT = 5
 PROWLER_REPEAT = 3  # each Prowler run takes minutes against moto
@@ -66,28 +66,7 @@ def deploy(endpoint: Endpoint) -> None:
     from trailwatch_policy.controls import CONTROLS
 
     made = build(endpoint, Chain(pattern=CONTROLS[0].pattern))
-    logs, cloudwatch = endpoint.client("logs"), endpoint.client("cloudwatch")
-    for c in CONTROLS[1:]:
-        logs.put_metric_filter(
-            logGroupName="aws-cloudtrail-logs-main",
-            filterName=c.metric,
-            filterPattern=c.pattern,
-            metricTransformations=[
-                {"metricName": c.metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
-            ],
-        )
-        cloudwatch.put_metric_alarm(
-            AlarmName=c.metric,
-            MetricName=c.metric,
-            Namespace="CISBenchmark",
-            Statistic="Sum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
-            AlarmActions=[made["topic"]],
-        )
+    add_controls(endpoint, made["topic"], CONTROLS[1:])
 
 
 def _trailwatch(endpoint: Endpoint) -> tuple[float, float, dict[str, Any]]:

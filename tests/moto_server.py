@@ -382,3 +382,32 @@ def build(endpoint: Endpoint, chain: Chain, **credentials: Any) -> dict[str, str
             AlarmActions=[topic] if chain.alarm_actions else [],
         )
     return made
+
+
+def add_controls(endpoint: Endpoint, topic: str, controls: Any, patterns: dict[str, str] | None = None) -> None:
+    """A metric filter and an alarm for each of `controls` on the trail's log group of `build`,
+    notifying `topic`, with the CIS remediation values (value 1, Sum over 300 s, threshold 1, one
+    period, missing data not breaching); `patterns` replaces a control's own text by its id."""
+    patterns = patterns or {}
+    logs, cloudwatch = endpoint.client("logs"), endpoint.client("cloudwatch")
+    for c in controls:
+        logs.put_metric_filter(
+            logGroupName="aws-cloudtrail-logs-main",
+            filterName=c.metric,
+            filterPattern=patterns.get(c.id, c.pattern),
+            metricTransformations=[
+                {"metricName": c.metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
+            ],
+        )
+        cloudwatch.put_metric_alarm(
+            AlarmName=c.metric,
+            MetricName=c.metric,
+            Namespace="CISBenchmark",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[topic],
+        )

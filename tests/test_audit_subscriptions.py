@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build
+from moto_server import Chain, Endpoint, add_controls, build
 from moto_server import audit as run_audit
 from trailwatch_policy.controls import CONTROLS
 
@@ -31,28 +31,7 @@ def deploy(endpoint: Endpoint) -> dict[str, str]:
     """Every control's filter and alarm on one trail's log group, all notifying one topic
     with one email subscription; returns the ARNs (``subscription`` included)."""
     made = build(endpoint, Chain(pattern=CONTROLS[0].pattern))
-    logs, cloudwatch = endpoint.client("logs"), endpoint.client("cloudwatch")
-    for c in CONTROLS[1:]:
-        logs.put_metric_filter(
-            logGroupName="aws-cloudtrail-logs-main",
-            filterName=c.metric,
-            filterPattern=c.pattern,
-            metricTransformations=[
-                {"metricName": c.metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
-            ],
-        )
-        cloudwatch.put_metric_alarm(
-            AlarmName=c.metric,
-            MetricName=c.metric,
-            Namespace="CISBenchmark",
-            Statistic="Sum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
-            AlarmActions=[made["topic"]],
-        )
+    add_controls(endpoint, made["topic"], CONTROLS[1:])
     [sub] = endpoint.client("sns").list_subscriptions_by_topic(TopicArn=made["topic"])["Subscriptions"]
     return {**made, "subscription": sub["SubscriptionArn"]}
 

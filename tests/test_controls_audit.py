@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from control_cases import CASES, KNOWN_WRONG
-from moto_server import CIS_1_2, Chain, Endpoint, audit, build
+from moto_server import CIS_1_2, Chain, Endpoint, add_controls, audit, build
 from trailwatch_policy.controls import CONTROLS
 
 pytestmark = pytest.mark.slow
@@ -30,30 +30,7 @@ def deploy(
     topic, a filter and an alarm for every other control."""
     patterns = patterns or {}
     made = build(endpoint, chain or Chain(pattern=patterns.get("4.1", CIS_1_2)))
-    logs, cloudwatch = endpoint.client("logs", "us-east-1"), endpoint.client("cloudwatch", "us-east-1")
-    for c in CONTROLS[1:]:
-        if c.id in drop:
-            continue
-        logs.put_metric_filter(
-            logGroupName="aws-cloudtrail-logs-main",
-            filterName=c.metric,
-            filterPattern=patterns.get(c.id, c.pattern),
-            metricTransformations=[
-                {"metricName": c.metric, "metricNamespace": "CISBenchmark", "metricValue": "1", "defaultValue": 0}
-            ],
-        )
-        cloudwatch.put_metric_alarm(
-            AlarmName=c.metric,
-            MetricName=c.metric,
-            Namespace="CISBenchmark",
-            Statistic="Sum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
-            AlarmActions=[made["topic"]],
-        )
+    add_controls(endpoint, made["topic"], [c for c in CONTROLS[1:] if c.id not in drop], patterns)
 
 
 def verdicts(report: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
