@@ -17,7 +17,6 @@ from policy_helpers import (
     TOPIC,
     TRAIL,
     UNKNOWN_STRING,
-    PackProcess,
     Spec,
     find,
     json_format_to_dict,
@@ -27,20 +26,6 @@ from trailwatch_policy.policies import policies
 
 pytestmark = pytest.mark.slow
 MONITORED = "unauthorized-api-calls-monitored"
-
-
-@pytest.fixture(scope="module")
-def pack():
-    # 4.1's rules on 4.1-only stacks: the other controls' advisory findings are looked at apart
-    process = PackProcess(dry_run=True, others_apart=True)
-    yield process
-    process.close()
-
-
-@pytest.fixture
-def default(pack):
-    pack.configure()
-    return pack
 
 
 def diags(pack, specs):
