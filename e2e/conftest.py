@@ -7,7 +7,6 @@ import pytest
 
 from e2e.harness import TOOLS, TS
 
-
 #: Known parity gaps since the fourteen other controls became advisory by default (issue #24, left
 #: open): for the stacks below, the real CLI and `trailwatch check` disagree on those controls'
 #: advisory violations -- the CLI puts a stack-level violation without a URN on the root Stack
