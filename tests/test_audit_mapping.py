@@ -185,6 +185,19 @@ def healthy_trail(account: StubbedAccount) -> None:
     trails.add_response("get_event_selectors", {"TrailARN": TRAIL["TrailARN"]})
 
 
+def one_confirmed_subscription(sns: Stubber) -> None:
+    """The topic's one email subscription, listed and then read (confirmed, authenticated)."""
+    subscription = {
+        "SubscriptionArn": TOPIC + ":1",
+        "TopicArn": TOPIC,
+        "Protocol": "email",
+        "Endpoint": "a@b.c",
+        "Owner": ACCOUNT,
+    }
+    sns.add_response("list_subscriptions_by_topic", {"Subscriptions": [subscription]})
+    sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
+
+
 def test_denied_metric_filters_make_the_account_unknown() -> None:
     account = StubbedAccount()
     healthy_trail(account)
@@ -211,21 +224,7 @@ def test_denied_trail_status_is_unknown_not_pass() -> None:
     account.stub("cloudwatch").add_response("describe_alarms", {"MetricAlarms": [ALARM]})
     sns = account.stub("sns")
     sns.add_response("get_topic_attributes", {"Attributes": {"TopicArn": TOPIC}})
-    sns.add_response(
-        "list_subscriptions_by_topic",
-        {
-            "Subscriptions": [
-                {
-                    "SubscriptionArn": TOPIC + ":1",
-                    "TopicArn": TOPIC,
-                    "Protocol": "email",
-                    "Endpoint": "a@b.c",
-                    "Owner": ACCOUNT,
-                }
-            ]
-        },
-    )
-    sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
+    one_confirmed_subscription(sns)
     result = scan(account)
     assert result.status == "unknown"
     assert {f.code for f in result.trails[0].findings} == {"trail-not-logging", "audit.access-denied"}
@@ -262,21 +261,7 @@ def test_denied_topic_attributes_make_only_that_topic_unknown() -> None:
     account.stub("cloudwatch").add_response("describe_alarms", {"MetricAlarms": [ALARM]})
     sns = account.stub("sns")
     denied(sns, "get_topic_attributes", "AuthorizationError")
-    sns.add_response(
-        "list_subscriptions_by_topic",
-        {
-            "Subscriptions": [
-                {
-                    "SubscriptionArn": TOPIC + ":1",
-                    "TopicArn": TOPIC,
-                    "Protocol": "email",
-                    "Endpoint": "a@b.c",
-                    "Owner": ACCOUNT,
-                }
-            ]
-        },
-    )
-    sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
+    one_confirmed_subscription(sns)
     result = scan(account)
     assert result.status == "unknown"
     assert {f.code for f in result.trails[0].findings} == {
@@ -300,21 +285,7 @@ def test_an_unreadable_topic_does_not_hide_a_working_chain() -> None:
     denied(sns, "get_topic_attributes", "AuthorizationError")  # `another` sorts first
     denied(sns, "list_subscriptions_by_topic", "AuthorizationError")
     sns.add_response("get_topic_attributes", {"Attributes": {"TopicArn": TOPIC}})
-    sns.add_response(
-        "list_subscriptions_by_topic",
-        {
-            "Subscriptions": [
-                {
-                    "SubscriptionArn": TOPIC + ":1",
-                    "TopicArn": TOPIC,
-                    "Protocol": "email",
-                    "Endpoint": "a@b.c",
-                    "Owner": ACCOUNT,
-                }
-            ]
-        },
-    )
-    sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
+    one_confirmed_subscription(sns)
     result = scan(account)
     assert result.status == "pass", result
     assert result.trails[0].findings == []
@@ -368,21 +339,7 @@ def test_composite_alarm_is_read_and_notifies_for_an_alarm_without_actions() -> 
         )
         sns = account.stub("sns")
         sns.add_response("get_topic_attributes", {"Attributes": {"TopicArn": TOPIC}})
-        sns.add_response(
-            "list_subscriptions_by_topic",
-            {
-                "Subscriptions": [
-                    {
-                        "SubscriptionArn": TOPIC + ":1",
-                        "TopicArn": TOPIC,
-                        "Protocol": "email",
-                        "Endpoint": "a@b.c",
-                        "Owner": ACCOUNT,
-                    }
-                ]
-            },
-        )
-        sns.add_response("get_subscription_attributes", {"Attributes": CONFIRMED})
+        one_confirmed_subscription(sns)
         return scan(account)
 
     assert run('ALARM("Unauthorized_API_Calls") OR ALARM(other)').status == "pass"
