@@ -341,19 +341,14 @@ def _transformation(m: Any, native: bool) -> MetricTransformation:
     if m is UNKNOWN:
         return MetricTransformation(UNKNOWN, UNKNOWN, UNKNOWN, dimensions=UNKNOWN)
     m = _dict(m)
-    if native:
-        return MetricTransformation(
-            _str(m.get("metricName")),
-            _str(m.get("metricNamespace")),
-            _str(m.get("metricValue")),
-            _num(m.get("defaultValue")),
-            _dimensions(m.get("dimensions")),
-            _str(m.get("unit")),
-        )
+    # aws-native spells the three names metricName/metricNamespace/metricValue; the rest is shared
+    name, namespace, value = (
+        ("metricName", "metricNamespace", "metricValue") if native else ("name", "namespace", "value")
+    )
     return MetricTransformation(
-        _str(m.get("name")),
-        _str(m.get("namespace")),
-        _str(m.get("value")),
+        _str(m.get(name)),
+        _str(m.get(namespace)),
+        _str(m.get(value)),
         _num(m.get("defaultValue")),
         _dimensions(m.get("dimensions")),
         _str(m.get("unit")),
