@@ -7,10 +7,10 @@ import pytest
 
 from trailwatch_policy import datapoints as dp
 from trailwatch_policy import metric_math as mm
-from trailwatch_policy.model import UNKNOWN
+from trailwatch_policy.model import UNKNOWN, Unknown
 
 
-def value(expression: str, **values: object) -> object:
+def value(expression: str, **values: float | Unknown | None) -> object:
     metrics = tuple(k for k in values if k.startswith("m"))
     return mm.evaluate(mm.parse(expression), mm.Env(values, metrics, {"m1": 300.0}))
 
