@@ -5,6 +5,7 @@ what it reads (unit, dimensions, account, expression); composite alarms; non-SNS
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from trailwatch_policy.chain import evaluate
 GE, GT = "GreaterThanOrEqualToThreshold", "GreaterThanThreshold"
 
 
-def with_metric(inv: Inventory, **changes: object) -> Inventory:
+def with_metric(inv: Inventory, **changes: Any) -> Inventory:
     flt = inv.filters[0]
     return replace(inv, filters=(replace(flt, metrics=(replace(flt.metrics[0], **changes),)),))
 
@@ -194,7 +195,7 @@ def test_actions_that_are_not_sns_notify_no_person():
     assert "a Lambda function (runs code; it notifies no one by itself)" in text and "EC2 action" in text
 
 
-def composite(rule: object, **changes: object) -> CompositeAlarm:
+def composite(rule: Any, **changes: Any) -> CompositeAlarm:
     return replace(CompositeAlarm("c", "any-security", rule, alarm_actions=(Ref(SNS_ARN + "alerts"),)), **changes)
 
 

@@ -40,6 +40,7 @@ def emitted() -> dict[str, set[str]]:
             assert isinstance(code, ast.Constant) and isinstance(status, ast.Constant), (
                 f"{path.name}:{call.lineno}: a computed code or status"
             )
+            assert isinstance(code.value, str) and isinstance(status.value, str), f"{path.name}:{call.lineno}"
             out.setdefault(code.value, set()).add(status.value)
     return out
 

@@ -181,7 +181,7 @@ def scan(with_sixteenth: bool):
         fid = f"arn:aws:logs:{region}:{account}:log-group:{GROUP}:metric-filter:{c.filter}"
         filters.append(
             MetricFilter(
-                fid, c.filter, Ref(GROUP), c.pattern, (MetricTransformation(c.metric, "CISBenchmark", "1", "0"),)
+                fid, c.filter, Ref(GROUP), c.pattern, (MetricTransformation(c.metric, "CISBenchmark", "1", 0.0),)
             )
         )
         alarms.append(

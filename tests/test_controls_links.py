@@ -119,7 +119,11 @@ def said(specs: list[Spec]) -> dict[str, list[str]]:
     for policy in policies():
         if isinstance(policy, StackValidationPolicy):
             messages: list[str] = []
-            policy.validate(args, lambda message, urn=None, messages=messages: messages.append(message))
+
+            def report(message: str, urn: str | None = None, messages: list[str] = messages) -> None:
+                messages.append(message)
+
+            policy.validate(args, report)
             if messages:
                 out[policy.name] = messages
     return out

@@ -9,6 +9,7 @@ is judged when a metric filter of the stack targets it and either the pack confi
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ ROOT_USAGE = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXI
 
 def attached(
     group: str = CONTROL_TOWER,
-    pattern: object = CIS_20,
+    pattern: Any = CIS_20,
     metric: str = "UnauthorizedAPICalls",
     threshold: float = 1.0,
     name: str = "Unauthorized_API_Calls",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ LIVE = ChainOptions(log_group_patterns=(), preview=False, topics_complete=True)
 def rule_codes() -> set[str]:
     """Codes the shared rules can emit: the registry's, less the audit's own and the contained
     internal error (tests/test_codes.py checks the registry against every Problem built)."""
-    return set(REGISTRY) - audit_codes() - {"evaluation-failed"}
+    return set[str](REGISTRY) - audit_codes() - {"evaluation-failed"}
 
 
 def audit_codes() -> set[str]:
@@ -94,7 +95,7 @@ def test_audit_only_pulumi_fix_keeps_python_braces() -> None:
     assert f'name="{GROUP}"' in pulumi_fix("log-group-missing", GROUP_ARN, GROUP)
 
 
-def live_inventory(**alarm_changes: object) -> Inventory:
+def live_inventory(**alarm_changes: Any) -> Inventory:
     """An account as the audit maps it: ARNs everywhere, a non-default metric name."""
     metric = MetricTransformation("DeniedCalls", "Security", "1")
     alarm = Alarm(

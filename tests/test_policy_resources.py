@@ -81,7 +81,8 @@ def test_every_kind_of_unknown_becomes_UNKNOWN():
     [alarm] = inventory(policy_resources([Spec(ALARM, "a", props)])).alarms
     assert alarm.namespace is UNKNOWN and alarm.threshold is UNKNOWN and alarm.actions_enabled is UNKNOWN
     assert alarm.alarm_actions == (Ref(UNKNOWN),) and alarm.dimensions is UNKNOWN
-    assert alarm.queries[0].metric.namespace is UNKNOWN
+    metric = alarm.queries[0].metric
+    assert metric is not None and metric.namespace is UNKNOWN
 
 
 # What links the chain (trail -> log group -> filter) stays right; every other property of every

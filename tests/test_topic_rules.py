@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ ALARM_ARN = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:a"
 ALLOW = {"Effect": "Allow", "Principal": {"Service": CLOUDWATCH}, "Action": "sns:Publish", "Resource": TOPIC}
 
 
-def publish(*statements: dict, arn: object = ALARM_ARN, account: object = ACCOUNT) -> object:
+def publish(*statements: dict, arn: object = ALARM_ARN, account: object = ACCOUNT) -> iam_policy.Decision:
     request = iam_policy.Request(
         CLOUDWATCH, ("sns:Publish",), TOPIC, "alerts", Publisher("a", arn, "a", account).context()
     )
@@ -111,7 +112,7 @@ def test_unmodelled_condition_keys_and_unknown_values_cannot_be_verified():
     assert iam_policy.evaluate('{"Statement": [', iam_policy.Request(CLOUDWATCH, ())).allowed is UNKNOWN
 
 
-def with_topic(inv: Inventory, **changes: object) -> Inventory:
+def with_topic(inv: Inventory, **changes: Any) -> Inventory:
     return replace(inv, topics=(replace(inv.topics[0], **changes),))
 
 
