@@ -80,7 +80,7 @@ def run() -> list[Result]:
 
 def all_controls() -> list[Result]:
     """10k resources, every log group monitored for all 15 controls, every policy on (mandatory):
-    the pack as shipped (one shared deserialization, trailwatch_policy.sdk) and with the SDK's
+    the pack as shipped (one shared deserialization, trailwatch_policy.edge.sdk) and with the SDK's
     own per-policy deserialization, against the no-op pack."""
     from pulumi.runtime.proto import analyzer_pb2
 

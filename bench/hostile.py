@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 from pulumi.runtime.proto import analyzer_pb2
 
-from trailwatch_policy.scanners import CIS_1_2 as CIS
+from trailwatch_policy.controls.scanners import CIS_1_2 as CIS
 
 from .common import Result
 from .packs import NOOP, TRAILWATCH, running

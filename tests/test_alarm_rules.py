@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from test_policy_chain import LIVE, SNS_ARN, codes, good, query_alarm, statuses, with_alarm
+from trailwatch_policy.base.model import UNKNOWN, CompositeAlarm, Inventory, MetricQuery, MetricStat, Ref
 from trailwatch_policy.chain import evaluate
-from trailwatch_policy.model import UNKNOWN, CompositeAlarm, Inventory, MetricQuery, MetricStat, Ref
 
 GE, GT = "GreaterThanOrEqualToThreshold", "GreaterThanThreshold"
 

@@ -19,7 +19,7 @@ from trailwatch.audit.accounts import Account, Connection
 from trailwatch.audit.collect import Collector
 from trailwatch.audit.verdict import judge
 from trailwatch_policy import chain
-from trailwatch_policy.model import UNKNOWN, Inventory, LogGroup
+from trailwatch_policy.base.model import UNKNOWN, Inventory, LogGroup
 
 ACCOUNT = "123456789012"
 GROUP = "aws-cloudtrail-logs-main"

@@ -112,7 +112,7 @@ def said(specs: list[Spec]) -> dict[str, list[str]]:
     """Policy name -> its diagnostics (only the control policies that said something)."""
     from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
-    from trailwatch_policy.policies import policies
+    from trailwatch_policy.edge.policies import policies
 
     args = StackValidationArgs(policy_resources(specs), {})
     out: dict[str, list[str]] = {}

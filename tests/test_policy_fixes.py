@@ -1,4 +1,4 @@
-"""Every finding code has a Pulumi fix (the rule's) and an AWS CLI fix (trailwatch_policy.codes),
+"""Every finding code has a Pulumi fix (the rule's) and an AWS CLI fix (trailwatch_policy.base.codes),
 and the CLI fix names the resource the finding is about."""
 
 from __future__ import annotations
@@ -10,11 +10,8 @@ from typing import Any
 
 import pytest
 
-from trailwatch_policy.chain import ChainOptions, evaluate
-from trailwatch_policy.codes import REGISTRY
-from trailwatch_policy.fixes import FIXES, PREVIEW_ONLY, cli_fix, pulumi_fix
-from trailwatch_policy.metric_filter import CIS_PATTERN
-from trailwatch_policy.model import (
+from trailwatch_policy.base.codes import REGISTRY
+from trailwatch_policy.base.model import (
     Alarm,
     Inventory,
     LogGroup,
@@ -25,6 +22,9 @@ from trailwatch_policy.model import (
     Topic,
     Trail,
 )
+from trailwatch_policy.chain import ChainOptions, evaluate
+from trailwatch_policy.rules.fixes import FIXES, PREVIEW_ONLY, cli_fix, pulumi_fix
+from trailwatch_policy.rules.metric_filter import CIS_PATTERN
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"

@@ -28,9 +28,9 @@ from policy_helpers import (
     stack,
     topic_arn,
 )
+from trailwatch_policy.base.model import UNKNOWN, Ref
 from trailwatch_policy.chain import evaluate
-from trailwatch_policy.model import UNKNOWN, Ref
-from trailwatch_policy.resources import inventory
+from trailwatch_policy.edge.resources import inventory
 
 
 def test_the_sdk_proxy_raises_on_unknowns_this_module_must_survive():

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from test_policy_chain import LIVE, SNS_ARN, codes, good, statuses
-from trailwatch_policy import iam_policy
+from trailwatch_policy.base.model import UNKNOWN, Inventory, Key, Subscription
 from trailwatch_policy.chain import evaluate
-from trailwatch_policy.model import UNKNOWN, Inventory, Key, Subscription
-from trailwatch_policy.sns_filter import delivers
-from trailwatch_policy.topic import CLOUDWATCH, Publisher
+from trailwatch_policy.rules import iam_policy
+from trailwatch_policy.rules.sns_filter import delivers
+from trailwatch_policy.rules.topic import CLOUDWATCH, Publisher
 
 ACCOUNT = "123456789012"
 TOPIC = SNS_ARN + "alerts"
