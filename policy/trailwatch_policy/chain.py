@@ -2,7 +2,7 @@
 
 `evaluate(inventory, options)` is the one judgement shared by the policy pack (resources
 read at preview) and the audit (resources read from AWS). It is pure: the callers map their
-inputs into `trailwatch_policy.model` and findings back to their own reports.
+inputs into `trailwatch_policy.base.model` and findings back to their own reports.
 
 A log group passes when at least one chain through it works; otherwise every broken link
 of every candidate chain is reported once, on the resource a user edits to fix it. A link
@@ -16,28 +16,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from trailwatch_policy import alarm as alarm_rules
-from trailwatch_policy import notifiers
-from trailwatch_policy import where as places
-from trailwatch_policy.controls import Control, find, primary
-from trailwatch_policy.findings import Finding, Link, Problem, Shared, best, cut, failure, unique, worst
-from trailwatch_policy.log_group import (
-    CloudTrailLogGroup,
-    Index,
-    cloudtrail_log_groups,
-    known,
-    log_group_name_from_arn,
-    ref_is_set,
-    sns_topic_name_from_arn,
-)
-from trailwatch_policy.metric_filter import (
-    filter_snippet,
-    fix_args,
-    meant_for_another_control,
-    metric_problems,
-    pattern_problems,
-)
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
     Inventory,
@@ -47,9 +26,30 @@ from trailwatch_policy.model import (
     Subscription,
     Topic,
 )
-from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
-from trailwatch_policy.topic import Publisher, topic_problems
-from trailwatch_policy.trail import trail_problems
+from trailwatch_policy.controls import Control, find, primary
+from trailwatch_policy.rules import alarm as alarm_rules
+from trailwatch_policy.rules import notifiers
+from trailwatch_policy.rules import where as places
+from trailwatch_policy.rules.findings import Finding, Link, Problem, Shared, best, cut, failure, unique, worst
+from trailwatch_policy.rules.log_group import (
+    CloudTrailLogGroup,
+    Index,
+    cloudtrail_log_groups,
+    known,
+    log_group_name_from_arn,
+    ref_is_set,
+    sns_topic_name_from_arn,
+)
+from trailwatch_policy.rules.metric_filter import (
+    filter_snippet,
+    fix_args,
+    meant_for_another_control,
+    metric_problems,
+    pattern_problems,
+)
+from trailwatch_policy.rules.options import ChainOptions, ConfigError, options_from_config
+from trailwatch_policy.rules.topic import Publisher, topic_problems
+from trailwatch_policy.rules.trail import trail_problems
 
 __all__ = [
     "ChainOptions",
@@ -120,7 +120,7 @@ def _problems(problems: Sequence[Problem], resource_id: str, link: Link, group: 
 
 
 def _with_args(outcome: Outcome, **args: object) -> Outcome:
-    """Give findings the known values their AWS CLI fix needs (trailwatch_policy.fixes);
+    """Give findings the known values their AWS CLI fix needs (trailwatch_policy.rules.fixes);
     values already set by a deeper link win."""
     extra = tuple((k, v) for k, v in args.items() if isinstance(v, str) and v)
     status, findings = outcome
@@ -151,7 +151,7 @@ class _Stack:
         self.filters_of_group: dict[str, list[MetricFilter]] = {}
         self.filters_of_name: dict[str, list[MetricFilter]] = {}
         self.filters_unresolved: list[MetricFilter] = []
-        # A filter reaches a log group of its own account and Region only (trailwatch_policy.where).
+        # A filter reaches a log group of its own account and Region only (trailwatch_policy.rules.where).
         self.misplaced: dict[str, list[MetricFilter]] = {}  # group id -> filters elsewhere
         self.uncertain: dict[tuple[str, str], str] = {}  # (referrer, target) -> why unknown
         for flt in inv.filters:

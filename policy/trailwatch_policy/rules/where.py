@@ -24,7 +24,7 @@ import re
 from dataclasses import replace
 from typing import Literal, Protocol, TypeVar
 
-from trailwatch_policy.model import ANYWHERE, UNKNOWN, Inventory, Ref, Where
+from trailwatch_policy.base.model import ANYWHERE, UNKNOWN, Inventory, Ref, Where
 
 
 class _Placed(Protocol):

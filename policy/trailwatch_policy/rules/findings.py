@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from trailwatch_policy.codes import Code, entry
+from trailwatch_policy.base.codes import Code, entry
 
 T = TypeVar("T")
 
@@ -80,10 +80,10 @@ class Problem:
     """One thing wrong with a resource. status "unknown" = cannot be verified yet."""
 
     status: Literal["fail", "unknown"]
-    code: Code  # one of trailwatch_policy.codes: mypy rejects a misspelt literal
+    code: Code  # one of trailwatch_policy.base.codes: mypy rejects a misspelt literal
     message: str  # what is wrong and why it matters
     fix: str  # the values to set, or a Pulumi Python snippet
-    # Values the AWS CLI fix needs beyond the resource's ARN (trailwatch_policy.fixes),
+    # Values the AWS CLI fix needs beyond the resource's ARN (trailwatch_policy.rules.fixes),
     # e.g. (("namespace", "CISBenchmark"), ("metric", "UnauthorizedAPICalls")).
     args: tuple[tuple[str, str], ...] = ()
     on: str | None = None  # another resource to edit than the one judged (a topic's subscription)
@@ -121,7 +121,7 @@ class Finding:
     @property
     def cli_fix(self) -> str:
         """The AWS CLI fix (audit reports); `fix` when the code has none."""
-        from trailwatch_policy.fixes import cli_fix  # late: the pack never needs it
+        from trailwatch_policy.rules.fixes import cli_fix  # late: the pack never needs it
 
         return cli_fix(self.code, self.resource_id, self.log_group, self.args, self.fix)
 
