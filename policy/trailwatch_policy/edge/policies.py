@@ -234,7 +234,12 @@ def _evaluation(resources: Any, options: ChainOptions) -> Evaluation:
     from trailwatch_policy.edge.resources import inventory
 
     unreadable: dict[str, str] = {}  # resources whose input could not be read, and why
-    evaluation = Evaluation(inventory(resources, unreadable), options, unreadable)
+    # In URN order, not the order they arrive in: the engine hands AnalyzeStack the stack in no
+    # fixed order (pulumi/pulumi pkg/v3 resource/deploy/step_generator.go, AnalyzeResources ranges
+    # over a sync.Map), and which findings the caps show (PER_CODE, STACK_TEXT_LIMIT, the groups
+    # named) must not change from one preview of the same stack to the next.
+    ordered = sorted(resources, key=lambda r: str(getattr(r, "urn", "") or ""))
+    evaluation = Evaluation(inventory(ordered, unreadable), options, unreadable)
     if _LAST and _LAST[0][0] is not resources:
         _LAST.clear()  # a new preview: forget the last stack
     _LAST.append((resources, options, evaluation))
