@@ -203,11 +203,13 @@ def test_pattern_cli_without_control_stays_4_1_and_rejects_unknown_ids() -> None
 @pytest.mark.parametrize("control", IDS[1:])
 def test_the_cli_fix_of_a_missing_filter_is_the_controls_own(control: str) -> None:
     from trailwatch_policy.chain import evaluate
+    from trailwatch_policy.fixes import cli_fix_of
     from trailwatch_policy.model import Inventory, LogGroup
 
     [result] = evaluate(Inventory(log_groups=(LogGroup("lg", "aws-cloudtrail-logs-x"),)), control=control)
     [finding] = result.findings
     c = find(control)
     assert finding.code == "no-metric-filter" and c.what in finding.message
-    assert f"--filter-pattern '{c.pattern}'" in finding.cli_fix and f"metricName={c.metric}," in finding.cli_fix
+    cli = cli_fix_of(finding)
+    assert f"--filter-pattern '{c.pattern}'" in cli and f"metricName={c.metric}," in cli
     assert c.pattern in finding.fix  # the Pulumi snippet too

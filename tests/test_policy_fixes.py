@@ -11,7 +11,7 @@ import pytest
 
 from trailwatch_policy.chain import ChainOptions, evaluate
 from trailwatch_policy.codes import REGISTRY
-from trailwatch_policy.fixes import FIXES, PREVIEW_ONLY, cli_fix, pulumi_fix
+from trailwatch_policy.fixes import FIXES, PREVIEW_ONLY, cli_fix, cli_fix_of, pulumi_fix
 from trailwatch_policy.metric_filter import CIS_PATTERN
 from trailwatch_policy.model import (
     Alarm,
@@ -129,7 +129,7 @@ def only_finding(inv: Inventory):
 def test_alarm_cli_fix_keeps_the_filter_metric_and_the_alarm_topic() -> None:
     finding = only_finding(live_inventory(threshold=5.0))
     assert finding.code == "alarm-threshold" and "threshold=1" in finding.fix  # Pulumi wording
-    cli = finding.cli_fix
+    cli = cli_fix_of(finding)
     assert cli.startswith(f"aws cloudwatch put-metric-alarm --region {REGION} --alarm-name Unauthorized ")
     assert "--namespace Security --metric-name DeniedCalls" in cli
     assert f"--alarm-actions {TOPIC_ARN}" in cli and "--threshold 1 " in cli
@@ -140,7 +140,7 @@ def test_pattern_cli_fix_rewrites_the_same_filter() -> None:
     inv = replace(inv, filters=(replace(inv.filters[0], pattern='{ $.errorCode = "AccessDenied" }'),))
     finding = only_finding(inv)
     assert finding.code == "pattern-rejected"
-    assert finding.cli_fix == (
+    assert cli_fix_of(finding) == (
         f"aws logs put-metric-filter --region {REGION} --log-group-name {GROUP} --filter-name "
         f"denied-calls --filter-pattern '{CIS_PATTERN}' --metric-transformations "
         "metricName=DeniedCalls,metricNamespace=Security,metricValue=1,defaultValue=0"
@@ -152,7 +152,7 @@ def test_missing_topic_cli_fix_recreates_it() -> None:
     inv = replace(inv, topics=(replace(inv.topics[0], exists=False),), subscriptions=())
     finding = only_finding(inv)
     assert finding.code == "alarm-topic-missing"
-    assert finding.cli_fix.startswith(
+    assert cli_fix_of(finding).startswith(
         f"aws sns create-topic --region {REGION} --name security-alerts, "
         f"then aws sns subscribe --region {REGION} --topic-arn {TOPIC_ARN}"
     )
@@ -165,5 +165,5 @@ def test_topic_cli_fix_names_the_topic_not_the_alarm_action() -> None:
     assert finding.code == "topic-aws-managed-key"
     assert (
         f"aws sns set-topic-attributes --region {REGION} --topic-arn {TOPIC_ARN} "
-        "--attribute-name KmsMasterKeyId" in finding.cli_fix
+        "--attribute-name KmsMasterKeyId" in cli_fix_of(finding)
     )
