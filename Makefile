@@ -11,7 +11,7 @@ STACK  ?= dev
 help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
-	@echo "make typecheck  mypy on the program, the pack's modules and the benchmarks"
+	@echo "make typecheck  mypy on the program, the pack, the benchmarks and the tests (every function's body)"
 	@echo "make bench   benchmarks, printed as docs/performance.md shows them (SAVE=1: write bench/results.json)"
 	@echo "make lint    ruff check, ruff format --check and actionlint on .github/workflows"
 	@echo "make release-tags  tag v<version> and move v<major> (docs/organisation.md)"

@@ -8,7 +8,10 @@ request, interleaved so machine noise hits both alike.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from statistics import median
+
+from pulumi.runtime.proto import analyzer_pb2
 
 from .common import Result
 from .packs import NOOP, TRAILWATCH, running
@@ -21,7 +24,12 @@ TARGET_LINEAR = 5.5
 TARGET_ALL = 2.0
 
 
-def _analyze_once(pack, request, level: int | None = None, env: dict[str, str] | None = None) -> tuple[float, int]:
+def _analyze_once(
+    pack: Path,
+    request: analyzer_pb2.AnalyzeStackRequest,
+    level: int | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[float, int]:
     with running(pack, level=level, env=env) as (stub, _):
         started = time.perf_counter()
         response = stub.AnalyzeStack(request)
@@ -72,7 +80,7 @@ def run() -> list[Result]:
 
 def all_controls() -> list[Result]:
     """10k resources, every log group monitored for all 15 controls, every policy on (mandatory):
-    the pack as shipped (one shared deserialization, trailwatch_policy.sdk) and with the SDK's
+    the pack as shipped (one shared deserialization, trailwatch_policy.edge.sdk) and with the SDK's
     own per-policy deserialization, against the no-op pack."""
     from pulumi.runtime.proto import analyzer_pb2
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from trailwatch_policy.controls.scanners import CIS_2_0
 from trailwatch_policy.filter_pattern import parse
-from trailwatch_policy.scanners import CIS_2_0
 
 from .common import Result, best_of, sample_records
 

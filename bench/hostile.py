@@ -14,13 +14,14 @@ import functools
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import grpc
 from pulumi.runtime.proto import analyzer_pb2
 
-from trailwatch_policy.scanners import CIS_1_2 as CIS
+from trailwatch_policy.controls.scanners import CIS_1_2 as CIS
 
 from .common import Result
 from .packs import NOOP, TRAILWATCH, running
@@ -232,7 +233,12 @@ ATTACKS: dict[str, tuple[Callable[[int], Attack], str]] = {
 }
 
 
-def _call(pack, req, config, analyze) -> tuple[float, list[Any]]:
+def _call(
+    pack: Path,
+    req: analyzer_pb2.AnalyzeStackRequest,
+    config: Mapping[str, Mapping[str, Any]],
+    analyze: Sequence[analyzer_pb2.AnalyzeRequest],
+) -> tuple[float, list[Any]]:
     with running(pack, config) as (stub, _):
         started = time.perf_counter()
         diags = list(stub.AnalyzeStack(req, timeout=300).diagnostics)

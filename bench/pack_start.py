@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import compileall
 import re
+from pathlib import Path
 from statistics import median
 
 from .common import Result
@@ -13,7 +14,7 @@ RUNS = 15  # process starts on a small VM vary by +-30%: many interleaved runs, 
 TARGET = 1.25
 
 
-def _start(pack) -> float:
+def _start(pack: Path) -> float:
     with running(pack) as (_, took):
         return took
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,9 +88,9 @@ def _cases() -> dict[str, Case]:
             cases[f"{program.name}-unknown"] = Case(program, _fixture_stack(program), "unknown")
     for key, (fixture, config, autonames, answers) in STYLES.items():
         cases[key] = Case(STACKS / fixture, "test", autonames, config=config, invoke_results=answers)
-    for config in CONFIGS:
-        cases[f"repo-dev-{config.stem}"] = Case(ROOT, "dev", pack_config=config)
-        cases[f"broken-chains-{config.stem}"] = Case(STACKS / "broken-chains", "test", pack_config=config)
+    for pack_config in CONFIGS:
+        cases[f"repo-dev-{pack_config.stem}"] = Case(ROOT, "dev", pack_config=pack_config)
+        cases[f"broken-chains-{pack_config.stem}"] = Case(STACKS / "broken-chains", "test", pack_config=pack_config)
     return cases
 
 
@@ -99,14 +100,29 @@ FAILING_RUNS = {"duplicate-urn"}
 
 
 def _both(case: Case) -> tuple[Outcome, Outcome]:
-    kwargs = dict(
-        pack_config=case.pack_config, config=case.config, autonames=case.autonames, invoke_results=case.invoke_results
+    c = case
+    return (
+        preview(
+            c.program,
+            c.stack,
+            pack_config=c.pack_config,
+            config=c.config,
+            autonames=c.autonames,
+            invoke_results=c.invoke_results,
+        ),
+        check(
+            c.program,
+            c.stack,
+            pack_config=c.pack_config,
+            config=c.config,
+            autonames=c.autonames,
+            invoke_results=c.invoke_results,
+        ),
     )
-    return preview(case.program, case.stack, **kwargs), check(case.program, case.stack, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, Future[tuple[Outcome, Outcome]]]:
+def runs() -> Iterator[dict[str, Future[tuple[Outcome, Outcome]]]]:
     pool = ThreadPoolExecutor(max_workers=2)
     futures = {key: pool.submit(_both, case) for key, case in CASES.items()}
     yield futures
@@ -174,7 +190,7 @@ def test_duplicate_urn_fails_both_with_the_engines_words(runs: dict[str, Future[
 def test_every_style_of_the_unit_suite_is_covered() -> None:
     """aws-native alone and mixed, `.get()` and lookups (attach mode), a component, loops over
     providers and accounts: each previewed by the real CLI, in both autoname modes."""
-    by_fixture = {c.program.name: set() for c in CASES.values()}
+    by_fixture: dict[str, set[str]] = {c.program.name: set() for c in CASES.values()}
     for c in CASES.values():
         by_fixture[c.program.name].add(c.autonames)
     for fixture in ("native", "lookups", "component-style", "regions"):

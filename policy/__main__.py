@@ -1,11 +1,11 @@
 """The trailwatch CrossGuard pack. Only builds the pack: the policies live in
-trailwatch_policy.policies (PolicyPack blocks forever serving gRPC)."""
+trailwatch_policy.edge.policies (PolicyPack blocks forever serving gRPC)."""
 
 from pulumi_policy import PolicyPack
 
-from trailwatch_policy.policies import policies
-from trailwatch_policy.process import tune_for_deep_documents, tune_for_large_stacks
-from trailwatch_policy.sdk import capture_all_config, share_stack_deserialization
+from trailwatch_policy.edge.policies import policies
+from trailwatch_policy.edge.process import tune_for_deep_documents, tune_for_large_stacks
+from trailwatch_policy.edge.sdk import capture_all_config, share_stack_deserialization
 
 tune_for_large_stacks()  # linear AnalyzeStack at 50k resources (see process.py)
 tune_for_deep_documents()  # before PolicyPack starts its gRPC threads (see process.py)

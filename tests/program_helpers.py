@@ -105,7 +105,8 @@ class FakeAws(pulumi.runtime.Mocks):
             resource_id = ""
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    # The stubs say a (result, failures) tuple; pulumi's mocks take a bare dict as well.
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.calls.append((args.token, dict(args.args)))
         if args.token == "aws:cloudwatch/getLogGroup:getLogGroup":
             name = args.args.get("name")
@@ -229,6 +230,11 @@ class ProgramRun:
         return sorted(r.type for r in self.resources)
 
 
+def _run_main() -> None:
+    """The repository's program, as `pulumi up` runs it."""
+    runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+
 def raw_value(value: Any) -> str:
     """A YAML config value as the language host passes it: strings, JSON for structures."""
     if isinstance(value, bool):
@@ -342,13 +348,18 @@ def _run_program(
     run.calls = mocks.calls
     original_warn = pulumi.log.warn
 
-    def warn(message: str, *args: Any, **kwargs: Any) -> None:
-        run.warnings.append(message)
-        original_warn(message, *args, **kwargs)
+    def warn(
+        msg: str,
+        resource: pulumi.Resource | None = None,
+        stream_id: int | None = None,
+        ephemeral: bool | None = None,
+    ) -> None:
+        run.warnings.append(msg)
+        original_warn(msg, resource, stream_id, ephemeral)
 
     pulumi.log.warn = warn
     try:
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")))
+        _sync_await(run_pulumi_func(_run_main))
     finally:
         pulumi.log.warn = original_warn
         pulumi.runtime.set_all_config({}, [])

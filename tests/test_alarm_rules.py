@@ -5,17 +5,18 @@ what it reads (unit, dimensions, account, expression); composite alarms; non-SNS
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from test_policy_chain import LIVE, SNS_ARN, codes, good, query_alarm, statuses, with_alarm
+from trailwatch_policy.base.model import UNKNOWN, CompositeAlarm, Inventory, MetricQuery, MetricStat, Ref
 from trailwatch_policy.chain import evaluate
-from trailwatch_policy.model import UNKNOWN, CompositeAlarm, Inventory, MetricQuery, MetricStat, Ref
 
 GE, GT = "GreaterThanOrEqualToThreshold", "GreaterThanThreshold"
 
 
-def with_metric(inv: Inventory, **changes: object) -> Inventory:
+def with_metric(inv: Inventory, **changes: Any) -> Inventory:
     flt = inv.filters[0]
     return replace(inv, filters=(replace(flt, metrics=(replace(flt.metrics[0], **changes),)),))
 
@@ -194,7 +195,7 @@ def test_actions_that_are_not_sns_notify_no_person():
     assert "a Lambda function (runs code; it notifies no one by itself)" in text and "EC2 action" in text
 
 
-def composite(rule: object, **changes: object) -> CompositeAlarm:
+def composite(rule: Any, **changes: Any) -> CompositeAlarm:
     return replace(CompositeAlarm("c", "any-security", rule, alarm_actions=(Ref(SNS_ARN + "alerts"),)), **changes)
 
 

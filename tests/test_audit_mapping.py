@@ -19,7 +19,7 @@ from trailwatch.audit.accounts import Account, Connection
 from trailwatch.audit.collect import Collector
 from trailwatch.audit.verdict import judge
 from trailwatch_policy import chain
-from trailwatch_policy.model import UNKNOWN, Inventory, LogGroup
+from trailwatch_policy.base.model import UNKNOWN, Inventory, LogGroup
 
 ACCOUNT = "123456789012"
 GROUP = "aws-cloudtrail-logs-main"
@@ -279,7 +279,7 @@ def test_an_unreadable_topic_does_not_hide_a_working_chain() -> None:
     logs = account.stub("logs")
     logs.add_response("describe_log_groups", {"logGroups": [{"logGroupName": GROUP, "arn": GROUP_ARN}]})
     logs.add_response("describe_metric_filters", {"metricFilters": [FILTER]})
-    second = {**ALARM, "AlarmName": "second", "AlarmArn": ALARM["AlarmArn"] + "2", "AlarmActions": [other]}
+    second = {**ALARM, "AlarmName": "second", "AlarmArn": f"{ALARM['AlarmArn']}2", "AlarmActions": [other]}
     account.stub("cloudwatch").add_response("describe_alarms", {"MetricAlarms": [ALARM, second]})
     sns = account.stub("sns")
     denied(sns, "get_topic_attributes", "AuthorizationError")  # `another` sorts first

@@ -160,7 +160,8 @@ def test_four_shards_merged_equal_the_single_run(org: tuple[Endpoint, dict[str, 
     endpoint, expected, _ = org
     common = ("--organization", "--role-name", ROLE, "--regions", REGIONS, "--format", "json")
     _, whole, _ = audit(endpoint, *common)
-    paths, seen = [], []
+    paths: list[str] = []
+    seen: list[str] = []
     for index in range(1, 5):
         code, shard, stderr = audit(endpoint, *common, "--shard", f"{index}/4")
         assert stderr == "" and shard["shard"] == {"index": index, "count": 4}

@@ -260,7 +260,7 @@ def test_batches_also_stay_within_6_mb() -> None:
 
 
 def test_a_stale_finding_is_sent_back_passed_and_archived_with_only_what_a_provider_sends() -> None:
-    found = {
+    found: dict[str, Any] = {
         "SchemaVersion": "2018-10-08",
         "Id": "trailwatch/1/us-east-1/4.1/x/y",
         "Severity": {"Label": "LOW"},

@@ -1,6 +1,6 @@
 """The audit sees what the pack sees (issue 21, item 7): it reads each subscription's
 attributes (sns:GetSubscriptionAttributes) and judges its filter policy with the pack's own
-rule (`trailwatch_policy.topic`, `sns_filter`), for every control of the section.
+rule (`trailwatch_policy.rules.topic`, `sns_filter`), for every control of the section.
 
 moto's server returns `FilterPolicy` and `FilterPolicyScope` as AWS does (scope defaulted to
 MessageAttributes when a policy is set), so those run against moto itself. moto answers
@@ -181,7 +181,7 @@ def test_pending_confirmation_in_the_attributes_is_not_a_subscriber(moto: Endpoi
 # -- the response mapping, on shapes moto does not produce ---------------------------------
 def test_mapping_reads_the_attributes_the_rule_needs() -> None:
     from trailwatch.audit import mapping
-    from trailwatch_policy.model import UNKNOWN
+    from trailwatch_policy.base.model import UNKNOWN
 
     topic = "arn:aws:sns:eu-west-1:111122223333:alerts"
     listed = {"SubscriptionArn": topic + ":1", "TopicArn": topic, "Protocol": "email", "Endpoint": "a@b.c"}

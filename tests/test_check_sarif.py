@@ -16,7 +16,7 @@ from test_audit_sarif import validate
 from trailwatch.engine.analyzer import Analysis, Diagnostic
 from trailwatch.engine.program import Registration
 from trailwatch.engine.sarif import document
-from trailwatch_policy.codes import REGISTRY
+from trailwatch_policy.base.codes import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests" / "fixtures" / "engine" / "programs" / "basic"

@@ -1,4 +1,4 @@
-"""One registry of finding codes (trailwatch_policy.codes): every code a rule or the audit
+"""One registry of finding codes (trailwatch_policy.base.codes): every code a rule or the audit
 emits is in it, a misspelt code fails where it is built, docs/codes.md is the registry's
 table, and the pack's modules import each other without a circle."""
 
@@ -11,8 +11,8 @@ from typing import get_args
 
 import pytest
 
-from trailwatch_policy.codes import CODES, REGISTRY, Code, entry
-from trailwatch_policy.findings import Problem
+from trailwatch_policy.base.codes import CODES, REGISTRY, Code, entry
+from trailwatch_policy.rules.findings import Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = ROOT / "policy" / "trailwatch_policy"
@@ -40,6 +40,7 @@ def emitted() -> dict[str, set[str]]:
             assert isinstance(code, ast.Constant) and isinstance(status, ast.Constant), (
                 f"{path.name}:{call.lineno}: a computed code or status"
             )
+            assert isinstance(code.value, str) and isinstance(status.value, str), f"{path.name}:{call.lineno}"
             out.setdefault(code.value, set()).add(status.value)
     return out
 
@@ -58,7 +59,7 @@ def test_every_emitted_code_is_registered_with_its_statuses() -> None:
 
 
 def test_a_misspelt_code_fails_when_the_problem_is_built() -> None:
-    with pytest.raises(ValueError, match="unknown finding code 'alarm-treshold'.*trailwatch_policy.codes"):
+    with pytest.raises(ValueError, match="unknown finding code 'alarm-treshold'.*trailwatch_policy.base.codes"):
         Problem("fail", "alarm-treshold", "m", "f")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown finding code"):
         entry("")
@@ -103,32 +104,64 @@ def test_the_docs_table_is_the_registry() -> None:
     ]
 
 
-def _node(path: Path) -> str:
-    """A top-level module of the pack, or a package (its modules are one node)."""
-    first = path.relative_to(PACK).parts[0]
-    return first.removesuffix(".py")
+# The pack's folders, lowest first: a module imports only from its own layer or lower ones.
+LAYERS = ("base", "filter_pattern", "controls", "rules", "chain", "edge")
+
+
+def _name(path: Path) -> str:
+    """`rules/alarm.py` -> "rules.alarm", `controls/__init__.py` -> "controls"."""
+    parts = path.relative_to(PACK).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) of every import of `path` (at module level or inside a function), absolute."""
+    out: list[tuple[str, list[str]]] = []
+    package = _name(path).split(".") if path.name == "__init__.py" else _name(path).split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:
+                base = ["trailwatch_policy", *package][: len(package) + 2 - node.level]
+                module = ".".join(base + ([module] if module else []))
+            out.append((module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            out.extend((a.name, []) for a in node.names)
+    return out
 
 
 def import_graph() -> dict[str, set[str]]:
-    """module or package -> the pack modules it imports (at module level or inside a function)."""
+    """module -> the pack modules it imports (at module level or inside a function); a module
+    is named by its path under trailwatch_policy ("rules.alarm"), a package by its folder."""
+    paths = {_name(p): p for p in PACK.rglob("*.py") if p != PACK / "__init__.py"}  # that one imports nothing
     graph: dict[str, set[str]] = {}
-    names = {_node(p) for p in PACK.rglob("*.py")}
-    for path in PACK.rglob("*.py"):
+    for name, path in paths.items():
         deps: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                module = node.module or ""
-                if node.level == 1:
-                    deps.update([module.split(".")[0]] if module else [a.name for a in node.names])
-                elif module == "trailwatch_policy":
-                    deps.update(a.name for a in node.names)
-                elif module.startswith("trailwatch_policy."):
-                    deps.add(module.split(".")[1])
-            elif isinstance(node, ast.Import):
-                deps.update(a.name.split(".")[1] for a in node.names if a.name.startswith("trailwatch_policy."))
-        node = _node(path)
-        graph[node] = graph.get(node, set()) | ((deps & names) - {node})
+        for module, names in _imports(path):
+            if module != "trailwatch_policy" and not module.startswith("trailwatch_policy."):
+                continue
+            inner = module.removeprefix("trailwatch_policy").removeprefix(".")
+            deps.update(f"{inner}.{n}".lstrip(".") for n in names if f"{inner}.{n}".lstrip(".") in paths)
+            if inner in paths and not all(f"{inner}.{n}".lstrip(".") in paths for n in names):
+                deps.add(inner)
+            elif inner not in paths and "." in inner and inner.rsplit(".", 1)[0] in paths:
+                deps.add(inner.rsplit(".", 1)[0])
+        graph[name] = deps - {name}
     return graph
+
+
+def layer_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from a higher layer (or of a module in no layer), as "module -> dependency"."""
+
+    def rank(module: str) -> int:
+        return LAYERS.index(module.split(".")[0]) if module.split(".")[0] in LAYERS else len(LAYERS)
+
+    return sorted(
+        f"{module} -> {dep}"
+        for module, deps in graph.items()
+        for dep in deps | {module}
+        if rank(dep) == len(LAYERS) or (dep != module and rank(dep) > rank(module))
+    )
 
 
 def cycle(graph: dict[str, set[str]]) -> list[str]:
@@ -158,7 +191,36 @@ def test_the_cycle_finder_finds_a_circle() -> None:
 
 def test_the_pack_imports_without_a_circle() -> None:
     graph = import_graph()
-    assert {"codes", "findings", "fixes", "chain"} <= set(graph)
+    assert {"base.codes", "rules.findings", "rules.fixes", "chain"} <= set(graph)
     assert cycle(graph) == [], " -> ".join(cycle(graph))
-    assert graph["codes"] == set()  # the bottom: standard library only
-    assert graph["findings"] == {"codes"}  # Finding.cli_fix is gone: fixes.cli_fix_of(finding)
+    assert graph["base.codes"] == set()  # the bottom: standard library only
+    assert graph["rules.findings"] == {"base.codes"}  # a finding's CLI fix is fixes.cli_fix_of(finding)
+
+
+def test_the_layer_check_finds_an_upward_import() -> None:
+    graph = {"base.model": {"rules.alarm"}, "rules.alarm": {"base.model", "controls"}, "controls": set()}
+    assert layer_violations(graph) == ["base.model -> rules.alarm"]
+    assert layer_violations({"stray": set()}) == ["stray -> stray"]
+
+
+def test_lower_layers_never_import_higher_ones() -> None:
+    """base < filter_pattern < controls < rules < chain < edge, every module in one of them."""
+    graph = import_graph()
+    assert {"base.model", "filter_pattern.parser", "controls", "controls.judge", "rules.alarm", "edge.policies"} <= set(
+        graph
+    )
+    assert graph["controls.judge"] >= {"controls", "controls.probes", "filter_pattern"}  # the graph sees imports
+    assert layer_violations(graph) == []
+
+
+def test_only_the_edge_meets_pulumi_policy() -> None:
+    """The layers below the edge import only the standard library and the pack."""
+    outside = {
+        f"{_name(path)}: {module}"
+        for path in PACK.rglob("*.py")
+        if _name(path).split(".")[0] != "edge"
+        for module, _ in _imports(path)
+        if module.split(".")[0] in ("pulumi", "pulumi_policy", "google", "grpc")
+    }
+    assert outside == set()
+    assert any(m.startswith("pulumi_policy") for m, _ in _imports(PACK / "edge" / "resources.py"))

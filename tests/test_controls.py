@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from control_cases import CASES, KNOWN_WRONG
-from trailwatch_policy.control_probes import probes_for
 from trailwatch_policy.controls import CONTROLS, UnknownControl, find, select
-from trailwatch_policy.judge import judge
-from trailwatch_policy.ordinary import CORPUS
-from trailwatch_policy.probes import EITHER, MUST_MATCH, MUST_NOT_MATCH, PROBES
-from trailwatch_policy.samples import SAMPLES
+from trailwatch_policy.controls.control_probes import probes_for
+from trailwatch_policy.controls.judge import judge
+from trailwatch_policy.controls.ordinary import CORPUS
+from trailwatch_policy.controls.probes import EITHER, MUST_MATCH, MUST_NOT_MATCH, PROBES
+from trailwatch_policy.controls.samples import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 IDS = [c.id for c in CONTROLS]
@@ -202,9 +202,9 @@ def test_pattern_cli_without_control_stays_4_1_and_rejects_unknown_ids() -> None
 
 @pytest.mark.parametrize("control", IDS[1:])
 def test_the_cli_fix_of_a_missing_filter_is_the_controls_own(control: str) -> None:
+    from trailwatch_policy.base.model import Inventory, LogGroup
     from trailwatch_policy.chain import evaluate
-    from trailwatch_policy.fixes import cli_fix_of
-    from trailwatch_policy.model import Inventory, LogGroup
+    from trailwatch_policy.rules.fixes import cli_fix_of
 
     [result] = evaluate(Inventory(log_groups=(LogGroup("lg", "aws-cloudtrail-logs-x"),)), control=control)
     [finding] = result.findings

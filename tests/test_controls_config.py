@@ -13,7 +13,7 @@ import pytest
 
 from policy_helpers import LOG_GROUP, PackProcess, Spec
 from trailwatch_policy.controls import CONTROLS
-from trailwatch_policy.policies import STACK_TEXT_LIMIT
+from trailwatch_policy.edge.policies import STACK_TEXT_LIMIT
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

@@ -112,14 +112,18 @@ def said(specs: list[Spec]) -> dict[str, list[str]]:
     """Policy name -> its diagnostics (only the control policies that said something)."""
     from pulumi_policy import StackValidationArgs, StackValidationPolicy
 
-    from trailwatch_policy.policies import policies
+    from trailwatch_policy.edge.policies import policies
 
     args = StackValidationArgs(policy_resources(specs), {})
     out: dict[str, list[str]] = {}
     for policy in policies():
         if isinstance(policy, StackValidationPolicy):
             messages: list[str] = []
-            policy.validate(args, lambda message, urn=None, messages=messages: messages.append(message))
+
+            def report(message: str, urn: str | None = None, messages: list[str] = messages) -> None:
+                messages.append(message)
+
+            policy.validate(args, report)
             if messages:
                 out[policy.name] = messages
     return out

@@ -92,7 +92,7 @@ def test_the_lockfile_check_finds_a_planted_lockfile(tmp_path: Path, where: str)
 
 def pack_defaults() -> dict[str, str]:
     """The pack's own policies and their default enforcement levels."""
-    from trailwatch_policy.policies import policies
+    from trailwatch_policy.edge.policies import policies
 
     return {policy.name: policy.enforcement_level.value for policy in policies()}
 

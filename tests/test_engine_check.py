@@ -26,6 +26,7 @@ FIX = ROOT / "tests" / "fixtures" / "engine"
 BASIC = FIX / "programs" / "basic"
 PACK = FIX / "packs" / "basic"
 URN = "urn:pulumi:dev::fixture-basic::"
+STACK_URN = URN + "pulumi:pulumi:Stack::fixture-basic-dev"
 
 
 def check(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -205,10 +206,11 @@ def test_reading_an_unknown_is_the_sdks_advisory_as_the_engine_shows_it(violatio
         "policyPackName": "fixture-pack",
         "policyName": "trail-linked",
         "enforcementLevel": "advisory",
-        "urn": "",
+        # The SDK names no URN; the engine puts it on the root Stack resource (issue 24).
+        "urn": STACK_URN,
         "message": "can't run policy 'trail-linked' from policy pack 'fixture-pack@v0.0.1' during preview: "
         "string value at .cloudWatchLogsGroupArn can't be known during preview",
-        "resource": None,
+        "resource": {"urn": STACK_URN, "type": "pulumi:pulumi:Stack", "name": "fixture-basic-dev"},
         "code": None,
         "fix": None,
         "findings": [],

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from trailwatch.engine import autoname, invokes, sentinels
-from trailwatch.engine.analyzer import choose_interpreter
+from trailwatch.engine.analyzer import choose_interpreter, stack_violation_urn
 from trailwatch.engine.errors import EngineError
 from trailwatch.engine.policyconfig import PolicyConfig, PolicyMeta, parse_config_text, reconcile
-from trailwatch.engine.project import choose_stack, load_project
+from trailwatch.engine.project import Project, choose_stack, load_project
 
 BASIC = Path(__file__).parent / "fixtures" / "engine" / "programs" / "basic"
 
@@ -206,6 +206,18 @@ def test_missing_virtualenv_falls_back_with_a_note(tmp_path: Path) -> None:
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
     assert choose_interpreter(tmp_path, []) == [str(tmp_path / "venv" / "bin" / "python")]
+
+
+def test_a_stack_violation_goes_where_the_engine_puts_it(tmp_path: Path) -> None:
+    """On its own URN when that is a resource of the stack; else (none, a `.get` read, a URN
+    of nothing) on the root Stack resource, as the real engine reports it (issue 24)."""
+    project = Project(tmp_path, "acme", "python", tmp_path / "__main__.py", "prod", {})
+    group = "urn:pulumi:prod::acme::aws:cloudwatch/logGroup:LogGroup::trail-logs"
+    root = "urn:pulumi:prod::acme::pulumi:pulumi:Stack::acme-prod"
+    assert stack_violation_urn(group, {root, group}, project) == group
+    assert stack_violation_urn("", {root, group}, project) == root
+    assert stack_violation_urn("urn:pulumi:prod::acme::aws:sns/topic:Topic::read", {root, group}, project) == root
+    assert stack_violation_urn("", set(), project) == root
 
 
 def test_text_tree_is_drawn_like_the_cli() -> None:

@@ -20,10 +20,10 @@ import pytest
 from moto_server import Chain, Endpoint, audit
 from policy_helpers import TRAIL, PackProcess, Spec, lg_arn
 from test_controls_audit import deploy
+from trailwatch_policy.base.model import Inventory, Ref, Trail
 from trailwatch_policy.chain import trail_findings
 from trailwatch_policy.controls import CONTROLS, find
-from trailwatch_policy.model import Inventory, Ref, Trail
-from trailwatch_policy.trail import lost_sources, trail_problems
+from trailwatch_policy.rules.trail import lost_sources, trail_problems
 
 IDS = [c.id for c in CONTROLS]
 KMS = "kms.amazonaws.com"

@@ -9,9 +9,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trailwatch_policy.controls.probes import PROBES
+from trailwatch_policy.controls.scanners import CIS_1_2, CIS_1_4, CIS_2_0
 from trailwatch_policy.filter_pattern import FilterPatternError, parse
-from trailwatch_policy.probes import PROBES
-from trailwatch_policy.scanners import CIS_1_2, CIS_1_4, CIS_2_0
 
 EVENTS: list = [p.record for p in PROBES] + [
     {"a": 1, "b": "x y", "c": None, "d": True, "e": [1, "two", {"f": "g"}], "h": {"i.j": "k", "l": 2.5}},

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from trailwatch_policy.controls.scanners import CIS_1_2, CIS_1_4, CIS_2_0
 from trailwatch_policy.filter_pattern import parse
-from trailwatch_policy.scanners import CIS_1_2, CIS_1_4, CIS_2_0
 
 SAMPLES = Path(__file__).resolve().parent / "data" / "cloudtrail-samples"  # vendored, Apache-2.0 (its LICENSE)
 SEED_RENDERED = '{($.errorCode = "UnauthorizedOperation") || ($.errorCode = "AccessDenied")}'

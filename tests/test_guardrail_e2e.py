@@ -16,6 +16,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +152,7 @@ def _check(program: Path, args: tuple[str, ...]) -> Run:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Future[Run]]:
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[Run]]]:
     configs = tmp_path_factory.mktemp("pack-configs")
     for name, content in PACK_CONFIGS.items():
         (configs / f"{name}.json").write_text(json.dumps(content), encoding="utf-8")

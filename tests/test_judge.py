@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from trailwatch_policy.judge import PROFILES, Verdict, judge
-from trailwatch_policy.probes import EITHER, MUST_MATCH, MUST_NOT_MATCH, PROBES
-from trailwatch_policy.scanners import CIS_1_2, CIS_1_4, CIS_2_0
+from trailwatch_policy.controls.judge import PROFILES, Verdict, judge
+from trailwatch_policy.controls.probes import EITHER, MUST_MATCH, MUST_NOT_MATCH, PROBES
+from trailwatch_policy.controls.scanners import CIS_1_2, CIS_1_4, CIS_2_0
 
 SEED_RENDERED = '{($.errorCode = "UnauthorizedOperation") || ($.errorCode = "AccessDenied")}'
 AND_BETWEEN = '{ ($.errorCode = "*UnauthorizedOperation") && ($.errorCode = "AccessDenied*") }'
@@ -214,7 +214,7 @@ def test_probes_cover_the_brief() -> None:
 
 def test_scanners_measure_the_size_before_any_regex(monkeypatch):
     """A pattern longer than CloudWatch Logs accepts never meets the scanners' regexes."""
-    from trailwatch_policy import scanners
+    from trailwatch_policy.controls import scanners
 
     class Refuse:
         def search(self, text):

@@ -1,16 +1,16 @@
-"""The metric-math evaluator (trailwatch_policy.metric_math) and the per-period statistics
-(trailwatch_policy.datapoints) the alarm rules are decided on."""
+"""The metric-math evaluator (trailwatch_policy.rules.metric_math) and the per-period statistics
+(trailwatch_policy.rules.datapoints) the alarm rules are decided on."""
 
 from __future__ import annotations
 
 import pytest
 
-from trailwatch_policy import datapoints as dp
-from trailwatch_policy import metric_math as mm
-from trailwatch_policy.model import UNKNOWN
+from trailwatch_policy.base.model import UNKNOWN, Unknown
+from trailwatch_policy.rules import datapoints as dp
+from trailwatch_policy.rules import metric_math as mm
 
 
-def value(expression: str, **values: object) -> object:
+def value(expression: str, **values: float | Unknown | None) -> object:
     metrics = tuple(k for k in values if k.startswith("m"))
     return mm.evaluate(mm.parse(expression), mm.Env(values, metrics, {"m1": 300.0}))
 

@@ -1,6 +1,6 @@
 """Issue 21 item 3: every control's judge refuses a pattern that counts frequent ordinary traffic.
 
-The corpus (trailwatch_policy.ordinary) holds console sign-ins of every identity type and outcome
+The corpus (trailwatch_policy.controls.ordinary) holds console sign-ins of every identity type and outcome
 and the high-volume read, data-key and service calls of an account; a control row names the
 ones that are its own events (Control.own_ordinary). For every control of the table: its
 recommended pattern passes, and the same pattern widened by one clause that counts ordinary
@@ -14,9 +14,9 @@ from collections import Counter
 import pytest
 
 from trailwatch_policy.controls import CONTROLS, KMS, ROOT, find
-from trailwatch_policy.judge import judge
-from trailwatch_policy.ordinary import CORPUS, ordinary_for
-from trailwatch_policy.samples import SAMPLES
+from trailwatch_policy.controls.judge import judge
+from trailwatch_policy.controls.ordinary import CORPUS, ordinary_for
+from trailwatch_policy.controls.samples import SAMPLES
 
 IDS = [c.id for c in CONTROLS]
 

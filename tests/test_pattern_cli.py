@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from trailwatch_policy.scanners import CIS_1_2, CIS_1_4
+from trailwatch_policy.controls.scanners import CIS_1_2, CIS_1_4
 
 pytestmark = pytest.mark.slow
 

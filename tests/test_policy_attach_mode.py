@@ -9,13 +9,12 @@ is judged when a metric filter of the stack targets it and either the pack confi
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from policy_helpers import CIS_12, CIS_20
-from trailwatch_policy.chain import ChainOptions, evaluate
-from trailwatch_policy.metric_filter import attempts_the_control
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
     Inventory,
@@ -26,7 +25,9 @@ from trailwatch_policy.model import (
     Topic,
     Trail,
 )
-from trailwatch_policy.options import options_from_config
+from trailwatch_policy.chain import ChainOptions, evaluate
+from trailwatch_policy.rules.metric_filter import attempts_the_control
+from trailwatch_policy.rules.options import options_from_config
 
 SNS_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"
 LG_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:"
@@ -36,7 +37,7 @@ ROOT_USAGE = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXI
 
 def attached(
     group: str = CONTROL_TOWER,
-    pattern: object = CIS_20,
+    pattern: Any = CIS_20,
     metric: str = "UnauthorizedAPICalls",
     threshold: float = 1.0,
     name: str = "Unauthorized_API_Calls",
@@ -124,7 +125,7 @@ def test_an_organisation_trail_and_a_filter_on_its_group_give_one_result():
 
 
 def test_a_filter_on_a_declared_group_is_not_attach_mode():
-    from trailwatch_policy.model import LogGroup
+    from trailwatch_policy.base.model import LogGroup
 
     inv = replace(attached(group="app-logs"), log_groups=(LogGroup("lg", "app-logs"),))
     assert evaluate(inv) == []  # a declared group that is not CloudTrail's: nothing owed
@@ -205,7 +206,7 @@ def test_a_group_is_cloudtrails_whatever_controls_filter_sits_on_it():
 @pytest.mark.parametrize("control", [c.id for c in __import__("trailwatch_policy.controls", fromlist=["x"]).CONTROLS])
 def test_each_controls_own_pattern_is_an_attempt_at_it(control):
     from trailwatch_policy.controls import find
-    from trailwatch_policy.metric_filter import attempts, attempts_a_control
+    from trailwatch_policy.rules.metric_filter import attempts, attempts_a_control
 
     c = find(control)
     flt = MetricFilter("f", "x", Ref("g"), c.pattern, (MetricTransformation("x", "ns", "1"),))

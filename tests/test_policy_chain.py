@@ -8,8 +8,7 @@ from dataclasses import replace
 import pytest
 
 from policy_helpers import CIS_12, CIS_14, CIS_20
-from trailwatch_policy.chain import ChainOptions, evaluate, trail_findings
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
     Inventory,
@@ -24,7 +23,8 @@ from trailwatch_policy.model import (
     Topic,
     Trail,
 )
-from trailwatch_policy.options import ConfigError, options_from_config
+from trailwatch_policy.chain import ChainOptions, evaluate, trail_findings
+from trailwatch_policy.rules.options import ConfigError, options_from_config
 
 LG_ARN = "arn:aws:logs:us-east-1:123456789012:log-group:"
 SNS_ARN = "arn:aws:sns:us-east-1:123456789012:"
@@ -576,7 +576,7 @@ def test_unresolved_links_are_shared_not_copied():
 )
 def test_name_patterns_plain_text_fast_path_agrees_with_the_linear_regex(pattern):
     from trailwatch_policy.filter_pattern.regex import compile_linear
-    from trailwatch_policy.options import compile_name_pattern
+    from trailwatch_policy.rules.options import compile_name_pattern
 
     names = [
         "aws-cloudtrail-logs-x",

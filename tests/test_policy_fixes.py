@@ -1,4 +1,4 @@
-"""Every finding code has a Pulumi fix (the rule's) and an AWS CLI fix (trailwatch_policy.codes),
+"""Every finding code has a Pulumi fix (the rule's) and an AWS CLI fix (trailwatch_policy.base.codes),
 and the CLI fix names the resource the finding is about."""
 
 from __future__ import annotations
@@ -6,14 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from trailwatch_policy.chain import ChainOptions, evaluate
-from trailwatch_policy.codes import REGISTRY
-from trailwatch_policy.fixes import FIXES, PREVIEW_ONLY, cli_fix, cli_fix_of, pulumi_fix
-from trailwatch_policy.metric_filter import CIS_PATTERN
-from trailwatch_policy.model import (
+from trailwatch_policy.base.codes import REGISTRY
+from trailwatch_policy.base.model import (
     Alarm,
     Inventory,
     LogGroup,
@@ -24,6 +22,9 @@ from trailwatch_policy.model import (
     Topic,
     Trail,
 )
+from trailwatch_policy.chain import ChainOptions, evaluate
+from trailwatch_policy.rules.fixes import FIXES, PREVIEW_ONLY, cli_fix, cli_fix_of, pulumi_fix
+from trailwatch_policy.rules.metric_filter import CIS_PATTERN
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"
@@ -40,7 +41,7 @@ LIVE = ChainOptions(log_group_patterns=(), preview=False, topics_complete=True)
 def rule_codes() -> set[str]:
     """Codes the shared rules can emit: the registry's, less the audit's own and the contained
     internal error (tests/test_codes.py checks the registry against every Problem built)."""
-    return set(REGISTRY) - audit_codes() - {"evaluation-failed"}
+    return set[str](REGISTRY) - audit_codes() - {"evaluation-failed"}
 
 
 def audit_codes() -> set[str]:
@@ -94,7 +95,7 @@ def test_audit_only_pulumi_fix_keeps_python_braces() -> None:
     assert f'name="{GROUP}"' in pulumi_fix("log-group-missing", GROUP_ARN, GROUP)
 
 
-def live_inventory(**alarm_changes: object) -> Inventory:
+def live_inventory(**alarm_changes: Any) -> Inventory:
     """An account as the audit maps it: ARNs everywhere, a non-default metric name."""
     metric = MetricTransformation("DeniedCalls", "Security", "1")
     alarm = Alarm(

@@ -8,12 +8,25 @@ output targets.
 
 from __future__ import annotations
 
+import random
 import sys
 
 import pytest
 from pulumi.runtime.proto import analyzer_pb2
 
-from policy_helpers import ALARM, CIS_12, FILTER, LOG_GROUP, TOPIC, TOPIC_POLICY, UNKNOWN_STRING, Spec, find, stack
+from policy_helpers import (
+    ALARM,
+    CIS_12,
+    FILTER,
+    LOG_GROUP,
+    TOPIC,
+    TOPIC_POLICY,
+    UNKNOWN_STRING,
+    PackProcess,
+    Spec,
+    find,
+    stack,
+)
 
 pytestmark = pytest.mark.slow
 MONITORED = "unauthorized-api-calls-monitored"
@@ -153,6 +166,28 @@ def test_output_is_capped_per_code_with_a_counted_summary(default):
     from trailwatch.engine.report import findings_of  # the check command's structured output
 
     assert [f["code"] for f in findings_of(summary.message)[0]] == ["no-metric-filter"]
+
+
+def test_which_findings_the_caps_show_does_not_depend_on_the_resources_order():
+    """The engine hands AnalyzeStack the stack in no fixed order (the real CLI ranges over a
+    map): the same stack in three orders gets the same diagnostics, though PER_CODE and the
+    preview's text cap (every control's advisory findings too) leave most groups unnamed."""
+    specs = [
+        Spec(LOG_GROUP, f"g{i:03}", {"name": f"aws-cloudtrail-logs-{i:03}", "arn": UNKNOWN_STRING}) for i in range(60)
+    ]
+    shuffled = list(specs)
+    random.Random(24).shuffle(shuffled)
+    process = PackProcess(dry_run=True)
+    try:
+        process.configure()
+        seen = []
+        for order in (specs, specs[::-1], shuffled):
+            diags = process.analyze_stack(order)
+            seen.append({(d.policyName, d.enforcementLevel, d.urn, d.message) for d in diags})
+    finally:
+        process.close()
+    assert seen[0] == seen[1] == seen[2]
+    assert any("not shown: trailwatch prints at most 20,000 characters" in m for *_, m in seen[0])
 
 
 @pytest.mark.parametrize(

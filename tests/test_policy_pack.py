@@ -22,7 +22,7 @@ from policy_helpers import (
     json_format_to_dict,
     stack,
 )
-from trailwatch_policy.policies import policies
+from trailwatch_policy.edge.policies import policies
 
 pytestmark = pytest.mark.slow
 MONITORED = "unauthorized-api-calls-monitored"

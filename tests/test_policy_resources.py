@@ -28,9 +28,9 @@ from policy_helpers import (
     stack,
     topic_arn,
 )
+from trailwatch_policy.base.model import UNKNOWN, Ref
 from trailwatch_policy.chain import evaluate
-from trailwatch_policy.model import UNKNOWN, Ref
-from trailwatch_policy.resources import inventory
+from trailwatch_policy.edge.resources import inventory
 
 
 def test_the_sdk_proxy_raises_on_unknowns_this_module_must_survive():
@@ -81,7 +81,8 @@ def test_every_kind_of_unknown_becomes_UNKNOWN():
     [alarm] = inventory(policy_resources([Spec(ALARM, "a", props)])).alarms
     assert alarm.namespace is UNKNOWN and alarm.threshold is UNKNOWN and alarm.actions_enabled is UNKNOWN
     assert alarm.alarm_actions == (Ref(UNKNOWN),) and alarm.dimensions is UNKNOWN
-    assert alarm.queries[0].metric.namespace is UNKNOWN
+    metric = alarm.queries[0].metric
+    assert metric is not None and metric.namespace is UNKNOWN
 
 
 # What links the chain (trail -> log group -> filter) stays right; every other property of every

@@ -86,7 +86,7 @@ def test_every_config_key_is_documented_with_its_default() -> None:
 def test_the_programs_pattern_texts_are_the_packs() -> None:
     """Two copies (the program cannot import the pack folder); they must never drift."""
     from trailwatch import patterns
-    from trailwatch_policy import scanners
+    from trailwatch_policy.controls import scanners
 
     assert patterns.CIS_1_2 == scanners.CIS_1_2
     assert patterns.CIS_2_0 == scanners.CIS_2_0
@@ -101,7 +101,7 @@ def test_the_programs_pattern_texts_are_the_packs() -> None:
 def test_which_scanner_accepts_which_profile_is_what_the_pack_says() -> None:
     """The program's table (it cannot import the pack) against the pack's scanner rules."""
     from trailwatch import patterns
-    from trailwatch_policy import scanners
+    from trailwatch_policy.controls import scanners
 
     assert set(patterns.SCANNERS) == set(scanners.SCANNERS)
     for name, text in patterns.PROFILES.items():

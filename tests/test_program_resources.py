@@ -744,4 +744,4 @@ def test_the_component_takes_typed_controls() -> None:
     assert [c.id for c in args.selected()] == ["4.1", "4.3"]
     assert len(UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g").selected()) == 15
     with pytest.raises(ValueError, match="unknown control '9.9'"):  # ConfigError is a ValueError
-        UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g", controls=["9.9"])  # type: ignore[list-item]
+        UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g", controls=["9.9"])

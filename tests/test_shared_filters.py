@@ -16,10 +16,7 @@ import pytest
 
 from moto_server import Chain, Endpoint, audit, build
 from trailwatch_policy import controls as t
-from trailwatch_policy.chain import evaluate
-from trailwatch_policy.controls import CONTROLS, find
-from trailwatch_policy.judge import judge
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     Alarm,
     Inventory,
     LogGroup,
@@ -30,6 +27,9 @@ from trailwatch_policy.model import (
     Topic,
     Trail,
 )
+from trailwatch_policy.chain import evaluate
+from trailwatch_policy.controls import CONTROLS, find
+from trailwatch_policy.controls.judge import judge
 
 IDS = [c.id for c in CONTROLS]
 RARE = [c.id for c in CONTROLS if not c.frequent]

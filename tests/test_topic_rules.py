@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from test_policy_chain import LIVE, SNS_ARN, codes, good, statuses
-from trailwatch_policy import iam_policy
+from trailwatch_policy.base.model import UNKNOWN, Inventory, Key, Subscription
 from trailwatch_policy.chain import evaluate
-from trailwatch_policy.model import UNKNOWN, Inventory, Key, Subscription
-from trailwatch_policy.sns_filter import delivers
-from trailwatch_policy.topic import CLOUDWATCH, Publisher
+from trailwatch_policy.rules import iam_policy
+from trailwatch_policy.rules.sns_filter import delivers
+from trailwatch_policy.rules.topic import CLOUDWATCH, Publisher
 
 ACCOUNT = "123456789012"
 TOPIC = SNS_ARN + "alerts"
@@ -21,7 +22,7 @@ ALARM_ARN = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:a"
 ALLOW = {"Effect": "Allow", "Principal": {"Service": CLOUDWATCH}, "Action": "sns:Publish", "Resource": TOPIC}
 
 
-def publish(*statements: dict, arn: object = ALARM_ARN, account: object = ACCOUNT) -> object:
+def publish(*statements: dict, arn: object = ALARM_ARN, account: object = ACCOUNT) -> iam_policy.Decision:
     request = iam_policy.Request(
         CLOUDWATCH, ("sns:Publish",), TOPIC, "alerts", Publisher("a", arn, "a", account).context()
     )
@@ -111,7 +112,7 @@ def test_unmodelled_condition_keys_and_unknown_values_cannot_be_verified():
     assert iam_policy.evaluate('{"Statement": [', iam_policy.Request(CLOUDWATCH, ())).allowed is UNKNOWN
 
 
-def with_topic(inv: Inventory, **changes: object) -> Inventory:
+def with_topic(inv: Inventory, **changes: Any) -> Inventory:
     return replace(inv, topics=(replace(inv.topics[0], **changes),))
 
 

@@ -1,4 +1,4 @@
-"""Where resources live (trailwatch_policy.where), the trail's excluded event sources, log
+"""Where resources live (trailwatch_policy.rules.where), the trail's excluded event sources, log
 group name prefixes, and the offline engine's lookups, aws-native names and invoke results:
 the pure pieces, without subprocesses (the end-to-end runs are in test_guardrail_where.py)."""
 
@@ -14,9 +14,7 @@ from trailwatch.engine import autoname, invokes
 from trailwatch.engine.cli import load_invoke_results
 from trailwatch.engine.errors import EngineError
 from trailwatch.inputs import InputError
-from trailwatch_policy.chain import ChainOptions, evaluate
-from trailwatch_policy.log_group import prefix_is_cloudtrail
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
     Inventory,
@@ -29,9 +27,11 @@ from trailwatch_policy.model import (
     Trail,
     Where,
 )
-from trailwatch_policy.resources import autonamed, provider_where
-from trailwatch_policy.trail import excluded_event_sources, trail_problems
-from trailwatch_policy.where import bind_accounts, of_arn, placed, relation, symbol
+from trailwatch_policy.chain import ChainOptions, evaluate
+from trailwatch_policy.edge.resources import autonamed, provider_where
+from trailwatch_policy.rules.log_group import prefix_is_cloudtrail
+from trailwatch_policy.rules.trail import excluded_event_sources, trail_problems
+from trailwatch_policy.rules.where import bind_accounts, of_arn, placed, relation, symbol
 
 CREDS = symbol("of the deployment's credentials")
 PATTERN = '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }'

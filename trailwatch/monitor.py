@@ -96,7 +96,7 @@ class UnauthorizedApiCallsMonitorArgs:
     #: CIS 1.4 ids of the monitoring controls to deploy (Security Hub ids and the pack's policy
     #: names are accepted too); None: all 15. 4.1 uses the arguments above; the others the
     #: benchmark's patterns, `<Metric>-<project>-<stack>` names and the same alarm settings.
-    controls: Sequence[ControlId] | None = None
+    controls: Sequence[ControlId | str] | None = None
 
     def selected(self) -> tuple[Row, ...]:
         """The controls to deploy (rows of the control table in use), in table order."""
@@ -168,7 +168,7 @@ class UnauthorizedApiCallsMonitorArgs:
             alarm_evaluation_periods=settings.alarm_evaluation_periods,
             ok_actions=settings.ok_actions,
             tags=tags,
-            controls=None if len(settings.controls) == len(table()) else list(settings.controls),  # type: ignore[arg-type]
+            controls=None if len(settings.controls) == len(table()) else list(settings.controls),
         )
 
 

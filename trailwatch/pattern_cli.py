@@ -23,8 +23,8 @@ from trailwatch.inputs import DATA_LIMIT, KIB, InputError, read_stdin, read_text
 from trailwatch.output import Painter, colour_enabled, error_line
 from trailwatch.version import SCHEMA_VERSION, version
 from trailwatch_policy.controls import Control, UnknownControl, find, primary, table
+from trailwatch_policy.controls.judge import PROFILES, Verdict, judge
 from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
-from trailwatch_policy.judge import PROFILES, Verdict, judge
 
 EXIT_OK, EXIT_NOT_OK, EXIT_INPUT = 0, 1, 2
 PATTERN_FILE_LIMIT = 64 * KIB

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 from trailwatch.inputs import DATA_LIMIT, InputError, read_json
 from trailwatch.output import Painter, colour_enabled, paint_verdicts
-from trailwatch_policy.profiles import PROFILES
+from trailwatch_policy.controls.profiles import PROFILES
 
 from .result import AccountResult, AuditFinding, Report, SkippedAccount
 from .targets import (
@@ -39,7 +39,7 @@ from .targets import (
 )
 
 if TYPE_CHECKING:
-    from trailwatch_policy.options import ChainOptions
+    from trailwatch_policy.rules.options import ChainOptions
 
     from .accounts import Account
 

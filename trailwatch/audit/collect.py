@@ -17,8 +17,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trailwatch_policy.composite import referenced
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
     CompositeAlarm,
@@ -30,6 +29,7 @@ from trailwatch_policy.model import (
     Topic,
     Trail,
 )
+from trailwatch_policy.rules.composite import referenced
 
 from . import arns, mapping
 from .accounts import Account

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
     CompositeAlarm,
@@ -24,8 +24,8 @@ from trailwatch_policy.model import (
     Topic,
     Trail,
 )
-from trailwatch_policy.topic import is_aws_managed_sns_key
-from trailwatch_policy.trail import excluded_event_sources, management_events
+from trailwatch_policy.rules.topic import is_aws_managed_sns_key
+from trailwatch_policy.rules.trail import excluded_event_sources, management_events
 
 __all__ = [
     "management_events",

@@ -22,7 +22,7 @@ class AuditFinding:
     link: str  # account | region | trail | log-group | metric-filter | alarm | topic | subscription
     resource: str  # ARN (or name) of the resource to change
     message: str
-    fix: str  # AWS CLI / console wording (trailwatch_policy.fixes)
+    fix: str  # AWS CLI / console wording (trailwatch_policy.rules.fixes)
     region: str | None = None
     pulumi_fix: str = ""  # the same fix for a Pulumi program, when there is one
 

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from trailwatch_policy.codes import REGISTRY
+from trailwatch_policy.base.codes import REGISTRY
 from trailwatch_policy.controls import Control
 
 from . import arns

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from trailwatch_policy import chain, fixes
+from trailwatch_policy import chain
+from trailwatch_policy.base.model import Alarm, CompositeAlarm, Inventory, Subscription, Trail
 from trailwatch_policy.controls import CONTROLS, Control, find
-from trailwatch_policy.findings import Finding, best, unique, worst
-from trailwatch_policy.metric_filter import meant_for_another_control
-from trailwatch_policy.model import Alarm, CompositeAlarm, Inventory, Subscription, Trail
-from trailwatch_policy.options import ChainOptions
+from trailwatch_policy.rules import fixes
+from trailwatch_policy.rules.findings import Finding, best, unique, worst
+from trailwatch_policy.rules.metric_filter import meant_for_another_control
+from trailwatch_policy.rules.options import ChainOptions
 
 from . import arns, mapping
 from .collect import AccountScan, Gap, on_metrics
@@ -58,7 +59,7 @@ def from_finding(finding: Finding, region: str | None) -> AuditFinding:
 def _own(
     status: str, code: str, link: str, resource: str, message: str, region: str | None, log_group: str | None = None
 ) -> AuditFinding:
-    """An audit-only finding, its fixes from the shared table (trailwatch_policy.fixes)."""
+    """An audit-only finding, its fixes from the shared table (trailwatch_policy.rules.fixes)."""
     return AuditFinding(
         status,
         code,

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -405,6 +405,19 @@ def analyze(
     return result
 
 
+def stack_violation_urn(urn: str, in_stack: Collection[str], project: Project) -> str:
+    """Where the engine reports a stack policy's diagnostic: on its own URN when that names a
+    resource of the stack (one with a goal state, not a `.get` read), else -- no URN at all,
+    most often -- on the root Stack resource. pulumi/pulumi pkg/v3 v3.274.0:
+    resource/deploy/step_generator.go, `AnalyzeResources`, calls
+    `resolveStackPolicyViolationURN(d.URN, resource.DefaultRootStackURN(stack, project), in news)`
+    (resource/deploy/analyze_snapshot.go); `DefaultRootStackURN` (sdk/go/common/resource/stack.go)
+    is urn:pulumi:<stack>::<project>::pulumi:pulumi:Stack::<project>-<stack>."""
+    if urn and urn in in_stack:
+        return urn
+    return f"urn:pulumi:{project.stack}::{project.name}::pulumi:pulumi:Stack::{project.name}-{project.stack}"
+
+
 def _drive(
     stub: analyzer_pb2_grpc.AnalyzerStub,
     pack: PackProcess,
@@ -536,6 +549,7 @@ def _drive(
             if urns:
                 item.propertyDependencies[key].urns.extend(urns)
     response = _rpc("AnalyzeStack", lambda: stub.AnalyzeStack(stack_request), pack, tolerate_unimplemented=True)
+    in_stack = {r.urn for r in resources}
     for d in response.diagnostics if response else []:
         level = LEVEL_NAMES.get(d.enforcementLevel, "advisory")
         diagnostics.append(
@@ -544,7 +558,7 @@ def _drive(
                 version,
                 d.policyName,
                 "mandatory" if level == "remediate" else level,
-                d.urn,
+                stack_violation_urn(d.urn, in_stack, project),
                 d.message,
                 d.description,
             )

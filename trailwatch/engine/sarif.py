@@ -5,7 +5,7 @@ code scanning (the same log shape as the audit's: trailwatch.audit.sarif).
 - level: from the enforcement level: mandatory -> error, advisory -> warning (SARIF levels:
   https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html#_Toc34317648).
 - properties.codes: the finding codes of the diagnostic; properties.summaries: each
-  registered code's one-line meaning (trailwatch_policy.codes, docs/codes.md).
+  registered code's one-line meaning (trailwatch_policy.base.codes, docs/codes.md).
 - location: the program file and line that created the resource (the Pulumi SDK's
   `sourcePosition`, recorded by the engine), relative to the working directory (the
   repository, `%SRCROOT%`), where the engine knows it; always the resource URN as a logical
@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 
 from trailwatch.audit.sarif import logical, sarif_log
 from trailwatch.version import version
-from trailwatch_policy.codes import REGISTRY
+from trailwatch_policy.base.codes import REGISTRY
 
 from .analyzer import Analysis, Diagnostic
 from .program import Registration

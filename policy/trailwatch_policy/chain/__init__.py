@@ -2,7 +2,7 @@
 
 `evaluate(inventory, options)` is the one judgement shared by the policy pack (resources
 read at preview) and the audit (resources read from AWS). It is pure: the callers map their
-inputs into `trailwatch_policy.model` and findings back to their own reports.
+inputs into `trailwatch_policy.base.model` and findings back to their own reports.
 
 A log group passes when at least one chain through it works; otherwise every broken link
 of every candidate chain is reported once, on the resource a user edits to fix it. A link
@@ -20,7 +20,7 @@ The chain resolves once, then judges:
 
 Each concern has one seam: the control parameter is resolved once (`evaluation.the_control`)
 and read from `links.Scope.control`; alarm or composite alarm is `links.notified`;
-placement (account and Region) is `places`, its problems `trailwatch_policy.where`'s;
+placement (account and Region) is `places`, its problems `trailwatch_policy.rules.where`'s;
 hostile-input containment (`input-unreadable`, `evaluation-failed`) is `contain`. Problem
 texts are the rule modules' (`metric_filter`, `alarm`, `trail`, `where`, ...).
 """
@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from trailwatch_policy.chain.evaluation import Evaluation, evaluate, evaluate_controls, trail_findings
 from trailwatch_policy.chain.outcome import LogGroupResult
-from trailwatch_policy.findings import Finding
-from trailwatch_policy.log_group import CloudTrailLogGroup, cloudtrail_log_groups
-from trailwatch_policy.options import ChainOptions, ConfigError, options_from_config
+from trailwatch_policy.rules.findings import Finding
+from trailwatch_policy.rules.log_group import CloudTrailLogGroup, cloudtrail_log_groups
+from trailwatch_policy.rules.options import ChainOptions, ConfigError, options_from_config
 
 __all__ = [
     "ChainOptions",

@@ -2,7 +2,7 @@
 
 Two seams, both "cannot be verified", never a crash and never a pass:
 - `unreadable`: a resource whose own input could not be read (a document nested thousands
-  of levels deep: `resources.inventory`) is "cannot be verified" on its own link only
+  of levels deep: `edge.resources.inventory`) is "cannot be verified" on its own link only
   (`input-unreadable`); every other link is judged as usual. The links call it first.
 - `contained`: an exception while judging one CloudTrail log group is kept to that group
   (`evaluation-failed`, naming the pack line that met the input); every other group's
@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from trailwatch_policy.chain.outcome import LogGroupResult, Outcome, problems
-from trailwatch_policy.findings import Finding, Link, Problem, cut, failure
-from trailwatch_policy.log_group import CloudTrailLogGroup, known
+from trailwatch_policy.rules.findings import Finding, Link, Problem, cut, failure
+from trailwatch_policy.rules.log_group import CloudTrailLogGroup, known
 
 
 def unreadable(why_of: Mapping[str, str], resource_id: str, link: Link, group: str | None) -> Outcome | None:

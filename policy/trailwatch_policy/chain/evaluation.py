@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import partial
 
+from trailwatch_policy.base.model import Inventory
 from trailwatch_policy.chain import index, links
 from trailwatch_policy.chain.contain import contained
 from trailwatch_policy.chain.outcome import LogGroupResult
 from trailwatch_policy.controls import Control, find, primary
-from trailwatch_policy.findings import Finding
-from trailwatch_policy.log_group import ref_is_set
-from trailwatch_policy.model import Inventory
-from trailwatch_policy.options import ChainOptions
-from trailwatch_policy.trail import trail_problems
-from trailwatch_policy.where import bind_accounts
+from trailwatch_policy.rules.findings import Finding
+from trailwatch_policy.rules.log_group import ref_is_set
+from trailwatch_policy.rules.options import ChainOptions
+from trailwatch_policy.rules.trail import trail_problems
+from trailwatch_policy.rules.where import bind_accounts
 
 
 def the_control(control: str | Control | None) -> Control:
@@ -33,7 +33,7 @@ def evaluate(
     """One result per CloudTrail log group for one control (none: the stack owes no monitoring).
 
     `unreadable`: ids of resources whose input could not be read, with why; each is
-    "cannot be verified" on its own link (see `resources.inventory`).
+    "cannot be verified" on its own link (see `edge.resources.inventory`).
     """
     return Evaluation(inv, options, unreadable).control(control)
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TypeVar
 
-from trailwatch_policy import alarm as alarm_rules
-from trailwatch_policy import notifiers
+from trailwatch_policy.base.model import UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter, Subscription, Topic
 from trailwatch_policy.chain.places import Reach, filter_on_group, filter_on_named_group, subscription_on_topic
-from trailwatch_policy.log_group import (
+from trailwatch_policy.rules import alarm as alarm_rules
+from trailwatch_policy.rules import notifiers
+from trailwatch_policy.rules.log_group import (
     CloudTrailLogGroup,
     Index,
     cloudtrail_log_groups,
@@ -32,8 +33,7 @@ from trailwatch_policy.log_group import (
     ref_is_set,
     sns_topic_name_from_arn,
 )
-from trailwatch_policy.model import UNKNOWN, Alarm, Inventory, LogGroup, MetricFilter, Subscription, Topic
-from trailwatch_policy.options import ChainOptions
+from trailwatch_policy.rules.options import ChainOptions
 
 K = TypeVar("K")
 V = TypeVar("V")

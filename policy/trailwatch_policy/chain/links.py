@@ -28,11 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-from trailwatch_policy import alarm as alarm_rules
-from trailwatch_policy import metric_filter as filter_rules
-from trailwatch_policy import notifiers
-from trailwatch_policy import trail as trail_rules
-from trailwatch_policy import where as places_rules
+from trailwatch_policy.base.model import UNKNOWN, Alarm, MetricFilter, MetricTransformation, Topic
 from trailwatch_policy.chain import places
 from trailwatch_policy.chain.contain import unreadable
 from trailwatch_policy.chain.index import StackIndex, Target
@@ -46,12 +42,16 @@ from trailwatch_policy.chain.outcome import (
     with_args,
 )
 from trailwatch_policy.controls import Control
-from trailwatch_policy.findings import Finding, Link, Shared, unique
-from trailwatch_policy.log_group import known, ref_is_set, sns_topic_name_from_arn
-from trailwatch_policy.metric_filter import fix_args, meant_for_another_control, metric_problems, pattern_problems
-from trailwatch_policy.model import UNKNOWN, Alarm, MetricFilter, MetricTransformation, Topic
-from trailwatch_policy.options import ChainOptions
-from trailwatch_policy.topic import Publisher, topic_problems
+from trailwatch_policy.rules import alarm as alarm_rules
+from trailwatch_policy.rules import metric_filter as filter_rules
+from trailwatch_policy.rules import notifiers
+from trailwatch_policy.rules import trail as trail_rules
+from trailwatch_policy.rules import where as places_rules
+from trailwatch_policy.rules.findings import Finding, Link, Shared, unique
+from trailwatch_policy.rules.log_group import known, ref_is_set, sns_topic_name_from_arn
+from trailwatch_policy.rules.metric_filter import fix_args, meant_for_another_control, metric_problems, pattern_problems
+from trailwatch_policy.rules.options import ChainOptions
+from trailwatch_policy.rules.topic import Publisher, topic_problems
 
 F = TypeVar("F")
 

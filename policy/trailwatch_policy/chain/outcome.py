@@ -12,8 +12,8 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from trailwatch_policy.findings import Finding, Link, Problem, Shared, best, unique, worst
-from trailwatch_policy.log_group import known
+from trailwatch_policy.rules.findings import Finding, Link, Problem, Shared, best, unique, worst
+from trailwatch_policy.rules.log_group import known
 
 Outcome = tuple[str, list["Finding | Shared"]]
 
@@ -71,7 +71,7 @@ def problems(found: Sequence[Problem], resource_id: str, link: Link, group: str 
 
 
 def with_args(outcome: Outcome, **args: object) -> Outcome:
-    """Give findings the known values their AWS CLI fix needs (trailwatch_policy.fixes);
+    """Give findings the known values their AWS CLI fix needs (trailwatch_policy.rules.fixes);
     values already set by a deeper link win."""
     extra = tuple((k, v) for k, v in args.items() if isinstance(v, str) and v)
     status, findings = outcome

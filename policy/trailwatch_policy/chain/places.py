@@ -2,7 +2,7 @@
 
 A metric filter names a log group of its own account and Region, an alarm watches a
 metric of its own, and an ARN (an alarm action, a subscription's topic) names its own
-(AWS semantics and citations: `trailwatch_policy.where`). Every place decision of the
+(AWS semantics and citations: `trailwatch_policy.rules.where`). Every place decision of the
 chain is one of the functions below, each returning the resources that may be reached as
 `Reach`es (a resource provably elsewhere is left out, or returned apart when a finding
 names it). The index calls them once when it is built; the links call them for the
@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from trailwatch_policy import where as places
+from trailwatch_policy.base.model import Alarm, CompositeAlarm, LogGroup, MetricFilter, Ref, Subscription, Topic, Where
 from trailwatch_policy.chain.outcome import Outcome, problems
-from trailwatch_policy.findings import Link
-from trailwatch_policy.log_group import Index, sns_topic_name_from_arn
-from trailwatch_policy.model import Alarm, CompositeAlarm, LogGroup, MetricFilter, Ref, Subscription, Topic, Where
+from trailwatch_policy.rules import where as places
+from trailwatch_policy.rules.findings import Link
+from trailwatch_policy.rules.log_group import Index, sns_topic_name_from_arn
 
 T = TypeVar("T", covariant=True)
 

@@ -136,7 +136,7 @@ def capture_all_config() -> bool:
         return False
     if getattr(configure, "trailwatch_all", False):
         return True
-    from trailwatch_policy import options
+    from trailwatch_policy.rules import options
 
     def Configure(self: Any, request: Any, context: Any) -> Any:  # noqa: N802 -- gRPC name
         options.ALL.clear()

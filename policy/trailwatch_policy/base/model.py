@@ -60,7 +60,7 @@ class Ref:
 
 @dataclass(frozen=True)
 class Where:
-    """The account and Region a resource is created in; see `trailwatch_policy.where`.
+    """The account and Region a resource is created in; see `trailwatch_policy.rules.where`.
 
     Each is a literal, a `~symbol` (provably shared but not written down), UNKNOWN, or
     None (not modelled: the audit reads one account and Region at a time).

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from trailwatch_policy.model import UNKNOWN
+from trailwatch_policy.base.model import UNKNOWN
 
 MAX_RULE = 10240  # AWS: AlarmRule is at most 10240 characters
 

@@ -3,7 +3,7 @@ of the CIS monitoring section (`trailwatch_policy.controls`; 4.1's is
 `unauthorized-api-calls-monitored`), the pattern-syntax and the trail policies.
 
 The control policies share one evaluation per preview: the inventory is read and indexed
-once and each policy judges its control on it (`chain.Evaluation`); `trailwatch_policy.sdk`
+once and each policy judges its control on it (`chain.Evaluation`); `trailwatch_policy.edge.sdk`
 makes the SDK deserialize the stack once for all of them (docs/controls.md, "Cost").
 
 Each validate is wrapped by `_guarded`: whatever goes wrong inside (a trailwatch bug, an
@@ -35,14 +35,14 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from trailwatch_policy.base.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 from trailwatch_policy.controls import STANDARD, Control, table
-from trailwatch_policy.findings import clip, cut, failure
-from trailwatch_policy.options import CONFIG_SCHEMA, ChainOptions, options_and_errors, with_all
-from trailwatch_policy.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
+from trailwatch_policy.rules.findings import clip, cut, failure
+from trailwatch_policy.rules.options import CONFIG_SCHEMA, ChainOptions, options_and_errors, with_all
 
 if TYPE_CHECKING:
     from trailwatch_policy.chain import Evaluation, LogGroupResult
-    from trailwatch_policy.findings import Finding
+    from trailwatch_policy.rules.findings import Finding
 
 MONITORED = STANDARD.primary.policy  # "unauthorized-api-calls-monitored"
 PATTERN_VALID = "metric-filter-pattern-valid"
@@ -88,7 +88,7 @@ def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]) -> C
 
 
 def _profile_enum() -> list[str]:
-    from trailwatch_policy.profiles import PROFILES
+    from trailwatch_policy.controls.profiles import PROFILES
 
     return list(PROFILES)
 
@@ -106,8 +106,8 @@ def messages_by_resource(results: Iterable[LogGroupResult]) -> Iterator[tuple[st
     Linear in the findings: a shared finding (a link any group may use) is met once, with
     a reference to the list of groups it concerns, never copied per group.
     """
-    from trailwatch_policy.findings import unique
-    from trailwatch_policy.log_group import known
+    from trailwatch_policy.rules.findings import unique
+    from trailwatch_policy.rules.log_group import known
 
     grouped: dict[str, list[Finding]] = {}  # in order of first appearance
     own: dict[str, dict[str, None]] = {}  # resource -> names of its own groups (ordered)
@@ -231,10 +231,15 @@ def _evaluation(resources: Any, options: ChainOptions) -> Evaluation:
         if seen is resources and seen_options == options:
             return evaluation
     from trailwatch_policy.chain import Evaluation
-    from trailwatch_policy.resources import inventory
+    from trailwatch_policy.edge.resources import inventory
 
     unreadable: dict[str, str] = {}  # resources whose input could not be read, and why
-    evaluation = Evaluation(inventory(resources, unreadable), options, unreadable)
+    # In URN order, not the order they arrive in: the engine hands AnalyzeStack the stack in no
+    # fixed order (pulumi/pulumi pkg/v3 resource/deploy/step_generator.go, AnalyzeResources ranges
+    # over a sync.Map), and which findings the caps show (PER_CODE, STACK_TEXT_LIMIT, the groups
+    # named) must not change from one preview of the same stack to the next.
+    ordered = sorted(resources, key=lambda r: str(getattr(r, "urn", "") or ""))
+    evaluation = Evaluation(inventory(ordered, unreadable), options, unreadable)
     if _LAST and _LAST[0][0] is not resources:
         _LAST.clear()  # a new preview: forget the last stack
     _LAST.append((resources, options, evaluation))
@@ -317,8 +322,8 @@ _monitored = _monitored_for(STANDARD.primary)
 def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in METRIC_FILTER_TYPES:
         return
-    from trailwatch_policy.model import UNKNOWN
-    from trailwatch_policy.resources import metric_filter_pattern
+    from trailwatch_policy.base.model import UNKNOWN
+    from trailwatch_policy.edge.resources import metric_filter_pattern
 
     pattern = metric_filter_pattern(args.resource_type, args.props)
     if pattern is UNKNOWN or pattern is None:
@@ -340,9 +345,9 @@ def _pattern_valid(args: ResourceValidationArgs, report_violation: ReportViolati
 def _all_regions(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in TRAIL_TYPES:
         return
+    from trailwatch_policy.base.model import Inventory
     from trailwatch_policy.chain import trail_findings
-    from trailwatch_policy.model import Inventory
-    from trailwatch_policy.resources import trail_of
+    from trailwatch_policy.edge.resources import trail_of
 
     findings = trail_findings(Inventory(trails=(trail_of(args.resource_type, args.urn, args.props),)))
     if not findings:

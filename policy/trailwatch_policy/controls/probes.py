@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trailwatch_policy.samples import SAMPLES
-from trailwatch_policy.scanners import CIS_1_2
+from trailwatch_policy.controls.samples import SAMPLES
+from trailwatch_policy.controls.scanners import CIS_1_2
 
 MUST_MATCH = "must-match"
 MUST_NOT_MATCH = "must-not-match"

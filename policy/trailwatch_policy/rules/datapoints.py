@@ -28,7 +28,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from trailwatch_policy.model import UNKNOWN, Unknown
+from trailwatch_policy.base.model import UNKNOWN, Unknown
 
 OTHERS = (0, 1, 10, 1000, 1_000_000)  # other log events in the period
 LOW_SAMPLES = 2  # at most this many datapoints: "too few" for a percentile

@@ -25,7 +25,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import Any
 
-from trailwatch_policy.probes import (
+from trailwatch_policy.controls.probes import (
     ACCOUNT,
     DOCUMENTED,
     MFA_FAILED,

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from trailwatch_policy.model import UNKNOWN, Unknown
+from trailwatch_policy.base.model import UNKNOWN, Unknown
 
 Value = float | None | Unknown
 MAX_EXPRESSION = 2048  # AWS: an expression is at most 2048 characters (MetricDataQuery)

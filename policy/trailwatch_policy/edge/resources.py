@@ -20,8 +20,7 @@ from typing import Any
 from pulumi_policy import Secret
 from pulumi_policy.proxy import UnknownValueError
 
-from trailwatch_policy.log_group import Index, sns_topic_name_from_arn
-from trailwatch_policy.model import (
+from trailwatch_policy.base.model import (
     ANYWHERE,
     UNKNOWN,
     Alarm,
@@ -39,9 +38,7 @@ from trailwatch_policy.model import (
     Trail,
     Where,
 )
-from trailwatch_policy.topic import read_policy
-from trailwatch_policy.trail import excluded_event_sources, management_events
-from trailwatch_policy.types import (
+from trailwatch_policy.base.types import (
     ALARM,
     COMPOSITE_ALARM,
     KMS_ALIAS,
@@ -64,7 +61,10 @@ from trailwatch_policy.types import (
     TOPIC_POLICY,
     TRAIL,
 )
-from trailwatch_policy.where import of_arn, symbol
+from trailwatch_policy.rules.log_group import Index, sns_topic_name_from_arn
+from trailwatch_policy.rules.topic import read_policy
+from trailwatch_policy.rules.trail import excluded_event_sources, management_events
+from trailwatch_policy.rules.where import of_arn, symbol
 
 # The engine's sentinels for values not known during preview (pulumi_policy.proxy).
 SENTINELS = frozenset(
@@ -580,7 +580,7 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res], unreadable:
         try:
             document = read_policy(document)
         except Exception as exc:  # noqa: BLE001 -- the topics it governs cannot be verified
-            from trailwatch_policy.findings import cut, failure
+            from trailwatch_policy.rules.findings import cut, failure
 
             why = f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: {failure(exc)}"
             document = UNKNOWN
@@ -741,7 +741,7 @@ def inventory(resources: Iterable[Any], unreadable: dict[str, str] | None = None
     (`_identity`) and its URN goes into `unreadable` with the reason, for
     `chain.evaluate` to report it alone as "cannot be verified".
     """
-    from trailwatch_policy.findings import failure
+    from trailwatch_policy.rules.findings import failure
 
     unreadable = {} if unreadable is None else unreadable
     buckets: dict[type, list[Any]] = {

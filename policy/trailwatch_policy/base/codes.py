@@ -3,11 +3,11 @@
 The bottom of the pack's import graph (standard library only). A rule writes
 `Problem("fail", "alarm-threshold", ...)`: `Problem.code` is typed `Code`, so mypy rejects a
 misspelt code at the call site, and `Problem` checks its code against `REGISTRY` when it is
-built. `trailwatch_policy.fixes` fills the CLI templates; the SARIF rules of the audit, the
+built. `trailwatch_policy.rules.fixes` fills the CLI templates; the SARIF rules of the audit, the
 code table of docs/codes.md and tests/test_codes.py read this table.
 
 `cli` is the AWS CLI fix of a code an audit can emit (a `str.format` template filled from the
-finding's resource ARN and the rule's values: `trailwatch_policy.fixes.values`); "" for a
+finding's resource ARN and the rule's values: `trailwatch_policy.rules.fixes.values`); "" for a
 code only the pack emits (preview-only) or one with no command (`evaluation-failed`).
 `pulumi` is the Pulumi fix of a code no rule writes (the audit's own); the rules write theirs
 beside the problem, with the stack's values.
@@ -494,6 +494,6 @@ def entry(code: str) -> Entry:
     found = REGISTRY.get(code)  # type: ignore[call-overload]
     if found is None:
         raise ValueError(
-            f"unknown finding code {code!r}: add it to trailwatch_policy.codes (known: {', '.join(sorted(REGISTRY))})"
+            f"unknown finding code {code!r}: add it to trailwatch_policy.base.codes (known: {', '.join(sorted(REGISTRY))})"
         )
     return found

@@ -20,8 +20,9 @@ from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from .controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts, table
-from .filter_pattern import FilterPattern, FilterPatternError, parse
+from trailwatch_policy.controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts, table
+from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
+
 from .probes import EITHER, FACETS, MUST_MATCH, MUST_NOT_MATCH, Probe
 from .profiles import PROFILES
 

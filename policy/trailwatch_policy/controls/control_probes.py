@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any
 
 from trailwatch_policy import controls as table
-from trailwatch_policy.probes import (
+from trailwatch_policy.controls.probes import (
     ACCOUNT,
     DENIAL_CODES,
     DOCUMENTED,

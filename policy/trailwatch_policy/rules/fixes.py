@@ -2,7 +2,7 @@
 
 A rule's `Problem.fix` is the Pulumi wording (values to set, a Python snippet): what the
 pack shows beside a resource of the stack. A live audit reports resources by ARN, where a
-command fixes them faster: `cli_fix` fills the code's template (trailwatch_policy.codes) from the finding's
+command fixes them faster: `cli_fix` fills the code's template (trailwatch_policy.base.codes) from the finding's
 resource ARN (region, trail, alarm, topic, log group, filter names) and the values the
 rule knew (`Problem.args`: the filter's metric, the alarm's topic...). A value nobody
 knows stays a visible `<placeholder>`. Pure: no boto3.
@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from trailwatch_policy.codes import REGISTRY
+from trailwatch_policy.base.codes import REGISTRY
 from trailwatch_policy.controls import primary
-from trailwatch_policy.findings import Finding
+from trailwatch_policy.rules.findings import Finding
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Fix:
     pulumi: str = ""
 
 
-# The templates live with their codes (trailwatch_policy.codes); these views keep the old names.
+# The templates live with their codes (trailwatch_policy.base.codes); these views keep the old names.
 FIXES: Final[Mapping[str, Fix]] = {code: Fix(e.cli, e.pulumi) for code, e in REGISTRY.items() if e.cli}
 
 # Codes only the pack emits: a value not known before `pulumi up` (or one the pack could not

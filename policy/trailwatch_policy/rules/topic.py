@@ -27,10 +27,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trailwatch_policy import iam_policy
-from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import UNKNOWN, Key, Maybe, Subscription, Topic
-from trailwatch_policy.sns_filter import delivers
+from trailwatch_policy.base.model import UNKNOWN, Key, Maybe, Subscription, Topic
+from trailwatch_policy.rules import iam_policy
+from trailwatch_policy.rules.findings import Problem
+from trailwatch_policy.rules.sns_filter import delivers
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"
 SUBSCRIPTION_SNIPPET = (

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trailwatch_policy.findings import clip, cut
+from trailwatch_policy.rules.findings import clip, cut
 
-# Profiles are defined by trailwatch_policy.judge; "meaning" judges what a pattern matches.
+# Profiles are defined by trailwatch_policy.controls.judge; "meaning" judges what a pattern matches.
 DEFAULT_PROFILE = "meaning"
 
 DEFAULT_PATTERNS = ("^aws-cloudtrail-logs-",)
@@ -270,7 +270,7 @@ def options_and_errors(config: Mapping[str, Any] | None) -> tuple[ChainOptions, 
         return value
 
     def profile() -> str:
-        from trailwatch_policy.profiles import PROFILES
+        from trailwatch_policy.controls.profiles import PROFILES
 
         value = config.get("acceptedPatternProfile", DEFAULT_PROFILE)
         if not isinstance(value, str) or value not in PROFILES:

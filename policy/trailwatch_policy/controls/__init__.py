@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from trailwatch_policy.scanners import (
+from trailwatch_policy.controls.scanners import (
     CIS_1_2,
     CIS_1_4,
     CIS_2_0,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from trailwatch_policy.codes import Code, entry
+from trailwatch_policy.base.codes import Code, entry
 
 T = TypeVar("T")
 
@@ -80,10 +80,10 @@ class Problem:
     """One thing wrong with a resource. status "unknown" = cannot be verified yet."""
 
     status: Literal["fail", "unknown"]
-    code: Code  # one of trailwatch_policy.codes: mypy rejects a misspelt literal
+    code: Code  # one of trailwatch_policy.base.codes: mypy rejects a misspelt literal
     message: str  # what is wrong and why it matters
     fix: str  # the values to set, or a Pulumi Python snippet
-    # Values the AWS CLI fix needs beyond the resource's ARN (trailwatch_policy.fixes),
+    # Values the AWS CLI fix needs beyond the resource's ARN (trailwatch_policy.rules.fixes),
     # e.g. (("namespace", "CISBenchmark"), ("metric", "UnauthorizedAPICalls")).
     args: tuple[tuple[str, str], ...] = ()
     on: str | None = None  # another resource to edit than the one judged (a topic's subscription)
@@ -95,7 +95,7 @@ class Problem:
 @dataclass(frozen=True)
 class Finding:
     """A problem placed on the resource (URN, ARN or name) a user edits to fix it. Its AWS
-    CLI fix (audit reports) is `trailwatch_policy.fixes.cli_fix_of(finding)`."""
+    CLI fix (audit reports) is `trailwatch_policy.rules.fixes.cli_fix_of(finding)`."""
 
     resource_id: str
     link: Link

@@ -1,7 +1,7 @@
 """Whether a metric filter counts what a control names (the primary control by default):
 its pattern and its metric.
 
-The pattern is judged by `trailwatch_policy.judge` for the control (probe records, the
+The pattern is judged by `trailwatch_policy.controls.judge` for the control (probe records, the
 CloudWatch semantics of filter_pattern). Judgements are cached: a stack has few distinct
 patterns. Pure: no Pulumi imports.
 """
@@ -12,11 +12,11 @@ import json
 import re
 from typing import Any
 
-from trailwatch_policy.alarm import SNIPPET, metric_value
+from trailwatch_policy.base.model import UNKNOWN, MetricFilter, MetricTransformation
 from trailwatch_policy.controls import STANDARD, Control, primary, table
-from trailwatch_policy.findings import Problem
-from trailwatch_policy.model import UNKNOWN, MetricFilter, MetricTransformation
-from trailwatch_policy.options import ChainOptions
+from trailwatch_policy.rules.alarm import SNIPPET, metric_value
+from trailwatch_policy.rules.findings import Problem
+from trailwatch_policy.rules.options import ChainOptions
 
 #: compatibility: the primary control's fix text (the CIS 1.2 text for 4.1)
 CIS_PATTERN = STANDARD.primary.fix_pattern
@@ -44,7 +44,7 @@ def verdict(pattern: str, options: ChainOptions, control: Control | None = None)
     key = (pattern, options.extra_must_match, options.extra_must_not_match, options.pattern_profile, c)
     found = _VERDICTS.get(key)
     if found is None:
-        from trailwatch_policy.judge import judge  # imported late: the pack loads cheaply
+        from trailwatch_policy.controls.judge import judge  # imported late: the pack loads cheaply
 
         found = judge(
             pattern,
@@ -110,7 +110,7 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
 
     if publishes(control):
         return False
-    from trailwatch_policy.judge import counts_its_events  # imported late: the pack loads cheaply
+    from trailwatch_policy.controls.judge import counts_its_events  # imported late: the pack loads cheaply
 
     text = flt.pattern if isinstance(flt.pattern, str) and flt.pattern.strip() else None
     mine = counts_its_events(text, control.id) if text is not None else None
@@ -125,7 +125,7 @@ def meant_for_another_control(flt: MetricFilter, options: ChainOptions, control:
 
 
 def fix_args(control: Control) -> tuple[tuple[str, str], ...]:
-    """The values a control's AWS CLI fix needs (trailwatch_policy.fixes): its names and pattern."""
+    """The values a control's AWS CLI fix needs (trailwatch_policy.rules.fixes): its names and pattern."""
     return (
         ("pattern", control.fix_pattern),
         ("metric", control.metric),

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trailwatch_policy.model import UNKNOWN, Unknown
+from trailwatch_policy.base.model import UNKNOWN, Unknown
 
 _MAX_POLICY = 400_000  # characters; a larger document is refused, not parsed
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Generic, Protocol, TypeGuard, TypeVar
 
-from trailwatch_policy.findings import unique
-from trailwatch_policy.metric_filter import attempts_a_control
-from trailwatch_policy.model import ANYWHERE, UNKNOWN, Inventory, LogGroup, Ref, Trail, Where
-from trailwatch_policy.options import ChainOptions
-from trailwatch_policy.where import of_arn, placed, relation
+from trailwatch_policy.base.model import ANYWHERE, UNKNOWN, Inventory, LogGroup, Ref, Trail, Where
+from trailwatch_policy.rules.findings import unique
+from trailwatch_policy.rules.metric_filter import attempts_a_control
+from trailwatch_policy.rules.options import ChainOptions
+from trailwatch_policy.rules.where import of_arn, placed, relation
 
 _LOG_GROUP_ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:[^:]*:log-group:(?P<name>[^:]+)(?::\*)?$")
 _SNS_ARN = re.compile(r"^arn:[^:]+:sns:[^:]*:[^:]*:(?P<name>[^:]+)$")

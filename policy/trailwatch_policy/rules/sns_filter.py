@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trailwatch_policy.iam_policy import load
-from trailwatch_policy.model import UNKNOWN
+from trailwatch_policy.base.model import UNKNOWN
+from trailwatch_policy.rules.iam_policy import load
 
 _ABSENT = object()
 
