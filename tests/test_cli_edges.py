@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from trailwatch.__main__ import main
+from trailwatch.cli.inputs import InputError
 from trailwatch.engine.errors import EngineError
 from trailwatch.engine.project import check_region, known_regions, load_project
-from trailwatch.inputs import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests" / "fixtures" / "engine" / "programs" / "basic"
@@ -35,7 +35,7 @@ def project(folder: Path, stack: str = "config:\n  aws:region: us-east-1\n", pro
 
 
 def load_error(folder: Path, overrides: list[str] | None = None) -> str:
-    with pytest.raises((EngineError, InputError)) as caught:  # InputError: the file itself (trailwatch.inputs)
+    with pytest.raises((EngineError, InputError)) as caught:  # InputError: the file itself (trailwatch.cli.inputs)
         load_project(folder, "dev", overrides)
     return str(caught.value)
 

@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import sys
 
-from trailwatch.output import error_line
+from trailwatch.cli.output import error_line
 from trailwatch.version import DISTRIBUTION
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "trailwatch.engine.cli",
         "run a Pulumi program and the policy pack offline, like `pulumi preview --policy-pack`",
     ),
-    "pattern": ("trailwatch.pattern_cli", "judge a metric filter pattern and count the events it matches"),
+    "pattern": ("trailwatch.cli.pattern", "judge a metric filter pattern and count the events it matches"),
     "audit": ("trailwatch.audit.cli", "audit live AWS accounts for the control (needs the [audit] extra)"),
 }
 

@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlparse
 
-from trailwatch.inputs import DATA_LIMIT, InputError, read_json
-from trailwatch.output import Painter, colour_enabled, paint_verdicts
+from trailwatch.cli.inputs import DATA_LIMIT, InputError, read_json
+from trailwatch.cli.output import Painter, colour_enabled, paint_verdicts
 from trailwatch_policy.controls.profiles import PROFILES
 
 from .result import AccountResult, AuditFinding, Report, SkippedAccount
