@@ -50,7 +50,7 @@ def from_finding(finding: Finding, region: str | None) -> AuditFinding:
         finding.link,
         finding.resource_id,
         finding.message,
-        finding.cli_fix,
+        fixes.cli_fix_of(finding),
         region,
         pulumi_fix=finding.fix,
     )

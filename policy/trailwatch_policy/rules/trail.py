@@ -275,3 +275,15 @@ def trail_problems(trail: Trail, control: Control | None = None) -> list[Problem
         if problem is not None:
             problems.append(problem)
     return problems
+
+
+def log_group_unknown() -> Problem:
+    """The trail's log group is not known yet and is no log group of the stack."""
+    return Problem(
+        "unknown",
+        "trail-log-group-unknown",
+        "the log group this trail delivers to is not known yet and is no log group "
+        "of this stack, so its monitoring cannot be checked",
+        'cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*") with '
+        "an aws.cloudwatch.LogGroup of this stack, or a literal ARN",
+    )
