@@ -27,9 +27,9 @@ texts are the rule modules' (`metric_filter`, `alarm`, `trail`, `where`, ...).
 
 from __future__ import annotations
 
+from trailwatch_policy.base.findings import Finding
 from trailwatch_policy.chain.evaluation import Evaluation, evaluate, evaluate_controls, trail_findings
 from trailwatch_policy.chain.outcome import LogGroupResult
-from trailwatch_policy.rules.findings import Finding
 from trailwatch_policy.rules.log_group import CloudTrailLogGroup, cloudtrail_log_groups
 from trailwatch_policy.rules.options import ChainOptions, ConfigError, options_from_config
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from trailwatch_policy.base.findings import Finding, Link, Problem, cut, failure
 from trailwatch_policy.chain.outcome import LogGroupResult, Outcome, problems
-from trailwatch_policy.rules.findings import Finding, Link, Problem, cut, failure
 from trailwatch_policy.rules.log_group import CloudTrailLogGroup, known
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import partial
 
+from trailwatch_policy.base.findings import Finding
 from trailwatch_policy.base.model import Inventory
 from trailwatch_policy.chain import index, links
 from trailwatch_policy.chain.contain import contained
 from trailwatch_policy.chain.outcome import LogGroupResult
 from trailwatch_policy.controls import Control, find, primary
-from trailwatch_policy.rules.findings import Finding
 from trailwatch_policy.rules.log_group import ref_is_set
 from trailwatch_policy.rules.options import ChainOptions
 from trailwatch_policy.rules.trail import trail_problems

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
+from trailwatch_policy.base.findings import Finding, Link, Shared, unique
 from trailwatch_policy.base.model import UNKNOWN, Alarm, MetricFilter, MetricTransformation, Topic
 from trailwatch_policy.chain import places
 from trailwatch_policy.chain.contain import unreadable
@@ -47,7 +48,6 @@ from trailwatch_policy.rules import metric_filter as filter_rules
 from trailwatch_policy.rules import notifiers
 from trailwatch_policy.rules import trail as trail_rules
 from trailwatch_policy.rules import where as places_rules
-from trailwatch_policy.rules.findings import Finding, Link, Shared, unique
 from trailwatch_policy.rules.log_group import known, ref_is_set, sns_topic_name_from_arn
 from trailwatch_policy.rules.metric_filter import fix_args, meant_for_another_control, metric_problems, pattern_problems
 from trailwatch_policy.rules.options import ChainOptions

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from trailwatch_policy.rules.findings import Finding, Link, Problem, Shared, best, unique, worst
+from trailwatch_policy.base.findings import Finding, Link, Problem, Shared, best, unique, worst
 from trailwatch_policy.rules.log_group import known
 
 Outcome = tuple[str, list["Finding | Shared"]]

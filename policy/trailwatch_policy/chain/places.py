@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from trailwatch_policy.base.findings import Link
 from trailwatch_policy.base.model import Alarm, CompositeAlarm, LogGroup, MetricFilter, Ref, Subscription, Topic, Where
 from trailwatch_policy.chain.outcome import Outcome, problems
 from trailwatch_policy.rules import where as places
-from trailwatch_policy.rules.findings import Link
 from trailwatch_policy.rules.log_group import Index, sns_topic_name_from_arn
 
 T = TypeVar("T", covariant=True)

@@ -35,15 +35,15 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from trailwatch_policy.base.findings import clip, cut, failure
 from trailwatch_policy.base.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 from trailwatch_policy.controls import STANDARD, Control, table
-from trailwatch_policy.rules.findings import clip, cut, failure
 from trailwatch_policy.rules.options import CONFIG_SCHEMA, ChainOptions, options_and_errors, with_all
 
 if TYPE_CHECKING:
+    from trailwatch_policy.base.findings import Finding
     from trailwatch_policy.base.model import Inventory
     from trailwatch_policy.chain import Evaluation, LogGroupResult
-    from trailwatch_policy.rules.findings import Finding
 
 MONITORED = STANDARD.primary.policy  # "unauthorized-api-calls-monitored"
 PATTERN_VALID = "metric-filter-pattern-valid"
@@ -107,7 +107,7 @@ def messages_by_resource(results: Iterable[LogGroupResult]) -> Iterator[tuple[st
     Linear in the findings: a shared finding (a link any group may use) is met once, with
     a reference to the list of groups it concerns, never copied per group.
     """
-    from trailwatch_policy.rules.findings import unique
+    from trailwatch_policy.base.findings import unique
     from trailwatch_policy.rules.log_group import known
 
     grouped: dict[str, list[Finding]] = {}  # in order of first appearance

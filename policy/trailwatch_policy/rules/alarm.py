@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
@@ -30,7 +31,6 @@ from trailwatch_policy.base.model import (
 from trailwatch_policy.controls import Control, primary
 from trailwatch_policy.rules import datapoints as dp
 from trailwatch_policy.rules import metric_math as mm
-from trailwatch_policy.rules.findings import Problem
 
 SNIPPET = (
     'aws.cloudwatch.MetricAlarm("{alarm}", namespace={ns!r}, '

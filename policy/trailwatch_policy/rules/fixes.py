@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from trailwatch_policy.base.codes import REGISTRY
+from trailwatch_policy.base.findings import Finding
 from trailwatch_policy.controls import primary
-from trailwatch_policy.rules.findings import Finding
 
 
 @dataclass(frozen=True)

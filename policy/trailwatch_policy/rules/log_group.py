@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Generic, Protocol, TypeGuard, TypeVar
 
+from trailwatch_policy.base.findings import unique
 from trailwatch_policy.base.model import ANYWHERE, UNKNOWN, Inventory, LogGroup, Ref, Trail, Where
-from trailwatch_policy.rules.findings import unique
 from trailwatch_policy.rules.metric_filter import attempts_a_control
 from trailwatch_policy.rules.options import ChainOptions
 from trailwatch_policy.rules.where import of_arn, placed, relation

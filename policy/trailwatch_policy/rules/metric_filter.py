@@ -12,10 +12,10 @@ import json
 import re
 from typing import Any
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import UNKNOWN, MetricFilter, MetricTransformation
 from trailwatch_policy.controls import STANDARD, Control, primary, table
 from trailwatch_policy.rules.alarm import SNIPPET, metric_value
-from trailwatch_policy.rules.findings import Problem
 from trailwatch_policy.rules.options import ChainOptions
 
 #: compatibility: the primary control's fix text (the CIS 1.2 text for 4.1)

@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, MetricTransformation, Topic
 from trailwatch_policy.controls import Control, primary
 from trailwatch_policy.rules import composite as rules
 from trailwatch_policy.rules.alarm import action_problems
-from trailwatch_policy.rules.findings import Problem
 from trailwatch_policy.rules.topic import Publisher
 
 __all__ = ["CompositeAlarm", "Notifiers", "composite_problems", "publisher"]

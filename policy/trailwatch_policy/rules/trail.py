@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import UNKNOWN, Maybe, Trail, Unknown
 from trailwatch_policy.controls import ANY_SOURCE, Control, table
-from trailwatch_policy.rules.findings import Problem
 
 
 def _get(item: Mapping[str, Any], key: str) -> Any:

@@ -24,8 +24,8 @@ import re
 from dataclasses import replace
 from typing import Literal, Protocol, TypeVar
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import ANYWHERE, UNKNOWN, Inventory, Ref, Where
-from trailwatch_policy.rules.findings import Problem
 
 
 class _Placed(Protocol):
