@@ -103,3 +103,30 @@ def test_progress_only_on_a_terminal() -> None:
         progress.done()
     assert quiet.getvalue() == ""
     assert "[1] trails us-east-1" in shown.getvalue()
+
+
+def test_the_loader_knows_exactly_the_services_botocore_knows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit's loader answers "is X a service?" from X's folder alone (a tenth of a
+    one-account audit's CPU: docs/performance.md); its answers, its list, its error for an
+    unknown service and the models it loads are botocore's -- AWS_DATA_PATH included."""
+    from botocore.exceptions import UnknownServiceError
+    from botocore.loaders import Loader
+    from botocore.session import Session
+
+    from trailwatch.audit.accounts import _Loader, _loader
+
+    theirs, ours = Loader(), _Loader()
+    for type_name in ("service-2", "endpoint-rule-set-1", "paginators-1"):
+        every = theirs.list_available_services(type_name)
+        known = ours.list_available_services(type_name)
+        assert list(known) == every and len(known) == len(every) > 300
+        for name in ("sts", "logs", "cloudtrail", "cloudwatch", "sns", "kms", "no-such-service", "", "../logs", None):
+            assert (name in known) == (name in every), (type_name, name)
+    with pytest.raises(UnknownServiceError, match="no-such-service"):
+        ours.load_service_model("no-such-service", "service-2")
+    assert ours.load_service_model("logs", "service-2") == theirs.load_service_model("logs", "service-2")
+    (tmp_path / "madeup" / "2020-01-01").mkdir(parents=True)
+    (tmp_path / "madeup" / "2020-01-01" / "service-2.json").write_text("{}")
+    monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+    assert "madeup" in _loader(Session()).list_available_services("service-2")
+    assert "madeup" not in _Loader().list_available_services("service-2")
