@@ -84,7 +84,7 @@ for warning in (*settings.warnings, *placeholders):
     pulumi.log.warn(warning)
 
 # Imported after validation so a bad configuration fails fast, before pulumi_aws loads.
-from trailwatch.monitor import UnauthorizedApiCallsMonitor, UnauthorizedApiCallsMonitorArgs  # noqa: E402
+from trailwatch.component.monitor import UnauthorizedApiCallsMonitor, UnauthorizedApiCallsMonitorArgs  # noqa: E402
 
 try:
     monitor = UnauthorizedApiCallsMonitor("trailwatch", UnauthorizedApiCallsMonitorArgs.from_settings(settings))

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from trailwatch.__main__ import main
+from trailwatch.cli.inputs import InputError
 from trailwatch.engine.errors import EngineError
 from trailwatch.engine.project import check_region, known_regions, load_project
-from trailwatch.inputs import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests" / "fixtures" / "engine" / "programs" / "basic"
@@ -35,7 +35,7 @@ def project(folder: Path, stack: str = "config:\n  aws:region: us-east-1\n", pro
 
 
 def load_error(folder: Path, overrides: list[str] | None = None) -> str:
-    with pytest.raises((EngineError, InputError)) as caught:  # InputError: the file itself (trailwatch.inputs)
+    with pytest.raises((EngineError, InputError)) as caught:  # InputError: the file itself (trailwatch.cli.inputs)
         load_project(folder, "dev", overrides)
     return str(caught.value)
 
@@ -313,3 +313,30 @@ def test_pattern_file_and_events_cannot_both_read_standard_input(capsys: pytest.
         "trailwatch pattern: error: --pattern-file - and the events file - both read "
         "standard input; give one of them as a file\n"
     )
+
+
+def test_the_audit_process_ends_with_its_code_and_every_byte_of_its_report(tmp_path: Path) -> None:
+    """`python -m trailwatch audit` ends without the interpreter's teardown (`QUICK_EXIT`): its
+    exit code and the whole report (far more than a pipe holds) still arrive; called in-process
+    with arguments, `main` returns."""
+    from trailwatch.__main__ import QUICK_EXIT
+    from trailwatch.audit.cli import finish
+    from trailwatch.audit.report import to_json
+    from trailwatch.audit.result import AccountResult, AuditFinding
+
+    finding = AuditFinding("fail", "no-trail", "account", "arn:aws:cloudtrail::*:trail/*", "x" * 400, "fix it")
+    accounts = [AccountResult(account=f"{i:012d}", status="fail", findings=[finding]) for i in range(400)]
+    report = to_json(finish(accounts, tool_version="t", started="", seconds=0.0, audited=["4.1"]))
+    (tmp_path / "r.json").write_text(report)
+    assert "audit" in QUICK_EXIT and len(report) > 200_000
+    done = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "audit", "merge", str(tmp_path / "r.json"), "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert [a["account"] for a in json.loads(done.stdout)["accounts"]] == [a.account for a in accounts]
+    assert main(["audit", "merge", str(tmp_path / "r.json"), "--format", "json", "--output", str(tmp_path / "o")]) == 1

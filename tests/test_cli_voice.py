@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from trailwatch import pattern_cli
+from trailwatch.cli import pattern as pattern_cli
+from trailwatch.cli.output import Painter, colour_enabled, error_line
 from trailwatch.engine.errors import EngineError
 from trailwatch.engine.project import load_project
 from trailwatch.engine.report import findings_of
-from trailwatch.output import Painter, colour_enabled, error_line
 from trailwatch.version import SCHEMA_VERSION, version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -320,7 +320,7 @@ def test_an_infix_wildcard_on_a_string_is_judged_not_blamed_on_numbers() -> None
 
 def test_audit_verdict_words_are_coloured_only_when_enabled() -> None:
     from trailwatch.audit.cli import parser
-    from trailwatch.output import paint_verdicts
+    from trailwatch.cli.output import paint_verdicts
 
     text = "account 1 [us-east-1]: FAIL - no trail\n  - UNKNOWN [trail] x\nresult: PASS (FAILED-LOGIN stays)\n"
     painted = paint_verdicts(text, Painter(True))

@@ -230,7 +230,7 @@ def test_a_sixteenth_control_is_judged_by_the_audit() -> None:
 
 
 def pattern(*argv: str) -> tuple[int, dict]:
-    from trailwatch.pattern_cli import main
+    from trailwatch.cli.pattern import main
 
     out = io.StringIO()
     with redirect_stdout(out):

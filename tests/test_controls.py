@@ -204,10 +204,12 @@ def test_pattern_cli_without_control_stays_4_1_and_rejects_unknown_ids() -> None
 def test_the_cli_fix_of_a_missing_filter_is_the_controls_own(control: str) -> None:
     from trailwatch_policy.base.model import Inventory, LogGroup
     from trailwatch_policy.chain import evaluate
+    from trailwatch_policy.rules.fixes import cli_fix_of
 
     [result] = evaluate(Inventory(log_groups=(LogGroup("lg", "aws-cloudtrail-logs-x"),)), control=control)
     [finding] = result.findings
     c = find(control)
     assert finding.code == "no-metric-filter" and c.what in finding.message
-    assert f"--filter-pattern '{c.pattern}'" in finding.cli_fix and f"metricName={c.metric}," in finding.cli_fix
+    cli = cli_fix_of(finding)
+    assert f"--filter-pattern '{c.pattern}'" in cli and f"metricName={c.metric}," in cli
     assert c.pattern in finding.fix  # the Pulumi snippet too

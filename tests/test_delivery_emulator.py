@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from trailwatch import emulator
+from trailwatch.dev import emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / "Pulumi.local.yaml"

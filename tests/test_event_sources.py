@@ -20,6 +20,7 @@ import pytest
 from moto_server import Chain, Endpoint, audit
 from policy_helpers import TRAIL, PackProcess, Spec, lg_arn
 from test_controls_audit import deploy
+from test_controls_pack import ALL_ON, all_controls
 from trailwatch_policy.base.model import Inventory, Ref, Trail
 from trailwatch_policy.chain import trail_findings
 from trailwatch_policy.controls import CONTROLS, find
@@ -112,6 +113,52 @@ def test_the_pack_names_the_controls_a_kms_exclusion_costs() -> None:
     assert d.policyName == "cloudtrail-records-all-regions" and "[trail-excludes-event-sources]" in d.message
     named = {c.id for c in CONTROLS if f"CIS {c.id} (" in d.message}
     assert named == {"4.1", "4.3", "4.7"}, d.message
+
+
+def selectors(excluded: tuple[str, ...]) -> dict[str, object]:
+    """The trail's selectors (pulumi-aws names) excluding these management event sources."""
+    only = [e[len("every source but ") :] for e in excluded if e.startswith("every source but ")]
+    if only:  # an advanced selector recording the management events of one source only
+        return {
+            "advancedEventSelectors": [
+                {
+                    "name": "management events of one source",
+                    "fieldSelectors": [
+                        {"field": "eventCategory", "equals": ["Management"]},
+                        {"field": "eventSource", "equals": only},
+                    ],
+                }
+            ]
+        }
+    return {
+        "eventSelectors": [
+            {"includeManagementEvents": True, "readWriteType": "All", "excludeManagementEventSources": list(excluded)}
+        ]
+    }
+
+
+@pytest.mark.slow
+def test_each_control_policy_fails_exactly_when_its_events_come_from_an_excluded_source() -> None:
+    """Each control's own policy (every policy mandatory) FAILs on the trail, in the control's
+    words, exactly when the control's events come from an excluded source -- the controls the
+    audit fails, each exclusion set of EXPECTED."""
+    pack = PackProcess(dry_run=True)
+    try:
+        pack.configure(ALL_ON)
+        for excluded, losing in EXPECTED:
+            specs = all_controls()
+            [trail_spec] = [s for s in specs if s.type == TRAIL]
+            trail_spec.props.update(selectors(excluded))
+            diagnostics = pack.analyze_stack(specs)
+            got = {d.policyName for d in diagnostics}
+            assert got == {find(cid).policy for cid in losing}, (excluded, [d.message for d in diagnostics])
+            for d in diagnostics:
+                c = find(d.policyName)
+                assert d.urn == trail_spec.urn, d.message
+                assert "[trail-excludes-event-sources]" in d.message and f"({c.label()})" in d.message
+                assert c.what in d.message and all(e in d.message for e in lost_sources(c, excluded))
+    finally:
+        pack.close()
 
 
 # -- the audit: one account, every control, a trail that excludes KMS or RDS Data API events --------

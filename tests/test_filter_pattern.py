@@ -385,3 +385,17 @@ def test_evaluate_accepts_str_and_dict_alike() -> None:
     p = parse('{ $.errorCode = "AccessDenied*" }')
     assert p.evaluate(DENIED) is p.evaluate(json.dumps(DENIED)) is True
     assert p.evaluate("not json {") is False
+
+
+def test_parse_cached_shares_one_parse_per_text_and_raises_again_for_a_bad_one() -> None:
+    """The judge meets every filter's text once per control: `parse_cached` parses it once."""
+    from trailwatch_policy.filter_pattern import FilterPatternError, parse_cached
+
+    text = '{ ($.eventName = "ConsoleLogin") && ($.errorMessage = "Failed authentication") }'
+    first = parse_cached(text)
+    assert parse_cached(text) is first and str(first) == str(parse(text))
+    for _ in range(2):  # an error is raised each time, never cached as a pattern
+        with pytest.raises(FilterPatternError):
+            parse_cached("{ $.eventName = ")
+    with pytest.raises(FilterPatternError, match="not list"):
+        parse_cached(["{ }"])  # type: ignore[arg-type]  # not text: parse's own message, not a TypeError

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from test_guardrail_e2e import MONITORED, Run, _check
+from trailwatch_policy.controls import find
 
 pytestmark = pytest.mark.slow
 
@@ -242,13 +243,26 @@ def test_name_prefix_that_makes_every_name_cloudtrails_counts(run: Run) -> None:
 
 @pytest.mark.parametrize("run", ["log-groups-kms", "log-groups-kms-advanced"], indirect=True)
 def test_selectors_excluding_kms_are_reported_on_the_trail(run: Run) -> None:
-    """Advisory, like the other CIS audit steps 1-3 (docs/policy-pack.md): the chain works for
-    every other service."""
-    assert run.returncode == 0
+    """The advisory trail policy names the exclusion (CIS audit steps 1-3, docs/policy-pack.md);
+    the controls whose events KMS records (4.1 and 4.3: any source; 4.7) fail in their own
+    policies, on the trail, as the audit fails them -- 4.1 is mandatory by default, so the
+    preview is blocked; the chain works for every other control."""
+    assert run.returncode == 1
+    trail = urn("log-groups", TRAIL, "org-trail")
     [hit] = [d for d in run.diagnostics if d.policy == ALL_REGIONS]
     assert hit.codes == ("trail-excludes-event-sources",) and hit.level == "advisory"
-    assert hit.urn == urn("log-groups", TRAIL, "org-trail")
+    assert hit.urn == trail
     assert "kms.amazonaws.com" in hit.message and "exclude_management_event_sources" in hit.message
+    lost = {
+        (d.policy, d.level)
+        for d in run.diagnostics + run.others
+        if d.policy != ALL_REGIONS and "trail-excludes-event-sources" in d.codes
+    }
+    assert lost == {(MONITORED, "mandatory"), (find("4.3").policy, "advisory"), (find("4.7").policy, "advisory")}
+    assert mandatory(run) == {("org-trail", ("trail-excludes-event-sources",))}
+    for d in run.diagnostics + run.others:
+        if d.policy != ALL_REGIONS and "trail-excludes-event-sources" in d.codes:
+            assert d.urn == trail and find(d.policy).what in d.message and "kms.amazonaws.com" in d.message
 
 
 # --- aws-native ----------------------------------------------------------------------------------

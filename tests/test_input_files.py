@@ -26,9 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from trailwatch import inputs
 from trailwatch.__main__ import main
-from trailwatch.inputs import CONFIG_LIMIT, DATA_LIMIT, InputError
+from trailwatch.cli import inputs
+from trailwatch.cli.inputs import CONFIG_LIMIT, DATA_LIMIT, InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 PACK = ROOT / "tests" / "fixtures" / "engine" / "packs" / "basic"

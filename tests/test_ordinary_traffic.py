@@ -159,3 +159,24 @@ def test_an_unknown_outcome_on_ordinary_traffic_is_not_a_pass() -> None:
     """A construct whose CloudWatch behaviour is uncertain on an ordinary record: not ok."""
     v = judge(widen(find("4.7").pattern, "($.requestParameters.keySpec = %AES_2[0-9]+%)"), control="4.7")
     assert not v.ok
+
+
+def test_the_docs_count_the_corpus_and_the_api_controls_probe_its_records_not_copies() -> None:
+    """docs/controls.md says how many ordinary records there are (the corpus's size), and the
+    ordinary records every API control probes are the corpus's own (read once, in ordinary.py)."""
+    import re
+    from pathlib import Path
+
+    from trailwatch_policy.controls.control_probes import ORDINARY_PROBES, probes_for
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "controls.md").read_text(encoding="utf-8")
+    [said] = re.findall(r"ordinary\.py`, (\d+) records", text)
+    assert int(said) == len(CORPUS)
+    sources = {p.source: p for p in CORPUS}
+    for c in CONTROLS:
+        for p in probes_for(c):
+            if p.why == "ordinary traffic":
+                assert sources[p.source].record == p.record and sources[p.source].name == p.name, (c.id, p.source)
+    assert len(ORDINARY_PROBES) == 3 and all(
+        f"cloudtrail-samples/{key}" in " ".join(sources) for key in ORDINARY_PROBES
+    )

@@ -124,7 +124,7 @@ def test_profile_option_and_bad_options() -> None:
 
 def test_the_command_does_not_import_pulumi_grpc_or_boto3() -> None:
     code = (
-        "import sys; from trailwatch import pattern_cli; pattern_cli.main(['']);"
+        "import sys; from trailwatch.cli import pattern as pattern_cli; pattern_cli.main(['']);"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'grpc', 'boto3', 'botocore')))"
     )
     env = dict(os.environ)

@@ -536,20 +536,20 @@ def test_many_groups_sharing_one_metric_and_alarm_stay_fast():
 def test_a_failure_judging_one_group_is_kept_to_that_group(monkeypatch):
     """One chain's evaluation raising makes that group "cannot be verified" (naming the
     pack's frame); every other group keeps its own verdict."""
-    import trailwatch_policy.chain as chain
+    import trailwatch_policy.chain.links as links
 
-    real = chain.pattern_problems
+    real = links.pattern_problems
 
     def exploding(flt, options, *control):
         if flt.id == "f1":
             raise RecursionError("deep")
         return real(flt, options, *control)
 
-    monkeypatch.setattr(chain, "pattern_problems", exploding)
+    monkeypatch.setattr(links, "pattern_problems", exploding)
     inv = merge(good(n="1", group="g1"), replace(good(n="2", group="g2"), filters=()))
     [one, two] = evaluate(inv)
     assert (one.status, [(f.resource_id, f.code) for f in one.findings]) == ("unknown", [("lg1", "evaluation-failed")])
-    assert "RecursionError: deep (at chain.py:" in one.findings[0].message  # the pack's frame
+    assert "RecursionError: deep (at links.py:" in one.findings[0].message  # the pack's frame
     assert (two.status, [f.code for f in two.findings]) == ("fail", ["no-metric-filter"])
 
 

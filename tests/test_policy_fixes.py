@@ -23,7 +23,7 @@ from trailwatch_policy.base.model import (
     Trail,
 )
 from trailwatch_policy.chain import ChainOptions, evaluate
-from trailwatch_policy.rules.fixes import FIXES, PREVIEW_ONLY, cli_fix, pulumi_fix
+from trailwatch_policy.rules.fixes import FIXES, PREVIEW_ONLY, cli_fix, cli_fix_of, pulumi_fix
 from trailwatch_policy.rules.metric_filter import CIS_PATTERN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,7 +130,7 @@ def only_finding(inv: Inventory):
 def test_alarm_cli_fix_keeps_the_filter_metric_and_the_alarm_topic() -> None:
     finding = only_finding(live_inventory(threshold=5.0))
     assert finding.code == "alarm-threshold" and "threshold=1" in finding.fix  # Pulumi wording
-    cli = finding.cli_fix
+    cli = cli_fix_of(finding)
     assert cli.startswith(f"aws cloudwatch put-metric-alarm --region {REGION} --alarm-name Unauthorized ")
     assert "--namespace Security --metric-name DeniedCalls" in cli
     assert f"--alarm-actions {TOPIC_ARN}" in cli and "--threshold 1 " in cli
@@ -141,7 +141,7 @@ def test_pattern_cli_fix_rewrites_the_same_filter() -> None:
     inv = replace(inv, filters=(replace(inv.filters[0], pattern='{ $.errorCode = "AccessDenied" }'),))
     finding = only_finding(inv)
     assert finding.code == "pattern-rejected"
-    assert finding.cli_fix == (
+    assert cli_fix_of(finding) == (
         f"aws logs put-metric-filter --region {REGION} --log-group-name {GROUP} --filter-name "
         f"denied-calls --filter-pattern '{CIS_PATTERN}' --metric-transformations "
         "metricName=DeniedCalls,metricNamespace=Security,metricValue=1,defaultValue=0"
@@ -153,7 +153,7 @@ def test_missing_topic_cli_fix_recreates_it() -> None:
     inv = replace(inv, topics=(replace(inv.topics[0], exists=False),), subscriptions=())
     finding = only_finding(inv)
     assert finding.code == "alarm-topic-missing"
-    assert finding.cli_fix.startswith(
+    assert cli_fix_of(finding).startswith(
         f"aws sns create-topic --region {REGION} --name security-alerts, "
         f"then aws sns subscribe --region {REGION} --topic-arn {TOPIC_ARN}"
     )
@@ -166,5 +166,5 @@ def test_topic_cli_fix_names_the_topic_not_the_alarm_action() -> None:
     assert finding.code == "topic-aws-managed-key"
     assert (
         f"aws sns set-topic-attributes --region {REGION} --topic-arn {TOPIC_ARN} "
-        "--attribute-name KmsMasterKeyId" in finding.cli_fix
+        "--attribute-name KmsMasterKeyId" in cli_fix_of(finding)
     )

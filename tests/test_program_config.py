@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from trailwatch.component.patterns import CIS_1_2, CIS_2_0
 from trailwatch.config import KEYS, RETENTION_DAYS, ConfigError, Subscription, parse_settings
-from trailwatch.patterns import CIS_1_2, CIS_2_0
 
 EXISTING = {"logGroupName": "aws-controltower/CloudTrailLogs", "emails": "sec@example.com"}
 CREATE = {"createTrail": "true", "emails": '["sec@example.com"]'}
@@ -241,7 +241,7 @@ def test_unknown_key_lists_every_known_key() -> None:
 
 def test_config_module_imports_no_pulumi() -> None:
     code = (
-        "import sys, trailwatch.config, trailwatch.patterns; "
+        "import sys, trailwatch.config, trailwatch.component.patterns; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_aws', 'grpc', 'boto3')]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )

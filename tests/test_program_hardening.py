@@ -16,8 +16,8 @@ import pulumi
 import pytest
 
 from program_helpers import ACCOUNT, REGION, ROOT, ProgramRun, run_program, run_stack, stack_config
+from trailwatch.component.patterns import CIS_1_2, CIS_2_0
 from trailwatch.config import ConfigError, Subscription, parse_settings
-from trailwatch.patterns import CIS_1_2, CIS_2_0
 
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

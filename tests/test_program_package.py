@@ -34,7 +34,7 @@ def test_components_are_exported_lazily() -> None:
     result = _run(
         "import sys, trailwatch; from trailwatch import UnauthorizedApiCallsMonitor, AlarmTopic, "
         "CloudTrailLogging, UnauthorizedApiCallsMonitorArgs; "
-        "assert UnauthorizedApiCallsMonitor.__module__ == 'trailwatch.monitor'; "
+        "assert UnauthorizedApiCallsMonitor.__module__ == 'trailwatch.component.monitor'; "
         "assert 'pulumi_aws' in sys.modules; print(sorted(trailwatch.__all__))"
     )
     assert result.returncode == 0, result.stderr
@@ -85,7 +85,7 @@ def test_every_config_key_is_documented_with_its_default() -> None:
 
 def test_the_programs_pattern_texts_are_the_packs() -> None:
     """Two copies (the program cannot import the pack folder); they must never drift."""
-    from trailwatch import patterns
+    from trailwatch.component import patterns
     from trailwatch_policy.controls import scanners
 
     assert patterns.CIS_1_2 == scanners.CIS_1_2
@@ -100,7 +100,7 @@ def test_the_programs_pattern_texts_are_the_packs() -> None:
 
 def test_which_scanner_accepts_which_profile_is_what_the_pack_says() -> None:
     """The program's table (it cannot import the pack) against the pack's scanner rules."""
-    from trailwatch import patterns
+    from trailwatch.component import patterns
     from trailwatch_policy.controls import scanners
 
     assert set(patterns.SCANNERS) == set(scanners.SCANNERS)

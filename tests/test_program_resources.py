@@ -9,7 +9,7 @@ import pulumi
 import pytest
 
 from program_helpers import ACCOUNT, REGION, UNKNOWN, ProgramRun, run_program, run_stack, stack_config
-from trailwatch.patterns import CIS_1_2, CIS_2_0
+from trailwatch.component.patterns import CIS_1_2, CIS_2_0
 
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -736,8 +736,8 @@ def test_unknown_control_is_a_config_error_naming_the_key() -> None:
 
 
 def test_the_component_takes_typed_controls() -> None:
-    from trailwatch.monitor import UnauthorizedApiCallsMonitorArgs
-    from trailwatch.topic import AlarmTopicArgs
+    from trailwatch.component.monitor import UnauthorizedApiCallsMonitorArgs
+    from trailwatch.component.topic import AlarmTopicArgs
 
     TOPIC_ARGS = AlarmTopicArgs(topic_arn="arn:aws:sns:us-east-1:111122223333:security-alarms")
     args = UnauthorizedApiCallsMonitorArgs(topic=TOPIC_ARGS, log_group_name="g", controls=["4.3", "CloudWatch.2"])

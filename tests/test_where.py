@@ -10,10 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from trailwatch.cli.inputs import InputError
 from trailwatch.engine import autoname, invokes
 from trailwatch.engine.cli import load_invoke_results
 from trailwatch.engine.errors import EngineError
-from trailwatch.inputs import InputError
 from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,

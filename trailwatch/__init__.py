@@ -19,7 +19,7 @@ def _pack_on_path() -> None:
     importable. An installed wheel ships them as a top-level package; a checkout run by
     `pulumi up` has only the repository root on the path, so the pack folder is added -- here,
     once, and only when `trailwatch_policy` cannot be imported otherwise. The program reads
-    its controls from the same table as the pack (trailwatch.patterns)."""
+    its controls from the same table as the pack (trailwatch.component.patterns)."""
     if importlib.util.find_spec("trailwatch_policy") is None:
         folder = Path(__file__).resolve().parent.parent / "policy"
         if (folder / "trailwatch_policy" / "__init__.py").is_file():
@@ -29,12 +29,12 @@ def _pack_on_path() -> None:
 _pack_on_path()
 
 _EXPORTS: dict[str, str] = {
-    "UnauthorizedApiCallsMonitor": "trailwatch.monitor",
-    "UnauthorizedApiCallsMonitorArgs": "trailwatch.monitor",
-    "AlarmTopic": "trailwatch.topic",
-    "AlarmTopicArgs": "trailwatch.topic",
-    "CloudTrailLogging": "trailwatch.trail",
-    "CloudTrailLoggingArgs": "trailwatch.trail",
+    "UnauthorizedApiCallsMonitor": "trailwatch.component.monitor",
+    "UnauthorizedApiCallsMonitorArgs": "trailwatch.component.monitor",
+    "AlarmTopic": "trailwatch.component.topic",
+    "AlarmTopicArgs": "trailwatch.component.topic",
+    "CloudTrailLogging": "trailwatch.component.trail",
+    "CloudTrailLoggingArgs": "trailwatch.component.trail",
     "Settings": "trailwatch.config",
     "Subscription": "trailwatch.config",
     "ConfigError": "trailwatch.config",
@@ -57,10 +57,10 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from trailwatch.component.monitor import UnauthorizedApiCallsMonitor, UnauthorizedApiCallsMonitorArgs
+    from trailwatch.component.topic import AlarmTopic, AlarmTopicArgs
+    from trailwatch.component.trail import CloudTrailLogging, CloudTrailLoggingArgs
     from trailwatch.config import ConfigError, Settings, Subscription, parse_settings
-    from trailwatch.monitor import UnauthorizedApiCallsMonitor, UnauthorizedApiCallsMonitorArgs
-    from trailwatch.topic import AlarmTopic, AlarmTopicArgs
-    from trailwatch.trail import CloudTrailLogging, CloudTrailLoggingArgs
 
 
 def __getattr__(name: str) -> Any:

@@ -3,10 +3,10 @@
 Folders are layers, lowest first; a module never imports from a higher layer
 (tests/test_codes.py checks it):
 
-- ``base``: value types with no rules (finding codes, the plain model, type tokens);
+- ``base``: value types with no rules (finding codes, Problem/Finding, the plain model, type tokens);
 - ``filter_pattern``: CloudWatch Logs filter-pattern semantics;
 - ``controls``: the control table (``trailwatch_policy.controls``) and its meaning (probes, judge);
-- ``rules``: AWS semantics per link, the options they read, ``Problem``/``Finding`` and fixes;
+- ``rules``: AWS semantics per link, the options they read, the AWS CLI fixes;
 - ``chain``: the evaluation of an inventory per control;
 - ``edge``: the binding to pulumi-policy (policies, Pulumi resources -> model, SDK, process).
 

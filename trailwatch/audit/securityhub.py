@@ -33,7 +33,7 @@ from trailwatch_policy.controls import primary
 from .result import Report
 
 if TYPE_CHECKING:
-    from .cli import Plan
+    from .run import Plan
 
 MAX_FINDINGS = 100
 MAX_FINDING_BYTES = 240 * 1024

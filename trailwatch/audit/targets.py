@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from trailwatch.inputs import read_text
+from trailwatch.cli.inputs import read_text
 
 DEFAULT_ROLE_NAME = "SecurityAudit"
 _ACCOUNT = re.compile(r"^\d{12}$")

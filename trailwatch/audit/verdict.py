@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from trailwatch_policy import chain
+from trailwatch_policy.base.findings import Finding, best, unique, worst
 from trailwatch_policy.base.model import Alarm, CompositeAlarm, Inventory, Subscription, Trail
 from trailwatch_policy.controls import CONTROLS, Control, find
 from trailwatch_policy.rules import fixes
-from trailwatch_policy.rules.findings import Finding, best, unique, worst
 from trailwatch_policy.rules.metric_filter import meant_for_another_control
 from trailwatch_policy.rules.options import ChainOptions
 
@@ -50,7 +50,7 @@ def from_finding(finding: Finding, region: str | None) -> AuditFinding:
         finding.link,
         finding.resource_id,
         finding.message,
-        finding.cli_fix,
+        fixes.cli_fix_of(finding),
         region,
         pulumi_fix=finding.fix,
     )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from trailwatch.patterns import ALL_CONTROLS, PROFILES
+from trailwatch.component.patterns import ALL_CONTROLS, PROFILES
 from trailwatch_policy.controls import STANDARD
 
 NAMESPACE: Final = "trailwatch"

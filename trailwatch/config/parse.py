@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from trailwatch.component.patterns import ALL_CONTROLS, PROFILES, SCANNERS, find_control
 from trailwatch.config.model import (
     CREATE_ONLY,
     DEFAULT_METRIC_NAME,
@@ -46,7 +47,6 @@ from trailwatch.config.rules import (
     choose_profile,
     infer_protocol,
 )
-from trailwatch.patterns import ALL_CONTROLS, PROFILES, SCANNERS, find_control
 
 _TRUE, _FALSE = ("true", "True"), ("false", "False")
 

@@ -11,6 +11,15 @@ from collections.abc import Sequence
 from typing import Final, TypeGuard
 from urllib.parse import urlsplit
 
+from trailwatch.component.patterns import (
+    ACCEPTED_BY,
+    DEFAULT_PROFILE,
+    NEEDS,
+    PROFILES,
+    SCANNERS,
+    accepting_scanners,
+    profiles_accepted_by,
+)
 from trailwatch.config.model import (
     DEFAULT_METRIC_NAME,
     EMAIL,
@@ -28,15 +37,6 @@ from trailwatch.config.model import (
     Protocol,
     Subscription,
     TopicEncryption,
-)
-from trailwatch.patterns import (
-    ACCEPTED_BY,
-    DEFAULT_PROFILE,
-    NEEDS,
-    PROFILES,
-    SCANNERS,
-    accepting_scanners,
-    profiles_accepted_by,
 )
 
 _RETENTION_RULE: Final = "one of " + ", ".join(map(str, RETENTION_DAYS)) + " (0 = never expire; default 365)"

@@ -28,7 +28,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
-from trailwatch.inputs import exists
+from trailwatch.cli.inputs import exists
 
 from .errors import EngineError
 from .policyconfig import PolicyConfig, PolicyMeta, reconcile

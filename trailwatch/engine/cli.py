@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trailwatch.inputs import InputError, folder, read_json
-from trailwatch.output import Painter, colour_enabled, error_line
+from trailwatch.cli.inputs import InputError, folder, read_json
+from trailwatch.cli.output import Painter, colour_enabled, error_line
 
 from .errors import EngineError, ProgramError
 from .program import DEFAULT_TIMEOUT

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trailwatch.inputs import read_text
+from trailwatch.cli.inputs import read_text
 
 from .errors import EngineError
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from trailwatch.inputs import exists, folder, read_text
+from trailwatch.cli.inputs import exists, folder, read_text
 
 from .errors import EngineError
 
@@ -97,7 +97,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _u
 
 
 def load_yaml(path: Path, fix: str = "fix the file") -> Any:
-    """A YAML file the user gave (read through trailwatch.inputs), strictly, or EngineError."""
+    """A YAML file the user gave (read through trailwatch.cli.inputs), strictly, or EngineError."""
     text = read_text(path, str(path), fix)
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass

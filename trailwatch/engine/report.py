@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from trailwatch.output import Painter
+from trailwatch.cli.output import Painter
 from trailwatch.version import SCHEMA_VERSION, version
 
 from .analyzer import Analysis

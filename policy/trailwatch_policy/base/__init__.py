@@ -1,4 +1,5 @@
-"""The bottom layer: value types with no rules (finding codes, the plain model, Pulumi type tokens).
+"""The bottom layer: value types with no rules (finding codes, `Problem`/`Finding`, the plain
+model, Pulumi type tokens).
 
-Imports nothing of the pack. Nothing is imported here: modules are imported by name.
+Imports nothing of the pack outside `base`. Nothing is imported here: modules are imported by name.
 """

@@ -4,8 +4,8 @@ Every fact about a control lives in its row: its id in each framework, the pack'
 (a stable interface), the names of what a stack deploys for it (metric, filter, alarm), the
 words messages use for its events, the texts each framework publishes and the scanner models
 that compare them, the events it must count (`probes`, built by control_probes.py), the event
-sources its events come from, and its default enforcement level. The program (trailwatch.monitor,
-trailwatch.patterns), the pack, the audit, `trailwatch pattern`, the SARIF rules and the table in
+sources its events come from, and its default enforcement level. The program (trailwatch.component.monitor,
+trailwatch.component.patterns), the pack, the audit, `trailwatch pattern`, the SARIF rules and the table in
 docs/controls.md all read the row; no code outside this table branches on a control's id.
 
 The table in use is swappable (`use(table)`): a test adds a control by passing a table with one

@@ -13,6 +13,7 @@ documented record format (``probes.DOCUMENTED`` / ``probes.SIGNIN_DOC``), noted 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -105,15 +106,22 @@ class _Builder:
         return rec, DOCUMENTED
 
 
+#: the ordinary corpus's records every API control also probes (ordinary.py reads them: one place)
+ORDINARY_PROBES = (
+    "aws.execution.ec2-user-data.json[0]",
+    "aws.execution.ssm-start-session.json[0]",
+    "aws.persistence.sts-federation-token.json[1]",
+)
+
+
 def _ordinary(b: _Builder) -> None:
-    """Ordinary traffic no monitoring control counts (real records)."""
-    for key, name in (
-        ("aws.execution.ec2-user-data.json[0]", "ec2:DescribeInstances"),
-        ("aws.execution.ssm-start-session.json[0]", "ssm:DescribeInstanceInformation"),
-        ("aws.persistence.sts-federation-token.json[1]", "sts:GetCallerIdentity"),
-    ):
-        rec, src = real(key)
-        b.add(name, MUST_NOT_MATCH, "success", "ordinary traffic", rec, src)
+    """Ordinary traffic no monitoring control counts: real records of the ordinary corpus
+    (`ordinary.CORPUS`, where they are read), as must-not-match probes of the control."""
+    from trailwatch_policy.controls.ordinary import CORPUS
+
+    for key in ORDINARY_PROBES:
+        [p] = [p for p in CORPUS if p.source == f"real record tests/data/cloudtrail-samples/{key}"]
+        b.add(p.name, MUST_NOT_MATCH, "success", "ordinary traffic", copy.deepcopy(dict(p.record)), p.source)
 
 
 def _api_control(

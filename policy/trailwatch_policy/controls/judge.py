@@ -21,7 +21,8 @@ from types import MappingProxyType
 from typing import Any
 
 from trailwatch_policy.controls import DEFAULT, Control, find, scanner_requirement, scanner_verdicts, table
-from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError, parse
+from trailwatch_policy.filter_pattern import FilterPattern, FilterPatternError
+from trailwatch_policy.filter_pattern import parse_cached as parse  # the same text is met for every control
 
 from .probes import EITHER, FACETS, MUST_MATCH, MUST_NOT_MATCH, Probe
 from .profiles import PROFILES
@@ -221,20 +222,38 @@ def _owners(probe: Probe) -> tuple[str, ...]:
     return found
 
 
-@lru_cache(maxsize=64)
 def _recommended(text: str) -> FilterPattern:
     return parse(text)
 
 
 @cache
+def _must_match(control: str, rows: int) -> tuple[Probe, ...]:
+    """The control's must-match probes, in order (`rows`: the table's identity, for the cache)."""
+    return tuple(p for p in _probes(find(control)) if p.expectation == MUST_MATCH)
+
+
+@lru_cache(maxsize=8192)
+def _on_must_match(text: str, control: str, rows: int) -> tuple[Any, ...]:
+    """What a pattern (it must parse) gives on each of the control's must-match probes. One
+    evaluation per (pattern text, control), shared: a team's filters use the controls'
+    recommended texts, which `_only_its_own` evaluates on every control's probes anyway."""
+    pattern = parse(text)
+    return tuple(pattern.evaluate(p.record) for p in _must_match(control, rows))
+
+
+@cache
+def _own_positions(control: str, rows: int) -> tuple[int, ...]:
+    """Positions in `_must_match` of the probes no other control's recommended pattern counts."""
+    c = find(control)
+    others = [_on_must_match(o.pattern, control, rows) for o in table().rows if o is not c]
+    return tuple(i for i in range(len(_must_match(control, rows))) if not any(o[i] is True for o in others))
+
+
 def _only_its_own(control: str, rows: int) -> tuple[Probe, ...]:
     """The control's must-match probes no other control's recommended pattern counts: the
     events only this control names (`rows`: the table's identity, for the cache)."""
-    c = find(control)
-    others = [parse(o.pattern) for o in table().rows if o is not c]
-    return tuple(
-        p for p in _probes(c) if p.expectation == MUST_MATCH and not any(o.evaluate(p.record) is True for o in others)
-    )
+    must = _must_match(control, rows)
+    return tuple(must[i] for i in _own_positions(control, rows))
 
 
 def counts_its_events(text: str, control: str) -> bool | None:
@@ -253,15 +272,14 @@ def counts_its_events(text: str, control: str) -> bool | None:
 def _counts_its_events(text: str, control: str, rows: int) -> bool | None:
     """`counts_its_events` for the table whose rows have identity `rows` (the cache key)."""
     try:
-        pattern = parse(text)
+        parse(text)
     except FilterPatternError:
         return False
     c = find(control)
-    every = [pattern.evaluate(p.record) for p in _probes(c) if p.expectation == MUST_MATCH]
+    every = _on_must_match(text, c.id, rows)
     if every and all(r is True for r in every):
         return True
-    own = [pattern.evaluate(p.record) for p in _only_its_own(c.id, rows)]
-    if True in own:
+    if any(every[i] is True for i in _own_positions(c.id, rows)):
         return True
     return None if None in every else False
 

@@ -517,7 +517,7 @@ def _own(exception: str | None) -> frozenset[int]:
     """Indices of the corpus records a control's `own_ordinary` pattern counts (its events)."""
     if not exception:
         return frozenset()
-    from trailwatch_policy.filter_pattern import parse
+    from trailwatch_policy.filter_pattern import parse_cached as parse
 
     pattern = parse(exception)
     return frozenset(i for i, p in enumerate(CORPUS) if pattern.evaluate(p.record) is True)
@@ -534,7 +534,7 @@ def ordinary_for(exception: str | None) -> tuple[Probe, ...]:
 def results(pattern_text: str) -> tuple[Any, ...]:
     """`evaluate` of a pattern on every corpus record, computed once per distinct pattern
     (the pattern must parse)."""
-    from trailwatch_policy.filter_pattern import parse
+    from trailwatch_policy.filter_pattern import parse_cached as parse
 
     pattern = parse(pattern_text)
     return tuple(pattern.evaluate(p.record) for p in CORPUS)

@@ -35,14 +35,15 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from trailwatch_policy.base.findings import clip, cut, failure
 from trailwatch_policy.base.types import CLOUDTRAIL_SIGNS, METRIC_FILTER_TYPES, TRAIL_TYPES
 from trailwatch_policy.controls import STANDARD, Control, table
-from trailwatch_policy.rules.findings import clip, cut, failure
 from trailwatch_policy.rules.options import CONFIG_SCHEMA, ChainOptions, options_and_errors, with_all
 
 if TYPE_CHECKING:
+    from trailwatch_policy.base.findings import Finding
+    from trailwatch_policy.base.model import Inventory
     from trailwatch_policy.chain import Evaluation, LogGroupResult
-    from trailwatch_policy.rules.findings import Finding
 
 MONITORED = STANDARD.primary.policy  # "unauthorized-api-calls-monitored"
 PATTERN_VALID = "metric-filter-pattern-valid"
@@ -106,7 +107,7 @@ def messages_by_resource(results: Iterable[LogGroupResult]) -> Iterator[tuple[st
     Linear in the findings: a shared finding (a link any group may use) is met once, with
     a reference to the list of groups it concerns, never copied per group.
     """
-    from trailwatch_policy.rules.findings import unique
+    from trailwatch_policy.base.findings import unique
     from trailwatch_policy.rules.log_group import known
 
     grouped: dict[str, list[Finding]] = {}  # in order of first appearance
@@ -222,14 +223,15 @@ def _short(urn: str) -> str:
 
 
 # The last evaluation, keyed by the resources list it read (kept alive so its identity
-# stays unique) and the options: the per-control policies of one preview share it.
-_LAST: list[tuple[Any, ChainOptions, Evaluation]] = []
+# stays unique) and the options: the per-control policies of one preview share it, and the
+# inventory it was made from.
+_LAST: list[tuple[Any, ChainOptions, Evaluation, Inventory]] = []
 
 
-def _evaluation(resources: Any, options: ChainOptions) -> Evaluation:
-    for seen, seen_options, evaluation in _LAST:
+def _evaluated(resources: Any, options: ChainOptions) -> tuple[Evaluation, Inventory]:
+    for seen, seen_options, evaluation, inv in _LAST:
         if seen is resources and seen_options == options:
-            return evaluation
+            return evaluation, inv
     from trailwatch_policy.chain import Evaluation
     from trailwatch_policy.edge.resources import inventory
 
@@ -239,11 +241,26 @@ def _evaluation(resources: Any, options: ChainOptions) -> Evaluation:
     # over a sync.Map), and which findings the caps show (PER_CODE, STACK_TEXT_LIMIT, the groups
     # named) must not change from one preview of the same stack to the next.
     ordered = sorted(resources, key=lambda r: str(getattr(r, "urn", "") or ""))
-    evaluation = Evaluation(inventory(ordered, unreadable), options, unreadable)
+    inv = inventory(ordered, unreadable)
+    evaluation = Evaluation(inv, options, unreadable)
     if _LAST and _LAST[0][0] is not resources:
         _LAST.clear()  # a new preview: forget the last stack
-    _LAST.append((resources, options, evaluation))
-    return evaluation
+    _LAST.append((resources, options, evaluation, inv))
+    return evaluation, inv
+
+
+def excluded_sources(inv: Inventory, control: Control) -> list[LogGroupResult]:
+    """The trails whose event selectors exclude a management event source this control's
+    events come from (`Control.event_sources`), as the audit fails them: a FAIL of the
+    control's own policy, in its words (`chain.trail_findings` for the control). Only a known
+    exclusion: selectors not known yet are said by the advisory trail policy
+    (cloudtrail-records-all-regions), which names every control that loses events."""
+    from trailwatch_policy.chain import LogGroupResult, trail_findings
+
+    findings = [
+        f for f in trail_findings(inv, control) if f.code == "trail-excludes-event-sources" and f.status == "fail"
+    ]
+    return [LogGroupResult(None, None, "fail", tuple(findings))] if findings else []
 
 
 def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportViolation], None]:
@@ -266,7 +283,8 @@ def _monitored_for(control: Control) -> Callable[[StackValidationArgs, ReportVio
             )
         if not any(r.resource_type in CLOUDTRAIL_SIGNS for r in args.resources):
             return  # no trail and no log group: no CloudTrail log group to monitor
-        results = _evaluation(args.resources, options).control(control)
+        evaluation, inv = _evaluated(args.resources, options)
+        results = excluded_sources(inv, control) + evaluation.control(control)
         held: dict[str, int] = {}  # problem code -> resources not shown
         for resource_id, codes, text in bounded(messages_by_resource(results)):
             shown = text() if preview.printed < STACK_TEXT_LIMIT else None

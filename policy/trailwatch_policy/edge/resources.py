@@ -580,7 +580,7 @@ def _apply_topic_policies(topics: list[Topic], policies: list[_Res], unreadable:
         try:
             document = read_policy(document)
         except Exception as exc:  # noqa: BLE001 -- the topics it governs cannot be verified
-            from trailwatch_policy.rules.findings import cut, failure
+            from trailwatch_policy.base.findings import cut, failure
 
             why = f"property {key!r} of its TopicPolicy {cut(pol.urn.rsplit('::', 1)[-1])}: {failure(exc)}"
             document = UNKNOWN
@@ -741,7 +741,7 @@ def inventory(resources: Iterable[Any], unreadable: dict[str, str] | None = None
     (`_identity`) and its URN goes into `unreadable` with the reason, for
     `chain.evaluate` to report it alone as "cannot be verified".
     """
-    from trailwatch_policy.rules.findings import failure
+    from trailwatch_policy.base.findings import failure
 
     unreadable = {} if unreadable is None else unreadable
     buckets: dict[type, list[Any]] = {

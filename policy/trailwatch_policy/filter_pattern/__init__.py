@@ -20,7 +20,7 @@ from .errors import FilterPatternError
 from .evaluator import Event, FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, Result, TermsPattern
 from .fields import SpaceDelimitedPattern
 from .nodes import And, Condition, Field, FieldCondition, Or, Step, Term, Value
-from .parser import MAX_LENGTH, MAX_NESTING, MAX_REGEXES, parse
+from .parser import MAX_LENGTH, MAX_NESTING, MAX_REGEXES, parse, parse_cached
 from .regex import LinearRegex, RegexError, compile_linear
 
 __all__ = [
@@ -48,4 +48,5 @@ __all__ = [
     "Value",
     "compile_linear",
     "parse",
+    "parse_cached",
 ]

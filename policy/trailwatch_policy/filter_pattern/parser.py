@@ -10,13 +10,23 @@ subscription filters, filter log events, and Live Tail"
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from .errors import FilterPatternError, error_at
 from .evaluator import FilterPattern, JsonPattern, MatchAllPattern, RegexPattern, TermsPattern
 from .fields import SpaceDelimitedPattern
 from .lexer import NAME_RE, Scanner
 from .nodes import And, Condition, Field, FieldCondition, Node, Or, Step, Term
 
-__all__ = ["MAX_LENGTH", "MAX_NESTING", "MAX_PATTERN_WILDCARDS", "MAX_REGEXES", "MAX_SELECTOR_WILDCARDS", "parse"]
+__all__ = [
+    "MAX_LENGTH",
+    "MAX_NESTING",
+    "MAX_PATTERN_WILDCARDS",
+    "MAX_REGEXES",
+    "MAX_SELECTOR_WILDCARDS",
+    "parse",
+    "parse_cached",
+]
 
 MAX_LENGTH = 1024  # PutMetricFilter: filterPattern is 0..1024 characters
 MAX_SELECTOR_WILDCARDS = 1  # AWS's quotas (see _JsonParser.condition)
@@ -52,6 +62,20 @@ def parse(text: str) -> FilterPattern:
         return _parse_terms(text)
     except RecursionError:  # pragma: no cover - nesting is bounded explicitly
         raise FilterPatternError("pattern is nested too deeply") from None
+
+
+def parse_cached(text: str) -> FilterPattern:
+    """`parse`, once per text: a parsed pattern is never changed after it is built, so callers
+    that meet the same text again (the judge: every filter's pattern for every control, each
+    control's recommended text, the same pattern on many groups and accounts) share it.
+    Only patterns that parse are kept (a `FilterPatternError` is raised again each time), and
+    only texts CloudWatch Logs accepts (at most MAX_LENGTH characters), so the cache is bounded."""
+    return _parse_once(text) if isinstance(text, str) else parse(text)
+
+
+@lru_cache(maxsize=2048)
+def _parse_once(text: str) -> FilterPattern:
+    return parse(text)
 
 
 # ---------------------------------------------------------------------- JSON

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import (
     UNKNOWN,
     Alarm,
@@ -30,7 +31,6 @@ from trailwatch_policy.base.model import (
 from trailwatch_policy.controls import Control, primary
 from trailwatch_policy.rules import datapoints as dp
 from trailwatch_policy.rules import metric_math as mm
-from trailwatch_policy.rules.findings import Problem
 
 SNIPPET = (
     'aws.cloudwatch.MetricAlarm("{alarm}", namespace={ns!r}, '
@@ -700,3 +700,63 @@ def describe_action(arn: str) -> str:
         if marker in arn:
             return f"{arn}: {text}"
     return f"{arn}: not an SNS topic"
+
+
+# -- where the actions lead (the chain resolves them against the stack: chain.links.actions) --
+
+
+def no_topic(others: Iterable[str]) -> Problem:
+    """No alarm action is an SNS topic (`others`: the known actions that are not)."""
+    shown = "; ".join(describe_action(a) for a in others) or "none"
+    return Problem(
+        "fail",
+        "alarm-no-topic",
+        f"none of the alarm actions is an SNS topic ({shown}): no person is notified",
+        "alarm_actions=[topic.arn] with an aws.sns.Topic that has a subscription (keep the other actions beside it)",
+    )
+
+
+def topic_missing(topic: str, name: str) -> Problem:
+    """The alarm names a topic (ARN `topic`, name `name`) the reader found gone."""
+    return Problem(
+        "fail",
+        "alarm-topic-missing",
+        f"the alarm notifies SNS topic {topic}, which does not exist (deleted?): its notifications go nowhere",
+        f'alarm_actions=[topic.arn] with an aws.sns.Topic("{name}") that has a subscription',
+        (("topic", topic),),
+    )
+
+
+def topic_unread(topic: str) -> Problem:
+    """The alarm notifies a topic the auditor did not read (another account or Region)."""
+    return Problem(
+        "unknown",
+        "alarm-topic-unread",
+        f"the alarm notifies SNS topic {topic}, which was not read (another "
+        "account or region, or no permission): whether anyone receives the "
+        "alarm is not known",
+        "alarm_actions=[topic.arn] with a topic the auditor can read",
+    )
+
+
+def actions_unknown(count: int) -> Problem:
+    """`count` actions not known yet and built from no topic of the stack."""
+    return Problem(
+        "unknown",
+        "alarm-action-unknown",
+        f"{count} alarm action(s) are not known yet and come from no SNS topic of this "
+        "stack, so whether the alarm notifies a topic is not known",
+        "alarm_actions=[topic.arn] with an aws.sns.Topic declared in the stack",
+    )
+
+
+def metric_unknown(control: Control) -> Problem:
+    """The alarm's metric is not known yet: it may watch any filter's metric."""
+    return Problem(
+        "unknown",
+        "alarm-metric-unknown",
+        "the alarm's namespace or metric name is not known yet: "
+        "whether it watches a CloudTrail log group's filter metric "
+        "cannot be told",
+        f'namespace="CISBenchmark", metric_name="{control.metric}" (the filter\'s metric, as literals)',
+    )

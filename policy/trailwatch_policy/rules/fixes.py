@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from trailwatch_policy.base.codes import REGISTRY
+from trailwatch_policy.base.findings import Finding
 from trailwatch_policy.controls import primary
 
 
@@ -97,6 +98,13 @@ def cli_fix(
     if fix is None:
         return fallback
     return fix.cli.format_map(values(resource_id, log_group, args))
+
+
+def cli_fix_of(finding: Finding) -> str:
+    """A rule's finding's AWS CLI fix (audit reports): its code's template filled from the
+    finding's resource, log group and the values the rule knew; its Pulumi `fix` when the
+    code has no command."""
+    return cli_fix(finding.code, finding.resource_id, finding.log_group, finding.args, finding.fix)
 
 
 def pulumi_fix(code: str, resource_id: str, log_group: str | None = None) -> str:

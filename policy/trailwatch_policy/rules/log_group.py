@@ -10,12 +10,13 @@ so linking stays linear in the stack size.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Generic, Protocol, TypeGuard, TypeVar
 
+from trailwatch_policy.base.findings import unique
 from trailwatch_policy.base.model import ANYWHERE, UNKNOWN, Inventory, LogGroup, Ref, Trail, Where
-from trailwatch_policy.rules.findings import unique
 from trailwatch_policy.rules.metric_filter import attempts_a_control
 from trailwatch_policy.rules.options import ChainOptions
 from trailwatch_policy.rules.where import of_arn, placed, relation
@@ -51,28 +52,35 @@ R = TypeVar("R", bound=_Identified)
 NameFromArn = Callable[[str], "str | None"]  # log_group_name_from_arn, sns_topic_name_from_arn
 
 
-@dataclass
+@dataclass(frozen=True)
 class Index(Generic[R]):
-    """Resources of one kind by id, by name and by ARN (each value may map to several)."""
+    """Resources of one kind by id, by name and by ARN (each value may map to several).
+    Read-only once built (`of`)."""
 
-    by_id: dict[str, R] = field(default_factory=dict)
-    by_name: dict[str, list[R]] = field(default_factory=dict)
-    by_arn: dict[str, list[R]] = field(default_factory=dict)
+    by_id: Mapping[str, R] = field(default_factory=lambda: MappingProxyType({}))
+    by_name: Mapping[str, tuple[R, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    by_arn: Mapping[str, tuple[R, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def of(cls, items: Iterable[R]) -> Index[R]:
-        index: Index[R] = cls()
+        by_id: dict[str, R] = {}
+        by_name: dict[str, list[R]] = {}
+        by_arn: dict[str, list[R]] = {}
         for item in items:
-            index.by_id[item.id] = item
+            by_id[item.id] = item
             name = getattr(item, "name", None)
             if known(name):
-                index.by_name.setdefault(name, []).append(item)
+                by_name.setdefault(name, []).append(item)
             arn = getattr(item, "arn", None)
             if known(arn):
-                index.by_arn.setdefault(arn, []).append(item)
+                by_arn.setdefault(arn, []).append(item)
                 if arn.endswith(":*"):
-                    index.by_arn.setdefault(arn[:-2], []).append(item)
-        return index
+                    by_arn.setdefault(arn[:-2], []).append(item)
+        return cls(
+            MappingProxyType(by_id),
+            MappingProxyType({k: tuple(v) for k, v in by_name.items()}),
+            MappingProxyType({k: tuple(v) for k, v in by_arn.items()}),
+        )
 
     def by_sources(self, ref: Ref) -> list[R]:
         return [self.by_id[s] for s in ref.sources if s in self.by_id]

@@ -12,10 +12,10 @@ import json
 import re
 from typing import Any
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import UNKNOWN, MetricFilter, MetricTransformation
 from trailwatch_policy.controls import STANDARD, Control, primary, table
-from trailwatch_policy.rules.alarm import metric_value
-from trailwatch_policy.rules.findings import Problem
+from trailwatch_policy.rules.alarm import SNIPPET, metric_value
 from trailwatch_policy.rules.options import ChainOptions
 
 #: compatibility: the primary control's fix text (the CIS 1.2 text for 4.1)
@@ -193,3 +193,88 @@ def metric_problems(metric: MetricTransformation, control: Control | None = None
             )
         ]
     return []
+
+
+# -- the filter's place in the chain: its log group and its metric (chain.links) ------------
+
+
+def no_filter(label: str | None, outside: bool, why: str, literal: str | None, control: Control) -> Problem:
+    """A CloudTrail log group (`label`, `literal` its name when it may be shown) without a
+    filter for the control; `why` it is CloudTrail's, `outside` the stack or not."""
+    where = " (declared outside this stack)" if outside else ""
+    return Problem(
+        "fail",
+        "no-metric-filter",
+        f"CloudTrail log group {label!r}{where} has no metric filter for "
+        f"{control.what} ({why}): "
+        f"{control.what} are logged but nobody is told",
+        filter_snippet(literal, control),
+        fix_args(control),
+    )
+
+
+def log_group_unknown() -> Problem:
+    """The filter's log group is not known yet: it may be any CloudTrail log group's."""
+    return Problem(
+        "unknown",
+        "filter-log-group-unknown",
+        "the filter's log group is not known yet: whether it monitors a CloudTrail log group cannot be told",
+        "log_group_name=log_group.name of the CloudTrail log group (or its literal name)",
+    )
+
+
+def log_group_arn(value: str) -> Problem:
+    """log_group_name is an ARN. PutMetricFilter's logGroupName matches [\\.\\-_/#A-Za-z0-9]+
+    (no ":"): AWS refuses an ARN
+    (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutMetricFilter.html).
+    At preview `log_group.arn` is as unknown as `log_group.id` (the name: valid); the ARN is
+    refused during `pulumi up`, loudly. A known ARN is refused here."""
+    return Problem(
+        "fail",
+        "filter-log-group-arn",
+        f"log_group_name is an ARN ({value}): CloudWatch Logs accepts only a log group "
+        "name here and rejects the filter (InvalidParameterException), so it monitors "
+        "nothing",
+        "log_group_name=log_group.name (the name, not the ARN)",
+    )
+
+
+def no_metric(control: Control) -> Problem:
+    """The filter publishes no metric at all."""
+    return Problem(
+        "fail",
+        "no-alarm",
+        "the filter publishes no metric, so no alarm can watch it",
+        "metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs("
+        f'name="{control.metric}", namespace="CISBenchmark", value="1")',
+    )
+
+
+def metric_unknown(control: Control) -> Problem:
+    """The metric's namespace or name is not known yet: no alarm can be matched to it."""
+    return Problem(
+        "unknown",
+        "metric-unknown",
+        "the filter's metric namespace or name is not known yet, so no alarm can be matched to it",
+        f'metric_transformation name="{control.metric}", namespace="CISBenchmark"',
+    )
+
+
+def unnamed_metric(control: Control) -> Problem:
+    """The metric has no namespace or no name."""
+    return Problem(
+        "fail",
+        "no-alarm",
+        "the filter publishes no named metric",
+        f'metric_transformation name="{control.metric}", namespace="CISBenchmark"',
+    )
+
+
+def unwatched_metric(namespace: str, name: str, control: Control) -> Problem:
+    """No alarm of the stack watches the filter's metric."""
+    return Problem(
+        "fail",
+        "no-alarm",
+        f"no alarm watches the filter's metric {namespace}/{name}: {control.what} are counted but nobody is notified",
+        SNIPPET.format(alarm=control.filter, ns=namespace, name=name),
+    )

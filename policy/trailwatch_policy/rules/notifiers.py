@@ -7,16 +7,20 @@ watches an alarm (see `composite`). Pure: no Pulumi imports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import TypeVar
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import UNKNOWN, Alarm, CompositeAlarm, Inventory, Key, MetricTransformation, Topic
 from trailwatch_policy.controls import Control, primary
 from trailwatch_policy.rules import composite as rules
 from trailwatch_policy.rules.alarm import action_problems
-from trailwatch_policy.rules.findings import Problem
 from trailwatch_policy.rules.topic import Publisher
 
 __all__ = ["CompositeAlarm", "Notifiers", "composite_problems", "publisher"]
+
+T = TypeVar("T")
 
 
 def _alias(value: str) -> str | None:
@@ -34,23 +38,28 @@ def _key_id(value: str) -> str:
 
 
 class Notifiers:
+    """KMS keys and composite alarms by the values that name them; read-only once built."""
+
     def __init__(self, inv: Inventory) -> None:
-        self.keys_by_id: dict[str, Key] = {k.id: k for k in inv.keys}
-        self.keys_by_value: dict[str, list[Key]] = {}
+        keys_by_value: dict[str, list[Key]] = {}
         for key in inv.keys:
             for value in (key.arn, key.key_id, *key.aliases):
                 if isinstance(value, str):
                     name = _alias(value) or _key_id(value)
-                    self.keys_by_value.setdefault(name, []).append(key)
-        self.stack_ids = frozenset(t.id for t in inv.topics) | frozenset(self.keys_by_id)
-        self.composites_by_source: dict[str, list[CompositeAlarm]] = {}
-        self.composites_by_name: dict[str, list[CompositeAlarm]] = {}
+                    keys_by_value.setdefault(name, []).append(key)
+        by_source: dict[str, list[CompositeAlarm]] = {}
+        by_name: dict[str, list[CompositeAlarm]] = {}
         for comp in inv.composite_alarms:
             for source in comp.rule_sources:
-                self.composites_by_source.setdefault(source, []).append(comp)
+                by_source.setdefault(source, []).append(comp)
             if isinstance(comp.rule, str) and len(comp.rule) <= rules.MAX_RULE:
                 for name in rules.referenced(comp.rule):
-                    self.composites_by_name.setdefault(name, []).append(comp)
+                    by_name.setdefault(name, []).append(comp)
+        self.keys_by_id: Mapping[str, Key] = MappingProxyType({k.id: k for k in inv.keys})
+        self.keys_by_value: Mapping[str, tuple[Key, ...]] = _frozen(keys_by_value)
+        self.stack_ids = frozenset(t.id for t in inv.topics) | frozenset(self.keys_by_id)
+        self.composites_by_source: Mapping[str, tuple[CompositeAlarm, ...]] = _frozen(by_source)
+        self.composites_by_name: Mapping[str, tuple[CompositeAlarm, ...]] = _frozen(by_name)
 
     def keys_of(self, topic: Topic) -> list[Key]:
         value = topic.kms_master_key_id
@@ -66,6 +75,10 @@ class Notifiers:
             if isinstance(value, str):
                 found += self.composites_by_name.get(value, ())
         return list({c.id: c for c in found}.values())
+
+
+def _frozen(lists: Mapping[str, list[T]]) -> Mapping[str, tuple[T, ...]]:
+    return MappingProxyType({k: tuple(v) for k, v in lists.items()})
 
 
 def publisher(alarm: Alarm | CompositeAlarm, metric: MetricTransformation) -> Publisher:

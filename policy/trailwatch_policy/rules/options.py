@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from trailwatch_policy.rules.findings import clip, cut
+from trailwatch_policy.base.findings import clip, cut
 
 # Profiles are defined by trailwatch_policy.controls.judge; "meaning" judges what a pattern matches.
 DEFAULT_PROFILE = "meaning"

@@ -27,9 +27,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import UNKNOWN, Key, Maybe, Subscription, Topic
 from trailwatch_policy.rules import iam_policy
-from trailwatch_policy.rules.findings import Problem
 from trailwatch_policy.rules.sns_filter import delivers
 
 CLOUDWATCH = "cloudwatch.amazonaws.com"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import UNKNOWN, Maybe, Trail, Unknown
 from trailwatch_policy.controls import ANY_SOURCE, Control, table
-from trailwatch_policy.rules.findings import Problem
 
 
 def _get(item: Mapping[str, Any], key: str) -> Any:
@@ -275,3 +275,15 @@ def trail_problems(trail: Trail, control: Control | None = None) -> list[Problem
         if problem is not None:
             problems.append(problem)
     return problems
+
+
+def log_group_unknown() -> Problem:
+    """The trail's log group is not known yet and is no log group of the stack."""
+    return Problem(
+        "unknown",
+        "trail-log-group-unknown",
+        "the log group this trail delivers to is not known yet and is no log group "
+        "of this stack, so its monitoring cannot be checked",
+        'cloud_watch_logs_group_arn=log_group.arn.apply(lambda arn: f"{arn}:*") with '
+        "an aws.cloudwatch.LogGroup of this stack, or a literal ARN",
+    )

@@ -24,6 +24,7 @@ import re
 from dataclasses import replace
 from typing import Literal, Protocol, TypeVar
 
+from trailwatch_policy.base.findings import Problem
 from trailwatch_policy.base.model import ANYWHERE, UNKNOWN, Inventory, Ref, Where
 
 
@@ -46,6 +47,9 @@ __all__ = [
     "placed",
     "PLACE_FIX",
     "bind_accounts",
+    "unknown_place",
+    "filter_elsewhere",
+    "alarm_elsewhere",
 ]
 
 Relation = Literal["same", "different", "unknown"]
@@ -203,4 +207,49 @@ def bind_accounts(inv: Inventory) -> Inventory:
         topics=bound(inv.topics),
         subscriptions=bound(inv.subscriptions),
         composite_alarms=bound(inv.composite_alarms),
+    )
+
+
+# -- the problems a place raises (the chain decides where they sit: trailwatch_policy.chain.places)
+
+
+def unknown_place(why: str, fix: str) -> Problem:
+    """A link whose account or Region cannot be shown to match (`why`: `unsure`'s text):
+    cannot be verified."""
+    return Problem(
+        "unknown",
+        "place-unknown",
+        f"{why}: the link cannot be verified",
+        f"{fix}, or {PLACE_FIX}; for an account written in an ARN, set "
+        "aws:allowedAccountIds (or the provider's allowed_account_ids / assume_roles) to it",
+    )
+
+
+def filter_elsewhere(filter_where: Where, group_where: Where, label: str | None) -> Problem:
+    """A filter whose log_group_name names the group, created in another account or Region:
+    the name resolves where the filter is (PutMetricFilter takes a name, not an ARN)."""
+    return Problem(
+        "fail",
+        "other-account-or-region",
+        f"the filter is created in {describe(filter_where, group_where)}, where its "
+        f"log_group_name names another log group than {label!r} (in "
+        f"{describe(group_where, filter_where)}): "
+        "CloudWatch Logs resolves the name in the filter's own account and Region, so "
+        "this group is not monitored",
+        PLACE_FIX,
+    )
+
+
+def alarm_elsewhere(alarm_where: Where, filter_id: str, filter_where: Where, namespace: str, metric: str) -> Problem:
+    """An alarm on the filter's metric in another account or Region: metrics exist only
+    where they are published."""
+    return Problem(
+        "fail",
+        "other-account-or-region",
+        f"the alarm watches {namespace}/{metric} in {describe(alarm_where, filter_where)}, "
+        f"but the metric filter {short(filter_id)} publishes it in "
+        f"{describe(filter_where, alarm_where)}: a CloudWatch metric exists only "
+        "in the account and Region it is published in, so this alarm watches "
+        "nothing",
+        PLACE_FIX,
     )

@@ -19,7 +19,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from trailwatch.account import Account
+from trailwatch.component.account import Account
 from trailwatch.config import Subscription, TopicEncryption, check_subscriptions, check_topic
 
 TYPE = "trailwatch:index:AlarmTopic"

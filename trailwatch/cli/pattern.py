@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from trailwatch.inputs import DATA_LIMIT, KIB, InputError, read_stdin, read_text
-from trailwatch.output import Painter, colour_enabled, error_line
+from trailwatch.cli.inputs import DATA_LIMIT, KIB, InputError, read_stdin, read_text
+from trailwatch.cli.output import Painter, colour_enabled, error_line
 from trailwatch.version import SCHEMA_VERSION, version
 from trailwatch_policy.controls import Control, UnknownControl, find, primary, table
 from trailwatch_policy.controls.judge import PROFILES, Verdict, judge
@@ -100,7 +100,7 @@ EVENTS_FIX = 'give a JSON array, JSON lines or a CloudTrail {"Records": [...]} f
 
 
 def _read_events(name: str) -> str:
-    """One events file (or '-', standard input) as text, through trailwatch.inputs."""
+    """One events file (or '-', standard input) as text, through trailwatch.cli.inputs."""
     label = "standard input" if name == "-" else name
     if name == "-":
         return read_stdin(label, EVENTS_FIX, DATA_LIMIT)

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from trailwatch.account import Account
+from trailwatch.component.account import Account
 from trailwatch.config import LogEncryption, OnDestroy, check_retention, check_trail_name
 
 TYPE = "trailwatch:index:CloudTrailLogging"

@@ -94,7 +94,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class Finding:
-    """A problem placed on the resource (URN, ARN or name) a user edits to fix it."""
+    """A problem placed on the resource (URN, ARN or name) a user edits to fix it. Its AWS
+    CLI fix (audit reports) is `trailwatch_policy.rules.fixes.cli_fix_of(finding)`."""
 
     resource_id: str
     link: Link
@@ -104,6 +105,9 @@ class Finding:
     fix: str
     log_group: str | None = None  # the CloudTrail log group it breaks, when its name is known
     args: tuple[tuple[str, str], ...] = ()  # see Problem.args
+
+    def __post_init__(self) -> None:
+        entry(self.code)  # like Problem: a code missing from the registry fails where it is built
 
     @staticmethod
     def of(problem: Problem, resource_id: str, link: Link, log_group: str | None) -> Finding:
@@ -117,13 +121,6 @@ class Finding:
             log_group,
             problem.args,
         )
-
-    @property
-    def cli_fix(self) -> str:
-        """The AWS CLI fix (audit reports); `fix` when the code has none."""
-        from trailwatch_policy.rules.fixes import cli_fix  # late: the pack never needs it
-
-        return cli_fix(self.code, self.resource_id, self.log_group, self.args, self.fix)
 
     def text(self) -> str:
         """Human wording: status prefix, message, fix."""
