@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -500,7 +501,7 @@ def _lines_run(work: Callable[[], object]) -> int:
     changes (the time targets live in bench/, docs/performance.md)."""
     count = 0
 
-    def trace(frame: FrameType, event: str, arg: object) -> Callable[..., object]:
+    def trace(frame: FrameType, event: str, arg: Any) -> Callable[[FrameType, str, Any], object]:
         nonlocal count
         count += event == "line"
         return trace
