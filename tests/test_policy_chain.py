@@ -501,7 +501,7 @@ def _lines_run(work: Callable[[], object]) -> int:
     changes (the time targets live in bench/, docs/performance.md)."""
     count = 0
 
-    def trace(frame: FrameType, event: str, arg: Any) -> Callable[[FrameType, str, Any], object]:
+    def trace(frame: FrameType, event: str, arg: Any) -> Any:  # sys.settrace: the local tracer, itself
         nonlocal count
         count += event == "line"
         return trace
