@@ -8,8 +8,8 @@ default product ARN; at most 100 findings a call; a finding is updated by import
 moto implements BatchImportFindings and GetFindings, but keeps every finding it is given
 (no 100-a-call limit, no throttling, no failures) and ignores GetFindings' filters. What it
 lacks is put in front of it by the documented test double of tests/moto_server.py
-(`process_server(faults=...)`): the 100-findings limit as AWS enforces it, throttled
-answers (HTTP 429 LimitExceededException) for the first calls, a FailedFindings answer, a
+(`process_server(faults=...)`; the session's shared server, `moto` in tests/conftest.py): the
+100-findings limit as AWS enforces it, throttled answers (HTTP 429 LimitExceededException) for the first calls, a FailedFindings answer, a
 denied call. Each account's findings are read back with that account's own credentials
 (moto keeps a Security Hub per account and Region).
 """
@@ -19,13 +19,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moto_server import Chain, Endpoint, build, isolated_env, process_server
+from moto_server import Chain, Endpoint, build, isolated_env
 from trailwatch.audit import securityhub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,20 +92,12 @@ def hub(endpoint: Endpoint, account: str, region: str = "us-east-1") -> dict[str
             return found
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Endpoint]:
-    with process_server() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture()
-def accounts(server: Endpoint) -> Endpoint:
+def accounts(moto: Endpoint) -> Endpoint:
     """FAILING's alarm notifies no one; PASSING's chain works."""
-    server.reset()
-    server.control(faults={})
-    build(server, Chain(alarm_actions=False), **keys(server, FAILING))
-    build(server, Chain(), **keys(server, PASSING))
-    return server
+    build(moto, Chain(alarm_actions=False), **keys(moto, FAILING))
+    build(moto, Chain(), **keys(moto, PASSING))
+    return moto
 
 
 def test_findings_land_in_each_accounts_own_security_hub(accounts: Endpoint) -> None:
@@ -221,10 +212,8 @@ def test_a_denied_import_is_reported_and_exit_2(accounts: Endpoint) -> None:
     assert "eu-west-1" in done.stderr
 
 
-def test_batches_stay_within_100_findings(server: Endpoint) -> None:
-    server.reset()
-    server.control(faults={})
-    client = server.client("securityhub", "us-east-1")
+def test_batches_stay_within_100_findings(moto: Endpoint) -> None:
+    client = moto.client("securityhub", "us-east-1")
     account = "123456789012"
     findings = [
         {
@@ -246,7 +235,7 @@ def test_batches_stay_within_100_findings(server: Endpoint) -> None:
     ]
     result = securityhub.send(client, account, "us-east-1", findings)
     assert (result.imported, result.failures) == (250, [])
-    assert server.control()["batches"] == [100, 100, 50]
+    assert moto.control()["batches"] == [100, 100, 50]
     # the double refuses what AWS refuses: not a vacuous limit
     with pytest.raises(Exception, match="InvalidInputException"):
         client.batch_import_findings(Findings=findings[:101])
