@@ -9,8 +9,8 @@ moto implements BatchImportFindings and GetFindings, but keeps every finding it 
 (no 100-a-call limit, no throttling, no failures) and ignores GetFindings' filters. What it
 lacks is put in front of it by the documented test double of tests/moto_server.py
 (`process_server(faults=...)`; the session's shared server, `moto` in tests/conftest.py): the
-100-findings limit as AWS enforces it, throttled answers (HTTP 429 LimitExceededException) for the first calls, a FailedFindings answer, a
-denied call. Each account's findings are read back with that account's own credentials
+100-findings limit as AWS enforces it, throttled answers (HTTP 429 LimitExceededException)
+for the first calls, a FailedFindings answer, a denied call. Each account's findings are read back with that account's own credentials
 (moto keeps a Security Hub per account and Region).
 """
 
