@@ -78,6 +78,18 @@ def topic_arn(name: str) -> str:
     return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
 
 
+def literal_trail_and_topic(group: str, topic: str, endpoint: Any = "security@example.com") -> list[Spec]:
+    """A trail -> its log group, and a topic with an email subscription, linked by literal
+    names and ARNs (a stack's filters and alarms go between them)."""
+    trail = {"name": "main", "isMultiRegionTrail": True, "enableLogging": True}
+    return [
+        Spec(LOG_GROUP, "trail-logs", {"name": group, "arn": lg_arn(group)}),
+        Spec(TRAIL, "trail", {**trail, "cloudWatchLogsGroupArn": lg_arn(group) + ":*"}),
+        Spec(TOPIC, "alerts", {"name": topic, "arn": topic_arn(topic)}),
+        Spec(SUBSCRIPTION, "email", {"topic": topic_arn(topic), "protocol": "email", "endpoint": endpoint}),
+    ]
+
+
 def stack(
     style: str = "deps",
     preview: bool = True,

@@ -15,12 +15,10 @@ from control_cases import CASES
 from policy_helpers import (
     ALARM,
     FILTER,
-    LOG_GROUP,
     SUBSCRIPTION,
     TOPIC,
-    TRAIL,
     Spec,
-    lg_arn,
+    literal_trail_and_topic,
     policy_resources,
     topic_arn,
 )
@@ -85,23 +83,7 @@ def stack(
     target: Control | None = None,
     rows: tuple[Control, ...] = CONTROLS,
 ) -> list[Spec]:
-    specs = [
-        Spec(LOG_GROUP, "trail-logs", {"name": GROUP, "arn": lg_arn(GROUP)}),
-        Spec(
-            TRAIL,
-            "trail",
-            {
-                "name": "main",
-                "isMultiRegionTrail": True,
-                "enableLogging": True,
-                "cloudWatchLogsGroupArn": lg_arn(GROUP) + ":*",
-            },
-        ),
-        Spec(TOPIC, "alerts", {"name": SHARED, "arn": topic_arn(SHARED)}),
-        Spec(
-            SUBSCRIPTION, "email", {"topic": topic_arn(SHARED), "protocol": "email", "endpoint": "security@example.com"}
-        ),
-    ]
+    specs = literal_trail_and_topic(GROUP, SHARED)
     for c in rows:
         own = copy.deepcopy(chain(c))
         specs += change(c, own) if change is not None and c is target else own

@@ -10,13 +10,9 @@ from control_cases import CASES, KNOWN_WRONG
 from policy_helpers import (
     ALARM,
     FILTER,
-    LOG_GROUP,
-    SUBSCRIPTION,
-    TOPIC,
-    TRAIL,
     PackProcess,
     Spec,
-    lg_arn,
+    literal_trail_and_topic,
     secret,
     topic_arn,
 )
@@ -31,25 +27,7 @@ def all_controls(patterns: dict[str, str] | None = None, drop: frozenset[str] = 
     """A literal-linked stack: trail -> log group -> one filter + alarm per control -> one topic."""
     patterns = patterns or {}
     tp = "alerts-1a2b3c4"
-    specs = [
-        Spec(LOG_GROUP, "trail-logs", {"name": GROUP, "arn": lg_arn(GROUP)}),
-        Spec(
-            TRAIL,
-            "trail",
-            {
-                "name": "main",
-                "isMultiRegionTrail": True,
-                "enableLogging": True,
-                "cloudWatchLogsGroupArn": lg_arn(GROUP) + ":*",
-            },
-        ),
-        Spec(TOPIC, "alerts", {"name": tp, "arn": topic_arn(tp)}),
-        Spec(
-            SUBSCRIPTION,
-            "email",
-            {"topic": topic_arn(tp), "protocol": "email", "endpoint": secret("security@example.com")},
-        ),
-    ]
+    specs = literal_trail_and_topic(GROUP, tp, secret("security@example.com"))
     for c in CONTROLS:
         if c.id in drop:
             continue
