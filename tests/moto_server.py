@@ -52,6 +52,28 @@ class Endpoint:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
             response.read()
 
+    def auditor_denied(self, action: str) -> dict[str, str]:
+        """An IAM user `auditor` allowed everything but `action` (an IAM action, `kms:*`...),
+        and IAM enforced from now on: the environment that signs the audit's calls as it."""
+        iam = self.client("iam")
+        iam.create_user(UserName="auditor")
+        statements = [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": action, "Resource": "*"},
+        ]
+        iam.put_user_policy(
+            UserName="auditor",
+            PolicyName="audit-but-not-" + action.replace(":", "-").replace("*", "all"),
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+        keys = iam.create_access_key(UserName="auditor")["AccessKey"]
+        self.enforce_iam(after=0)
+        return {
+            "AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": keys["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": "",
+        }
+
     def fresh(self) -> None:
         """Back to an empty server: no resources in any account, no injected faults (process_server
         only), IAM not enforced."""

@@ -106,26 +106,7 @@ def test_a_key_cloudwatch_cannot_use_fails(moto: Endpoint, policy: str, enabled:
 def test_a_denied_key_read_is_unknown(moto: Endpoint) -> None:
     made = build(moto, Chain())
     encrypt(moto, made, key_policy(made["account"], CLOUDWATCH_USES_KEY))
-    iam = moto.client("iam")
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(
-        UserName="auditor",
-        PolicyName="audit-but-not-kms",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
-                    {"Effect": "Deny", "Action": "kms:*", "Resource": "*"},
-                ],
-            }
-        ),
-    )
-    keys = iam.create_access_key(UserName="auditor")["AccessKey"]
-    moto.enforce_iam(after=0)
-    code, report = audit(
-        moto, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"], AWS_SESSION_TOKEN=""
-    )
+    code, report = audit(moto, **moto.auditor_denied("kms:*"))
     assert report["status"] == "unknown", report
     found = findings(report)
     assert "audit.access-denied" in found and "kms:DescribeKey" in found["audit.access-denied"]["message"]

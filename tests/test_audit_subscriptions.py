@@ -116,26 +116,7 @@ def test_an_unreadable_filter_policy_cannot_be_verified(moto: Endpoint) -> None:
     """moto enforces IAM (`/moto-api/reset-auth`): the auditor may read everything but
     sns:GetSubscriptionAttributes. Never a PASS: the policy could drop every alarm."""
     deploy(moto)
-    iam = moto.client("iam")
-    iam.create_user(UserName="auditor")
-    iam.put_user_policy(
-        UserName="auditor",
-        PolicyName="audit-but-not-subscriptions",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
-                    {"Effect": "Deny", "Action": "sns:GetSubscriptionAttributes", "Resource": "*"},
-                ],
-            }
-        ),
-    )
-    keys = iam.create_access_key(UserName="auditor")["AccessKey"]
-    moto.enforce_iam(after=0)
-    code, report = audit(
-        moto, AWS_ACCESS_KEY_ID=keys["AccessKeyId"], AWS_SECRET_ACCESS_KEY=keys["SecretAccessKey"], AWS_SESSION_TOKEN=""
-    )
+    code, report = audit(moto, **moto.auditor_denied("sns:GetSubscriptionAttributes"))
     assert (code, report["status"]) == (2, "unknown")
     for cid, (status, found) in per_control(report).items():
         assert status == "unknown", cid
