@@ -12,6 +12,7 @@ import pytest
 
 from moto_server import isolated_env
 from trailwatch.audit import cli
+from trailwatch.audit.run import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +99,7 @@ def test_progress_only_on_a_terminal() -> None:
 
     quiet, shown = io.StringIO(), Tty()
     for stream in (quiet, shown):
-        progress = cli.Progress(stream, enabled=stream.isatty())
+        progress = Progress(stream, enabled=stream.isatty())
         progress.tick("trails us-east-1")
         progress.done()
     assert quiet.getvalue() == ""

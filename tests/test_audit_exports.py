@@ -17,8 +17,9 @@ import pytest
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
 from trailwatch.audit import asff, ocsf
-from trailwatch.audit.cli import main, merge_reports
+from trailwatch.audit.cli import main
 from trailwatch.audit.html import to_html
+from trailwatch.audit.merge import merge_reports
 from trailwatch.audit.report import to_json
 from trailwatch.audit.result import AccountResult, AuditFinding, Report, TrailResult
 from trailwatch_policy.controls import CONTROLS, find

@@ -300,7 +300,7 @@ def test_denied_describe_trails_in_a_region_is_unknown() -> None:
 
 
 def test_role_that_cannot_be_assumed_is_an_unknown_account() -> None:
-    from trailwatch.audit.cli import Plan, Progress, _audit_account
+    from trailwatch.audit.run import Plan, Progress, _audit_account
     from trailwatch.audit.targets import Target
     from trailwatch.audit.verdict import AUDIT_OPTIONS
 

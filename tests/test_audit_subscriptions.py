@@ -219,7 +219,7 @@ def test_a_warning_survives_a_shard_merge(moto: Endpoint, tmp_path: Path) -> Non
     _, report = audit(moto, "--controls", "4.3")
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report), encoding="utf-8")
-    from trailwatch.audit.cli import merge_reports, render
+    from trailwatch.audit.merge import merge_reports, render
 
     merged = merge_reports([str(path)], allow_missing=True)
     assert [w.code for w in merged.accounts[0].warnings] == ["subscription-unauthenticated-unsubscribe"]

@@ -320,7 +320,7 @@ def test_the_audit_process_ends_with_its_code_and_every_byte_of_its_report(tmp_p
     exit code and the whole report (far more than a pipe holds) still arrive; called in-process
     with arguments, `main` returns."""
     from trailwatch.__main__ import QUICK_EXIT
-    from trailwatch.audit.cli import finish
+    from trailwatch.audit.merge import finish
     from trailwatch.audit.report import to_json
     from trailwatch.audit.result import AccountResult, AuditFinding
 

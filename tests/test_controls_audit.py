@@ -148,7 +148,7 @@ def test_merging_shards_keeps_every_control(moto: Endpoint, tmp_path: Path) -> N
     code, report, _ = audit(moto, "--controls", "all")
     path = tmp_path / "shard.json"
     path.write_text(json.dumps(report), encoding="utf-8")
-    from trailwatch.audit.cli import merge_reports
+    from trailwatch.audit.merge import merge_reports
 
     merged = merge_reports([str(path)], allow_missing=True).to_json()
     assert verdicts(merged) == verdicts(report) and verdicts(merged)["4.15"][0] == "fail"

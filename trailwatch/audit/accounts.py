@@ -36,7 +36,8 @@ from botocore.exceptions import BotoCoreError, DataNotFoundError
 from botocore.loaders import Loader
 from botocore.session import Session
 
-DEFAULT_MAX_ATTEMPTS = 5
+from .usage import DEFAULT_MAX_ATTEMPTS
+
 DEFAULT_CALLS_PER_SERVICE = 4
 ROLE_SESSION_NAME = "trailwatch-audit"
 

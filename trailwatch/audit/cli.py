@@ -22,12 +22,7 @@ from trailwatch.cli.inputs import InputError
 from trailwatch.cli.output import Painter, colour_enabled, paint_verdicts
 from trailwatch_policy.controls.profiles import PROFILES
 
-from .merge import finish as finish
-from .merge import merge_reports as merge_reports
-from .merge import render as render
-from .run import Plan as Plan
-from .run import Progress as Progress
-from .run import _audit_account as _audit_account
+from .merge import merge_reports, render
 from .run import _plan, run
 from .targets import (
     DEFAULT_ROLE_NAME,
@@ -37,11 +32,10 @@ from .targets import (
     parse_role_arn,
     parse_shard,
 )
-from .usage import UsageError, _regions_arg
+from .usage import DEFAULT_MAX_ATTEMPTS, UsageError, _regions_arg
 
 DEFAULT_WORKERS = 16
 DEFAULT_ACCOUNTS = 8
-DEFAULT_MAX_ATTEMPTS = 5  # mirrors accounts.DEFAULT_MAX_ATTEMPTS (kept here: no botocore import)
 DEFAULT_CALLS_PER_SERVICE = 4
 FORMATS = ("text", "json", "sarif", "asff", "ocsf", "html")
 

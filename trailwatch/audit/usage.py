@@ -3,6 +3,9 @@ both the command line (cli.py, before any AWS call) and the run (run.py, plannin
 
 from __future__ import annotations
 
+#: attempts per AWS call in all (botocore's adaptive retry mode), unless --max-attempts says
+DEFAULT_MAX_ATTEMPTS = 5
+
 
 class UsageError(Exception):
     """Bad input or an environment the audit cannot run in: one line, exit 2."""
