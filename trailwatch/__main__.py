@@ -33,9 +33,10 @@ USAGE = (
 
 #: Commands whose process ends without the interpreter's teardown once they returned: they
 #: leave no child process, no thread and no open file behind (their pools are joined, their
-#: output files closed), and freeing botocore's models and every module one by one costs
-#: about a fifth of an audit's CPU time (docs/performance.md).
-QUICK_EXIT = frozenset({"audit"})
+#: output files closed, `check`'s program and pack processes waited for), and freeing every
+#: module one by one (botocore's models, gRPC, Pulumi's protobuf) costs about a fifth of an
+#: audit's CPU time and ~0.2 s of a check's (docs/performance.md).
+QUICK_EXIT = frozenset({"audit", "check"})
 
 #: What a command needs beyond the base install, and how to get it.
 EXTRAS: dict[str, tuple[str, str]] = {

@@ -5,9 +5,7 @@ Imports nothing heavy: `trailwatch --version` must work without Pulumi or boto3.
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 #: The version of the machine-readable output formats (`check --format json`,
@@ -21,6 +19,9 @@ DISTRIBUTION = "trailwatch-cis"
 
 @lru_cache(maxsize=1)
 def version() -> str:
+    import tomllib  # here, not at the top: every command imports this module for DISTRIBUTION
+    from importlib import metadata
+
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     if pyproject.is_file():  # a checkout: the file is the truth (an editable install may be stale)
         try:

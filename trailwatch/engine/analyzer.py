@@ -28,12 +28,10 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc
 
-from trailwatch.cli.inputs import exists
-
 from .errors import EngineError
 from .policyconfig import PolicyConfig, PolicyMeta, reconcile
 from .program import Registration
-from .project import Project, load_yaml
+from .project import Project, load_pack_project
 
 LEVEL_NAMES = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -97,29 +95,6 @@ def choose_interpreter(pack_dir: Path, notes: list[str]) -> list[str]:
     if python3 is None:
         raise EngineError("no python3 on PATH to run the policy pack; name a virtualenv in PulumiPolicy.yaml")
     return [python3]
-
-
-def load_pack_project(pack_dir: Path) -> dict[str, Any]:
-    path = pack_dir / "PulumiPolicy.yaml"
-    if not exists(path):
-        raise EngineError(
-            f"{path}: no such file, so --policy-pack {pack_dir} is not a policy pack; "
-            "pass the folder that holds PulumiPolicy.yaml"
-        )
-    raw = load_yaml(path, "pass a policy pack folder whose PulumiPolicy.yaml is readable")
-    raw = {} if raw is None else raw
-    if not isinstance(raw, dict):
-        raise EngineError(f"{path}: expected a mapping with `runtime:` (and `version:`), found {type(raw).__name__}")
-    runtime = raw.get("runtime")
-    name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    if name in (None, ""):
-        raise EngineError(
-            f"{path}: no `runtime:`; a policy pack names its language (`runtime: python` "
-            "for the packs the offline engine runs)"
-        )
-    if name != "python":
-        raise EngineError(f"{path}: `runtime: {name}`; the offline engine runs Python policy packs only")
-    return raw
 
 
 # --- the engine side the pack talks back to -----------------------------------------------------
@@ -304,20 +279,37 @@ def _rpc(what: str, call: Callable[[], Any], pack: PackProcess, tolerate_unimple
         raise EngineError(f"the policy pack failed in {what}: {detail.strip()}") from None
 
 
+@dataclass
+class _Configured:
+    """The pack as the engine has it before the program runs: started, handshaken, its
+    policies read (GetAnalyzerInfo) and configured."""
+
+    pack: PackProcess
+    channel: grpc.Channel
+    stub: analyzer_pb2_grpc.AnalyzerStub
+    info: analyzer_pb2.AnalyzerInfo
+    version: str
+
+
 class PackLaunch:
-    """The pack started ahead, while the program runs (the CLI's plugin host loads analyzers
-    when the update starts, not after the program): the engine service is served and the pack's
-    process started on a thread at once; `process()` waits for its port, and raises what
-    starting it raised (an EngineError) at the point the check would have started it."""
+    """The pack started and configured ahead, while the program runs, as the CLI does:
+    `pulumi preview` loads the policy packs, asks for their policies (GetAnalyzerInfo) and
+    configures them before it runs the program (pkg/engine/update.go, `newUpdateSource`:
+    `loadPolicyPlugins` comes before `deploy.NewEvalSource`). The engine service is served and
+    the rest happens on a thread at once; `configured()` waits for it, and raises what it
+    raised (an EngineError: the pack did not start, its config is refused) at the point the
+    check would have started the pack."""
 
     def __init__(
         self,
         project: Project,
         pack_dir: Path,
+        user_config: dict[str, PolicyConfig] | None = None,
         *,
         organization: str = "organization",
         startup_timeout: float = 60.0,
         interpreter: list[str] | None = None,
+        config_source: str = "--policy-pack-config",
     ) -> None:
         self.pack_dir = pack_dir.resolve()
         self.startup_timeout = startup_timeout
@@ -327,23 +319,49 @@ class PackLaunch:
         engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self.server)
         self.engine_address = f"127.0.0.1:{self.server.add_insecure_port('127.0.0.1:0')}"
         self.server.start()
-        self._outcome: PackProcess | BaseException | None = None
-        self._thread = threading.Thread(target=self._start, args=(project, organization, interpreter), daemon=True)
+        self._pack: PackProcess | None = None
+        self._outcome: _Configured | BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._start,
+            args=(project, organization, interpreter, user_config or {}, config_source),
+            daemon=True,
+        )
         self._thread.start()
 
-    def _start(self, project: Project, organization: str, interpreter: list[str] | None) -> None:
+    def _start(
+        self,
+        project: Project,
+        organization: str,
+        interpreter: list[str] | None,
+        user_config: dict[str, PolicyConfig],
+        config_source: str,
+    ) -> None:
         try:
             command = interpreter or choose_interpreter(self.pack_dir, self.notes)
-            self._outcome = PackProcess(
+            self._pack = PackProcess(
                 [*command, "-u", "-m", "pulumi.policy", self.engine_address, str(self.pack_dir)],
                 self.pack_dir,
                 _pack_env(project, organization),
                 self.startup_timeout,
             )
-        except BaseException as exc:  # noqa: BLE001 - re-raised by process(), on the caller's thread
+            channel = grpc.insecure_channel(f"127.0.0.1:{self._pack.port}")
+            try:
+                grpc.channel_ready_future(channel).result(timeout=self.startup_timeout)
+            except grpc.FutureTimeoutError:
+                channel.close()
+                raise EngineError(
+                    f"the policy pack in {self.pack_dir} printed port {self._pack.port} "
+                    f"but did not answer within {self.startup_timeout:.0f}s"
+                ) from None
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            info, version = _configure(
+                stub, self._pack, project, self.pack_dir, user_config, organization, self.engine_address, config_source
+            )
+            self._outcome = _Configured(self._pack, channel, stub, info, version)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by configured(), on the caller's thread
             self._outcome = exc
 
-    def process(self) -> PackProcess:
+    def configured(self) -> _Configured:
         self._thread.join()
         if isinstance(self._outcome, BaseException):
             raise self._outcome
@@ -352,8 +370,10 @@ class PackLaunch:
 
     def close(self) -> None:
         self._thread.join()
-        if isinstance(self._outcome, PackProcess):
-            self._outcome.kill()
+        if isinstance(self._outcome, _Configured):
+            self._outcome.channel.close()
+        if self._pack is not None:
+            self._pack.kill()
         self.server.stop(grace=None)
 
 
@@ -371,33 +391,28 @@ def analyze(
 ) -> Analysis:
     """`interpreter` overrides the CLI's choice (choose_interpreter), e.g. for the pack a
     wheel carries, which runs with the interpreter trailwatch is installed in. `launch`: the
-    pack already started (PackLaunch, with the same arguments); it is closed here."""
-    started = time.perf_counter()
+    pack already started and configured (PackLaunch, with the same arguments); it is closed
+    here."""
     if launch is None:
         launch = PackLaunch(
-            project, pack_dir, organization=organization, startup_timeout=startup_timeout, interpreter=interpreter
+            project,
+            pack_dir,
+            user_config,
+            organization=organization,
+            startup_timeout=startup_timeout,
+            interpreter=interpreter,
+            config_source=config_source,
         )
-    pack_dir = launch.pack_dir
+    waited = time.perf_counter()
     timings: dict[str, float] = {}
-    pack: PackProcess | None = None
     try:
-        pack = launch.process()
-        channel = grpc.insecure_channel(f"127.0.0.1:{pack.port}")
-        grpc.channel_ready_future(channel).result(timeout=launch.startup_timeout)
-        stub = analyzer_pb2_grpc.AnalyzerStub(channel)
-        timings["pack start"] = time.perf_counter() - started  # what is left of it after the program
+        ready = launch.configured()
+        # What is left of the pack's start once the program is done (it starts beside it).
+        timings["pack start"] = time.perf_counter() - waited
         started = time.perf_counter()
-        result = _drive(
-            stub, pack, project, resources, pack_dir, user_config, organization, launch.engine_address, config_source
-        )
+        result = _drive(ready, project, resources)
         timings["analysis"] = time.perf_counter() - started
-        _rpc("Cancel", lambda: stub.Cancel(empty_pb2.Empty()), pack, tolerate_unimplemented=True)
-        channel.close()
-    except grpc.FutureTimeoutError:
-        raise EngineError(
-            f"the policy pack in {pack_dir} printed port {pack.port if pack else '?'} "
-            f"but did not answer within {launch.startup_timeout:.0f}s"
-        ) from None
+        _rpc("Cancel", lambda: ready.stub.Cancel(empty_pb2.Empty()), ready.pack, tolerate_unimplemented=True)
     finally:
         launch.close()
     result.notes = launch.notes + launch.engine.messages
@@ -418,17 +433,17 @@ def stack_violation_urn(urn: str, in_stack: Collection[str], project: Project) -
     return f"urn:pulumi:{project.stack}::{project.name}::pulumi:pulumi:Stack::{project.name}-{project.stack}"
 
 
-def _drive(
+def _configure(
     stub: analyzer_pb2_grpc.AnalyzerStub,
     pack: PackProcess,
     project: Project,
-    resources: list[Registration],
     pack_dir: Path,
     user_config: dict[str, PolicyConfig],
     organization: str,
     engine_address: str,
     config_source: str,
-) -> Analysis:
+) -> tuple[analyzer_pb2.AnalyzerInfo, str]:
+    """Handshake, ConfigureStack, GetAnalyzerInfo and Configure: the pack's info and version."""
     _rpc(
         "Handshake",
         lambda: stub.Handshake(
@@ -481,6 +496,12 @@ def _drive(
             entry.properties.update(cfg.properties)
     _rpc("Configure", lambda: stub.Configure(request), pack)
 
+    return info, version
+
+
+def _drive(ready: _Configured, project: Project, resources: list[Registration]) -> Analysis:
+    """Remediate and Analyze each resource in registration order, then AnalyzeStack."""
+    stub, pack, info, version = ready.stub, ready.pack, ready.info, ready.version
     by_urn = {r.urn: r for r in resources}
     diagnostics: list[Diagnostic] = []
 

@@ -146,11 +146,11 @@ def _progress(message: str, quiet: bool = False) -> None:
 
 
 def run(argv: list[str]) -> int:
-    from .analyzer import PackLaunch, analyze, load_pack_project
+    # Only what starting the program needs is imported before it starts: gRPC and Pulumi (the
+    # pack's side, ~0.3 s) are imported while it runs (docs/performance.md).
     from .policyconfig import load_config_file
-    from .program import run_program
-    from .project import load_project
-    from .report import exit_code, render_json, render_text
+    from .program import ProgramLaunch
+    from .project import load_pack_project, load_project
 
     args = build_parser().parse_args(argv)
     if not args.timeout > 0 or args.timeout == float("inf"):
@@ -167,21 +167,37 @@ def run(argv: list[str]) -> int:
     interpreter = [sys.executable] if pack_dir == BUNDLED_PACK.resolve() else None
     load_pack_project(pack_dir)  # a broken PulumiPolicy.yaml is reported before the program runs
     user_config = load_config_file(args.policy_pack_config) if args.policy_pack_config else {}
+    config_source = f"--policy-pack-config {args.policy_pack_config}"
     invoke_results = load_invoke_results(args.invoke_result)
 
     _progress(f"running {project.main.name} for stack {project.stack} in preview", args.quiet)
-    launch = PackLaunch(project, pack_dir, organization=args.organization, interpreter=interpreter)
+    started = time.perf_counter()
+    running = ProgramLaunch(
+        project,
+        autonames=args.autonames,
+        account_id=args.account_id,
+        organization=args.organization,
+        timeout=args.timeout,
+        echo=None if args.quiet else sys.stderr,
+        invoke_results=invoke_results,
+    )
     try:  # the pack starts while the program runs
-        started = time.perf_counter()
-        program = run_program(
+        from .analyzer import PackLaunch, analyze
+        from .report import exit_code, render_json, render_text
+
+        launch = PackLaunch(
             project,
-            autonames=args.autonames,
-            account_id=args.account_id,
+            pack_dir,
+            user_config,
             organization=args.organization,
-            timeout=args.timeout,
-            echo=None if args.quiet else sys.stderr,
-            invoke_results=invoke_results,
+            interpreter=interpreter,
+            config_source=config_source,
         )
+    except BaseException:
+        running.cancel()
+        raise
+    try:
+        program = running.result()
         program_secs = time.perf_counter() - started
     except BaseException:
         launch.close()
@@ -193,7 +209,7 @@ def run(argv: list[str]) -> int:
         pack_dir,
         user_config,
         organization=args.organization,
-        config_source=f"--policy-pack-config {args.policy_pack_config}",
+        config_source=config_source,
         launch=launch,
     )
     for note in analysis.notes:

@@ -76,9 +76,38 @@ def run_program(
 ) -> ProgramRun:
     """Run the program; what it prints is returned, and written to `echo` line by line as it
     runs when one is given. More than `timeout` seconds stops it (EngineError)."""
-    with tempfile.TemporaryDirectory(prefix="trailwatch-") as tmp:
-        request_path = Path(tmp) / "request.json"
-        out_path = Path(tmp) / "result.json"
+    return ProgramLaunch(
+        project,
+        autonames=autonames,
+        account_id=account_id,
+        organization=organization,
+        timeout=timeout,
+        echo=echo,
+        invoke_results=invoke_results,
+    ).result()
+
+
+class ProgramLaunch:
+    """The program's worker, started at once; `result()` waits for it. `trailwatch check`
+    starts it before it imports gRPC and Pulumi for the pack, so that those imports overlap
+    the program instead of delaying it (docs/performance.md)."""
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        autonames: str = "provider",
+        account_id: str = "123456789012",
+        organization: str = "organization",
+        timeout: float = DEFAULT_TIMEOUT,
+        echo: TextIO | None = None,
+        invoke_results: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.project = project
+        self.echo = echo
+        self._tmp = tempfile.TemporaryDirectory(prefix="trailwatch-")
+        request_path = Path(self._tmp.name) / "request.json"
+        self._out_path = Path(self._tmp.name) / "result.json"
         request = {
             "program_dir": str(project.directory),
             "main": str(project.main),
@@ -91,69 +120,111 @@ def run_program(
             "autonames": autonames,
             "account_id": account_id,
             "invoke_results": invoke_results or {},
-            "out": str(out_path),
+            "out": str(self._out_path),
         }
         request_path.write_text(json.dumps(request), encoding="utf-8")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
         env["PULUMI_DRY_RUN"] = "true"
         env["PYTHONUNBUFFERED"] = "1"  # the program's prints arrive as they happen
-        returncode, printed = _run_worker(
-            [sys.executable, "-m", "trailwatch.engine.worker", str(request_path)], project, env, timeout, echo
+        try:
+            self._worker = _Worker(
+                [sys.executable, "-m", "trailwatch.engine.worker", str(request_path)], project, env, timeout, echo
+            )
+        except BaseException:
+            self._tmp.cleanup()
+            raise
+
+    def cancel(self) -> None:
+        """Stop the program (the check ends before it needs it)."""
+        try:
+            self._worker.kill()
+        finally:
+            self._tmp.cleanup()
+
+    def result(self) -> ProgramRun:
+        try:
+            returncode, printed = self._worker.wait()
+            if not self._out_path.exists():
+                if self.echo is not None:  # its output was shown as it ran
+                    raise EngineError(
+                        f"the program runner died (exit {returncode}) before reporting; its last output is above"
+                    )
+                tail = "\n".join(printed.strip().splitlines()[-15:])
+                raise EngineError(f"the program runner died (exit {returncode}) before reporting:\n{tail}")
+            result = json.loads(self._out_path.read_text(encoding="utf-8"))
+        finally:
+            self._tmp.cleanup()
+        if not result.get("ok"):
+            error = ProgramError(result.get("error") or "the program failed", printed)
+            error.shown = self.echo is not None
+            raise error
+        return ProgramRun([Registration.from_json(r) for r in result["resources"]], printed)
+
+
+class _Worker:
+    """The worker process, its stdout and stderr collected (and echoed) line by line as they
+    come. `wait()` blocks in waitpid: `Popen.wait(timeout)` polls every 50 ms, which a check
+    of a small stack would pay at its end; a timer kills the worker at the timeout instead."""
+
+    def __init__(
+        self, command: list[str], project: Project, env: dict[str, str], timeout: float, echo: TextIO | None
+    ) -> None:
+        self.project = project
+        self.timeout = timeout
+        self.proc = subprocess.Popen(
+            command,
+            cwd=project.directory,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
         )
-        if not out_path.exists():
-            if echo is not None:  # its output was shown as it ran
-                raise EngineError(
-                    f"the program runner died (exit {returncode}) before reporting; its last output is above"
-                )
-            tail = "\n".join(printed.strip().splitlines()[-15:])
-            raise EngineError(f"the program runner died (exit {returncode}) before reporting:\n{tail}")
-        result = json.loads(out_path.read_text(encoding="utf-8"))
-    if not result.get("ok"):
-        error = ProgramError(result.get("error") or "the program failed", printed)
-        error.shown = echo is not None
-        raise error
-    return ProgramRun([Registration.from_json(r) for r in result["resources"]], printed)
+        self.lines: list[str] = []
+        self._lock = threading.Lock()
+        self._echo = echo
+        self._expired = threading.Event()
+        self._timer = threading.Timer(timeout, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+        streams = (self.proc.stdout, self.proc.stderr)
+        self._pumps = [threading.Thread(target=self._pump, args=(s,), daemon=True) for s in streams if s]
+        for thread in self._pumps:
+            thread.start()
 
-
-def _run_worker(
-    command: list[str], project: Project, env: dict[str, str], timeout: float, echo: TextIO | None
-) -> tuple[int, str]:
-    """Run the worker, collecting (and echoing) stdout and stderr line by line as they come."""
-    proc = subprocess.Popen(
-        command,
-        cwd=project.directory,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
-    lines: list[str] = []
-    lock = threading.Lock()
-
-    def pump(stream: IO[str]) -> None:
+    def _pump(self, stream: IO[str]) -> None:
         for line in stream:
-            with lock:
-                lines.append(line)
-                if echo is not None:
-                    echo.write(line)
-                    echo.flush()
+            with self._lock:
+                self.lines.append(line)
+                if self._echo is not None:
+                    self._echo.write(line)
+                    self._echo.flush()
 
-    pumps = [threading.Thread(target=pump, args=(s,), daemon=True) for s in (proc.stdout, proc.stderr) if s]
-    for thread in pumps:
-        thread.start()
-    try:
-        returncode = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise EngineError(
-            f"the program in {project.directory} did not finish within {timeout:g}s; "
-            "raise the limit with --timeout SECONDS if it is just slow"
-        ) from None
-    finally:
-        for thread in pumps:
+    def _expire(self) -> None:
+        self._expired.set()
+        self.proc.kill()
+
+    def kill(self) -> None:
+        self._timer.cancel()
+        self.proc.kill()
+        self.proc.wait()
+        self._join()
+
+    def _join(self) -> None:
+        for thread in self._pumps:
             thread.join(timeout=5)
-    return returncode, "".join(lines)
+
+    def wait(self) -> tuple[int, str]:
+        try:
+            returncode = self.proc.wait()
+        finally:
+            self._timer.cancel()
+            self._join()
+        if self._expired.is_set():
+            raise EngineError(
+                f"the program in {self.project.directory} did not finish within {self.timeout:g}s; "
+                "raise the limit with --timeout SECONDS if it is just slow"
+            )
+        return returncode, "".join(self.lines)

@@ -8,7 +8,9 @@ they are left out and remembered, so a program that asks for one gets an error n
 
 from __future__ import annotations
 
+import ast
 import difflib
+import importlib.util
 import json
 import re
 from dataclasses import dataclass, field
@@ -296,16 +298,60 @@ def load_project(directory: Path, stack: str | None = None, overrides: list[str]
     return Project(directory, name, "python", main, stack_name, config, frozenset(secure), stack_file)
 
 
+def load_pack_project(pack_dir: Path) -> dict[str, Any]:
+    path = pack_dir / "PulumiPolicy.yaml"
+    if not exists(path):
+        raise EngineError(
+            f"{path}: no such file, so --policy-pack {pack_dir} is not a policy pack; "
+            "pass the folder that holds PulumiPolicy.yaml"
+        )
+    raw = load_yaml(path, "pass a policy pack folder whose PulumiPolicy.yaml is readable")
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        raise EngineError(f"{path}: expected a mapping with `runtime:` (and `version:`), found {type(raw).__name__}")
+    runtime = raw.get("runtime")
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if name in (None, ""):
+        raise EngineError(
+            f"{path}: no `runtime:`; a policy pack names its language (`runtime: python` "
+            "for the packs the offline engine runs)"
+        )
+    if name != "python":
+        raise EngineError(f"{path}: `runtime: {name}`; the offline engine runs Python policy packs only")
+    return raw
+
+
 # What an AWS Region code looks like: us-east-1, us-gov-west-1, cn-north-1, eusc-de-east-1.
 _REGION_CODE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
 
 
 def known_regions() -> tuple[str, ...]:
-    """The Regions the installed pulumi-aws knows (its `Region` enum); empty without pulumi-aws."""
-    try:
-        from pulumi_aws._enums import Region
-    except ImportError:
+    """The Regions the installed pulumi-aws knows (its `Region` enum); empty without pulumi-aws.
+
+    Read from the enum's source (`pulumi_aws/_enums.py`, generated: one class of string
+    constants) without importing it: importing it imports Pulumi and pulumi-aws, ~0.1 s before
+    `check` can start the program. If the source is not that shape, the enum is imported."""
+    spec = importlib.util.find_spec("pulumi_aws")
+    if spec is None:
         return ()
+    for location in spec.submodule_search_locations or ():
+        try:
+            tree = ast.parse((Path(location) / "_enums.py").read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name == "Region":
+                values = tuple(
+                    item.value.value
+                    for item in node.body
+                    if isinstance(item, ast.Assign)
+                    and isinstance(item.value, ast.Constant)
+                    and isinstance(item.value.value, str)
+                )
+                if values:
+                    return values
+    from pulumi_aws._enums import Region
+
     return tuple(r.value for r in Region)
 
 
