@@ -143,6 +143,14 @@ def test_every_region_of_every_partition_is_accepted(tmp_path: Path) -> None:
     assert load_project(folder, "dev").config["aws:region"] == "cn-northwest-1"
 
 
+def test_known_regions_are_the_enum_pulumi_aws_defines() -> None:
+    """known_regions reads the enum's source (so `check` need not import pulumi-aws before it
+    starts the program); it must give exactly what importing the enum gives."""
+    from pulumi_aws._enums import Region
+
+    assert known_regions() == tuple(r.value for r in Region)
+
+
 def test_a_new_region_passes_only_with_skip_region_validation(tmp_path: Path) -> None:
     unknown = "ap-newzone-9"
     assert unknown not in known_regions()

@@ -71,6 +71,18 @@ SUMMARY_NAMES = 20
 STACK_TEXT_LIMIT = 20_000
 
 
+#: What judging a stack imports the first time the pack meets a trail or a log group (~0.1 s):
+#: the pack's start imports only its config schema. `edge.sdk.warm_on_configure` imports these
+#: ahead, on a thread, once the engine has configured the pack.
+EVALUATION_MODULES = (
+    "trailwatch_policy.chain",
+    "trailwatch_policy.edge.resources",
+    "trailwatch_policy.filter_pattern",
+    "trailwatch_policy.controls.profiles",
+    "trailwatch_policy.rules.log_group",
+)
+
+
 def _guarded(policy: str, validate: Callable[[Any, ReportViolation], None]) -> Callable[[Any, ReportViolation], None]:
     def run(args: Any, report_violation: ReportViolation) -> None:
         def report(message: str, urn: str | None = None) -> None:

@@ -148,3 +148,46 @@ def capture_all_config() -> bool:
     Configure.trailwatch_all = True  # type: ignore[attr-defined]
     servicer.Configure = Configure
     return True
+
+
+def warm_on_configure(modules: tuple[str, ...]) -> bool:
+    """Import `modules` on a daemon thread when the engine first configures the pack.
+
+    The engine configures the policy packs before it runs the program (pulumi/pulumi
+    pkg/engine/update.go, `newUpdateSource`: `loadPolicyPlugins` calls GetAnalyzerInfo and
+    Configure, then `deploy.NewEvalSource` runs the program), so the pack is idle while the
+    program runs: the evaluation is imported then rather than on the first resource judged.
+    Not at start: the port line would wait for it. A failed import is left for the policy
+    that needs the module, which reports it as it always did."""
+    try:
+        from pulumi_policy import policy as sdk
+    except ImportError:
+        return False
+    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
+    configure = getattr(servicer, "Configure", None)
+    if servicer is None or configure is None:
+        return False
+    if getattr(configure, "trailwatch_warm", False):
+        return True
+    import importlib
+    import threading
+
+    started = threading.Event()
+
+    def warm() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the policy importing it reports the error
+                continue
+
+    def Configure(self: Any, request: Any, context: Any) -> Any:  # noqa: N802 -- gRPC name
+        if not started.is_set():
+            started.set()
+            threading.Thread(target=warm, name="trailwatch-warm", daemon=True).start()
+        return configure(self, request, context)
+
+    Configure.trailwatch_warm = True  # type: ignore[attr-defined]
+    Configure.trailwatch_all = getattr(configure, "trailwatch_all", False)  # type: ignore[attr-defined]
+    servicer.Configure = Configure
+    return True

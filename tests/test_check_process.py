@@ -1,0 +1,93 @@
+"""How `trailwatch check` runs its processes (docs/performance.md, "check"): the program starts
+before the pack's gRPC and Pulumi imports, the pack is configured while the program runs (as
+the CLI does), the pack imports its evaluation once configured, and the command ends without
+the interpreter's teardown yet leaves no process behind and loses no output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+from trailwatch.__main__ import QUICK_EXIT
+
+ROOT = Path(__file__).resolve().parents[1]
+BASIC = ROOT / "tests" / "fixtures" / "engine" / "programs" / "basic"
+PACK_PYTHON = ROOT / "policy" / "venv" / "bin" / "python"
+
+
+def test_the_program_starts_before_the_pack_side_is_imported() -> None:
+    """The worker is started with no gRPC, Pulumi or pulumi-aws module in the check's process
+    yet: those imports (~0.4 s) happen while the program runs."""
+    probe = (
+        "import sys\n"
+        "import trailwatch.engine.program as program\n"
+        "class Stop(Exception):\n    pass\n"
+        "def started(self, *args, **kwargs):\n"
+        "    heavy = sorted(m for m in ('grpc', 'pulumi', 'pulumi_aws', 'google.protobuf') if m in sys.modules)\n"
+        "    print('loaded before the program:', heavy)\n"
+        "    raise Stop\n"
+        "program.ProgramLaunch.__init__ = started\n"
+        "from trailwatch.engine.cli import run\n"
+        "try:\n"
+        f"    run([{str(BASIC)!r}, '--stack', 'dev'])\n"
+        "except Stop:\n    pass\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "loaded before the program: []" in done.stdout, done.stdout
+
+
+def test_check_ends_with_its_code_its_whole_output_and_no_process_left(tmp_path: Path) -> None:
+    """`check` skips the teardown (QUICK_EXIT) only after it has waited for the program and the
+    pack: every process that inherited its environment is gone when it exits."""
+    marker = f"TRAILWATCH_TEST_MARK={uuid.uuid4().hex}"
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    assert "check" in QUICK_EXIT
+    done = subprocess.run(
+        [sys.executable, "-m", "trailwatch", "check", str(BASIC), "--stack", "dev", "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    report = json.loads(done.stdout)
+    assert done.returncode == (1 if any(d["enforcementLevel"] == "mandatory" for d in report["diagnostics"]) else 0)
+    assert len(report["resources"]) > 3
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                left.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    assert left == []
+
+
+def test_the_pack_imports_its_evaluation_once_configured() -> None:
+    """warm_on_configure: nothing at start (the port line must not wait), the evaluation's
+    modules on a thread after the first Configure; Configure itself still answers."""
+    probe = (
+        "import sys, threading\n"
+        "from pulumi_policy import policy as sdk\n"
+        "sdk._PolicyAnalyzerServicer.Configure = lambda self, request, context: 'configured'\n"
+        "from trailwatch_policy.edge.policies import EVALUATION_MODULES\n"
+        "from trailwatch_policy.edge.sdk import warm_on_configure\n"
+        "assert warm_on_configure(EVALUATION_MODULES)\n"
+        "print('before:', [m for m in EVALUATION_MODULES if m in sys.modules])\n"
+        "print('answer:', sdk._PolicyAnalyzerServicer.Configure(None, None, None))\n"
+        "[t.join() for t in threading.enumerate() if t.name == 'trailwatch-warm']\n"
+        "print('after:', [m for m in EVALUATION_MODULES if m not in sys.modules])\n"
+    )
+    done = subprocess.run(
+        [str(PACK_PYTHON), "-c", probe], cwd=ROOT / "policy", capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["before: []", "answer: configured", "after: []"]
