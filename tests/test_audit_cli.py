@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from moto_server import isolated_env
+from moto_server import Endpoint, isolated_env
 from trailwatch.audit import cli
 from trailwatch.audit.run import Progress
 
@@ -131,3 +131,40 @@ def test_the_loader_knows_exactly_the_services_botocore_knows(tmp_path: Path, mo
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
     assert "madeup" in _loader(Session()).list_available_services("service-2")
     assert "madeup" not in _Loader().list_available_services("service-2")
+
+
+def test_the_audit_process_collects_garbage_once_its_start_up_is_done(moto: Endpoint) -> None:
+    """`python -m trailwatch audit` turns the cyclic collector off while botocore and the
+    rules load (trailwatch/cli/collector.py) and back on, with the start-up frozen, before any
+    account is audited: an organisation's accounts are still collected."""
+    spy = (
+        "import gc, sys\n"
+        "import trailwatch.audit.run as run\n"
+        "audit = run.run\n"
+        "def spied(*args, **kwargs):\n"
+        "    sys.stderr.write(f'collector on: {gc.isenabled()}, frozen: {gc.get_freeze_count() > 0}\\n')\n"
+        "    return audit(*args, **kwargs)\n"
+        "run.run = spied\n"
+        "from trailwatch.__main__ import main\n"
+        "sys.argv = ['trailwatch', 'audit', '--endpoint-url', sys.argv[1], '--regions', 'us-east-1']\n"
+        "sys.exit(main())\n"
+    )
+    env = {**isolated_env(), "PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", spy, moto.url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1 and "FAIL" in done.stdout, done.stderr  # an empty account: no trail
+    assert "collector on: True, frozen: True\n" in done.stderr
+    collector_in_process = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import gc; from trailwatch.cli import collector; collector.started_up(); print(gc.isenabled(), gc.get_freeze_count())",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert collector_in_process.stdout == "True 0\n"  # never deferred: nothing frozen

@@ -38,6 +38,10 @@ USAGE = (
 #: audit's CPU time and ~0.2 s of a check's (docs/performance.md).
 QUICK_EXIT = frozenset({"audit", "check"})
 
+#: Commands whose start-up makes mostly objects that live as long as the process: the cyclic
+#: collector is off until the command's start-up is done (trailwatch/cli/collector.py).
+DEFERRED_COLLECTION = frozenset({"audit"})
+
 #: What a command needs beyond the base install, and how to get it.
 EXTRAS: dict[str, tuple[str, str]] = {
     "audit": ("botocore", f'pip install "{DISTRIBUTION}[audit]"'),  # the extra brings boto3 and botocore
@@ -70,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         if importlib.util.find_spec(module) is None:
             sys.stderr.write(error_line(name, f"needs {module}, which is not installed; install it with: {install}"))
             return 2
+    if argv is None and name in DEFERRED_COLLECTION:  # the process's own command line
+        from trailwatch.cli import collector
+
+        collector.defer()
     command = importlib.import_module(COMMANDS[name][0])
     code = int(command.main(rest) or 0)
     if argv is None and name in QUICK_EXIT:  # the process's own command line, not a caller's

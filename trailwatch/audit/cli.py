@@ -18,6 +18,7 @@ import sys
 from typing import IO, NoReturn
 from urllib.parse import urlparse
 
+from trailwatch.cli import collector
 from trailwatch.cli.inputs import InputError
 from trailwatch.cli.output import Painter, colour_enabled, paint_verdicts
 from trailwatch_policy.controls.profiles import PROFILES
@@ -251,6 +252,7 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
         args = parser().parse_args(argv)
         _check(args)
         plan = _plan(args)
+        collector.started_up()  # botocore, the rules and the first client are loaded
         report = run(args, stderr, plan)
         text = render(report, args.format)
         if args.format == "text" and not args.output:
