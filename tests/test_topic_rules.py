@@ -286,3 +286,18 @@ def test_a_subscription_whose_filter_drops_alarms_does_not_count():
     assert statuses(replace(dropped, subscriptions=dropped.subscriptions + (other,))) == ["pass"]
     unsure = replace(inv, subscriptions=(replace(sub, filter_policy=UNKNOWN),))
     assert codes(unsure) == [("s", "unknown", "topic-subscription-filtered")]
+
+
+def test_iam_wildcards_mean_the_same_cached_or_not() -> None:
+    """`_glob` translates a wildcard once (the same policy is read for every control), except a
+    very long one (a hostile policy's), which is translated each time and never kept."""
+    from trailwatch_policy.rules.iam_policy import _CACHED_GLOB, _glob, _glob_regex
+
+    _glob_regex.cache_clear()
+    assert _glob("arn:aws:sns:*:123456789012:alarm?", "arn:aws:sns:us-east-1:123456789012:alarms")
+    assert not _glob("arn:aws:sns:*:123456789012:alarm?", "arn:aws:sns:us-east-1:123456789012:alarm")
+    assert _glob("SNS:Publish", "sns:publish") and not _glob("SNS:Publish", "sns:publish", ignore_case=False)
+    long = "arn:aws:sns:*:" + "x" * _CACHED_GLOB + "*"
+    assert _glob(long, "arn:aws:sns:eu-west-1:" + "x" * _CACHED_GLOB + "-topic")
+    assert not _glob(long, "arn:aws:sns:eu-west-1:" + "x" * (_CACHED_GLOB - 1))
+    assert _glob_regex.cache_info().currsize == 3  # the short patterns (one twice: case) only

@@ -14,7 +14,7 @@ thousands of resources, and it is a pure function of its arguments.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from types import MappingProxyType
@@ -30,6 +30,37 @@ from .profiles import PROFILES
 __all__ = ["PROFILES", "Verdict", "judge"]
 
 OK, NOT_OK, INDETERMINATE = "ok", "not_ok", "indeterminate"
+
+
+class _Scanners(Mapping[str, bool]):
+    """Which text-based scanners accept a text (`scanner_verdicts`), decided when first read:
+    their regexes take ~1 ms each to compile, and most verdicts are never asked (the audit's
+    and the pack's are not, unless the profile names a scanner). Read-only, as the
+    MappingProxyType it stands for."""
+
+    __slots__ = ("_control", "_text", "_verdicts")
+
+    def __init__(self, control: Control, text: Any) -> None:
+        self._control = control
+        self._text = text
+        self._verdicts: dict[str, bool] | None = None
+
+    def _decided(self) -> dict[str, bool]:
+        if self._verdicts is None:  # two threads may both decide: the same answer
+            self._verdicts = scanner_verdicts(self._control, self._text)
+        return self._verdicts
+
+    def __getitem__(self, name: str) -> bool:
+        return self._decided()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decided())
+
+    def __len__(self) -> int:
+        return len(self._decided())
+
+    def __repr__(self) -> str:
+        return repr(self._decided())
 
 
 @dataclass(frozen=True)
@@ -85,7 +116,7 @@ def judge(
         return Verdict(
             NOT_OK,
             (f"the pattern is not usable: {message}",),
-            MappingProxyType(scanner_verdicts(c, pattern_text)),
+            _Scanners(c, pattern_text),
             message,
             c.id,
         )
@@ -303,7 +334,7 @@ def _ordinary_sentence(c: Control, counted: Sequence[Probe]) -> str:
 
 @lru_cache(maxsize=8192)
 def _judge(text: str, c: Control, must: tuple[str, ...], must_not: tuple[str, ...], profile: str) -> Verdict:
-    scanners = MappingProxyType(scanner_verdicts(c, text))
+    scanners = _Scanners(c, text)
     try:
         pattern = parse(text)
     except FilterPatternError as exc:

@@ -26,6 +26,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from trailwatch_policy.base.model import UNKNOWN, Unknown
@@ -73,8 +74,18 @@ def _list(value: Any) -> list[Any]:
 
 def _glob(pattern: str, text: str, ignore_case: bool = True) -> bool:
     """IAM wildcards: `*` any run of characters, `?` one character."""
+    translate = _glob_regex if len(pattern) <= _CACHED_GLOB else _glob_regex.__wrapped__
+    return translate(pattern, ignore_case).fullmatch(text) is not None
+
+
+_CACHED_GLOB = 512  # characters: a longer wildcard (a hostile policy's) is translated each time
+
+
+@lru_cache(maxsize=1024)
+def _glob_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    """The same policy is read for every control: each wildcard is translated once."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, text, re.I | re.S if ignore_case else re.S) is not None
+    return re.compile(regex, re.I | re.S if ignore_case else re.S)
 
 
 class _Eval:
