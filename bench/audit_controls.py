@@ -36,7 +36,7 @@ from .common import ROOT, Result
 sys.path.insert(0, str(ROOT / "tests"))
 from moto_server import Chain, Endpoint, add_controls, build, isolated_env, process_server  # noqa: E402
 
-REPEAT = 5
+REPEAT = 11
 #: each Prowler run takes minutes against moto (PROWLER_REPEAT=1 in the environment: one run)
 PROWLER_REPEAT = max(1, int(os.environ.get("PROWLER_REPEAT", "3") or 3))
 TARGET = 50.0

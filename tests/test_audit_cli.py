@@ -135,8 +135,9 @@ def test_the_loader_knows_exactly_the_services_botocore_knows(tmp_path: Path, mo
 
 def test_the_audit_process_collects_garbage_once_its_start_up_is_done(moto: Endpoint) -> None:
     """`python -m trailwatch audit` turns the cyclic collector off while botocore and the
-    rules load (trailwatch/cli/collector.py) and back on, with the start-up frozen, before any
-    account is audited: an organisation's accounts are still collected."""
+    rules load (trailwatch/cli/collector.py). Auditing several accounts, it is back on, with
+    the start-up frozen, before any account is audited: each account's garbage is collected.
+    Auditing one, it stays off: the process ends with that account."""
     spy = (
         "import gc, sys\n"
         "import trailwatch.audit.run as run\n"
@@ -146,15 +147,23 @@ def test_the_audit_process_collects_garbage_once_its_start_up_is_done(moto: Endp
         "    return audit(*args, **kwargs)\n"
         "run.run = spied\n"
         "from trailwatch.__main__ import main\n"
-        "sys.argv = ['trailwatch', 'audit', '--endpoint-url', sys.argv[1], '--regions', 'us-east-1']\n"
+        "sys.argv = ['trailwatch', 'audit', '--endpoint-url', sys.argv[1], '--regions', 'us-east-1', *sys.argv[2:]]\n"
         "sys.exit(main())\n"
     )
     env = {**isolated_env(), "PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}
-    done = subprocess.run(
-        [sys.executable, "-c", spy, moto.url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 1 and "FAIL" in done.stdout, done.stderr  # an empty account: no trail
-    assert "collector on: True, frozen: True\n" in done.stderr
+
+    def audit(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", spy, moto.url, *more], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    one = audit()
+    assert one.returncode == 1 and "FAIL" in one.stdout, one.stderr  # an empty account: no trail
+    assert "collector on: False, frozen: False\n" in one.stderr
+    roles = [f"arn:aws:iam::{account}:role/auditor" for account in ("111111111111", "222222222222")]
+    two = audit(*(arg for role in roles for arg in ("--assume-role", role)))
+    assert two.returncode == 1 and "111111111111" in two.stdout and "222222222222" in two.stdout, two.stderr
+    assert "collector on: True, frozen: True\n" in two.stderr
     collector_in_process = subprocess.run(
         [
             sys.executable,

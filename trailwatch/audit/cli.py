@@ -252,7 +252,8 @@ def main(argv: list[str], stdout: IO[str] | None = None, stderr: IO[str] | None 
         args = parser().parse_args(argv)
         _check(args)
         plan = _plan(args)
-        collector.started_up()  # botocore, the rules and the first client are loaded
+        if len(plan.targets) > 1:  # botocore, the rules and the first client are loaded
+            collector.started_up()  # (one account: its garbage ends with the process)
         report = run(args, stderr, plan)
         text = render(report, args.format)
         if args.format == "text" and not args.output:

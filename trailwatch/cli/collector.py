@@ -11,7 +11,8 @@ measured with and without). So a command whose start-up is like that turns the c
 when its start-up is done (`started_up()`): what was made so far is moved out of the
 collector's sight for good (`gc.freeze`) and the collector runs as usual from there, so the
 garbage of each audited account (its clients, its replies) is still collected and an
-organisation's audit keeps a flat memory.
+organisation's audit keeps a flat memory. An audit of one account never says it: the
+process ends with that account, and its garbage with it.
 https://docs.python.org/3/library/gc.html#gc.freeze
 """
 
