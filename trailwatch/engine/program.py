@@ -64,27 +64,11 @@ class ProgramRun:
     output: str  # what the program printed
 
 
-def run_program(
-    project: Project,
-    *,
-    autonames: str = "provider",
-    account_id: str = "123456789012",
-    organization: str = "organization",
-    timeout: float = DEFAULT_TIMEOUT,
-    echo: TextIO | None = None,
-    invoke_results: dict[str, dict[str, Any]] | None = None,
-) -> ProgramRun:
-    """Run the program; what it prints is returned, and written to `echo` line by line as it
-    runs when one is given. More than `timeout` seconds stops it (EngineError)."""
-    return ProgramLaunch(
-        project,
-        autonames=autonames,
-        account_id=account_id,
-        organization=organization,
-        timeout=timeout,
-        echo=echo,
-        invoke_results=invoke_results,
-    ).result()
+def run_program(project: Project, **options: Any) -> ProgramRun:
+    """Run the program and wait for it (ProgramLaunch's options); what it prints is returned,
+    and written to `echo` line by line as it runs when one is given. More than `timeout`
+    seconds stops it (EngineError)."""
+    return ProgramLaunch(project, **options).result()
 
 
 class ProgramLaunch:

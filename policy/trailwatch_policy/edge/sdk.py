@@ -16,6 +16,7 @@ TRAILWATCH_SDK_PER_POLICY=1 turns it off (the tests compare both ways).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any, cast
 
 SUPPORTED = ("1.21.0",)
@@ -121,12 +122,14 @@ def share_stack_deserialization() -> bool:
     return True
 
 
-def capture_all_config() -> bool:
-    """Keep the properties the engine configures under `all` (options.ALL): the SDK stores them
-    as the config of a policy named "all", which no policy reads. Configure is the analyzer's
-    gRPC method, so this needs no private name beyond the servicer class."""
+_MARKS = ("trailwatch_all", "trailwatch_warm")  # the wrappers of Configure installed here
+
+
+def _wrap_configure(mark: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> bool:
+    """Put `wrap(Configure)` in the SDK servicer's place of Configure, once (`mark` names the
+    wrapper; each keeps the marks of the ones it wraps). Configure is the analyzer's gRPC
+    method, so this needs no private name beyond the servicer class."""
     try:
-        from google.protobuf import json_format
         from pulumi_policy import policy as sdk
     except ImportError:
         return False
@@ -134,20 +137,36 @@ def capture_all_config() -> bool:
     configure = getattr(servicer, "Configure", None)
     if servicer is None or configure is None:
         return False
-    if getattr(configure, "trailwatch_all", False):
+    if getattr(configure, mark, False):
         return True
+    wrapped = wrap(configure)
+    for name in _MARKS:
+        setattr(wrapped, name, getattr(configure, name, False))
+    setattr(wrapped, mark, True)
+    servicer.Configure = wrapped
+    return True
+
+
+def capture_all_config() -> bool:
+    """Keep the properties the engine configures under `all` (options.ALL): the SDK stores them
+    as the config of a policy named "all", which no policy reads."""
+    try:
+        from google.protobuf import json_format
+    except ImportError:
+        return False
     from trailwatch_policy.rules import options
 
-    def Configure(self: Any, request: Any, context: Any) -> Any:  # noqa: N802 -- gRPC name
-        options.ALL.clear()
-        if "all" in request.policyConfig:
-            found = json_format.MessageToDict(request.policyConfig["all"].properties)
-            options.ALL.update(found if isinstance(found, dict) else {})
-        return configure(self, request, context)
+    def wrap(configure: Callable[..., Any]) -> Callable[..., Any]:
+        def Configure(self: Any, request: Any, context: Any) -> Any:  # noqa: N802 -- gRPC name
+            options.ALL.clear()
+            if "all" in request.policyConfig:
+                found = json_format.MessageToDict(request.policyConfig["all"].properties)
+                options.ALL.update(found if isinstance(found, dict) else {})
+            return configure(self, request, context)
 
-    Configure.trailwatch_all = True  # type: ignore[attr-defined]
-    servicer.Configure = Configure
-    return True
+        return Configure
+
+    return _wrap_configure("trailwatch_all", wrap)
 
 
 def warm_on_configure(modules: tuple[str, ...]) -> bool:
@@ -159,16 +178,6 @@ def warm_on_configure(modules: tuple[str, ...]) -> bool:
     program runs: the evaluation is imported then rather than on the first resource judged.
     Not at start: the port line would wait for it. A failed import is left for the policy
     that needs the module, which reports it as it always did."""
-    try:
-        from pulumi_policy import policy as sdk
-    except ImportError:
-        return False
-    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
-    configure = getattr(servicer, "Configure", None)
-    if servicer is None or configure is None:
-        return False
-    if getattr(configure, "trailwatch_warm", False):
-        return True
     import importlib
     import threading
 
@@ -181,13 +190,13 @@ def warm_on_configure(modules: tuple[str, ...]) -> bool:
             except Exception:  # noqa: BLE001 - the policy importing it reports the error
                 continue
 
-    def Configure(self: Any, request: Any, context: Any) -> Any:  # noqa: N802 -- gRPC name
-        if not started.is_set():
-            started.set()
-            threading.Thread(target=warm, name="trailwatch-warm", daemon=True).start()
-        return configure(self, request, context)
+    def wrap(configure: Callable[..., Any]) -> Callable[..., Any]:
+        def Configure(self: Any, request: Any, context: Any) -> Any:  # noqa: N802 -- gRPC name
+            if not started.is_set():
+                started.set()
+                threading.Thread(target=warm, name="trailwatch-warm", daemon=True).start()
+            return configure(self, request, context)
 
-    Configure.trailwatch_warm = True  # type: ignore[attr-defined]
-    Configure.trailwatch_all = getattr(configure, "trailwatch_all", False)  # type: ignore[attr-defined]
-    servicer.Configure = Configure
-    return True
+        return Configure
+
+    return _wrap_configure("trailwatch_warm", wrap)
