@@ -20,7 +20,6 @@ and only trailwatch is measured. Target: Prowler's time / trailwatch's >= 50.
 
 from __future__ import annotations
 
-import compileall
 import json
 import os
 import subprocess
@@ -31,7 +30,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from .common import ROOT, Result
+from .common import ROOT, Result, compile_sources
 
 sys.path.insert(0, str(ROOT / "tests"))
 from moto_server import Chain, Endpoint, add_controls, build, isolated_env, process_server  # noqa: E402
@@ -141,10 +140,7 @@ def _prowler(endpoint: Endpoint) -> tuple[float | None, str, dict[str, int]]:
 
 
 def run() -> list[Result]:
-    # An installed package has its bytecode; this environment may set PYTHONDONTWRITEBYTECODE,
-    # so compile the sources once here rather than on every start (as bench/pack_start.py).
-    for folder in (ROOT / "trailwatch", ROOT / "policy" / "trailwatch_policy"):
-        compileall.compile_dir(folder, quiet=1)
+    compile_sources()
     with process_server() as endpoint:
         deploy(endpoint)
         _trailwatch(endpoint)  # warm the file cache

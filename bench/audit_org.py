@@ -20,7 +20,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from .common import ROOT, Result
+from .common import ROOT, Result, compile_sources
 
 sys.path.insert(0, str(ROOT / "tests"))
 from moto_server import Chain, Endpoint, build, isolated_env, process_server  # noqa: E402
@@ -193,6 +193,7 @@ def _peak_memory(endpoint: Endpoint) -> Result:
 
 
 def run() -> list[Result]:
+    compile_sources()
     with process_server() as endpoint:
         build(endpoint, Chain())
         _startup(endpoint)  # warm the file cache

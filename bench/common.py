@@ -36,6 +36,16 @@ class Result:
         return None if not self.baseline else self.measured / self.baseline
 
 
+def compile_sources() -> None:
+    """Compile trailwatch's sources to bytecode, as an installed package has them: this
+    environment may set PYTHONDONTWRITEBYTECODE, and a source newer than its bytecode is then
+    compiled again on every start of every process a benchmark times."""
+    import compileall
+
+    for folder in (ROOT / "trailwatch", ROOT / "policy" / "trailwatch_policy"):
+        compileall.compile_dir(folder, quiet=1)
+
+
 def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
     """Fastest wall time of `repeat` runs: the least disturbed by the rest of the machine."""
     times = []
