@@ -91,3 +91,43 @@ def test_the_pack_imports_its_evaluation_once_configured() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["before: []", "answer: configured", "after: []"]
+
+
+def test_an_interrupted_check_leaves_no_program_running(tmp_path: Path) -> None:
+    """Ctrl-C on `check` alone (SIGINT to its process, not the group) while the program runs:
+    one line, exit 2, and the program's worker does not outlive it."""
+    import signal
+
+    program = tmp_path / "forever"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: forever\nruntime: python\n")
+    (program / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    (program / "__main__.py").write_text(
+        "import sys\nprint('started', file=sys.stderr, flush=True)\nwhile True:\n    pass\n"
+    )
+    marker = f"TRAILWATCH_TEST_MARK={uuid.uuid4().hex}"
+    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    check = subprocess.Popen(
+        [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", "dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert check.stderr is not None
+    for line in check.stderr:  # the program's output is streamed as it runs
+        if line.strip() == "started":
+            break
+    os.kill(check.pid, signal.SIGINT)
+    err = check.stderr.read()
+    assert check.wait(timeout=120) == 2
+    assert err.endswith("trailwatch check: error: interrupted\n") and "Traceback" not in err
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                left.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    assert left == []

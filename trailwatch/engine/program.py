@@ -203,6 +203,10 @@ class _Worker:
     def wait(self) -> tuple[int, str]:
         try:
             returncode = self.proc.wait()
+        except BaseException:  # interrupted (Ctrl-C): the program does not outlive the check
+            self.proc.kill()
+            self.proc.wait()
+            raise
         finally:
             self._timer.cancel()
             self._join()
