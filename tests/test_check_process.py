@@ -108,12 +108,15 @@ def test_an_interrupted_check_leaves_no_program_running(tmp_path: Path) -> None:
     marker = f"TRAILWATCH_TEST_MARK={uuid.uuid4().hex}"
     env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
     check = subprocess.Popen(
-        [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", "dev"],
+        [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", "dev", "--timeout", "90"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A background job of a non-interactive shell ignores SIGINT, and a child inherits that:
+        # Python then raises no KeyboardInterrupt. The check gets the default, as at a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert check.stderr is not None
     for line in check.stderr:  # the program's output is streamed as it runs
