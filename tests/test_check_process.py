@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -17,6 +18,24 @@ from trailwatch.__main__ import QUICK_EXIT
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests" / "fixtures" / "engine" / "programs" / "basic"
 PACK_PYTHON = ROOT / "policy" / "venv" / "bin" / "python"
+
+
+def _marked() -> tuple[str, dict[str, str]]:
+    """A marker variable and this environment with it: every process a command starts inherits it."""
+    name, value = "TRAILWATCH_TEST_MARK", uuid.uuid4().hex
+    return f"{name}={value}", {**os.environ, name: value}
+
+
+def _left_behind(marker: str) -> list[str]:
+    """The command lines of the processes still running with `marker` in their environment."""
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                left.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return left
 
 
 def test_the_program_starts_before_the_pack_side_is_imported() -> None:
@@ -43,11 +62,10 @@ def test_the_program_starts_before_the_pack_side_is_imported() -> None:
     assert "loaded before the program: []" in done.stdout, done.stdout
 
 
-def test_check_ends_with_its_code_its_whole_output_and_no_process_left(tmp_path: Path) -> None:
+def test_check_ends_with_its_code_its_whole_output_and_no_process_left() -> None:
     """`check` skips the teardown (QUICK_EXIT) only after it has waited for the program and the
     pack: every process that inherited its environment is gone when it exits."""
-    marker = f"TRAILWATCH_TEST_MARK={uuid.uuid4().hex}"
-    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    marker, env = _marked()
     assert "check" in QUICK_EXIT
     done = subprocess.run(
         [sys.executable, "-m", "trailwatch", "check", str(BASIC), "--stack", "dev", "--format", "json"],
@@ -61,14 +79,7 @@ def test_check_ends_with_its_code_its_whole_output_and_no_process_left(tmp_path:
     report = json.loads(done.stdout)
     assert done.returncode == (1 if any(d["enforcementLevel"] == "mandatory" for d in report["diagnostics"]) else 0)
     assert len(report["resources"]) > 3
-    left = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes().split(b"\0"):
-                left.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    assert left == []
+    assert _left_behind(marker) == []
 
 
 def test_the_pack_imports_its_evaluation_once_configured() -> None:
@@ -96,8 +107,6 @@ def test_the_pack_imports_its_evaluation_once_configured() -> None:
 def test_an_interrupted_check_leaves_no_program_running(tmp_path: Path) -> None:
     """Ctrl-C on `check` alone (SIGINT to its process, not the group) while the program runs:
     one line, exit 2, and the program's worker does not outlive it."""
-    import signal
-
     program = tmp_path / "forever"
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: forever\nruntime: python\n")
@@ -105,8 +114,7 @@ def test_an_interrupted_check_leaves_no_program_running(tmp_path: Path) -> None:
     (program / "__main__.py").write_text(
         "import sys\nprint('started', file=sys.stderr, flush=True)\nwhile True:\n    pass\n"
     )
-    marker = f"TRAILWATCH_TEST_MARK={uuid.uuid4().hex}"
-    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
+    marker, env = _marked()
     check = subprocess.Popen(
         [sys.executable, "-m", "trailwatch", "check", str(program), "--stack", "dev", "--timeout", "90"],
         cwd=ROOT,
@@ -126,11 +134,4 @@ def test_an_interrupted_check_leaves_no_program_running(tmp_path: Path) -> None:
     err = check.stderr.read()
     assert check.wait(timeout=120) == 2
     assert err.endswith("trailwatch check: error: interrupted\n") and "Traceback" not in err
-    left = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and marker.encode() in (proc / "environ").read_bytes().split(b"\0"):
-                left.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:
-            continue
-    assert left == []
+    assert _left_behind(marker) == []

@@ -87,7 +87,6 @@ class ProgramLaunch:
         echo: TextIO | None = None,
         invoke_results: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        self.project = project
         self.echo = echo
         self._tmp = tempfile.TemporaryDirectory(prefix="trailwatch-")
         request_path = Path(self._tmp.name) / "request.json"
@@ -204,12 +203,10 @@ class _Worker:
         try:
             returncode = self.proc.wait()
         except BaseException:  # interrupted (Ctrl-C): the program does not outlive the check
-            self.proc.kill()
-            self.proc.wait()
+            self.kill()
             raise
-        finally:
-            self._timer.cancel()
-            self._join()
+        self._timer.cancel()
+        self._join()
         if self._expired.is_set():
             raise EngineError(
                 f"the program in {self.project.directory} did not finish within {self.timeout:g}s; "
