@@ -133,6 +133,71 @@ def test_the_loader_knows_exactly_the_services_botocore_knows(tmp_path: Path, mo
     assert "madeup" not in _Loader().list_available_services("service-2")
 
 
+def test_a_client_another_thread_made_while_this_one_waited_is_the_one_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads that ask for the same client at once get one client, made once: the one
+    that waited for the creation lock takes the client the other made (creating a client
+    costs ~10 ms of CPU; a one-account audit used to make two of some)."""
+    from trailwatch.audit import accounts
+
+    made: list[str] = []
+    other = object()
+
+    class Session:
+        def create_client(self, service: str, **_: object) -> object:
+            made.append(service)
+            return object()
+
+    account = accounts.Account(Session(), accounts.Connection())  # type: ignore[arg-type]
+
+    class WaitedWhileAnotherMadeIt:
+        """The lock, as the thread that waited for it sees it: the other thread's client is there."""
+
+        def __enter__(self) -> None:
+            account._clients.setdefault(("logs", "us-east-1"), other)
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+    monkeypatch.setattr(accounts, "_CREATE", WaitedWhileAnotherMadeIt())
+    assert account.client("logs", "us-east-1") is other
+    assert made == []
+    sns = account.client("sns", "us-east-1")
+    assert account.client("sns", "us-east-1") is sns and made == ["sns"]
+
+
+def test_the_loader_reads_botocores_files_into_the_same_data_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit's loader parses botocore's JSON files into plain dicts, not OrderedDicts
+    (three times faster: docs/performance.md): every model the audit loads, and the endpoint
+    data, are botocore's, key for key and in botocore's order at every level; a `.json`
+    file is read before a `.json.gz` one, as botocore does."""
+    import gzip
+    import json
+
+    from botocore.loaders import Loader
+
+    from trailwatch.audit.accounts import _Loader
+
+    theirs, ours = Loader(), _Loader()
+    for name in ("endpoints", "partitions", "sdk-default-configuration"):
+        assert json.dumps(ours.load_data(name)) == json.dumps(theirs.load_data(name)), name
+    for service in ("sts", "cloudtrail", "logs", "cloudwatch", "sns", "kms", "organizations", "ec2"):
+        for type_name in ("service-2", "endpoint-rule-set-1", "paginators-1"):
+            mine = ours.load_service_model(service, type_name)
+            assert type(mine) is dict and json.dumps(mine) == json.dumps(theirs.load_service_model(service, type_name))
+    folder = tmp_path / "madeup" / "2020-01-01"
+    folder.mkdir(parents=True)
+    (folder / "service-2.json.gz").write_bytes(gzip.compress(b'{"from": "gz", "b": 1, "a": 2}'))
+    assert list(_Loader(extra_search_paths=[str(tmp_path)]).load_service_model("madeup", "service-2")) == [
+        "from",
+        "b",
+        "a",
+    ]
+    (folder / "service-2.json").write_text('{"from": "json"}')
+    assert _Loader(extra_search_paths=[str(tmp_path)]).load_service_model("madeup", "service-2") == {"from": "json"}
+
+
 def test_the_audit_process_collects_garbage_once_its_start_up_is_done(moto: Endpoint) -> None:
     """`python -m trailwatch audit` turns the cyclic collector off while botocore and the
     rules load (trailwatch/cli/collector.py). Auditing several accounts, it is back on, with
