@@ -224,3 +224,19 @@ def test_only_the_edge_meets_pulumi_policy() -> None:
     }
     assert outside == set()
     assert any(m.startswith("pulumi_policy") for m, _ in _imports(PACK / "edge" / "resources.py"))
+
+
+def test_every_dataclass_says_what_it_is() -> None:
+    """Every dataclass of the pack and of trailwatch has its own docstring. Without one,
+    `dataclasses` writes one from `inspect.signature` when the class is made: ~0.5 ms a class
+    at import, paid by every audit and every preview (docs/performance.md)."""
+    undocumented = sorted(
+        f"{path.relative_to(ROOT)}: {node.name}"
+        for folder in (PACK, ROOT / "trailwatch")
+        for path in folder.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+        and any("dataclass" in ast.unparse(d) for d in node.decorator_list)
+        and ast.get_docstring(node) is None
+    )
+    assert undocumented == []

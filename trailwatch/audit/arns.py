@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Arn:
+    """An ARN's parts: arn:<partition>:<service>:<region>:<account>:<resource>."""
+
     partition: str
     service: str
     region: str
@@ -24,6 +26,8 @@ def parse(text: str) -> Arn | None:
 
 @dataclass(frozen=True)
 class LogGroupArn:
+    """A log group's ARN, as a trail names its CloudWatch Logs group."""
+
     region: str
     account: str
     name: str

@@ -24,6 +24,8 @@ FALLBACK_REGION = "us-east-1"
 
 @dataclass(frozen=True)
 class Row:
+    """One line of a report, flat: a control's verdict for an account, or one finding."""
+
     account: str
     partition: str
     region: str

@@ -43,6 +43,8 @@ class TrailResult:
 
 @dataclass
 class AccountResult:
+    """One audited account: its verdict, per control, and what it rests on."""
+
     account: str  # account id, or the role ARN when the account could not be reached
     status: str
     role_arn: str | None = None
@@ -92,6 +94,8 @@ class SkippedAccount:
 
 @dataclass
 class Report:
+    """A whole run: every audited account and the run's own facts (version, time, shard)."""
+
     accounts: list[AccountResult]
     tool_version: str = "0.1.0"
     started: str = ""

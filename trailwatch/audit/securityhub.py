@@ -64,6 +64,8 @@ OWN_KEYS = (
 
 @dataclass
 class Failure:
+    """A finding Security Hub refused, and why."""
+
     account: str
     region: str
     finding_id: str
@@ -73,6 +75,8 @@ class Failure:
 
 @dataclass
 class ImportResult:
+    """What an import into Security Hub did: findings imported and archived, and the refusals."""
+
     imported: int = 0
     archived: int = 0
     failures: list[Failure] = field(default_factory=list)

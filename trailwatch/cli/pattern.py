@@ -36,6 +36,8 @@ class EventFileError(Exception):
 
 @dataclass
 class Tally:
+    """What a pattern matched in the records read: counts and examples."""
+
     matched: int = 0
     not_matched: int = 0
     indeterminate: int = 0

@@ -45,6 +45,8 @@ LOCKFILES = {"uv.lock": "uv", "poetry.lock": "poetry"}
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One policy violation the pack reported for a resource (or the stack)."""
+
     policy_pack_name: str
     policy_pack_version: str
     policy_name: str
@@ -56,6 +58,8 @@ class Diagnostic:
 
 @dataclass
 class Analysis:
+    """What the pack said of a stack: its diagnostics, notes and timings."""
+
     pack_name: str
     pack_version: str
     diagnostics: list[Diagnostic]

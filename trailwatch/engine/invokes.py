@@ -20,6 +20,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class AwsContext:
+    """The account and Region the engine's AWS invokes answer for."""
+
     account_id: str
     region: str
 

@@ -24,12 +24,16 @@ LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 
 @dataclass
 class PolicyConfig:
+    """One policy's configuration: its enforcement level and its properties."""
+
     enforcement_level: str | None
     properties: dict[str, Any] | None = field(default=None)
 
 
 @dataclass(frozen=True)
 class PolicyMeta:
+    """A policy as the pack describes it: its name, default enforcement level and config schema."""
+
     name: str
     enforcement_level: str
     schema_properties: dict[str, Any]

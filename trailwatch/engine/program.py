@@ -60,6 +60,8 @@ class Registration:
 
 @dataclass
 class ProgramRun:
+    """What a program run registered, and what it printed."""
+
     resources: list[Registration]
     output: str  # what the program printed
 

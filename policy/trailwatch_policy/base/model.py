@@ -75,6 +75,8 @@ ANYWHERE: Final = Where()
 
 @dataclass(frozen=True)
 class Trail:
+    """A CloudTrail trail: where it delivers (its CloudWatch Logs group) and which management events it records."""
+
     id: str  # where findings about the trail are reported (URN or trail ARN)
     name: Maybe[str] | None
     log_group: Ref  # cloudWatchLogsGroupArn / CloudWatchLogsLogGroupArn
@@ -91,6 +93,8 @@ class Trail:
 
 @dataclass(frozen=True)
 class LogGroup:
+    """A CloudWatch Logs log group, declared (pack) or read (audit)."""
+
     id: str
     name: Maybe[str] | None
     arn: Maybe[str] | None = None
@@ -103,6 +107,8 @@ class LogGroup:
 
 @dataclass(frozen=True)
 class MetricTransformation:
+    """What a metric filter publishes for each matching event: a metric, its value and dimensions."""
+
     name: Maybe[str] | None
     namespace: Maybe[str] | None
     value: Maybe[str] | None  # "1", "$.count", ... (CloudWatch takes a string)
@@ -113,6 +119,8 @@ class MetricTransformation:
 
 @dataclass(frozen=True)
 class MetricFilter:
+    """A metric filter on a log group: its pattern and the metrics it publishes."""
+
     id: str
     name: Maybe[str] | None
     log_group: Ref  # logGroupName
@@ -123,6 +131,8 @@ class MetricFilter:
 
 @dataclass(frozen=True)
 class MetricStat:
+    """One metric and the statistic an alarm's metric query reads from it."""
+
     namespace: Maybe[str] | None
     metric_name: Maybe[str] | None
     stat: Maybe[str] | None
@@ -133,6 +143,8 @@ class MetricStat:
 
 @dataclass(frozen=True)
 class MetricQuery:
+    """One query of a metric-math alarm: a metric statistic or an expression over others."""
+
     id: Maybe[str] | None
     metric: MetricStat | None = None
     expression: Maybe[str] | None = None
@@ -142,6 +154,8 @@ class MetricQuery:
 
 @dataclass(frozen=True)
 class Alarm:
+    """A CloudWatch metric alarm: the metric (or metric math) it watches, when it fires, whom it notifies."""
+
     id: str
     name: Maybe[str] | None
     namespace: Maybe[str] | None = None
@@ -198,6 +212,8 @@ class Key:
 
 @dataclass(frozen=True)
 class Topic:
+    """An SNS topic alarms notify: its encryption, its policy and whether it exists."""
+
     id: str
     name: Maybe[str] | None
     arn: Maybe[str] | None = None
@@ -221,6 +237,8 @@ class Topic:
 
 @dataclass(frozen=True)
 class Subscription:
+    """A subscription to a topic: who receives its messages, and which ones (its filter policy)."""
+
     id: str
     topic: Ref
     protocol: Maybe[str] | None

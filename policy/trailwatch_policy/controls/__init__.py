@@ -57,6 +57,9 @@ class Calls:
 
 @dataclass(frozen=True, eq=False)  # compared (and cached) by identity: a row is one control
 class Control:
+    """One control of the CIS monitoring section: every fact about it, read by program, pack, audit, `pattern`
+    and docs."""
+
     id: str  # CIS AWS Foundations 1.4/1.5/2.0/3.0 id, e.g. "4.3"
     cis12: str | None  # CIS 1.2 id, e.g. "3.3"
     securityhub: str | None  # AWS Security Hub control id, e.g. "CloudWatch.1"

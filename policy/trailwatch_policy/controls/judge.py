@@ -65,6 +65,8 @@ class _Scanners(Mapping[str, bool]):
 
 @dataclass(frozen=True)
 class Verdict:
+    """What a pattern counts, judged for one control: ok, not ok or indeterminate, and why."""
+
     status: str  # "ok" | "not_ok" | "indeterminate"
     reasons: tuple[str, ...]  # sentences a security engineer acts on (empty when ok)
     scanners: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))

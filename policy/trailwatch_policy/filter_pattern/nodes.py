@@ -67,11 +67,15 @@ class FieldCondition:
 
 @dataclass(frozen=True)
 class And:
+    """`a && b`: matches when every child matches."""
+
     children: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Or:
+    """`a || b`: matches when any child matches."""
+
     children: tuple[Node, ...]
 
 

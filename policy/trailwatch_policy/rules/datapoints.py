@@ -40,6 +40,8 @@ class NotModelled(ValueError):
 
 @dataclass(frozen=True)
 class Period:
+    """What one alarm period holds: the control's events counted and the other log events."""
+
     matching: int  # events of the control counted by the filter (0 or 1)
     others: int  # other log events in the log group
 

@@ -49,6 +49,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether a policy allows a request (True, False or UNKNOWN), and why."""
+
     allowed: object  # True | False | UNKNOWN
     reason: str
     context_only: bool = False  # unknown only because request values are not known yet

@@ -39,33 +39,45 @@ class MathError(ValueError):
 # -- syntax --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Num:
+    """A number literal of a metric math expression."""
+
     value: float
 
 
 @dataclass(frozen=True)
 class Id:
+    """The id of another query of the alarm."""
+
     name: str
 
 
 @dataclass(frozen=True)
 class Str:
+    """A string literal, e.g. the substring of METRICS("errors")."""
+
     value: str
 
 
 @dataclass(frozen=True)
 class Op:
+    """An operator (arithmetic, comparison or logical) over its operands."""
+
     op: str
     args: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Call:
+    """A function call, e.g. FILL(m1, 0)."""
+
     name: str
     args: tuple[Node, ...]
 
 
 @dataclass(frozen=True)
 class Array:
+    """An array literal, e.g. [m1, m2]."""
+
     items: tuple[Node, ...]
 
 
