@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from trailwatch.engine.program import Registration, run_program
+from trailwatch.engine.program import ProgramLaunch, Registration
 from trailwatch.engine.project import load_project
 from trailwatch.engine.sentinels import UNKNOWN_STRING
 
@@ -53,12 +53,12 @@ def errors(proc: subprocess.CompletedProcess[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def provider_run() -> dict[str, Registration]:
-    return {r.urn: r for r in run_program(load_project(BASIC, "dev")).resources}
+    return {r.urn: r for r in ProgramLaunch(load_project(BASIC, "dev")).result().resources}
 
 
 @pytest.fixture(scope="module")
 def unknown_run() -> dict[str, Registration]:
-    return {r.urn: r for r in run_program(load_project(BASIC, "dev"), autonames="unknown").resources}
+    return {r.urn: r for r in ProgramLaunch(load_project(BASIC, "dev"), autonames="unknown").result().resources}
 
 
 def test_urns_follow_the_engine(provider_run: dict[str, Registration]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from trailwatch.engine.program import run_program
+from trailwatch.engine.program import ProgramLaunch
 from trailwatch.engine.project import load_project
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def check(program: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_transforms_run_own_then_ancestors_then_stack() -> None:
-    run = {r.urn: r for r in run_program(load_project(TRANSFORMS, "dev")).resources}
+    run = {r.urn: r for r in ProgramLaunch(load_project(TRANSFORMS, "dev")).result().resources}
     child = run[URN + "fixture:index:Team$aws:sns/topic:Topic::security-topic"]
     assert child.inputs["displayName"] == "team+own+parent+stack"
     assert child.outputs["displayName"] == "team+own+parent+stack"  # what AnalyzeStack sees too

@@ -66,17 +66,12 @@ class ProgramRun:
     output: str  # what the program printed
 
 
-def run_program(project: Project, **options: Any) -> ProgramRun:
-    """Run the program and wait for it (ProgramLaunch's options); what it prints is returned,
-    and written to `echo` line by line as it runs when one is given. More than `timeout`
-    seconds stops it (EngineError)."""
-    return ProgramLaunch(project, **options).result()
-
-
 class ProgramLaunch:
-    """The program's worker, started at once; `result()` waits for it. `trailwatch check`
-    starts it before it imports gRPC and Pulumi for the pack, so that those imports overlap
-    the program instead of delaying it (docs/performance.md)."""
+    """The program's worker, started at once; `result()` waits for it and returns what the
+    program registered and printed (printed lines also go to `echo` as they come, when one
+    is given; more than `timeout` seconds stops it: EngineError). `trailwatch check` starts
+    it before it imports gRPC and Pulumi for the pack, so that those imports overlap the
+    program instead of delaying it (docs/performance.md)."""
 
     def __init__(
         self,
