@@ -147,7 +147,7 @@ def test_a_client_another_thread_made_while_this_one_waited_is_the_one_used(monk
             made.append(service)
             return object()
 
-    account = accounts.Account(Session(), accounts.Connection())  # type: ignore[arg-type]
+    account = accounts.Account(Session(), accounts.Connection())
 
     class WaitedWhileAnotherMadeIt:
         """The lock, as the thread that waited for it sees it: the other thread's client is there."""
