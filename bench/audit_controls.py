@@ -150,12 +150,15 @@ def run() -> list[Result]:
         prowler_runs: list[float] = []
         why, counts = "", {}
         per_round = -(-REPEAT // PROWLER_REPEAT)
+        paired: list[float] = []  # each Prowler run / the trailwatch runs just before it
         for _ in range(PROWLER_REPEAT):
-            runs += [_trailwatch(endpoint) for _ in range(per_round)]
+            before = [_trailwatch(endpoint) for _ in range(per_round)]
+            runs += before
             seconds, why, found = _prowler(endpoint)
             if seconds is None:
                 break
             prowler_runs.append(seconds)
+            paired.append(seconds / median(r[0] for r in before))
             counts = found
         runs += [_trailwatch(endpoint) for _ in range(REPEAT - len(runs))]
         wall = median(r[0] for r in runs)
@@ -203,6 +206,8 @@ def run() -> list[Result]:
                 unit="x",
                 target=f">= {TARGET:.0f}x",
                 ok=prowler / wall >= TARGET,
+                # the same ratio per round (how much the machine's drift moves it)
+                details={"per_round": [round(p, 1) for p in paired]},
             ),
             Result(
                 name="Prowler's whole run / trailwatch's account time",
