@@ -165,9 +165,7 @@ def test_a_client_another_thread_made_while_this_one_waited_is_the_one_used(monk
     assert account.client("sns", "us-east-1") is sns and made == ["sns"]
 
 
-def test_the_loader_reads_botocores_files_into_the_same_data_in_the_same_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_loader_reads_botocores_files_into_the_same_data_in_the_same_order(tmp_path: Path) -> None:
     """The audit's loader parses botocore's JSON files into plain dicts, not OrderedDicts
     (three times faster: docs/performance.md): every model the audit loads, and the endpoint
     data, are botocore's, key for key and in botocore's order at every level; a `.json`

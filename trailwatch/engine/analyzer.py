@@ -358,9 +358,20 @@ class PackLaunch:
                     f"but did not answer within {self.startup_timeout:.0f}s"
                 ) from None
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)
-            info, version = _configure(
-                stub, self._pack, project, self.pack_dir, user_config, organization, self.engine_address, config_source
-            )
+            try:
+                info, version = _configure(
+                    stub,
+                    self._pack,
+                    project,
+                    self.pack_dir,
+                    user_config,
+                    organization,
+                    self.engine_address,
+                    config_source,
+                )
+            except BaseException:
+                channel.close()
+                raise
             self._outcome = _Configured(self._pack, channel, stub, info, version)
         except BaseException as exc:  # noqa: BLE001 - re-raised by configured(), on the caller's thread
             self._outcome = exc

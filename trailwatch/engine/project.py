@@ -350,8 +350,10 @@ def known_regions() -> tuple[str, ...]:
                 )
                 if values:
                     return values
-    from pulumi_aws._enums import Region
-
+    try:
+        from pulumi_aws._enums import Region
+    except ImportError:
+        return ()
     return tuple(r.value for r in Region)
 
 

@@ -74,13 +74,13 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+_CACHED_GLOB = 512  # characters: a longer wildcard (a hostile policy's) is translated each time
+
+
 def _glob(pattern: str, text: str, ignore_case: bool = True) -> bool:
     """IAM wildcards: `*` any run of characters, `?` one character."""
     translate = _glob_regex if len(pattern) <= _CACHED_GLOB else _glob_regex.__wrapped__
     return translate(pattern, ignore_case).fullmatch(text) is not None
-
-
-_CACHED_GLOB = 512  # characters: a longer wildcard (a hostile policy's) is translated each time
 
 
 @lru_cache(maxsize=1024)
