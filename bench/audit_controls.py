@@ -5,8 +5,12 @@ deployed as a team would: one trail, one log group, one filter + alarm per contr
 topic with an email subscription (the account every control passes on). Measured, each
 the median of `REPEAT` runs of the whole command from process start to exit:
 
-- trailwatch: `trailwatch audit --controls all` (the fifteen controls), and the account's
-  own time from the JSON report (`seconds`: reads and judgement, no process start-up);
+- trailwatch: `trailwatch audit --controls all` (the fifteen controls) as installed: this
+  checkout's wheel, installed by pip in a throw-away virtualenv (`common.installed_command`),
+  as Prowler is. The account's own time comes from the JSON report (`seconds`: reads and
+  judgement, no process start-up). The same command from the checkout (`python -m trailwatch`
+  with PYTHONPATH, through the editable install's import hook; what this bench timed until
+  2026-12-07) is run after each installed run and reported beside it;
 - Prowler: `prowler aws --checks <its fifteen CIS 4.x checks>` on the same server (median of
   `PROWLER_REPEAT` runs, 3 unless the environment sets it, interleaved with trailwatch's), from a
   separate throw-away virtualenv (`PROWLER_VENV`, default /tmp/f21-prowler/venv; Prowler is
@@ -34,7 +38,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any, NamedTuple
 
-from .common import ROOT, Result, compile_sources
+from .common import ROOT, Result, compile_sources, installed_command, outside_checkout
 
 sys.path.insert(0, str(ROOT / "tests"))
 from moto_server import Chain, Endpoint, add_controls, build, isolated_env, process_server  # noqa: E402
@@ -96,28 +100,18 @@ class Run(NamedTuple):
     report: dict[str, Any]
 
 
-def _trailwatch(endpoint: Endpoint) -> Run:
-    """One audit of all controls."""
-    env = isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"})
-    done, wall, cpu = _timed(
-        [
-            sys.executable,
-            "-m",
-            "trailwatch",
-            "audit",
-            "--endpoint-url",
-            endpoint.url,
-            "--regions",
-            "us-east-1",
-            "--controls",
-            "all",
-            "--format",
-            "json",
-            "--quiet",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+AUDIT = ("audit", "--controls", "all", "--regions", "us-east-1", "--format", "json", "--quiet")
+
+
+def _trailwatch(endpoint: Endpoint, installed: bool = True) -> Run:
+    """One audit of all controls: the installed command, or `python -m trailwatch` in the checkout."""
+    if installed:
+        command = [str(installed_command()), *AUDIT]
+        env, cwd = outside_checkout(isolated_env()), None
+    else:
+        command = [sys.executable, "-m", "trailwatch", *AUDIT]
+        env, cwd = isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"}), ROOT
+    done, wall, cpu = _timed([*command, "--endpoint-url", endpoint.url], cwd=cwd, env=env)
     report = json.loads(done.stdout or "{}")
     if done.returncode != 0 or report.get("status") != "pass":
         raise RuntimeError(f"trailwatch audit exited {done.returncode}: {done.stderr[:2000]}")
@@ -129,8 +123,7 @@ def _prowler(endpoint: Endpoint) -> tuple[Timed | None, str, dict[str, int]]:
     binary = PROWLER_VENV / "bin" / "prowler"
     if not binary.exists():
         return None, f"Prowler is not installed at {binary} (pip install prowler==5.46.0 into that venv)", {}
-    env = isolated_env({"AWS_ENDPOINT_URL": endpoint.url})
-    env.pop("PYTHONPATH", None)
+    env = outside_checkout(isolated_env({"AWS_ENDPOINT_URL": endpoint.url}))
     with tempfile.TemporaryDirectory() as folder:
         command = [
             str(binary),
@@ -161,13 +154,16 @@ def _prowler(endpoint: Endpoint) -> tuple[Timed | None, str, dict[str, int]]:
 
 
 def run() -> list[Result]:
-    compile_sources()
+    compile_sources()  # the checkout's runs
+    installed_command()  # built before anything is timed
     with process_server() as endpoint:
         deploy(endpoint)
         _trailwatch(endpoint)  # warm the file cache
+        _trailwatch(endpoint, installed=False)
         # Interleaved: a few trailwatch runs before each Prowler run. The shared cores' speed
         # drifts by 10-20% over minutes; runs made minutes apart compare the drift too.
         runs: list[Run] = []
+        checkout: list[Run] = []  # the same command from the checkout, one after each installed run
         prowler_runs: list[Timed] = []
         why, counts = "", {}
         per_round = -(-REPEAT // PROWLER_REPEAT)
@@ -175,13 +171,16 @@ def run() -> list[Result]:
         for _ in range(PROWLER_REPEAT):
             before = [_trailwatch(endpoint) for _ in range(per_round)]
             runs += before
+            checkout += [_trailwatch(endpoint, installed=False) for _ in range(per_round)]
             timed, why, found = _prowler(endpoint)
             if timed is None:
                 break
             prowler_runs.append(timed)
             paired.append(timed.wall / median(r.wall for r in before))
             counts = found
-        runs += [_trailwatch(endpoint) for _ in range(REPEAT - len(runs))]
+        while len(runs) < REPEAT:
+            runs.append(_trailwatch(endpoint))
+            checkout.append(_trailwatch(endpoint, installed=False))
         wall = median(r.wall for r in runs)
         cpu = median(r.cpu for r in runs)
         own = median(r.own for r in runs)
@@ -193,6 +192,13 @@ def run() -> list[Result]:
                 unit="s",
                 target="reported",
                 details={"api_calls": calls, "runs": [round(r.wall, 3) for r in runs], "cpu": round(cpu, 3)},
+            ),
+            Result(
+                name="the same, from the checkout (python -m trailwatch, PYTHONPATH)",
+                measured=median(r.wall for r in checkout),
+                unit="s",
+                target="reported",
+                details={"cpu": round(median(r.cpu for r in checkout), 3)},
             ),
             Result(
                 name="audit 1 account, 15 controls: the account (reads + judgement)",

@@ -1,5 +1,8 @@
 """Benchmark 6: the audit at organisation scale, and its start-up, against a moto server.
 
+The audit runs as installed (`common.installed_command`: this checkout's wheel in a throwaway
+virtualenv), as a user or a CI runner runs it.
+
 - start-up: from `Popen` to the first AWS request the server receives (the audit's
   sts:GetCallerIdentity), median of 5. Paid by every shard and every per-account runner.
 - growth: 10, 100 and 500 accounts x 4 regions (`--accounts FILE`: moto maps each assumed
@@ -20,7 +23,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from .common import ROOT, Result, compile_sources
+from .common import ROOT, Result, installed_command, outside_checkout
 
 sys.path.insert(0, str(ROOT / "tests"))
 from moto_server import Chain, Endpoint, build, isolated_env, process_server  # noqa: E402
@@ -34,7 +37,7 @@ ROLE = "SecurityAudit"
 
 
 def _env() -> dict[str, str]:
-    return isolated_env({"PYTHONPATH": f"{ROOT}:{ROOT / 'policy'}"})
+    return outside_checkout(isolated_env())
 
 
 def _startup(endpoint: Endpoint) -> float:
@@ -43,9 +46,7 @@ def _startup(endpoint: Endpoint) -> float:
     started = time.time()
     subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "trailwatch",
+            str(installed_command()),
             "audit",
             "--endpoint-url",
             endpoint.url,
@@ -85,9 +86,7 @@ def _start(endpoint: Endpoint, accounts: list[str], folder: str, output: int) ->
     listing.write_text("\n".join(accounts) + "\n")
     return subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "trailwatch",
+            str(installed_command()),
             "audit",
             "--endpoint-url",
             endpoint.url,
@@ -193,7 +192,7 @@ def _peak_memory(endpoint: Endpoint) -> Result:
 
 
 def run() -> list[Result]:
-    compile_sources()
+    installed_command()  # built before anything is timed
     with process_server() as endpoint:
         build(endpoint, Chain())
         _startup(endpoint)  # warm the file cache

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import gc
 import json
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -44,6 +50,64 @@ def compile_sources() -> None:
 
     for folder in (ROOT / "trailwatch", ROOT / "policy" / "trailwatch_policy"):
         compileall.compile_dir(folder, quiet=1)
+
+
+def source_tree(dest: Path) -> Path:
+    """The files git would put in a clean clone (tracked, plus new ones not ignored), copied to `dest`."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in filter(None, listed.split("\0")):
+        src = ROOT / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def build_dist(hook: str, source: Path, out: Path) -> Path:
+    """Run one PEP 517 hook of the pinned setuptools (`build_wheel`, `build_sdist`) in `source`,
+    offline and without build isolation; the file it made, in `out`."""
+    code = f"from setuptools import build_meta; print(build_meta.{hook}({str(out)!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=source, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"setuptools {hook} failed: {proc.stderr[-3000:]}")
+    return out / proc.stdout.strip().splitlines()[-1]
+
+
+@functools.cache
+def installed_command() -> Path:
+    """`trailwatch` as a user runs it: this checkout's wheel, installed by pip in a throwaway
+    virtualenv (bytecode compiled at install, a console script, no import hook of an editable
+    install, no PYTHONPATH into the checkout). Its dependencies (botocore...) are this
+    interpreter's pinned ones, named by a path file after the venv's own site-packages (the
+    folder's own .pth files, the checkout's editable-install hook among them, are not run).
+    Built once per benchmark process and removed at its exit."""
+    base = Path(tempfile.mkdtemp(prefix="trailwatch-bench-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    (base / "out").mkdir()
+    wheel = build_dist("build_wheel", source_tree(base / "src"), base / "out")
+    venv = base / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
+        + ["--disable-pip-version-check", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    (site / "zz-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return venv / "bin" / "trailwatch"
+
+
+def outside_checkout(env: dict[str, str]) -> dict[str, str]:
+    """`env` without what would point an installed command at this checkout or its virtualenv."""
+    return {k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
 
 
 def best_of(fn: Callable[[], object], repeat: int = 5) -> float:

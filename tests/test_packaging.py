@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bench.common import build_dist, installed_command, outside_checkout, source_tree
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,40 +29,16 @@ PACK_FILES = ["PulumiPolicy.yaml", "__main__.py", "requirements.txt", "configs/s
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 
 
-def source_tree(dest: Path) -> Path:
-    """The files git would put in a clean clone (tracked, plus new ones not ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.split("\0")):
-        src = ROOT / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-    return dest
-
-
-def build(hook: str, source: Path, out: Path) -> Path:
-    code = f"from setuptools import build_meta; print(build_meta.{hook}({str(out)!r}))"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=source, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out / proc.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("dist")
     source = source_tree(base / "src")
     (base / "out").mkdir()
-    sdist = build("build_sdist", source, base / "out")
+    sdist = build_dist("build_sdist", source, base / "out")
     with tarfile.open(sdist) as tar:  # the wheel is built from the sdist: it must be enough
         tar.extractall(base / "unpacked", filter="data")
     (unpacked,) = (base / "unpacked").iterdir()
-    wheel = build("build_wheel", unpacked, base / "out")
+    wheel = build_dist("build_wheel", unpacked, base / "out")
     return {"sdist": sdist, "wheel": wheel}
 
 
@@ -134,6 +112,26 @@ def run_installed(venv: Path, *args: str, with_dependencies: bool = False) -> su
 def test_the_installed_command_prints_its_version(installed: Path) -> None:
     proc = run_installed(installed, "--version")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, f"trailwatch {VERSION}\n", "")
+
+
+def test_the_benchmarks_time_the_installed_wheel_not_the_checkout() -> None:
+    """bench.common.installed_command, what the audit benchmarks time: the wheel pip installed
+    in its own virtualenv, with this interpreter's dependencies, and nothing of the checkout
+    (neither PYTHONPATH nor the editable install's import hook)."""
+    command = installed_command()
+    venv = command.parents[1]
+    env = outside_checkout({**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "PYTHONPATH" not in env
+    probe = "import botocore, trailwatch, trailwatch_policy; print(trailwatch.__file__, trailwatch_policy.__file__, botocore.__file__)"
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", probe], cwd=venv, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    ours, pack, botocore = map(Path, proc.stdout.split())
+    assert ours.is_relative_to(venv) and pack.is_relative_to(venv)
+    assert botocore.is_relative_to(sysconfig.get_paths()["purelib"])
+    proc = subprocess.run([str(command), "--version"], cwd=venv, env=env, capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, f"trailwatch {VERSION}\n")
 
 
 def test_the_installed_audit_without_the_aws_sdk_says_how_to_install_it(installed: Path) -> None:

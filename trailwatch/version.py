@@ -19,11 +19,14 @@ DISTRIBUTION = "trailwatch-cis"
 
 @lru_cache(maxsize=1)
 def version() -> str:
-    import tomllib  # here, not at the top: every command imports this module for DISTRIBUTION
+    # Imported here, not at the top: every command imports this module for DISTRIBUTION, and
+    # an installed package has no pyproject.toml to parse.
     from importlib import metadata
 
     pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     if pyproject.is_file():  # a checkout: the file is the truth (an editable install may be stale)
+        import tomllib
+
         try:
             project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
         except (OSError, tomllib.TOMLDecodeError):
