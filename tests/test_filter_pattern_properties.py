@@ -238,3 +238,68 @@ def test_any_unicode_text_only_ever_raises_filter_pattern_error(text: str) -> No
             parse(candidate).evaluate({"a": text})
         except FilterPatternError:
             pass
+
+
+# ---- an OR of exact comparisons of one key is one set lookup (evaluator._alternatives) ----
+exact_words = st.sampled_from(
+    ["1", "1.0", "+1", "10e3", "1000", "2.5", "-3", "0", "AccessDenied", '"x y"', "true", "null", "two", '"1"', "k"]
+)
+exact_conditions = st.builds(
+    lambda key, word: f"$.{key} = {word}", st.sampled_from(["a", "b", "eventName", "l"]), exact_words
+)
+alternatives = st.lists(st.one_of(exact_conditions, exact_conditions, conditions), min_size=2, max_size=8)
+MEMBER_EVENTS: list = EVENTS + [
+    {"a": True},
+    {"a": False},
+    {"a": 1.0},
+    {"a": 1000},
+    {"a": 10000.0},
+    {"a": "1"},
+    {"a": "1.0"},
+    {"a": [1]},
+    {"a": {"x": 1}},
+    {"a": None},
+    {"a": float("nan")},
+    {"a": 2**53 + 1},
+    {"eventName": "AccessDenied", "b": "x y"},
+    {"eventName": "true", "l": "null"},
+]
+
+
+@SETTINGS
+@given(alternatives)
+def test_an_or_means_any_of_its_alternatives(alts: list[str]) -> None:
+    """Each alternative alone is compiled without the grouping: the whole OR must give, on
+    every event, True when one alternative does, else None when one cannot tell, else False."""
+    try:
+        whole = parse("{ " + " || ".join(f"({a})" for a in alts) + " }")
+        parts = [parse("{ " + a + " }") for a in alts]
+    except FilterPatternError:
+        return  # e.g. a generated pattern over the length limit
+    for event in MEMBER_EVENTS + [json.dumps(e) for e in MEMBER_EVENTS if e == e]:
+        got = [p.evaluate(event) for p in parts]
+        expected = True if any(r is True for r in got) else (None if any(r is None for r in got) else False)
+        assert whole.evaluate(event) is expected, (alts, event)
+
+
+def test_exact_alternatives_of_one_key_are_grouped() -> None:
+    """The grouping the property above checks does happen: an event-name list and one other
+    alternative compile to two tests, not five."""
+    from trailwatch_policy.filter_pattern.evaluator import _alternatives
+    from trailwatch_policy.filter_pattern.nodes import Or
+
+    p = parse(
+        "{ ($.eventName = A) || ($.eventName = B) || ($.eventName = 3) || ($.eventName = C) || ($.errorCode = D*) }"
+    )
+    expression = p.expression  # type: ignore[attr-defined]
+    assert isinstance(expression, Or)
+    assert len(_alternatives(expression, True)) == 2
+    assert len(_alternatives(expression, False)) == 5  # a root that may not be a dict: each on its own
+    assert [p.evaluate({"eventName": n}) for n in ("B", 3, "3", 3.0, True, "D")] == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]

@@ -381,10 +381,56 @@ def _combine(node: Node, parts: list[tuple[Compiled, bool]]) -> tuple[Compiled, 
     return tri_and, True
 
 
+def _exact_key(cond: Condition) -> str | None:
+    """The key of ``$.key = value`` with an exact value (no wildcard, no regex, not NaN); None
+    for any other condition."""
+    if cond.op != "=" or len(cond.selector) != 1 or cond.selector[0].kind != "key":
+        return None
+    v = cond.value
+    if v is None or v.regex is not None or v.has_wildcard or (v.number is not None and v.number != v.number):
+        return None
+    return str(cond.selector[0].key)
+
+
+def _member(key: str, values: list[Value]) -> Compiled:
+    """``($.key = a) || ($.key = b) || ...`` with exact values, as one lookup: the same answer
+    as each alternative's `t_exact` (a string equals a value's text; a number, not a boolean,
+    equals a value's number), for any record."""
+    texts = frozenset(v.literal for v in values)
+    numbers = frozenset(v.number for v in values if v.number is not None)
+
+    def t_member(root: Any) -> Result:
+        v = root.get(key, MISSING)
+        if v.__class__ is str:
+            return v in texts
+        return _is_number(v) and v in numbers
+
+    return t_member
+
+
+def _alternatives(node: Or, dict_root: bool) -> list[tuple[Compiled, bool]]:
+    """An OR's compiled alternatives. When the root is a dict, exact comparisons of one
+    top-level key (an event-name list: the usual filter) become one set lookup each."""
+    by_key: dict[str, list[Condition]] = {}
+    if dict_root:
+        for child in node.children:
+            if isinstance(child, Condition) and (key := _exact_key(child)) is not None:
+                by_key.setdefault(key, []).append(child)
+    grouped = {id(c) for conds in by_key.values() if len(conds) > 1 for c in conds}
+    parts = [
+        (_member(key, [c.value for c in conds if c.value is not None]), False)
+        for key, conds in by_key.items()
+        if len(conds) > 1
+    ]
+    return parts + [_compile(c, dict_root) for c in node.children if id(c) not in grouped]
+
+
 def _compile(node: Node, dict_root: bool) -> tuple[Compiled, bool]:
     if isinstance(node, Condition):
         return _compile_condition(node, dict_root)
-    assert isinstance(node, (And, Or))
+    if isinstance(node, Or):
+        return _combine(node, _alternatives(node, dict_root))
+    assert isinstance(node, And)
     return _combine(node, [_compile(c, dict_root) for c in node.children])
 
 
