@@ -295,6 +295,8 @@ def test_exact_alternatives_of_one_key_are_grouped() -> None:
     assert isinstance(expression, Or)
     assert len(_alternatives(expression, True)) == 2
     assert len(_alternatives(expression, False)) == 5  # a root that may not be a dict: each on its own
+    names = parse("{ ($.eventName = A) || ($.eventName = B) }")
+    assert [names.evaluate(e) for e in ({"eventName": "B"}, {"eventName": "C"}, {}, "x")] == [True, False, False, False]
     assert [p.evaluate({"eventName": n}) for n in ("B", 3, "3", 3.0, True, "D")] == [
         True,
         True,

@@ -429,7 +429,8 @@ def _compile(node: Node, dict_root: bool) -> tuple[Compiled, bool]:
     if isinstance(node, Condition):
         return _compile_condition(node, dict_root)
     if isinstance(node, Or):
-        return _combine(node, _alternatives(node, dict_root))
+        parts = _alternatives(node, dict_root)
+        return parts[0] if len(parts) == 1 else _combine(node, parts)  # one list of names: its lookup
     assert isinstance(node, And)
     return _combine(node, [_compile(c, dict_root) for c in node.children])
 
