@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PACK_VENV := policy/venv
 STACK  ?= dev
 
-.PHONY: help venv check test typecheck bench lint release-tags clean cli e2e browser
+.PHONY: help venv check test typecheck bench lint release-tags clean cli e2e browser botocore-data
 help:
 	@echo "make check   run the dev stack offline with the policy pack (no cloud, no CLI)"
 	@echo "make test    the whole test suite"
@@ -18,6 +18,7 @@ help:
 	@echo "make cli     build the real Pulumi CLI from source into .tools/ (needs Go and the Go module proxy)"
 	@echo "make e2e     pulumi preview --policy-pack (real CLI) and trailwatch check must agree on every stack"
 	@echo "make browser the audit's HTML report rendered in headless Chromium (needs Debian's chromium)"
+	@echo "make botocore-data  remake the audit's trimmed copy of botocore's data from the pinned botocore"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trailwatch needs Python 3.11+; found " + sys.version.split()[0] + ". Set PYTHON=python3.11 (or newer).")'
@@ -49,6 +50,11 @@ typecheck: venv
 # Results go to bench/out/ (git-ignored); SAVE=1 writes the committed bench/results.json.
 bench: venv
 	$(PY) -m bench $(if $(SAVE),--save,)
+
+# The audit's trimmed copy of botocore's data (trailwatch/audit/shipped_data.py), after a
+# botocore upgrade in requirements-dev.txt: tests/test_audit_botocore_data.py says when.
+botocore-data: venv
+	$(PY) -m trailwatch.audit.shipped_data
 
 # Every check runs even when one fails; make lint fails if any did.
 lint: venv

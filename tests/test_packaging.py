@@ -63,6 +63,8 @@ def test_the_wheel_carries_the_pack_as_trailwatch_policy_pack(dists: dict[str, P
             assert f"trailwatch/policy_pack/{name}" in names, name
             assert whl.read(f"trailwatch/policy_pack/{name}") == (ROOT / "policy" / name).read_bytes(), name
         assert "trailwatch_policy/chain/links.py" in names and "trailwatch/engine/cli.py" in names
+        for data in ("VERSION", "endpoints.json", "logs/2014-03-28/service-2.json.gz"):  # the audit's (shipped_data)
+            assert f"trailwatch/audit/botocore_data/{data}" in names, data
         info = f"trailwatch_cis-{VERSION}.dist-info"  # the distribution trailwatch-cis, normalised
         metadata = whl.read(f"{info}/METADATA").decode()
         entry_points = whl.read(f"{info}/entry_points.txt").decode()

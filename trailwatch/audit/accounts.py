@@ -239,11 +239,19 @@ class _Loader(Loader):
     a service is one whose folder has an API version with that model type. Its files are
     read by `_JSONFiles`."""
 
-    def __init__(self, extra_search_paths: list[str] | None = None) -> None:
-        super().__init__(extra_search_paths=extra_search_paths, file_loader=_JSONFiles())
+    def __init__(self, extra_search_paths: list[str] | None = None, shipped: str | None = None) -> None:
+        super().__init__(
+            extra_search_paths=[*(extra_search_paths or []), *([shipped] if shipped else [])], file_loader=_JSONFiles()
+        )
+        self._shipped = os.path.join(shipped, "") if shipped else None
 
     def list_available_services(self, type_name: str) -> Any:
         return _Services(self, type_name)
+
+    def is_builtin_path(self, path: str) -> bool:
+        """The shipped folder (`shipped_data`) holds botocore's own data, trimmed: botocore
+        resolves endpoints from its own endpoint data otherwise than from a user's."""
+        return super().is_builtin_path(path) or (self._shipped is not None and path.startswith(self._shipped))
 
 
 class _JSONFiles(JSONFileLoader):
@@ -291,10 +299,13 @@ class _Services:
 
 
 def _loader(session: Session) -> _Loader:
-    """The loader botocore's `create_loader` makes for the session's data path (AWS_DATA_PATH)."""
+    """The loader botocore's `create_loader` makes for the session's data path (AWS_DATA_PATH),
+    with trailwatch's trimmed copy of botocore's data first when none is set (`shipped_data`)."""
     data_path = session.get_config_variable("data_path")
     if not data_path:
-        return _Loader()
+        from .shipped_data import search_path
+
+        return _Loader(shipped=search_path())
     paths = [os.path.expanduser(os.path.expandvars(p)) for p in str(data_path).split(os.pathsep)]
     return _Loader(extra_search_paths=paths)
 
