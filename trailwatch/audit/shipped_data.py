@@ -2,7 +2,7 @@
 
 botocore parses JSON at every start: the endpoint data (1.2 MB, every service of every
 partition) when the first client is made, and each service's model (up to 4.5 MB, most of
-it documentation for docstrings) when its client is. For a one-account audit that is ~50 ms
+it documentation for docstrings) when its client is. For a one-account audit that is ~45 ms
 of a ~0.7 s run, paid by every shard and every per-account runner (docs/performance.md;
 botocore's own trackers name it: https://github.com/boto/botocore/issues/2553,
 https://github.com/boto/botocore/issues/3764). So the wheel carries, for the botocore
