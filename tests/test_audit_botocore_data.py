@@ -100,12 +100,12 @@ def test_another_release_or_user_models_read_botocores_own_data(
 ) -> None:
     """The shipped files are botocore's for one release: with another, or with models of the
     user's own that they would hide, botocore's own data is read, as without them."""
+    release = botocore.__version__
     monkeypatch.setattr(botocore, "__version__", "0.0.0")
     assert shipped_data.search_path() is None
     assert str(shipped_data.FOLDER) not in _loader(Session()).search_paths
-    monkeypatch.undo()
+    monkeypatch.setattr(botocore, "__version__", release)
     (no_user_models / ".aws" / "models").mkdir(parents=True)
-    monkeypatch.setenv("HOME", str(no_user_models))
     assert shipped_data.search_path() is None
     (no_user_models / ".aws" / "models").rmdir()
     assert shipped_data.search_path() == str(shipped_data.FOLDER)

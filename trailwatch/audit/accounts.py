@@ -237,7 +237,9 @@ class _Loader(Loader):
     looks in X's own data folder instead of listing all ~400 services' folders, which took a
     tenth of a one-account audit's CPU time (docs/performance.md). The answer is the same:
     a service is one whose folder has an API version with that model type. Its files are
-    read by `_JSONFiles`."""
+    read by `_JSONFiles`. `shipped`: trailwatch's trimmed copy of botocore's own data
+    (`shipped_data`), searched after `extra_search_paths` and before botocore's folders, and
+    counted as botocore's bundled data."""
 
     def __init__(self, extra_search_paths: list[str] | None = None, shipped: str | None = None) -> None:
         super().__init__(
