@@ -79,6 +79,22 @@ def build_dist(hook: str, source: Path, out: Path) -> Path:
     return out / proc.stdout.strip().splitlines()[-1]
 
 
+def install_wheel(wheel: Path, venv: Path) -> Path:
+    """A fresh virtualenv at `venv` with `wheel` installed by pip, without its dependencies
+    (offline; pip compiles the bytecode and writes the console script)."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
+        + ["--disable-pip-version-check", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"pip could not install {wheel.name}: {proc.stderr[-3000:]}")
+    return venv
+
+
 @functools.cache
 def installed_command() -> Path:
     """`trailwatch` as a user runs it: this checkout's wheel, installed by pip in a throwaway
@@ -91,15 +107,7 @@ def installed_command() -> Path:
     atexit.register(shutil.rmtree, base, ignore_errors=True)
     (base / "out").mkdir()
     wheel = build_dist("build_wheel", source_tree(base / "src"), base / "out")
-    venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--quiet"]
-        + ["--disable-pip-version-check", "--no-deps", "--no-index", str(wheel)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    venv = install_wheel(wheel, base / "venv")
     (site,) = (venv / "lib").glob("python3*/site-packages")
     (site / "zz-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return venv / "bin" / "trailwatch"

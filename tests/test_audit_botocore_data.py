@@ -77,7 +77,7 @@ def test_the_audit_reads_the_shipped_files_as_botocores_own(no_user_models: Path
     session = Session()
     loader = _loader(session)
     session.register_component("data_loader", loader)
-    data, path = loader.load_data_with_path("endpoints")
+    _, path = loader.load_data_with_path("endpoints")
     assert Path(path).is_relative_to(shipped_data.FOLDER) and loader.is_builtin_path(path)
     assert not loader.is_builtin_path(str(no_user_models / "endpoints.json"))
     theirs = Loader()

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench.common import build_dist, installed_command, outside_checkout, source_tree
+from bench.common import build_dist, install_wheel, installed_command, outside_checkout, source_tree
 
 pytestmark = pytest.mark.slow
 
@@ -78,28 +78,7 @@ def test_the_wheel_carries_the_pack_as_trailwatch_policy_pack(dists: dict[str, P
 @pytest.fixture(scope="module")
 def installed(dists: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel in a fresh virtualenv, without its dependencies (offline)."""
-    venv = tmp_path_factory.mktemp("venv") / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv / "bin" / "python"),
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--no-index",
-            str(dists["wheel"]),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return venv
+    return install_wheel(dists["wheel"], tmp_path_factory.mktemp("venv") / "env")
 
 
 def run_installed(venv: Path, *args: str, with_dependencies: bool = False) -> subprocess.CompletedProcess[str]:

@@ -129,11 +129,8 @@ class Account:
         region = self._session.get_config_variable("region")
         return region if isinstance(region, str) and region else None
 
-    def _create(self, service: str, region: str, config: Config) -> Any:
-        with _CREATE:
-            return self._make(service, region, config)
-
     def _make(self, service: str, region: str, config: Config) -> Any:
+        """A new client (the caller holds `_CREATE`: the session is shared)."""
         return self._session.create_client(
             service,
             region_name=region,
@@ -160,7 +157,8 @@ class Account:
 
     def check(self, region: str) -> str:
         """Fail fast (one attempt, short timeouts) when credentials or the endpoint are bad."""
-        probe = self._create("sts", region, self._connection.probe_config())
+        with _CREATE:
+            probe = self._make("sts", region, self._connection.probe_config())
         identity = probe.get_caller_identity()
         self.account_id, self.caller_arn = identity["Account"], identity.get("Arn")
         return self.account_id
